@@ -1,0 +1,44 @@
+# signing-gateway — two commands: `make run` and `make test`.
+SWIFT ?= swift
+PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config
+TEST_PKGS := python3-yaml python3-jsonschema
+
+.PHONY: run test build deps test-deps lint format bench clean
+
+# Installs the system packages the build needs when they are missing (fresh Debian, as root).
+deps:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test-deps: deps
+	@missing=""; for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+run: build
+	$(SWIFT) run signing-gateway serve $(ARGS)
+
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	python3 Tests/contract/run_contract.py
+
+lint:
+	$(SWIFT) format lint -r Sources Tests
+
+format:
+	$(SWIFT) format -i -r Sources Tests
+
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,136 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "signing-gateway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "signing-gateway", targets: ["signing-gateway"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // libcurl, linked from the system (libcurl4-openssl-dev), plus static inline wrappers
+        // for the variadic calls Swift cannot import.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Async HTTP client over curl_multi. Knows nothing about Altinn.
+        .target(
+            name: "CurlHTTP",
+            dependencies: [
+                "CCurl",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Altinn wire models and the typed app-API client. Knows no use case.
+        .target(
+            name: "AltinnAPI",
+            dependencies: [
+                "CurlHTTP",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Token profiles and providers.
+        .target(
+            name: "Tokens",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        // Use cases: sign, process next, signing state, normalization. No HTTP server types.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "AltinnAPI",
+                "Tokens",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Hummingbird application: routes, middleware, problem mapping, configuration.
+        .target(
+            name: "GatewayHTTP",
+            dependencies: [
+                "Gateway",
+                "AltinnAPI",
+                "CurlHTTP",
+                "Tokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
+        // A local Altinn: the other side of the wire. Imports none of the gateway's modules.
+        .target(
+            name: "AltinnSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "signing-gateway",
+            dependencies: [
+                "GatewayHTTP",
+                "AltinnSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CurlHTTPTests",
+            dependencies: [
+                "CurlHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AltinnAPITests",
+            dependencies: ["AltinnAPI", "CurlHTTP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "AltinnAPI", "Tokens"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AltinnSimulatorTests",
+            dependencies: [
+                "AltinnSimulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "GatewayHTTP", "AltinnSimulator", "CurlHTTP", "Gateway", "Tokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,95 @@
+public import HTTPTypes
+
+/// One outbound HTTP exchange. The body is sent as-is; the transport adds nothing
+/// but `Content-Length` (and whatever libcurl needs for the protocol).
+public struct OutboundRequest: Sendable {
+    public var method: HTTPRequest.Method
+    /// Absolute `http://` or `https://` URL.
+    public var url: String
+    public var headerFields: HTTPFields
+    public var body: [UInt8]?
+    /// Total deadline for this exchange (connect + send + receive). `nil` uses the client default.
+    public var timeout: Duration?
+
+    public init(
+        method: HTTPRequest.Method,
+        url: String,
+        headerFields: HTTPFields = [:],
+        body: [UInt8]? = nil,
+        timeout: Duration? = nil
+    ) {
+        self.method = method
+        self.url = url
+        self.headerFields = headerFields
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+/// What came back. Any HTTP status is a response, not an error.
+public struct InboundResponse: Sendable {
+    public var status: HTTPResponse.Status
+    public var headerFields: HTTPFields
+    public var body: [UInt8]
+    /// Connections libcurl had to open for this exchange (`CURLINFO_NUM_CONNECTS`): 0 means a pooled one was reused.
+    public var newConnections: Int
+    /// Wall time of the exchange as libcurl measured it.
+    public var duration: Duration
+
+    public init(
+        status: HTTPResponse.Status,
+        headerFields: HTTPFields = [:],
+        body: [UInt8] = [],
+        newConnections: Int = 0,
+        duration: Duration = .zero
+    ) {
+        self.status = status
+        self.headerFields = headerFields
+        self.body = body
+        self.newConnections = newConnections
+        self.duration = duration
+    }
+}
+
+/// Why an exchange produced no response, classified so callers can decide whether a retry is safe.
+public enum TransportError: Error, Sendable, Equatable {
+    /// The request provably never left this process: DNS failure, connection refused, connect timeout,
+    /// TLS handshake or certificate failure, malformed URL. Safe to retry even a non-idempotent call.
+    case notSent(NotSentReason)
+    /// The request may have reached the server: deadline exceeded or connection reset after the request
+    /// was (partly) written, or the reply was cut off. Never blindly retry a non-idempotent call.
+    case ambiguous(AmbiguousReason)
+    /// The response body exceeded the configured cap; the transfer was aborted (the request was sent).
+    case responseTooLarge(limit: Int)
+    /// The calling task was cancelled; the transfer was removed from libcurl.
+    /// `sent` says whether any request bytes may have reached the server.
+    case cancelled(sent: Bool)
+
+    public enum NotSentReason: Sendable, Equatable {
+        case dnsFailure
+        case connectFailed
+        case connectTimeout
+        case tlsFailure
+        case invalidRequest
+    }
+
+    public enum AmbiguousReason: Sendable, Equatable {
+        case deadlineExceeded
+        case connectionReset
+        case incompleteResponse
+    }
+
+    /// True when the server cannot have seen the request.
+    public var requestNeverLeft: Bool {
+        switch self {
+        case .notSent: return true
+        case .cancelled(let sent): return !sent
+        case .ambiguous, .responseTooLarge: return false
+        }
+    }
+}
+
+/// The upstream transport seam. `CurlHTTPClient` is the production implementation.
+public protocol HTTPTransport: Sendable {
+    func execute(_ request: OutboundRequest) async throws(TransportError) -> InboundResponse
+}
