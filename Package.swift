@@ -40,6 +40,7 @@ let package = Package(
             name: "AltinnAPI",
             dependencies: [
                 "CurlHTTP",
+                "Tokens",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -55,6 +56,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "AltinnAPI",
+                "CurlHTTP",
                 "Tokens",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,12 +108,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AltinnAPITests",
-            dependencies: ["AltinnAPI", "CurlHTTP"],
+            dependencies: ["AltinnAPI", "CurlHTTP", "Tokens"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "AltinnAPI", "Tokens"],
+            dependencies: ["Gateway", "AltinnAPI", "Tokens", "CurlHTTP"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,128 @@
+public import CurlHTTP
+import Foundation
+import HTTPTypes
+public import Tokens
+
+/// Typed client for the Altinn app API routes a signing gateway drives. It knows no use case:
+/// one method per route, a token in, a decoded model or an `AltinnError` out. No retries here.
+public struct AltinnClient: Sendable {
+    public let environment: AltinnEnvironment
+    private let transport: any HTTPTransport
+    private let userAgent: String
+    private let timeout: Duration
+
+    public init(environment: AltinnEnvironment, transport: any HTTPTransport, userAgent: String, timeout: Duration) {
+        self.environment = environment
+        self.transport = transport
+        self.userAgent = userAgent
+        self.timeout = timeout
+    }
+
+    /// `GET …/process`
+    public func processState(
+        _ instance: InstanceReference,
+        token: AccessToken
+    ) async throws(AltinnError) -> AppProcessState {
+        let response = try await self.send(.get, instance, "/process", query: [], body: nil, token, .getProcess)
+        return try Self.decode(AppProcessState.self, response, .getProcess)
+    }
+
+    /// `PUT …/process/next` with `{"action":…,"actionOnBehalfOf":…}`. With `action: "sign"` this signs
+    /// and moves the process on (single signing); with no action it completes the current task.
+    public func processNext(
+        _ instance: InstanceReference,
+        body: ProcessNext,
+        language: String?,
+        token: AccessToken
+    ) async throws(AltinnError) -> AppProcessState {
+        let response = try await self.send(
+            .put, instance, "/process/next", query: Self.languageQuery(language), body: Self.encode(body),
+            token, .processNext)
+        return try Self.decode(AppProcessState.self, response, .processNext)
+    }
+
+    /// `POST …/actions` with `{"action":"sign","onBehalfOf":…}`: parallel signing; the process stays.
+    public func performAction(
+        _ instance: InstanceReference,
+        body: UserActionRequest,
+        language: String?,
+        token: AccessToken
+    ) async throws(AltinnError) -> UserActionResponse {
+        let response = try await self.send(
+            .post, instance, "/actions", query: Self.languageQuery(language), body: Self.encode(body), token,
+            .performAction)
+        return try Self.decode(UserActionResponse.self, response, .performAction)
+    }
+
+    /// `GET …/signing[?taskId=]`. Pass the signing task's id once the process has left it.
+    public func signingState(
+        _ instance: InstanceReference,
+        taskId: String?,
+        language: String?,
+        token: AccessToken
+    ) async throws(AltinnError) -> SigningStateResponse {
+        var query = Self.languageQuery(language)
+        if let taskId { query.append(("taskId", taskId)) }
+        let response = try await self.send(.get, instance, "/signing", query: query, body: nil, token, .getSigningState)
+        return try Self.decode(SigningStateResponse.self, response, .getSigningState)
+    }
+
+    // MARK: - Wire
+
+    private func send(
+        _ method: HTTPRequest.Method,
+        _ instance: InstanceReference,
+        _ suffix: String,
+        query: [(String, String)],
+        body: [UInt8]?,
+        _ token: AccessToken,
+        _ operation: AltinnOperation
+    ) async throws(AltinnError) -> InboundResponse {
+        var url = self.environment.instanceURL(instance) + suffix
+        if !query.isEmpty {
+            url += "?" + query.map { "\($0.0)=\(Self.percentEncode($0.1))" }.joined(separator: "&")
+        }
+        var headers: HTTPFields = [
+            .authorization: token.authorizationHeaderValue,
+            .accept: "application/json",
+            .userAgent: self.userAgent,
+        ]
+        if body != nil { headers[.contentType] = "application/json" }
+        let request = OutboundRequest(method: method, url: url, headerFields: headers, body: body, timeout: self.timeout)
+        let response: InboundResponse
+        do {
+            response = try await self.transport.execute(request)
+        } catch {
+            throw .transport(error, operation)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            throw .rejected(AltinnRejectionDecoder.decode(response, operation: operation))
+        }
+        return response
+    }
+
+    private static func languageQuery(_ language: String?) -> [(String, String)] {
+        language.map { [("language", $0)] } ?? []
+    }
+
+    private static func percentEncode(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+
+    private static func encode(_ value: some Encodable) -> [UInt8] {
+        // Encoding these fixed models cannot fail; a failure would be a programming error.
+        (try? Array(JSONEncoder().encode(value))) ?? Array("{}".utf8)
+    }
+
+    private static func decode<T: Decodable>(
+        _ type: T.Type,
+        _ response: InboundResponse,
+        _ operation: AltinnOperation
+    ) throws(AltinnError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(response.body))
+        } catch {
+            throw .undecodable(status: Int(response.status.code), operation)
+        }
+    }
+}

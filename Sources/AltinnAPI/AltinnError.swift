@@ -1,0 +1,63 @@
+public import CurlHTTP
+
+/// Which Altinn app-API call failed.
+public enum AltinnOperation: String, Sendable, Equatable {
+    case getProcess = "GET process"
+    case processNext = "PUT process/next"
+    case performAction = "POST actions"
+    case getSigningState = "GET signing"
+}
+
+/// A failed Altinn call, decoded once. Carries Altinn's machine-readable parts (validation issues,
+/// action error code, well-known conflict reasons) but never the raw body or the token.
+public enum AltinnError: Error, Sendable, Equatable {
+    /// No HTTP response: see `TransportError` for whether the request left.
+    case transport(TransportError, AltinnOperation)
+    /// Altinn answered with a non-success status.
+    case rejected(AltinnRejection)
+    /// Altinn answered 2xx with a body that is not the documented model.
+    case undecodable(status: Int, AltinnOperation)
+}
+
+/// A non-2xx answer from the app API.
+public struct AltinnRejection: Sendable, Equatable {
+    public var operation: AltinnOperation
+    public var status: Int
+    public var reason: Reason
+    /// `validationIssues` of a 409 ProblemDetails (e.g. `MissingSignatures`).
+    public var validationIssues: [ValidationIssue]
+    /// `error.code` of a failed `UserActionResponse` (e.g. `UnauthorizedOnBehalfOf`).
+    public var actionErrorCode: String?
+
+    public init(
+        operation: AltinnOperation,
+        status: Int,
+        reason: Reason,
+        validationIssues: [ValidationIssue] = [],
+        actionErrorCode: String? = nil
+    ) {
+        self.operation = operation
+        self.status = status
+        self.reason = reason
+        self.validationIssues = validationIssues
+        self.actionErrorCode = actionErrorCode
+    }
+
+    /// What the gateway understood from the body. Detail texts Altinn uses as fixed markers are
+    /// recognised; any other text is dropped so that upstream bodies never reach a caller verbatim.
+    public enum Reason: Sendable, Equatable {
+        case processEnded
+        case processNotStarted
+        case validationFailed
+        case notASigningTask
+        case actionMissing
+        case unauthorized
+        case forbidden
+        case notFound
+        case other
+    }
+
+    public var hasMissingSignatures: Bool {
+        self.validationIssues.contains { $0.code == "MissingSignatures" }
+    }
+}

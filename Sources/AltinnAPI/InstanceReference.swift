@@ -1,0 +1,142 @@
+import Foundation
+
+/// `{org}/{app}`, validated so it can be placed in a URL path as-is.
+public struct AppReference: Sendable, Hashable, CustomStringConvertible {
+    public let org: String
+    public let app: String
+
+    /// Lower-case letters, digits and inner hyphens; Altinn's org codes and app names fit.
+    /// Anything else (`..`, `/`, `%2F`, `%00`, upper case, over-long) is refused.
+    public init(org: String, app: String) throws(InstanceReferenceError) {
+        guard Self.isValidSegment(org, maxLength: 32) else { throw .invalidOrg }
+        guard Self.isValidSegment(app, maxLength: 64) else { throw .invalidApp }
+        self.org = org
+        self.app = app
+    }
+
+    /// Parses `org/app`.
+    public init(_ text: String) throws(InstanceReferenceError) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw .invalidAppReference }
+        try self.init(org: String(parts[0]), app: String(parts[1]))
+    }
+
+    public var description: String { "\(self.org)/\(self.app)" }
+
+    static func isValidSegment(_ value: String, maxLength: Int) -> Bool {
+        let bytes = Array(value.utf8)
+        guard !bytes.isEmpty, bytes.count <= maxLength, bytes.first != UInt8(ascii: "-"),
+            bytes.last != UInt8(ascii: "-")
+        else { return false }
+        return bytes.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+        }
+    }
+}
+
+/// One app instance: `{org}/{app}` + `{instanceOwnerPartyId}/{instanceGuid}`.
+public struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
+    public let app: AppReference
+    public let partyId: Int
+    /// Lower-case canonical GUID text.
+    public let instanceGuid: String
+
+    public init(app: AppReference, partyId: Int, instanceGuid: String) throws(InstanceReferenceError) {
+        self.app = app
+        self.partyId = partyId
+        self.instanceGuid = try Self.canonicalGuid(instanceGuid)
+    }
+
+    /// Parses Altinn's instance id form `{partyId}/{guid}`.
+    public init(app: AppReference, instanceId: String) throws(InstanceReferenceError) {
+        let parts = instanceId.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw .invalidInstanceId }
+        try self.init(app: app, partyId: try Self.partyId(String(parts[0])), instanceGuid: String(parts[1]))
+    }
+
+    /// Parses a full instance URL and checks that it belongs to `environment`:
+    /// a URL on any other host is refused, so caller input never chooses the upstream.
+    public init(url: String, environment: AltinnEnvironment) throws(InstanceReferenceError) {
+        guard url.utf8.count <= 512, !url.contains(where: { $0 == "?" || $0 == "#" || $0 == "%" }) else {
+            throw .invalidInstanceURL
+        }
+        // Locate `/instances/` first: everything before it is the app root, to be matched exactly.
+        guard let marker = url.range(of: "/instances/", options: .backwards) else { throw .invalidInstanceURL }
+        let root = String(url[..<marker.lowerBound])
+        let rootParts = root.split(separator: "/")
+        guard rootParts.count >= 2 else { throw .invalidInstanceURL }
+        let app = try AppReference(
+            org: String(rootParts[rootParts.count - 2]),
+            app: String(rootParts[rootParts.count - 1])
+        )
+        guard let normalizedRoot = BaseURL(root), normalizedRoot.value == environment.appRoot(app) else {
+            throw .foreignHost
+        }
+        var instancePart = url[marker.upperBound...]
+        if instancePart.hasSuffix("/") { instancePart.removeLast() }
+        try self.init(app: app, instanceId: String(instancePart))
+    }
+
+    /// `{partyId}/{guid}`
+    public var instanceId: String { "\(self.partyId)/\(self.instanceGuid)" }
+    public var description: String { "\(self.app)/instances/\(self.instanceId)" }
+
+    static func partyId(_ text: String) throws(InstanceReferenceError) -> Int {
+        // ASP.NET's `int` route constraint: a positive 32-bit integer, digits only.
+        guard !text.isEmpty, text.utf8.count <= 10, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+            let value = Int(text), value > 0, value <= Int(Int32.max)
+        else { throw .invalidPartyId }
+        return value
+    }
+
+    static func canonicalGuid(_ text: String) throws(InstanceReferenceError) -> String {
+        // Exactly 8-4-4-4-12 hex digits: UUID(uuidString:) alone would not reject every odd form.
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { throw .invalidInstanceGuid }
+        for (index, byte) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                guard byte == UInt8(ascii: "-") else { throw .invalidInstanceGuid }
+            } else {
+                let isHex =
+                    (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) || (0x41...0x46).contains(byte)
+                guard isHex else { throw .invalidInstanceGuid }
+            }
+        }
+        return text.lowercased()
+    }
+}
+
+/// Why an instance reference was refused. Each case is a bad input (4xx), never an upstream fault.
+public enum InstanceReferenceError: Error, Sendable, Equatable {
+    case invalidOrg
+    case invalidApp
+    case invalidAppReference
+    case invalidInstanceId
+    case invalidPartyId
+    case invalidInstanceGuid
+    case invalidInstanceURL
+    /// The URL is well-formed but does not point into the configured Altinn environment.
+    case foreignHost
+
+    public var explanation: String {
+        switch self {
+        case .invalidOrg:
+            return "org must be 1-32 lower-case letters, digits or inner hyphens"
+        case .invalidApp:
+            return "app must be 1-64 lower-case letters, digits or inner hyphens"
+        case .invalidAppReference:
+            return "app must have the form {org}/{app}"
+        case .invalidInstanceId:
+            return "instanceId must have the form {partyId}/{instanceGuid}"
+        case .invalidPartyId:
+            return "the party id must be a positive 32-bit integer"
+        case .invalidInstanceGuid:
+            return "the instance GUID must have the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+        case .invalidInstanceURL:
+            return "instanceUrl must have the form {appRoot}/instances/{partyId}/{instanceGuid}"
+        case .foreignHost:
+            return "instanceUrl does not belong to the Altinn environment this gateway is configured for"
+        }
+    }
+}

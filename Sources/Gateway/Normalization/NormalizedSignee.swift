@@ -1,0 +1,92 @@
+public import AltinnAPI
+
+/// Who a signee is, derived from which of `name` / `organization` Altinn fills in.
+public enum SigneeKind: String, Sendable, Equatable, Codable {
+    case person
+    case organization
+    case personOnBehalfOfOrganization
+    case systemUser
+}
+
+/// Where a signee stands, in one word a caller can switch on.
+public enum SigneeStatus: String, Sendable, Equatable, Codable {
+    case signed
+    case awaitingSignature
+    case notificationFailed
+    case delegationFailed
+}
+
+public enum NotificationState: String, Sendable, Equatable, Codable {
+    case notSent
+    case sent
+    case failed
+}
+
+/// One signee, normalized from Altinn's `SigneeState`.
+public struct NormalizedSignee: Sendable, Equatable {
+    public var partyId: Int
+    public var kind: SigneeKind
+    public var name: String?
+    public var organization: String?
+    public var delegated: Bool
+    public var notification: NotificationState
+    public var signedAt: AltinnTimestamp?
+    public var status: SigneeStatus
+
+    public init(_ state: SigneeState) {
+        self.partyId = state.partyId
+        self.name = state.name.flatMap { $0.isEmpty ? nil : $0 }
+        self.organization = state.organization.flatMap { $0.isEmpty ? nil : $0 }
+        self.delegated = state.delegationSuccessful
+        self.signedAt = state.signedTime
+        switch state.notificationStatus {
+        case .notSent, .other: self.notification = .notSent
+        case .sent: self.notification = .sent
+        case .failed: self.notification = .failed
+        }
+        // SigningController writes "System" as the name of a system-user signee, with its organisation.
+        switch (self.name, self.organization) {
+        case ("System", .some): self.kind = .systemUser
+        case (.some, .some): self.kind = .personOnBehalfOfOrganization
+        case (nil, .some): self.kind = .organization
+        default: self.kind = .person
+        }
+        // A signature settles everything else; otherwise the first failure on the way to the signee wins.
+        if state.signedTime != nil {
+            self.status = .signed
+        } else if !state.delegationSuccessful {
+            self.status = .delegationFailed
+        } else if self.notification == .failed {
+            self.status = .notificationFailed
+        } else {
+            self.status = .awaitingSignature
+        }
+    }
+}
+
+/// The signing state of one task: every listed signee, counts, and whether all have signed.
+public struct SigningSnapshot: Sendable, Equatable {
+    public var taskId: String?
+    public var signees: [NormalizedSignee]
+
+    public init(taskId: String?, states: [SigneeState]) {
+        self.taskId = taskId
+        self.signees = states.map(NormalizedSignee.init)
+    }
+
+    public func count(_ status: SigneeStatus) -> Int {
+        self.signees.reduce(0) { $0 + ($1.status == status ? 1 : 0) }
+    }
+
+    /// Every listed signee has signed (and there is at least one).
+    public var complete: Bool {
+        !self.signees.isEmpty && self.signees.allSatisfy { $0.status == .signed }
+    }
+}
+
+/// What the gateway knows of the signing state after an operation.
+public enum SigningObservation: Sendable, Equatable {
+    case known(SigningSnapshot)
+    /// Altinn did not tell (e.g. a 5xx from `…/signing` right after a sign). Never means "not signed".
+    case unknown(taskId: String?, reason: String)
+}

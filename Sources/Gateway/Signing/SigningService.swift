@@ -1,0 +1,212 @@
+public import AltinnAPI
+import CurlHTTP
+public import Logging
+public import Tokens
+
+/// The signing use cases: sign (single or parallel), complete a task, read the signing state.
+/// Knows no HTTP server; takes commands, returns outcomes or a `GatewayError`.
+public struct SigningService: Sendable {
+    private let altinn: AltinnClient
+    private let tokens: any TokenProvider
+    private let defaultTokenProfile: String
+    private let retry: RetryPolicy
+    private let logger: Logger
+
+    public init(
+        altinn: AltinnClient,
+        tokens: any TokenProvider,
+        defaultTokenProfile: String,
+        retry: RetryPolicy = RetryPolicy(),
+        logger: Logger
+    ) {
+        self.altinn = altinn
+        self.tokens = tokens
+        self.defaultTokenProfile = defaultTokenProfile
+        self.retry = retry
+        self.logger = logger
+    }
+
+    public var environment: AltinnEnvironment { self.altinn.environment }
+
+    // MARK: - Sign
+
+    public func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
+        let profile = command.tokenProfile ?? self.defaultTokenProfile
+        let instance = command.instance
+        let process: ProcessPosition?
+        let signingTaskId: String?
+        switch command.mode {
+        case .parallel:
+            let response = try await self.signCall(profile: profile) { token throws(AltinnError) in
+                try await self.altinn.performAction(
+                    instance, body: UserActionRequest(action: "sign", onBehalfOf: command.onBehalfOf),
+                    language: command.language, token: token)
+            }
+            process = ProcessPosition(response.instance?.process)
+            signingTaskId = process?.currentTask?.id
+        case .single:
+            // Single signing moves the process on, so the signing task's id must be known first:
+            // `…/signing` needs `?taskId=` once the process has left that task.
+            let before = ProcessPosition(
+                try await self.read(profile: profile) { token throws(AltinnError) in
+                    try await self.altinn.processState(instance, token: token)
+                })
+            guard !before.isEnded else { throw .processEnded }
+            guard let task = before.currentTask, task.type == "signing" else { throw .notInSigningTask(before) }
+            let after = try await self.signCall(profile: profile) { token throws(AltinnError) in
+                try await self.altinn.processNext(
+                    instance, body: ProcessNext(action: "sign", actionOnBehalfOf: command.onBehalfOf),
+                    language: command.language, token: token)
+            }
+            process = ProcessPosition(after)
+            signingTaskId = task.id
+        }
+        let signing = await self.observeAfterSign(instance, taskId: signingTaskId, language: command.language, profile)
+        self.logger.info(
+            "signed",
+            metadata: [
+                "instance": "\(instance)", "mode": "\(command.mode.rawValue)", "tokenProfile": "\(profile)",
+                "signingState": "\(signing.isKnown ? "known" : "unknown")",
+            ])
+        return SignOutcome(instance: instance, mode: command.mode, process: process, signing: signing)
+    }
+
+    /// After a successful sign, a failing `…/signing` means "state unknown", never "sign failed".
+    private func observeAfterSign(
+        _ instance: InstanceReference,
+        taskId: String?,
+        language: String?,
+        _ profile: String
+    ) async -> SigningObservation {
+        do {
+            let state = try await self.read(profile: profile) { token throws(AltinnError) in
+                try await self.altinn.signingState(instance, taskId: taskId, language: language, token: token)
+            }
+            return .known(SigningSnapshot(taskId: taskId, states: state.signeeStates))
+        } catch {
+            self.logger.warning(
+                "signing state unknown after sign", metadata: ["instance": "\(instance)", "error": "\(error)"])
+            return .unknown(taskId: taskId, reason: Self.describe(error))
+        }
+    }
+
+    // MARK: - Process next
+
+    /// `PUT process/next` without an action: completes the current task (e.g. a parallel signing
+    /// once everyone has signed). Not retried unless the request provably never left.
+    public func processNext(_ command: ProcessNextCommand) async throws(GatewayError) -> ProcessNextOutcome {
+        let profile = command.tokenProfile ?? self.defaultTokenProfile
+        do {
+            let state = try await self.withToken(profile: profile, kind: .write) { token throws(AltinnError) in
+                try await self.altinn.processNext(
+                    command.instance, body: ProcessNext(action: nil), language: command.language, token: token)
+            }
+            return ProcessNextOutcome(instance: command.instance, process: ProcessPosition(state))
+        } catch .altinn(let error, _) {
+            throw .altinn(error, signMayHaveHappened: false)
+        }
+    }
+
+    // MARK: - Signing state
+
+    public func signingState(_ query: SigningStateQuery) async throws(GatewayError) -> SigningSnapshot {
+        let profile = query.tokenProfile ?? self.defaultTokenProfile
+        let state = try await self.read(profile: profile) { token throws(AltinnError) in
+            try await self.altinn.signingState(
+                query.instance, taskId: query.taskId, language: query.language, token: token)
+        }
+        return SigningSnapshot(taskId: query.taskId, states: state.signeeStates)
+    }
+
+    // MARK: - Calls with tokens and retries
+
+    private func read<T: Sendable>(
+        profile: String,
+        _ call: (AccessToken) async throws(AltinnError) -> T
+    ) async throws(GatewayError) -> T {
+        try await self.withToken(profile: profile, kind: .read, call)
+    }
+
+    /// A sign call. Failures say whether the sign may have been executed by Altinn.
+    private func signCall<T: Sendable>(
+        profile: String,
+        _ call: (AccessToken) async throws(AltinnError) -> T
+    ) async throws(GatewayError) -> T {
+        do {
+            return try await self.withToken(profile: profile, kind: .write, call)
+        } catch .altinn(let error, _) {
+            throw .altinn(error, signMayHaveHappened: Self.signMayHaveHappened(error))
+        }
+    }
+
+    private func withToken<T: Sendable>(
+        profile: String,
+        kind: RetryPolicy.CallKind,
+        _ call: (AccessToken) async throws(AltinnError) -> T
+    ) async throws(GatewayError) -> T {
+        var attempt = 0
+        var refreshedAfter401 = false
+        while true {
+            let token: AccessToken
+            do {
+                token = try await self.tokens.token(forProfile: profile)
+            } catch {
+                throw .token(error)
+            }
+            do {
+                return try await call(token)
+            } catch let failure {
+                // A 401 means Altinn did not execute the call: refresh the token and try once more.
+                if case .rejected(let rejection) = failure, rejection.status == 401, !refreshedAfter401 {
+                    refreshedAfter401 = true
+                    await self.tokens.invalidate(profile: profile, token: token)
+                    continue
+                }
+                guard attempt < self.retry.maxRetries, RetryPolicy.mayRetry(failure, kind: kind) else {
+                    throw .altinn(failure, signMayHaveHappened: false)
+                }
+                let delay = self.retry.delay(beforeRetry: attempt)
+                attempt += 1
+                self.logger.debug("retrying Altinn call", metadata: ["attempt": "\(attempt)", "error": "\(failure)"])
+                // Cancelled while backing off: give up with the failure that caused the wait.
+                guard (try? await Task.sleep(for: delay)) != nil else {
+                    throw .altinn(failure, signMayHaveHappened: false)
+                }
+            }
+        }
+    }
+
+    /// Whether a failed sign call may nevertheless have signed.
+    static func signMayHaveHappened(_ error: AltinnError) -> Bool {
+        switch error {
+        case .transport(let transport, _):
+            return !transport.requestNeverLeft
+        case .undecodable:
+            // Altinn answered 2xx: the sign happened, only the answer was unreadable.
+            return true
+        case .rejected(let rejection):
+            // 5xx: the handler may have signed before failing (e.g. a later service task).
+            if rejection.status >= 500 { return true }
+            // process/next runs the sign handler before validating the task, so a 409 with
+            // validation issues (e.g. other signatures still missing) comes after the signature.
+            return rejection.operation == .processNext && rejection.reason == .validationFailed
+        }
+    }
+
+    private static func describe(_ error: GatewayError) -> String {
+        switch error {
+        case .token: return "no token was available to read the signing state"
+        case .altinn(.transport, _): return "Altinn did not answer the signing-state request"
+        case .altinn(.rejected(let rejection), _): return "Altinn answered \(rejection.status) to the signing-state request"
+        case .altinn(.undecodable, _): return "Altinn's signing-state answer could not be read"
+        case .processEnded, .notInSigningTask: return "the signing state could not be read"
+        }
+    }
+}
+
+extension SigningObservation {
+    var isKnown: Bool {
+        if case .known = self { return true }
+        return false
+    }
+}
