@@ -1,0 +1,105 @@
+import AltinnAPI
+import CurlHTTP
+import Gateway
+import Tokens
+
+/// The single place where use-case errors become HTTP problems.
+extension Problem {
+    init(_ error: InstanceReferenceError, pointer: String) {
+        self.init(
+            .invalidInstanceReference, error.explanation,
+            extensions: [("errors", .array([.object([("pointer", .string(pointer)), ("detail", .string(error.explanation))])]))]
+        )
+    }
+
+    init(_ error: GatewayError) {
+        switch error {
+        case .token(.unknownProfile(let name)):
+            self.init(.unknownTokenProfile, "Token profile '\(name)' is not configured on this gateway.")
+        case .token(.unavailable(let profile, let step, let reason)):
+            self.init(
+                .tokenUnavailable, "No token for profile '\(profile)' (\(step) step failed: \(reason)). Nothing was sent to Altinn.",
+                extensions: [("tokenProfile", .string(profile)), ("signMayHaveHappened", false)])
+        case .processEnded:
+            self.init(.processEnded, "The process has ended; nothing was signed.", extensions: [("signMayHaveHappened", false)])
+        case .notInSigningTask(let position):
+            let task = position.currentTask.map { "\($0.id) (\($0.type ?? "unknown type"))" } ?? "none"
+            self.init(
+                .notASigningTask, "The current task is \(task), not a signing task; nothing was signed.",
+                extensions: [("currentTask", position.currentTask.map { .string($0.id) } ?? .null), ("signMayHaveHappened", false)])
+        case .altinn(let altinnError, let signMayHaveHappened):
+            self = Self.altinn(altinnError, signMayHaveHappened: signMayHaveHappened)
+        }
+    }
+
+    private static func altinn(_ error: AltinnError, signMayHaveHappened: Bool) -> Problem {
+        var extensions: [(String, JSONValue)] = [("signMayHaveHappened", .bool(signMayHaveHappened))]
+        let may = signMayHaveHappened ? "The sign may have been executed: read …/signees before retrying." : "Nothing was signed."
+        switch error {
+        case .transport(let transport, let operation):
+            extensions.append(("altinnOperation", .string(operation.rawValue)))
+            switch transport {
+            case .notSent:
+                return Problem(.altinnUnreachable, "Altinn could not be reached (\(operation.rawValue)). \(may)", extensions: extensions)
+            case .ambiguous(.deadlineExceeded):
+                return Problem(.altinnTimeout, "Altinn did not answer \(operation.rawValue) in time. \(may)", extensions: extensions)
+            case .ambiguous:
+                return Problem(.altinnConnectionLost, "The connection broke during \(operation.rawValue). \(may)", extensions: extensions)
+            case .responseTooLarge(let limit):
+                return Problem(
+                    .altinnInvalidResponse, "Altinn's answer to \(operation.rawValue) exceeded \(limit) bytes. \(may)",
+                    extensions: extensions)
+            case .cancelled:
+                return Problem(.altinnConnectionLost, "The call \(operation.rawValue) was cancelled. \(may)", extensions: extensions)
+            }
+        case .undecodable(let status, let operation):
+            extensions.append(contentsOf: [("altinnOperation", .string(operation.rawValue)), ("upstreamStatus", .int(status))])
+            return Problem(
+                .altinnInvalidResponse, "Altinn answered \(operation.rawValue) with \(status) and an unreadable body. \(may)",
+                extensions: extensions)
+        case .rejected(let rejection):
+            extensions.append(contentsOf: [
+                ("altinnOperation", .string(rejection.operation.rawValue)), ("upstreamStatus", .int(rejection.status)),
+            ])
+            if !rejection.validationIssues.isEmpty {
+                extensions.append(("validationIssues", .array(rejection.validationIssues.map(JSONValue.init))))
+            }
+            if let code = rejection.actionErrorCode, code.count <= 64, code.allSatisfy({ $0.isLetter || $0.isNumber }) {
+                extensions.append(("altinnErrorCode", .string(code)))
+            }
+            let call = "Altinn answered \(rejection.operation.rawValue) with \(rejection.status)"
+            switch (rejection.status, rejection.reason) {
+            case (_, .processEnded):
+                return Problem(.processEnded, "\(call): the process has ended. \(may)", extensions: extensions)
+            case (_, .notASigningTask):
+                return Problem(
+                    .notASigningTask, "\(call): the current task is not a signing task; pass taskId for a past one. \(may)",
+                    extensions: extensions)
+            case (409, _) where rejection.hasMissingSignatures:
+                return Problem(
+                    .missingSignatures, "\(call): required signatures are missing (see validationIssues). \(may)",
+                    extensions: extensions)
+            case (409, _):
+                return Problem(.altinnConflict, "\(call) (conflict with the instance's state). \(may)", extensions: extensions)
+            case (401, _), (403, _):
+                return Problem(.altinnRefusedCredentials, "\(call): the token profile was refused. \(may)", extensions: extensions)
+            case (404, _):
+                return Problem(.altinnInstanceNotFound, "\(call): no such instance. \(may)", extensions: extensions)
+            case (500..., _):
+                return Problem(.altinnError, "\(call). \(may)", extensions: extensions)
+            default:
+                return Problem(.altinnRejectedRequest, "\(call). \(may)", extensions: extensions)
+            }
+        }
+    }
+}
+
+extension JSONValue {
+    /// Altinn's validation issue, carried through so a caller can act on `code` (e.g. `MissingSignatures`).
+    init(_ issue: ValidationIssue) {
+        self = .object([
+            ("code", issue.code.json), ("severity", .int(issue.severity)), ("description", issue.description.json),
+            ("source", issue.source.json),
+        ])
+    }
+}

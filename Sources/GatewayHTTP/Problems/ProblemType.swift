@@ -1,0 +1,97 @@
+/// The one catalogue of problem `type`s the gateway answers with (RFC 9457). Each type is
+/// `/problems/{slug}` (resolved against the gateway), documented in README.md and openapi.yaml,
+/// and listed by `GET /problems`.
+public enum ProblemType: String, Sendable, CaseIterable {
+    case invalidRequest = "invalid-request"
+    case invalidInstanceReference = "invalid-instance-reference"
+    case unknownTokenProfile = "unknown-token-profile"
+    case unauthenticated = "unauthenticated"
+    case notFound = "not-found"
+    case methodNotAllowed = "method-not-allowed"
+    case payloadTooLarge = "payload-too-large"
+    case unsupportedMediaType = "unsupported-media-type"
+    case processEnded = "process-ended"
+    case notASigningTask = "not-a-signing-task"
+    case missingSignatures = "missing-signatures"
+    case altinnConflict = "altinn-conflict"
+    case altinnInstanceNotFound = "altinn-instance-not-found"
+    case altinnRefusedCredentials = "altinn-refused-credentials"
+    case altinnRejectedRequest = "altinn-rejected-request"
+    case altinnError = "altinn-error"
+    case altinnInvalidResponse = "altinn-invalid-response"
+    case altinnConnectionLost = "altinn-connection-lost"
+    case altinnUnreachable = "altinn-unreachable"
+    case altinnTimeout = "altinn-timeout"
+    case tokenUnavailable = "token-unavailable"
+    case internalError = "internal-error"
+
+    public var uri: String { "/problems/\(self.rawValue)" }
+
+    public var status: Int {
+        switch self {
+        case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile: return 400
+        case .unauthenticated: return 401
+        case .notFound, .altinnInstanceNotFound: return 404
+        case .methodNotAllowed: return 405
+        case .processEnded, .notASigningTask, .missingSignatures, .altinnConflict: return 409
+        case .payloadTooLarge: return 413
+        case .unsupportedMediaType: return 415
+        case .internalError: return 500
+        case .altinnRefusedCredentials, .altinnRejectedRequest, .altinnError, .altinnInvalidResponse,
+            .altinnConnectionLost:
+            return 502
+        case .altinnUnreachable, .tokenUnavailable: return 503
+        case .altinnTimeout: return 504
+        }
+    }
+
+    public var title: String {
+        switch self {
+        case .invalidRequest: return "The request is not valid"
+        case .invalidInstanceReference: return "The instance reference is not valid"
+        case .unknownTokenProfile: return "The token profile is not configured"
+        case .unauthenticated: return "Authentication is required"
+        case .notFound: return "No such resource"
+        case .methodNotAllowed: return "Method not allowed on this resource"
+        case .payloadTooLarge: return "The request body is too large"
+        case .unsupportedMediaType: return "The request body must be application/json"
+        case .processEnded: return "The instance's process has ended"
+        case .notASigningTask: return "The instance is not in a signing task"
+        case .missingSignatures: return "Signatures are still missing"
+        case .altinnConflict: return "Altinn refused the operation in the instance's current state"
+        case .altinnInstanceNotFound: return "Altinn does not know this instance"
+        case .altinnRefusedCredentials: return "Altinn refused the gateway's credentials"
+        case .altinnRejectedRequest: return "Altinn rejected the request"
+        case .altinnError: return "Altinn failed"
+        case .altinnInvalidResponse: return "Altinn's answer could not be read"
+        case .altinnConnectionLost: return "The connection to Altinn was lost before an answer"
+        case .altinnUnreachable: return "Altinn could not be reached"
+        case .altinnTimeout: return "Altinn did not answer in time"
+        case .tokenUnavailable: return "No Altinn token could be obtained"
+        case .internalError: return "Internal error"
+        }
+    }
+
+    /// What a caller should do, for the catalogue.
+    public var guidance: String {
+        switch self {
+        case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile, .payloadTooLarge,
+            .unsupportedMediaType:
+            return "Fix the request; nothing was sent to Altinn."
+        case .unauthenticated: return "Send Authorization: Bearer <client key>."
+        case .notFound, .methodNotAllowed: return "Check the path and method against openapi.yaml."
+        case .processEnded: return "Nothing to sign or complete: the process is over."
+        case .notASigningTask: return "Check the instance's current task; pass ?taskId= for a past signing task."
+        case .missingSignatures:
+            return "Wait until every signee has signed (see validationIssues and …/signees), then retry."
+        case .altinnConflict: return "Read the instance state; retrying unchanged will fail the same way."
+        case .altinnInstanceNotFound: return "Check app, party id and instance GUID."
+        case .altinnRefusedCredentials: return "The token profile lacks rights for this app or instance; an operator must fix it."
+        case .altinnRejectedRequest, .altinnInvalidResponse: return "Report it; see signMayHaveHappened before retrying a sign."
+        case .altinnError, .altinnConnectionLost, .altinnTimeout:
+            return "If signMayHaveHappened is true, read …/signees before retrying a sign."
+        case .altinnUnreachable, .tokenUnavailable: return "Nothing reached Altinn; retry later."
+        case .internalError: return "Report it with the requestId."
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Reads a JSON request body: media type checked (415), size capped while streaming (413),
+/// and decoding failures reported with a JSON pointer (400).
+enum JSONBody {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        guard let contentType = request.headers[.contentType], Self.isJSON(contentType) else {
+            throw Problem(.unsupportedMediaType, "Send the body as Content-Type: application/json.")
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw Problem(.payloadTooLarge, "The request body exceeds \(limit) bytes.")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw Problem(.payloadTooLarge, "The request body exceeds \(limit) bytes.")
+        }
+        do {
+            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            let (pointer, detail) = DecodingFailure.describe(error)
+            throw Problem(
+                .invalidRequest, pointer.isEmpty ? detail : "\(pointer): \(detail)",
+                extensions: [("errors", .array([.object([("pointer", .string(pointer)), ("detail", .string(detail))])]))])
+        }
+    }
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+    }
+}
