@@ -1,0 +1,97 @@
+import Foundation
+
+/// Reads a configuration file (JSON) and applies `SIGNING_GATEWAY_*` environment overrides.
+/// Unknown keys are refused so a typo cannot silently fall back to a default.
+public enum ConfigurationLoader {
+    public static func load(
+        file: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw .unreadable("cannot read \(file)")
+            }
+            do {
+                configuration = try JSONDecoder().decode(GatewayConfiguration.self, from: data)
+            } catch {
+                let (pointer, detail) = DecodingFailure.describe(error)
+                throw .invalid(pointer.isEmpty ? file : pointer, detail)
+            }
+        }
+        try Self.applyEnvironment(environment, to: &configuration)
+        return configuration
+    }
+
+    static func applyEnvironment(
+        _ environment: [String: String],
+        to configuration: inout GatewayConfiguration
+    ) throws(ConfigurationError) {
+        if let host = environment["SIGNING_GATEWAY_HOST"] { configuration.host = host }
+        if let port = environment["SIGNING_GATEWAY_PORT"] {
+            guard let value = Int(port) else { throw .invalid("SIGNING_GATEWAY_PORT", "must be a number") }
+            configuration.port = value
+        }
+        if let directory = environment["SIGNING_GATEWAY_DATA_DIR"] { configuration.dataDirectory = directory }
+        if let upstream = environment["SIGNING_GATEWAY_UPSTREAM"] { configuration.upstream.environment = upstream }
+        if let level = environment["SIGNING_GATEWAY_LOG_LEVEL"] { configuration.logLevel = level }
+        if let profile = environment["SIGNING_GATEWAY_DEFAULT_TOKEN_PROFILE"] {
+            configuration.defaultTokenProfile = profile
+        }
+    }
+}
+
+extension GatewayConfiguration: Decodable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case host, port, dataDirectory, logLevel, maxRequestBodyBytes, upstream, tokenProfiles, defaultTokenProfile
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = GatewayConfiguration()
+        self.host = try container.decodeIfPresent(String.self, forKey: .host) ?? defaults.host
+        self.port = try container.decodeIfPresent(Int.self, forKey: .port) ?? defaults.port
+        self.dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? defaults.dataDirectory
+        self.logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+        self.maxRequestBodyBytes =
+            try container.decodeIfPresent(Int.self, forKey: .maxRequestBodyBytes) ?? defaults.maxRequestBodyBytes
+        self.upstream = try container.decodeIfPresent(Upstream.self, forKey: .upstream) ?? defaults.upstream
+        self.tokenProfiles = try container.decodeIfPresent([String: TokenProfile].self, forKey: .tokenProfiles) ?? [:]
+        self.defaultTokenProfile =
+            try container.decodeIfPresent(String.self, forKey: .defaultTokenProfile) ?? defaults.defaultTokenProfile
+    }
+}
+
+extension GatewayConfiguration.Upstream: Decodable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case environment, timeoutMilliseconds, connectTimeoutMilliseconds, caBundle, maxResponseBytes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        self.environment = try container.decodeIfPresent(String.self, forKey: .environment) ?? self.environment
+        self.timeoutMilliseconds =
+            try container.decodeIfPresent(Int.self, forKey: .timeoutMilliseconds) ?? self.timeoutMilliseconds
+        self.connectTimeoutMilliseconds =
+            try container.decodeIfPresent(Int.self, forKey: .connectTimeoutMilliseconds)
+            ?? self.connectTimeoutMilliseconds
+        self.caBundle = try container.decodeIfPresent(String.self, forKey: .caBundle)
+        self.maxResponseBytes = try container.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? self.maxResponseBytes
+    }
+}
+
+extension GatewayConfiguration.TokenProfile: Decodable {
+    enum CodingKeys: String, CodingKey, CaseIterable { case kind, tokenFile, tokenEnv }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            kind: try container.decodeIfPresent(String.self, forKey: .kind) ?? "static",
+            tokenFile: try container.decodeIfPresent(String.self, forKey: .tokenFile),
+            tokenEnv: try container.decodeIfPresent(String.self, forKey: .tokenEnv))
+    }
+}

@@ -1,0 +1,106 @@
+public import AltinnAPI
+import Foundation
+public import Tokens
+
+/// Everything `serve` needs, from a JSON file, then environment variables, then flags.
+/// With no file at all it runs the embedded default: the built-in simulator and a `dev` profile.
+public struct GatewayConfiguration: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDirectory = "./.signing-gateway"
+    public var logLevel = "info"
+    public var maxRequestBodyBytes = 64 * 1024
+    public var upstream = Upstream()
+    /// Named token profiles. Ignored for the built-in simulator, which gets a fresh `dev` token.
+    public var tokenProfiles: [String: TokenProfile] = [:]
+    public var defaultTokenProfile = "dev"
+
+    public struct Upstream: Sendable, Equatable {
+        /// `simulator` (built-in, in-process), `tt02`, `production`, or an `http(s)://` base URL.
+        public var environment = "simulator"
+        public var timeoutMilliseconds = 10_000
+        public var connectTimeoutMilliseconds = 3_000
+        /// CA bundle for TLS verification; the system store when absent.
+        public var caBundle: String?
+        public var maxResponseBytes = 1024 * 1024
+
+        public init() {}
+    }
+
+    public struct TokenProfile: Sendable, Equatable {
+        /// Only `static` for now; `maskinporten` comes with the token issue.
+        public var kind = "static"
+        public var tokenFile: String?
+        public var tokenEnv: String?
+
+        public init(kind: String = "static", tokenFile: String? = nil, tokenEnv: String? = nil) {
+            self.kind = kind
+            self.tokenFile = tokenFile
+            self.tokenEnv = tokenEnv
+        }
+    }
+
+    public init() {}
+
+    public var usesBuiltInSimulator: Bool { self.upstream.environment == "simulator" }
+
+    /// The Altinn environment, for any upstream but the built-in simulator (whose port is only known once it runs).
+    public func altinnEnvironment() throws(ConfigurationError) -> AltinnEnvironment {
+        switch self.upstream.environment {
+        case "tt02": return .tt02
+        case "production": return .production
+        case let raw:
+            guard let base = BaseURL(raw) else {
+                throw .invalid("upstream.environment", "must be simulator, tt02, production or an http(s):// base URL")
+            }
+            return .baseURL(base)
+        }
+    }
+
+    /// Static token sources per profile, checked for shape (not yet read).
+    public func staticTokenSources() throws(ConfigurationError) -> [String: StaticTokenSource] {
+        var sources: [String: StaticTokenSource] = [:]
+        for (name, profile) in self.tokenProfiles {
+            guard profile.kind == "static" else {
+                throw .invalid("tokenProfiles.\(name).kind", "only \"static\" is supported by this version")
+            }
+            switch (profile.tokenFile, profile.tokenEnv) {
+            case (let file?, nil): sources[name] = .file(file)
+            case (nil, let variable?): sources[name] = .environment(variable)
+            default: throw .invalid("tokenProfiles.\(name)", "give exactly one of tokenFile or tokenEnv")
+            }
+        }
+        guard sources[self.defaultTokenProfile] != nil else {
+            throw .invalid("defaultTokenProfile", "'\(self.defaultTokenProfile)' is not among tokenProfiles")
+        }
+        return sources
+    }
+
+    /// Checks what can be checked without touching the network.
+    public func validate() throws(ConfigurationError) {
+        guard (0...65535).contains(self.port) else { throw .invalid("port", "must be 0-65535") }
+        guard self.maxRequestBodyBytes >= 1024 else { throw .invalid("maxRequestBodyBytes", "must be at least 1024") }
+        guard self.upstream.timeoutMilliseconds > 0, self.upstream.connectTimeoutMilliseconds > 0 else {
+            throw .invalid("upstream", "timeouts must be positive")
+        }
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(self.logLevel) else {
+            throw .invalid("logLevel", "must be trace, debug, info, notice, warning, error or critical")
+        }
+        if !self.usesBuiltInSimulator {
+            _ = try self.altinnEnvironment()
+            _ = try self.staticTokenSources()
+        }
+    }
+}
+
+public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unreadable(String)
+    case invalid(String, String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let what): return "configuration: \(what)"
+        case .invalid(let key, let why): return "configuration: \(key) \(why)"
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import AltinnAPI
+import AltinnSimulator
+import ArgumentParser
+import Foundation
+import GatewayHTTP
+import Logging
+import ServiceLifecycle
+import Tokens
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the gateway (default: with the built-in Altinn simulator).")
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(help: "Upstream: simulator, tt02, production or an http(s):// base URL.")
+    var upstream: String?
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        let configuration: GatewayConfiguration
+        do {
+            var loaded = try ConfigurationLoader.load(file: self.options.config)
+            if let host = self.options.host { loaded.host = host }
+            if let port = self.options.port { loaded.port = port }
+            if let directory = self.options.dataDirectory { loaded.dataDirectory = directory }
+            if let upstream = self.upstream { loaded.upstream.environment = upstream }
+            try loaded.validate()
+            configuration = loaded
+        } catch {
+            FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        let logger = Bootstrap.logger(level: configuration.logLevel)
+        let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
+        let clientKey = try dataDirectory.devClientKey(logger: logger)
+
+        if configuration.usesBuiltInSimulator {
+            try await self.runWithSimulator(configuration, clientKey: clientKey, logger: logger, started: started)
+        } else {
+            let environment = try configuration.altinnEnvironment()
+            let tokens = try StaticTokenProvider(sources: try configuration.staticTokenSources())
+            try await self.runGateway(
+                configuration, environment: environment, tokens: tokens, clientKey: clientKey, logger: logger,
+                started: started, upstreamLabel: environment.name)
+        }
+    }
+
+    /// The embedded default: an in-process simulator on a free loopback port, and a fresh random
+    /// `dev` token that only the two of them know.
+    private func runWithSimulator(
+        _ configuration: GatewayConfiguration,
+        clientKey: AccessToken,
+        logger: Logger,
+        started: ContinuousClock.Instant
+    ) async throws {
+        let token = RandomSecret.make(prefix: "simtok_")
+        let simulator = AltinnSimulator(
+            configuration: SimulatorConfiguration(identities: [token: .defaultSystemUser]),
+            logger: Logger(label: "altinn-simulator", level: .warning))
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let simulatorApp = simulator.makeApplication { port in portContinuation.yield(port) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await ServiceGroup(services: [simulatorApp], gracefulShutdownSignals: [], logger: logger).run()
+            }
+            guard let port = await ports.first(where: { _ in true }), let base = BaseURL("http://127.0.0.1:\(port)")
+            else { throw ExitCode.failure }
+            var demo = ["demo instances (app ttd/signing-app):"]
+            for instance in AltinnSimulator.demoInstances {
+                demo.append("  \(instance.id)  \(instance.description)")
+            }
+            logger.info("\(demo.joined(separator: "\n"))")
+            try await self.runGateway(
+                configuration, environment: .baseURL(base), tokens: StaticTokenProvider(tokens: ["dev": AccessToken(token)]),
+                clientKey: clientKey, logger: logger, started: started,
+                upstreamLabel: "built-in Altinn simulator at \(base.value)")
+            group.cancelAll()
+        }
+    }
+
+    private func runGateway(
+        _ configuration: GatewayConfiguration,
+        environment: AltinnEnvironment,
+        tokens: any TokenProvider,
+        clientKey: AccessToken,
+        logger: Logger,
+        started: ContinuousClock.Instant,
+        upstreamLabel: String
+    ) async throws {
+        let transport = GatewayAssembly.transport(configuration)
+        defer { transport.shutdown() }
+        let service = GatewayAssembly.service(
+            configuration, environment: environment, tokens: tokens, transport: transport, logger: logger)
+        let settings = GatewayApplication.Settings(
+            host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxRequestBodyBytes,
+            clientKey: clientKey)
+        let app = try GatewayApplication.make(settings: settings, service: service, logger: logger) { port in
+            let elapsed = ContinuousClock.now - started
+            logger.info(
+                "signing-gateway \(GatewayVersion.current) ready",
+                metadata: [
+                    "listening": "http://\(configuration.host):\(port)", "upstream": "\(upstreamLabel)",
+                    "tokenProfile": "\(configuration.defaultTokenProfile)",
+                    "startupMillis": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                ])
+        }
+        try await ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        ).run()
+    }
+}

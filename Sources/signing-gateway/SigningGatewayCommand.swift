@@ -1,0 +1,26 @@
+import ArgumentParser
+
+@main
+struct SigningGatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signing-gateway",
+        abstract: "Drive Altinn 3 API-based signing from one authenticated webhook call.",
+        subcommands: [ServeCommand.self, SimulateCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}
+
+/// Options every subcommand shares, so scripts can pass the same flags everywhere.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (JSON). Without one, the embedded default runs.")
+    var config: String?
+
+    @Option(name: .customLong("data-dir"), help: "Data directory (default ./.signing-gateway).")
+    var dataDirectory: String?
+
+    @Option(help: "Listen address (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Listen port (default 8080 for serve, 8081 for simulate).")
+    var port: Int?
+}
