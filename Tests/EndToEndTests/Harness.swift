@@ -1,0 +1,177 @@
+import AltinnAPI
+import AltinnSimulator
+import CurlHTTP
+import Foundation
+import GatewayHTTP
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Tokens
+
+/// A gateway and a simulator, each a real HTTP server on a free loopback port, wired like `make run`;
+/// tests talk to the gateway over real HTTP through libcurl.
+struct Harness: Sendable {
+    let gatewayURL: String
+    let simulatorURL: String
+    let clientKey: String
+    let altinnToken: String
+    let simulator: AltinnSimulator
+    let client: CurlHTTPClient
+    let logs: LogCapture
+
+    static let demoA = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01"
+    static let demoB = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02"
+    static let demoC = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a03"
+    static let demoD = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a04"
+    static let demoE = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a05"
+
+    struct Options {
+        var upstreamTimeoutMilliseconds = 5_000
+        /// Point the gateway somewhere other than the simulator (e.g. a closed port).
+        var upstreamOverride: String?
+        /// The token the gateway sends; by default the one the simulator accepts.
+        var gatewayToken: String?
+        var maxRequestBodyBytes = 64 * 1024
+    }
+
+    static func run(_ options: Options = Options(), _ body: @Sendable (Harness) async throws -> Void) async throws {
+        let logs = LogCapture()
+        let logger = logs.logger(label: "e2e")
+        let altinnToken = "e2e-altinn-token-\(UInt64.random(in: 1 ... .max))"
+        let clientKey = "e2e-client-key-\(UInt64.random(in: 1 ... .max))"
+        let simulator = AltinnSimulator(
+            configuration: SimulatorConfiguration(identities: [altinnToken: .defaultSystemUser]),
+            logger: logs.logger(label: "simulator"))
+        let client = CurlHTTPClient(configuration: .init())
+        defer { client.shutdown() }
+
+        let (simulatorPorts, simulatorPort) = AsyncStream.makeStream(of: Int.self)
+        let (gatewayPorts, gatewayPort) = AsyncStream.makeStream(of: Int.self)
+        let simulatorApp = simulator.makeApplication { simulatorPort.yield($0) }
+        let simulatorGroup = ServiceGroup(services: [simulatorApp], gracefulShutdownSignals: [], logger: logger)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await simulatorGroup.run() }
+            let port = await simulatorPorts.first { _ in true } ?? 0
+            let simulatorURL = "http://127.0.0.1:\(port)"
+
+            var configuration = GatewayConfiguration()
+            configuration.upstream.timeoutMilliseconds = options.upstreamTimeoutMilliseconds
+            configuration.maxRequestBodyBytes = options.maxRequestBodyBytes
+            let base = BaseURL(options.upstreamOverride ?? simulatorURL)!
+            let transport = GatewayAssembly.transport(configuration)
+            let service = GatewayAssembly.service(
+                configuration, environment: .baseURL(base),
+                tokens: StaticTokenProvider(tokens: ["dev": AccessToken(options.gatewayToken ?? altinnToken)]),
+                transport: transport, logger: logger)
+            let app = try GatewayApplication.make(
+                settings: .init(
+                    host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
+                    clientKey: AccessToken(clientKey)),
+                service: service, logger: logger
+            ) { gatewayPort.yield($0) }
+            let gatewayGroup = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+            group.addTask { try await gatewayGroup.run() }
+            let gateway = await gatewayPorts.first { _ in true } ?? 0
+
+            let harness = Harness(
+                gatewayURL: "http://127.0.0.1:\(gateway)", simulatorURL: simulatorURL, clientKey: clientKey,
+                altinnToken: altinnToken, simulator: simulator, client: client, logs: logs)
+            do {
+                try await body(harness)
+            } catch {
+                await gatewayGroup.triggerGracefulShutdown()
+                await simulatorGroup.triggerGracefulShutdown()
+                transport.shutdown()
+                throw error
+            }
+            await gatewayGroup.triggerGracefulShutdown()
+            await simulatorGroup.triggerGracefulShutdown()
+            try await group.waitForAll()
+            transport.shutdown()
+        }
+    }
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: HTTPFields
+        var text: String
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(self.text.utf8))) as? [String: Any] ?? [:]
+        }
+        var problemType: String? { self.json["type"] as? String }
+    }
+
+    func send(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        body: String? = nil,
+        headers: HTTPFields? = nil,
+        authorized: Bool = true
+    ) async throws -> Reply {
+        var fields = headers ?? (body != nil ? [.contentType: "application/json"] : [:])
+        if authorized, fields[.authorization] == nil { fields[.authorization] = "Bearer \(self.clientKey)" }
+        let response = try await self.client.execute(
+            OutboundRequest(
+                method: method, url: self.gatewayURL + path, headerFields: fields, body: body.map { Array($0.utf8) }))
+        return Reply(
+            status: Int(response.status.code), headers: response.headerFields,
+            text: String(decoding: response.body, as: UTF8.self))
+    }
+
+    func sign(_ instanceId: String, mode: String = "parallel", extra: String = "") async throws -> Reply {
+        try await self.send(
+            .post, "/v1/signatures",
+            body: #"{"app":"ttd/signing-app","instanceId":"\#(instanceId)","mode":"\#(mode)"\#(extra)}"#)
+    }
+
+    func processNext(_ instanceId: String) async throws -> Reply {
+        try await self.send(.post, "/v1/process/next", body: #"{"app":"ttd/signing-app","instanceId":"\#(instanceId)"}"#)
+    }
+
+    func signees(_ instanceId: String, query: String = "") async throws -> Reply {
+        try await self.send(.get, "/v1/instances/ttd/signing-app/\(instanceId)/signees\(query)")
+    }
+
+    func signCalls(_ instanceId: String) async -> Int {
+        let parts = instanceId.split(separator: "/")
+        return await self.simulator.state.signCalls(partyId: Int(parts[0])!, guid: UUID(uuidString: String(parts[1]))!)
+    }
+
+    func upstreamRequestCount() async -> Int {
+        await self.simulator.state.recordedRequests().count
+    }
+}
+
+/// Collects every log line (message and metadata) so tests can prove no secret was logged.
+final class LogCapture: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var text: String { self.lines.withLock { $0.joined(separator: "\n") } }
+
+    func logger(label: String) -> Logger {
+        var logger = Logger(label: label) { _ in CapturingHandler(capture: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    fileprivate func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+}
+
+private struct CapturingHandler: LogHandler {
+    let capture: LogCapture
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
+        self.capture.append("\(event.level) \(event.message) \(merged)")
+    }
+}

@@ -1,0 +1,107 @@
+import AltinnSimulator
+import Foundation
+import Testing
+
+/// Altinn misbehaving, for real, through the simulator's fault knobs and a closed port.
+@Suite struct UpstreamFailureTests {
+    @Test func altinn500OnSignSaysTheSignMayHaveHappened() async throws {
+        try await Harness.run { h in
+            await h.simulator.state.setFaults(SimulatorFaults(errorRate: 1.0))
+            let reply = try await h.sign(Harness.demoA)
+            #expect(reply.status == 502)
+            #expect(reply.problemType == "/problems/altinn-error")
+            #expect(reply.json["signMayHaveHappened"] as? Bool == true)
+            #expect(reply.json["upstreamStatus"] as? Int == 500)
+            #expect(await h.upstreamRequestCount() == 1, "a 500 on a sign is never retried")
+        }
+    }
+
+    @Test func droppedReplyTimesOutAndIsNeverResent() async throws {
+        try await Harness.run(Harness.Options(upstreamTimeoutMilliseconds: 300)) { h in
+            await h.simulator.state.setFaults(SimulatorFaults(dropReplyRate: 1.0))
+            let reply = try await h.sign(Harness.demoB)
+            #expect(reply.status == 504, "\(reply.text)")
+            #expect(reply.problemType == "/problems/altinn-timeout")
+            #expect(reply.json["signMayHaveHappened"] as? Bool == true)
+            #expect(await h.signCalls(Harness.demoB) == 1, "the sign reached Altinn exactly once")
+            await h.simulator.state.setFaults(SimulatorFaults())
+        }
+    }
+
+    @Test func unreachableAltinnSaysNothingWasSigned() async throws {
+        try await Harness.run(Harness.Options(upstreamOverride: "http://127.0.0.1:1")) { h in
+            let reply = try await h.sign(Harness.demoA)
+            #expect(reply.status == 503)
+            #expect(reply.problemType == "/problems/altinn-unreachable")
+            #expect(reply.json["signMayHaveHappened"] as? Bool == false)
+        }
+    }
+
+    @Test func refusedTokenIsABadGatewayAndNothingIsSigned() async throws {
+        try await Harness.run(Harness.Options(gatewayToken: "not-a-token-altinn-knows")) { h in
+            let reply = try await h.sign(Harness.demoA)
+            #expect(reply.status == 502)
+            #expect(reply.problemType == "/problems/altinn-refused-credentials")
+            #expect(reply.json["signMayHaveHappened"] as? Bool == false)
+            #expect(await h.signCalls(Harness.demoA) == 0)
+        }
+    }
+
+    @Test func signingStateFailureAfterSignIsUnknownNotFailed() async throws {
+        try await Harness.run { h in
+            await h.simulator.state.setFaults(SimulatorFaults(failSigningAfterSign: true))
+            let reply = try await h.sign(Harness.demoA)
+            #expect(reply.status == 200, "\(reply.text)")
+            let signing = try #require(reply.json["signing"] as? [String: Any])
+            #expect(signing["stateKnown"] as? Bool == false)
+            #expect(signing["signees"] == nil)
+            #expect(await h.signCalls(Harness.demoA) == 1)
+        }
+    }
+
+    @Test func organisationSpellingIsDecoded() async throws {
+        try await Harness.run { h in
+            await h.simulator.state.setFaults(SimulatorFaults(organisationSpelling: true))
+            let reply = try await h.signees(Harness.demoA)
+            #expect(reply.status == 200)
+            let signees = try #require((reply.json["signing"] as? [String: Any])?["signees"] as? [[String: Any]])
+            #expect(signees.contains { $0["organization"] as? String == "LYDIG VENNLIG KATT KJERNE" })
+        }
+    }
+
+    @Test func processEndedAndNotASigningTask() async throws {
+        try await Harness.run { h in
+            let ended = try await h.sign(Harness.demoD)
+            #expect(ended.status == 409)
+            #expect(ended.problemType == "/problems/process-ended")
+            #expect(ended.json["signMayHaveHappened"] as? Bool == false)
+            let dataTask = try await h.sign(Harness.demoE, mode: "single")
+            #expect(dataTask.status == 409)
+            #expect(dataTask.problemType == "/problems/not-a-signing-task")
+            let unknown = try await h.sign("51281269/00000000-0000-4000-8000-000000000000")
+            #expect(unknown.status == 404)
+            #expect(unknown.problemType == "/problems/altinn-instance-not-found")
+        }
+    }
+
+    @Test func noSecretInLogsOrAnswers() async throws {
+        try await Harness.run { h in
+            var bodies: [String] = []
+            bodies.append(try await h.sign(Harness.demoA).text)
+            bodies.append(try await h.processNext(Harness.demoB).text)
+            bodies.append(try await h.signees(Harness.demoB).text)
+            bodies.append(try await h.send(.post, "/v1/signatures", body: "{").text)
+            bodies.append(try await h.send(.post, "/v1/signatures", body: "{}", authorized: false).text)
+            await h.simulator.state.setFaults(SimulatorFaults(errorRate: 1.0))
+            bodies.append(try await h.sign(Harness.demoB).text)
+            let logs = h.logs.text
+            #expect(!logs.isEmpty)
+            for secret in [h.altinnToken, h.clientKey] {
+                #expect(!logs.contains(secret))
+                #expect(!bodies.joined().contains(secret))
+            }
+            let recorded = await h.simulator.state.recordedRequests()
+            #expect(recorded.allSatisfy(\.hasAuthorization))
+        }
+    }
+}
