@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""Contract test over real processes and real HTTP.
+
+Starts `signing-gateway simulate` and `signing-gateway serve` (static token profile reading the
+simulator's token file), drives the walkthrough and a set of bad inputs, and checks:
+  * every gateway answer against openapi.yaml (status declared, body valid against its schema);
+  * every request the gateway sent upstream against Altinn's own OpenAPI (path, method, body);
+  * the simulator's answers against Altinn's own OpenAPI (the simulator must not drift from Altinn);
+  * no token or client key in any answer or log line.
+Ends with 'N passed, M failed'.
+"""
+import copy
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import jsonschema
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("SIGNING_GATEWAY_BIN", os.path.join(ROOT, ".build", "debug", "signing-gateway"))
+GATEWAY_SPEC = yaml.safe_load(open(os.path.join(ROOT, "openapi.yaml")))
+ALTINN_SPEC = json.load(open(os.path.join(ROOT, "Tests", "contract", "altinn-app-api.openapi.json")))
+DEMO_A = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01"
+DEMO_B = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02"
+DEMO_C = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a03"
+
+passed = 0
+failures = []
+
+
+def check(name, condition, detail=""):
+    global passed
+    if condition:
+        passed += 1
+    else:
+        failures.append(f"{name}: {detail}")
+        print(f"FAIL {name}: {detail}", file=sys.stderr)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, headers=None):
+    data = body.encode() if isinstance(body, str) else body
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def wait_ready(url, process, deadline=60):
+    """Readiness probe: poll the health route until it answers or the process dies."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            raise SystemExit(f"process exited early: {process.args}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status < 500:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"not ready: {url}")
+
+
+# ---------- OpenAPI 3.0 (Altinn) -> JSON Schema ----------
+def altinn_schema(node):
+    """nullable:true -> also null. A $ref property may be null too: Altinn writes null properties
+    and OpenAPI 3.0 cannot mark a $ref nullable."""
+    if isinstance(node, list):
+        return [altinn_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: altinn_schema(v) for k, v in node.items() if k not in ("nullable", "example", "format")}
+    if "properties" in out:
+        out["properties"] = {
+            k: ({"anyOf": [v, {"type": "null"}]} if "$ref" in v else v) for k, v in out["properties"].items()
+        }
+    if node.get("nullable"):
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+ALTINN_COMPONENTS = altinn_schema(ALTINN_SPEC["components"])
+
+
+def validate_altinn(schema_name, value):
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": ALTINN_COMPONENTS}
+    jsonschema.Draft202012Validator(schema).validate(value)
+
+
+def altinn_operation(method, path):
+    for template, item in ALTINN_SPEC["paths"].items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in item:
+            return template, item[method.lower()]
+    return None, None
+
+
+# ---------- Gateway openapi.yaml ----------
+def gateway_response_schema(path_template, method, status, content_type):
+    operation = GATEWAY_SPEC["paths"][path_template][method.lower()]
+    response = operation["responses"].get(str(status))
+    if response is None:
+        return None, f"status {status} not declared"
+    if "$ref" in response:
+        response = GATEWAY_SPEC["components"]["responses"][response["$ref"].split("/")[-1]]
+    media = content_type.split(";")[0].strip()
+    content = response.get("content", {})
+    if media not in content:
+        return None, f"content type {media} not declared for {status} (has {list(content)})"
+    return {**content[media]["schema"], "components": GATEWAY_SPEC["components"]}, None
+
+
+def check_gateway(name, path_template, method, status, headers, text):
+    schema, problem = gateway_response_schema(path_template, method, status, headers.get("Content-Type", ""))
+    check(f"{name}: declared", problem is None, problem or "")
+    if schema is None:
+        return
+    try:
+        jsonschema.Draft202012Validator(schema).validate(json.loads(text))
+        check(f"{name}: schema", True)
+    except (jsonschema.ValidationError, json.JSONDecodeError) as error:
+        check(f"{name}: schema", False, str(error).splitlines()[0] + " in " + text[:300])
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="sg-contract-")
+    sim_port, gw_port = free_port(), free_port()
+    logs = {name: open(os.path.join(work, f"{name}.log"), "w+") for name in ("simulator", "gateway")}
+    simulator = subprocess.Popen(
+        [BINARY, "simulate", "--port", str(sim_port), "--data-dir", work],
+        stdout=logs["simulator"], stderr=subprocess.STDOUT)
+    gateway = None
+    try:
+        wait_ready(f"http://127.0.0.1:{sim_port}/_simulator/instances", simulator)
+        config = {
+            "port": gw_port,
+            "dataDirectory": work,
+            "upstream": {"environment": f"http://127.0.0.1:{sim_port}", "timeoutMilliseconds": 5000},
+            "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
+            "defaultTokenProfile": "dev",
+        }
+        config_path = os.path.join(work, "gateway.json")
+        json.dump(config, open(config_path, "w"))
+        gateway = subprocess.Popen(
+            [BINARY, "serve", "--config", config_path], stdout=logs["gateway"], stderr=subprocess.STDOUT)
+        wait_ready(f"http://127.0.0.1:{gw_port}/healthz", gateway)
+        run_checks(work, sim_port, gw_port, logs)
+    finally:
+        for process in (gateway, simulator):
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+def run_checks(work, sim_port, gw_port, logs):
+    gw = f"http://127.0.0.1:{gw_port}"
+    sim = f"http://127.0.0.1:{sim_port}"
+    key = open(os.path.join(work, "dev-client.key")).read().strip()
+    token = open(os.path.join(work, "simulator.token")).read().strip()
+    auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    answers = []
+
+    def call(name, method, path, template, body=None, headers=auth, expect=None):
+        status, response_headers, text = http(method, gw + path, body, headers)
+        answers.append(text)
+        if expect is not None:
+            check(f"{name}: status", status == expect, f"got {status}: {text[:300]}")
+        check_gateway(name, template, method, status, response_headers, text)
+        return status, text
+
+    sign = "/v1/signatures"
+    nxt = "/v1/process/next"
+    signees = "/v1/instances/{org}/{app}/{partyId}/{instanceGuid}/signees"
+    body = lambda instance, mode: json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": mode})
+
+    # The walkthrough.
+    call("sign A parallel", "POST", sign, sign, body(DEMO_A, "parallel"), expect=200)
+    call("signees A", "GET", f"/v1/instances/ttd/signing-app/{DEMO_A}/signees", signees, expect=200)
+    call("sign B parallel", "POST", sign, sign, body(DEMO_B, "parallel"), expect=200)
+    status, text = call("next B (missing)", "POST", nxt, nxt, json.dumps({"app": "ttd/signing-app", "instanceId": DEMO_B}), expect=409)
+    check("next B carries MissingSignatures", "MissingSignatures" in text, text[:300])
+    call("next A (complete)", "POST", nxt, nxt, json.dumps({"app": "ttd/signing-app", "instanceId": DEMO_A}), expect=200)
+    call("sign C single", "POST", sign, sign, body(DEMO_C, "single"), expect=200)
+    call("signees C past task", "GET", f"/v1/instances/ttd/signing-app/{DEMO_C}/signees?taskId=Task_2", signees, expect=200)
+    call("health", "GET", "/healthz", "/healthz", headers={}, expect=200)
+
+    # Bad input: declared problems, nothing upstream.
+    before = len(json.loads(http("GET", sim + "/_simulator/requests")[2])["requests"])
+    call("malformed", "POST", sign, sign, '{"app":', expect=400)
+    call("unknown member", "POST", sign, sign, '{"app":"ttd/signing-app","instanceId":"%s","mode":"parallel","x":1}' % DEMO_A, expect=400)
+    call("bad guid", "POST", sign, sign, body("51281269/nope", "parallel"), expect=400)
+    call("no auth", "POST", sign, sign, body(DEMO_A, "parallel"), headers={"Content-Type": "application/json"}, expect=401)
+    call("wrong type", "POST", sign, sign, body(DEMO_A, "parallel"), headers={**auth, "Content-Type": "text/plain"}, expect=415)
+    call("too large", "POST", sign, sign, '{"app":"%s"}' % ("a" * 70000), expect=413)
+    call("bad signees path", "GET", "/v1/instances/ttd/signing-app/51281269/nope/signees", signees, expect=400)
+    after = len(json.loads(http("GET", sim + "/_simulator/requests")[2])["requests"])
+    check("bad input reaches no upstream", after == before, f"{before} -> {after}")
+
+    # What the gateway sent upstream, against Altinn's OpenAPI.
+    recorded = json.loads(http("GET", sim + "/_simulator/requests")[2])["requests"]
+    check("upstream requests recorded", len(recorded) >= 8, str(len(recorded)))
+    for index, request in enumerate(recorded):
+        name = f"upstream #{index} {request['method']} {request['path']}"
+        template, operation = altinn_operation(request["method"], request["path"])
+        check(f"{name}: route exists in Altinn's OpenAPI", operation is not None)
+        check(f"{name}: authorization present", request["authorizationPresent"] is True)
+        check(f"{name}: accept json", request["accept"] == "application/json", str(request["accept"]))
+        if operation is None:
+            continue
+        declared_query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        for pair in filter(None, (request.get("query") or "").split("&")):
+            check(f"{name}: query {pair} declared", pair.split("=")[0] in declared_query, str(declared_query))
+        if request["body"] is not None:
+            schema_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+            check(f"{name}: json content type", (request["contentType"] or "").startswith("application/json"))
+            try:
+                validate_altinn(schema_ref, request["body"])
+                check(f"{name}: body is a valid {schema_ref}", True)
+            except jsonschema.ValidationError as error:
+                check(f"{name}: body is a valid {schema_ref}", False, str(error).splitlines()[0])
+
+    # The simulator's answers, against Altinn's OpenAPI.
+    http("POST", sim + "/_simulator/reset")
+    bearer = {"Authorization": f"Bearer {token}", "Accept": "application/json", "Content-Type": "application/json"}
+    base = f"{sim}/ttd/signing-app/instances"
+    for name, method, path, payload, schema in [
+        ("GET process", "GET", f"{base}/{DEMO_A}/process", None, "AppProcessState"),
+        ("GET signing", "GET", f"{base}/{DEMO_B}/signing", None, "SigningStateResponse"),
+        ("POST actions", "POST", f"{base}/{DEMO_A}/actions", '{"action":"sign"}', "UserActionResponse"),
+        ("PUT next", "PUT", f"{base}/{DEMO_A}/process/next", '{"action":null}', "AppProcessState"),
+        ("GET signing ended", "GET", f"{base}/{DEMO_A}/signing?taskId=Task_2", None, "SigningStateResponse"),
+        ("PUT next missing", "PUT", f"{base}/{DEMO_B}/process/next", '{"action":null}', "ProblemDetails"),
+        ("GET instance", "GET", f"{base}/{DEMO_B}", None, "Instance"),
+    ]:
+        status, _, text = http(method, path, payload, bearer)
+        try:
+            validate_altinn(schema, json.loads(text))
+            check(f"simulator {name} ({status}) is a valid {schema}", True)
+        except (jsonschema.ValidationError, json.JSONDecodeError) as error:
+            check(f"simulator {name} ({status}) is a valid {schema}", False, str(error).splitlines()[0] + " " + text[:200])
+
+    # Secrets: nowhere in answers or logs.
+    for name, log in logs.items():
+        log.flush()
+        log.seek(0)
+        content = log.read()
+        check(f"{name} log has no Altinn token", token not in content)
+        if name == "gateway":
+            check("gateway log has no client key", key not in content)
+    joined = "\n".join(answers)
+    check("answers have no Altinn token", token not in joined)
+    check("answers have no client key", key not in joined)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
