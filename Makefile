@@ -1,7 +1,6 @@
 # signing-gateway — two commands: `make run` and `make test`.
 SWIFT ?= swift
 PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config
-TEST_PKGS := python3-yaml python3-jsonschema
 
 .PHONY: run test build deps test-deps lint format bench clean
 
@@ -13,12 +12,9 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The contract test's Python libraries, from PyPI when the interpreter lacks them.
 test-deps: deps
-	@missing=""; for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@python3 -c "import yaml, jsonschema" 2>/dev/null || python3 -m pip install -q pyyaml jsonschema
 
 build: deps
 	$(SWIFT) build

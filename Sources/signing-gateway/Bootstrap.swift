@@ -60,11 +60,12 @@ struct DataDirectory {
         return (file, true)
     }
 
-    /// The dev client key: printed once when created (the only time it is shown), then read from its file.
-    func devClientKey(logger: Logger) throws -> AccessToken {
+    /// The dev client key, read from its file (created when missing). With the embedded default it is
+    /// printed once, when created, for the README walkthrough; otherwise it is never shown, only its path.
+    func devClientKey(logger: Logger, announce: Bool) throws -> AccessToken {
         let (file, created) = try self.secretFileCreatingIfNeeded(named: "dev-client.key", prefix: "sgk_dev_")
         let key = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        if created {
+        if created, announce {
             print("dev client key (shown once, kept in \(file)):\n  \(key)")
         } else {
             logger.info("dev client key in \(file)")

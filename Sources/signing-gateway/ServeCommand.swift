@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Bootstrap.logger(level: configuration.logLevel)
         let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
-        let clientKey = try dataDirectory.devClientKey(logger: logger)
+        let clientKey = try dataDirectory.devClientKey(logger: logger, announce: configuration.usesBuiltInSimulator)
 
         if configuration.usesBuiltInSimulator {
             try await self.runWithSimulator(configuration, clientKey: clientKey, logger: logger, started: started)
