@@ -1,0 +1,215 @@
+import CCurl
+import HTTPTypes
+
+/// One exchange while libcurl owns it. Lives only on the curl thread: created there from a
+/// `Submission`, reached from libcurl callbacks (which run on that thread inside `curl_multi_perform`)
+/// through an unretained pointer, and dropped there. The owning dictionary keeps it alive while the
+/// easy handle is attached to the multi handle.
+final class Transfer {
+    let id: UInt64
+    let easy: UnsafeMutableRawPointer
+    let continuation: ExchangeContinuation
+    private let responseLimit: Int
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// Our copy of the request body: `CURLOPT_POSTFIELDS` does not copy, so it must outlive the transfer.
+    private var requestBody: UnsafeMutableRawBufferPointer?
+    private var head = ResponseHeadParser()
+    private var body: [UInt8] = []
+    private var bodyCapExceeded = false
+    private var requestPhaseReached = false
+
+    init(submission: Submission, easy: UnsafeMutableRawPointer, responseLimit: Int) {
+        self.id = submission.id
+        self.easy = easy
+        self.continuation = submission.continuation
+        self.responseLimit = responseLimit
+    }
+
+    deinit {
+        curl_slist_free_all(headerList)
+        requestBody?.deallocate()
+    }
+
+    /// Sets every option for this exchange on a freshly reset easy handle.
+    /// Returns the first failing `CURLcode` (e.g. out of memory), or `CURLE_OK`.
+    func configure(_ request: OutboundRequest, _ config: CurlHTTPClient.Configuration) -> CURLcode {
+        let userData = Unmanaged.passUnretained(self).toOpaque()
+        var options = OptionSetter(easy: easy)
+        options.set(CURLOPT_URL, request.url)
+        options.set(CURLOPT_NOSIGNAL, 1)  // no SIGALRM games in a multithreaded process
+        options.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        options.set(CURLOPT_FOLLOWLOCATION, 0)  // redirects are the caller's decision
+        options.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        options.set(CURLOPT_PIPEWAIT, 1)  // prefer multiplexing on a pending h2 connection over a new one
+        options.set(CURLOPT_SSL_VERIFYPEER, 1)
+        options.set(CURLOPT_SSL_VERIFYHOST, 2)
+        if let caBundlePath = config.caBundlePath { options.set(CURLOPT_CAINFO, caBundlePath) }
+        if let userAgent = config.userAgent { options.set(CURLOPT_USERAGENT, userAgent) }
+        options.set(CURLOPT_TIMEOUT_MS, (request.timeout ?? config.defaultTimeout).curlMilliseconds)
+        options.set(CURLOPT_CONNECTTIMEOUT_MS, config.connectTimeout.curlMilliseconds)
+        options.apply { cg_easy_setopt_write_cb($0, Self.onBody) }
+        options.set(CURLOPT_WRITEDATA, userData)
+        options.apply { cg_easy_setopt_header_cb($0, Self.onHeaderLine) }
+        options.set(CURLOPT_HEADERDATA, userData)
+        options.apply { cg_easy_setopt_prereq_cb($0, Self.onRequestPhase) }
+        options.set(CURLOPT_PREREQDATA, userData)
+        setMethodAndBody(request, &options)
+        guard options.result == CURLE_OK else { return options.result }
+        guard let list = Self.headerList(request.headerFields) else { return CURLE_OUT_OF_MEMORY }
+        headerList = list
+        options.apply { cg_easy_setopt_slist($0, CURLOPT_HTTPHEADER, list) }
+        return options.result
+    }
+
+    private func setMethodAndBody(_ request: OutboundRequest, _ options: inout OptionSetter) {
+        switch request.method {
+        case .get where request.body == nil:
+            options.set(CURLOPT_HTTPGET, 1)
+        case .head:
+            options.set(CURLOPT_NOBODY, 1)  // CUSTOMREQUEST "HEAD" would wait for a body that never comes
+        default:
+            options.set(CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+            // Methods that carry a body get `Content-Length: 0` when there is none, as servers expect.
+            let bytes = request.body ?? ([.post, .put, .patch].contains(request.method) ? [] : nil)
+            guard let bytes else { return }
+            let copy = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: max(bytes.count, 1), alignment: 1)
+            copy.copyBytes(from: bytes)
+            requestBody = copy
+            options.apply { cg_easy_setopt_off($0, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)) }
+            options.set(CURLOPT_POSTFIELDS, UnsafeRawPointer(copy.baseAddress))
+        }
+    }
+
+    /// Caller headers, plus blanks that stop libcurl from adding its own defaults
+    /// (`Expect: 100-continue` costs a round trip; the POSTFIELDS form `Content-Type` would be wrong).
+    private static func headerList(_ fields: HTTPFields) -> UnsafeMutablePointer<curl_slist>? {
+        var lines = fields.map { field in
+            // libcurl sends a header with an empty value only in the `Name;` form.
+            field.value.isEmpty ? "\(field.name.rawName);" : "\(field.name.rawName): \(field.value)"
+        }
+        lines.append("Expect:")
+        if fields[.contentType] == nil { lines.append("Content-Type:") }
+        if fields[.accept] == nil { lines.append("Accept:") }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for line in lines {
+            guard let extended = curl_slist_append(list, line) else {
+                curl_slist_free_all(list)
+                return nil
+            }
+            list = extended
+        }
+        return list
+    }
+
+    /// What libcurl knows about how far the exchange got, plus what our callbacks saw.
+    func facts() -> TransferFacts {
+        var requestSize = 0
+        _ = cg_easy_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &requestSize)
+        return TransferFacts(
+            requestBytes: requestSize,
+            requestPhaseReached: requestPhaseReached,
+            bodyCapExceeded: bodyCapExceeded
+        )
+    }
+
+    /// Turns the finished transfer into the caller's result.
+    func outcome(_ code: CURLcode) -> Result<InboundResponse, TransportError> {
+        guard code == CURLE_OK else {
+            return .failure(
+                FailureClassifier.classify(code, facts: facts(), responseLimit: responseLimit))
+        }
+        var status = 0
+        var connects = 0
+        var totalMicros: curl_off_t = 0
+        _ = cg_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        _ = cg_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        _ = cg_easy_getinfo_off(easy, CURLINFO_TOTAL_TIME_T, &totalMicros)
+        // HTTPResponse.Status traps outside 100...999; a "success" without a status line is a broken reply.
+        guard (100...999).contains(status) else { return .failure(.ambiguous(.incompleteResponse)) }
+        return .success(
+            InboundResponse(
+                status: HTTPResponse.Status(code: status),
+                headerFields: head.fields,
+                body: body,
+                newConnections: connects,
+                duration: .microseconds(totalMicros)
+            )
+        )
+    }
+
+    // MARK: libcurl callbacks (curl thread, inside curl_multi_perform)
+
+    private static let onBody:
+        @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+            data, size, count, userData in
+            guard let userData else { return 0 }
+            let transfer = Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue()
+            let length = size * count
+            guard transfer.body.count + length <= transfer.responseLimit else {
+                transfer.bodyCapExceeded = true
+                return 0  // any count other than `length` makes libcurl abort with CURLE_WRITE_ERROR
+            }
+            transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+            return length
+        }
+
+    private static let onHeaderLine:
+        @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+            data, size, count, userData in
+            guard let userData else { return 0 }
+            let transfer = Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue()
+            transfer.head.consume(line: UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        }
+
+    private static let onRequestPhase:
+        @convention(c) (
+            UnsafeMutableRawPointer?, UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<CChar>?, Int32,
+            Int32
+        ) -> Int32 = {
+            userData, _, _, _, _ in
+            if let userData {
+                Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue().requestPhaseReached = true
+            }
+            return CURL_PREREQFUNC_OK
+        }
+}
+
+/// Applies options in order and remembers the first failure, so configuration reads as a flat list.
+private struct OptionSetter {
+    let easy: UnsafeMutableRawPointer
+    private(set) var result = CURLE_OK
+
+    init(easy: UnsafeMutableRawPointer) { self.easy = easy }
+
+    mutating func apply(_ body: (UnsafeMutableRawPointer) -> CURLcode) {
+        guard result == CURLE_OK else { return }
+        result = body(easy)
+    }
+
+    mutating func set(_ option: CURLoption, _ value: Int) {
+        apply { cg_easy_setopt_long($0, option, value) }
+    }
+
+    /// libcurl copies string options (except POSTFIELDS), so a temporary C string is fine.
+    mutating func set(_ option: CURLoption, _ value: String) {
+        apply { easy in value.withCString { cg_easy_setopt_str(easy, option, $0) } }
+    }
+
+    mutating func set(_ option: CURLoption, _ value: UnsafeRawPointer?) {
+        apply { cg_easy_setopt_ptr($0, option, value) }
+    }
+}
+
+extension Duration {
+    /// libcurl millisecond timeouts treat 0 as "no timeout", so round up and never go below 1 ms.
+    var curlMilliseconds: Int {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return 1 }
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return Int(Int32.max) }
+        let extra = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return Int(max(1, min(ms + extra, Int64(Int32.max))))
+    }
+}
