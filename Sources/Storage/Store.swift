@@ -1,0 +1,209 @@
+import Foundation
+
+/// The durable store: idempotency keys, the audit log (later: snapshots, outbox).
+/// Two engines implement it (SQLite, PostgreSQL) and pass one conformance suite.
+///
+/// Every method that writes an audit record does so in the same transaction as the rest of its write,
+/// so an acknowledged call never lacks its record.
+public protocol Store: Sendable {
+    /// Creates or upgrades the schema. Safe when several replicas start at once.
+    func migrate() async throws(StoreError)
+
+    // MARK: Idempotency
+
+    /// Claims `claim.scope` for a new call, or reports what the key already holds.
+    /// A new key is stored as in flight, with its fingerprint and lease, *before* any upstream call.
+    func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin
+
+    /// Stores the final answer of a claimed key and appends its audit record, in one transaction.
+    func completeIdempotent(
+        _ scope: IdempotencyScope,
+        response: StoredResponse,
+        audit: AuditEntry
+    ) async throws(StoreError)
+
+    /// Deletes a claimed key whose call provably never reached Altinn (bad input, no token, connect
+    /// failure), so the caller may retry with the same key; appends the audit record in the same transaction.
+    func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError)
+
+    /// Deletes keys created before `cutoff`, in-flight ones included. Returns how many.
+    func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int
+
+    // MARK: Audit
+
+    /// Appends one record to the hash chain (for calls without an idempotency key: reads, refusals).
+    func appendAudit(_ entry: AuditEntry) async throws(StoreError)
+
+    /// Records with `sequence > after`, oldest first, at most `limit`, matching `filter`.
+    func auditRecords(after: Int64, limit: Int, filter: AuditFilter) async throws(StoreError) -> [AuditRecord]
+
+    /// Releases connections and files.
+    func close() async
+}
+
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The database could not be reached or opened.
+    case unavailable(String)
+    /// A statement failed; the message names the statement, never a value.
+    case failed(String)
+    /// `complete`/`release` for a key that is not in flight (a bug, or the key was pruned).
+    case notInFlight
+
+    public var description: String {
+        switch self {
+        case .unavailable(let why): return "store unavailable: \(why)"
+        case .failed(let why): return "store failure: \(why)"
+        case .notInFlight: return "idempotency key is not in flight"
+        }
+    }
+}
+
+// MARK: - Idempotency values
+
+/// Keys are scoped per inbound client: one client can never see another's.
+public struct IdempotencyScope: Sendable, Hashable {
+    public var clientId: String
+    public var key: String
+
+    public init(clientId: String, key: String) {
+        self.clientId = clientId
+        self.key = key
+    }
+}
+
+public struct IdempotencyClaim: Sendable, Equatable {
+    public var scope: IdempotencyScope
+    /// Hex SHA-256 of the canonical request (operation + normalized body).
+    public var fingerprint: String
+    public var now: Date
+    /// Until when the claimant is presumed alive. After it, a still-in-flight key is `outcomeUnknown`.
+    public var leaseUntil: Date
+
+    public init(scope: IdempotencyScope, fingerprint: String, now: Date, leaseUntil: Date) {
+        self.scope = scope
+        self.fingerprint = fingerprint
+        self.now = now
+        self.leaseUntil = leaseUntil
+    }
+}
+
+public enum IdempotencyBegin: Sendable, Equatable {
+    /// The key was new: it is now in flight and belongs to this call.
+    case acquired
+    /// Completed earlier with the same fingerprint: answer with this.
+    case replay(StoredResponse)
+    /// Same key and fingerprint, still in flight within its lease → 409.
+    case inFlight
+    /// Same key, different fingerprint (in flight or completed) → 422.
+    case fingerprintMismatch
+    /// In flight and its lease has expired (the claimant crashed): never re-send → `outcome-unknown`.
+    case outcomeUnknown
+}
+
+/// The answer given for a key, replayed byte for byte.
+public struct StoredResponse: Sendable, Equatable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+
+    public init(status: Int, contentType: String, body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+}
+
+// MARK: - Audit values
+
+/// One forwarded (or refused) call, as the gateway saw it. Never holds a token or a body: only digests.
+public struct AuditEntry: Sendable, Equatable {
+    public var time: Date
+    public var clientId: String?
+    public var sourceAddress: String?
+    public var requestId: String
+    public var traceparent: String?
+    public var idempotencyKey: String?
+    /// `sign`, `processNext`, `signingState`, or `refused`.
+    public var operation: String
+    /// `{org}/{app}/{partyId}/{guid}` when known.
+    public var instance: String?
+    public var tokenProfile: String?
+    public var upstreamMethod: String?
+    public var upstreamURL: String?
+    public var upstreamStatus: Int?
+    public var latencyMicros: Int64
+    /// e.g. `succeeded`, `rejected`, `failed`, `unknown`, `refused`.
+    public var outcome: String
+    /// Hex SHA-256 of the inbound request body and of the answer body.
+    public var requestDigest: String?
+    public var responseDigest: String?
+
+    public init(
+        time: Date,
+        clientId: String?,
+        sourceAddress: String?,
+        requestId: String,
+        traceparent: String?,
+        idempotencyKey: String?,
+        operation: String,
+        instance: String?,
+        tokenProfile: String?,
+        upstreamMethod: String?,
+        upstreamURL: String?,
+        upstreamStatus: Int?,
+        latencyMicros: Int64,
+        outcome: String,
+        requestDigest: String?,
+        responseDigest: String?
+    ) {
+        self.time = time
+        self.clientId = clientId
+        self.sourceAddress = sourceAddress
+        self.requestId = requestId
+        self.traceparent = traceparent
+        self.idempotencyKey = idempotencyKey
+        self.operation = operation
+        self.instance = instance
+        self.tokenProfile = tokenProfile
+        self.upstreamMethod = upstreamMethod
+        self.upstreamURL = upstreamURL
+        self.upstreamStatus = upstreamStatus
+        self.latencyMicros = latencyMicros
+        self.outcome = outcome
+        self.requestDigest = requestDigest
+        self.responseDigest = responseDigest
+    }
+}
+
+/// A stored audit record: the entry, its place in the chain and its hash.
+public struct AuditRecord: Sendable, Equatable {
+    public var sequence: Int64
+    public var entry: AuditEntry
+    /// Hex SHA-256; the first record's previous hash is 64 zeros.
+    public var previousHash: String
+    public var hash: String
+
+    public init(sequence: Int64, entry: AuditEntry, previousHash: String, hash: String) {
+        self.sequence = sequence
+        self.entry = entry
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+public struct AuditFilter: Sendable, Equatable {
+    public var from: Date?
+    public var until: Date?
+    public var clientId: String?
+    public var instance: String?
+    public var outcome: String?
+
+    public init(from: Date? = nil, until: Date? = nil, clientId: String? = nil, instance: String? = nil, outcome: String? = nil)
+    {
+        self.from = from
+        self.until = until
+        self.clientId = clientId
+        self.instance = instance
+        self.outcome = outcome
+    }
+}
