@@ -88,7 +88,8 @@ public struct AltinnClient: Sendable {
             .userAgent: self.userAgent,
         ]
         if body != nil { headers[.contentType] = "application/json" }
-        let request = OutboundRequest(method: method, url: url, headerFields: headers, body: body, timeout: self.timeout)
+        let request = OutboundRequest(
+            method: method, url: url, headerFields: headers, body: body, timeout: self.timeout)
         let response: InboundResponse
         do {
             response = try await self.transport.execute(request)
@@ -105,13 +106,19 @@ public struct AltinnClient: Sendable {
         language.map { [("language", $0)] } ?? []
     }
 
+    /// RFC 3986 unreserved characters stay; everything else is percent-encoded.
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
     private static func percentEncode(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        value.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? ""
     }
 
     private static func encode(_ value: some Encodable) -> [UInt8] {
         // Encoding these fixed models cannot fail; a failure would be a programming error.
-        (try? Array(JSONEncoder().encode(value))) ?? Array("{}".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
     }
 
     private static func decode<T: Decodable>(

@@ -17,7 +17,8 @@ enum AltinnRejectionDecoder {
             rejection.validationIssues = problem.validationIssues ?? []
             rejection.reason = Self.reason(title: problem.title, detail: problem.detail) ?? rejection.reason
             if !rejection.validationIssues.isEmpty { rejection.reason = .validationFailed }
-        } else if let action = try? JSONDecoder().decode(UserActionResponse.self, from: body), let error = action.error {
+        } else if let action = try? JSONDecoder().decode(UserActionResponse.self, from: body), let error = action.error
+        {
             rejection.actionErrorCode = error.code
         } else if let text = try? JSONDecoder().decode(String.self, from: body) {
             rejection.reason = Self.reason(title: nil, detail: text) ?? rejection.reason
@@ -42,7 +43,9 @@ enum AltinnRejectionDecoder {
         for text in texts {
             if text.hasPrefix("Process is ended") { return .processEnded }
             if text.hasPrefix("Process is not started") { return .processNotStarted }
-            if text == "Not a signing task" || text.hasPrefix("This endpoint is only callable while the current task is a signing task") {
+            if text == "Not a signing task"
+                || text.hasPrefix("This endpoint is only callable while the current task is a signing task")
+            {
                 return .notASigningTask
             }
             if text.hasPrefix("Action is missing") { return .actionMissing }

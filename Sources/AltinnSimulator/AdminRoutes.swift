@@ -3,108 +3,108 @@ import Hummingbird
 
 /// `/_simulator/…`: steer and inspect the simulator. No auth, so only loopback peers may use it.
 struct AdminRoutes {
-  let state: SimulatorState
+    let state: SimulatorState
 
-  func register(on router: Router<SimulatorRequestContext>) {
-    let group = router.group("_simulator").add(middleware: LoopbackOnlyMiddleware())
-    group.get("instances") { _, _ in await listInstances() }
-    group.post("instances") { request, context in try await createInstance(request, context) }
-    group.post("reset") { _, _ in
-      await state.reset()
-      return Replies.empty(.noContent)
+    func register(on router: Router<SimulatorRequestContext>) {
+        let group = router.group("_simulator").add(middleware: LoopbackOnlyMiddleware())
+        group.get("instances") { _, _ in await listInstances() }
+        group.post("instances") { request, context in try await createInstance(request, context) }
+        group.post("reset") { _, _ in
+            await state.reset()
+            return Replies.empty(.noContent)
+        }
+        group.get("faults") { _, _ in Replies.json(.ok, await state.faults.json) }
+        group.put("faults") { request, context in try await putFaults(request, context) }
+        group.post("instances/{partyId}/{guid}/signees/{signeePartyId}/sign") { _, context in
+            try await signOutOfBand(context)
+        }
+        group.get("requests") { _, _ in
+            Replies.json(.ok, .obj(["requests": .array(await state.recordedRequests().map(\.json))]))
+        }
     }
-    group.get("faults") { _, _ in Replies.json(.ok, await state.faults.json) }
-    group.put("faults") { request, context in try await putFaults(request, context) }
-    group.post("instances/{partyId}/{guid}/signees/{signeePartyId}/sign") { _, context in
-      try await signOutOfBand(context)
-    }
-    group.get("requests") { _, _ in
-      Replies.json(.ok, .obj(["requests": .array(await state.recordedRequests().map(\.json))]))
-    }
-  }
 
-  private func listInstances() async -> Response {
-    let rows = await state.allInstances().map { record -> JSONValue in
-      .obj([
-        "id": .string(record.id),
-        "app": .string(record.appId),
-        "template": .string(record.template.rawValue),
-        "currentTask": .optionalString(record.currentTask?.elementId),
-        "ended": .bool(record.isEnded),
-        "signCalls": .int(record.signCalls),
-      ])
+    private func listInstances() async -> Response {
+        let rows = await state.allInstances().map { record -> JSONValue in
+            .obj([
+                "id": .string(record.id),
+                "app": .string(record.appId),
+                "template": .string(record.template.rawValue),
+                "currentTask": .optionalString(record.currentTask?.elementId),
+                "ended": .bool(record.isEnded),
+                "signCalls": .int(record.signCalls),
+            ])
+        }
+        return Replies.json(.ok, .obj(["instances": .array(rows)]))
     }
-    return Replies.json(.ok, .obj(["instances": .array(rows)]))
-  }
 
-  private func createInstance(_ request: Request, _ context: SimulatorRequestContext) async throws
-    -> Response
-  {
-    let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
-    guard let name = JSONValue.parse(bytes)?["template"]?.stringValue,
-      let template = DemoTemplate(rawValue: name)
-    else {
-      return Replies.problem(
-        .badRequest,
-        .obj([
-          "title": .string("Bad template"), "status": .int(400),
-          "detail": .string("Use A, B, C, D or E."),
-        ]))
-    }
-    let id = await state.createInstance(template: template)
-    return Replies.json(
-      .created, .obj(["id": .string(id), "template": .string(template.rawValue)]))
-  }
-
-  private func putFaults(_ request: Request, _ context: SimulatorRequestContext) async throws
-    -> Response
-  {
-    let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
-    guard let body = JSONValue.parse(bytes), let faults = await state.faults.updated(with: body)
-    else {
-      return Replies.problem(
-        .badRequest,
-        .obj([
-          "title": .string("Bad faults"), "status": .int(400),
-          "detail": .string(
-            "Expected {latencyMs, errorRate, dropReplyRate, organisationSpelling, failSigningAfterSign}, rates in 0...1."
-          ),
-        ]))
-    }
-    await state.setFaults(faults)
-    return Replies.json(.ok, faults.json)
-  }
-
-  private func signOutOfBand(_ context: SimulatorRequestContext) async throws -> Response {
-    guard let party = context.parameters.get("partyId", as: Int.self),
-      let guid = context.parameters.get("guid").flatMap(UUID.init(uuidString:)),
-      let signee = context.parameters.get("signeePartyId", as: Int.self)
-    else { return Replies.empty(.notFound) }
-    switch await state.signOutOfBand(InstanceKey(partyId: party, guid: guid), signeePartyId: signee)
+    private func createInstance(_ request: Request, _ context: SimulatorRequestContext) async throws
+        -> Response
     {
-    case nil: return Replies.empty(.notFound)
-    case false?:
-      return Replies.problem(
-        .conflict,
-        .obj([
-          "title": .string("Not a pending signee"), "status": .int(409),
-          "detail": .string("No signee \(signee) in the current signing task."),
-        ]))
-    case true?: return Replies.empty(.noContent)
+        let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
+        guard let name = JSONValue.parse(bytes)?["template"]?.stringValue,
+            let template = DemoTemplate(rawValue: name)
+        else {
+            return Replies.problem(
+                .badRequest,
+                .obj([
+                    "title": .string("Bad template"), "status": .int(400),
+                    "detail": .string("Use A, B, C, D or E."),
+                ]))
+        }
+        let id = await state.createInstance(template: template)
+        return Replies.json(
+            .created, .obj(["id": .string(id), "template": .string(template.rawValue)]))
     }
-  }
+
+    private func putFaults(_ request: Request, _ context: SimulatorRequestContext) async throws
+        -> Response
+    {
+        let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
+        guard let body = JSONValue.parse(bytes), let faults = await state.faults.updated(with: body)
+        else {
+            return Replies.problem(
+                .badRequest,
+                .obj([
+                    "title": .string("Bad faults"), "status": .int(400),
+                    "detail": .string(
+                        "Expected {latencyMs, errorRate, dropReplyRate, organisationSpelling, failSigningAfterSign}, rates in 0...1."
+                    ),
+                ]))
+        }
+        await state.setFaults(faults)
+        return Replies.json(.ok, faults.json)
+    }
+
+    private func signOutOfBand(_ context: SimulatorRequestContext) async throws -> Response {
+        guard let party = context.parameters.get("partyId", as: Int.self),
+            let guid = context.parameters.get("guid").flatMap(UUID.init(uuidString:)),
+            let signee = context.parameters.get("signeePartyId", as: Int.self)
+        else { return Replies.empty(.notFound) }
+        switch await state.signOutOfBand(InstanceKey(partyId: party, guid: guid), signeePartyId: signee)
+        {
+        case nil: return Replies.empty(.notFound)
+        case false?:
+            return Replies.problem(
+                .conflict,
+                .obj([
+                    "title": .string("Not a pending signee"), "status": .int(409),
+                    "detail": .string("No signee \(signee) in the current signing task."),
+                ]))
+        case true?: return Replies.empty(.noContent)
+        }
+    }
 }
 
 /// The admin API has no auth; refuse peers that are not on this machine.
 struct LoopbackOnlyMiddleware: RouterMiddleware {
-  typealias Context = SimulatorRequestContext
+    typealias Context = SimulatorRequestContext
 
-  func handle(
-    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
-  )
-    async throws -> Response
-  {
-    guard context.peerIsLoopback else { return Replies.empty(.forbidden) }
-    return try await next(request, context)
-  }
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
+        async throws -> Response
+    {
+        guard context.peerIsLoopback else { return Replies.empty(.forbidden) }
+        return try await next(request, context)
+    }
 }

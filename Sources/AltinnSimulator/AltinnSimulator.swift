@@ -4,37 +4,37 @@ import Logging
 /// A local Altinn app API: the other side of the gateway's wire. Written from Altinn's OpenAPI and
 /// the reference, importing nothing of the gateway.
 public struct AltinnSimulator: Sendable {
-  public let configuration: SimulatorConfiguration
-  public let logger: Logger
-  public let state: SimulatorState
+    public let configuration: SimulatorConfiguration
+    public let logger: Logger
+    public let state: SimulatorState
 
-  /// The seeded scenarios (see `SeedData`).
-  public static let demoInstances: [DemoInstance] = SeedData.demoInstances
+    /// The seeded scenarios (see `SeedData`).
+    public static let demoInstances: [DemoInstance] = SeedData.demoInstances
 
-  public init(configuration: SimulatorConfiguration, logger: Logger) {
-    self.configuration = configuration
-    self.logger = logger
-    self.state = SimulatorState(configuration: configuration)
-  }
+    public init(configuration: SimulatorConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.state = SimulatorState(configuration: configuration)
+    }
 
-  /// A Hummingbird application ready to run; `onServerRunning` gets the bound port.
-  public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-    -> some ApplicationProtocol
-  {
-    let router = Router(context: SimulatorRequestContext.self)
-    router.add(middleware: AltinnConventionsMiddleware())
-    AdminRoutes(state: state).register(on: router)
-    AppRoutes(state: state).register(on: router, identities: configuration.identities)
-    return Application(
-      router: router,
-      configuration: ApplicationConfiguration(
-        address: .hostname(configuration.host, port: configuration.port),
-        serverName: nil
-      ),
-      onServerRunning: { channel in
-        await onServerRunning(channel.localAddress?.port ?? 0)
-      },
-      logger: logger
-    )
-  }
+    /// A Hummingbird application ready to run; `onServerRunning` gets the bound port.
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let router = Router(context: SimulatorRequestContext.self)
+        router.add(middleware: AltinnConventionsMiddleware())
+        AdminRoutes(state: state).register(on: router)
+        AppRoutes(state: state).register(on: router, identities: configuration.identities)
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: nil
+            ),
+            onServerRunning: { channel in
+                await onServerRunning(channel.localAddress?.port ?? 0)
+            },
+            logger: logger
+        )
+    }
 }

@@ -3,221 +3,220 @@ import Hummingbird
 
 /// The Altinn app API routes (§1.1–§1.3, §1.6).
 struct AppRoutes {
-  let state: SimulatorState
+    let state: SimulatorState
 
-  static let instancePath: RouterPath = "/{org}/{app}/instances/{partyId}/{guid}"
+    static let instancePath: RouterPath = "/{org}/{app}/instances/{partyId}/{guid}"
 
-  func register(on router: Router<SimulatorRequestContext>, identities: [String: SimulatedIdentity])
-  {
-    let group = router.group(Self.instancePath)
-      .add(middleware: RecordingMiddleware(state: state))
-      .add(middleware: RouteConstraintMiddleware())
-      .add(middleware: BearerAuthMiddleware(identities: identities))
-      .add(middleware: FaultMiddleware(state: state))
-    group.get { request, context in try await getInstance(request, context) }
-    group.get("process") { _, context in try await getProcess(context) }
-    group.put("process/next") { request, context in try await processNext(request, context) }
-    group.post("actions") { request, context in try await userAction(request, context) }
-    group.get("signing") { request, context in try await signing(request, context) }
-  }
-
-  /// The instance if it exists under this org/app.
-  private func lookup(_ route: InstanceRoute) async -> InstanceRecord? {
-    guard let record = await state.instance(route.key), record.org == route.org,
-      record.app == route.app
-    else { return nil }
-    return record
-  }
-
-  private func route(_ context: SimulatorRequestContext) throws -> InstanceRoute {
-    // RouteConstraintMiddleware already turned invalid ids into 404s.
-    guard let route = InstanceRoute(context) else { throw HTTPError(.notFound) }
-    return route
-  }
-
-  private func identity(_ context: SimulatorRequestContext) throws -> SimulatedIdentity {
-    guard let identity = context.identity else { throw HTTPError(.unauthorized) }
-    return identity
-  }
-
-  private static func baseURL(_ request: Request) -> String {
-    "http://\(request.head.authority ?? "localhost")"
-  }
-
-  private static func language(_ request: Request) -> String {
-    request.uri.queryParameters.get("language").map { $0.lowercased() } ?? "nb"
-  }
-
-  // MARK: Handlers
-
-  private func getInstance(_ request: Request, _ context: SimulatorRequestContext) async throws
-    -> Response
-  {
-    guard let record = await lookup(try route(context)) else {
-      return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+    func register(on router: Router<SimulatorRequestContext>, identities: [String: SimulatedIdentity]) {
+        let group = router.group(Self.instancePath)
+            .add(middleware: RecordingMiddleware(state: state))
+            .add(middleware: RouteConstraintMiddleware())
+            .add(middleware: BearerAuthMiddleware(identities: identities))
+            .add(middleware: FaultMiddleware(state: state))
+        group.get { request, context in try await getInstance(request, context) }
+        group.get("process") { _, context in try await getProcess(context) }
+        group.put("process/next") { request, context in try await processNext(request, context) }
+        group.post("actions") { request, context in try await userAction(request, context) }
+        group.get("signing") { request, context in try await signing(request, context) }
     }
-    return Replies.json(.ok, WireShapes.instance(record, baseURL: Self.baseURL(request)))
-  }
 
-  private func getProcess(_ context: SimulatorRequestContext) async throws -> Response {
-    guard let record = await lookup(try route(context)) else {
-      return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+    /// The instance if it exists under this org/app.
+    private func lookup(_ route: InstanceRoute) async -> InstanceRecord? {
+        guard let record = await state.instance(route.key), record.org == route.org,
+            record.app == route.app
+        else { return nil }
+        return record
     }
-    return Replies.json(.ok, WireShapes.appProcessState(record))
-  }
 
-  private func processNext(_ request: Request, _ context: SimulatorRequestContext) async throws
-    -> Response
-  {
-    let route = try route(context)
-    let identity = try identity(context)
-    // The body is optional; `[ApiController]` rejects one it cannot bind with its own 400.
-    let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
-    var action: String?
-    var onBehalfOf: String?
-    if !bytes.isEmpty {
-      guard let body = JSONValue.parse(bytes), let fields = ProcessNextBody(body) else {
-        return Replies.problem(.badRequest, WireShapes.frameworkBadRequest())
-      }
-      action = fields.action
-      onBehalfOf = fields.actionOnBehalfOf
+    private func route(_ context: SimulatorRequestContext) throws -> InstanceRoute {
+        // RouteConstraintMiddleware already turned invalid ids into 404s.
+        guard let route = InstanceRoute(context) else { throw HTTPError(.notFound) }
+        return route
     }
-    guard await lookup(route) != nil else {
-      // Storage's 404 becomes `NotFound()` in ProcessController.
-      return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+
+    private func identity(_ context: SimulatorRequestContext) throws -> SimulatedIdentity {
+        guard let identity = context.identity else { throw HTTPError(.unauthorized) }
+        return identity
     }
-    switch await state.processNext(
-      route.key, identity: identity, action: action, onBehalfOf: onBehalfOf)
+
+    private static func baseURL(_ request: Request) -> String {
+        "http://\(request.head.authority ?? "localhost")"
+    }
+
+    private static func language(_ request: Request) -> String {
+        request.uri.queryParameters.get("language").map { $0.lowercased() } ?? "nb"
+    }
+
+    // MARK: Handlers
+
+    private func getInstance(_ request: Request, _ context: SimulatorRequestContext) async throws
+        -> Response
     {
-    case .moved(let record):
-      return Replies.json(.ok, WireShapes.appProcessState(record))
-    case .notFound:
-      return Replies.problem(.notFound, WireShapes.frameworkNotFound())
-    case .processEnded:
-      return Replies.problem(.conflict, WireShapes.processEndedProblem())
-    case .forbidden(let taskId, let taskType, let action):
-      return Replies.problem(
-        .forbidden,
-        WireShapes.processNextForbidden(taskId: taskId, taskType: taskType, action: action))
-    case .handlerUnauthorized:
-      // The handler's own error code (UnauthorizedOnBehalfOf) is not returned here (§1.1).
-      return Replies.problem(.forbidden, WireShapes.signHandlerUnauthorized())
-    case .missingSignatures(let taskId, _):
-      return Replies.problem(
-        .conflict,
-        WireShapes.missingSignaturesProblem(taskId: taskId, language: Self.language(request)))
+        guard let record = await lookup(try route(context)) else {
+            return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+        }
+        return Replies.json(.ok, WireShapes.instance(record, baseURL: Self.baseURL(request)))
     }
-  }
 
-  private func userAction(_ request: Request, _ context: SimulatorRequestContext) async throws
-    -> Response
-  {
-    let route = try route(context)
-    let identity = try identity(context)
-    // ActionsController has no [ApiController]: an unreadable body binds to null and then
-    // fails the same "Action is missing" check as a missing action.
-    let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
-    let fields = JSONValue.parse(bytes).flatMap(UserActionBody.init)
-    guard let action = fields?.action else {
-      return Replies.problem(
-        .badRequest, WireShapes.actionMissingProblem(instanceGuid: route.key.guid))
+    private func getProcess(_ context: SimulatorRequestContext) async throws -> Response {
+        guard let record = await lookup(try route(context)) else {
+            return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+        }
+        return Replies.json(.ok, WireShapes.appProcessState(record))
     }
-    guard await lookup(route) != nil else {
-      // Storage errors are not caught in ActionsController: unhandled → empty 500.
-      return Replies.empty(.internalServerError)
-    }
-    let baseURL = Self.baseURL(request)
-    switch await state.userAction(
-      route.key, identity: identity, action: action, onBehalfOf: fields?.onBehalfOf)
+
+    private func processNext(_ request: Request, _ context: SimulatorRequestContext) async throws
+        -> Response
     {
-    case .done(let record):
-      return Replies.json(.ok, WireShapes.userActionResponse(record, baseURL: baseURL, error: nil))
-    case .notFound:
-      return Replies.empty(.internalServerError)
-    case .processEnded:
-      return Replies.negotiatedString(
-        .conflict, "Process is ended.", accept: request.headers[.accept])
-    case .forbidden:
-      // The PDP denies the action on this task (e.g. `sign` in a data task): `Forbid()`,
-      // empty body — the documented step before the handler lookup (§1.2 step 5).
-      return Replies.empty(.forbidden)
-    case .actionNotFound(let record):
-      // Allowed by the policy but no handler (e.g. `write`): §1.2 step 6.
-      return Replies.json(
-        .notFound,
-        WireShapes.userActionResponse(
-          record, baseURL: baseURL,
-          error: ("ActionNotFound", "Action handler with id \(action) not found")))
-    case .unauthorizedOnBehalfOf(let record):
-      return Replies.json(
-        .unauthorized,
-        WireShapes.userActionResponse(
-          record, baseURL: baseURL,
-          error: ("UnauthorizedOnBehalfOf", "Unauthorized to sign on behalf of.")))
+        let route = try route(context)
+        let identity = try identity(context)
+        // The body is optional; `[ApiController]` rejects one it cannot bind with its own 400.
+        let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
+        var action: String?
+        var onBehalfOf: String?
+        if !bytes.isEmpty {
+            guard let body = JSONValue.parse(bytes), let fields = ProcessNextBody(body) else {
+                return Replies.problem(.badRequest, WireShapes.frameworkBadRequest())
+            }
+            action = fields.action
+            onBehalfOf = fields.actionOnBehalfOf
+        }
+        guard await lookup(route) != nil else {
+            // Storage's 404 becomes `NotFound()` in ProcessController.
+            return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+        }
+        switch await state.processNext(
+            route.key, identity: identity, action: action, onBehalfOf: onBehalfOf)
+        {
+        case .moved(let record):
+            return Replies.json(.ok, WireShapes.appProcessState(record))
+        case .notFound:
+            return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+        case .processEnded:
+            return Replies.problem(.conflict, WireShapes.processEndedProblem())
+        case .forbidden(let taskId, let taskType, let action):
+            return Replies.problem(
+                .forbidden,
+                WireShapes.processNextForbidden(taskId: taskId, taskType: taskType, action: action))
+        case .handlerUnauthorized:
+            // The handler's own error code (UnauthorizedOnBehalfOf) is not returned here (§1.1).
+            return Replies.problem(.forbidden, WireShapes.signHandlerUnauthorized())
+        case .missingSignatures(let taskId, _):
+            return Replies.problem(
+                .conflict,
+                WireShapes.missingSignaturesProblem(taskId: taskId, language: Self.language(request)))
+        }
     }
-  }
 
-  private func signing(_ request: Request, _ context: SimulatorRequestContext) async throws
-    -> Response
-  {
-    let route = try route(context)
-    guard await lookup(route) != nil else {
-      // The failed Storage call is not caught (§7): empty 500.
-      return Replies.empty(.internalServerError)
+    private func userAction(_ request: Request, _ context: SimulatorRequestContext) async throws
+        -> Response
+    {
+        let route = try route(context)
+        let identity = try identity(context)
+        // ActionsController has no [ApiController]: an unreadable body binds to null and then
+        // fails the same "Action is missing" check as a missing action.
+        let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
+        let fields = JSONValue.parse(bytes).flatMap(UserActionBody.init)
+        guard let action = fields?.action else {
+            return Replies.problem(
+                .badRequest, WireShapes.actionMissingProblem(instanceGuid: route.key.guid))
+        }
+        guard await lookup(route) != nil else {
+            // Storage errors are not caught in ActionsController: unhandled → empty 500.
+            return Replies.empty(.internalServerError)
+        }
+        let baseURL = Self.baseURL(request)
+        switch await state.userAction(
+            route.key, identity: identity, action: action, onBehalfOf: fields?.onBehalfOf)
+        {
+        case .done(let record):
+            return Replies.json(.ok, WireShapes.userActionResponse(record, baseURL: baseURL, error: nil))
+        case .notFound:
+            return Replies.empty(.internalServerError)
+        case .processEnded:
+            return Replies.negotiatedString(
+                .conflict, "Process is ended.", accept: request.headers[.accept])
+        case .forbidden:
+            // The PDP denies the action on this task (e.g. `sign` in a data task): `Forbid()`,
+            // empty body — the documented step before the handler lookup (§1.2 step 5).
+            return Replies.empty(.forbidden)
+        case .actionNotFound(let record):
+            // Allowed by the policy but no handler (e.g. `write`): §1.2 step 6.
+            return Replies.json(
+                .notFound,
+                WireShapes.userActionResponse(
+                    record, baseURL: baseURL,
+                    error: ("ActionNotFound", "Action handler with id \(action) not found")))
+        case .unauthorizedOnBehalfOf(let record):
+            return Replies.json(
+                .unauthorized,
+                WireShapes.userActionResponse(
+                    record, baseURL: baseURL,
+                    error: ("UnauthorizedOnBehalfOf", "Unauthorized to sign on behalf of.")))
+        }
     }
-    let taskId = request.uri.queryParameters.get("taskId")
-    switch await state.signingState(route.key, taskId: taskId) {
-    case .states(let rows):
-      let spelling = await state.faults.organisationSpelling
-      return Replies.json(.ok, WireShapes.signingState(rows, organisationSpelling: spelling))
-    case .notFound, .failedAfterSystemUserSign:
-      return Replies.empty(.internalServerError)
-    case .notASigningTask:
-      return Replies.problem(.badRequest, WireShapes.notASigningTaskProblem())
+
+    private func signing(_ request: Request, _ context: SimulatorRequestContext) async throws
+        -> Response
+    {
+        let route = try route(context)
+        guard await lookup(route) != nil else {
+            // The failed Storage call is not caught (§7): empty 500.
+            return Replies.empty(.internalServerError)
+        }
+        let taskId = request.uri.queryParameters.get("taskId")
+        switch await state.signingState(route.key, taskId: taskId) {
+        case .states(let rows):
+            let spelling = await state.faults.organisationSpelling
+            return Replies.json(.ok, WireShapes.signingState(rows, organisationSpelling: spelling))
+        case .notFound, .failedAfterSystemUserSign:
+            return Replies.empty(.internalServerError)
+        case .notASigningTask:
+            return Replies.problem(.badRequest, WireShapes.notASigningTaskProblem())
+        }
     }
-  }
 }
 
 /// `ProcessNext { action, actionOnBehalfOf }`; nil when a member has the wrong type.
 struct ProcessNextBody {
-  let action: String?
-  let actionOnBehalfOf: String?
+    let action: String?
+    let actionOnBehalfOf: String?
 
-  init?(_ body: JSONValue) {
-    if body.isNull {
-      action = nil
-      actionOnBehalfOf = nil
-      return
+    init?(_ body: JSONValue) {
+        if body.isNull {
+            action = nil
+            actionOnBehalfOf = nil
+            return
+        }
+        guard case .object = body,
+            let action = Self.optionalString(body["action"]),
+            let onBehalfOf = Self.optionalString(body["actionOnBehalfOf"])
+        else { return nil }
+        self.action = action
+        self.actionOnBehalfOf = onBehalfOf
     }
-    guard case .object = body,
-      let action = Self.optionalString(body["action"]),
-      let onBehalfOf = Self.optionalString(body["actionOnBehalfOf"])
-    else { return nil }
-    self.action = action
-    self.actionOnBehalfOf = onBehalfOf
-  }
 
-  /// `.some(nil)` for absent/null, `.some(text)` for a string, nil for any other type.
-  static func optionalString(_ value: JSONValue?) -> String?? {
-    switch value {
-    case nil, .null?: return .some(nil)
-    case .string(let text)?: return .some(text)
-    default: return nil
+    /// `.some(nil)` for absent/null, `.some(text)` for a string, nil for any other type.
+    static func optionalString(_ value: JSONValue?) -> String?? {
+        switch value {
+        case nil, .null?: return .some(nil)
+        case .string(let text)?: return .some(text)
+        default: return nil
+        }
     }
-  }
 }
 
 /// `UserActionRequest { action, buttonId, metadata, ignoredValidators, onBehalfOf }`.
 struct UserActionBody {
-  let action: String?
-  let onBehalfOf: String?
+    let action: String?
+    let onBehalfOf: String?
 
-  init?(_ body: JSONValue) {
-    guard case .object = body,
-      let action = ProcessNextBody.optionalString(body["action"]),
-      let onBehalfOf = ProcessNextBody.optionalString(body["onBehalfOf"])
-    else { return nil }
-    self.action = action
-    self.onBehalfOf = onBehalfOf
-  }
+    init?(_ body: JSONValue) {
+        guard case .object = body,
+            let action = ProcessNextBody.optionalString(body["action"]),
+            let onBehalfOf = ProcessNextBody.optionalString(body["onBehalfOf"])
+        else { return nil }
+        self.action = action
+        self.onBehalfOf = onBehalfOf
+    }
 }

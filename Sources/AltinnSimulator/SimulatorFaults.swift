@@ -1,100 +1,100 @@
 /// Runtime-changeable misbehaviour of the app API (`PUT /_simulator/faults`).
 public struct SimulatorFaults: Sendable, Equatable {
-  /// Added before every app-API request is handled.
-  public var latency: Duration
-  /// Share of app-API requests answered 500 with an empty body before any effect, like an
-  /// unhandled ASP.NET exception.
-  public var errorRate: Double
-  /// Share of app-API requests whose effect is applied but whose reply is never sent.
-  public var dropReplyRate: Double
-  /// Write the docs' wrong key `organisation` instead of `organization` in signee states.
-  public var organisationSpelling: Bool
-  /// `GET …/signing` answers 500 (empty) once a system user has signed the instance (§8).
-  public var failSigningAfterSign: Bool
+    /// Added before every app-API request is handled.
+    public var latency: Duration
+    /// Share of app-API requests answered 500 with an empty body before any effect, like an
+    /// unhandled ASP.NET exception.
+    public var errorRate: Double
+    /// Share of app-API requests whose effect is applied but whose reply is never sent.
+    public var dropReplyRate: Double
+    /// Write the docs' wrong key `organisation` instead of `organization` in signee states.
+    public var organisationSpelling: Bool
+    /// `GET …/signing` answers 500 (empty) once a system user has signed the instance (§8).
+    public var failSigningAfterSign: Bool
 
-  public init(
-    latency: Duration = .zero,
-    errorRate: Double = 0,
-    dropReplyRate: Double = 0,
-    organisationSpelling: Bool = false,
-    failSigningAfterSign: Bool = false
-  ) {
-    self.latency = latency
-    self.errorRate = errorRate
-    self.dropReplyRate = dropReplyRate
-    self.organisationSpelling = organisationSpelling
-    self.failSigningAfterSign = failSigningAfterSign
-  }
+    public init(
+        latency: Duration = .zero,
+        errorRate: Double = 0,
+        dropReplyRate: Double = 0,
+        organisationSpelling: Bool = false,
+        failSigningAfterSign: Bool = false
+    ) {
+        self.latency = latency
+        self.errorRate = errorRate
+        self.dropReplyRate = dropReplyRate
+        self.organisationSpelling = organisationSpelling
+        self.failSigningAfterSign = failSigningAfterSign
+    }
 
-  var json: JSONValue {
-    let (seconds, attoseconds) = latency.components
-    return .obj([
-      "latencyMs": .int(Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)),
-      "errorRate": .double(errorRate),
-      "dropReplyRate": .double(dropReplyRate),
-      "organisationSpelling": .bool(organisationSpelling),
-      "failSigningAfterSign": .bool(failSigningAfterSign),
-    ])
-  }
+    var json: JSONValue {
+        let (seconds, attoseconds) = latency.components
+        return .obj([
+            "latencyMs": .int(Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)),
+            "errorRate": .double(errorRate),
+            "dropReplyRate": .double(dropReplyRate),
+            "organisationSpelling": .bool(organisationSpelling),
+            "failSigningAfterSign": .bool(failSigningAfterSign),
+        ])
+    }
 
-  /// Applies the members present in a `PUT /_simulator/faults` body; absent ones keep their value.
-  /// Returns nil when a member has the wrong type or a rate is outside 0...1.
-  func updated(with body: JSONValue) -> SimulatorFaults? {
-    guard case .object = body else { return nil }
-    var result = self
-    if let value = body["latencyMs"] {
-      guard let ms = value.numberValue, ms >= 0 else { return nil }
-      result.latency = .milliseconds(ms)
+    /// Applies the members present in a `PUT /_simulator/faults` body; absent ones keep their value.
+    /// Returns nil when a member has the wrong type or a rate is outside 0...1.
+    func updated(with body: JSONValue) -> SimulatorFaults? {
+        guard case .object = body else { return nil }
+        var result = self
+        if let value = body["latencyMs"] {
+            guard let ms = value.numberValue, ms >= 0 else { return nil }
+            result.latency = .milliseconds(ms)
+        }
+        for (key, path) in [
+            ("errorRate", \SimulatorFaults.errorRate), ("dropReplyRate", \.dropReplyRate),
+        ] {
+            if let value = body[key] {
+                guard let rate = value.numberValue, (0...1).contains(rate) else { return nil }
+                result[keyPath: path] = rate
+            }
+        }
+        for (key, path) in [
+            ("organisationSpelling", \SimulatorFaults.organisationSpelling),
+            ("failSigningAfterSign", \.failSigningAfterSign),
+        ] {
+            if let value = body[key] {
+                guard case .bool(let flag) = value else { return nil }
+                result[keyPath: path] = flag
+            }
+        }
+        return result
     }
-    for (key, path) in [
-      ("errorRate", \SimulatorFaults.errorRate), ("dropReplyRate", \.dropReplyRate),
-    ] {
-      if let value = body[key] {
-        guard let rate = value.numberValue, (0...1).contains(rate) else { return nil }
-        result[keyPath: path] = rate
-      }
-    }
-    for (key, path) in [
-      ("organisationSpelling", \SimulatorFaults.organisationSpelling),
-      ("failSigningAfterSign", \.failSigningAfterSign),
-    ] {
-      if let value = body[key] {
-        guard case .bool(let flag) = value else { return nil }
-        result[keyPath: path] = flag
-      }
-    }
-    return result
-  }
 }
 
 extension JSONValue {
-  fileprivate var numberValue: Double? {
-    switch self {
-    case .int(let value): Double(value)
-    case .double(let value): value
-    default: nil
+    fileprivate var numberValue: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
     }
-  }
 }
 
 /// SplitMix64: tiny, seedable, good enough to pick which requests fail.
 struct SeededGenerator: RandomNumberGenerator, Sendable {
-  private var state: UInt64
+    private var state: UInt64
 
-  init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { state = seed }
 
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 
-  /// True with probability `rate`; exactly false at 0 and true at 1 so tests can rely on them.
-  mutating func chance(_ rate: Double) -> Bool {
-    if rate <= 0 { return false }
-    if rate >= 1 { return true }
-    return Double.random(in: 0..<1, using: &self) < rate
-  }
+    /// True with probability `rate`; exactly false at 0 and true at 1 so tests can rely on them.
+    mutating func chance(_ rate: Double) -> Bool {
+        if rate <= 0 { return false }
+        if rate >= 1 { return true }
+        return Double.random(in: 0..<1, using: &self) < rate
+    }
 }

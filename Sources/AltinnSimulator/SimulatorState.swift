@@ -2,256 +2,256 @@ import Foundation
 
 /// One app-API request as received, for contract tests. The token itself is never kept.
 public struct RecordedRequest: Sendable {
-  public let method: String
-  public let path: String
-  public let query: String?
-  public let contentType: String?
-  public let accept: String?
-  public let hasAuthorization: Bool
-  /// The body parsed as JSON, a JSON string when it was not JSON, `nil` when empty.
-  let body: JSONValue?
+    public let method: String
+    public let path: String
+    public let query: String?
+    public let contentType: String?
+    public let accept: String?
+    public let hasAuthorization: Bool
+    /// The body parsed as JSON, a JSON string when it was not JSON, `nil` when empty.
+    let body: JSONValue?
 
-  /// The body re-serialized as JSON text, `nil` when empty.
-  public var bodyJSON: String? { body?.serialized }
+    /// The body re-serialized as JSON text, `nil` when empty.
+    public var bodyJSON: String? { body?.serialized }
 
-  var json: JSONValue {
-    .obj([
-      "method": .string(method),
-      "path": .string(path),
-      "query": .optionalString(query),
-      "contentType": .optionalString(contentType),
-      "accept": .optionalString(accept),
-      "authorizationPresent": .bool(hasAuthorization),
-      "body": body ?? .null,
-    ])
-  }
+    var json: JSONValue {
+        .obj([
+            "method": .string(method),
+            "path": .string(path),
+            "query": .optionalString(query),
+            "contentType": .optionalString(contentType),
+            "accept": .optionalString(accept),
+            "authorizationPresent": .bool(hasAuthorization),
+            "body": body ?? .null,
+        ])
+    }
 }
 
 /// Outcomes of the process/next and actions flows, mapped to HTTP by the routes.
 enum ProcessNextResult {
-  case moved(InstanceRecord)
-  case notFound
-  case processEnded
-  case forbidden(taskId: String, taskType: String, action: String?)
-  case handlerUnauthorized
-  case missingSignatures(taskId: String, instance: InstanceRecord)
+    case moved(InstanceRecord)
+    case notFound
+    case processEnded
+    case forbidden(taskId: String, taskType: String, action: String?)
+    case handlerUnauthorized
+    case missingSignatures(taskId: String, instance: InstanceRecord)
 }
 
 enum UserActionResult {
-  case done(InstanceRecord)
-  case notFound
-  case processEnded
-  case forbidden
-  case actionNotFound(InstanceRecord)
-  case unauthorizedOnBehalfOf(InstanceRecord)
+    case done(InstanceRecord)
+    case notFound
+    case processEnded
+    case forbidden
+    case actionNotFound(InstanceRecord)
+    case unauthorizedOnBehalfOf(InstanceRecord)
 }
 
 enum SigningStateResult {
-  case states([SigneeRecord])
-  case notFound
-  case notASigningTask
-  case failedAfterSystemUserSign
+    case states([SigneeRecord])
+    case notFound
+    case notASigningTask
+    case failedAfterSystemUserSign
 }
 
 /// Whether to misbehave on one request; rolled once per request.
 struct FaultDecision: Sendable {
-  var latency: Duration
-  var fail: Bool
-  var dropReply: Bool
+    var latency: Duration
+    var fail: Bool
+    var dropReply: Bool
 }
 
 /// All mutable simulator state. An actor so concurrent requests see each sign and move atomically.
 public actor SimulatorState {
-  private var instances: [InstanceKey: InstanceRecord] = [:]
-  /// Creation order, so listings are stable.
-  private var order: [InstanceKey] = []
-  public private(set) var faults: SimulatorFaults
-  private var random: SeededGenerator
-  private var requests: [RecordedRequest] = []
-  private let requestLimit: Int
-  private var heldReplies = 0
-  private var heldWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
-  private let now: @Sendable () -> Date
+    private var instances: [InstanceKey: InstanceRecord] = [:]
+    /// Creation order, so listings are stable.
+    private var order: [InstanceKey] = []
+    public private(set) var faults: SimulatorFaults
+    private var random: SeededGenerator
+    private var requests: [RecordedRequest] = []
+    private let requestLimit: Int
+    private var heldReplies = 0
+    private var heldWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    private let now: @Sendable () -> Date
 
-  init(configuration: SimulatorConfiguration, now: @escaping @Sendable () -> Date = { Date() }) {
-    self.faults = configuration.faults
-    self.random = SeededGenerator(seed: configuration.randomSeed)
-    self.requestLimit = max(1, configuration.recordedRequestLimit)
-    self.now = now
-    let (seeded, seededOrder) = Self.seed()
-    self.instances = seeded
-    self.order = seededOrder
-  }
-
-  private static func seed() -> ([InstanceKey: InstanceRecord], [InstanceKey]) {
-    var result: [InstanceKey: InstanceRecord] = [:]
-    var keys: [InstanceKey] = []
-    for template in DemoTemplate.allCases {
-      let record = SeedData.instance(
-        template, guid: SeedData.guids[template]!, systemUser: .defaultSystemUser)
-      let key = InstanceKey(partyId: record.partyId, guid: record.guid)
-      result[key] = record
-      keys.append(key)
+    init(configuration: SimulatorConfiguration, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.faults = configuration.faults
+        self.random = SeededGenerator(seed: configuration.randomSeed)
+        self.requestLimit = max(1, configuration.recordedRequestLimit)
+        self.now = now
+        let (seeded, seededOrder) = Self.seed()
+        self.instances = seeded
+        self.order = seededOrder
     }
-    return (result, keys)
-  }
 
-  // MARK: Public API for the executable and tests
-
-  /// Sign calls that reached the app API for the instance (0 for an unknown one).
-  public func signCalls(partyId: Int, guid: UUID) -> Int {
-    instances[InstanceKey(partyId: partyId, guid: guid)]?.signCalls ?? 0
-  }
-
-  public func setFaults(_ faults: SimulatorFaults) {
-    self.faults = faults
-  }
-
-  /// Back to the seeded instances; created instances, counts and recorded requests are dropped.
-  /// Faults are kept: they are configuration, not data.
-  public func reset() {
-    let (seeded, seededOrder) = Self.seed()
-    instances = seeded
-    order = seededOrder
-    requests = []
-  }
-
-  /// Signee states of the instance's signing task (Task_2), or nil for an unknown instance.
-  public func signeeStates(partyId: Int, guid: UUID) -> [SimulatedSigneeState]? {
-    guard let record = instances[InstanceKey(partyId: partyId, guid: guid)] else { return nil }
-    let signingTask = record.tasks.first { $0.isSigning }?.elementId ?? "Task_2"
-    return (record.signees[signingTask] ?? []).map(\.publicState)
-  }
-
-  /// The current task id, `nil` once the process ended; `.none` for an unknown instance.
-  public func currentTaskId(partyId: Int, guid: UUID) -> String?? {
-    guard let record = instances[InstanceKey(partyId: partyId, guid: guid)] else { return .none }
-    return .some(record.currentTask?.elementId)
-  }
-
-  /// A fresh copy of a demo scenario with a new GUID; returns its id `"{partyId}/{guid}"`.
-  public func createInstance(template: DemoTemplate) -> String {
-    let record = SeedData.instance(template, guid: UUID(), systemUser: .defaultSystemUser)
-    let key = InstanceKey(partyId: record.partyId, guid: record.guid)
-    instances[key] = record
-    order.append(key)
-    return record.id
-  }
-
-  /// The last received app-API requests, oldest first.
-  public func recordedRequests() -> [RecordedRequest] { requests }
-
-  /// Suspends until at least `count` replies are being held by `dropReplyRate`, so a test can
-  /// observe a dropped reply without sleeping.
-  public func waitForHeldReplies(atLeast count: Int) async {
-    if heldReplies >= count { return }
-    await withCheckedContinuation { continuation in
-      heldWaiters.append((count, continuation))
+    private static func seed() -> ([InstanceKey: InstanceRecord], [InstanceKey]) {
+        var result: [InstanceKey: InstanceRecord] = [:]
+        var keys: [InstanceKey] = []
+        for template in DemoTemplate.allCases {
+            let record = SeedData.instance(
+                template, guid: SeedData.guids[template]!, systemUser: .defaultSystemUser)
+            let key = InstanceKey(partyId: record.partyId, guid: record.guid)
+            result[key] = record
+            keys.append(key)
+        }
+        return (result, keys)
     }
-  }
 
-  public var heldReplyCount: Int { heldReplies }
+    // MARK: Public API for the executable and tests
 
-  // MARK: Used by the routes
+    /// Sign calls that reached the app API for the instance (0 for an unknown one).
+    public func signCalls(partyId: Int, guid: UUID) -> Int {
+        instances[InstanceKey(partyId: partyId, guid: guid)]?.signCalls ?? 0
+    }
 
-  func instance(_ key: InstanceKey) -> InstanceRecord? { instances[key] }
+    public func setFaults(_ faults: SimulatorFaults) {
+        self.faults = faults
+    }
 
-  func allInstances() -> [InstanceRecord] { order.compactMap { instances[$0] } }
+    /// Back to the seeded instances; created instances, counts and recorded requests are dropped.
+    /// Faults are kept: they are configuration, not data.
+    public func reset() {
+        let (seeded, seededOrder) = Self.seed()
+        instances = seeded
+        order = seededOrder
+        requests = []
+    }
 
-  func record(_ request: RecordedRequest) {
-    requests.append(request)
-    if requests.count > requestLimit { requests.removeFirst(requests.count - requestLimit) }
-  }
+    /// Signee states of the instance's signing task (Task_2), or nil for an unknown instance.
+    public func signeeStates(partyId: Int, guid: UUID) -> [SimulatedSigneeState]? {
+        guard let record = instances[InstanceKey(partyId: partyId, guid: guid)] else { return nil }
+        let signingTask = record.tasks.first { $0.isSigning }?.elementId ?? "Task_2"
+        return (record.signees[signingTask] ?? []).map(\.publicState)
+    }
 
-  func rollFaults() -> FaultDecision {
-    FaultDecision(
-      latency: faults.latency,
-      fail: random.chance(faults.errorRate),
-      dropReply: random.chance(faults.dropReplyRate)
+    /// The current task id, `nil` once the process ended; `.none` for an unknown instance.
+    public func currentTaskId(partyId: Int, guid: UUID) -> String?? {
+        guard let record = instances[InstanceKey(partyId: partyId, guid: guid)] else { return .none }
+        return .some(record.currentTask?.elementId)
+    }
+
+    /// A fresh copy of a demo scenario with a new GUID; returns its id `"{partyId}/{guid}"`.
+    public func createInstance(template: DemoTemplate) -> String {
+        let record = SeedData.instance(template, guid: UUID(), systemUser: .defaultSystemUser)
+        let key = InstanceKey(partyId: record.partyId, guid: record.guid)
+        instances[key] = record
+        order.append(key)
+        return record.id
+    }
+
+    /// The last received app-API requests, oldest first.
+    public func recordedRequests() -> [RecordedRequest] { requests }
+
+    /// Suspends until at least `count` replies are being held by `dropReplyRate`, so a test can
+    /// observe a dropped reply without sleeping.
+    public func waitForHeldReplies(atLeast count: Int) async {
+        if heldReplies >= count { return }
+        await withCheckedContinuation { continuation in
+            heldWaiters.append((count, continuation))
+        }
+    }
+
+    public var heldReplyCount: Int { heldReplies }
+
+    // MARK: Used by the routes
+
+    func instance(_ key: InstanceKey) -> InstanceRecord? { instances[key] }
+
+    func allInstances() -> [InstanceRecord] { order.compactMap { instances[$0] } }
+
+    func record(_ request: RecordedRequest) {
+        requests.append(request)
+        if requests.count > requestLimit { requests.removeFirst(requests.count - requestLimit) }
+    }
+
+    func rollFaults() -> FaultDecision {
+        FaultDecision(
+            latency: faults.latency,
+            fail: random.chance(faults.errorRate),
+            dropReply: random.chance(faults.dropReplyRate)
+        )
+    }
+
+    func replyHeld() {
+        heldReplies += 1
+        let ready = heldWaiters.filter { $0.count <= heldReplies }
+        heldWaiters.removeAll { $0.count <= heldReplies }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    func replyReleased() {
+        heldReplies -= 1
+    }
+
+    /// `PUT …/process/next` (§1.1), in the order the ProcessEngine checks.
+    func processNext(
+        _ key: InstanceKey, identity: SimulatedIdentity, action: String?, onBehalfOf: String?
     )
-  }
-
-  func replyHeld() {
-    heldReplies += 1
-    let ready = heldWaiters.filter { $0.count <= heldReplies }
-    heldWaiters.removeAll { $0.count <= heldReplies }
-    for waiter in ready { waiter.continuation.resume() }
-  }
-
-  func replyReleased() {
-    heldReplies -= 1
-  }
-
-  /// `PUT …/process/next` (§1.1), in the order the ProcessEngine checks.
-  func processNext(
-    _ key: InstanceKey, identity: SimulatedIdentity, action: String?, onBehalfOf: String?
-  )
-    -> ProcessNextResult
-  {
-    guard var record = instances[key] else { return .notFound }
-    guard !record.isEnded, let task = record.currentTask else { return .processEnded }
-    if let action, !TaskPolicy.allowedActions(for: task.altinnTaskType).contains(action) {
-      return .forbidden(taskId: task.elementId, taskType: task.altinnTaskType, action: action)
+        -> ProcessNextResult
+    {
+        guard var record = instances[key] else { return .notFound }
+        guard !record.isEnded, let task = record.currentTask else { return .processEnded }
+        if let action, !TaskPolicy.allowedActions(for: task.altinnTaskType).contains(action) {
+            return .forbidden(taskId: task.elementId, taskType: task.altinnTaskType, action: action)
+        }
+        let time = now()
+        if action == "sign" {
+            do {
+                try record.sign(by: identity, onBehalfOf: onBehalfOf, now: time)
+            } catch {
+                return .handlerUnauthorized
+            }
+        }
+        if task.isSigning, record.hasMissingSignatures(taskId: task.elementId) {
+            // The signature (if any) stays even though the move fails, as in Altinn.
+            instances[key] = record
+            return .missingSignatures(taskId: task.elementId, instance: record)
+        }
+        record.moveNext(now: time)
+        instances[key] = record
+        return .moved(record)
     }
-    let time = now()
-    if action == "sign" {
-      do {
-        try record.sign(by: identity, onBehalfOf: onBehalfOf, now: time)
-      } catch {
-        return .handlerUnauthorized
-      }
-    }
-    if task.isSigning, record.hasMissingSignatures(taskId: task.elementId) {
-      // The signature (if any) stays even though the move fails, as in Altinn.
-      instances[key] = record
-      return .missingSignatures(taskId: task.elementId, instance: record)
-    }
-    record.moveNext(now: time)
-    instances[key] = record
-    return .moved(record)
-  }
 
-  /// `POST …/actions` (§1.2) after the action-missing check.
-  func userAction(
-    _ key: InstanceKey, identity: SimulatedIdentity, action: String, onBehalfOf: String?
-  )
-    -> UserActionResult
-  {
-    guard var record = instances[key] else { return .notFound }
-    guard !record.isEnded, let task = record.currentTask else { return .processEnded }
-    guard TaskPolicy.allowedActions(for: task.altinnTaskType).contains(action) else {
-      return .forbidden
+    /// `POST …/actions` (§1.2) after the action-missing check.
+    func userAction(
+        _ key: InstanceKey, identity: SimulatedIdentity, action: String, onBehalfOf: String?
+    )
+        -> UserActionResult
+    {
+        guard var record = instances[key] else { return .notFound }
+        guard !record.isEnded, let task = record.currentTask else { return .processEnded }
+        guard TaskPolicy.allowedActions(for: task.altinnTaskType).contains(action) else {
+            return .forbidden
+        }
+        // Only `sign` has a handler (SigningUserAction); read/write pass the PDP but have none.
+        guard action == "sign" else { return .actionNotFound(record) }
+        do {
+            try record.sign(by: identity, onBehalfOf: onBehalfOf, now: now())
+        } catch {
+            return .unauthorizedOnBehalfOf(record)
+        }
+        instances[key] = record
+        return .done(record)
     }
-    // Only `sign` has a handler (SigningUserAction); read/write pass the PDP but have none.
-    guard action == "sign" else { return .actionNotFound(record) }
-    do {
-      try record.sign(by: identity, onBehalfOf: onBehalfOf, now: now())
-    } catch {
-      return .unauthorizedOnBehalfOf(record)
-    }
-    instances[key] = record
-    return .done(record)
-  }
 
-  /// `GET …/signing` (§1.3).
-  func signingState(_ key: InstanceKey, taskId: String?) -> SigningStateResult {
-    guard let record = instances[key] else { return .notFound }
-    let task: ProcessTaskDefinition?
-    if let taskId, !taskId.isEmpty {
-      task = record.task(withId: taskId)
-    } else {
-      task = record.currentTask
+    /// `GET …/signing` (§1.3).
+    func signingState(_ key: InstanceKey, taskId: String?) -> SigningStateResult {
+        guard let record = instances[key] else { return .notFound }
+        let task: ProcessTaskDefinition?
+        if let taskId, !taskId.isEmpty {
+            task = record.task(withId: taskId)
+        } else {
+            task = record.currentTask
+        }
+        guard let task, task.isSigning else { return .notASigningTask }
+        if faults.failSigningAfterSign, record.systemUserHasSigned { return .failedAfterSystemUserSign }
+        return .states(record.signees[task.elementId] ?? [])
     }
-    guard let task, task.isSigning else { return .notASigningTask }
-    if faults.failSigningAfterSign, record.systemUserHasSigned { return .failedAfterSystemUserSign }
-    return .states(record.signees[task.elementId] ?? [])
-  }
 
-  /// Admin: a listed signee signs outside the gateway. Nil for an unknown instance.
-  func signOutOfBand(_ key: InstanceKey, signeePartyId: Int) -> Bool? {
-    guard var record = instances[key] else { return nil }
-    let signed = record.signOutOfBand(signeePartyId: signeePartyId, now: now())
-    instances[key] = record
-    return signed
-  }
+    /// Admin: a listed signee signs outside the gateway. Nil for an unknown instance.
+    func signOutOfBand(_ key: InstanceKey, signeePartyId: Int) -> Bool? {
+        guard var record = instances[key] else { return nil }
+        let signed = record.signOutOfBand(signeePartyId: signeePartyId, now: now())
+        instances[key] = record
+        return signed
+    }
 }

@@ -3,249 +3,249 @@ import Foundation
 /// JSON shapes of the app API, written from Altinn's OpenAPI (`Instance`, `AppProcessState`,
 /// `UserActionResponse`, `SigningStateResponse`, `ProblemDetails`) and the reference.
 enum WireShapes {
-  // MARK: Instance (Storage model)
+    // MARK: Instance (Storage model)
 
-  static func instance(_ record: InstanceRecord, baseURL: String) -> JSONValue {
-    .obj([
-      "id": .string(record.id),
-      "instanceOwner": .obj([
-        // Storage types the owner's partyId as a string.
-        "partyId": .string(String(record.partyId)),
-        "personNumber": .null,
-        "organisationNumber": .null,
-        "username": .null,
-        "externalIdentifier": .null,
-      ]),
-      "appId": .string(record.appId),
-      "org": .string(record.org),
-      "selfLinks": .obj([
-        "apps": .string("\(baseURL)/\(record.appId)/instances/\(record.id)"),
-        "platform": .string("\(baseURL)/storage/api/v1/instances/\(record.id)"),
-      ]),
-      "dueBefore": .null,
-      "visibleAfter": .null,
-      "process": processState(record),
-      "status": .obj([
-        "isArchived": .bool(record.isEnded),
-        "archived": WireTime.json(record.process.ended),
-        "isSoftDeleted": .bool(false),
-        "softDeleted": .null,
-        "isHardDeleted": .bool(false),
-        "hardDeleted": .null,
-        // Storage enums are integers on the wire (§7); 1 = Read.
-        "readStatus": .int(1),
-        "substatus": .null,
-      ]),
-      "completeConfirmations": .null,
-      "data": .array([]),
-      "presentationTexts": .null,
-      "dataValues": .null,
-      "created": WireTime.json(record.created),
-      "createdBy": .string(String(record.partyId)),
-      "lastChanged": WireTime.json(record.lastChanged),
-      "lastChangedBy": .string(String(record.partyId)),
-    ])
-  }
-
-  /// Storage's `ProcessState` (inside `Instance.process`).
-  static func processState(_ record: InstanceRecord) -> JSONValue {
-    .obj([
-      "started": WireTime.json(record.process.started),
-      "startEvent": .string(ProcessRecord.startEvent),
-      "currentTask": record.currentTask.map { task in
+    static func instance(_ record: InstanceRecord, baseURL: String) -> JSONValue {
         .obj([
-          "flow": .int(record.process.flow),
-          "started": WireTime.json(record.process.currentTaskStarted),
-          "elementId": .string(task.elementId),
-          "name": .string(task.name),
-          "altinnTaskType": .string(task.altinnTaskType),
-          "ended": .null,
-          "validated": .null,
-          "flowType": .string("CompleteCurrentMoveToNext"),
+            "id": .string(record.id),
+            "instanceOwner": .obj([
+                // Storage types the owner's partyId as a string.
+                "partyId": .string(String(record.partyId)),
+                "personNumber": .null,
+                "organisationNumber": .null,
+                "username": .null,
+                "externalIdentifier": .null,
+            ]),
+            "appId": .string(record.appId),
+            "org": .string(record.org),
+            "selfLinks": .obj([
+                "apps": .string("\(baseURL)/\(record.appId)/instances/\(record.id)"),
+                "platform": .string("\(baseURL)/storage/api/v1/instances/\(record.id)"),
+            ]),
+            "dueBefore": .null,
+            "visibleAfter": .null,
+            "process": processState(record),
+            "status": .obj([
+                "isArchived": .bool(record.isEnded),
+                "archived": WireTime.json(record.process.ended),
+                "isSoftDeleted": .bool(false),
+                "softDeleted": .null,
+                "isHardDeleted": .bool(false),
+                "hardDeleted": .null,
+                // Storage enums are integers on the wire (§7); 1 = Read.
+                "readStatus": .int(1),
+                "substatus": .null,
+            ]),
+            "completeConfirmations": .null,
+            "data": .array([]),
+            "presentationTexts": .null,
+            "dataValues": .null,
+            "created": WireTime.json(record.created),
+            "createdBy": .string(String(record.partyId)),
+            "lastChanged": WireTime.json(record.lastChanged),
+            "lastChangedBy": .string(String(record.partyId)),
         ])
-      } ?? .null,
-      "ended": WireTime.json(record.process.ended),
-      "endEvent": record.isEnded ? .string(ProcessRecord.endEvent) : .null,
-    ])
-  }
-
-  // MARK: AppProcessState (§1.8, §6.2)
-
-  static func appProcessState(_ record: InstanceRecord) -> JSONValue {
-    .obj([
-      "started": WireTime.json(record.process.started),
-      "startEvent": .string(ProcessRecord.startEvent),
-      "currentTask": record.currentTask.map { appTask($0, record: record) } ?? .null,
-      "ended": WireTime.json(record.process.ended),
-      "endEvent": record.isEnded ? .string(ProcessRecord.endEvent) : .null,
-      "processTasks": .array(
-        record.tasks.map { task in
-          .obj([
-            "altinnTaskType": .string(task.altinnTaskType),
-            "elementId": .string(task.elementId),
-            "elementType": .string("Task"),
-          ])
-        }),
-    ])
-  }
-
-  private static func appTask(_ task: ProcessTaskDefinition, record: InstanceRecord) -> JSONValue {
-    let actionIds = task.isSigning ? ["read", "write", "sign"] : ["read", "write"]
-    return .obj([
-      "flow": .int(record.process.flow),
-      "started": WireTime.json(record.process.currentTaskStarted),
-      "elementId": .string(task.elementId),
-      "name": .string(task.name),
-      "altinnTaskType": .string(task.altinnTaskType),
-      "ended": .null,
-      "validated": .null,
-      "flowType": .string("CompleteCurrentMoveToNext"),
-      "actions": .object(actionIds.map { JSONValue.Member(key: $0, value: .bool(true)) }),
-      // `type` is a string enum on the wire although the OpenAPI shows an integer (§1.8).
-      "userActions": .array(
-        actionIds.map { id in
-          .obj(["id": .string(id), "authorized": .bool(true), "type": .string("ProcessAction")])
-        }),
-      "read": .bool(true),
-      "write": .bool(true),
-      "elementType": .string("Task"),
-    ])
-  }
-
-  // MARK: UserActionResponse (§1.2, §6.3)
-
-  static func userActionResponse(
-    _ record: InstanceRecord, baseURL: String, error: (code: String, message: String)?
-  )
-    -> JSONValue
-  {
-    .obj([
-      "instance": instance(record, baseURL: baseURL),
-      "updatedDataModels": error == nil ? .obj([:]) : .null,
-      "updatedValidationIssues": error == nil ? .obj([:]) : .null,
-      "clientActions": .null,
-      "error": error.map {
-        .obj(["code": .string($0.code), "message": .string($0.message), "metadata": .null])
-      }
-        ?? .null,
-      "redirectUrl": .null,
-    ])
-  }
-
-  // MARK: SigningStateResponse (§1.3)
-
-  static func signingState(_ rows: [SigneeRecord], organisationSpelling: Bool) -> JSONValue {
-    let organizationKey = organisationSpelling ? "organisation" : "organization"
-    return .obj([
-      "signeeStates": .array(
-        rows.map { row in
-          .object([
-            .init(key: "name", value: .optionalString(row.name)),
-            .init(key: organizationKey, value: .optionalString(row.organization)),
-            .init(key: "delegationSuccessful", value: .bool(row.delegationSuccessful)),
-            .init(key: "notificationStatus", value: .string(row.notificationStatus)),
-            .init(key: "partyId", value: .int(row.partyId)),
-            .init(key: "signedTime", value: WireTime.json(row.signedTime)),
-          ])
-        })
-    ])
-  }
-
-  // MARK: ProblemDetails (§1.7, §6.4)
-
-  static func processEndedProblem() -> JSONValue {
-    .obj(["status": .int(409), "detail": .string("Process is ended."), "validationIssues": .null])
-  }
-
-  static func missingSignaturesProblem(taskId: String, language: String) -> JSONValue {
-    .obj([
-      "title": .string("Validation failed for task"),
-      "status": .int(409),
-      "detail": .string("1 validation errors found for task \(taskId)"),
-      "validationIssues": .array([
-        .obj([
-          "severity": .int(1),
-          "dataElementId": .null,
-          "field": .null,
-          "code": .string("MissingSignatures"),
-          "description": .string(missingSignaturesText(language: language)),
-          "source": .string("Altinn.App.Core.Features.Validation.Default.SigningTaskValidator-*"),
-          "noIncrementalUpdates": .bool(true),
-        ])
-      ]),
-    ])
-  }
-
-  /// SigningTaskValidator's texts; unknown languages fall back to `nb`, like the app's default.
-  static func missingSignaturesText(language: String) -> String {
-    switch language {
-    case "nn": "Det manglar påkravde signaturar."
-    case "en": "Required signatures are missing."
-    default: "Det mangler påkrevde signaturer."
     }
-  }
 
-  static func processNextForbidden(taskId: String, taskType: String, action: String?) -> JSONValue {
-    .obj([
-      "title": .string("Unauthorized"),
-      "status": .int(403),
-      "detail": .string(
-        "User is not authorized to perform process next. Task ID: \(taskId). Task type: \(taskType). Action: \(action ?? "none")."
-      ),
-    ])
-  }
+    /// Storage's `ProcessState` (inside `Instance.process`).
+    static func processState(_ record: InstanceRecord) -> JSONValue {
+        .obj([
+            "started": WireTime.json(record.process.started),
+            "startEvent": .string(ProcessRecord.startEvent),
+            "currentTask": record.currentTask.map { task in
+                .obj([
+                    "flow": .int(record.process.flow),
+                    "started": WireTime.json(record.process.currentTaskStarted),
+                    "elementId": .string(task.elementId),
+                    "name": .string(task.name),
+                    "altinnTaskType": .string(task.altinnTaskType),
+                    "ended": .null,
+                    "validated": .null,
+                    "flowType": .string("CompleteCurrentMoveToNext"),
+                ])
+            } ?? .null,
+            "ended": WireTime.json(record.process.ended),
+            "endEvent": record.isEnded ? .string(ProcessRecord.endEvent) : .null,
+        ])
+    }
 
-  static func signHandlerUnauthorized() -> JSONValue {
-    .obj([
-      "title": .string("Unauthorized"),
-      "status": .int(403),
-      "detail": .string("Action handler for action sign failed!"),
-    ])
-  }
+    // MARK: AppProcessState (§1.8, §6.2)
 
-  static func actionMissingProblem(instanceGuid: UUID) -> JSONValue {
-    .obj([
-      "title": .string("Action is missing"),
-      "status": .int(400),
-      "detail": .string("Action is missing in the request"),
-      "instance": .string(instanceGuid.uuidString.lowercased()),
-    ])
-  }
+    static func appProcessState(_ record: InstanceRecord) -> JSONValue {
+        .obj([
+            "started": WireTime.json(record.process.started),
+            "startEvent": .string(ProcessRecord.startEvent),
+            "currentTask": record.currentTask.map { appTask($0, record: record) } ?? .null,
+            "ended": WireTime.json(record.process.ended),
+            "endEvent": record.isEnded ? .string(ProcessRecord.endEvent) : .null,
+            "processTasks": .array(
+                record.tasks.map { task in
+                    .obj([
+                        "altinnTaskType": .string(task.altinnTaskType),
+                        "elementId": .string(task.elementId),
+                        "elementType": .string("Task"),
+                    ])
+                }),
+        ])
+    }
 
-  static func notASigningTaskProblem() -> JSONValue {
-    .obj([
-      "title": .string("Not a signing task"),
-      "status": .int(400),
-      "detail": .string(
-        "This endpoint is only callable while the current task is a signing task, or when taskId query param is set to a signing task's ID."
-      ),
-    ])
-  }
+    private static func appTask(_ task: ProcessTaskDefinition, record: InstanceRecord) -> JSONValue {
+        let actionIds = task.isSigning ? ["read", "write", "sign"] : ["read", "write"]
+        return .obj([
+            "flow": .int(record.process.flow),
+            "started": WireTime.json(record.process.currentTaskStarted),
+            "elementId": .string(task.elementId),
+            "name": .string(task.name),
+            "altinnTaskType": .string(task.altinnTaskType),
+            "ended": .null,
+            "validated": .null,
+            "flowType": .string("CompleteCurrentMoveToNext"),
+            "actions": .object(actionIds.map { JSONValue.Member(key: $0, value: .bool(true)) }),
+            // `type` is a string enum on the wire although the OpenAPI shows an integer (§1.8).
+            "userActions": .array(
+                actionIds.map { id in
+                    .obj(["id": .string(id), "authorized": .bool(true), "type": .string("ProcessAction")])
+                }),
+            "read": .bool(true),
+            "write": .bool(true),
+            "elementType": .string("Task"),
+        ])
+    }
 
-  /// ASP.NET's default for a bare `NotFound()` in an `[ApiController]` (§1.7, unconfirmed shape).
-  static func frameworkNotFound() -> JSONValue {
-    .obj([
-      "type": .string("https://tools.ietf.org/html/rfc9110#section-15.5.5"),
-      "title": .string("Not Found"),
-      "status": .int(404),
-      "traceId": .string(traceId()),
-    ])
-  }
+    // MARK: UserActionResponse (§1.2, §6.3)
 
-  /// ASP.NET's automatic 400 for an unreadable body in an `[ApiController]`.
-  static func frameworkBadRequest() -> JSONValue {
-    .obj([
-      "type": .string("https://tools.ietf.org/html/rfc9110#section-15.5.1"),
-      "title": .string("One or more validation errors occurred."),
-      "status": .int(400),
-      "errors": .obj(["$": .array([.string("The request body is not a valid ProcessNext object.")])]
-      ),
-      "traceId": .string(traceId()),
-    ])
-  }
+    static func userActionResponse(
+        _ record: InstanceRecord, baseURL: String, error: (code: String, message: String)?
+    )
+        -> JSONValue
+    {
+        .obj([
+            "instance": instance(record, baseURL: baseURL),
+            "updatedDataModels": error == nil ? .obj([:]) : .null,
+            "updatedValidationIssues": error == nil ? .obj([:]) : .null,
+            "clientActions": .null,
+            "error": error.map {
+                .obj(["code": .string($0.code), "message": .string($0.message), "metadata": .null])
+            }
+                ?? .null,
+            "redirectUrl": .null,
+        ])
+    }
 
-  private static func traceId() -> String {
-    let hex = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-    return "00-\(hex)-\(hex.prefix(16))-00"
-  }
+    // MARK: SigningStateResponse (§1.3)
+
+    static func signingState(_ rows: [SigneeRecord], organisationSpelling: Bool) -> JSONValue {
+        let organizationKey = organisationSpelling ? "organisation" : "organization"
+        return .obj([
+            "signeeStates": .array(
+                rows.map { row in
+                    .object([
+                        .init(key: "name", value: .optionalString(row.name)),
+                        .init(key: organizationKey, value: .optionalString(row.organization)),
+                        .init(key: "delegationSuccessful", value: .bool(row.delegationSuccessful)),
+                        .init(key: "notificationStatus", value: .string(row.notificationStatus)),
+                        .init(key: "partyId", value: .int(row.partyId)),
+                        .init(key: "signedTime", value: WireTime.json(row.signedTime)),
+                    ])
+                })
+        ])
+    }
+
+    // MARK: ProblemDetails (§1.7, §6.4)
+
+    static func processEndedProblem() -> JSONValue {
+        .obj(["status": .int(409), "detail": .string("Process is ended."), "validationIssues": .null])
+    }
+
+    static func missingSignaturesProblem(taskId: String, language: String) -> JSONValue {
+        .obj([
+            "title": .string("Validation failed for task"),
+            "status": .int(409),
+            "detail": .string("1 validation errors found for task \(taskId)"),
+            "validationIssues": .array([
+                .obj([
+                    "severity": .int(1),
+                    "dataElementId": .null,
+                    "field": .null,
+                    "code": .string("MissingSignatures"),
+                    "description": .string(missingSignaturesText(language: language)),
+                    "source": .string("Altinn.App.Core.Features.Validation.Default.SigningTaskValidator-*"),
+                    "noIncrementalUpdates": .bool(true),
+                ])
+            ]),
+        ])
+    }
+
+    /// SigningTaskValidator's texts; unknown languages fall back to `nb`, like the app's default.
+    static func missingSignaturesText(language: String) -> String {
+        switch language {
+        case "nn": "Det manglar påkravde signaturar."
+        case "en": "Required signatures are missing."
+        default: "Det mangler påkrevde signaturer."
+        }
+    }
+
+    static func processNextForbidden(taskId: String, taskType: String, action: String?) -> JSONValue {
+        .obj([
+            "title": .string("Unauthorized"),
+            "status": .int(403),
+            "detail": .string(
+                "User is not authorized to perform process next. Task ID: \(taskId). Task type: \(taskType). Action: \(action ?? "none")."
+            ),
+        ])
+    }
+
+    static func signHandlerUnauthorized() -> JSONValue {
+        .obj([
+            "title": .string("Unauthorized"),
+            "status": .int(403),
+            "detail": .string("Action handler for action sign failed!"),
+        ])
+    }
+
+    static func actionMissingProblem(instanceGuid: UUID) -> JSONValue {
+        .obj([
+            "title": .string("Action is missing"),
+            "status": .int(400),
+            "detail": .string("Action is missing in the request"),
+            "instance": .string(instanceGuid.uuidString.lowercased()),
+        ])
+    }
+
+    static func notASigningTaskProblem() -> JSONValue {
+        .obj([
+            "title": .string("Not a signing task"),
+            "status": .int(400),
+            "detail": .string(
+                "This endpoint is only callable while the current task is a signing task, or when taskId query param is set to a signing task's ID."
+            ),
+        ])
+    }
+
+    /// ASP.NET's default for a bare `NotFound()` in an `[ApiController]` (§1.7, unconfirmed shape).
+    static func frameworkNotFound() -> JSONValue {
+        .obj([
+            "type": .string("https://tools.ietf.org/html/rfc9110#section-15.5.5"),
+            "title": .string("Not Found"),
+            "status": .int(404),
+            "traceId": .string(traceId()),
+        ])
+    }
+
+    /// ASP.NET's automatic 400 for an unreadable body in an `[ApiController]`.
+    static func frameworkBadRequest() -> JSONValue {
+        .obj([
+            "type": .string("https://tools.ietf.org/html/rfc9110#section-15.5.1"),
+            "title": .string("One or more validation errors occurred."),
+            "status": .int(400),
+            "errors": .obj(["$": .array([.string("The request body is not a valid ProcessNext object.")])]
+            ),
+            "traceId": .string(traceId()),
+        ])
+    }
+
+    private static func traceId() -> String {
+        let hex = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        return "00-\(hex)-\(hex.prefix(16))-00"
+    }
 }

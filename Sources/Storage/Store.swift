@@ -198,8 +198,9 @@ public struct AuditFilter: Sendable, Equatable {
     public var instance: String?
     public var outcome: String?
 
-    public init(from: Date? = nil, until: Date? = nil, clientId: String? = nil, instance: String? = nil, outcome: String? = nil)
-    {
+    public init(
+        from: Date? = nil, until: Date? = nil, clientId: String? = nil, instance: String? = nil, outcome: String? = nil
+    ) {
         self.from = from
         self.until = until
         self.clientId = clientId

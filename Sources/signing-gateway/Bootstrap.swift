@@ -55,7 +55,9 @@ struct DataDirectory {
         let file = (self.path as NSString).appendingPathComponent(name)
         if FileManager.default.fileExists(atPath: file) { return (file, false) }
         let secret = RandomSecret.make(prefix: prefix)
-        guard FileManager.default.createFile(atPath: file, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: file, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
         else { throw CocoaError(.fileWriteNoPermission) }
         return (file, true)
     }

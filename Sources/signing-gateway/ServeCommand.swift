@@ -72,7 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
             logger.info("\(demo.joined(separator: "\n"))")
             try await self.runGateway(
-                configuration, environment: .baseURL(base), tokens: StaticTokenProvider(tokens: ["dev": AccessToken(token)]),
+                configuration, environment: .baseURL(base),
+                tokens: StaticTokenProvider(tokens: ["dev": AccessToken(token)]),
                 clientKey: clientKey, logger: logger, started: started,
                 upstreamLabel: "built-in Altinn simulator at \(base.value)")
             group.cancelAll()
@@ -102,7 +103,8 @@ struct ServeCommand: AsyncParsableCommand {
                 metadata: [
                     "listening": "http://\(configuration.host):\(port)", "upstream": "\(upstreamLabel)",
                     "tokenProfile": "\(configuration.defaultTokenProfile)",
-                    "startupMillis": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                    "startupMillis":
+                        "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
                 ])
         }
         try await ServiceGroup(

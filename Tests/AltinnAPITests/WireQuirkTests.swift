@@ -66,10 +66,14 @@ import Testing
     }
 
     @Test func processNextAndActionBodiesUseTheirOwnOnBehalfOfNames() throws {
-        let next = String(decoding: try JSONEncoder().encode(ProcessNext(action: "sign", actionOnBehalfOf: "310000000")), as: UTF8.self)
+        let next = String(
+            decoding: try JSONEncoder().encode(ProcessNext(action: "sign", actionOnBehalfOf: "310000000")),
+            as: UTF8.self)
         #expect(next.contains(#""actionOnBehalfOf":"310000000""#))
         #expect(!next.contains(#""onBehalfOf""#))
-        let action = String(decoding: try JSONEncoder().encode(UserActionRequest(action: "sign", onBehalfOf: "310000000")), as: UTF8.self)
+        let action = String(
+            decoding: try JSONEncoder().encode(UserActionRequest(action: "sign", onBehalfOf: "310000000")),
+            as: UTF8.self)
         #expect(action.contains(#""onBehalfOf":"310000000""#))
         #expect(!action.contains("actionOnBehalfOf"))
         let complete = String(decoding: try JSONEncoder().encode(ProcessNext(action: nil)), as: UTF8.self)
@@ -78,7 +82,10 @@ import Testing
 
     // MARK: - Rejections
 
-    func rejection(_ status: Int, _ body: String, contentType: String = "application/json", _ operation: AltinnOperation = .processNext)
+    func rejection(
+        _ status: Int, _ body: String, contentType: String = "application/json",
+        _ operation: AltinnOperation = .processNext
+    )
         -> AltinnRejection
     {
         AltinnRejectionDecoder.decode(
@@ -99,10 +106,14 @@ import Testing
     }
 
     @Test func processEndedAsProblemPlainTextOrJSONString() {
-        #expect(rejection(409, #"{"status":409,"detail":"Process is ended.","validationIssues":null}"#).reason == .processEnded)
+        #expect(
+            rejection(409, #"{"status":409,"detail":"Process is ended.","validationIssues":null}"#).reason
+                == .processEnded)
         #expect(rejection(409, "Process is ended.", contentType: "text/plain", .performAction).reason == .processEnded)
         #expect(rejection(409, #""Process is ended.""#, .performAction).reason == .processEnded)
-        #expect(rejection(409, #"{"status":409,"detail":"Process is ended.","validationIssues":null}"#).validationIssues.isEmpty)
+        #expect(
+            rejection(409, #"{"status":409,"detail":"Process is ended.","validationIssues":null}"#).validationIssues
+                .isEmpty)
     }
 
     @Test func emptyBodiesOn401And403And500() {
@@ -129,14 +140,17 @@ import Testing
             ).reason == .notASigningTask)
         #expect(
             rejection(
-                400, #"{"title":"Action is missing","status":400,"detail":"Action is missing in the request","instance":"b1135209-628e-4a6e-9efd-e4282068ef41"}"#,
+                400,
+                #"{"title":"Action is missing","status":400,"detail":"Action is missing in the request","instance":"b1135209-628e-4a6e-9efd-e4282068ef41"}"#,
                 .performAction
             ).reason == .actionMissing)
     }
 
     @Test func frameworkProblemDetailsAreUnderstood() {
         let decoded = rejection(
-            404, #"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"Not Found","status":404,"traceId":"00-abc-def-00"}"#)
+            404,
+            #"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"Not Found","status":404,"traceId":"00-abc-def-00"}"#
+        )
         #expect(decoded.reason == .notFound)
     }
 }

@@ -128,7 +128,8 @@ struct Harness: Sendable {
     }
 
     func processNext(_ instanceId: String) async throws -> Reply {
-        try await self.send(.post, "/v1/process/next", body: #"{"app":"ttd/signing-app","instanceId":"\#(instanceId)"}"#)
+        try await self.send(
+            .post, "/v1/process/next", body: #"{"app":"ttd/signing-app","instanceId":"\#(instanceId)"}"#)
     }
 
     func signees(_ instanceId: String, query: String = "") async throws -> Reply {

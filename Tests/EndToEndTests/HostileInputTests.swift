@@ -16,24 +16,71 @@ import Testing
 
     static let badBodies: [BadBody] = [
         .init(name: "malformed JSON", body: #"{"app":"#, status: 400, type: "invalid-request", pointer: ""),
-        .init(name: "truncated JSON", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"par"#, status: 400, type: "invalid-request", pointer: ""),
+        .init(
+            name: "truncated JSON", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"par"#,
+            status: 400, type: "invalid-request", pointer: ""),
         .init(name: "not an object", body: "[1,2]", status: 400, type: "invalid-request", pointer: nil),
         .init(name: "empty body", body: "", status: 400, type: "invalid-request", pointer: ""),
-        .init(name: "unknown member", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel","onBehalfof":"310000000"}"#, status: 400, type: "invalid-request", pointer: "/onBehalfof"),
-        .init(name: "wrong type", body: #"{"app":"ttd/signing-app","instanceId":51281269,"mode":"parallel"}"#, status: 400, type: "invalid-request", pointer: "/instanceId"),
-        .init(name: "missing mode", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)"}"#, status: 400, type: "invalid-request", pointer: "/mode"),
-        .init(name: "bad mode", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"twice"}"#, status: 400, type: "invalid-request", pointer: "/mode"),
-        .init(name: "bad GUID", body: #"{"app":"ttd/signing-app","instanceId":"51281269/not-a-guid","mode":"parallel"}"#, status: 400, type: "invalid-instance-reference", pointer: "/instanceId"),
-        .init(name: "party id not an int", body: #"{"app":"ttd/signing-app","instanceId":"abc/\#(guid)","mode":"parallel"}"#, status: 400, type: "invalid-instance-reference", pointer: "/instanceId"),
-        .init(name: "dot-dot in app", body: #"{"app":"ttd/..","instanceId":"51281269/\#(guid)","mode":"parallel"}"#, status: 400, type: "invalid-instance-reference", pointer: "/app"),
-        .init(name: "encoded slash in app", body: #"{"app":"ttd/a%2Fb","instanceId":"51281269/\#(guid)","mode":"parallel"}"#, status: 400, type: "invalid-instance-reference", pointer: "/app"),
-        .init(name: "NUL in app", body: #"{"app":"ttd/a\u0000b","instanceId":"51281269/\#(guid)","mode":"parallel"}"#, status: 400, type: "invalid-instance-reference", pointer: "/app"),
-        .init(name: "upper-case org", body: #"{"app":"TTD/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel"}"#, status: 400, type: "invalid-instance-reference", pointer: "/app"),
-        .init(name: "over-long app", body: #"{"app":"ttd/\#(String(repeating: "a", count: 80))","instanceId":"51281269/\#(guid)","mode":"parallel"}"#, status: 400, type: "invalid-instance-reference", pointer: "/app"),
-        .init(name: "both selectors", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","instanceUrl":"http://x/ttd/a/instances/1/\#(guid)","mode":"parallel"}"#, status: 400, type: "invalid-request", pointer: ""),
-        .init(name: "CR LF in language", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel","language":"nb\r\nX-Evil: 1"}"#, status: 400, type: "invalid-request", pointer: "/language"),
-        .init(name: "bad onBehalfOf", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel","onBehalfOf":"31000000x"}"#, status: 400, type: "invalid-request", pointer: "/onBehalfOf"),
-        .init(name: "unknown token profile", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel","tokenProfile":"other"}"#, status: 400, type: "unknown-token-profile", pointer: nil),
+        .init(
+            name: "unknown member",
+            body:
+                #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel","onBehalfof":"310000000"}"#,
+            status: 400, type: "invalid-request", pointer: "/onBehalfof"),
+        .init(
+            name: "wrong type", body: #"{"app":"ttd/signing-app","instanceId":51281269,"mode":"parallel"}"#,
+            status: 400, type: "invalid-request", pointer: "/instanceId"),
+        .init(
+            name: "missing mode", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)"}"#, status: 400,
+            type: "invalid-request", pointer: "/mode"),
+        .init(
+            name: "bad mode", body: #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"twice"}"#,
+            status: 400, type: "invalid-request", pointer: "/mode"),
+        .init(
+            name: "bad GUID", body: #"{"app":"ttd/signing-app","instanceId":"51281269/not-a-guid","mode":"parallel"}"#,
+            status: 400, type: "invalid-instance-reference", pointer: "/instanceId"),
+        .init(
+            name: "party id not an int",
+            body: #"{"app":"ttd/signing-app","instanceId":"abc/\#(guid)","mode":"parallel"}"#, status: 400,
+            type: "invalid-instance-reference", pointer: "/instanceId"),
+        .init(
+            name: "dot-dot in app", body: #"{"app":"ttd/..","instanceId":"51281269/\#(guid)","mode":"parallel"}"#,
+            status: 400, type: "invalid-instance-reference", pointer: "/app"),
+        .init(
+            name: "encoded slash in app",
+            body: #"{"app":"ttd/a%2Fb","instanceId":"51281269/\#(guid)","mode":"parallel"}"#, status: 400,
+            type: "invalid-instance-reference", pointer: "/app"),
+        .init(
+            name: "NUL in app", body: #"{"app":"ttd/a\u0000b","instanceId":"51281269/\#(guid)","mode":"parallel"}"#,
+            status: 400, type: "invalid-instance-reference", pointer: "/app"),
+        .init(
+            name: "upper-case org",
+            body: #"{"app":"TTD/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel"}"#, status: 400,
+            type: "invalid-instance-reference", pointer: "/app"),
+        .init(
+            name: "over-long app",
+            body:
+                #"{"app":"ttd/\#(String(repeating: "a", count: 80))","instanceId":"51281269/\#(guid)","mode":"parallel"}"#,
+            status: 400, type: "invalid-instance-reference", pointer: "/app"),
+        .init(
+            name: "both selectors",
+            body:
+                #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","instanceUrl":"http://x/ttd/a/instances/1/\#(guid)","mode":"parallel"}"#,
+            status: 400, type: "invalid-request", pointer: ""),
+        .init(
+            name: "CR LF in language",
+            body:
+                #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel","language":"nb\r\nX-Evil: 1"}"#,
+            status: 400, type: "invalid-request", pointer: "/language"),
+        .init(
+            name: "bad onBehalfOf",
+            body:
+                #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel","onBehalfOf":"31000000x"}"#,
+            status: 400, type: "invalid-request", pointer: "/onBehalfOf"),
+        .init(
+            name: "unknown token profile",
+            body:
+                #"{"app":"ttd/signing-app","instanceId":"51281269/\#(guid)","mode":"parallel","tokenProfile":"other"}"#,
+            status: 400, type: "unknown-token-profile", pointer: nil),
     ]
 
     @Test(arguments: badBodies)
@@ -62,7 +109,8 @@ import Testing
             #expect(noType.problemType == "/problems/unsupported-media-type")
             let text = try await h.send(.post, "/v1/signatures", body: body, headers: [.contentType: "text/plain"])
             #expect(text.status == 415)
-            let padded = #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","language":"\#(String(repeating: "x", count: 4096))"}"#
+            let padded =
+                #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","language":"\#(String(repeating: "x", count: 4096))"}"#
             let big = try await h.send(.post, "/v1/signatures", body: padded)
             #expect(big.status == 413)
             #expect(big.problemType == "/problems/payload-too-large")
@@ -86,7 +134,8 @@ import Testing
             doubled.append(HTTPField(name: .authorization, value: "Bearer \(h.clientKey)"))
             let twice = try await h.send(.post, "/v1/signatures", body: body, headers: doubled)
             #expect(twice.status == 401)
-            let read = try await h.send(.get, "/v1/instances/ttd/signing-app/\(Harness.demoA)/signees", authorized: false)
+            let read = try await h.send(
+                .get, "/v1/instances/ttd/signing-app/\(Harness.demoA)/signees", authorized: false)
             #expect(read.status == 401)
             #expect(await h.upstreamRequestCount() == 0)
         }

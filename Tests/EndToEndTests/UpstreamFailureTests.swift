@@ -78,9 +78,14 @@ import Testing
             let dataTask = try await h.sign(Harness.demoE, mode: "single")
             #expect(dataTask.status == 409)
             #expect(dataTask.problemType == "/problems/not-a-signing-task")
-            let unknown = try await h.sign("51281269/00000000-0000-4000-8000-000000000000")
+            // GET process answers 404 for an unknown instance; /actions answers an empty 500 (Altinn does
+            // not catch the Storage error there), which must read as "may have happened".
+            let unknown = try await h.sign("51281269/00000000-0000-4000-8000-000000000000", mode: "single")
             #expect(unknown.status == 404)
             #expect(unknown.problemType == "/problems/altinn-instance-not-found")
+            let unknownParallel = try await h.sign("51281269/00000000-0000-4000-8000-000000000000")
+            #expect(unknownParallel.status == 502)
+            #expect(unknownParallel.json["signMayHaveHappened"] as? Bool == true)
         }
     }
 
@@ -101,7 +106,7 @@ import Testing
                 #expect(!bodies.joined().contains(secret))
             }
             let recorded = await h.simulator.state.recordedRequests()
-            #expect(recorded.allSatisfy(\.hasAuthorization))
+            #expect(recorded.allSatisfy { $0.hasAuthorization })
         }
     }
 }

@@ -13,7 +13,10 @@ import Testing
             #expect(signing["complete"] as? Bool == true)
             #expect(signing["taskId"] as? String == "Task_2")
             let signees = try #require(signing["signees"] as? [[String: Any]])
-            #expect(Set(signees.compactMap { $0["kind"] as? String }) == ["person", "organization", "personOnBehalfOfOrganization", "systemUser"])
+            #expect(
+                Set(signees.compactMap { $0["kind"] as? String }) == [
+                    "person", "organization", "personOnBehalfOfOrganization", "systemUser",
+                ])
             #expect(signees.allSatisfy { $0["status"] as? String == "signed" })
             let process = try #require(signed.json["process"] as? [String: Any])
             #expect((process["currentTask"] as? [String: Any])?["id"] as? String == "Task_2")
@@ -85,14 +88,17 @@ import Testing
     @Test func instanceURLsAreAcceptedForTheConfiguredUpstreamOnly() async throws {
         try await Harness.run { h in
             let url = "\(h.simulatorURL)/ttd/signing-app/instances/\(Harness.demoA)"
-            let signed = try await h.send(.post, "/v1/signatures", body: #"{"instanceUrl":"\#(url)","mode":"parallel"}"#)
+            let signed = try await h.send(
+                .post, "/v1/signatures", body: #"{"instanceUrl":"\#(url)","mode":"parallel"}"#)
             #expect(signed.status == 200, "\(signed.text)")
             #expect((signed.json["instance"] as? [String: Any])?["url"] as? String == url)
 
             let before = await h.upstreamRequestCount()
             let foreign = try await h.send(
                 .post, "/v1/signatures",
-                body: #"{"instanceUrl":"https://ttd.apps.tt02.altinn.no/ttd/signing-app/instances/\#(Harness.demoA)","mode":"parallel"}"#)
+                body:
+                    #"{"instanceUrl":"https://ttd.apps.tt02.altinn.no/ttd/signing-app/instances/\#(Harness.demoA)","mode":"parallel"}"#
+            )
             #expect(foreign.status == 400)
             #expect(foreign.problemType == "/problems/invalid-instance-reference")
             #expect(await h.upstreamRequestCount() == before)

@@ -17,16 +17,24 @@ import Testing
         #expect(NormalizedSignee(state(name: "BØYLEHEST MATT", organization: nil)).kind == .person)
         #expect(NormalizedSignee(state(name: nil, organization: "LYDIG VENNLIG KATT KJERNE")).kind == .organization)
         #expect(NormalizedSignee(state(name: "", organization: "ACME")).kind == .organization)
-        #expect(NormalizedSignee(state(name: "FISK KUNSTIG", organization: "ACME")).kind == .personOnBehalfOfOrganization)
+        #expect(
+            NormalizedSignee(state(name: "FISK KUNSTIG", organization: "ACME")).kind == .personOnBehalfOfOrganization)
         #expect(NormalizedSignee(state(name: "System", organization: "ERP AS")).kind == .systemUser)
     }
 
     @Test func statusPrecedence() {
-        #expect(NormalizedSignee(state(name: "A", organization: nil, delegated: false, notification: .failed, signed: true)).status == .signed)
-        #expect(NormalizedSignee(state(name: "A", organization: nil, delegated: false, notification: .failed)).status == .delegationFailed)
-        #expect(NormalizedSignee(state(name: "A", organization: nil, notification: .failed)).status == .notificationFailed)
-        #expect(NormalizedSignee(state(name: "A", organization: nil, notification: .notSent)).status == .awaitingSignature)
-        #expect(NormalizedSignee(state(name: "A", organization: nil, notification: .other("New"))).notification == .notSent)
+        #expect(
+            NormalizedSignee(state(name: "A", organization: nil, delegated: false, notification: .failed, signed: true))
+                .status == .signed)
+        #expect(
+            NormalizedSignee(state(name: "A", organization: nil, delegated: false, notification: .failed)).status
+                == .delegationFailed)
+        #expect(
+            NormalizedSignee(state(name: "A", organization: nil, notification: .failed)).status == .notificationFailed)
+        #expect(
+            NormalizedSignee(state(name: "A", organization: nil, notification: .notSent)).status == .awaitingSignature)
+        #expect(
+            NormalizedSignee(state(name: "A", organization: nil, notification: .other("New"))).notification == .notSent)
     }
 
     @Test func snapshotCountsAndCompleteness() {

@@ -29,7 +29,10 @@ final class ScriptedTransport: HTTPTransport {
 }
 
 func reply(_ status: Int, _ body: String) -> ScriptedTransport.Step {
-    { _ in InboundResponse(status: .init(code: status), headerFields: [.contentType: "application/json"], body: Array(body.utf8)) }
+    { _ in
+        InboundResponse(
+            status: .init(code: status), headerFields: [.contentType: "application/json"], body: Array(body.utf8))
+    }
 }
 
 func fail(_ error: TransportError) -> ScriptedTransport.Step {
@@ -38,9 +41,12 @@ func fail(_ error: TransportError) -> ScriptedTransport.Step {
 
 @Suite struct SignSafetyTests {
     let instance: InstanceReference
-    let signing = #"{"signeeStates":[{"name":"System","organization":"ERP AS","delegationSuccessful":true,"notificationStatus":"Sent","partyId":5,"signedTime":"2025-03-03T11:16:02.9390324Z"}]}"#
-    let action = #"{"instance":{"id":"1/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01","process":{"currentTask":{"elementId":"Task_2","altinnTaskType":"signing","name":"Signering"}}},"updatedDataModels":{},"updatedValidationIssues":{},"clientActions":null,"error":null,"redirectUrl":null}"#
-    let signingTask = #"{"started":null,"currentTask":{"elementId":"Task_2","altinnTaskType":"signing","name":"Signering"},"ended":null}"#
+    let signing =
+        #"{"signeeStates":[{"name":"System","organization":"ERP AS","delegationSuccessful":true,"notificationStatus":"Sent","partyId":5,"signedTime":"2025-03-03T11:16:02.9390324Z"}]}"#
+    let action =
+        #"{"instance":{"id":"1/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01","process":{"currentTask":{"elementId":"Task_2","altinnTaskType":"signing","name":"Signering"}}},"updatedDataModels":{},"updatedValidationIssues":{},"clientActions":null,"error":null,"redirectUrl":null}"#
+    let signingTask =
+        #"{"started":null,"currentTask":{"elementId":"Task_2","altinnTaskType":"signing","name":"Signering"},"ended":null}"#
     let endedProcess = #"{"started":null,"currentTask":null,"ended":"2025-03-03T11:16:03Z","endEvent":"EndEvent_1"}"#
 
     init() throws {
@@ -48,12 +54,16 @@ func fail(_ error: TransportError) -> ScriptedTransport.Step {
             app: AppReference("ttd/signing-app"), instanceId: "1/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01")
     }
 
-    func service(_ transport: ScriptedTransport, tokens: any TokenProvider = StaticTokenProvider(tokens: ["dev": AccessToken("tok")]))
+    func service(
+        _ transport: ScriptedTransport,
+        tokens: any TokenProvider = StaticTokenProvider(tokens: ["dev": AccessToken("tok")])
+    )
         throws -> SigningService
     {
         let base = try #require(BaseURL("http://127.0.0.1:1"))
         return SigningService(
-            altinn: AltinnClient(environment: .baseURL(base), transport: transport, userAgent: "test", timeout: .seconds(1)),
+            altinn: AltinnClient(
+                environment: .baseURL(base), transport: transport, userAgent: "test", timeout: .seconds(1)),
             tokens: tokens, defaultTokenProfile: "dev", retry: RetryPolicy(maxRetries: 2, baseDelay: .milliseconds(1)),
             logger: Logger(label: "test"))
     }
@@ -63,7 +73,10 @@ func fail(_ error: TransportError) -> ScriptedTransport.Step {
         let outcome = try await service(transport).sign(SignCommand(instance: instance, mode: .parallel))
         #expect(transport.sent.map(\.method) == [.post, .post, .get])
         #expect(transport.sent[2].url.hasSuffix("/signing?taskId=Task_2"))
-        guard case .known(let snapshot) = outcome.signing else { Issue.record("state unknown"); return }
+        guard case .known(let snapshot) = outcome.signing else {
+            Issue.record("state unknown")
+            return
+        }
         #expect(snapshot.complete)
     }
 
@@ -83,15 +96,21 @@ func fail(_ error: TransportError) -> ScriptedTransport.Step {
         let transport = ScriptedTransport([reply(200, action), reply(500, ""), reply(500, ""), reply(500, "")])
         let outcome = try await service(transport).sign(SignCommand(instance: instance, mode: .parallel))
         #expect(transport.sent.filter { $0.method == .post }.count == 1)
-        guard case .unknown(let taskId, _) = outcome.signing else { Issue.record("expected unknown"); return }
+        guard case .unknown(let taskId, _) = outcome.signing else {
+            Issue.record("expected unknown")
+            return
+        }
         #expect(taskId == "Task_2")
     }
 
     @Test func singleSignReadsTheTaskFirstAndQueriesItAfterwards() async throws {
         let transport = ScriptedTransport([reply(200, signingTask), reply(200, endedProcess), reply(200, signing)])
-        let outcome = try await service(transport).sign(SignCommand(instance: instance, mode: .single, onBehalfOf: "310000000"))
+        let outcome = try await service(transport).sign(
+            SignCommand(instance: instance, mode: .single, onBehalfOf: "310000000"))
         #expect(transport.sent.map(\.method) == [.get, .put, .get])
-        #expect(String(decoding: transport.sent[1].body ?? [], as: UTF8.self) == #"{"action":"sign","actionOnBehalfOf":"310000000"}"#)
+        #expect(
+            String(decoding: transport.sent[1].body ?? [], as: UTF8.self)
+                == #"{"action":"sign","actionOnBehalfOf":"310000000"}"#)
         #expect(transport.sent[2].url.hasSuffix("/signing?taskId=Task_2"))
         #expect(outcome.process?.isEnded == true)
     }

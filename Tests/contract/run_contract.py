@@ -96,6 +96,9 @@ def altinn_schema(node):
 
 
 ALTINN_COMPONENTS = altinn_schema(ALTINN_SPEC["components"])
+# Known error in Altinn's generated OpenAPI (reference §1.8): UserAction.type is written as a string
+# ("ProcessAction"/"ServerAction") by a property converter, though the document says int 0/1.
+ALTINN_COMPONENTS["schemas"]["ActionType"] = {"enum": [0, 1, "ProcessAction", "ServerAction"]}
 
 
 def validate_altinn(schema_name, value):

@@ -49,8 +49,9 @@ public struct SigningStateQuery: Sendable, Equatable {
     public var language: String?
     public var tokenProfile: String?
 
-    public init(instance: InstanceReference, taskId: String? = nil, language: String? = nil, tokenProfile: String? = nil)
-    {
+    public init(
+        instance: InstanceReference, taskId: String? = nil, language: String? = nil, tokenProfile: String? = nil
+    ) {
         self.instance = instance
         self.taskId = taskId
         self.language = language

@@ -197,7 +197,8 @@ public struct SigningService: Sendable {
         switch error {
         case .token: return "no token was available to read the signing state"
         case .altinn(.transport, _): return "Altinn did not answer the signing-state request"
-        case .altinn(.rejected(let rejection), _): return "Altinn answered \(rejection.status) to the signing-state request"
+        case .altinn(.rejected(let rejection), _):
+            return "Altinn answered \(rejection.status) to the signing-state request"
         case .altinn(.undecodable, _): return "Altinn's signing-state answer could not be read"
         case .processEnded, .notInSigningTask: return "the signing state could not be read"
         }

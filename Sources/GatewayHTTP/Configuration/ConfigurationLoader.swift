@@ -52,7 +52,8 @@ extension GatewayConfiguration: Decodable {
         let defaults = GatewayConfiguration()
         self.host = try container.decodeIfPresent(String.self, forKey: .host) ?? defaults.host
         self.port = try container.decodeIfPresent(Int.self, forKey: .port) ?? defaults.port
-        self.dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? defaults.dataDirectory
+        self.dataDirectory =
+            try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? defaults.dataDirectory
         self.logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
         self.maxRequestBodyBytes =
             try container.decodeIfPresent(Int.self, forKey: .maxRequestBodyBytes) ?? defaults.maxRequestBodyBytes
@@ -79,7 +80,8 @@ extension GatewayConfiguration.Upstream: Decodable {
             try container.decodeIfPresent(Int.self, forKey: .connectTimeoutMilliseconds)
             ?? self.connectTimeoutMilliseconds
         self.caBundle = try container.decodeIfPresent(String.self, forKey: .caBundle)
-        self.maxResponseBytes = try container.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? self.maxResponseBytes
+        self.maxResponseBytes =
+            try container.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? self.maxResponseBytes
     }
 }
 

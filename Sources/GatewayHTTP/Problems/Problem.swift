@@ -11,7 +11,9 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var extensions: [(String, JSONValue)]
     public var headers: HTTPFields
 
-    public init(_ type: ProblemType, _ detail: String, extensions: [(String, JSONValue)] = [], headers: HTTPFields = [:]) {
+    public init(
+        _ type: ProblemType, _ detail: String, extensions: [(String, JSONValue)] = [], headers: HTTPFields = [:]
+    ) {
         self.type = type
         self.detail = detail
         self.extensions = extensions

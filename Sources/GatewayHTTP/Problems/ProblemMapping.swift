@@ -8,7 +8,9 @@ extension Problem {
     init(_ error: InstanceReferenceError, pointer: String) {
         self.init(
             .invalidInstanceReference, error.explanation,
-            extensions: [("errors", .array([.object([("pointer", .string(pointer)), ("detail", .string(error.explanation))])]))]
+            extensions: [
+                ("errors", .array([.object([("pointer", .string(pointer)), ("detail", .string(error.explanation))])]))
+            ]
         )
     }
 
@@ -18,15 +20,21 @@ extension Problem {
             self.init(.unknownTokenProfile, "Token profile '\(name)' is not configured on this gateway.")
         case .token(.unavailable(let profile, let step, let reason)):
             self.init(
-                .tokenUnavailable, "No token for profile '\(profile)' (\(step) step failed: \(reason)). Nothing was sent to Altinn.",
+                .tokenUnavailable,
+                "No token for profile '\(profile)' (\(step) step failed: \(reason)). Nothing was sent to Altinn.",
                 extensions: [("tokenProfile", .string(profile)), ("signMayHaveHappened", false)])
         case .processEnded:
-            self.init(.processEnded, "The process has ended; nothing was signed.", extensions: [("signMayHaveHappened", false)])
+            self.init(
+                .processEnded, "The process has ended; nothing was signed.",
+                extensions: [("signMayHaveHappened", false)])
         case .notInSigningTask(let position):
             let task = position.currentTask.map { "\($0.id) (\($0.type ?? "unknown type"))" } ?? "none"
             self.init(
                 .notASigningTask, "The current task is \(task), not a signing task; nothing was signed.",
-                extensions: [("currentTask", position.currentTask.map { .string($0.id) } ?? .null), ("signMayHaveHappened", false)])
+                extensions: [
+                    ("currentTask", position.currentTask.map { .string($0.id) } ?? .null),
+                    ("signMayHaveHappened", false),
+                ])
         case .altinn(let altinnError, let signMayHaveHappened):
             self = Self.altinn(altinnError, signMayHaveHappened: signMayHaveHappened)
         }
@@ -34,28 +42,41 @@ extension Problem {
 
     private static func altinn(_ error: AltinnError, signMayHaveHappened: Bool) -> Problem {
         var extensions: [(String, JSONValue)] = [("signMayHaveHappened", .bool(signMayHaveHappened))]
-        let may = signMayHaveHappened ? "The sign may have been executed: read …/signees before retrying." : "Nothing was signed."
+        let may =
+            signMayHaveHappened
+            ? "The sign may have been executed: read …/signees before retrying." : "Nothing was signed."
         switch error {
         case .transport(let transport, let operation):
             extensions.append(("altinnOperation", .string(operation.rawValue)))
             switch transport {
             case .notSent:
-                return Problem(.altinnUnreachable, "Altinn could not be reached (\(operation.rawValue)). \(may)", extensions: extensions)
+                return Problem(
+                    .altinnUnreachable, "Altinn could not be reached (\(operation.rawValue)). \(may)",
+                    extensions: extensions)
             case .ambiguous(.deadlineExceeded):
-                return Problem(.altinnTimeout, "Altinn did not answer \(operation.rawValue) in time. \(may)", extensions: extensions)
+                return Problem(
+                    .altinnTimeout, "Altinn did not answer \(operation.rawValue) in time. \(may)",
+                    extensions: extensions)
             case .ambiguous:
-                return Problem(.altinnConnectionLost, "The connection broke during \(operation.rawValue). \(may)", extensions: extensions)
+                return Problem(
+                    .altinnConnectionLost, "The connection broke during \(operation.rawValue). \(may)",
+                    extensions: extensions)
             case .responseTooLarge(let limit):
                 return Problem(
                     .altinnInvalidResponse, "Altinn's answer to \(operation.rawValue) exceeded \(limit) bytes. \(may)",
                     extensions: extensions)
             case .cancelled:
-                return Problem(.altinnConnectionLost, "The call \(operation.rawValue) was cancelled. \(may)", extensions: extensions)
+                return Problem(
+                    .altinnConnectionLost, "The call \(operation.rawValue) was cancelled. \(may)",
+                    extensions: extensions)
             }
         case .undecodable(let status, let operation):
-            extensions.append(contentsOf: [("altinnOperation", .string(operation.rawValue)), ("upstreamStatus", .int(status))])
+            extensions.append(contentsOf: [
+                ("altinnOperation", .string(operation.rawValue)), ("upstreamStatus", .int(status)),
+            ])
             return Problem(
-                .altinnInvalidResponse, "Altinn answered \(operation.rawValue) with \(status) and an unreadable body. \(may)",
+                .altinnInvalidResponse,
+                "Altinn answered \(operation.rawValue) with \(status) and an unreadable body. \(may)",
                 extensions: extensions)
         case .rejected(let rejection):
             extensions.append(contentsOf: [
@@ -73,16 +94,19 @@ extension Problem {
                 return Problem(.processEnded, "\(call): the process has ended. \(may)", extensions: extensions)
             case (_, .notASigningTask):
                 return Problem(
-                    .notASigningTask, "\(call): the current task is not a signing task; pass taskId for a past one. \(may)",
+                    .notASigningTask,
+                    "\(call): the current task is not a signing task; pass taskId for a past one. \(may)",
                     extensions: extensions)
             case (409, _) where rejection.hasMissingSignatures:
                 return Problem(
                     .missingSignatures, "\(call): required signatures are missing (see validationIssues). \(may)",
                     extensions: extensions)
             case (409, _):
-                return Problem(.altinnConflict, "\(call) (conflict with the instance's state). \(may)", extensions: extensions)
+                return Problem(
+                    .altinnConflict, "\(call) (conflict with the instance's state). \(may)", extensions: extensions)
             case (401, _), (403, _):
-                return Problem(.altinnRefusedCredentials, "\(call): the token profile was refused. \(may)", extensions: extensions)
+                return Problem(
+                    .altinnRefusedCredentials, "\(call): the token profile was refused. \(may)", extensions: extensions)
             case (404, _):
                 return Problem(.altinnInstanceNotFound, "\(call): no such instance. \(may)", extensions: extensions)
             case (500..., _):

@@ -86,8 +86,10 @@ public enum ProblemType: String, Sendable, CaseIterable {
             return "Wait until every signee has signed (see validationIssues and …/signees), then retry."
         case .altinnConflict: return "Read the instance state; retrying unchanged will fail the same way."
         case .altinnInstanceNotFound: return "Check app, party id and instance GUID."
-        case .altinnRefusedCredentials: return "The token profile lacks rights for this app or instance; an operator must fix it."
-        case .altinnRejectedRequest, .altinnInvalidResponse: return "Report it; see signMayHaveHappened before retrying a sign."
+        case .altinnRefusedCredentials:
+            return "The token profile lacks rights for this app or instance; an operator must fix it."
+        case .altinnRejectedRequest, .altinnInvalidResponse:
+            return "Report it; see signMayHaveHappened before retrying a sign."
         case .altinnError, .altinnConnectionLost, .altinnTimeout:
             return "If signMayHaveHappened is true, read …/signees before retrying a sign."
         case .altinnUnreachable, .tokenUnavailable: return "Nothing reached Altinn; retry later."

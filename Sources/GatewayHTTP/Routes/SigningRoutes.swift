@@ -47,7 +47,8 @@ struct SigningRoutes: Sendable {
             let app = try AppReference(
                 org: context.parameters.get("org") ?? "", app: context.parameters.get("app") ?? "")
             instance = try InstanceReference(
-                app: app, instanceId: "\(context.parameters.get("partyId") ?? "")/\(context.parameters.get("instanceGuid") ?? "")"
+                app: app,
+                instanceId: "\(context.parameters.get("partyId") ?? "")/\(context.parameters.get("instanceGuid") ?? "")"
             )
         } catch {
             throw Problem(error, pointer: "")
@@ -56,8 +57,10 @@ struct SigningRoutes: Sendable {
         do {
             let snapshot = try await self.service.signingState(
                 SigningStateQuery(
-                    instance: instance, taskId: query.taskId, language: query.language, tokenProfile: query.tokenProfile))
-            return Self.json(ResponseBodies.signees(snapshot, instance: instance, environment: self.service.environment))
+                    instance: instance, taskId: query.taskId, language: query.language, tokenProfile: query.tokenProfile
+                ))
+            return Self.json(
+                ResponseBodies.signees(snapshot, instance: instance, environment: self.service.environment))
         } catch {
             throw Problem(error)
         }
@@ -87,13 +90,19 @@ struct SigneesQuery {
             }
             switch name {
             case "taskId":
-                guard FieldRules.isTaskId(text) else { throw Self.invalid(name, "taskId must be a BPMN task id such as Task_2") }
+                guard FieldRules.isTaskId(text) else {
+                    throw Self.invalid(name, "taskId must be a BPMN task id such as Task_2")
+                }
                 self.taskId = text
             case "language":
-                guard FieldRules.isLanguage(text) else { throw Self.invalid(name, "language must be an ISO 639-1 code") }
+                guard FieldRules.isLanguage(text) else {
+                    throw Self.invalid(name, "language must be an ISO 639-1 code")
+                }
                 self.language = text
             case "tokenProfile":
-                guard FieldRules.isTokenProfileName(text) else { throw Self.invalid(name, "tokenProfile is not a valid name") }
+                guard FieldRules.isTokenProfileName(text) else {
+                    throw Self.invalid(name, "tokenProfile is not a valid name")
+                }
                 self.tokenProfile = text
             default:
                 throw Self.invalid(name, "unknown query parameter")
@@ -104,6 +113,11 @@ struct SigneesQuery {
     private static func invalid(_ name: String, _ detail: String) -> Problem {
         Problem(
             .invalidRequest, "\(detail): \(name.prefix(64))",
-            extensions: [("errors", .array([.object([("parameter", .string(String(name.prefix(64)))), ("detail", .string(detail))])]))])
+            extensions: [
+                (
+                    "errors",
+                    .array([.object([("parameter", .string(String(name.prefix(64)))), ("detail", .string(detail))])])
+                )
+            ])
     }
 }

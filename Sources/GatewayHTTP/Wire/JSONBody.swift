@@ -27,7 +27,9 @@ enum JSONBody {
             let (pointer, detail) = DecodingFailure.describe(error)
             throw Problem(
                 .invalidRequest, pointer.isEmpty ? detail : "\(pointer): \(detail)",
-                extensions: [("errors", .array([.object([("pointer", .string(pointer)), ("detail", .string(detail))])]))])
+                extensions: [
+                    ("errors", .array([.object([("pointer", .string(pointer)), ("detail", .string(detail))])]))
+                ])
         }
     }
 

@@ -28,7 +28,14 @@ struct InstanceSelector: Sendable {
             default:
                 throw Problem(
                     .invalidRequest, "Give either app and instanceId, or instanceUrl.",
-                    extensions: [("errors", .array([.object([("pointer", ""), ("detail", "give either app and instanceId, or instanceUrl")])]))])
+                    extensions: [
+                        (
+                            "errors",
+                            .array([
+                                .object([("pointer", ""), ("detail", "give either app and instanceId, or instanceUrl")])
+                            ])
+                        )
+                    ])
             }
         }
     }
@@ -62,7 +69,8 @@ struct SignRequestBody: Decodable, Sendable {
         self.onBehalfOf = try container.decodeIfPresent(String.self, forKey: .onBehalfOf)
         if let onBehalfOf = self.onBehalfOf, !FieldRules.isOrganisationNumber(onBehalfOf) {
             throw DecodingError.dataCorruptedError(
-                forKey: .onBehalfOf, in: container, debugDescription: "onBehalfOf must be a 9-digit organisation number")
+                forKey: .onBehalfOf, in: container, debugDescription: "onBehalfOf must be a 9-digit organisation number"
+            )
         }
         self.language = try FieldRules.language(container, .language)
         self.tokenProfile = try FieldRules.tokenProfile(container, .tokenProfile)

@@ -44,7 +44,8 @@ enum DecodingFailure {
 
     static func pointer(_ path: [any CodingKey]) -> String {
         path.map { key in
-            "/" + (key.intValue.map(String.init) ?? key.stringValue)
+            "/"
+                + (key.intValue.map(String.init) ?? key.stringValue)
                 .replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
         }.joined()
     }
