@@ -68,7 +68,8 @@ struct DataDirectory {
         let (file, created) = try self.secretFileCreatingIfNeeded(named: "dev-client.key", prefix: "sgk_dev_")
         let key = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         if created, announce {
-            print("dev client key (shown once, kept in \(file)):\n  \(key)")
+            // Written straight to the terminal, not through the logger, and unbuffered.
+            FileHandle.standardOutput.write(Data("dev client key (shown once, kept in \(file)):\n  \(key)\n".utf8))
         } else {
             logger.info("dev client key in \(file)")
         }

@@ -1,4 +1,3 @@
-import Foundation
 public import HTTPTypes
 public import Hummingbird
 
@@ -31,19 +30,10 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             ("requestId", .string(context.id)),
         ]
         members.append(contentsOf: self.extensions)
-        let body = (try? JSONEncoder.gateway.encode(JSONValue.object(members))) ?? Data()
+        let body = JSONValue.object(members).serialized
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         headers[.cacheControl] = "no-store"
         return Response(status: self.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-}
-
-extension JSONEncoder {
-    /// Output encoding for every gateway body.
-    static var gateway: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
     }
 }
