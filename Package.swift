@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // libcurl, linked from the system (libcurl4-openssl-dev), plus static inline wrappers
@@ -52,12 +53,20 @@ let package = Package(
             dependencies: [],
             swiftSettings: swiftSettings
         ),
+        // The durable store: idempotency keys and the hash-chained audit log.
+        .target(
+            name: "Storage",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
         // Use cases: sign, process next, signing state, normalization. No HTTP server types.
         .target(
             name: "Gateway",
             dependencies: [
                 "AltinnAPI",
                 "CurlHTTP",
+                "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "Tokens",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -68,6 +77,8 @@ let package = Package(
             name: "GatewayHTTP",
             dependencies: [
                 "Gateway",
+                "Storage",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "AltinnAPI",
                 "CurlHTTP",
                 "Tokens",
@@ -93,6 +104,7 @@ let package = Package(
             dependencies: [
                 "GatewayHTTP",
                 "AltinnSimulator",
+                "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "GatewayHTTP", "AltinnSimulator", "CurlHTTP", "Gateway", "Tokens",
+                "GatewayHTTP", "AltinnSimulator", "CurlHTTP", "Gateway", "Tokens", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

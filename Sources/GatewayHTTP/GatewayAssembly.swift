@@ -2,6 +2,8 @@ public import AltinnAPI
 public import CurlHTTP
 public import Gateway
 public import Logging
+import Foundation
+public import Storage
 public import Tokens
 
 /// Wires the parts from a configuration: libcurl transport → Altinn client → signing service.
@@ -31,6 +33,30 @@ public enum GatewayAssembly {
             timeout: .milliseconds(configuration.upstream.timeoutMilliseconds))
         return SigningService(
             altinn: altinn, tokens: tokens, defaultTokenProfile: configuration.defaultTokenProfile, logger: logger)
+    }
+}
+
+extension GatewayAssembly {
+    /// The store the configuration names, migrated and ready.
+    public static func store(_ configuration: GatewayConfiguration, logger: Logger) async throws(StoreError) -> any Store {
+        try await StoreFactory.open(self.storeConfiguration(configuration), logger: logger)
+    }
+
+    public static func storeConfiguration(_ configuration: GatewayConfiguration) -> StoreConfiguration {
+        let storage = configuration.storage
+        let engine: StoreConfiguration.Engine
+        if storage.engine == "postgres", let url = storage.postgresURL {
+            engine = .postgres(url: url, passwordFile: storage.postgresPasswordFile)
+        } else {
+            engine = .sqlite(
+                path: storage.sqlitePath ?? (configuration.dataDirectory as NSString).appendingPathComponent("signing-gateway.sqlite"))
+        }
+        return StoreConfiguration(engine: engine, idempotencyRetention: .seconds(storage.idempotencyRetentionHours * 3600))
+    }
+
+    /// Long enough to outlive any call the gateway makes for one request (every attempt hitting its deadline).
+    public static func idempotencyLease(_ configuration: GatewayConfiguration) -> Duration {
+        .milliseconds(configuration.upstream.timeoutMilliseconds * 4) + .seconds(30)
     }
 }
 

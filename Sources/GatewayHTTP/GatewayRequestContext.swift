@@ -1,10 +1,16 @@
 public import Hummingbird
+import NIOCore
 
-/// Per-request context. Later issues add the authenticated client here.
+/// Per-request context: who is calling and from where.
 public struct GatewayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address, for audit records.
+    public var sourceAddress: String?
+    /// Set by the client-key middleware once the caller is authenticated.
+    public var clientId: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.sourceAddress = source.channel.remoteAddress?.ipAddress
     }
 }

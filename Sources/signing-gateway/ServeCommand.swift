@@ -89,14 +89,20 @@ struct ServeCommand: AsyncParsableCommand {
         started: ContinuousClock.Instant,
         upstreamLabel: String
     ) async throws {
+        let store = try await GatewayAssembly.store(configuration, logger: logger)
         let transport = GatewayAssembly.transport(configuration)
         defer { transport.shutdown() }
         let service = GatewayAssembly.service(
             configuration, environment: environment, tokens: tokens, transport: transport, logger: logger)
         let settings = GatewayApplication.Settings(
             host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxRequestBodyBytes,
-            clientKey: clientKey)
-        let app = try GatewayApplication.make(settings: settings, service: service, logger: logger) { port in
+            clientKey: clientKey, defaultTokenProfile: configuration.defaultTokenProfile,
+            idempotencyLease: GatewayAssembly.idempotencyLease(configuration))
+        let pruner = IdempotencyPruner(
+            store: store, retention: .seconds(configuration.storage.idempotencyRetentionHours * 3600), logger: logger)
+        let app = try GatewayApplication.make(
+            settings: settings, service: service, store: store, logger: logger, services: [pruner]
+        ) { port in
             let elapsed = ContinuousClock.now - started
             logger.info(
                 "signing-gateway \(GatewayVersion.current) ready",
@@ -107,8 +113,14 @@ struct ServeCommand: AsyncParsableCommand {
                         "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
                 ])
         }
-        try await ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        ).run()
+        do {
+            try await ServiceGroup(
+                configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            ).run()
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
     }
 }

@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Storage
 import Synchronization
 import Tokens
 
@@ -20,6 +21,8 @@ struct Harness: Sendable {
     let simulator: AltinnSimulator
     let client: CurlHTTPClient
     let logs: LogCapture
+    let store: any Store
+    let dataDirectory: String
 
     static let demoA = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01"
     static let demoB = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02"
@@ -34,6 +37,7 @@ struct Harness: Sendable {
         /// The token the gateway sends; by default the one the simulator accepts.
         var gatewayToken: String?
         var maxRequestBodyBytes = 64 * 1024
+        var idempotencyLease: Duration = .seconds(120)
     }
 
     static func run(_ options: Options = Options(), _ body: @Sendable (Harness) async throws -> Void) async throws {
@@ -60,6 +64,11 @@ struct Harness: Sendable {
             var configuration = GatewayConfiguration()
             configuration.upstream.timeoutMilliseconds = options.upstreamTimeoutMilliseconds
             configuration.maxRequestBodyBytes = options.maxRequestBodyBytes
+            let dataDirectory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("sg-e2e-\(UInt64.random(in: 1 ... .max))").path
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            configuration.dataDirectory = dataDirectory
+            let store = try await GatewayAssembly.store(configuration, logger: logger)
             let base = BaseURL(options.upstreamOverride ?? simulatorURL)!
             let transport = GatewayAssembly.transport(configuration)
             let service = GatewayAssembly.service(
@@ -69,8 +78,8 @@ struct Harness: Sendable {
             let app = try GatewayApplication.make(
                 settings: .init(
                     host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
-                    clientKey: AccessToken(clientKey)),
-                service: service, logger: logger
+                    clientKey: AccessToken(clientKey), idempotencyLease: options.idempotencyLease),
+                service: service, store: store, logger: logger
             ) { gatewayPort.yield($0) }
             let gatewayGroup = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
             group.addTask { try await gatewayGroup.run() }
@@ -78,19 +87,16 @@ struct Harness: Sendable {
 
             let harness = Harness(
                 gatewayURL: "http://127.0.0.1:\(gateway)", simulatorURL: simulatorURL, clientKey: clientKey,
-                altinnToken: altinnToken, simulator: simulator, client: client, logs: logs)
-            do {
-                try await body(harness)
-            } catch {
-                await gatewayGroup.triggerGracefulShutdown()
-                await simulatorGroup.triggerGracefulShutdown()
-                transport.shutdown()
-                throw error
-            }
+                altinnToken: altinnToken, simulator: simulator, client: client, logs: logs, store: store,
+                dataDirectory: dataDirectory)
+            let outcome = await Result(catching: { try await body(harness) })
             await gatewayGroup.triggerGracefulShutdown()
             await simulatorGroup.triggerGracefulShutdown()
             try await group.waitForAll()
             transport.shutdown()
+            await store.close()
+            try? FileManager.default.removeItem(atPath: dataDirectory)
+            try outcome.get()
         }
     }
 
@@ -104,15 +110,22 @@ struct Harness: Sendable {
         var problemType: String? { self.json["type"] as? String }
     }
 
+    /// A fresh key for every POST unless one is given; `nil` sends none.
+    static let freshKey = "<fresh>"
+
     func send(
         _ method: HTTPRequest.Method,
         _ path: String,
         body: String? = nil,
         headers: HTTPFields? = nil,
-        authorized: Bool = true
+        authorized: Bool = true,
+        idempotencyKey: String? = Harness.freshKey
     ) async throws -> Reply {
         var fields = headers ?? (body != nil ? [.contentType: "application/json"] : [:])
         if authorized, fields[.authorization] == nil { fields[.authorization] = "Bearer \(self.clientKey)" }
+        if method == .post, let key = idempotencyKey, fields[.idempotencyKey] == nil {
+            fields[.idempotencyKey] = key == Self.freshKey ? "\"\(UUID().uuidString)\"" : key
+        }
         let response = try await self.client.execute(
             OutboundRequest(
                 method: method, url: self.gatewayURL + path, headerFields: fields, body: body.map { Array($0.utf8) }))
@@ -143,6 +156,17 @@ struct Harness: Sendable {
 
     func upstreamRequestCount() async -> Int {
         await self.simulator.state.recordedRequests().count
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }
 

@@ -38,12 +38,18 @@ public enum ConfigurationLoader {
         if let profile = environment["SIGNING_GATEWAY_DEFAULT_TOKEN_PROFILE"] {
             configuration.defaultTokenProfile = profile
         }
+        if let engine = environment["SIGNING_GATEWAY_STORAGE_ENGINE"] { configuration.storage.engine = engine }
+        if let url = environment["SIGNING_GATEWAY_POSTGRES_URL"] { configuration.storage.postgresURL = url }
+        if let file = environment["SIGNING_GATEWAY_POSTGRES_PASSWORD_FILE"] {
+            configuration.storage.postgresPasswordFile = file
+        }
     }
 }
 
 extension GatewayConfiguration: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, logLevel, maxRequestBodyBytes, upstream, tokenProfiles, defaultTokenProfile
+        case storage
     }
 
     public init(from decoder: any Decoder) throws {
@@ -61,6 +67,25 @@ extension GatewayConfiguration: Decodable {
         self.tokenProfiles = try container.decodeIfPresent([String: TokenProfile].self, forKey: .tokenProfiles) ?? [:]
         self.defaultTokenProfile =
             try container.decodeIfPresent(String.self, forKey: .defaultTokenProfile) ?? defaults.defaultTokenProfile
+        self.storage = try container.decodeIfPresent(Storage.self, forKey: .storage) ?? defaults.storage
+    }
+}
+
+extension GatewayConfiguration.Storage: Decodable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case engine, sqlitePath, postgresURL, postgresPasswordFile, idempotencyRetentionHours
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        self.engine = try container.decodeIfPresent(String.self, forKey: .engine) ?? self.engine
+        self.sqlitePath = try container.decodeIfPresent(String.self, forKey: .sqlitePath)
+        self.postgresURL = try container.decodeIfPresent(String.self, forKey: .postgresURL)
+        self.postgresPasswordFile = try container.decodeIfPresent(String.self, forKey: .postgresPasswordFile)
+        self.idempotencyRetentionHours =
+            try container.decodeIfPresent(Int.self, forKey: .idempotencyRetentionHours) ?? self.idempotencyRetentionHours
     }
 }
 

@@ -14,6 +14,23 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Named token profiles. Ignored for the built-in simulator, which gets a fresh `dev` token.
     public var tokenProfiles: [String: TokenProfile] = [:]
     public var defaultTokenProfile = "dev"
+    public var storage = Storage()
+
+    /// Where idempotency keys and the audit log live.
+    public struct Storage: Sendable, Equatable {
+        /// `sqlite` (a file in the data directory; the default) or `postgres`.
+        public var engine = "sqlite"
+        /// SQLite file; default `<dataDirectory>/signing-gateway.sqlite`.
+        public var sqlitePath: String?
+        /// `postgres://user@host:port/database`, without the password.
+        public var postgresURL: String?
+        /// File holding the PostgreSQL password (a mounted secret).
+        public var postgresPasswordFile: String?
+        /// How long idempotency keys are kept.
+        public var idempotencyRetentionHours = 24
+
+        public init() {}
+    }
 
     public struct Upstream: Sendable, Equatable {
         /// `simulator` (built-in, in-process), `tt02`, `production`, or an `http(s)://` base URL.
@@ -85,6 +102,15 @@ public struct GatewayConfiguration: Sendable, Equatable {
         }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(self.logLevel) else {
             throw .invalid("logLevel", "must be trace, debug, info, notice, warning, error or critical")
+        }
+        guard ["sqlite", "postgres"].contains(self.storage.engine) else {
+            throw .invalid("storage.engine", "must be sqlite or postgres")
+        }
+        guard self.storage.engine != "postgres" || self.storage.postgresURL != nil else {
+            throw .invalid("storage.postgresURL", "is required for the postgres engine")
+        }
+        guard self.storage.idempotencyRetentionHours >= 1 else {
+            throw .invalid("storage.idempotencyRetentionHours", "must be at least 1")
         }
         if !self.usesBuiltInSimulator {
             _ = try self.altinnEnvironment()

@@ -1,5 +1,6 @@
 public import HTTPTypes
 public import Hummingbird
+import Storage
 
 /// An RFC 9457 problem answer. The only error type that leaves the HTTP layer.
 /// `detail` and extensions are written by the gateway: never a token, a stack trace or an upstream body.
@@ -11,7 +12,10 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var headers: HTTPFields
 
     public init(
-        _ type: ProblemType, _ detail: String, extensions: [(String, JSONValue)] = [], headers: HTTPFields = [:]
+        _ type: ProblemType,
+        _ detail: String,
+        extensions: [(String, JSONValue)] = [],
+        headers: HTTPFields = [:]
     ) {
         self.type = type
         self.detail = detail
@@ -22,18 +26,38 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: self.type.status) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = Response(stored: self.stored(requestId: context.id))
+        for field in self.headers { response.headers.append(field) }
+        return response
+    }
+
+    /// The answer as stored for idempotent replay.
+    func stored(requestId: String) -> StoredResponse {
         var members: [(String, JSONValue)] = [
             ("type", .string(self.type.uri)),
             ("title", .string(self.type.title)),
             ("status", .int(self.type.status)),
             ("detail", .string(self.detail)),
-            ("requestId", .string(context.id)),
+            ("requestId", .string(requestId)),
         ]
         members.append(contentsOf: self.extensions)
-        let body = JSONValue.object(members).serialized
-        var headers = self.headers
-        headers[.contentType] = "application/problem+json"
-        headers[.cacheControl] = "no-store"
-        return Response(status: self.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return StoredResponse(
+            status: self.type.status, contentType: "application/problem+json", body: JSONValue.object(members).serialized)
     }
+}
+
+extension Response {
+    init(stored: StoredResponse, replayed: Bool = false) {
+        var headers: HTTPFields = [.contentType: stored.contentType, .cacheControl: "no-store"]
+        if replayed { headers[.idempotentReplayed] = "true" }
+        self.init(
+            status: HTTPResponse.Status(code: stored.status), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+    static let traceparent = HTTPField.Name("traceparent")!
 }

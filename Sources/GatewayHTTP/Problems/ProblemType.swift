@@ -23,14 +23,23 @@ public enum ProblemType: String, Sendable, CaseIterable {
     case altinnUnreachable = "altinn-unreachable"
     case altinnTimeout = "altinn-timeout"
     case tokenUnavailable = "token-unavailable"
+    case idempotencyKeyMissing = "idempotency-key-missing"
+    case idempotencyKeyInUse = "idempotency-key-in-use"
+    case idempotencyKeyReused = "idempotency-key-reused"
+    case outcomeUnknown = "outcome-unknown"
+    case storeUnavailable = "store-unavailable"
+    case forbidden = "forbidden"
     case internalError = "internal-error"
 
     public var uri: String { "/problems/\(self.rawValue)" }
 
     public var status: Int {
         switch self {
-        case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile: return 400
+        case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile, .idempotencyKeyMissing: return 400
         case .unauthenticated: return 401
+        case .forbidden: return 403
+        case .idempotencyKeyInUse, .outcomeUnknown: return 409
+        case .idempotencyKeyReused: return 422
         case .notFound, .altinnInstanceNotFound: return 404
         case .methodNotAllowed: return 405
         case .processEnded, .notASigningTask, .missingSignatures, .altinnConflict: return 409
@@ -40,7 +49,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .altinnRefusedCredentials, .altinnRejectedRequest, .altinnError, .altinnInvalidResponse,
             .altinnConnectionLost:
             return 502
-        case .altinnUnreachable, .tokenUnavailable: return 503
+        case .altinnUnreachable, .tokenUnavailable, .storeUnavailable: return 503
         case .altinnTimeout: return 504
         }
     }
@@ -68,6 +77,12 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .altinnUnreachable: return "Altinn could not be reached"
         case .altinnTimeout: return "Altinn did not answer in time"
         case .tokenUnavailable: return "No Altinn token could be obtained"
+        case .idempotencyKeyMissing: return "An Idempotency-Key header is required"
+        case .idempotencyKeyInUse: return "A request with this Idempotency-Key is still being processed"
+        case .idempotencyKeyReused: return "This Idempotency-Key was used for a different request"
+        case .outcomeUnknown: return "The outcome of the first request with this Idempotency-Key is unknown"
+        case .storeUnavailable: return "The gateway's store is unavailable"
+        case .forbidden: return "Not allowed for this client"
         case .internalError: return "Internal error"
         }
     }
@@ -93,6 +108,13 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .altinnError, .altinnConnectionLost, .altinnTimeout:
             return "If signMayHaveHappened is true, read …/signees before retrying a sign."
         case .altinnUnreachable, .tokenUnavailable: return "Nothing reached Altinn; retry later."
+        case .idempotencyKeyMissing: return "Send Idempotency-Key: \"<unique value>\" (at most 255 characters)."
+        case .idempotencyKeyInUse: return "Retry the same request later; it will get the first request's answer."
+        case .idempotencyKeyReused: return "Use a new key for a different request."
+        case .outcomeUnknown:
+            return "The gateway stopped while Altinn was being called. Read …/signees to learn whether it signed; never resend blindly."
+        case .storeUnavailable: return "Retry later; if signMayHaveHappened is true, read …/signees first."
+        case .forbidden: return "Ask an operator for the permission."
         case .internalError: return "Report it with the requestId."
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Storage
 
 /// Unauthenticated routes: liveness, the API description, the problem catalogue.
 struct ServiceRoutes: Sendable {
@@ -8,21 +9,22 @@ struct ServiceRoutes: Sendable {
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("healthz") { _, _ in
-            SigningRoutes.json(.object([("status", "ok")]))
+            Response(stored: .ok(.object([("status", "ok")])))
         }
         router.get("openapi.yaml") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: self.openAPIDocument))
         }
         router.get("problems") { _, _ in
-            SigningRoutes.json(
-                .array(
+            Response(
+                stored: .ok(
+                    .array(
                     ProblemType.allCases.map { type in
                         .object([
                             ("type", .string(type.uri)), ("status", .int(type.status)), ("title", .string(type.title)),
                             ("guidance", .string(type.guidance)),
                         ])
-                    }))
+                        })))
         }
     }
 

@@ -1,12 +1,16 @@
 import AltinnAPI
-import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
+import Storage
 
-/// `/v1` signing routes. Each handler only translates: HTTP in → command → use case → JSON out.
+/// `/v1` signing routes. Each handler only translates: HTTP in → command → use case → JSON out,
+/// through the idempotency gate for the two that change state, with an audit record for every call.
 struct SigningRoutes: Sendable {
     let service: SigningService
+    let gate: IdempotencyGate
+    let audit: AuditTrail
+    let defaultTokenProfile: String
     let maxBodyBytes: Int
 
     func register(on group: RouterGroup<GatewayRequestContext>) {
@@ -16,28 +20,36 @@ struct SigningRoutes: Sendable {
     }
 
     @Sendable func sign(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(SignRequestBody.self, from: request, limit: self.maxBodyBytes)
-        let instance = try body.selector.resolve(in: self.service.environment)
+        let key = try Self.idempotencyKey(request)
+        let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
+        let body = try JSONBody.decode(SignRequestBody.self, from: bytes)
         let command = SignCommand(
-            instance: instance, mode: body.mode, onBehalfOf: body.onBehalfOf, language: body.language,
-            tokenProfile: body.tokenProfile)
-        do {
-            let outcome = try await self.service.sign(command)
-            return Self.json(ResponseBodies.sign(outcome, environment: self.service.environment))
-        } catch {
-            throw Problem(error)
+            instance: try body.selector.resolve(in: self.service.environment), mode: body.mode,
+            onBehalfOf: body.onBehalfOf, language: body.language, tokenProfile: body.tokenProfile)
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
+        return try await self.idempotent(key, RequestFingerprint.sign(command), inbound) {
+            let result = await Self.capture { () async throws(GatewayError) in try await self.service.sign(command) }
+            return self.executed(result, context) { ResponseBodies.sign($0, environment: $1) } call: {
+                .sign(command, environment: $0, defaultProfile: self.defaultTokenProfile, result: $1)
+            }
         }
     }
 
     @Sendable func processNext(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let body = try await JSONBody.decode(ProcessNextRequestBody.self, from: request, limit: self.maxBodyBytes)
-        let instance = try body.selector.resolve(in: self.service.environment)
-        let command = ProcessNextCommand(instance: instance, language: body.language, tokenProfile: body.tokenProfile)
-        do {
-            let outcome = try await self.service.processNext(command)
-            return Self.json(ResponseBodies.processNext(outcome, environment: self.service.environment))
-        } catch {
-            throw Problem(error)
+        let key = try Self.idempotencyKey(request)
+        let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
+        let body = try JSONBody.decode(ProcessNextRequestBody.self, from: bytes)
+        let command = ProcessNextCommand(
+            instance: try body.selector.resolve(in: self.service.environment), language: body.language,
+            tokenProfile: body.tokenProfile)
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
+        return try await self.idempotent(key, RequestFingerprint.processNext(command), inbound) {
+            let result = await Self.capture { () async throws(GatewayError) in
+                try await self.service.processNext(command)
+            }
+            return self.executed(result, context) { ResponseBodies.processNext($0, environment: $1) } call: {
+                .processNext(command, environment: $0, defaultProfile: self.defaultTokenProfile, result: $1)
+            }
         }
     }
 
@@ -48,28 +60,117 @@ struct SigningRoutes: Sendable {
                 org: context.parameters.get("org") ?? "", app: context.parameters.get("app") ?? "")
             instance = try InstanceReference(
                 app: app,
-                instanceId: "\(context.parameters.get("partyId") ?? "")/\(context.parameters.get("instanceGuid") ?? "")"
+                instanceId:
+                    "\(context.parameters.get("partyId") ?? "")/\(context.parameters.get("instanceGuid") ?? "")"
             )
         } catch {
             throw Problem(error, pointer: "")
         }
         let query = try SigneesQuery(request.uri.queryParameters)
+        let stateQuery = SigningStateQuery(
+            instance: instance, taskId: query.taskId, language: query.language, tokenProfile: query.tokenProfile)
+        let response: StoredResponse
+        let result: Result<Void, GatewayError>
         do {
-            let snapshot = try await self.service.signingState(
-                SigningStateQuery(
-                    instance: instance, taskId: query.taskId, language: query.language, tokenProfile: query.tokenProfile
-                ))
-            return Self.json(
-                ResponseBodies.signees(snapshot, instance: instance, environment: self.service.environment))
+            let snapshot = try await self.service.signingState(stateQuery)
+            response = .ok(ResponseBodies.signees(snapshot, instance: instance, environment: self.service.environment))
+            result = .success(())
         } catch {
-            throw Problem(error)
+            response = .problem(Problem(error), context.id)
+            result = .failure(error)
+        }
+        do {
+            try await self.audit.append(
+                InboundFacts(context, request: request, clientId: context.clientId),
+                .signingState(stateQuery, environment: self.service.environment, defaultProfile: self.defaultTokenProfile, result: result),
+                responseBody: response.body)
+        } catch {
+            throw Problem(.storeUnavailable, "The call could not be recorded in the audit log.")
+        }
+        return Response(stored: response)
+    }
+
+    // MARK: - Idempotency
+
+    static func capture<T>(_ body: () async throws(GatewayError) -> T) async -> Result<T, GatewayError> {
+        do {
+            return .success(try await body())
+        } catch {
+            return .failure(error)
         }
     }
 
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: value.serialized)))
+    /// The answer to store (JSON or problem), the audit facts, and whether the key is released.
+    private func executed<T>(
+        _ result: Result<T, GatewayError>,
+        _ context: GatewayRequestContext,
+        render: (T, AltinnEnvironment) -> JSONValue,
+        call: (AltinnEnvironment, Result<Void, GatewayError>) -> CallRecord
+    ) -> IdempotencyGate.Executed {
+        let environment = self.service.environment
+        switch result {
+        case .success(let outcome):
+            return .init(
+                response: .ok(render(outcome, environment)), call: call(environment, .success(())), releaseKey: false)
+        case .failure(let error):
+            return .init(
+                response: .problem(Problem(error), context.id), call: call(environment, .failure(error)),
+                releaseKey: error.releasesIdempotencyKey)
+        }
+    }
+
+    private func idempotent(
+        _ key: String,
+        _ fingerprint: String,
+        _ inbound: InboundFacts,
+        _ work: () async -> IdempotencyGate.Executed
+    ) async throws -> Response {
+        let answer: IdempotencyGate.Answer
+        do {
+            answer = try await self.gate.execute(key: key, fingerprint: fingerprint, inbound: inbound, work)
+        } catch {
+            // The store failed around the call: the answer is not recorded, so it is not given.
+            throw Problem(
+                .storeUnavailable, "The call could not be recorded; its outcome is unknown. Read …/signees before retrying.",
+                extensions: [("signMayHaveHappened", true)])
+        }
+        switch answer {
+        case .fresh(let stored): return Response(stored: stored)
+        case .replayed(let stored): return Response(stored: stored, replayed: true)
+        case .refused(.inFlight):
+            throw Problem(.idempotencyKeyInUse, "A request with this Idempotency-Key is still in flight; retry later.")
+        case .refused(.fingerprintMismatch):
+            throw Problem(.idempotencyKeyReused, "This Idempotency-Key was already used with a different request.")
+        case .refused(.outcomeUnknown):
+            throw Problem(
+                .outcomeUnknown,
+                "The first request with this Idempotency-Key was interrupted while calling Altinn. Read …/signees to learn whether it signed; the gateway will not resend it.",
+                extensions: [("signMayHaveHappened", true)])
+        }
+    }
+
+    static func idempotencyKey(_ request: Request) throws -> String {
+        let values = request.headers[values: .idempotencyKey]
+        guard !values.isEmpty else {
+            throw Problem(.idempotencyKeyMissing, "This operation requires an Idempotency-Key header.")
+        }
+        guard values.count == 1, let key = try? IdempotencyKey(headerValue: values[0]) else {
+            throw Problem(
+                .invalidRequest,
+                "Idempotency-Key must be one sf-string (\"…\") or token of 1-255 printable ASCII characters.",
+                extensions: [("errors", .array([.object([("header", "Idempotency-Key"), ("detail", "malformed")])]))])
+        }
+        return key.value
+    }
+}
+
+extension StoredResponse {
+    static func ok(_ json: JSONValue) -> StoredResponse {
+        StoredResponse(status: 200, contentType: "application/json", body: json.serialized)
+    }
+
+    static func problem(_ problem: Problem, _ requestId: String) -> StoredResponse {
+        problem.stored(requestId: requestId)
     }
 }
 
@@ -109,7 +210,7 @@ struct SigneesQuery {
         }
     }
 
-    private static func invalid(_ name: String, _ detail: String) -> Problem {
+    static func invalid(_ name: String, _ detail: String) -> Problem {
         Problem(
             .invalidRequest, "\(detail): \(name.prefix(64))",
             extensions: [

@@ -6,7 +6,8 @@ import NIOCore
 /// Reads a JSON request body: media type checked (415), size capped while streaming (413),
 /// and decoding failures reported with a JSON pointer (400).
 enum JSONBody {
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+    /// The raw body, after the media-type and size checks.
+    static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
         guard let contentType = request.headers[.contentType], Self.isJSON(contentType) else {
             throw Problem(.unsupportedMediaType, "Send the body as Content-Type: application/json.")
         }
@@ -19,8 +20,12 @@ enum JSONBody {
         } catch is NIOTooManyBytesError {
             throw Problem(.payloadTooLarge, "The request body exceeds \(limit) bytes.")
         }
+        return Array(buffer.readableBytesView)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let problem as Problem {
             throw problem
         } catch {

@@ -1,0 +1,119 @@
+public import AltinnAPI
+import CurlHTTP
+
+/// What one inbound call did upstream, for its audit record: the state-changing (or, for reads,
+/// the only) Altinn call, and how it ended. Never a token, never a body.
+public struct CallRecord: Sendable, Equatable {
+    public var operation: String
+    public var instance: String?
+    public var tokenProfile: String?
+    public var upstreamMethod: String?
+    public var upstreamURL: String?
+    public var upstreamStatus: Int?
+    /// `succeeded`, `rejected` (Altinn said no), `failed` (no answer or 5xx), `unknown` (may have happened),
+    /// `refused` (never forwarded).
+    public var outcome: String
+
+    public init(
+        operation: String,
+        instance: String? = nil,
+        tokenProfile: String? = nil,
+        upstreamMethod: String? = nil,
+        upstreamURL: String? = nil,
+        upstreamStatus: Int? = nil,
+        outcome: String
+    ) {
+        self.operation = operation
+        self.instance = instance
+        self.tokenProfile = tokenProfile
+        self.upstreamMethod = upstreamMethod
+        self.upstreamURL = upstreamURL
+        self.upstreamStatus = upstreamStatus
+        self.outcome = outcome
+    }
+
+    public static func sign(
+        _ command: SignCommand,
+        environment: AltinnEnvironment,
+        defaultProfile: String,
+        result: Result<Void, GatewayError>
+    ) -> CallRecord {
+        let (method, suffix) = command.mode == .parallel ? ("POST", "/actions") : ("PUT", "/process/next")
+        return self.make(
+            "sign", command.instance, command.tokenProfile ?? defaultProfile, method,
+            environment.instanceURL(command.instance) + suffix, result)
+    }
+
+    public static func processNext(
+        _ command: ProcessNextCommand,
+        environment: AltinnEnvironment,
+        defaultProfile: String,
+        result: Result<Void, GatewayError>
+    ) -> CallRecord {
+        self.make(
+            "processNext", command.instance, command.tokenProfile ?? defaultProfile, "PUT",
+            environment.instanceURL(command.instance) + "/process/next", result)
+    }
+
+    public static func signingState(
+        _ query: SigningStateQuery,
+        environment: AltinnEnvironment,
+        defaultProfile: String,
+        result: Result<Void, GatewayError>
+    ) -> CallRecord {
+        self.make(
+            "signingState", query.instance, query.tokenProfile ?? defaultProfile, "GET",
+            environment.instanceURL(query.instance) + "/signing", result)
+    }
+
+    /// An inbound call refused before anything was forwarded.
+    public static func refused(reason: String) -> CallRecord {
+        CallRecord(operation: "refused", outcome: "refused:\(reason)")
+    }
+
+    private static func make(
+        _ operation: String,
+        _ instance: InstanceReference,
+        _ profile: String,
+        _ method: String,
+        _ url: String,
+        _ result: Result<Void, GatewayError>
+    ) -> CallRecord {
+        var record = CallRecord(
+            operation: operation, instance: instance.description, tokenProfile: profile, upstreamMethod: method,
+            upstreamURL: url, outcome: "succeeded")
+        switch result {
+        case .success:
+            record.upstreamStatus = 200
+        case .failure(let error):
+            switch error {
+            case .token, .processEnded, .notInSigningTask:
+                record.upstreamMethod = nil
+                record.upstreamURL = nil
+                record.outcome = "refused"
+            case .altinn(.rejected(let rejection), let may):
+                record.upstreamStatus = rejection.status
+                record.outcome = may ? "unknown" : (rejection.status >= 500 ? "failed" : "rejected")
+            case .altinn(.undecodable(let status, _), _):
+                record.upstreamStatus = status
+                record.outcome = "unknown"
+            case .altinn(.transport, let may):
+                record.outcome = may ? "unknown" : "failed"
+            }
+        }
+        return record
+    }
+}
+
+extension GatewayError {
+    /// True when the state-changing Altinn call provably did not happen and Altinn gave no answer to
+    /// replay: no token, a pre-check refusal, or a transport failure before the request left.
+    /// Such a failure releases its idempotency key so the caller can retry with the same key.
+    public var releasesIdempotencyKey: Bool {
+        switch self {
+        case .token, .processEnded, .notInSigningTask: return true
+        case .altinn(.transport(let transport, _), let may): return !may && transport.requestNeverLeft
+        case .altinn(.rejected, _), .altinn(.undecodable, _): return false
+        }
+    }
+}

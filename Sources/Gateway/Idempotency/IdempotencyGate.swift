@@ -1,0 +1,76 @@
+import Foundation
+public import Storage
+
+/// Runs a non-idempotent call at most once per (client, key): the key and the request's fingerprint
+/// are stored *before* the call, the answer and the audit record in one transaction after it.
+public struct IdempotencyGate: Sendable {
+    private let store: any Store
+    /// How long a claimant is presumed alive. Past it, an in-flight key is "outcome unknown":
+    /// it is never re-sent blindly.
+    private let lease: Duration
+
+    public init(store: any Store, lease: Duration) {
+        self.store = store
+        self.lease = lease
+    }
+
+    /// The finished call: its answer, its audit facts, and whether the key is released instead of kept.
+    public struct Executed: Sendable {
+        public var response: StoredResponse
+        public var call: CallRecord
+        public var releaseKey: Bool
+
+        public init(response: StoredResponse, call: CallRecord, releaseKey: Bool) {
+            self.response = response
+            self.call = call
+            self.releaseKey = releaseKey
+        }
+    }
+
+    public enum Answer: Sendable, Equatable {
+        case fresh(StoredResponse)
+        case replayed(StoredResponse)
+        case refused(Refusal)
+    }
+
+    public enum Refusal: String, Sendable, Equatable {
+        /// The same key is being processed right now (409).
+        case inFlight
+        /// The key was used with a different request (422).
+        case fingerprintMismatch
+        /// The key's first call died mid-flight; whether Altinn executed it is unknown.
+        case outcomeUnknown
+    }
+
+    public func execute(
+        key: String,
+        fingerprint: String,
+        inbound: InboundFacts,
+        _ work: () async -> Executed
+    ) async throws(StoreError) -> Answer {
+        let scope = IdempotencyScope(clientId: inbound.clientId ?? "", key: key)
+        let now = Date()
+        let claim = IdempotencyClaim(
+            scope: scope, fingerprint: fingerprint, now: now,
+            leaseUntil: now.addingTimeInterval(Double(self.lease.components.seconds)))
+        switch try await self.store.beginIdempotent(claim) {
+        case .replay(let stored):
+            return .replayed(stored)
+        case .inFlight:
+            return .refused(.inFlight)
+        case .fingerprintMismatch:
+            return .refused(.fingerprintMismatch)
+        case .outcomeUnknown:
+            return .refused(.outcomeUnknown)
+        case .acquired:
+            let executed = await work()
+            let entry = AuditTrail.entry(inbound, executed.call, responseBody: executed.response.body)
+            if executed.releaseKey {
+                try await self.store.releaseIdempotent(scope, audit: entry)
+            } else {
+                try await self.store.completeIdempotent(scope, response: executed.response, audit: entry)
+            }
+            return .fresh(executed.response)
+        }
+    }
+}
