@@ -26,6 +26,7 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	python3 Tests/contract/run_contract.py
+	python3 Tests/contract/crash_test.py
 
 lint:
 	$(SWIFT) format lint -r Sources Tests

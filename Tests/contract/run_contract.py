@@ -20,6 +20,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 import jsonschema
 import yaml
@@ -185,6 +186,8 @@ def run_checks(work, sim_port, gw_port, logs):
     answers = []
 
     def call(name, method, path, template, body=None, headers=auth, expect=None):
+        if method == "POST" and "Idempotency-Key" not in headers:
+            headers = {**headers, "Idempotency-Key": '"%s"' % uuid.uuid4()}
         status, response_headers, text = http(method, gw + path, body, headers)
         answers.append(text)
         if expect is not None:
@@ -217,8 +220,29 @@ def run_checks(work, sim_port, gw_port, logs):
     call("wrong type", "POST", sign, sign, body(DEMO_A, "parallel"), headers={**auth, "Content-Type": "text/plain"}, expect=415)
     call("too large", "POST", sign, sign, '{"app":"%s"}' % ("a" * 70000), expect=413)
     call("bad signees path", "GET", "/v1/instances/ttd/signing-app/51281269/nope/signees", signees, expect=400)
+    call("no idempotency key", "POST", sign, sign, body(DEMO_A, "parallel"), headers={**auth, "Idempotency-Key": ""}, expect=400)
     after = len(json.loads(http("GET", sim + "/_simulator/requests")[2])["requests"])
     check("bad input reaches no upstream", after == before, f"{before} -> {after}")
+
+    # Replay and reuse of a key.
+    keyed = {**auth, "Idempotency-Key": '"contract-replay"'}
+    call("replay first", "POST", sign, sign, body(DEMO_B, "parallel"), headers=keyed, expect=200)
+    call("replay second", "POST", sign, sign, body(DEMO_B, "parallel"), headers=keyed, expect=200)
+    call("key reused", "POST", sign, sign, body(DEMO_A, "parallel"), headers=keyed, expect=422)
+
+    # The audit log: schema, chain, no secrets.
+    status, text = call("audit page", "GET", "/v1/audit?limit=1000", "/v1/audit", expect=200)
+    records = json.loads(text)["records"] if status == 200 else []
+    check("audit has the forwarded calls", sum(r["operation"] == "sign" for r in records) >= 4, str(len(records)))
+    check("audit has the refusals", sum(r["operation"] == "refused" for r in records) >= 7, str(len(records)))
+    verify = subprocess.run([BINARY, "audit", "verify", "--data-dir", work, "--config", os.path.join(work, "gateway.json")],
+                            capture_output=True, text=True, timeout=60)
+    check("audit verify passes", verify.returncode == 0 and "intact" in verify.stdout, verify.stdout + verify.stderr)
+    export = subprocess.run([BINARY, "audit", "export", "--config", os.path.join(work, "gateway.json")],
+                            capture_output=True, text=True, timeout=60)
+    lines = [json.loads(line) for line in export.stdout.splitlines() if line]
+    check("audit export writes JSON Lines", export.returncode == 0 and len(lines) == len(records), f"{len(lines)} vs {len(records)}")
+    answers.append(export.stdout)
 
     # What the gateway sent upstream, against Altinn's OpenAPI.
     recorded = json.loads(http("GET", sim + "/_simulator/requests")[2])["requests"]
