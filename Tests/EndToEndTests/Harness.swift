@@ -41,7 +41,7 @@ struct Harness: Sendable {
         let logger = logs.logger(label: "e2e")
         let altinnToken = "e2e-altinn-token-\(UInt64.random(in: 1 ... .max))"
         let clientKey = "e2e-client-key-\(UInt64.random(in: 1 ... .max))"
-        let simulator = AltinnSimulator(
+        let simulator = await AltinnSimulator(
             configuration: SimulatorConfiguration(identities: [altinnToken: .defaultSystemUser]),
             logger: logs.logger(label: "simulator"))
         let client = CurlHTTPClient(configuration: .init())
