@@ -125,6 +125,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TokensTests",
+            dependencies: [
+                "Tokens", "AltinnSimulator", "CurlHTTP",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "AltinnAPI", "Tokens", "CurlHTTP"],
             swiftSettings: swiftSettings

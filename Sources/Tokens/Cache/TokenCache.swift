@@ -48,13 +48,13 @@ public actor TokenCache {
             _ = self.start(generation, profile: name, source: source)
             return token
         case .fetch(let generation):
-            return try await self.await(self.start(generation, profile: name, source: source))
+            return try await self.outcome(self.start(generation, profile: name, source: source))
         case .join(let generation):
             guard let task = self.inFlight[generation] else {
                 // Unreachable by construction (a fetching state always has its task); fail soft.
                 throw .unavailable(profile: name, step: "cache", reason: "no fetch in flight")
             }
-            return try await self.await(task)
+            return try await self.outcome(task)
         }
     }
 
@@ -88,9 +88,7 @@ public actor TokenCache {
         self.inFlight[generation] = nil
         let now = self.settings.now()
         let cached = result.map { fetched in
-            CachedToken(
-                token: fetched.token, obtainedAt: now,
-                expiresAt: fetched.facts.expiresAt ?? now.adding(self.settings.fallbackLifetime))
+            CachedToken(token: fetched.token, obtainedAt: now, expiresAt: self.expiry(of: fetched.facts, now: now))
         }
         let backoff = self.settings.failureBackoff * self.settings.jitter()
         var state = self.states[name] ?? .empty
@@ -108,7 +106,16 @@ public actor TokenCache {
         }
     }
 
-    private func await(_ task: Task<Result<FetchedToken, TokenError>, Never>) async throws(TokenError) -> AccessToken {
+    /// With both `iat` and `exp`, the lifetime is applied to our own clock, so a skew between this host
+    /// and Altinn cannot make a token look fresher (or staler) than it is.
+    private func expiry(of facts: AltinnTokenFacts, now: Date) -> Date {
+        if let issued = facts.issuedAt, let expires = facts.expiresAt, expires > issued {
+            return now.addingTimeInterval(expires.timeIntervalSince(issued))
+        }
+        return facts.expiresAt ?? now.adding(self.settings.fallbackLifetime)
+    }
+
+    private func outcome(_ task: Task<Result<FetchedToken, TokenError>, Never>) async throws(TokenError) -> AccessToken {
         try await task.value.get().token
     }
 }
