@@ -43,7 +43,7 @@ struct SimulatorFixture: Sendable {
             configuration: SimulatorConfiguration(
                 identities: [:],
                 tokens: SimulatorTokenSettings(altinnTokenLifetime: lifetime, clients: [TestKey.registration])),
-            logger: Logger(label: "sim", level: .warning))
+            logger: Logger(label: "sim"))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = simulator.makeApplication { continuation.yield($0) }
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "test"))

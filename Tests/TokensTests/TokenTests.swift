@@ -23,7 +23,7 @@ import Testing
         let jwk = try JSONSerialization.jsonObject(with: Data(TestKey.written.publicJWK.utf8)) as! [String: String]
         let verifier = JWTKeyCollection()
         await verifier.add(
-            rsa: try Insecure.RSA.PublicKey(modulus: jwk["n"]!, exponent: jwk["e"]!), digestAlgorithm: .sha256,
+            rsa: try JWTKit.Insecure.RSA.PublicKey(modulus: jwk["n"]!, exponent: jwk["e"]!), digestAlgorithm: .sha256,
             kid: JWKIdentifier(string: TestKey.kid))
         let verified = try await verifier.verify(grant, as: GrantClaims.self)
         #expect(verified.iss == "c1")
@@ -192,7 +192,7 @@ import Testing
                 await #expect(throws: TokenError.self) { try await cache.token(forProfile: "p") }
             }
             #expect(await f.simulator.authority.counters.grantRequests == 1)
-            do {
+            do throws(TokenError) {
                 _ = try await cache.token(forProfile: "p")
             } catch {
                 guard case .unavailable(let profile, let step, let reason) = error else {
@@ -228,7 +228,7 @@ import Testing
             issuer: "http://127.0.0.1:1/", platform: "http://127.0.0.1:1")
         let source = try await MaskinportenTokenSource(name: "p", profile: profile, transport: transport)
         await #expect(throws: TokenError.self) { try await source.fetch() }
-        do { _ = try await source.fetch() } catch {
+        do throws(TokenError) { _ = try await source.fetch() } catch {
             guard case .unavailable(_, let step, let reason) = error else { return }
             #expect(step == "maskinporten grant" && reason.hasPrefix("unreachable"))
         }
@@ -257,7 +257,7 @@ import Testing
     @Test func unknownSystemUserOrgIsRefusedAtTheGrant() async throws {
         try await SimulatorFixture.run { f in
             let source = try await f.source(f.profile(systemUserOrg: "999999999"))
-            do {
+            do throws(TokenError) {
                 _ = try await source.fetch()
                 Issue.record("expected a refusal")
             } catch {

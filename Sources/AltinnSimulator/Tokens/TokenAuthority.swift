@@ -49,7 +49,7 @@ public actor TokenAuthority {
 
     /// Registers (or replaces) a client's public key, as the Maskinporten portal would.
     public func register(_ client: MaskinportenClientRegistration) async {
-        guard let key = try? Insecure.RSA.PublicKey(modulus: client.modulus, exponent: client.exponent) else {
+        guard let key = try? JWTKit.Insecure.RSA.PublicKey(modulus: client.modulus, exponent: client.exponent) else {
             return
         }
         self.registrations[client.kid] = client

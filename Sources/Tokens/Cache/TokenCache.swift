@@ -72,7 +72,7 @@ public actor TokenCache {
         // The fetch is not tied to any caller: a cancelled caller must not cancel it for the others.
         let task = Task<Result<FetchedToken, TokenError>, Never> {
             let result: Result<FetchedToken, TokenError>
-            do {
+            do throws(TokenError) {
                 result = .success(try await source.fetch())
             } catch {
                 result = .failure(error)

@@ -16,7 +16,7 @@ public enum KeyGenerator {
         let key: SigningKey
         do {
             let backing = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-            key = SigningKey(privateKey: try Insecure.RSA.PrivateKey(backing: backing), kid: kid)
+            key = SigningKey(privateKey: try JWTKit.Insecure.RSA.PrivateKey(backing: backing), kid: kid)
         } catch {
             throw .invalid(path: directory, reason: "RSA key generation failed")
         }

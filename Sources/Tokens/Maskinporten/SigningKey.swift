@@ -5,10 +5,10 @@ import JWTKit
 /// The RSA private key a profile signs its grants with, read once from a PEM or JWK file.
 /// Never printable: errors name the file and what was wrong, never the content.
 public struct SigningKey: Sendable {
-    let privateKey: Insecure.RSA.PrivateKey
+    let privateKey: JWTKit.Insecure.RSA.PrivateKey
     public let kid: String
 
-    init(privateKey: Insecure.RSA.PrivateKey, kid: String) {
+    init(privateKey: JWTKit.Insecure.RSA.PrivateKey, kid: String) {
         self.privateKey = privateKey
         self.kid = kid
     }
@@ -24,7 +24,7 @@ public struct SigningKey: Sendable {
             throw .invalid(path: path, reason: "not a PEM private key or a JWK")
         }
         do {
-            return SigningKey(privateKey: try Insecure.RSA.PrivateKey(pem: text), kid: kid)
+            return SigningKey(privateKey: try JWTKit.Insecure.RSA.PrivateKey(pem: text), kid: kid)
         } catch {
             throw .invalid(path: path, reason: "not a usable RSA private key (2048 bits or more)")
         }
@@ -40,11 +40,11 @@ public struct SigningKey: Sendable {
             throw .invalid(path: path, reason: "JWK kid '\(declared)' differs from the profile's kid '\(kid)'")
         }
         do {
-            let key: Insecure.RSA.PrivateKey
+            let key: JWTKit.Insecure.RSA.PrivateKey
             if let p = jwk.prime1, let q = jwk.prime2 {
-                key = try Insecure.RSA.PrivateKey(modulus: n, exponent: e, privateExponent: d, prime1: p, prime2: q)
+                key = try JWTKit.Insecure.RSA.PrivateKey(modulus: n, exponent: e, privateExponent: d, prime1: p, prime2: q)
             } else {
-                key = try Insecure.RSA.PrivateKey(modulus: n, exponent: e, privateExponent: d)
+                key = try JWTKit.Insecure.RSA.PrivateKey(modulus: n, exponent: e, privateExponent: d)
             }
             return SigningKey(privateKey: key, kid: kid)
         } catch {
