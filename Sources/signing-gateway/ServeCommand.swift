@@ -1,7 +1,7 @@
 import AltinnAPI
 import AltinnSimulator
-import CurlHTTP
 import ArgumentParser
+import CurlHTTP
 import Foundation
 import GatewayHTTP
 import Logging

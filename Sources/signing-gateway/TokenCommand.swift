@@ -126,7 +126,8 @@ enum TokenErrorText {
     static func describe(_ error: TokenError) -> String {
         switch error {
         case .unknownProfile(let name): return "no token profile named '\(name)'"
-        case .unavailable(let profile, let step, let reason): return "profile \(profile): \(step) step failed: \(reason)"
+        case .unavailable(let profile, let step, let reason):
+            return "profile \(profile): \(step) step failed: \(reason)"
         }
     }
 }

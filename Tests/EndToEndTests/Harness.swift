@@ -202,7 +202,8 @@ enum E2EKey {
     static let clientId = "e2e-client"
     static let written: KeyGenerator.Written = {
         do {
-            return try KeyGenerator.generate(kid: kid, directory: NSTemporaryDirectory() + "e2e-keys-\(UUID().uuidString)")
+            return try KeyGenerator.generate(
+                kid: kid, directory: NSTemporaryDirectory() + "e2e-keys-\(UUID().uuidString)")
         } catch {
             fatalError("e2e key: \(error)")
         }

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
+
 @testable import Tokens
 
 /// One RSA key for the whole test run (generation is slow), written to a temporary directory.

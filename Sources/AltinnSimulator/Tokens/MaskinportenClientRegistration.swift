@@ -25,7 +25,8 @@ public struct MaskinportenClientRegistration: Sendable, Equatable {
     }
 
     /// From a public JWK document (`kty` RSA, `n`, `e`, `kid`), as registered in Maskinporten's portal.
-    public init?(clientId: String, publicJWK json: Data, scopes: Set<String>? = nil, consumerOrg: String = "310000001") {
+    public init?(clientId: String, publicJWK json: Data, scopes: Set<String>? = nil, consumerOrg: String = "310000001")
+    {
         guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
             object["kty"] as? String == "RSA", let n = object["n"] as? String, let e = object["e"] as? String,
             let kid = object["kid"] as? String

@@ -165,7 +165,8 @@ public actor TokenAuthority {
     func exchange(maskinportenToken: String, issuer: String) async -> ExchangeOutcome {
         self.counters.exchangeRequests += 1
         guard let incoming = try? await self.maskinportenKeys.verify(maskinportenToken, as: IssuedClaims.self),
-            let exp = incoming["exp"]?.intValue, Double(exp) + GrantVerifier.maxSkew >= self.now().timeIntervalSince1970,
+            let exp = incoming["exp"]?.intValue,
+            Double(exp) + GrantVerifier.maxSkew >= self.now().timeIntervalSince1970,
             let orgId = incoming["consumer"]?["ID"]?.stringValue
         else { return .unauthorized }
         let now = Int(self.now().timeIntervalSince1970)

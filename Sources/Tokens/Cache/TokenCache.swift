@@ -115,7 +115,8 @@ public actor TokenCache {
         return facts.expiresAt ?? now.adding(self.settings.fallbackLifetime)
     }
 
-    private func outcome(_ task: Task<Result<FetchedToken, TokenError>, Never>) async throws(TokenError) -> AccessToken {
+    private func outcome(_ task: Task<Result<FetchedToken, TokenError>, Never>) async throws(TokenError) -> AccessToken
+    {
         try await task.value.get().token
     }
 }

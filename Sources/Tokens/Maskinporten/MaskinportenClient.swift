@@ -9,7 +9,8 @@ struct MaskinportenClient: Sendable {
     let timeout: Duration
 
     func accessToken(for assertion: AccessToken) async throws(StepFailure) -> AccessToken {
-        let body = "grant_type=" + Self.formEncode("urn:ietf:params:oauth:grant-type:jwt-bearer")
+        let body =
+            "grant_type=" + Self.formEncode("urn:ietf:params:oauth:grant-type:jwt-bearer")
             + "&assertion=" + Self.formEncode(assertion.secret)
         let request = OutboundRequest(
             method: .post, url: self.endpoint,

@@ -8,11 +8,6 @@ public struct SigningKey: Sendable {
     let privateKey: JWTKit.Insecure.RSA.PrivateKey
     public let kid: String
 
-    init(privateKey: JWTKit.Insecure.RSA.PrivateKey, kid: String) {
-        self.privateKey = privateKey
-        self.kid = kid
-    }
-
     /// Reads `path` as a PEM private key, or as a JWK when the content is a JSON object.
     public static func load(file path: String, kid: String) throws(KeyLoadingError) -> SigningKey {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path) }
@@ -42,7 +37,8 @@ public struct SigningKey: Sendable {
         do {
             let key: JWTKit.Insecure.RSA.PrivateKey
             if let p = jwk.prime1, let q = jwk.prime2 {
-                key = try JWTKit.Insecure.RSA.PrivateKey(modulus: n, exponent: e, privateExponent: d, prime1: p, prime2: q)
+                key = try JWTKit.Insecure.RSA.PrivateKey(
+                    modulus: n, exponent: e, privateExponent: d, prime1: p, prime2: q)
             } else {
                 key = try JWTKit.Insecure.RSA.PrivateKey(modulus: n, exponent: e, privateExponent: d)
             }
