@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        // Range shared with postgres-nio (storage branch); jwt-kit narrows it to 4.x.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // libcurl, linked from the system (libcurl4-openssl-dev), plus static inline wrappers
@@ -49,7 +52,12 @@ let package = Package(
         // Token profiles and providers.
         .target(
             name: "Tokens",
-            dependencies: [],
+            dependencies: [
+                "CurlHTTP",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Use cases: sign, process next, signing state, normalization. No HTTP server types.
@@ -81,6 +89,7 @@ let package = Package(
         .target(
             name: "AltinnSimulator",
             dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,6 +122,17 @@ let package = Package(
         .testTarget(
             name: "AltinnAPITests",
             dependencies: ["AltinnAPI", "CurlHTTP", "Tokens"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokensTests",
+            dependencies: [
+                "Tokens", "AltinnSimulator", "CurlHTTP",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

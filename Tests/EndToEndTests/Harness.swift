@@ -34,6 +34,8 @@ struct Harness: Sendable {
         /// The token the gateway sends; by default the one the simulator accepts.
         var gatewayToken: String?
         var maxRequestBodyBytes = 64 * 1024
+        /// Use a real `maskinporten` profile (grant + exchange at the simulator) instead of a static token.
+        var maskinporten = false
     }
 
     static func run(_ options: Options = Options(), _ body: @Sendable (Harness) async throws -> Void) async throws {
@@ -41,8 +43,15 @@ struct Harness: Sendable {
         let logger = logs.logger(label: "e2e")
         let altinnToken = "e2e-altinn-token-\(UInt64.random(in: 1 ... .max))"
         let clientKey = "e2e-client-key-\(UInt64.random(in: 1 ... .max))"
-        let simulator = AltinnSimulator(
-            configuration: SimulatorConfiguration(identities: [altinnToken: .defaultSystemUser]),
+        let simulator = await AltinnSimulator(
+            configuration: SimulatorConfiguration(
+                identities: [altinnToken: .defaultSystemUser],
+                tokens: SimulatorTokenSettings(
+                    clients: options.maskinporten
+                        ? [
+                            MaskinportenClientRegistration(
+                                clientId: E2EKey.clientId, publicJWK: Data(E2EKey.written.publicJWK.utf8))!
+                        ] : [])),
             logger: logs.logger(label: "simulator"))
         let client = CurlHTTPClient(configuration: .init())
         defer { client.shutdown() }
@@ -62,10 +71,20 @@ struct Harness: Sendable {
             configuration.maxRequestBodyBytes = options.maxRequestBodyBytes
             let base = BaseURL(options.upstreamOverride ?? simulatorURL)!
             let transport = GatewayAssembly.transport(configuration)
+            let tokens: any TokenProvider
+            if options.maskinporten {
+                let profile = MaskinportenProfile(
+                    clientId: E2EKey.clientId, kid: E2EKey.kid, keyFile: E2EKey.written.privateKeyPath,
+                    scopes: ["altinn:instances.read", "altinn:instances.write"], systemUserOrg: "310000001",
+                    issuer: simulatorURL + "/maskinporten/", platform: simulatorURL)
+                tokens = try await TokenAssembly.provider(
+                    static: [:], maskinporten: ["dev": profile], transport: transport, timeout: .seconds(5),
+                    logger: logger)
+            } else {
+                tokens = StaticTokenProvider(tokens: ["dev": AccessToken(options.gatewayToken ?? altinnToken)])
+            }
             let service = GatewayAssembly.service(
-                configuration, environment: .baseURL(base),
-                tokens: StaticTokenProvider(tokens: ["dev": AccessToken(options.gatewayToken ?? altinnToken)]),
-                transport: transport, logger: logger)
+                configuration, environment: .baseURL(base), tokens: tokens, transport: transport, logger: logger)
             let app = try GatewayApplication.make(
                 settings: .init(
                     host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
@@ -175,4 +194,18 @@ private struct CapturingHandler: LogHandler {
         let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
         self.capture.append("\(event.level) \(event.message) \(merged)")
     }
+}
+
+/// One RSA key for the end-to-end run (generation is slow).
+enum E2EKey {
+    static let kid = "e2e-kid"
+    static let clientId = "e2e-client"
+    static let written: KeyGenerator.Written = {
+        do {
+            return try KeyGenerator.generate(
+                kid: kid, directory: NSTemporaryDirectory() + "e2e-keys-\(UUID().uuidString)")
+        } catch {
+            fatalError("e2e key: \(error)")
+        }
+    }()
 }
