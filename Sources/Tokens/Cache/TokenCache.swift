@@ -77,7 +77,7 @@ public actor TokenCache {
             } catch {
                 result = .failure(error)
             }
-            await self.finish(generation, profile: name, result: result)
+            self.finish(generation, profile: name, result: result)
             return result
         }
         self.inFlight[generation] = task
