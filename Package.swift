@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        // Range shared with postgres-nio; jwt-kit narrows it to 4.x.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
@@ -50,7 +52,12 @@ let package = Package(
         // Token profiles and providers.
         .target(
             name: "Tokens",
-            dependencies: [],
+            dependencies: [
+                "CurlHTTP",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The durable store: idempotency keys and the hash-chained audit log.
@@ -92,6 +99,7 @@ let package = Package(
         .target(
             name: "AltinnSimulator",
             dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -125,6 +133,17 @@ let package = Package(
         .testTarget(
             name: "AltinnAPITests",
             dependencies: ["AltinnAPI", "CurlHTTP", "Tokens"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokensTests",
+            dependencies: [
+                "Tokens", "AltinnSimulator", "CurlHTTP",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

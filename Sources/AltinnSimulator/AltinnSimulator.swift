@@ -7,14 +7,17 @@ public struct AltinnSimulator: Sendable {
     public let configuration: SimulatorConfiguration
     public let logger: Logger
     public let state: SimulatorState
+    /// The simulated Maskinporten and Altinn Authentication.
+    public let authority: TokenAuthority
 
     /// The seeded scenarios (see `SeedData`).
     public static let demoInstances: [DemoInstance] = SeedData.demoInstances
 
-    public init(configuration: SimulatorConfiguration, logger: Logger) {
+    public init(configuration: SimulatorConfiguration, logger: Logger) async {
         self.configuration = configuration
         self.logger = logger
         self.state = SimulatorState(configuration: configuration)
+        self.authority = await TokenAuthority(settings: configuration.tokens)
     }
 
     /// A Hummingbird application ready to run; `onServerRunning` gets the bound port.
@@ -24,7 +27,9 @@ public struct AltinnSimulator: Sendable {
         let router = Router(context: SimulatorRequestContext.self)
         router.add(middleware: AltinnConventionsMiddleware())
         AdminRoutes(state: state).register(on: router)
-        AppRoutes(state: state).register(on: router, identities: configuration.identities)
+        MaskinportenTokenRoute(authority: authority).register(on: router)
+        ExchangeRoute(authority: authority).register(on: router)
+        AppRoutes(state: state, authority: authority).register(on: router, identities: configuration.identities)
         return Application(
             router: router,
             configuration: ApplicationConfiguration(

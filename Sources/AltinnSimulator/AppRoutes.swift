@@ -4,6 +4,7 @@ import Hummingbird
 /// The Altinn app API routes (§1.1–§1.3, §1.6).
 struct AppRoutes {
     let state: SimulatorState
+    let authority: TokenAuthority
 
     static let instancePath: RouterPath = "/{org}/{app}/instances/{partyId}/{guid}"
 
@@ -11,7 +12,7 @@ struct AppRoutes {
         let group = router.group(Self.instancePath)
             .add(middleware: RecordingMiddleware(state: state))
             .add(middleware: RouteConstraintMiddleware())
-            .add(middleware: BearerAuthMiddleware(identities: identities))
+            .add(middleware: BearerAuthMiddleware(identities: identities, authority: authority))
             .add(middleware: FaultMiddleware(state: state))
         group.get { request, context in try await getInstance(request, context) }
         group.get("process") { _, context in try await getProcess(context) }

@@ -77,22 +77,28 @@ struct RouteConstraintMiddleware: RouterMiddleware {
     }
 }
 
-/// `Authorization: Bearer <token>` must name a configured identity; otherwise 401 with an empty
-/// body, as the JwtCookie scheme's challenge gives.
+/// `Authorization: Bearer <token>` must name a configured identity or be an Altinn token the simulator
+/// issued (unexpired, not revoked); otherwise 401 with an empty body, as the JwtCookie scheme's challenge gives.
 struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = SimulatorRequestContext
     let identities: [String: SimulatedIdentity]
+    let authority: TokenAuthority
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     )
         async throws -> Response
     {
-        guard let header = request.headers[.authorization],
-            header.count > 7, header.prefix(7).lowercased() == "bearer ",
-            let identity = identities[String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)]
-        else {
-            return Replies.empty(.unauthorized)
+        guard let token = bearerToken(request) else { return Replies.empty(.unauthorized) }
+        let identity: SimulatedIdentity
+        if let fixed = identities[token] {
+            identity = fixed
+        } else {
+            switch await authority.authenticate(altinnToken: token) {
+            case .identity(let issued): identity = issued
+            case .forbidden: return Replies.empty(.forbidden)
+            case .unauthorized: return Replies.empty(.unauthorized)
+            }
         }
         var context = context
         context.identity = identity

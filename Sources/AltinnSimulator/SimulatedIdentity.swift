@@ -56,6 +56,8 @@ public struct SimulatorConfiguration: Sendable {
     public var recordedRequestLimit = 200
     /// Seed of the RNG behind `errorRate` / `dropReplyRate`, so runs are reproducible.
     public var randomSeed: UInt64 = 0x5EED
+    /// Maskinporten clients, system users and token lifetimes.
+    public var tokens: SimulatorTokenSettings
 
     public init(
         host: String = "127.0.0.1",
@@ -65,8 +67,10 @@ public struct SimulatorConfiguration: Sendable {
         ],
         faults: SimulatorFaults = SimulatorFaults(),
         recordedRequestLimit: Int = 200,
-        randomSeed: UInt64 = 0x5EED
+        randomSeed: UInt64 = 0x5EED,
+        tokens: SimulatorTokenSettings = SimulatorTokenSettings()
     ) {
+        self.tokens = tokens
         self.host = host
         self.port = port
         self.identities = identities

@@ -15,6 +15,9 @@ public struct AccessToken: Sendable, Equatable {
     /// `Bearer <token>`: the only way to read the secret, used when building an upstream request.
     public var authorizationHeaderValue: String { "Bearer \(self.value)" }
 
+    /// The raw secret, for this module's own wire code (a grant in a form body, decoding `exp`).
+    var secret: String { self.value }
+
     /// True when `candidate` is this token (constant time in the token's length).
     public func matches(_ candidate: String) -> Bool {
         constantTimeEquals(Array(self.value.utf8), Array(candidate.utf8))

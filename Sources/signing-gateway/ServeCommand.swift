@@ -1,6 +1,7 @@
 import AltinnAPI
 import AltinnSimulator
 import ArgumentParser
+import CurlHTTP
 import Foundation
 import GatewayHTTP
 import Logging
@@ -39,25 +40,33 @@ struct ServeCommand: AsyncParsableCommand {
             try await self.runWithSimulator(configuration, clientKey: clientKey, logger: logger, started: started)
         } else {
             let environment = try configuration.altinnEnvironment()
-            let tokens = try StaticTokenProvider(sources: try configuration.staticTokenSources())
+            let staticSources = try configuration.staticTokenSources()
+            let profiles = try configuration.maskinportenProfiles()
             try await self.runGateway(
-                configuration, environment: environment, tokens: tokens, clientKey: clientKey, logger: logger,
-                started: started, upstreamLabel: environment.name)
+                configuration, environment: environment,
+                tokens: { transport throws(TokenError) in
+                    try await TokenAssembly.provider(
+                        static: staticSources, maskinporten: profiles, transport: transport,
+                        timeout: .milliseconds(configuration.upstream.timeoutMilliseconds), logger: logger)
+                },
+                clientKey: clientKey, logger: logger, started: started, upstreamLabel: environment.name)
         }
     }
 
-    /// The embedded default: an in-process simulator on a free loopback port, and a fresh random
-    /// `dev` token that only the two of them know.
+    /// The embedded default: an in-process simulator on a free loopback port, and a `dev` maskinporten
+    /// profile whose key (made at first run in the data directory) is registered with it, so the demo
+    /// walks the real grant → exchange → app-call path.
     private func runWithSimulator(
         _ configuration: GatewayConfiguration,
         clientKey: AccessToken,
         logger: Logger,
         started: ContinuousClock.Instant
     ) async throws {
-        let token = RandomSecret.make(prefix: "simtok_")
-        let simulator = AltinnSimulator(
-            configuration: SimulatorConfiguration(identities: [token: .defaultSystemUser]),
+        let simulator = await AltinnSimulator(
+            configuration: SimulatorConfiguration(identities: [:]),
             logger: Logger(label: "altinn-simulator", level: .warning))
+        let devKey = try await SimulatorDevProfile.prepare(
+            dataDirectory: configuration.dataDirectory, simulator: simulator)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let simulatorApp = simulator.makeApplication { port in portContinuation.yield(port) }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -71,9 +80,14 @@ struct ServeCommand: AsyncParsableCommand {
                 demo.append("  \(instance.id)  \(instance.description)")
             }
             logger.info("\(demo.joined(separator: "\n"))")
+            let profile = devKey.profile(simulatorURL: base.value)
             try await self.runGateway(
                 configuration, environment: .baseURL(base),
-                tokens: StaticTokenProvider(tokens: ["dev": AccessToken(token)]),
+                tokens: { transport throws(TokenError) in
+                    try await TokenAssembly.provider(
+                        static: [:], maskinporten: [configuration.defaultTokenProfile: profile], transport: transport,
+                        timeout: .milliseconds(configuration.upstream.timeoutMilliseconds), logger: logger)
+                },
                 clientKey: clientKey, logger: logger, started: started,
                 upstreamLabel: "built-in Altinn simulator at \(base.value)")
             group.cancelAll()
@@ -83,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
     private func runGateway(
         _ configuration: GatewayConfiguration,
         environment: AltinnEnvironment,
-        tokens: any TokenProvider,
+        tokens makeTokens: (any HTTPTransport) async throws(TokenError) -> any TokenProvider,
         clientKey: AccessToken,
         logger: Logger,
         started: ContinuousClock.Instant,
@@ -92,6 +106,13 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await GatewayAssembly.store(configuration, logger: logger)
         let transport = GatewayAssembly.transport(configuration)
         defer { transport.shutdown() }
+        let tokens: any TokenProvider
+        do {
+            tokens = try await makeTokens(transport)
+        } catch {
+            FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
         let service = GatewayAssembly.service(
             configuration, environment: environment, tokens: tokens, transport: transport, logger: logger)
         let settings = GatewayApplication.Settings(

@@ -5,7 +5,9 @@ struct SigningGatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signing-gateway",
         abstract: "Drive Altinn 3 API-based signing from one authenticated webhook call.",
-        subcommands: [ServeCommand.self, SimulateCommand.self, AuditCommand.self],
+        subcommands: [
+            ServeCommand.self, SimulateCommand.self, AuditCommand.self, TokenCommand.self, KeysCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }

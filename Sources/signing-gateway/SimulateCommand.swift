@@ -18,7 +18,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let token = try String(contentsOfFile: tokenFile, encoding: .utf8)
         let host = self.options.host ?? "127.0.0.1"
         let port = self.options.port ?? 8081
-        let simulator = AltinnSimulator(
+        let simulator = await AltinnSimulator(
             configuration: SimulatorConfiguration(host: host, port: port, identities: [token: .defaultSystemUser]),
             logger: logger)
         let app = simulator.makeApplication { port in

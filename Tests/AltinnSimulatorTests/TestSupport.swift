@@ -37,7 +37,7 @@ enum Fixture {
         faults: SimulatorFaults = SimulatorFaults(),
         _ body: @escaping @Sendable (AltinnSimulator, any TestClientProtocol) async throws -> Void
     ) async throws {
-        let simulator = AltinnSimulator(
+        let simulator = await AltinnSimulator(
             configuration: configuration(faults: faults), logger: Logger(label: "simulator-test"))
         try await simulator.makeApplication { _ in }.test(.live) { client in
             try await body(simulator, client)

@@ -38,6 +38,8 @@ struct Harness: Sendable {
         var gatewayToken: String?
         var maxRequestBodyBytes = 64 * 1024
         var idempotencyLease: Duration = .seconds(120)
+        /// Use a real `maskinporten` profile (grant + exchange at the simulator) instead of a static token.
+        var maskinporten = false
     }
 
     static func run(_ options: Options = Options(), _ body: @Sendable (Harness) async throws -> Void) async throws {
@@ -45,8 +47,15 @@ struct Harness: Sendable {
         let logger = logs.logger(label: "e2e")
         let altinnToken = "e2e-altinn-token-\(UInt64.random(in: 1 ... .max))"
         let clientKey = "e2e-client-key-\(UInt64.random(in: 1 ... .max))"
-        let simulator = AltinnSimulator(
-            configuration: SimulatorConfiguration(identities: [altinnToken: .defaultSystemUser]),
+        let simulator = await AltinnSimulator(
+            configuration: SimulatorConfiguration(
+                identities: [altinnToken: .defaultSystemUser],
+                tokens: SimulatorTokenSettings(
+                    clients: options.maskinporten
+                        ? [
+                            MaskinportenClientRegistration(
+                                clientId: E2EKey.clientId, publicJWK: Data(E2EKey.written.publicJWK.utf8))!
+                        ] : [])),
             logger: logs.logger(label: "simulator"))
         let client = CurlHTTPClient(configuration: .init())
         defer { client.shutdown() }
@@ -71,10 +80,20 @@ struct Harness: Sendable {
             let store = try await GatewayAssembly.store(configuration, logger: logger)
             let base = BaseURL(options.upstreamOverride ?? simulatorURL)!
             let transport = GatewayAssembly.transport(configuration)
+            let tokens: any TokenProvider
+            if options.maskinporten {
+                let profile = MaskinportenProfile(
+                    clientId: E2EKey.clientId, kid: E2EKey.kid, keyFile: E2EKey.written.privateKeyPath,
+                    scopes: ["altinn:instances.read", "altinn:instances.write"], systemUserOrg: "310000001",
+                    issuer: simulatorURL + "/maskinporten/", platform: simulatorURL)
+                tokens = try await TokenAssembly.provider(
+                    static: [:], maskinporten: ["dev": profile], transport: transport, timeout: .seconds(5),
+                    logger: logger)
+            } else {
+                tokens = StaticTokenProvider(tokens: ["dev": AccessToken(options.gatewayToken ?? altinnToken)])
+            }
             let service = GatewayAssembly.service(
-                configuration, environment: .baseURL(base),
-                tokens: StaticTokenProvider(tokens: ["dev": AccessToken(options.gatewayToken ?? altinnToken)]),
-                transport: transport, logger: logger)
+                configuration, environment: .baseURL(base), tokens: tokens, transport: transport, logger: logger)
             let app = try GatewayApplication.make(
                 settings: .init(
                     host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
@@ -199,4 +218,18 @@ private struct CapturingHandler: LogHandler {
         let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
         self.capture.append("\(event.level) \(event.message) \(merged)")
     }
+}
+
+/// One RSA key for the end-to-end run (generation is slow).
+enum E2EKey {
+    static let kid = "e2e-kid"
+    static let clientId = "e2e-client"
+    static let written: KeyGenerator.Written = {
+        do {
+            return try KeyGenerator.generate(
+                kid: kid, directory: NSTemporaryDirectory() + "e2e-keys-\(UUID().uuidString)")
+        } catch {
+            fatalError("e2e key: \(error)")
+        }
+    }()
 }

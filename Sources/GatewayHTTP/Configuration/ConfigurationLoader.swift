@@ -111,7 +111,10 @@ extension GatewayConfiguration.Upstream: Decodable {
 }
 
 extension GatewayConfiguration.TokenProfile: Decodable {
-    enum CodingKeys: String, CodingKey, CaseIterable { case kind, tokenFile, tokenEnv }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case kind, tokenFile, tokenEnv
+        case clientId, kid, keyFile, scopes, resource, systemUserOrg, issuer, platform
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
@@ -120,5 +123,18 @@ extension GatewayConfiguration.TokenProfile: Decodable {
             kind: try container.decodeIfPresent(String.self, forKey: .kind) ?? "static",
             tokenFile: try container.decodeIfPresent(String.self, forKey: .tokenFile),
             tokenEnv: try container.decodeIfPresent(String.self, forKey: .tokenEnv))
+        self.clientId = try container.decodeIfPresent(String.self, forKey: .clientId)
+        self.kid = try container.decodeIfPresent(String.self, forKey: .kid)
+        self.keyFile = try container.decodeIfPresent(String.self, forKey: .keyFile)
+        // Scopes as a list or as Maskinporten's space-separated string.
+        if let list = try? container.decodeIfPresent([String].self, forKey: .scopes) {
+            self.scopes = list
+        } else if let text = try container.decodeIfPresent(String.self, forKey: .scopes) {
+            self.scopes = text.split(separator: " ").map(String.init)
+        }
+        self.resource = try container.decodeIfPresent(String.self, forKey: .resource)
+        self.systemUserOrg = try container.decodeIfPresent(String.self, forKey: .systemUserOrg)
+        self.issuer = try container.decodeIfPresent(String.self, forKey: .issuer)
+        self.platform = try container.decodeIfPresent(String.self, forKey: .platform)
     }
 }

@@ -45,10 +45,23 @@ public struct GatewayConfiguration: Sendable, Equatable {
     }
 
     public struct TokenProfile: Sendable, Equatable {
-        /// Only `static` for now; `maskinporten` comes with the token issue.
+        /// `static` (a token from a file or env var) or `maskinporten` (JWT grant + Altinn exchange).
         public var kind = "static"
         public var tokenFile: String?
         public var tokenEnv: String?
+        // maskinporten
+        public var clientId: String?
+        public var kid: String?
+        /// PEM or JWK private key file; read once at start, never logged.
+        public var keyFile: String?
+        public var scopes: [String]?
+        public var resource: String?
+        /// Organisation number of the system user to act as.
+        public var systemUserOrg: String?
+        /// `test`, `prod` or the issuer URL.
+        public var issuer: String?
+        /// `tt02`, `production` or the platform base URL.
+        public var platform: String?
 
         public init(kind: String = "static", tokenFile: String? = nil, tokenEnv: String? = nil) {
             self.kind = kind
@@ -77,9 +90,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Static token sources per profile, checked for shape (not yet read).
     public func staticTokenSources() throws(ConfigurationError) -> [String: StaticTokenSource] {
         var sources: [String: StaticTokenSource] = [:]
-        for (name, profile) in self.tokenProfiles {
+        for (name, profile) in self.tokenProfiles where profile.kind != "maskinporten" {
             guard profile.kind == "static" else {
-                throw .invalid("tokenProfiles.\(name).kind", "only \"static\" is supported by this version")
+                throw .invalid("tokenProfiles.\(name).kind", "must be \"static\" or \"maskinporten\"")
             }
             switch (profile.tokenFile, profile.tokenEnv) {
             case (let file?, nil): sources[name] = .file(file)
@@ -87,10 +100,40 @@ public struct GatewayConfiguration: Sendable, Equatable {
             default: throw .invalid("tokenProfiles.\(name)", "give exactly one of tokenFile or tokenEnv")
             }
         }
-        guard sources[self.defaultTokenProfile] != nil else {
+        return sources
+    }
+
+    /// `maskinporten` profiles, checked for shape (the key file is read when the provider starts).
+    public func maskinportenProfiles() throws(ConfigurationError) -> [String: MaskinportenProfile] {
+        var profiles: [String: MaskinportenProfile] = [:]
+        for (name, profile) in self.tokenProfiles where profile.kind == "maskinporten" {
+            let key = "tokenProfiles.\(name)"
+            guard let clientId = profile.clientId, !clientId.isEmpty else { throw .invalid(key, "needs clientId") }
+            guard let kid = profile.kid, !kid.isEmpty else { throw .invalid(key, "needs kid") }
+            guard let keyFile = profile.keyFile, !keyFile.isEmpty else { throw .invalid(key, "needs keyFile") }
+            guard let scopes = profile.scopes, !scopes.isEmpty else { throw .invalid(key, "needs scopes") }
+            guard let issuer = MaskinportenProfile.issuer(named: profile.issuer ?? "test") else {
+                throw .invalid("\(key).issuer", "must be test, prod or an http(s):// URL")
+            }
+            guard let platform = MaskinportenProfile.platform(named: profile.platform ?? "tt02") else {
+                throw .invalid("\(key).platform", "must be tt02, production or an http(s):// URL")
+            }
+            if let org = profile.systemUserOrg, org.count != 9 || !org.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                throw .invalid("\(key).systemUserOrg", "must be a 9-digit organisation number")
+            }
+            profiles[name] = MaskinportenProfile(
+                clientId: clientId, kid: kid, keyFile: keyFile, scopes: scopes, resource: profile.resource,
+                systemUserOrg: profile.systemUserOrg, issuer: issuer, platform: platform)
+        }
+        return profiles
+    }
+
+    /// Both kinds, and the default profile among them.
+    public func checkTokenProfiles() throws(ConfigurationError) {
+        let names = Set(try self.staticTokenSources().keys).union(try self.maskinportenProfiles().keys)
+        guard names.contains(self.defaultTokenProfile) else {
             throw .invalid("defaultTokenProfile", "'\(self.defaultTokenProfile)' is not among tokenProfiles")
         }
-        return sources
     }
 
     /// Checks what can be checked without touching the network.
@@ -114,7 +157,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         }
         if !self.usesBuiltInSimulator {
             _ = try self.altinnEnvironment()
-            _ = try self.staticTokenSources()
+            try self.checkTokenProfiles()
         }
     }
 }

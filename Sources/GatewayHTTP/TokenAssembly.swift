@@ -1,0 +1,25 @@
+public import CurlHTTP
+public import Logging
+public import Tokens
+
+/// Builds the token provider from the configured profiles: `static` ones read once, `maskinporten`
+/// ones behind the cache. Key files are read here, once.
+public enum TokenAssembly {
+    public static func provider(
+        static staticSources: [String: StaticTokenSource],
+        maskinporten profiles: [String: MaskinportenProfile],
+        transport: any HTTPTransport,
+        timeout: Duration,
+        cacheSettings: TokenCache.Settings = TokenCache.Settings(),
+        logger: Logger
+    ) async throws(TokenError) -> ProfileTokenProvider {
+        let fixed = try StaticTokenProvider(sources: staticSources)
+        var sources: [String: any TokenSource] = [:]
+        for (name, profile) in profiles {
+            sources[name] = try await MaskinportenTokenSource(
+                name: name, profile: profile, transport: transport, timeout: timeout)
+        }
+        return ProfileTokenProvider(
+            static: fixed, cache: TokenCache(sources: sources, settings: cacheSettings, logger: logger))
+    }
+}
