@@ -240,7 +240,7 @@ public final class PostgresStore: Store {
         return try await Self.run("audit records") {
             var binds = PostgresBindings()
             var conditions: [String] = []
-            func condition(_ sql: String, _ value: some PostgresEncodable & Sendable) {
+            func condition(_ sql: String, _ value: some PostgresNonThrowingEncodable) {
                 binds.append(value)
                 conditions.append(sql.replacingOccurrences(of: "?", with: "$\(binds.count)"))
             }
@@ -281,12 +281,13 @@ public final class PostgresStore: Store {
             previousHash = try row[1].decode(String.self)
         }
         let hash = try AuditChain.hash(entry: entry, sequence: sequence, previousHash: previousHash)
+        let upstreamStatus: Int32? = entry.upstreamStatus.map { Int32(clamping: $0) }
         try await connection.query(
             """
             INSERT INTO audit_log (\(unescaped: AuditColumns.list)) VALUES (
                 \(sequence), \(AuditChain.micros(entry.time)), \(entry.clientId), \(entry.sourceAddress),
                 \(entry.requestId), \(entry.traceparent), \(entry.idempotencyKey), \(entry.operation), \(entry.instance),
-                \(entry.tokenProfile), \(entry.upstreamMethod), \(entry.upstreamURL), \(entry.upstreamStatus.map(Int32.init)),
+                \(entry.tokenProfile), \(entry.upstreamMethod), \(entry.upstreamURL), \(upstreamStatus),
                 \(entry.latencyMicros), \(entry.outcome), \(entry.requestDigest), \(entry.responseDigest),
                 \(previousHash), \(hash))
             """, logger: logger)

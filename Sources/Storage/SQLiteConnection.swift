@@ -111,13 +111,9 @@ final class SQLiteStatement {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .integer(let number): rc = sqlite3_bind_int64(statement, index, number)
             case .text(let text):
-                let utf8 = Array(text.utf8)
-                rc = utf8.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) { chars in
-                        // A non-nil pointer even when empty: NULL would bind SQL NULL instead of ''.
-                        csqlite_bind_text(statement, index, chars.baseAddress ?? "", Int32(chars.count))
-                    }
-                }
+                // withCString also gives a valid pointer for "" (a NULL pointer would bind SQL NULL).
+                let count = Int32(text.utf8.count)
+                rc = text.withCString { csqlite_bind_text(statement, index, $0, count) }
             case .blob(let bytes):
                 rc = bytes.withUnsafeBytes { raw in
                     // A zero-length blob needs a non-nil pointer too, or it becomes NULL.
