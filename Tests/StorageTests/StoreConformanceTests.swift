@@ -105,7 +105,7 @@ struct StoreConformanceTests {
 
             #expect(try await store.beginIdempotent(claim("old-in-flight", now: now)) == .acquired)
             #expect(try await store.beginIdempotent(claim("old-done", now: now)) == .acquired)
-            #expect(try await store.beginIdempotent(claim("fresh", now: now.addingTimeInterval(-3_500))) == .inFlight)
+            #expect(try await store.beginIdempotent(claim("fresh", now: now.addingTimeInterval(-3_590))) == .inFlight)
             // Pruning never touches the audit log.
             #expect(try await allRecords(store).count == 1)
         }
