@@ -22,11 +22,14 @@ build: deps
 run: build
 	$(SWIFT) run signing-gateway serve $(ARGS)
 
+# The storage conformance suite needs a real PostgreSQL: a throw-away server is started after the build and
+# always stopped afterwards (the trap), and the recipe exits with the tests' status.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
-	python3 Tests/contract/run_contract.py
-	python3 Tests/contract/crash_test.py
+	@trap 'bash scripts/test-postgres.sh stop' EXIT INT TERM; \
+	bash scripts/test-postgres.sh start && set -a && . ./.build-pg/env && set +a && \
+	$(SWIFT) test --skip-build && python3 Tests/contract/run_contract.py && \
+	python3 Tests/contract/crash_test.py && python3 Tests/contract/replicas_test.py
 
 lint:
 	$(SWIFT) format lint -r Sources Tests

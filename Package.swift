@@ -19,8 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
-        // Range shared with postgres-nio; jwt-kit narrows it to 4.x.
+        // Kept wide: postgres-nio and jwt-kit depend on swift-crypto too (jwt-kit narrows it to 4.x).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // libcurl, linked from the system (libcurl4-openssl-dev), plus static inline wrappers
@@ -29,6 +30,24 @@ let package = Package(
             name: "CCurl",
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // libsqlite3, linked from the system (libsqlite3-dev), plus static inline wrappers for the
+        // macros Swift cannot import (SQLITE_TRANSIENT).
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // The durable store: idempotency keys and the hash-chained audit log, on SQLite or PostgreSQL.
+        .target(
+            name: "Storage",
+            dependencies: [
+                "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
         ),
         // Async HTTP client over curl_multi. Knows nothing about Altinn.
         .target(
@@ -58,12 +77,6 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
-        ),
-        // The durable store: idempotency keys and the hash-chained audit log.
-        .target(
-            name: "Storage",
-            dependencies: [],
             swiftSettings: swiftSettings
         ),
         // Use cases: sign, process next, signing state, normalization. No HTTP server types.
@@ -157,6 +170,16 @@ let package = Package(
                 "AltinnSimulator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: [
+                "Storage",
+                "CSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

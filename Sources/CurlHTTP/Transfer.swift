@@ -40,7 +40,10 @@ final class Transfer {
         options.set(CURLOPT_PROTOCOLS_STR, "http,https")
         options.set(CURLOPT_FOLLOWLOCATION, 0)  // redirects are the caller's decision
         options.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
-        options.set(CURLOPT_PIPEWAIT, 1)  // prefer multiplexing on a pending h2 connection over a new one
+        // On https, wait for a pending connection's ALPN answer so h2 can multiplex instead of opening more.
+        // Never on plain http: it is always HTTP/1.1 there, and curl would queue every new request behind
+        // the first one's response.
+        options.set(CURLOPT_PIPEWAIT, request.url.lowercased().hasPrefix("https://") ? 1 : 0)
         options.set(CURLOPT_SSL_VERIFYPEER, 1)
         options.set(CURLOPT_SSL_VERIFYHOST, 2)
         if let caBundlePath = config.caBundlePath { options.set(CURLOPT_CAINFO, caBundlePath) }

@@ -2,8 +2,8 @@ public import Gateway
 public import Hummingbird
 public import Logging
 import NIOCore
-public import Storage
 public import ServiceLifecycle
+public import Storage
 public import Tokens
 
 /// Builds the Hummingbird application around a `SigningService` and a `Store`.

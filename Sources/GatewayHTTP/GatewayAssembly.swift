@@ -1,8 +1,8 @@
 public import AltinnAPI
 public import CurlHTTP
+import Foundation
 public import Gateway
 public import Logging
-import Foundation
 public import Storage
 public import Tokens
 
@@ -38,7 +38,9 @@ public enum GatewayAssembly {
 
 extension GatewayAssembly {
     /// The store the configuration names, migrated and ready.
-    public static func store(_ configuration: GatewayConfiguration, logger: Logger) async throws(StoreError) -> any Store {
+    public static func store(_ configuration: GatewayConfiguration, logger: Logger) async throws(StoreError)
+        -> any Store
+    {
         try await StoreFactory.open(self.storeConfiguration(configuration), logger: logger)
     }
 
@@ -49,9 +51,11 @@ extension GatewayAssembly {
             engine = .postgres(url: url, passwordFile: storage.postgresPasswordFile)
         } else {
             engine = .sqlite(
-                path: storage.sqlitePath ?? (configuration.dataDirectory as NSString).appendingPathComponent("signing-gateway.sqlite"))
+                path: storage.sqlitePath
+                    ?? (configuration.dataDirectory as NSString).appendingPathComponent("signing-gateway.sqlite"))
         }
-        return StoreConfiguration(engine: engine, idempotencyRetention: .seconds(storage.idempotencyRetentionHours * 3600))
+        return StoreConfiguration(
+            engine: engine, idempotencyRetention: .seconds(storage.idempotencyRetentionHours * 3600))
     }
 
     /// Long enough to outlive any call the gateway makes for one request (every attempt hitting its deadline).

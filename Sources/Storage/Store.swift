@@ -191,8 +191,11 @@ public struct AuditRecord: Sendable, Equatable {
     }
 }
 
+/// Every set member must match. Times compare at microsecond precision, as stored.
 public struct AuditFilter: Sendable, Equatable {
+    /// Records at or after this time (inclusive).
     public var from: Date?
+    /// Records strictly before this time (exclusive), so consecutive windows never overlap.
     public var until: Date?
     public var clientId: String?
     public var instance: String?

@@ -125,6 +125,22 @@ struct CurlHTTPClientTests {
         }
     }
 
+    @Test func aRequestHeldOpenDoesNotQueueTheNextOnPlainHTTP() async throws {
+        try await TestServer.run { server in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            let held = Task { await outcome(client, OutboundRequest(method: .get, url: server.url("/hold"))) }
+            var arrivals = server.arrivals.makeAsyncIterator()
+            await arrivals.next()
+            // While the first exchange waits for its answer, a second one completes on its own connection.
+            let second = try await client.execute(OutboundRequest(method: .get, url: server.url("/bytes/2")))
+            #expect(second.body == Array("xx".utf8))
+            #expect(second.newConnections == 1)
+            server.gate.open()
+            #expect(await held.value.failure == nil)
+        }
+    }
+
     @Test func alreadyCancelledTaskDoesNotStart() async throws {
         try await TestServer.run { server in
             let client = CurlHTTPClient()

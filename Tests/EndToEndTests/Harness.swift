@@ -153,15 +153,22 @@ struct Harness: Sendable {
             text: String(decoding: response.body, as: UTF8.self))
     }
 
-    func sign(_ instanceId: String, mode: String = "parallel", extra: String = "") async throws -> Reply {
+    func sign(
+        _ instanceId: String,
+        mode: String = "parallel",
+        extra: String = "",
+        key: String? = Harness.freshKey
+    ) async throws -> Reply {
         try await self.send(
             .post, "/v1/signatures",
-            body: #"{"app":"ttd/signing-app","instanceId":"\#(instanceId)","mode":"\#(mode)"\#(extra)}"#)
+            body: #"{"app":"ttd/signing-app","instanceId":"\#(instanceId)","mode":"\#(mode)"\#(extra)}"#,
+            idempotencyKey: key)
     }
 
-    func processNext(_ instanceId: String) async throws -> Reply {
+    func processNext(_ instanceId: String, key: String? = Harness.freshKey) async throws -> Reply {
         try await self.send(
-            .post, "/v1/process/next", body: #"{"app":"ttd/signing-app","instanceId":"\#(instanceId)"}"#)
+            .post, "/v1/process/next", body: #"{"app":"ttd/signing-app","instanceId":"\#(instanceId)"}"#,
+            idempotencyKey: key)
     }
 
     func signees(_ instanceId: String, query: String = "") async throws -> Reply {

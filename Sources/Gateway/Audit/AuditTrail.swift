@@ -42,7 +42,8 @@ public struct AuditTrail: Sendable {
     public static func entry(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) -> AuditEntry {
         let elapsed = ContinuousClock.now - inbound.receivedAt
         return AuditEntry(
-            time: Date(), clientId: inbound.clientId, sourceAddress: inbound.sourceAddress, requestId: inbound.requestId,
+            time: Date(), clientId: inbound.clientId, sourceAddress: inbound.sourceAddress,
+            requestId: inbound.requestId,
             traceparent: inbound.traceparent, idempotencyKey: inbound.idempotencyKey, operation: call.operation,
             instance: call.instance, tokenProfile: call.tokenProfile, upstreamMethod: call.upstreamMethod,
             upstreamURL: call.upstreamURL, upstreamStatus: call.upstreamStatus,

@@ -14,7 +14,8 @@ public struct IdempotencyKey: Sendable, Hashable, CustomStringConvertible {
                 var byte = bytes[index]
                 if byte == UInt8(ascii: "\\") {
                     index += 1
-                    guard index < bytes.count - 1, bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "\\")
+                    guard index < bytes.count - 1,
+                        bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "\\")
                     else { throw .malformed }
                     byte = bytes[index]
                 } else if byte == UInt8(ascii: "\"") {

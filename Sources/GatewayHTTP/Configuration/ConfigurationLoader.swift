@@ -85,7 +85,8 @@ extension GatewayConfiguration.Storage: Decodable {
         self.postgresURL = try container.decodeIfPresent(String.self, forKey: .postgresURL)
         self.postgresPasswordFile = try container.decodeIfPresent(String.self, forKey: .postgresPasswordFile)
         self.idempotencyRetentionHours =
-            try container.decodeIfPresent(Int.self, forKey: .idempotencyRetentionHours) ?? self.idempotencyRetentionHours
+            try container.decodeIfPresent(Int.self, forKey: .idempotencyRetentionHours)
+            ?? self.idempotencyRetentionHours
     }
 }
 

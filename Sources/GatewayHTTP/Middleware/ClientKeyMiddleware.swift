@@ -65,7 +65,10 @@ struct RefusalAuditMiddleware: RouterMiddleware {
 }
 
 extension InboundFacts {
-    init(_ context: GatewayRequestContext, request: Request, clientId: String?, idempotencyKey: String? = nil, body: [UInt8]? = nil) {
+    init(
+        _ context: GatewayRequestContext, request: Request, clientId: String?, idempotencyKey: String? = nil,
+        body: [UInt8]? = nil
+    ) {
         self.init(
             clientId: clientId, sourceAddress: context.sourceAddress, requestId: context.id,
             traceparent: request.headers[.traceparent].flatMap(Traceparent.validated), idempotencyKey: idempotencyKey,

@@ -42,7 +42,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         ]
         members.append(contentsOf: self.extensions)
         return StoredResponse(
-            status: self.type.status, contentType: "application/problem+json", body: JSONValue.object(members).serialized)
+            status: self.type.status, contentType: "application/problem+json",
+            body: JSONValue.object(members).serialized)
     }
 }
 

@@ -112,7 +112,8 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .idempotencyKeyInUse: return "Retry the same request later; it will get the first request's answer."
         case .idempotencyKeyReused: return "Use a new key for a different request."
         case .outcomeUnknown:
-            return "The gateway stopped while Altinn was being called. Read …/signees to learn whether it signed; never resend blindly."
+            return
+                "The gateway stopped while Altinn was being called. Read …/signees to learn whether it signed; never resend blindly."
         case .storeUnavailable: return "Retry later; if signMayHaveHappened is true, read …/signees first."
         case .forbidden: return "Ask an operator for the permission."
         case .internalError: return "Report it with the requestId."

@@ -19,11 +19,12 @@ struct ServiceRoutes: Sendable {
             Response(
                 stored: .ok(
                     .array(
-                    ProblemType.allCases.map { type in
-                        .object([
-                            ("type", .string(type.uri)), ("status", .int(type.status)), ("title", .string(type.title)),
-                            ("guidance", .string(type.guidance)),
-                        ])
+                        ProblemType.allCases.map { type in
+                            .object([
+                                ("type", .string(type.uri)), ("status", .int(type.status)),
+                                ("title", .string(type.title)),
+                                ("guidance", .string(type.guidance)),
+                            ])
                         })))
         }
     }

@@ -26,10 +26,13 @@ struct SigningRoutes: Sendable {
         let command = SignCommand(
             instance: try body.selector.resolve(in: self.service.environment), mode: body.mode,
             onBehalfOf: body.onBehalfOf, language: body.language, tokenProfile: body.tokenProfile)
-        let inbound = InboundFacts(context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
+        let inbound = InboundFacts(
+            context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
         return try await self.idempotent(key, RequestFingerprint.sign(command), inbound) {
             let result = await Self.capture { () async throws(GatewayError) in try await self.service.sign(command) }
-            return self.executed(result, context) { ResponseBodies.sign($0, environment: $1) } call: {
+            return self.executed(result, context) {
+                ResponseBodies.sign($0, environment: $1)
+            } call: {
                 .sign(command, environment: $0, defaultProfile: self.defaultTokenProfile, result: $1)
             }
         }
@@ -42,12 +45,15 @@ struct SigningRoutes: Sendable {
         let command = ProcessNextCommand(
             instance: try body.selector.resolve(in: self.service.environment), language: body.language,
             tokenProfile: body.tokenProfile)
-        let inbound = InboundFacts(context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
+        let inbound = InboundFacts(
+            context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
         return try await self.idempotent(key, RequestFingerprint.processNext(command), inbound) {
             let result = await Self.capture { () async throws(GatewayError) in
                 try await self.service.processNext(command)
             }
-            return self.executed(result, context) { ResponseBodies.processNext($0, environment: $1) } call: {
+            return self.executed(result, context) {
+                ResponseBodies.processNext($0, environment: $1)
+            } call: {
                 .processNext(command, environment: $0, defaultProfile: self.defaultTokenProfile, result: $1)
             }
         }
@@ -82,7 +88,9 @@ struct SigningRoutes: Sendable {
         do {
             try await self.audit.append(
                 InboundFacts(context, request: request, clientId: context.clientId),
-                .signingState(stateQuery, environment: self.service.environment, defaultProfile: self.defaultTokenProfile, result: result),
+                .signingState(
+                    stateQuery, environment: self.service.environment, defaultProfile: self.defaultTokenProfile,
+                    result: result),
                 responseBody: response.body)
         } catch {
             throw Problem(.storeUnavailable, "The call could not be recorded in the audit log.")
@@ -131,7 +139,8 @@ struct SigningRoutes: Sendable {
         } catch {
             // The store failed around the call: the answer is not recorded, so it is not given.
             throw Problem(
-                .storeUnavailable, "The call could not be recorded; its outcome is unknown. Read …/signees before retrying.",
+                .storeUnavailable,
+                "The call could not be recorded; its outcome is unknown. Read …/signees before retrying.",
                 extensions: [("signMayHaveHappened", true)])
         }
         switch answer {

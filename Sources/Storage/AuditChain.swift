@@ -1,0 +1,149 @@
+import Crypto
+import Foundation
+
+/// The audit log's hash chain: the canonical form of a record and how its hash is computed.
+/// Pure and engine-independent, so both engines and the verifier agree byte for byte.
+///
+/// ## Canonical form
+///
+/// `canonical(record)` is one JSON object, encoded as UTF-8, with
+/// - exactly these members, in this order (their names sorted lexicographically by UTF-8 bytes):
+///   `clientId`, `idempotencyKey`, `instance`, `latencyMicros`, `operation`, `outcome`, `requestDigest`,
+///   `requestId`, `responseDigest`, `sequence`, `sourceAddress`, `timeMicros`, `tokenProfile`, `traceparent`,
+///   `upstreamMethod`, `upstreamStatus`, `upstreamURL`;
+/// - no whitespace anywhere (no space after `:` or `,`, no newline);
+/// - absent values written as `null`, never omitted;
+/// - `sequence`, `latencyMicros`, `upstreamStatus` and `timeMicros` as base-10 integers (a leading `-` when
+///   negative, no leading zeros, no fraction, no exponent). `timeMicros` is the record's time as integer
+///   microseconds since 1970-01-01T00:00:00Z; both engines store this integer, so there is no float or
+///   time-zone drift;
+/// - every other value a JSON string: `"` is written `\"`, `\` is written `\\`, the control characters
+///   U+0000…U+001F are written `\u00xx` (four lowercase hex digits, no short forms such as `\n`), every other
+///   character as its literal UTF-8 bytes (no `\/`, no `\uXXXX` for non-ASCII).
+///
+/// Example (one line):
+/// `{"clientId":"erp","idempotencyKey":null,…,"sequence":1,…,"timeMicros":1767225600000000,…,"upstreamURL":null}`
+///
+/// ## Chain
+///
+/// `hash_n = lowercase-hex(SHA-256(canonical(record_n) ‖ bytes(hash_{n-1})))`, where `bytes(h)` is the 32 raw
+/// bytes the 64 hex digits of `h` stand for, and `hash_0` is 32 zero bytes (hex `"0" × 64`). Sequences start
+/// at 1 and increase by exactly 1.
+public enum AuditChain {
+    /// The previous hash of the first record: 32 zero bytes, as 64 hex digits.
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    /// The hash of the record `sequence` holding `entry`, chained to `previousHash` (64 hex digits).
+    public static func hash(entry: AuditEntry, sequence: Int64, previousHash: String) throws(StoreError) -> String {
+        guard let previous = bytes(hex: previousHash), previous.count == SHA256.byteCount else {
+            throw .failed("audit chain: previous hash is not 64 hex digits")
+        }
+        var hasher = SHA256()
+        hasher.update(data: canonical(entry: entry, sequence: sequence))
+        hasher.update(data: previous)
+        return hex(hasher.finalize())
+    }
+
+    /// The canonical UTF-8 bytes of a record (see the type's documentation).
+    public static func canonical(entry: AuditEntry, sequence: Int64) -> [UInt8] {
+        // Written out in sorted order by hand: a dictionary plus a generic encoder would tie the hash to
+        // that encoder's escaping and number rules.
+        let members: [(String, JSONScalar)] = [
+            ("clientId", .string(entry.clientId)),
+            ("idempotencyKey", .string(entry.idempotencyKey)),
+            ("instance", .string(entry.instance)),
+            ("latencyMicros", .integer(entry.latencyMicros)),
+            ("operation", .string(entry.operation)),
+            ("outcome", .string(entry.outcome)),
+            ("requestDigest", .string(entry.requestDigest)),
+            ("requestId", .string(entry.requestId)),
+            ("responseDigest", .string(entry.responseDigest)),
+            ("sequence", .integer(sequence)),
+            ("sourceAddress", .string(entry.sourceAddress)),
+            ("timeMicros", .integer(micros(entry.time))),
+            ("tokenProfile", .string(entry.tokenProfile)),
+            ("traceparent", .string(entry.traceparent)),
+            ("upstreamMethod", .string(entry.upstreamMethod)),
+            ("upstreamStatus", .integer(entry.upstreamStatus.map(Int64.init))),
+            ("upstreamURL", .string(entry.upstreamURL)),
+        ]
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (index, (name, value)) in members.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            switch value {
+            case .string(nil), .integer(nil): out.append(contentsOf: Array("null".utf8))
+            case .string(let text?): appendString(text, to: &out)
+            case .integer(let number?): out.append(contentsOf: Array(String(number).utf8))
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// A time as the integer microseconds since 1970 that both engines store and the canonical form uses.
+    /// Rounds to the nearest microsecond, so `micros(date(micros: m)) == m` for every stored value.
+    public static func micros(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// The `Date` a stored microsecond count stands for.
+    public static func date(micros: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+    }
+
+    private enum JSONScalar {
+        case string(String?)
+        case integer(Int64?)
+    }
+
+    private static func appendString(_ text: String, to out: inout [UInt8]) {
+        let hexDigits = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x00..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Lowercase hex only: the chain never produces uppercase, so accepting it would admit two spellings.
+    static func bytes(hex: String) -> [UInt8]? {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+}

@@ -1,0 +1,32 @@
+import PostgresNIO
+
+/// Turns postgres-nio errors into `StoreError`s without leaking query values or credentials.
+enum PostgresErrorMapping {
+    static func storeError(_ error: any Error, what: String) -> StoreError {
+        switch error {
+        case let error as StoreError:
+            return error
+        case let error as PostgresTransactionError:
+            // The first failure is the informative one; a StoreError thrown inside the closure passes through.
+            if let inner = error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError {
+                return storeError(inner, what: what)
+            }
+            return .failed("postgres: \(what): transaction failed")
+        case let error as PSQLError:
+            if error.code == .server {
+                let state = error.serverInfo?[.sqlState] ?? "?"
+                let message = error.serverInfo?[.message] ?? "server error"
+                // Class 08 is a connection exception, 57P0x an administrative shutdown: both mean "unavailable".
+                if state.hasPrefix("08") || state.hasPrefix("57P") {
+                    return .unavailable("postgres: \(what): \(state) \(message)")
+                }
+                return .failed("postgres: \(what): \(state) \(message)")
+            }
+            return .unavailable("postgres: \(what): \(error.code)")
+        case is CancellationError:
+            return .unavailable("postgres: \(what): cancelled")
+        default:
+            return .failed("postgres: \(what): \(type(of: error))")
+        }
+    }
+}

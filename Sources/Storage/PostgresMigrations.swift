@@ -1,0 +1,74 @@
+/// The PostgreSQL schema, as numbered steps recorded in `schema_version`. Append steps; never edit one.
+enum PostgresMigrations {
+    /// Key of the session advisory lock held while migrating, so replicas starting together take turns.
+    static let migrationLockKey: Int64 = 0x5349_474E_4D49_4752  // "SIGNMIGR"
+
+    static let steps: [[String]] = [
+        // 1: idempotency keys and the append-only audit log. Times are integer microseconds since 1970.
+        [
+            """
+            CREATE TABLE IF NOT EXISTS idempotency_keys (
+                client_id TEXT NOT NULL,
+                key TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('in_flight', 'completed')),
+                lease_until BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                response_status INTEGER,
+                response_content_type TEXT,
+                response_body BYTEA,
+                PRIMARY KEY (client_id, key)
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at)",
+            """
+            CREATE TABLE IF NOT EXISTS audit_log (
+                sequence BIGINT PRIMARY KEY,
+                time_micros BIGINT NOT NULL,
+                client_id TEXT,
+                source_address TEXT,
+                request_id TEXT NOT NULL,
+                traceparent TEXT,
+                idempotency_key TEXT,
+                operation TEXT NOT NULL,
+                instance TEXT,
+                token_profile TEXT,
+                upstream_method TEXT,
+                upstream_url TEXT,
+                upstream_status INTEGER,
+                latency_micros BIGINT NOT NULL,
+                outcome TEXT NOT NULL,
+                request_digest TEXT,
+                response_digest TEXT,
+                previous_hash TEXT NOT NULL,
+                hash TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log (time_micros)",
+            "CREATE INDEX IF NOT EXISTS audit_log_client ON audit_log (client_id, sequence)",
+            "CREATE INDEX IF NOT EXISTS audit_log_instance ON audit_log (instance, sequence)",
+            """
+            CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'audit_log is append-only (% rejected)', TG_OP;
+            END
+            $$
+            """,
+            "DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log",
+            """
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()
+            """,
+            "DROP TRIGGER IF EXISTS audit_log_no_delete ON audit_log",
+            """
+            CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()
+            """,
+            "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
+            """
+            CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()
+            """,
+        ]
+    ]
+}

@@ -1,0 +1,334 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The scale-out engine: N gateway replicas share one PostgreSQL database through a connection pool.
+///
+/// - Idempotency: the primary key on `(client_id, key)` decides which replica owns a key
+///   (`INSERT … ON CONFLICT DO NOTHING RETURNING`); nothing is locked in memory.
+/// - Audit: one chain across replicas. Every append takes `pg_advisory_xact_lock(auditLockKey)` inside its
+///   transaction, then reads the head, hashes and inserts; the lock is released by COMMIT/ROLLBACK. Appends are
+///   therefore serialized cluster-wide (they are short), and the chain never forks — simpler to verify than
+///   per-replica chains.
+public final class PostgresStore: Store {
+    /// Key of the transaction advisory lock that serializes audit appends across replicas.
+    static let auditLockKey: Int64 = 0x5349_474E_4155_4454  // "SIGNAUDT"
+
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let logger: Logger
+
+    private init(client: PostgresClient, runTask: Task<Void, Never>, logger: Logger) {
+        self.client = client
+        self.runTask = runTask
+        self.logger = logger
+    }
+
+    /// Starts a pool for `url` (`postgres://user@host:port/db`, optional `?sslmode=`) and checks the server
+    /// answers. The password comes from `passwordFile` when given. Call `migrate()` next (`StoreFactory.open`
+    /// does both).
+    public static func open(
+        url: String,
+        passwordFile: String?,
+        maximumConnections: Int = 20,
+        logger: Logger
+    ) async throws(StoreError) -> PostgresStore {
+        let dsn = try PostgresDSN(url: url, passwordFile: passwordFile)
+        let tls: PostgresClient.Configuration.TLS
+        switch dsn.tlsMode {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(.makeClientConfiguration())
+        case .require: tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: dsn.host, port: dsn.port, username: dsn.username, password: dsn.password, database: dsn.database,
+            tls: tls)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(10)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let runTask = Task { await client.run() }
+        let store = PostgresStore(client: client, runTask: runTask, logger: logger)
+        do throws(StoreError) {
+            try await store.ping()
+        } catch {
+            await store.close()
+            throw error
+        }
+        // `dsn.description` omits the password.
+        logger.info("postgres store opened", metadata: ["dsn": "\(dsn)"])
+        return store
+    }
+
+    /// One round trip, bounded: the pool retries connecting forever, so an unreachable server must not hang
+    /// start-up.
+    private func ping() async throws(StoreError) {
+        let client = self.client
+        let logger = self.logger
+        let answered: Bool = try await Self.run("connect") {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await client.query("SELECT 1", logger: logger)
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(15))
+                    return false
+                }
+                let first = try await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+        }
+        guard answered else { throw .unavailable("postgres: no answer from the server within 15 s") }
+    }
+
+    public func migrate() async throws(StoreError) {
+        let logger = self.logger
+        try await Self.run("migrate") {
+            try await self.client.withConnection { connection in
+                // A session lock on this one connection: replicas starting together migrate one after another,
+                // and the later ones find every step recorded.
+                try await connection.query(
+                    "SELECT pg_advisory_lock(\(PostgresMigrations.migrationLockKey))", logger: logger)
+                do {
+                    try await Self.applyMigrations(on: connection, logger: logger)
+                } catch {
+                    _ = try? await connection.query(
+                        "SELECT pg_advisory_unlock(\(PostgresMigrations.migrationLockKey))", logger: logger)
+                    throw error
+                }
+                try await connection.query(
+                    "SELECT pg_advisory_unlock(\(PostgresMigrations.migrationLockKey))", logger: logger)
+            }
+        }
+    }
+
+    private static func applyMigrations(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)", logger: logger)
+        for (index, statements) in PostgresMigrations.steps.enumerated() {
+            let version = index + 1
+            try await connection.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    "SELECT 1 FROM schema_version WHERE version = \(version)", logger: logger
+                ).collect()
+                guard rows.isEmpty else { return }
+                for sql in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                }
+                try await connection.query("INSERT INTO schema_version (version) VALUES (\(version))", logger: logger)
+            }
+        }
+    }
+
+    // MARK: Idempotency
+
+    public func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin {
+        let logger = self.logger
+        return try await Self.run("idempotency begin") {
+            // A key may vanish between the conflicting INSERT and the SELECT (released or pruned); then the
+            // INSERT is simply tried again.
+            for _ in 0..<5 {
+                let inserted = try await self.client.query(
+                    """
+                    INSERT INTO idempotency_keys (client_id, key, fingerprint, state, lease_until, created_at)
+                    VALUES (\(claim.scope.clientId), \(claim.scope.key), \(claim.fingerprint), 'in_flight',
+                            \(AuditChain.micros(claim.leaseUntil)), \(AuditChain.micros(claim.now)))
+                    ON CONFLICT (client_id, key) DO NOTHING
+                    RETURNING 1
+                    """, logger: logger
+                ).collect()
+                if !inserted.isEmpty { return .acquired }
+                let rows = try await self.client.query(
+                    """
+                    SELECT fingerprint, state, lease_until, response_status, response_content_type, response_body
+                    FROM idempotency_keys WHERE client_id = \(claim.scope.clientId) AND key = \(claim.scope.key)
+                    """, logger: logger
+                ).collect()
+                guard let row = rows.first?.makeRandomAccess() else { continue }
+                let body = try row[5].decode(ByteBuffer?.self)
+                return IdempotencyDecision.existing(
+                    claim: claim,
+                    fingerprint: try row[0].decode(String.self),
+                    state: try row[1].decode(String.self),
+                    leaseUntilMicros: try row[2].decode(Int64.self),
+                    response: StoredResponse(
+                        status: Int(try row[3].decode(Int32?.self) ?? 0),
+                        contentType: try row[4].decode(String?.self) ?? "",
+                        body: body.map { Array($0.readableBytesView) } ?? []
+                    )
+                )
+            }
+            throw StoreError.failed("postgres: idempotency begin: the key kept changing under contention")
+        }
+    }
+
+    public func completeIdempotent(
+        _ scope: IdempotencyScope,
+        response: StoredResponse,
+        audit: AuditEntry
+    ) async throws(StoreError) {
+        let logger = self.logger
+        let updated: Bool = try await Self.run("idempotency complete") {
+            try await self.client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    UPDATE idempotency_keys
+                    SET state = 'completed', response_status = \(Int32(response.status)),
+                        response_content_type = \(response.contentType), response_body = \(ByteBuffer(bytes: response.body))
+                    WHERE client_id = \(scope.clientId) AND key = \(scope.key) AND state = 'in_flight'
+                    RETURNING 1
+                    """, logger: logger
+                ).collect()
+                // Nothing was written: committing the empty transaction is harmless.
+                guard !rows.isEmpty else { return false }
+                try await Self.append(audit, on: connection, logger: logger)
+                return true
+            }
+        }
+        guard updated else { throw .notInFlight }
+    }
+
+    public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
+        let logger = self.logger
+        let deleted: Bool = try await Self.run("idempotency release") {
+            try await self.client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    DELETE FROM idempotency_keys
+                    WHERE client_id = \(scope.clientId) AND key = \(scope.key) AND state = 'in_flight'
+                    RETURNING 1
+                    """, logger: logger
+                ).collect()
+                guard !rows.isEmpty else { return false }
+                try await Self.append(audit, on: connection, logger: logger)
+                return true
+            }
+        }
+        guard deleted else { throw .notInFlight }
+    }
+
+    public func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
+        let logger = self.logger
+        return try await Self.run("idempotency prune") {
+            let rows = try await self.client.query(
+                "DELETE FROM idempotency_keys WHERE created_at < \(AuditChain.micros(cutoff)) RETURNING 1",
+                logger: logger
+            ).collect()
+            return rows.count
+        }
+    }
+
+    // MARK: Audit
+
+    public func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
+        let logger = self.logger
+        try await Self.run("audit append") {
+            try await self.client.withTransaction(logger: logger) { connection in
+                try await Self.append(entry, on: connection, logger: logger)
+            }
+        }
+    }
+
+    public func auditRecords(
+        after: Int64,
+        limit: Int,
+        filter: AuditFilter
+    ) async throws(StoreError) -> [AuditRecord] {
+        guard limit > 0 else { return [] }
+        let logger = self.logger
+        return try await Self.run("audit records") {
+            var binds = PostgresBindings()
+            var conditions: [String] = []
+            func condition(_ sql: String, _ value: some PostgresNonThrowingEncodable) {
+                binds.append(value)
+                conditions.append(sql.replacingOccurrences(of: "?", with: "$\(binds.count)"))
+            }
+            condition("sequence > ?", after)
+            if let from = filter.from { condition("time_micros >= ?", AuditChain.micros(from)) }
+            if let until = filter.until { condition("time_micros < ?", AuditChain.micros(until)) }
+            if let clientId = filter.clientId { condition("client_id = ?", clientId) }
+            if let instance = filter.instance { condition("instance = ?", instance) }
+            if let outcome = filter.outcome { condition("outcome = ?", outcome) }
+            binds.append(Int64(limit))
+            let sql = """
+                SELECT \(AuditColumns.list) FROM audit_log
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence LIMIT $\(binds.count)
+                """
+            let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                .collect()
+            return try rows.map { try Self.record($0.makeRandomAccess()) }
+        }
+    }
+
+    public func close() async {
+        runTask.cancel()
+        await runTask.value
+    }
+
+    // MARK: Rows
+
+    /// Appends inside the caller's transaction, serialized across replicas by the audit advisory lock.
+    private static func append(_ entry: AuditEntry, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(auditLockKey))", logger: logger)
+        let head = try await connection.query(
+            "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1", logger: logger
+        ).collect()
+        var sequence: Int64 = 1
+        var previousHash = AuditChain.genesisHash
+        if let row = head.first?.makeRandomAccess() {
+            sequence = try row[0].decode(Int64.self) + 1
+            previousHash = try row[1].decode(String.self)
+        }
+        let hash = try AuditChain.hash(entry: entry, sequence: sequence, previousHash: previousHash)
+        let upstreamStatus: Int32? = entry.upstreamStatus.map { Int32(clamping: $0) }
+        try await connection.query(
+            """
+            INSERT INTO audit_log (\(unescaped: AuditColumns.list)) VALUES (
+                \(sequence), \(AuditChain.micros(entry.time)), \(entry.clientId), \(entry.sourceAddress),
+                \(entry.requestId), \(entry.traceparent), \(entry.idempotencyKey), \(entry.operation), \(entry.instance),
+                \(entry.tokenProfile), \(entry.upstreamMethod), \(entry.upstreamURL), \(upstreamStatus),
+                \(entry.latencyMicros), \(entry.outcome), \(entry.requestDigest), \(entry.responseDigest),
+                \(previousHash), \(hash))
+            """, logger: logger)
+    }
+
+    private static func record(_ row: PostgresRandomAccessRow) throws -> AuditRecord {
+        AuditRecord(
+            sequence: try row[0].decode(Int64.self),
+            entry: AuditEntry(
+                time: AuditChain.date(micros: try row[1].decode(Int64.self)),
+                clientId: try row[2].decode(String?.self),
+                sourceAddress: try row[3].decode(String?.self),
+                requestId: try row[4].decode(String.self),
+                traceparent: try row[5].decode(String?.self),
+                idempotencyKey: try row[6].decode(String?.self),
+                operation: try row[7].decode(String.self),
+                instance: try row[8].decode(String?.self),
+                tokenProfile: try row[9].decode(String?.self),
+                upstreamMethod: try row[10].decode(String?.self),
+                upstreamURL: try row[11].decode(String?.self),
+                upstreamStatus: try row[12].decode(Int32?.self).map(Int.init),
+                latencyMicros: try row[13].decode(Int64.self),
+                outcome: try row[14].decode(String.self),
+                requestDigest: try row[15].decode(String?.self),
+                responseDigest: try row[16].decode(String?.self)
+            ),
+            previousHash: try row[17].decode(String.self),
+            hash: try row[18].decode(String.self)
+        )
+    }
+
+    /// Runs `body`, turning whatever it throws into a `StoreError` that names the operation and the server's
+    /// SQLSTATE and message (which name constraints, never bound values), never the query's values.
+    private static func run<T: Sendable>(
+        _ what: String,
+        _ body: () async throws -> T
+    ) async throws(StoreError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw PostgresErrorMapping.storeError(error, what: what)
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import CSQLite
+
+/// One SQLite connection. Not `Sendable`: it is created, used and closed on the store's thread only
+/// (see `SQLiteThread`).
+final class SQLiteConnection {
+    private var handle: OpaquePointer?
+
+    init(path: String) throws(StoreError) {
+        var db: OpaquePointer?
+        // FULLMUTEX costs nothing here (one thread) and keeps SQLite safe should that ever change.
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw .unavailable("sqlite: cannot open database: \(message)")
+        }
+        handle = db
+    }
+
+    deinit { close() }
+
+    func close() {
+        guard let handle else { return }
+        sqlite3_close_v2(handle)
+        self.handle = nil
+    }
+
+    /// Runs one or more statements without parameters (schema, pragmas, transaction control).
+    func execute(_ sql: String, _ what: String) throws(StoreError) {
+        let db = try open()
+        let rc = sqlite3_exec(db, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw failure(what, rc) }
+    }
+
+    func prepare(_ sql: String, _ what: String) throws(StoreError) -> SQLiteStatement {
+        let db = try open()
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v2(db, sql, -1, &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw failure(what, rc) }
+        return SQLiteStatement(statement, connection: self, what: what)
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int {
+        handle.map { Int(sqlite3_changes($0)) } ?? 0
+    }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws. IMMEDIATE takes the write
+    /// lock up front, so a read-then-write (the chain head, then the insert) can never be interleaved.
+    func transaction<T>(_ what: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try execute("BEGIN IMMEDIATE", "\(what): begin")
+        do throws(StoreError) {
+            let value = try body()
+            try execute("COMMIT", "\(what): commit")
+            return value
+        } catch {
+            try? execute("ROLLBACK", "\(what): rollback")
+            throw error
+        }
+    }
+
+    /// Names the statement and SQLite's message; SQLite messages name constraints, never bound values.
+    func failure(_ what: String, _ rc: Int32) -> StoreError {
+        let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+        switch rc & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_FULL:
+            return .unavailable("sqlite: \(what): \(message)")
+        default:
+            return .failed("sqlite: \(what): \(message)")
+        }
+    }
+
+    private func open() throws(StoreError) -> OpaquePointer {
+        guard let handle else { throw .unavailable("sqlite: connection is closed") }
+        return handle
+    }
+}
+
+/// A prepared statement; finalized when released. Lives only on the store's thread, like its connection.
+final class SQLiteStatement {
+    private let statement: OpaquePointer
+    private let connection: SQLiteConnection
+    private let what: String
+
+    fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection, what: String) {
+        self.statement = statement
+        self.connection = connection
+        self.what = what
+    }
+
+    deinit { sqlite3_finalize(statement) }
+
+    enum Value {
+        case null
+        case integer(Int64)
+        case text(String)
+        case blob([UInt8])
+    }
+
+    /// Binds parameters 1…n in order.
+    func bind(_ values: Value...) throws(StoreError) {
+        try bind(values)
+    }
+
+    func bind(_ values: [Value]) throws(StoreError) {
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(statement, index)
+            case .integer(let number): rc = sqlite3_bind_int64(statement, index, number)
+            case .text(let text):
+                // withCString also gives a valid pointer for "" (a NULL pointer would bind SQL NULL).
+                let count = Int32(text.utf8.count)
+                rc = text.withCString { csqlite_bind_text(statement, index, $0, count) }
+            case .blob(let bytes):
+                rc = bytes.withUnsafeBytes { raw in
+                    // A zero-length blob needs a non-nil pointer too, or it becomes NULL.
+                    if raw.isEmpty { return sqlite3_bind_zeroblob(statement, index, 0) }
+                    return csqlite_bind_blob(statement, index, raw.baseAddress, Int32(raw.count))
+                }
+            }
+            guard rc == SQLITE_OK else { throw connection.failure("\(what): bind", rc) }
+        }
+    }
+
+    /// Advances to the next row; `false` when done.
+    func step() throws(StoreError) -> Bool {
+        let rc = sqlite3_step(statement)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw connection.failure(what, rc)
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func run() throws(StoreError) {
+        while try step() {}
+    }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+
+    func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+
+    func text(_ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(statement, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
+    }
+
+    func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        guard let pointer = sqlite3_column_blob(statement, column) else { return [] }
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+}

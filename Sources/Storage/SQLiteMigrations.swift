@@ -1,0 +1,69 @@
+/// The SQLite schema, as numbered steps recorded in `schema_version`. Append steps; never edit one.
+enum SQLiteMigrations {
+    static let steps: [String] = [
+        // 1: idempotency keys and the append-only audit log. Times are integer microseconds since 1970.
+        """
+        CREATE TABLE IF NOT EXISTS idempotency_keys (
+            client_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('in_flight', 'completed')),
+            lease_until INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            response_status INTEGER,
+            response_content_type TEXT,
+            response_body BLOB,
+            PRIMARY KEY (client_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);
+        CREATE TABLE IF NOT EXISTS audit_log (
+            sequence INTEGER PRIMARY KEY,
+            time_micros INTEGER NOT NULL,
+            client_id TEXT,
+            source_address TEXT,
+            request_id TEXT NOT NULL,
+            traceparent TEXT,
+            idempotency_key TEXT,
+            operation TEXT NOT NULL,
+            instance TEXT,
+            token_profile TEXT,
+            upstream_method TEXT,
+            upstream_url TEXT,
+            upstream_status INTEGER,
+            latency_micros INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            request_digest TEXT,
+            response_digest TEXT,
+            previous_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log (time_micros);
+        CREATE INDEX IF NOT EXISTS audit_log_client ON audit_log (client_id, sequence);
+        CREATE INDEX IF NOT EXISTS audit_log_instance ON audit_log (instance, sequence);
+        CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        """
+    ]
+
+    /// Applies the missing steps, each in its own `BEGIN IMMEDIATE` transaction with its version row, so a
+    /// second process opening the same file waits instead of applying a step twice.
+    static func migrate(_ db: SQLiteConnection) throws(StoreError) {
+        try db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)", "migrate: schema_version")
+        for (index, sql) in steps.enumerated() {
+            let version = Int64(index + 1)
+            try db.transaction("migrate: step \(version)") { () throws(StoreError) in
+                let check = try db.prepare("SELECT 1 FROM schema_version WHERE version = ?", "migrate: read version")
+                try check.bind(.integer(version))
+                guard try !check.step() else { return }
+                try db.execute(sql, "migrate: step \(version)")
+                let record = try db.prepare(
+                    "INSERT INTO schema_version (version) VALUES (?)", "migrate: record version")
+                try record.bind(.integer(version))
+                try record.run()
+            }
+        }
+    }
+}

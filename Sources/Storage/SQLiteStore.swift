@@ -1,0 +1,227 @@
+import Foundation
+import Logging
+
+/// The embedded engine: one SQLite file, one connection owned by a dedicated thread.
+///
+/// Durability: WAL journal with `synchronous=FULL`, so every commit is fsynced before the call returns and an
+/// acknowledged call survives `kill -9` and power loss (`NORMAL` would only survive a process crash).
+public final class SQLiteStore: Store {
+    private let thread: SQLiteThread
+    private let logger: Logger
+
+    private init(thread: SQLiteThread, logger: Logger) {
+        self.thread = thread
+        self.logger = logger
+    }
+
+    /// Opens (creating when missing) the database file at `path` and sets its pragmas. Call `migrate()` next
+    /// (`StoreFactory.open` does both).
+    public static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteStore {
+        let thread = try await SQLiteThread.start(path: path)
+        do throws(StoreError) {
+            try await thread.run { db throws(StoreError) in
+                // busy_timeout first: the journal-mode switch itself needs a lock another process may hold.
+                try db.execute("PRAGMA busy_timeout = 10000", "open: busy_timeout")
+                try db.execute("PRAGMA journal_mode = WAL", "open: journal_mode")
+                try db.execute("PRAGMA synchronous = FULL", "open: synchronous")
+            }
+        } catch {
+            await thread.shutdown()
+            throw error
+        }
+        logger.info("sqlite store opened", metadata: ["path": "\(path)"])
+        return SQLiteStore(thread: thread, logger: logger)
+    }
+
+    public func migrate() async throws(StoreError) {
+        try await thread.run { db throws(StoreError) in try SQLiteMigrations.migrate(db) }
+    }
+
+    // MARK: Idempotency
+
+    public func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("idempotency begin") { () throws(StoreError) -> IdempotencyBegin in
+                let read = try db.prepare(
+                    """
+                    SELECT fingerprint, state, lease_until, response_status, response_content_type, response_body
+                    FROM idempotency_keys WHERE client_id = ? AND key = ?
+                    """, "idempotency begin: read")
+                try read.bind(.text(claim.scope.clientId), .text(claim.scope.key))
+                if try read.step() {
+                    return IdempotencyDecision.existing(
+                        claim: claim,
+                        fingerprint: read.text(0),
+                        state: read.text(1),
+                        leaseUntilMicros: read.int64(2),
+                        response: StoredResponse(
+                            status: Int(read.optionalInt64(3) ?? 0),
+                            contentType: read.optionalText(4) ?? "",
+                            body: read.blob(5)
+                        )
+                    )
+                }
+                let insert = try db.prepare(
+                    """
+                    INSERT INTO idempotency_keys (client_id, key, fingerprint, state, lease_until, created_at)
+                    VALUES (?, ?, ?, 'in_flight', ?, ?)
+                    """, "idempotency begin: insert")
+                try insert.bind(
+                    .text(claim.scope.clientId), .text(claim.scope.key), .text(claim.fingerprint),
+                    .integer(AuditChain.micros(claim.leaseUntil)), .integer(AuditChain.micros(claim.now)))
+                try insert.run()
+                return .acquired
+            }
+        }
+    }
+
+    public func completeIdempotent(
+        _ scope: IdempotencyScope,
+        response: StoredResponse,
+        audit: AuditEntry
+    ) async throws(StoreError) {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("idempotency complete") { () throws(StoreError) in
+                let update = try db.prepare(
+                    """
+                    UPDATE idempotency_keys
+                    SET state = 'completed', response_status = ?, response_content_type = ?, response_body = ?
+                    WHERE client_id = ? AND key = ? AND state = 'in_flight'
+                    """, "idempotency complete: update")
+                try update.bind(
+                    .integer(Int64(response.status)), .text(response.contentType), .blob(response.body),
+                    .text(scope.clientId), .text(scope.key))
+                try update.run()
+                guard db.changes == 1 else { throw .notInFlight }
+                try Self.append(audit, on: db)
+            }
+        }
+    }
+
+    public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("idempotency release") { () throws(StoreError) in
+                let delete = try db.prepare(
+                    "DELETE FROM idempotency_keys WHERE client_id = ? AND key = ? AND state = 'in_flight'",
+                    "idempotency release: delete")
+                try delete.bind(.text(scope.clientId), .text(scope.key))
+                try delete.run()
+                guard db.changes == 1 else { throw .notInFlight }
+                try Self.append(audit, on: db)
+            }
+        }
+    }
+
+    public func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
+        try await thread.run { db throws(StoreError) in
+            let delete = try db.prepare("DELETE FROM idempotency_keys WHERE created_at < ?", "idempotency prune")
+            try delete.bind(.integer(AuditChain.micros(cutoff)))
+            try delete.run()
+            return db.changes
+        }
+    }
+
+    // MARK: Audit
+
+    public func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("audit append") { () throws(StoreError) in try Self.append(entry, on: db) }
+        }
+    }
+
+    public func auditRecords(
+        after: Int64,
+        limit: Int,
+        filter: AuditFilter
+    ) async throws(StoreError) -> [AuditRecord] {
+        guard limit > 0 else { return [] }
+        return try await thread.run { db throws(StoreError) in
+            var conditions = ["sequence > ?"]
+            var values: [SQLiteStatement.Value] = [.integer(after)]
+            if let from = filter.from {
+                conditions.append("time_micros >= ?")
+                values.append(.integer(AuditChain.micros(from)))
+            }
+            if let until = filter.until {
+                conditions.append("time_micros < ?")
+                values.append(.integer(AuditChain.micros(until)))
+            }
+            for (column, value) in [
+                ("client_id", filter.clientId), ("instance", filter.instance), ("outcome", filter.outcome),
+            ] {
+                guard let value else { continue }
+                conditions.append("\(column) = ?")
+                values.append(.text(value))
+            }
+            values.append(.integer(Int64(limit)))
+            let select = try db.prepare(
+                """
+                SELECT \(AuditColumns.list) FROM audit_log
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence LIMIT ?
+                """, "audit records")
+            try select.bind(values)
+            var records: [AuditRecord] = []
+            while try select.step() { records.append(Self.record(select)) }
+            return records
+        }
+    }
+
+    public func close() async {
+        await thread.shutdown()
+    }
+
+    // MARK: Rows
+
+    /// Reads the chain head and inserts the next record. Callers hold a `BEGIN IMMEDIATE` transaction, so no
+    /// other writer can append between the read and the insert.
+    private static func append(_ entry: AuditEntry, on db: SQLiteConnection) throws(StoreError) {
+        let head = try db.prepare(
+            "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1", "audit append: read head")
+        var sequence: Int64 = 1
+        var previousHash = AuditChain.genesisHash
+        if try head.step() {
+            sequence = head.int64(0) + 1
+            previousHash = head.text(1)
+        }
+        let hash = try AuditChain.hash(entry: entry, sequence: sequence, previousHash: previousHash)
+        let placeholders = Array(repeating: "?", count: AuditColumns.names.count).joined(separator: ", ")
+        let insert = try db.prepare(
+            "INSERT INTO audit_log (\(AuditColumns.list)) VALUES (\(placeholders))", "audit append: insert")
+        func text(_ value: String?) -> SQLiteStatement.Value { value.map { .text($0) } ?? .null }
+        try insert.bind([
+            .integer(sequence), .integer(AuditChain.micros(entry.time)), text(entry.clientId),
+            text(entry.sourceAddress), .text(entry.requestId), text(entry.traceparent), text(entry.idempotencyKey),
+            .text(entry.operation), text(entry.instance), text(entry.tokenProfile), text(entry.upstreamMethod),
+            text(entry.upstreamURL), entry.upstreamStatus.map { .integer(Int64($0)) } ?? .null,
+            .integer(entry.latencyMicros), .text(entry.outcome), text(entry.requestDigest),
+            text(entry.responseDigest), .text(previousHash), .text(hash),
+        ])
+        try insert.run()
+    }
+
+    private static func record(_ row: SQLiteStatement) -> AuditRecord {
+        AuditRecord(
+            sequence: row.int64(0),
+            entry: AuditEntry(
+                time: AuditChain.date(micros: row.int64(1)),
+                clientId: row.optionalText(2),
+                sourceAddress: row.optionalText(3),
+                requestId: row.text(4),
+                traceparent: row.optionalText(5),
+                idempotencyKey: row.optionalText(6),
+                operation: row.text(7),
+                instance: row.optionalText(8),
+                tokenProfile: row.optionalText(9),
+                upstreamMethod: row.optionalText(10),
+                upstreamURL: row.optionalText(11),
+                upstreamStatus: row.optionalInt64(12).map { Int($0) },
+                latencyMicros: row.int64(13),
+                outcome: row.text(14),
+                requestDigest: row.optionalText(15),
+                responseDigest: row.optionalText(16)
+            ),
+            previousHash: row.text(17),
+            hash: row.text(18)
+        )
+    }
+}

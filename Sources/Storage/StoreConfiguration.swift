@@ -1,0 +1,41 @@
+import Foundation
+
+/// Which engine to open, and how long idempotency keys are kept.
+public struct StoreConfiguration: Sendable, Equatable {
+    public enum Engine: Sendable, Equatable {
+        /// One file (created when missing, with its parent directory), e.g. `<data-dir>/gateway.sqlite`.
+        case sqlite(path: String)
+        /// `postgres://user@host:port/database[?sslmode=disable|prefer|require]`. The password comes from
+        /// `passwordFile` (a mounted secret, trailing newline trimmed) when given, else from the URL.
+        case postgres(url: String, passwordFile: String?)
+    }
+
+    public var engine: Engine
+    /// How long a key is kept after it was created; older keys are pruned (in flight or not).
+    public var idempotencyRetention: Duration
+
+    public init(engine: Engine, idempotencyRetention: Duration = .seconds(24 * 60 * 60)) {
+        self.engine = engine
+        self.idempotencyRetention = idempotencyRetention
+    }
+
+    /// The `createdBefore` cutoff for `Store.pruneIdempotency` at `now`.
+    public func pruneCutoff(now: Date) -> Date {
+        let (seconds, attoseconds) = idempotencyRetention.components
+        return now.addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18))
+    }
+}
+
+extension StoreConfiguration.Engine: CustomStringConvertible {
+    /// Safe to log: a postgres URL is shown without its password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path):
+            return "sqlite \(path)"
+        case .postgres(let url, let passwordFile):
+            guard var components = URLComponents(string: url) else { return "postgres (unparsable URL)" }
+            if components.password != nil { components.password = "redacted" }
+            return "postgres \(components.string ?? "?")" + (passwordFile.map { " password file \($0)" } ?? "")
+        }
+    }
+}

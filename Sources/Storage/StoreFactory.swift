@@ -1,0 +1,28 @@
+import Foundation
+import Logging
+
+/// Opens the configured engine and brings its schema up to date.
+public enum StoreFactory {
+    public static func open(_ configuration: StoreConfiguration, logger: Logger) async throws(StoreError) -> any Store {
+        let store: any Store
+        switch configuration.engine {
+        case .sqlite(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw .unavailable("sqlite: cannot create the data directory \(directory.path)")
+            }
+            store = try await SQLiteStore.open(path: path, logger: logger)
+        case .postgres(let url, let passwordFile):
+            store = try await PostgresStore.open(url: url, passwordFile: passwordFile, logger: logger)
+        }
+        do throws(StoreError) {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@testable import Storage
+
+/// What only the shared engine must prove: separate stores, as separate replicas would hold, on one database.
+@Suite("PostgreSQL replicas")
+struct PostgresReplicaTests {
+    @Test("replicas starting at once all migrate the same fresh database")
+    func concurrentMigrations() async throws {
+        let configuration = StoreConfiguration(
+            engine: .postgres(url: try await Harness.freshPostgresDatabase(), passwordFile: nil))
+        let stores = try await withThrowingTaskGroup(of: (any Store).self) { group in
+            for _ in 0..<4 { group.addTask { try await StoreFactory.open(configuration, logger: Harness.logger) } }
+            return try await group.reduce(into: [any Store]()) { $0.append($1) }
+        }
+        #expect(stores.count == 4)
+        try await stores[0].appendAudit(entry(1))
+        #expect(try await allRecords(stores[3]).map(\.entry) == [entry(1)])
+        for store in stores { await store.close() }
+    }
+
+    @Test("two replicas racing on one key: exactly one acquires")
+    func replicasRaceOnKey() async throws {
+        try await withHarness(.postgres) { harness in
+            let replica = try await harness.openReplica()
+            let stores = [harness.store, replica]
+            let results = try await withThrowingTaskGroup(of: IdempotencyBegin.self) { group in
+                for index in 0..<50 {
+                    let store = stores[index % 2]
+                    group.addTask { try await store.beginIdempotent(claim("contested")) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            await replica.close()
+            #expect(results.filter { $0 == .acquired }.count == 1)
+            #expect(results.filter { $0 == .inFlight }.count == 49)
+        }
+    }
+
+    @Test("appends from two replicas keep one intact chain")
+    func replicasShareOneChain() async throws {
+        try await withHarness(.postgres) { harness in
+            let replica = try await harness.openReplica()
+            let stores = [harness.store, replica]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for number in 1...200 {
+                    let store = stores[number % 2]
+                    group.addTask {
+                        // Half the records through complete, as signs would: the key and the record commit together.
+                        if number.isMultiple(of: 4) {
+                            let scope = IdempotencyScope(clientId: "erp", key: "k\(number)")
+                            #expect(try await store.beginIdempotent(claim(scope.key)) == .acquired)
+                            try await store.completeIdempotent(
+                                scope, response: StoredResponse(status: 200, contentType: "a/b", body: []),
+                                audit: entry(number))
+                        } else {
+                            try await store.appendAudit(entry(number))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let records = try await allRecords(replica)
+            await replica.close()
+            #expect(records.map(\.sequence) == Array(1...200))
+            #expect(
+                try await AuditVerifier.verify(store: harness.store) == .intact(count: 200, head: records[199].hash))
+        }
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# A throw-away PostgreSQL server for the test suite.
+#   scripts/test-postgres.sh start   installs Debian's postgresql when missing, starts a private cluster on
+#                                    127.0.0.1 and writes SIGNING_GATEWAY_TEST_POSTGRES_URL=… to .build-pg/env
+#   scripts/test-postgres.sh stop    stops it and removes its directory
+# Run as root (it creates the cluster as the `postgres` user). Safe to call `stop` when nothing runs.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="$ROOT/.build-pg"
+PORT_FIRST="${TEST_POSTGRES_PORT:-55432}"
+DB=signing_gateway_test
+
+pg_bin() {
+    local dir
+    dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+    [ -n "$dir" ] && [ -x "$dir/initdb" ] && echo "$dir"
+}
+
+install_postgres() {
+    if [ -z "$(pg_bin)" ]; then
+        echo "test-postgres: installing postgresql (apt-get)" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    [ -n "$(pg_bin)" ] || { echo "test-postgres: postgresql binaries not found after install" >&2; exit 1; }
+}
+
+port_free() {
+    # Nothing answers on the port (bash's /dev/tcp connect fails).
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+stop() {
+    [ -f "$STATE/dir" ] || { rm -rf "$STATE"; return 0; }
+    local dir bin
+    dir="$(cat "$STATE/dir")"
+    bin="$(pg_bin || true)"
+    if [ -n "$bin" ] && [ -d "$dir/data" ]; then
+        runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir" "$STATE"
+    echo "test-postgres: stopped" >&2
+}
+
+start() {
+    install_postgres
+    stop  # a cluster left over from an interrupted run
+    local bin dir port
+    bin="$(pg_bin)"
+    dir="$(mktemp -d /tmp/signing-gateway-pg.XXXXXX)"
+    mkdir -p "$STATE"
+    echo "$dir" >"$STATE/dir"
+    chown postgres:postgres "$dir"
+    chmod 700 "$dir"
+    runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; exit 1; }
+
+    port="$PORT_FIRST"
+    while ! port_free "$port"; do port=$((port + 1)); done
+    # fsync off: the cluster is thrown away after the run, and the tests check logic, not the disk.
+    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null \
+        || { cat "$dir/server.log" >&2; exit 1; }
+    for _ in $(seq 1 60); do
+        "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+        sleep 0.5
+    done
+    "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" || { cat "$dir/server.log" >&2; exit 1; }
+    runuser -u postgres -- "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$DB"
+
+    echo "SIGNING_GATEWAY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/$DB" | tee "$STATE/env"
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
