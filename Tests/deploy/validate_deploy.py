@@ -484,7 +484,8 @@ def runtime_checks():
             cmd += [strace, "-f", "-qq", "-o", trace]
         cmd += [exe, "serve", "--port", str(port), "--data-dir", data]
         env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNING_GATEWAY_")}
-        proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        log = open(os.path.join(tmp, "log"), "w+b")
+        proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         ok, deadline = False, time.time() + 30
         while time.time() < deadline and proc.poll() is None:
@@ -509,13 +510,25 @@ def runtime_checks():
                 "Authorization": f"Bearer {key}", "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())}, timeout=20)
             check("runtime (MDWE on): a sign walks Maskinporten grant, exchange and libcurl", status == 200, f"{status} {answer[:200]!r}")
         finally:
-            proc.terminate()
+            # SIGTERM goes to the gateway itself: under strace that is strace's child (strace would
+            # only detach on a signal of its own); strace then exits with the gateway's status.
+            target = proc.pid
+            if strace:
+                try:
+                    children = read(f"/proc/{proc.pid}/task/{proc.pid}/children").split()
+                    target = int(children[0]) if children else proc.pid
+                except OSError:
+                    pass
             try:
+                os.kill(target, 15)
                 proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.kill(target, 9) if target != proc.pid else None
                 proc.kill()
                 proc.wait()
-        output = proc.stdout.read().decode(errors="replace")
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+        log.close()
         check("runtime (MDWE on): clean exit on SIGTERM", proc.returncode == 0, f"rc={proc.returncode} {output[-300:]}")
         if not (strace and analyze):
             skip("runtime: syscalls within the unit's SystemCallFilter", "strace or systemd-analyze missing")
