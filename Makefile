@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config
 
-.PHONY: run test build deps test-deps lint format bench clean
+.PHONY: run test build deps test-deps lint format bench clean validate-deploy
 
 # Installs the system packages the build needs when they are missing (fresh Debian, as root).
 deps:
@@ -30,6 +30,14 @@ test: test-deps
 	bash scripts/test-postgres.sh start && set -a && . ./.build-pg/env && set +a && \
 	$(SWIFT) test --skip-build && python3 Tests/contract/run_contract.py && \
 	python3 Tests/contract/crash_test.py && python3 Tests/contract/replicas_test.py
+	$(MAKE) validate-deploy
+
+# deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas
+# (kubernetes-validate --strict), systemd unit verified; offline, a few seconds.
+validate-deploy:
+	@python3 -c "import yaml" 2>/dev/null || python3 -m pip install -q pyyaml
+	@python3 -c "import kubernetes_validate" 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
+	python3 Tests/deploy/validate_deploy.py
 
 lint:
 	$(SWIFT) format lint -r Sources Tests

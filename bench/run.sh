@@ -33,6 +33,13 @@ JSON
 $BIN serve --config "$WORK/gw.json" >"$WORK/gw.log" 2>&1 & pids+=($!)
 ready "http://127.0.0.1:$GW/healthz"
 TOKEN=$(cat "$WORK/simulator.token"); KEY=$(cat "$WORK/dev-client.key")
+# BASELINE_BIN: an earlier build (e.g. without the durable store) run side by side on the same upstream.
+if [ -n "${BASELINE_BIN:-}" ]; then
+  GW0=$(free_port); mkdir -p "$WORK/baseline"; cp "$WORK/dev-client.key" "$WORK/baseline/"
+  sed -e "s/\"port\": $GW/\"port\": $GW0/" -e "s#\"dataDirectory\": \"$WORK\"#\"dataDirectory\": \"$WORK/baseline\"#" "$WORK/gw.json" >"$WORK/gw0.json"
+  "$BASELINE_BIN" serve --config "$WORK/gw0.json" >"$WORK/gw0.log" 2>&1 & pids+=($!)
+  ready "http://127.0.0.1:$GW0/healthz"
+fi
 
 mkdir -p "$WORK/nginx/logs"
 cat >"$WORK/nginx/nginx.conf" <<NGINX
@@ -60,10 +67,22 @@ ready "http://127.0.0.1:$NGX/_simulator/instances"
 
 INSTANCE=51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02
 cat >"$WORK/post.lua" <<'LUA'
+-- Every request carries a fresh Idempotency-Key (a replay would not reach Altinn).
 wrk.method = "POST"
 wrk.body = os.getenv("BODY")
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = os.getenv("AUTH")
+local counter = 0
+local prefix = ""
+function init(args)
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+  prefix = tostring(math.random(1, 2147483647)) .. "-"
+end
+function request()
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = prefix .. counter
+  return wrk.format()
+end
 LUA
 cat >"$WORK/get.lua" <<'LUA'
 wrk.headers["Authorization"] = os.getenv("AUTH")
@@ -89,6 +108,10 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores, everything on
 run sim-actions   "http://127.0.0.1:$SIM/ttd/signing-app/instances/$INSTANCE/actions" post.lua '{"action":"sign"}' "Bearer $TOKEN"
 run nginx-actions "http://127.0.0.1:$NGX/ttd/signing-app/instances/$INSTANCE/actions" post.lua '{"action":"sign"}' ""
 run gateway-sign  "http://127.0.0.1:$GW/v1/signatures" post.lua "{\"app\":\"ttd/signing-app\",\"instanceId\":\"$INSTANCE\",\"mode\":\"parallel\"}" "Bearer $KEY"
+if [ -n "${BASELINE_BIN:-}" ]; then
+  run baseline-sign "http://127.0.0.1:$GW0/v1/signatures" post.lua "{\"app\":\"ttd/signing-app\",\"instanceId\":\"$INSTANCE\",\"mode\":\"parallel\"}" "Bearer $KEY"
+  echo "durable idempotency + audit on the sign path: with/without $(python3 -c "print(f'{$(cat $WORK/gateway-sign.wrk.rps)/$(cat $WORK/baseline-sign.wrk.rps):.2f}x')")"
+fi
 run sim-signing   "http://127.0.0.1:$SIM/ttd/signing-app/instances/$INSTANCE/signing" get.lua "" "Bearer $TOKEN"
 run nginx-signing "http://127.0.0.1:$NGX/ttd/signing-app/instances/$INSTANCE/signing" get.lua "" ""
 run gateway-signees "http://127.0.0.1:$GW/v1/instances/ttd/signing-app/$INSTANCE/signees" get.lua "" "Bearer $KEY"
