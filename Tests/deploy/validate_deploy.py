@@ -54,9 +54,7 @@ def read(path):
 
 # ------------------------------------------------------------------------------------------------
 # Configuration keys the gateway accepts, read from its Swift source (unknown keys are refused at
-# start, so an example with a typo would not run). `storage` is being added on another branch;
-# until it is merged here, its keys are taken from the agreed design.
-PENDING_STORAGE_KEYS = {"engine", "sqlitePath", "postgresURL", "postgresPasswordFile", "idempotencyRetentionHours"}
+# start, so an example with a typo would not run).
 
 
 def accepted_config_keys():
@@ -79,11 +77,7 @@ def accepted_config_keys():
                         if item:
                             keys.add(item)
             sections[type_name.split(".")[-1]] = keys
-    top = sections.get("GatewayConfiguration", set())
-    if "storage" not in top:
-        top = top | {"storage"}
-        sections.setdefault("Storage", PENDING_STORAGE_KEYS)
-    return top, sections
+    return sections.get("GatewayConfiguration", set()), sections
 
 
 def check_config(label, config):
@@ -101,7 +95,7 @@ def check_config(label, config):
     check(f"{label}: defaultTokenProfile is a configured profile",
           config.get("defaultTokenProfile") in config.get("tokenProfiles", {}))
     storage = config.get("storage", {})
-    unknown = set(storage) - sections.get("Storage", PENDING_STORAGE_KEYS)
+    unknown = set(storage) - sections.get("Storage", set())
     check(f"{label}: storage keys are accepted", not unknown, f"unknown {sorted(unknown)}")
     url = storage.get("postgresURL", "")
     check(f"{label}: no password inside postgresURL", not re.match(r"^[a-z]+://[^/@]*:[^/@]*@", url), url)
