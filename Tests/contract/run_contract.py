@@ -287,6 +287,16 @@ def run_checks(work, sim_port, gw_port, logs):
         except (jsonschema.ValidationError, json.JSONDecodeError) as error:
             check(f"simulator {name} ({status}) is a valid {schema}", False, str(error).splitlines()[0] + " " + text[:200])
 
+    # `token check` walks the real Maskinporten path against an in-process simulator and prints facts only.
+    check_dir = tempfile.mkdtemp(prefix="sg-token-check-")
+    checked = subprocess.run([BINARY, "token", "check", "--data-dir", check_dir], capture_output=True, text=True, timeout=120)
+    check("token check succeeds", checked.returncode == 0, checked.stdout + checked.stderr)
+    check("token check prints expiry and scopes", "expires" in checked.stdout and "altinn:instances.write" in checked.stdout, checked.stdout)
+    check("token check prints no JWT", not re.search(r"eyJ[A-Za-z0-9_-]{10,}", checked.stdout + checked.stderr), checked.stdout)
+    private_key = "".join(open(os.path.join(root, name)).read() for root, _, names in os.walk(check_dir) for name in names if name.endswith(".pem"))
+    key_body = "".join(private_key.splitlines()[1:3])
+    check("token check prints no private key", not key_body or key_body not in checked.stdout + checked.stderr)
+
     # Secrets: nowhere in answers or logs.
     for name, log in logs.items():
         log.flush()
