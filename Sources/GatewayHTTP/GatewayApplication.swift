@@ -1,7 +1,7 @@
+public import Foundation
 public import Gateway
 public import Hummingbird
 public import Logging
-public import Foundation
 import NIOCore
 public import ServiceLifecycle
 public import Storage
@@ -62,7 +62,8 @@ public enum GatewayApplication {
                 middleware: ClientAuthMiddleware(
                     registry: settings.clients, limiter: RateLimiter(), store: store, audit: audit,
                     tolerance: settings.signatureTolerance.components.seconds, maxBodyBytes: settings.maxBodyBytes,
-                    now: now))
+                    now: now)
+            )
             .add(middleware: RefusalAuditMiddleware(audit: audit))
         SigningRoutes(
             service: service, gate: IdempotencyGate(store: store, lease: settings.idempotencyLease), audit: audit,
@@ -74,7 +75,8 @@ public enum GatewayApplication {
             server: .http1(
                 configuration: .init(
                     httpDecoderConfiguration: .init(
-                        maxHeaderFieldSize: settings.maxHeaderBytes * 4, maxHeaderListSize: settings.maxHeaderBytes * 4))),
+                        maxHeaderFieldSize: settings.maxHeaderBytes * 4, maxHeaderListSize: settings.maxHeaderBytes * 4)
+                )),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "signing-gateway"),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },

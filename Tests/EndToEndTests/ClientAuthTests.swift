@@ -56,12 +56,15 @@ import Testing
         return options
     }
 
-    func signedHeaders(id: String, timestamp: Int64, body: String, secret: String = Self.secretText) throws -> HTTPFields {
+    func signedHeaders(id: String, timestamp: Int64, body: String, secret: String = Self.secretText) throws
+        -> HTTPFields
+    {
         let signer = WebhookSigner(secret: try WebhookSecret(whsec: secret))
         return [
             .contentType: "application/json", HTTPField.Name("webhook-id")!: id,
             HTTPField.Name("webhook-timestamp")!: "\(timestamp)",
-            HTTPField.Name("webhook-signature")!: signer.signature(id: id, timestamp: timestamp, body: Array(body.utf8)),
+            HTTPField.Name("webhook-signature")!: signer.signature(
+                id: id, timestamp: timestamp, body: Array(body.utf8)),
         ]
     }
 
@@ -86,7 +89,8 @@ import Testing
             #expect(app.json["app"] as? String == "ttd/signing-app")
             let profile = try await h.send(
                 .post, "/v1/signatures",
-                body: #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","tokenProfile":"prod"}"#,
+                body:
+                    #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","tokenProfile":"prod"}"#,
                 headers: bearer(Self.erpKey))
             #expect(profile.status == 403)
             #expect(await h.upstreamRequestCount() == 0)
@@ -125,11 +129,13 @@ import Testing
             // Odd spacing on purpose: the signature covers the bytes as sent, not a re-serialisation.
             let body = #"{ "app" : "ttd/signing-app", "instanceId":"\#(Harness.demoA)","mode":"parallel" }"#
             let headers = try self.signedHeaders(id: id, timestamp: self.now, body: body)
-            let first = try await h.send(.post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil)
+            let first = try await h.send(
+                .post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil)
             #expect(first.status == 200, "\(first.text)")
             #expect(await h.signCalls(Harness.demoA) == 1)
             // The same delivery again: refused as a replay, nothing forwarded.
-            let again = try await h.send(.post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil)
+            let again = try await h.send(
+                .post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil)
             #expect(again.status == 409)
             #expect(again.problemType == "/problems/webhook-replayed")
             #expect(await h.signCalls(Harness.demoA) == 1)
@@ -144,16 +150,31 @@ import Testing
         try await Harness.run(Self.options) { h in
             let body = Self.signBody
             func send(_ headers: HTTPFields, body: String = Self.signBody) async throws -> Harness.Reply {
-                try await h.send(.post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil)
+                try await h.send(
+                    .post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil)
             }
             let tampered = try self.signedHeaders(id: "msg_a", timestamp: self.now, body: body)
             let otherBody = body.replacingOccurrences(of: "parallel", with: "sequential")
             let cases: [(String, HTTPFields, String, String)] = [
                 ("different body", tampered, otherBody, "signature-invalid"),
-                ("stale", try self.signedHeaders(id: "msg_b", timestamp: self.now - 301, body: body), body, "signature-invalid"),
-                ("future", try self.signedHeaders(id: "msg_c", timestamp: self.now + 301, body: body), body, "signature-invalid"),
-                ("other secret", try self.signedHeaders(id: "msg_d", timestamp: self.now, body: body, secret: WebhookSecret.generate()), body, "signature-invalid"),
-                ("dot in id", try self.signedHeaders(id: "msg.e", timestamp: self.now, body: body), body, "signature-invalid"),
+                (
+                    "stale", try self.signedHeaders(id: "msg_b", timestamp: self.now - 301, body: body), body,
+                    "signature-invalid"
+                ),
+                (
+                    "future", try self.signedHeaders(id: "msg_c", timestamp: self.now + 301, body: body), body,
+                    "signature-invalid"
+                ),
+                (
+                    "other secret",
+                    try self.signedHeaders(
+                        id: "msg_d", timestamp: self.now, body: body, secret: WebhookSecret.generate()), body,
+                    "signature-invalid"
+                ),
+                (
+                    "dot in id", try self.signedHeaders(id: "msg.e", timestamp: self.now, body: body), body,
+                    "signature-invalid"
+                ),
             ]
             for (name, headers, sent, type) in cases {
                 let reply = try await send(headers, body: sent)
@@ -172,9 +193,13 @@ import Testing
             #expect(await h.upstreamRequestCount() == 0)
             let records = try await h.store.auditRecords(after: 0, limit: 100, filter: AuditFilter())
             let reasons = Set(records.map(\.entry.outcome))
-            for reason in ["signature-mismatch", "stale-timestamp", "future-timestamp", "malformed-webhook-id",
-                           "incomplete-signature-headers", "repeated-header:webhook-id"] {
-                #expect(reasons.contains("refused:signature-invalid:\(reason)") || reasons.contains("refused:unauthenticated:\(reason)"), "\(reason)")
+            for reason in [
+                "signature-mismatch", "stale-timestamp", "future-timestamp", "malformed-webhook-id",
+                "incomplete-signature-headers", "repeated-header:webhook-id",
+            ] {
+                #expect(
+                    reasons.contains("refused:signature-invalid:\(reason)")
+                        || reasons.contains("refused:unauthenticated:\(reason)"), "\(reason)")
             }
         }
     }
@@ -183,13 +208,16 @@ import Testing
         try await Harness.run(Self.options) { h in
             let duplicate = try await h.send(
                 .post, "/v1/signatures",
-                body: #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","mode":"sequential"}"#)
+                body:
+                    #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","mode":"sequential"}"#
+            )
             #expect(duplicate.status == 400)
             let errors = duplicate.json["errors"] as? [[String: Any]]
             #expect(errors?.first?["pointer"] as? String == "/mode")
             let escaped = try await h.send(
                 .post, "/v1/signatures",
-                body: #"{"app":"ttd/signing-app","\u0061pp":"ttd/x","instanceId":"\#(Harness.demoA)","mode":"parallel"}"#)
+                body:
+                    #"{"app":"ttd/signing-app","\u0061pp":"ttd/x","instanceId":"\#(Harness.demoA)","mode":"parallel"}"#)
             #expect(escaped.status == 400)
             var big: HTTPFields = [.authorization: "Bearer \(h.clientKey)"]
             big.append(HTTPField(name: HTTPField.Name("X-Padding")!, value: String(repeating: "a", count: 20_000)))
@@ -205,17 +233,32 @@ import Testing
             var bodies: [String] = []
             let body = Self.signBody
             let headers = try self.signedHeaders(id: "msg_secret", timestamp: self.now, body: body)
-            bodies.append(try await h.send(.post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil).text)
-            bodies.append(try await h.send(.post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil).text)
-            bodies.append(try await h.send(.post, "/v1/signatures", body: body + " ", headers: try self.signedHeaders(id: "msg_x", timestamp: self.now, body: body), authorized: false).text)
-            bodies.append(try await h.send(.get, "/v1/audit", headers: [.authorization: "Bearer \(Self.readerKey)"]).text)
-            bodies.append(try await h.send(.get, "/v1/audit", headers: [.authorization: "Bearer \(Self.readerKey)x"]).text)
+            bodies.append(
+                try await h.send(
+                    .post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil
+                ).text)
+            bodies.append(
+                try await h.send(
+                    .post, "/v1/signatures", body: body, headers: headers, authorized: false, idempotencyKey: nil
+                ).text)
+            bodies.append(
+                try await h.send(
+                    .post, "/v1/signatures", body: body + " ",
+                    headers: try self.signedHeaders(id: "msg_x", timestamp: self.now, body: body), authorized: false
+                ).text)
+            bodies.append(
+                try await h.send(.get, "/v1/audit", headers: [.authorization: "Bearer \(Self.readerKey)"]).text)
+            bodies.append(
+                try await h.send(.get, "/v1/audit", headers: [.authorization: "Bearer \(Self.readerKey)x"]).text)
             bodies.append(try await h.send(.get, "/v1/audit?limit=1000").text)
             let audit = bodies.last ?? ""
             #expect(audit.contains("refused"))
             let haystack = bodies.joined() + h.logs.text
             let secretKey = String(Self.secretText.dropFirst(6))
-            for secret in [Self.secretText, secretKey, Self.readerKey, Self.erpKey, h.clientKey, headers[HTTPField.Name("webhook-signature")!]!] {
+            for secret in [
+                Self.secretText, secretKey, Self.readerKey, Self.erpKey, h.clientKey,
+                headers[HTTPField.Name("webhook-signature")!]!,
+            ] {
                 #expect(!haystack.contains(secret))
             }
         }

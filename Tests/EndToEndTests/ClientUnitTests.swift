@@ -51,7 +51,9 @@ import Testing
         #expect(AppPattern("ttd/signing-app")?.matches(app) == true)
         #expect(AppPattern("ttd/other")?.matches(app) == false)
         #expect(AppPattern("acme/*")?.matches(app) == false)
-        for bad in ["ttd", "ttd/..", "TTD/*", "*/*", "ttd/a/b", "ttd/%2F", ""] { #expect(AppPattern(bad) == nil, "\(bad)") }
+        for bad in ["ttd", "ttd/..", "TTD/*", "*/*", "ttd/a/b", "ttd/%2F", ""] {
+            #expect(AppPattern(bad) == nil, "\(bad)")
+        }
     }
 
     @Test func tokenProfileChoice() {

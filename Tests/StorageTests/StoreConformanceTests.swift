@@ -319,7 +319,8 @@ struct StoreConformanceTests {
             let store = harness.store
             let replica = try await harness.openReplica()
             let expires = fixedTime(600)
-            #expect(try await store.rememberWebhookId(clientId: "erp", id: "msg_1", now: fixedTime(), expiresAt: expires))
+            #expect(
+                try await store.rememberWebhookId(clientId: "erp", id: "msg_1", now: fixedTime(), expiresAt: expires))
             // The same id again, from this or another replica, inside its window: a replay.
             #expect(
                 try await !store.rememberWebhookId(clientId: "erp", id: "msg_1", now: fixedTime(1), expiresAt: expires))
@@ -327,7 +328,8 @@ struct StoreConformanceTests {
                 try await !replica.rememberWebhookId(
                     clientId: "erp", id: "msg_1", now: fixedTime(599), expiresAt: fixedTime(1_200)))
             // Another client may use the same id.
-            #expect(try await store.rememberWebhookId(clientId: "crm", id: "msg_1", now: fixedTime(), expiresAt: expires))
+            #expect(
+                try await store.rememberWebhookId(clientId: "crm", id: "msg_1", now: fixedTime(), expiresAt: expires))
             // Once expired, the id is forgotten and may be used again.
             #expect(
                 try await replica.rememberWebhookId(

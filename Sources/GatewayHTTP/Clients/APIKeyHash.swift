@@ -35,7 +35,8 @@ struct APIKeyHash: Sendable, Equatable {
 public enum APIKeyGenerator {
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        return "sgk_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
+        return "sgk_"
+            + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
             .joined()
     }
 

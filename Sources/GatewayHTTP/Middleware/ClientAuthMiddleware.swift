@@ -30,7 +30,8 @@ struct ClientAuthMiddleware: RouterMiddleware {
         do {
             let (client, webhookId) = try await self.authenticate(&request, context: context, proven: &provenClient)
             if let limit = client.policy.rateLimit, let wait = self.limiter.take(client.id, limit) {
-                let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+                let seconds = max(
+                    1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
                 throw Problem(ClientRefusal.rateLimited(retryAfterSeconds: seconds))
             }
             context.clientId = client.id
@@ -191,9 +192,11 @@ extension GatewayRequestContext {
 
     /// The token profile this call uses: the requested one if the client may, else its default.
     func tokenProfile(requested: String?, gatewayDefault: String) throws(Problem) -> String {
-        guard let policy = self.policy, let profile = policy.tokenProfile(requested: requested, gatewayDefault: gatewayDefault)
+        guard let policy = self.policy,
+            let profile = policy.tokenProfile(requested: requested, gatewayDefault: gatewayDefault)
         else {
-            throw Problem(ClientRefusal.tokenProfileNotAllowed(requested ?? self.policy?.defaultTokenProfile ?? gatewayDefault))
+            throw Problem(
+                ClientRefusal.tokenProfileNotAllowed(requested ?? self.policy?.defaultTokenProfile ?? gatewayDefault))
         }
         return profile
     }

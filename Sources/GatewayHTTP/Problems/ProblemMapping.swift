@@ -10,11 +10,14 @@ extension Problem {
         let challenge: HTTPFields = [.wwwAuthenticate: "Bearer"]
         switch refusal {
         case .missingCredentials:
-            self.init(.unauthenticated, "No credentials: send Authorization: Bearer <API key> or a signed request.", headers: challenge)
+            self.init(
+                .unauthenticated, "No credentials: send Authorization: Bearer <API key> or a signed request.",
+                headers: challenge)
         case .repeatedHeader(let name):
             self.init(.unauthenticated, "Send exactly one \(name) header.", headers: challenge)
         case .bothSchemes:
-            self.init(.unauthenticated, "Send either a Bearer API key or a webhook signature, not both.", headers: challenge)
+            self.init(
+                .unauthenticated, "Send either a Bearer API key or a webhook signature, not both.", headers: challenge)
         case .notBearer:
             self.init(.unauthenticated, "Authorization must use the Bearer scheme.", headers: challenge)
         case .unknownAPIKey:

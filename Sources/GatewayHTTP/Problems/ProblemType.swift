@@ -105,7 +105,8 @@ public enum ProblemType: String, Sendable, CaseIterable {
             .unsupportedMediaType:
             return "Fix the request; nothing was sent to Altinn."
         case .unauthenticated:
-            return "Send exactly one of Authorization: Bearer <API key> or the webhook-id/-timestamp/-signature headers."
+            return
+                "Send exactly one of Authorization: Bearer <API key> or the webhook-id/-timestamp/-signature headers."
         case .notFound, .methodNotAllowed: return "Check the path and method against openapi.yaml."
         case .processEnded: return "Nothing to sign or complete: the process is over."
         case .notASigningTask: return "Check the instance's current task; pass ?taskId= for a past signing task."
@@ -129,7 +130,8 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .storeUnavailable: return "Retry later; if signMayHaveHappened is true, read …/signees first."
         case .forbidden: return "Ask an operator for the permission."
         case .signatureInvalid:
-            return "Sign {webhook-id}.{webhook-timestamp}.{raw body} with your whsec_ secret; keep your clock within the tolerance."
+            return
+                "Sign {webhook-id}.{webhook-timestamp}.{raw body} with your whsec_ secret; keep your clock within the tolerance."
         case .webhookReplayed:
             return "Use a new webhook-id for a new request; read the state (…/signees) instead of resending."
         case .rateLimited: return "Wait for Retry-After seconds, then retry."

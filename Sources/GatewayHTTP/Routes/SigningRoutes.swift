@@ -28,7 +28,8 @@ struct SigningRoutes: Sendable {
         try context.authorize(app: instance.app)
         let command = SignCommand(
             instance: instance, mode: body.mode, onBehalfOf: body.onBehalfOf, language: body.language,
-            tokenProfile: try context.tokenProfile(requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
+            tokenProfile: try context.tokenProfile(
+                requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
         return try await self.idempotent(key, RequestFingerprint.sign(command), inbound) {
@@ -50,7 +51,8 @@ struct SigningRoutes: Sendable {
         try context.authorize(app: instance.app)
         let command = ProcessNextCommand(
             instance: instance, language: body.language,
-            tokenProfile: try context.tokenProfile(requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
+            tokenProfile: try context.tokenProfile(
+                requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
         return try await self.idempotent(key, RequestFingerprint.processNext(command), inbound) {
@@ -83,7 +85,8 @@ struct SigningRoutes: Sendable {
         let query = try SigneesQuery(request.uri.queryParameters)
         let stateQuery = SigningStateQuery(
             instance: instance, taskId: query.taskId, language: query.language,
-            tokenProfile: try context.tokenProfile(requested: query.tokenProfile, gatewayDefault: self.defaultTokenProfile))
+            tokenProfile: try context.tokenProfile(
+                requested: query.tokenProfile, gatewayDefault: self.defaultTokenProfile))
         let response: StoredResponse
         let result: Result<Void, GatewayError>
         do {
