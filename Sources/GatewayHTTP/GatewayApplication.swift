@@ -17,6 +17,8 @@ public enum GatewayApplication {
         /// How far `webhook-timestamp` may be from now, either way.
         public var signatureTolerance: Duration
         public var maxHeaderBytes: Int
+        /// The clock signature timestamps are checked against (tests move it).
+        public var now: @Sendable () -> Date = { Date() }
         public var defaultTokenProfile: String
         /// How long an idempotency key stays "in flight" before a retry is told the outcome is unknown.
         public var idempotencyLease: Duration
@@ -48,7 +50,6 @@ public enum GatewayApplication {
         store: any Store,
         logger: Logger,
         services: [any Service] = [],
-        now: @escaping @Sendable () -> Date = { Date() },
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let audit = AuditTrail(store: store)
@@ -62,7 +63,7 @@ public enum GatewayApplication {
                 middleware: ClientAuthMiddleware(
                     registry: settings.clients, limiter: RateLimiter(), store: store, audit: audit,
                     tolerance: settings.signatureTolerance.components.seconds, maxBodyBytes: settings.maxBodyBytes,
-                    now: now)
+                    now: settings.now)
             )
             .add(middleware: RefusalAuditMiddleware(audit: audit))
         SigningRoutes(

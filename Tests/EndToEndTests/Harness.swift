@@ -103,12 +103,13 @@ struct Harness: Sendable {
                 configuration, environment: .baseURL(base), tokens: tokens, transport: transport, logger: logger)
             var clients = options.clients
             clients["dev"] = ClientRegistry.devClient(apiKeySha256: APIKeyGenerator.sha256Hex(clientKey))
+            var settings = GatewayApplication.Settings(
+                host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
+                clients: try ClientRegistry.configured(clients, environment: options.clientEnvironment),
+                idempotencyLease: options.idempotencyLease, maxHeaderBytes: options.maxHeaderBytes)
+            settings.now = options.now
             let app = try GatewayApplication.make(
-                settings: .init(
-                    host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
-                    clients: try ClientRegistry.configured(clients, environment: options.clientEnvironment),
-                    idempotencyLease: options.idempotencyLease, maxHeaderBytes: options.maxHeaderBytes),
-                service: service, store: store, logger: logger, now: options.now
+                settings: settings, service: service, store: store, logger: logger
             ) { gatewayPort.yield($0) }
             let gatewayGroup = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
             group.addTask { try await gatewayGroup.run() }

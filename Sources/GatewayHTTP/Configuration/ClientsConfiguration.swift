@@ -41,6 +41,11 @@ extension GatewayConfiguration {
     public struct RateLimitSetting: Sendable, Equatable {
         public var perSecond: Double
         public var burst: Int
+
+        public init(perSecond: Double, burst: Int) {
+            self.perSecond = perSecond
+            self.burst = burst
+        }
     }
 }
 
