@@ -190,16 +190,19 @@ extension GatewayRequestContext {
         }
     }
 
-    /// The token profile this call uses: the requested one if the client may, else its default.
-    func tokenProfile(requested: String?, gatewayDefault: String) throws(Problem) -> String {
-        guard let policy = self.policy,
-            let profile = policy.tokenProfile(requested: requested, gatewayDefault: gatewayDefault)
+    /// The token profile to put in the command, after checking the effective one is allowed: the requested
+    /// one, else the client's default, else nil (the service applies the gateway's default), so requests that
+    /// name no profile keep the fingerprint they had before clients existed.
+    func tokenProfile(requested: String?, gatewayDefault: String) throws(Problem) -> String? {
+        guard let policy = self.policy, policy.tokenProfile(requested: requested, gatewayDefault: gatewayDefault) != nil
         else {
             throw Problem(
-                ClientRefusal.tokenProfileNotAllowed(requested ?? self.policy?.defaultTokenProfile ?? gatewayDefault))
+                ClientRefusal.tokenProfileNotAllowed(
+                    requested ?? self.policy?.defaultTokenProfile ?? gatewayDefault))
         }
-        return profile
+        return requested ?? policy.defaultTokenProfile
     }
+
 }
 
 extension InboundFacts {
