@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config
 
-.PHONY: run test build deps test-deps lint format bench clean validate-deploy
+.PHONY: run test build deps test-deps lint format bench clean validate-deploy fuzz
 
 # Installs the system packages the build needs when they are missing (fresh Debian, as root).
 deps:
@@ -15,6 +15,8 @@ deps:
 # The contract test's Python libraries, from PyPI when the interpreter lacks them.
 test-deps: deps
 	@python3 -c "import yaml, jsonschema" 2>/dev/null || python3 -m pip install -q pyyaml jsonschema
+	@python3 -c "import standardwebhooks" 2>/dev/null || python3 -m pip install -q standardwebhooks
+	@python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install -q schemathesis
 
 build: deps
 	$(SWIFT) build
@@ -29,7 +31,8 @@ test: test-deps
 	@trap 'bash scripts/test-postgres.sh stop' EXIT INT TERM; \
 	bash scripts/test-postgres.sh start && set -a && . ./.build-pg/env && set +a && \
 	$(SWIFT) test --skip-build && python3 Tests/contract/run_contract.py && \
-	python3 Tests/contract/crash_test.py && python3 Tests/contract/replicas_test.py
+	python3 Tests/contract/crash_test.py && python3 Tests/contract/replicas_test.py && \
+	python3 Tests/contract/clients_test.py
 	$(MAKE) validate-deploy
 
 # deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas
@@ -38,6 +41,11 @@ validate-deploy:
 	@python3 -c "import yaml" 2>/dev/null || python3 -m pip install -q pyyaml
 	@python3 -c "import kubernetes_validate" 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
 	python3 Tests/deploy/validate_deploy.py
+
+# The larger property-based run: schemathesis with many more cases per operation (several minutes).
+fuzz: test-deps
+	$(SWIFT) build
+	SCHEMATHESIS_MAX_EXAMPLES=$${FUZZ_EXAMPLES:-500} python3 Tests/contract/clients_test.py
 
 lint:
 	$(SWIFT) format lint -r Sources Tests

@@ -1,3 +1,4 @@
+public import Foundation
 public import Gateway
 public import Hummingbird
 public import Logging
@@ -12,7 +13,12 @@ public enum GatewayApplication {
         public var host: String
         public var port: Int
         public var maxBodyBytes: Int
-        public var clientKey: AccessToken
+        public var clients: ClientRegistry
+        /// How far `webhook-timestamp` may be from now, either way.
+        public var signatureTolerance: Duration
+        public var maxHeaderBytes: Int
+        /// The clock signature timestamps are checked against (tests move it).
+        public var now: @Sendable () -> Date = { Date() }
         public var defaultTokenProfile: String
         /// How long an idempotency key stays "in flight" before a retry is told the outcome is unknown.
         public var idempotencyLease: Duration
@@ -21,14 +27,18 @@ public enum GatewayApplication {
             host: String,
             port: Int,
             maxBodyBytes: Int = 64 * 1024,
-            clientKey: AccessToken,
+            clients: ClientRegistry,
             defaultTokenProfile: String = "dev",
-            idempotencyLease: Duration = .seconds(120)
+            idempotencyLease: Duration = .seconds(120),
+            signatureTolerance: Duration = .seconds(300),
+            maxHeaderBytes: Int = 16 * 1024
         ) {
             self.host = host
             self.port = port
             self.maxBodyBytes = maxBodyBytes
-            self.clientKey = clientKey
+            self.clients = clients
+            self.signatureTolerance = signatureTolerance
+            self.maxHeaderBytes = maxHeaderBytes
             self.defaultTokenProfile = defaultTokenProfile
             self.idempotencyLease = idempotencyLease
         }
@@ -46,9 +56,15 @@ public enum GatewayApplication {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: HeaderLimitMiddleware(limit: settings.maxHeaderBytes))
         ServiceRoutes(openAPIDocument: try ServiceRoutes.loadOpenAPIDocument()).register(on: router)
         let v1 = router.group("v1")
-            .add(middleware: ClientKeyMiddleware(key: settings.clientKey, audit: audit))
+            .add(
+                middleware: ClientAuthMiddleware(
+                    registry: settings.clients, limiter: RateLimiter(), store: store, audit: audit,
+                    tolerance: settings.signatureTolerance.components.seconds, maxBodyBytes: settings.maxBodyBytes,
+                    now: settings.now)
+            )
             .add(middleware: RefusalAuditMiddleware(audit: audit))
         SigningRoutes(
             service: service, gate: IdempotencyGate(store: store, lease: settings.idempotencyLease), audit: audit,
@@ -57,6 +73,11 @@ public enum GatewayApplication {
         AuditRoutes(store: store).register(on: v1)
         return Application(
             router: router,
+            server: .http1(
+                configuration: .init(
+                    httpDecoderConfiguration: .init(
+                        maxHeaderFieldSize: settings.maxHeaderBytes * 4, maxHeaderListSize: settings.maxHeaderBytes * 4)
+                )),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "signing-gateway"),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },

@@ -8,6 +8,10 @@ public struct GatewayRequestContext: RequestContext {
     public var sourceAddress: String?
     /// Set by the client-key middleware once the caller is authenticated.
     public var clientId: String?
+    /// The authenticated client's policy; nil until then (every check fails closed).
+    var policy: ClientPolicy?
+    /// The `webhook-id` of a signed request; it serves as the Idempotency-Key when none is sent.
+    var webhookId: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

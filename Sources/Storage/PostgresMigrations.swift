@@ -69,6 +69,18 @@ enum PostgresMigrations {
             CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
             FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()
             """,
-        ]
+        ],
+        // 2: webhook ids of signed inbound requests, kept for the timestamp tolerance to refuse replays.
+        [
+            """
+            CREATE TABLE IF NOT EXISTS webhook_ids (
+                client_id TEXT NOT NULL,
+                webhook_id TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                PRIMARY KEY (client_id, webhook_id)
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS webhook_ids_expires_at ON webhook_ids (expires_at)",
+        ],
     ]
 }

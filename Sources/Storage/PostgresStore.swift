@@ -219,6 +219,30 @@ public final class PostgresStore: Store {
         }
     }
 
+    // MARK: Signed-request replay
+
+    public func rememberWebhookId(
+        clientId: String, id: String, now: Date, expiresAt: Date
+    ) async throws(StoreError) -> Bool {
+        let logger = self.logger
+        return try await Self.run("webhook id remember") {
+            try await self.client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "DELETE FROM webhook_ids WHERE expires_at <= \(AuditChain.micros(now))", logger: logger)
+                // The primary key decides races between replicas: exactly one INSERT returns a row.
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO webhook_ids (client_id, webhook_id, expires_at)
+                    VALUES (\(clientId), \(id), \(AuditChain.micros(expiresAt)))
+                    ON CONFLICT (client_id, webhook_id) DO NOTHING
+                    RETURNING 1
+                    """, logger: logger
+                ).collect()
+                return !rows.isEmpty
+            }
+        }
+    }
+
     // MARK: Audit
 
     public func appendAudit(_ entry: AuditEntry) async throws(StoreError) {

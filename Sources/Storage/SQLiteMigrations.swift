@@ -44,7 +44,17 @@ enum SQLiteMigrations {
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
         CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        """,
+        // 2: webhook ids of signed inbound requests, kept for the timestamp tolerance to refuse replays.
         """
+        CREATE TABLE IF NOT EXISTS webhook_ids (
+            client_id TEXT NOT NULL,
+            webhook_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (client_id, webhook_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS webhook_ids_expires_at ON webhook_ids (expires_at);
+        """,
     ]
 
     /// Applies the missing steps, each in its own `BEGIN IMMEDIATE` transaction with its version row, so a

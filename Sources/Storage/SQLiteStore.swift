@@ -121,6 +121,29 @@ public final class SQLiteStore: Store {
         }
     }
 
+    // MARK: Signed-request replay
+
+    public func rememberWebhookId(
+        clientId: String, id: String, now: Date, expiresAt: Date
+    ) async throws(StoreError) -> Bool {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("webhook id remember") { () throws(StoreError) -> Bool in
+                let forget = try db.prepare("DELETE FROM webhook_ids WHERE expires_at <= ?", "webhook id: forget")
+                try forget.bind(.integer(AuditChain.micros(now)))
+                try forget.run()
+                // The conflict leaves the row alone: an id seen and not yet expired is a replay.
+                let insert = try db.prepare(
+                    """
+                    INSERT INTO webhook_ids (client_id, webhook_id, expires_at) VALUES (?, ?, ?)
+                    ON CONFLICT (client_id, webhook_id) DO NOTHING
+                    """, "webhook id: insert")
+                try insert.bind(.text(clientId), .text(id), .integer(AuditChain.micros(expiresAt)))
+                try insert.run()
+                return db.changes == 1
+            }
+        }
+    }
+
     // MARK: Audit
 
     public func appendAudit(_ entry: AuditEntry) async throws(StoreError) {

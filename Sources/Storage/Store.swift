@@ -29,6 +29,13 @@ public protocol Store: Sendable {
     /// Deletes keys created before `cutoff`, in-flight ones included. Returns how many.
     func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int
 
+    // MARK: Signed-request replay
+
+    /// Records that `clientId` sent a signed request with this `webhook-id`, remembered until `expiresAt`.
+    /// Returns false when the id is already remembered and not yet expired at `now` (a replay). Store-backed
+    /// so a replay is caught whichever replica it reaches; expired ids are forgotten as a side effect.
+    func rememberWebhookId(clientId: String, id: String, now: Date, expiresAt: Date) async throws(StoreError) -> Bool
+
     // MARK: Audit
 
     /// Appends one record to the hash chain (for calls without an idempotency key: reads, refusals).

@@ -64,7 +64,7 @@ struct DataDirectory {
 
     /// The dev client key, read from its file (created when missing). With the embedded default it is
     /// printed once, when created, for the README walkthrough; otherwise it is never shown, only its path.
-    func devClientKey(logger: Logger, announce: Bool) throws -> AccessToken {
+    func devClientKey(logger: Logger, announce: Bool) throws -> String {
         let (file, created) = try self.secretFileCreatingIfNeeded(named: "dev-client.key", prefix: "sgk_dev_")
         let key = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         if created, announce {
@@ -73,6 +73,6 @@ struct DataDirectory {
         } else {
             logger.info("dev client key in \(file)")
         }
-        return AccessToken(key)
+        return key
     }
 }

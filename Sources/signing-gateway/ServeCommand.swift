@@ -34,10 +34,22 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Bootstrap.logger(level: configuration.logLevel)
         let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
-        let clientKey = try dataDirectory.devClientKey(logger: logger, announce: configuration.usesBuiltInSimulator)
+        let clients: ClientRegistry
+        if configuration.clients.isEmpty {
+            // No clients configured: the data directory's key is the `dev` client, with every permission.
+            let key = try dataDirectory.devClientKey(logger: logger, announce: configuration.usesBuiltInSimulator)
+            clients = try ClientRegistry.dev(apiKey: key)
+        } else {
+            do {
+                clients = try ClientRegistry.configured(configuration.clients)
+            } catch {
+                FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
 
         if configuration.usesBuiltInSimulator {
-            try await self.runWithSimulator(configuration, clientKey: clientKey, logger: logger, started: started)
+            try await self.runWithSimulator(configuration, clients: clients, logger: logger, started: started)
         } else {
             let environment = try configuration.altinnEnvironment()
             let staticSources = try configuration.staticTokenSources()
@@ -49,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
                         static: staticSources, maskinporten: profiles, transport: transport,
                         timeout: .milliseconds(configuration.upstream.timeoutMilliseconds), logger: logger)
                 },
-                clientKey: clientKey, logger: logger, started: started, upstreamLabel: environment.name)
+                clients: clients, logger: logger, started: started, upstreamLabel: environment.name)
         }
     }
 
@@ -58,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// walks the real grant → exchange → app-call path.
     private func runWithSimulator(
         _ configuration: GatewayConfiguration,
-        clientKey: AccessToken,
+        clients: ClientRegistry,
         logger: Logger,
         started: ContinuousClock.Instant
     ) async throws {
@@ -88,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
                         static: [:], maskinporten: [configuration.defaultTokenProfile: profile], transport: transport,
                         timeout: .milliseconds(configuration.upstream.timeoutMilliseconds), logger: logger)
                 },
-                clientKey: clientKey, logger: logger, started: started,
+                clients: clients, logger: logger, started: started,
                 upstreamLabel: "built-in Altinn simulator at \(base.value)")
             group.cancelAll()
         }
@@ -98,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         _ configuration: GatewayConfiguration,
         environment: AltinnEnvironment,
         tokens makeTokens: (any HTTPTransport) async throws(TokenError) -> any TokenProvider,
-        clientKey: AccessToken,
+        clients: ClientRegistry,
         logger: Logger,
         started: ContinuousClock.Instant,
         upstreamLabel: String
@@ -117,8 +129,10 @@ struct ServeCommand: AsyncParsableCommand {
             configuration, environment: environment, tokens: tokens, transport: transport, logger: logger)
         let settings = GatewayApplication.Settings(
             host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxRequestBodyBytes,
-            clientKey: clientKey, defaultTokenProfile: configuration.defaultTokenProfile,
-            idempotencyLease: GatewayAssembly.idempotencyLease(configuration))
+            clients: clients, defaultTokenProfile: configuration.defaultTokenProfile,
+            idempotencyLease: GatewayAssembly.idempotencyLease(configuration),
+            signatureTolerance: .seconds(configuration.signatureToleranceSeconds),
+            maxHeaderBytes: configuration.maxRequestHeaderBytes)
         let pruner = IdempotencyPruner(
             store: store, retention: .seconds(configuration.storage.idempotencyRetentionHours * 3600), logger: logger)
         let app = try GatewayApplication.make(

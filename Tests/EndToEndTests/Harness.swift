@@ -40,6 +40,13 @@ struct Harness: Sendable {
         var idempotencyLease: Duration = .seconds(120)
         /// Use a real `maskinporten` profile (grant + exchange at the simulator) instead of a static token.
         var maskinporten = false
+        /// Clients besides `dev` (which holds `clientKey` and may do everything).
+        var clients: [String: GatewayConfiguration.Client] = [:]
+        /// Where `hmacSecretEnv` references are looked up.
+        var clientEnvironment: [String: String] = [:]
+        /// The gateway's clock, for signature timestamps.
+        var now: @Sendable () -> Date = { Date() }
+        var maxHeaderBytes = 16 * 1024
     }
 
     static func run(_ options: Options = Options(), _ body: @Sendable (Harness) async throws -> Void) async throws {
@@ -94,11 +101,15 @@ struct Harness: Sendable {
             }
             let service = GatewayAssembly.service(
                 configuration, environment: .baseURL(base), tokens: tokens, transport: transport, logger: logger)
+            var clients = options.clients
+            clients["dev"] = ClientRegistry.devClient(apiKeySha256: APIKeyGenerator.sha256Hex(clientKey))
+            var settings = GatewayApplication.Settings(
+                host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
+                clients: try ClientRegistry.configured(clients, environment: options.clientEnvironment),
+                idempotencyLease: options.idempotencyLease, maxHeaderBytes: options.maxHeaderBytes)
+            settings.now = options.now
             let app = try GatewayApplication.make(
-                settings: .init(
-                    host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
-                    clientKey: AccessToken(clientKey), idempotencyLease: options.idempotencyLease),
-                service: service, store: store, logger: logger
+                settings: settings, service: service, store: store, logger: logger
             ) { gatewayPort.yield($0) }
             let gatewayGroup = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
             group.addTask { try await gatewayGroup.run() }

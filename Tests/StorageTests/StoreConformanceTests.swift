@@ -312,4 +312,46 @@ struct StoreConformanceTests {
             #expect(try await AuditVerifier.verify(store: store) == .intact(count: 200, head: records[199].hash))
         }
     }
+
+    @Test("a webhook id is remembered per client until it expires, across replicas", arguments: Engine.allCases)
+    func webhookIds(engine: Engine) async throws {
+        try await withHarness(engine) { harness in
+            let store = harness.store
+            let replica = try await harness.openReplica()
+            let expires = fixedTime(600)
+            #expect(
+                try await store.rememberWebhookId(clientId: "erp", id: "msg_1", now: fixedTime(), expiresAt: expires))
+            // The same id again, from this or another replica, inside its window: a replay.
+            #expect(
+                try await !store.rememberWebhookId(clientId: "erp", id: "msg_1", now: fixedTime(1), expiresAt: expires))
+            #expect(
+                try await !replica.rememberWebhookId(
+                    clientId: "erp", id: "msg_1", now: fixedTime(599), expiresAt: fixedTime(1_200)))
+            // Another client may use the same id.
+            #expect(
+                try await store.rememberWebhookId(clientId: "crm", id: "msg_1", now: fixedTime(), expiresAt: expires))
+            // Once expired, the id is forgotten and may be used again.
+            #expect(
+                try await replica.rememberWebhookId(
+                    clientId: "erp", id: "msg_1", now: fixedTime(600), expiresAt: fixedTime(1_200)))
+            await replica.close()
+        }
+    }
+
+    @Test("20 concurrent uses of one webhook id: exactly one is accepted", arguments: Engine.allCases)
+    func concurrentWebhookIds(engine: Engine) async throws {
+        try await withHarness(engine) { harness in
+            let store = harness.store
+            let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await store.rememberWebhookId(
+                            clientId: "erp", id: "msg_race", now: fixedTime(), expiresAt: fixedTime(300))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+        }
+    }
 }

@@ -49,7 +49,7 @@ public enum ConfigurationLoader {
 extension GatewayConfiguration: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, logLevel, maxRequestBodyBytes, upstream, tokenProfiles, defaultTokenProfile
-        case storage
+        case storage, clients, signatureToleranceSeconds, maxRequestHeaderBytes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +68,12 @@ extension GatewayConfiguration: Decodable {
         self.defaultTokenProfile =
             try container.decodeIfPresent(String.self, forKey: .defaultTokenProfile) ?? defaults.defaultTokenProfile
         self.storage = try container.decodeIfPresent(Storage.self, forKey: .storage) ?? defaults.storage
+        self.clients = try container.decodeIfPresent([String: Client].self, forKey: .clients) ?? [:]
+        self.signatureToleranceSeconds =
+            try container.decodeIfPresent(Int.self, forKey: .signatureToleranceSeconds)
+            ?? defaults.signatureToleranceSeconds
+        self.maxRequestHeaderBytes =
+            try container.decodeIfPresent(Int.self, forKey: .maxRequestHeaderBytes) ?? defaults.maxRequestHeaderBytes
     }
 }
 

@@ -15,6 +15,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var tokenProfiles: [String: TokenProfile] = [:]
     public var defaultTokenProfile = "dev"
     public var storage = Storage()
+    /// Who may call `/v1`. Empty: `serve` runs the single `dev` client of the data directory's key.
+    public var clients: [String: Client] = [:]
+    /// How far a signed request's `webhook-timestamp` may be from the gateway's clock, either way.
+    public var signatureToleranceSeconds = 300
+    /// Requests whose header fields add up to more are answered 431 (the HTTP parser's hard cap is 4x this).
+    public var maxRequestHeaderBytes = 16 * 1024
 
     /// Where idempotency keys and the audit log live.
     public struct Storage: Sendable, Equatable {
@@ -151,6 +157,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
         }
         guard self.storage.engine != "postgres" || self.storage.postgresURL != nil else {
             throw .invalid("storage.postgresURL", "is required for the postgres engine")
+        }
+        guard (1...3600).contains(self.signatureToleranceSeconds) else {
+            throw .invalid("signatureToleranceSeconds", "must be 1-3600")
+        }
+        guard (1024...1024 * 1024).contains(self.maxRequestHeaderBytes) else {
+            throw .invalid("maxRequestHeaderBytes", "must be 1024-1048576")
         }
         guard self.storage.idempotencyRetentionHours >= 1 else {
             throw .invalid("storage.idempotencyRetentionHours", "must be at least 1")

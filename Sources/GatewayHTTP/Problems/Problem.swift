@@ -10,6 +10,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     /// Extension members, in output order.
     public var extensions: [(String, JSONValue)]
     public var headers: HTTPFields
+    /// Finer than `type`, for the audit log only (`unknown-api-key`, `stale-timestamp`); never a value sent.
+    var auditDetail: String?
 
     public init(
         _ type: ProblemType,
@@ -22,6 +24,9 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         self.extensions = extensions
         self.headers = headers
     }
+
+    /// The audit record's reason: the type, and the detail when there is one.
+    var auditReason: String { self.auditDetail.map { "\(self.type.rawValue):\($0)" } ?? self.type.rawValue }
 
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: self.type.status) }
 

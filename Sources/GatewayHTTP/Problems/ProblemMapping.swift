@@ -1,10 +1,61 @@
 import AltinnAPI
 import CurlHTTP
 import Gateway
+import HTTPTypes
 import Tokens
 
 /// The single place where use-case errors become HTTP problems.
 extension Problem {
+    init(_ refusal: ClientRefusal) {
+        let challenge: HTTPFields = [.wwwAuthenticate: "Bearer"]
+        switch refusal {
+        case .missingCredentials:
+            self.init(
+                .unauthenticated, "No credentials: send Authorization: Bearer <API key> or a signed request.",
+                headers: challenge)
+        case .repeatedHeader(let name):
+            self.init(.unauthenticated, "Send exactly one \(name) header.", headers: challenge)
+        case .bothSchemes:
+            self.init(
+                .unauthenticated, "Send either a Bearer API key or a webhook signature, not both.", headers: challenge)
+        case .notBearer:
+            self.init(.unauthenticated, "Authorization must use the Bearer scheme.", headers: challenge)
+        case .unknownAPIKey:
+            self.init(.unauthenticated, "Missing or unknown client key.", headers: challenge)
+        case .incompleteSignatureHeaders:
+            self.init(.signatureInvalid, "A signed request needs webhook-id, webhook-timestamp and webhook-signature.")
+        case .malformedWebhookId:
+            self.init(.signatureInvalid, "webhook-id must be 1-255 printable ASCII characters without '.' or spaces.")
+        case .malformedTimestamp:
+            self.init(.signatureInvalid, "webhook-timestamp must be integer Unix seconds.")
+        case .staleTimestamp:
+            self.init(.signatureInvalid, "webhook-timestamp is too old.")
+        case .futureTimestamp:
+            self.init(.signatureInvalid, "webhook-timestamp is too far in the future.")
+        case .malformedSignature:
+            self.init(.signatureInvalid, "webhook-signature must be space-separated v1,<base64> values.")
+        case .signatureMismatch:
+            self.init(.signatureInvalid, "No configured secret produced this signature over the body as received.")
+        case .replayedWebhookId:
+            self.init(.webhookReplayed, "This webhook-id was already accepted; nothing was forwarded.")
+        case .rateLimited(let seconds):
+            self.init(
+                .rateLimited, "Rate limit exceeded; retry after \(seconds) s.",
+                headers: [.retryAfter: "\(seconds)"])
+        case .operationNotAllowed(let operation):
+            self.init(
+                .forbidden, "This client may not use the '\(operation.rawValue)' operation.",
+                extensions: [("operation", .string(operation.rawValue))])
+        case .appNotAllowed(let app):
+            self.init(.forbidden, "This client may not use app '\(app)'.", extensions: [("app", .string(app))])
+        case .tokenProfileNotAllowed(let profile):
+            self.init(.forbidden, "This client may not use token profile '\(profile.prefix(64))'.")
+        case .headersTooLarge(let limit):
+            self.init(.headersTooLarge, "The request's header fields exceed \(limit) bytes.")
+        }
+        self.auditDetail = refusal.auditReason
+    }
+
     init(_ error: InstanceReferenceError, pointer: String) {
         self.init(
             .invalidInstanceReference, error.explanation,

@@ -29,6 +29,10 @@ public enum ProblemType: String, Sendable, CaseIterable {
     case outcomeUnknown = "outcome-unknown"
     case storeUnavailable = "store-unavailable"
     case forbidden = "forbidden"
+    case signatureInvalid = "signature-invalid"
+    case webhookReplayed = "webhook-replayed"
+    case rateLimited = "rate-limited"
+    case headersTooLarge = "headers-too-large"
     case internalError = "internal-error"
 
     public var uri: String { "/problems/\(self.rawValue)" }
@@ -36,7 +40,10 @@ public enum ProblemType: String, Sendable, CaseIterable {
     public var status: Int {
         switch self {
         case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile, .idempotencyKeyMissing: return 400
-        case .unauthenticated: return 401
+        case .unauthenticated, .signatureInvalid: return 401
+        case .webhookReplayed: return 409
+        case .rateLimited: return 429
+        case .headersTooLarge: return 431
         case .forbidden: return 403
         case .idempotencyKeyInUse, .outcomeUnknown: return 409
         case .idempotencyKeyReused: return 422
@@ -83,6 +90,10 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .outcomeUnknown: return "The outcome of the first request with this Idempotency-Key is unknown"
         case .storeUnavailable: return "The gateway's store is unavailable"
         case .forbidden: return "Not allowed for this client"
+        case .signatureInvalid: return "The request signature is not valid"
+        case .webhookReplayed: return "This webhook-id was already used"
+        case .rateLimited: return "Too many requests from this client"
+        case .headersTooLarge: return "The request headers are too large"
         case .internalError: return "Internal error"
         }
     }
@@ -93,7 +104,9 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile, .payloadTooLarge,
             .unsupportedMediaType:
             return "Fix the request; nothing was sent to Altinn."
-        case .unauthenticated: return "Send Authorization: Bearer <client key>."
+        case .unauthenticated:
+            return
+                "Send exactly one of Authorization: Bearer <API key> or the webhook-id/-timestamp/-signature headers."
         case .notFound, .methodNotAllowed: return "Check the path and method against openapi.yaml."
         case .processEnded: return "Nothing to sign or complete: the process is over."
         case .notASigningTask: return "Check the instance's current task; pass ?taskId= for a past signing task."
@@ -116,6 +129,13 @@ public enum ProblemType: String, Sendable, CaseIterable {
                 "The gateway stopped while Altinn was being called. Read …/signees to learn whether it signed; never resend blindly."
         case .storeUnavailable: return "Retry later; if signMayHaveHappened is true, read …/signees first."
         case .forbidden: return "Ask an operator for the permission."
+        case .signatureInvalid:
+            return
+                "Sign {webhook-id}.{webhook-timestamp}.{raw body} with your whsec_ secret; keep your clock within the tolerance."
+        case .webhookReplayed:
+            return "Use a new webhook-id for a new request; read the state (…/signees) instead of resending."
+        case .rateLimited: return "Wait for Retry-After seconds, then retry."
+        case .headersTooLarge: return "Send fewer or smaller headers."
         case .internalError: return "Report it with the requestId."
         }
     }

@@ -12,6 +12,7 @@ struct AuditRoutes: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        try context.authorize(.admin)
         var filter = AuditFilter()
         var after: Int64 = 0
         var limit = 100

@@ -20,12 +20,16 @@ struct SigningRoutes: Sendable {
     }
 
     @Sendable func sign(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let key = try Self.idempotencyKey(request)
+        try context.authorize(.sign)
+        let key = try Self.idempotencyKey(request, context: context)
         let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
         let body = try JSONBody.decode(SignRequestBody.self, from: bytes)
+        let instance = try body.selector.resolve(in: self.service.environment)
+        try context.authorize(app: instance.app)
         let command = SignCommand(
-            instance: try body.selector.resolve(in: self.service.environment), mode: body.mode,
-            onBehalfOf: body.onBehalfOf, language: body.language, tokenProfile: body.tokenProfile)
+            instance: instance, mode: body.mode, onBehalfOf: body.onBehalfOf, language: body.language,
+            tokenProfile: try context.tokenProfile(
+                requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
         return try await self.idempotent(key, RequestFingerprint.sign(command), inbound) {
@@ -39,12 +43,16 @@ struct SigningRoutes: Sendable {
     }
 
     @Sendable func processNext(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let key = try Self.idempotencyKey(request)
+        try context.authorize(.processNext)
+        let key = try Self.idempotencyKey(request, context: context)
         let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
         let body = try JSONBody.decode(ProcessNextRequestBody.self, from: bytes)
+        let instance = try body.selector.resolve(in: self.service.environment)
+        try context.authorize(app: instance.app)
         let command = ProcessNextCommand(
-            instance: try body.selector.resolve(in: self.service.environment), language: body.language,
-            tokenProfile: body.tokenProfile)
+            instance: instance, language: body.language,
+            tokenProfile: try context.tokenProfile(
+                requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
         return try await self.idempotent(key, RequestFingerprint.processNext(command), inbound) {
@@ -60,6 +68,7 @@ struct SigningRoutes: Sendable {
     }
 
     @Sendable func signees(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        try context.authorize(.read)
         let instance: InstanceReference
         do {
             let app = try AppReference(
@@ -72,9 +81,12 @@ struct SigningRoutes: Sendable {
         } catch {
             throw Problem(error, pointer: "")
         }
+        try context.authorize(app: instance.app)
         let query = try SigneesQuery(request.uri.queryParameters)
         let stateQuery = SigningStateQuery(
-            instance: instance, taskId: query.taskId, language: query.language, tokenProfile: query.tokenProfile)
+            instance: instance, taskId: query.taskId, language: query.language,
+            tokenProfile: try context.tokenProfile(
+                requested: query.tokenProfile, gatewayDefault: self.defaultTokenProfile))
         let response: StoredResponse
         let result: Result<Void, GatewayError>
         do {
@@ -158,8 +170,10 @@ struct SigningRoutes: Sendable {
         }
     }
 
-    static func idempotencyKey(_ request: Request) throws -> String {
+    /// The Idempotency-Key header; for a signed request without one, its `webhook-id` (already validated).
+    static func idempotencyKey(_ request: Request, context: GatewayRequestContext) throws -> String {
         let values = request.headers[values: .idempotencyKey]
+        if values.isEmpty, let webhookId = context.webhookId { return webhookId }
         guard !values.isEmpty else {
             throw Problem(.idempotencyKeyMissing, "This operation requires an Idempotency-Key header.")
         }

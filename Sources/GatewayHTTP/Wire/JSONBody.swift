@@ -24,6 +24,16 @@ enum JSONBody {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        if let pointer = DuplicateMembers.first(in: bytes) {
+            throw Problem(
+                .invalidRequest, "\(pointer): member appears more than once",
+                extensions: [
+                    (
+                        "errors",
+                        .array([.object([("pointer", .string(pointer)), ("detail", "member appears more than once")])])
+                    )
+                ])
+        }
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let problem as Problem {

@@ -1,0 +1,65 @@
+import AltinnAPI
+
+/// What a client may ask for. Operations are checked first thing in each handler; apps and token
+/// profiles once the request names them, before anything is sent to Altinn or the token provider.
+public enum ClientOperation: String, Sendable, CaseIterable {
+    case sign, processNext, read, events, admin
+}
+
+/// `*`, `org/*` or `org/app`.
+struct AppPattern: Sendable, Equatable {
+    let org: String?
+    let app: String?
+
+    init?(_ text: String) {
+        if text == "*" {
+            self.org = nil
+            self.app = nil
+            return
+        }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 else { return nil }
+        if parts[1] == "*" {
+            guard (try? AppReference(org: parts[0], app: "x")) != nil else { return nil }
+            self.org = parts[0]
+            self.app = nil
+        } else {
+            guard (try? AppReference(org: parts[0], app: parts[1])) != nil else { return nil }
+            self.org = parts[0]
+            self.app = parts[1]
+        }
+    }
+
+    func matches(_ reference: AppReference) -> Bool {
+        guard let org else { return true }
+        guard org == reference.org else { return false }
+        return self.app.map { $0 == reference.app } ?? true
+    }
+}
+
+struct RateLimit: Sendable, Equatable {
+    /// Tokens added per second.
+    var perSecond: Double
+    /// Bucket size: how many calls may come at once.
+    var burst: Double
+}
+
+struct ClientPolicy: Sendable {
+    var apps: [AppPattern]
+    var operations: Set<ClientOperation>
+    /// nil: any profile the gateway has.
+    var tokenProfiles: Set<String>?
+    var defaultTokenProfile: String?
+    var rateLimit: RateLimit?
+
+    func allows(_ operation: ClientOperation) -> Bool { self.operations.contains(operation) }
+
+    func allows(app: AppReference) -> Bool { self.apps.contains { $0.matches(app) } }
+
+    /// The profile to use: the requested one if allowed, else the client's default, else the gateway's.
+    func tokenProfile(requested: String?, gatewayDefault: String) -> String? {
+        let profile = requested ?? self.defaultTokenProfile ?? gatewayDefault
+        guard let allowed = self.tokenProfiles else { return profile }
+        return allowed.contains(profile) ? profile : nil
+    }
+}

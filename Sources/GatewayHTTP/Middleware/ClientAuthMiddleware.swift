@@ -1,0 +1,236 @@
+import AltinnAPI
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Storage
+
+/// Authenticates `/v1` callers against the configured clients: a Bearer API key, or a Standard Webhooks
+/// signature over the raw body. Then the client's rate limit. Every refusal here is audited with the client
+/// (when proven), the reason and the source address — never a header value.
+struct ClientAuthMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    let registry: ClientRegistry
+    let limiter: RateLimiter
+    let store: any Store
+    let audit: AuditTrail
+    let tolerance: Int64
+    let maxBodyBytes: Int
+    let now: @Sendable () -> Date
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var request = request
+        var context = context
+        var provenClient: String?
+        do {
+            let (client, webhookId) = try await self.authenticate(&request, context: context, proven: &provenClient)
+            if let limit = client.policy.rateLimit, let wait = self.limiter.take(client.id, limit) {
+                let seconds = max(
+                    1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+                throw Problem(ClientRefusal.rateLimited(retryAfterSeconds: seconds))
+            }
+            context.clientId = client.id
+            context.policy = client.policy
+            context.webhookId = webhookId
+        } catch let problem as Problem {
+            try? await self.audit.append(
+                InboundFacts(context, request: request, clientId: provenClient),
+                .refused(reason: problem.auditReason), responseBody: nil)
+            throw problem
+        }
+        return try await next(request, context)
+    }
+
+    private func authenticate(
+        _ request: inout Request,
+        context: Context,
+        proven: inout String?
+    ) async throws -> (RegisteredClient, String?) {
+        let authorization = request.headers[values: .authorization]
+        let ids = request.headers[values: .webhookId]
+        let timestamps = request.headers[values: .webhookTimestamp]
+        let signatures = request.headers[values: .webhookSignature]
+        for (name, values) in [
+            ("Authorization", authorization), ("webhook-id", ids), ("webhook-timestamp", timestamps),
+            ("webhook-signature", signatures),
+        ] where values.count > 1 {
+            throw Problem(ClientRefusal.repeatedHeader(name))
+        }
+        let signed = !(ids.isEmpty && timestamps.isEmpty && signatures.isEmpty)
+        switch (authorization.first, signed) {
+        case (nil, false):
+            throw Problem(ClientRefusal.missingCredentials)
+        case (.some, true):
+            throw Problem(ClientRefusal.bothSchemes)
+        case (let value?, false):
+            guard value.count > 7, value.prefix(7).lowercased() == "bearer " else {
+                throw Problem(ClientRefusal.notBearer)
+            }
+            guard let client = self.registry.client(apiKey: String(value.dropFirst(7))) else {
+                throw Problem(ClientRefusal.unknownAPIKey)
+            }
+            proven = client.id
+            return (client, nil)
+        case (nil, true):
+            guard let id = ids.first, let timestamp = timestamps.first, let signature = signatures.first else {
+                throw Problem(ClientRefusal.incompleteSignatureHeaders)
+            }
+            guard Self.isValidWebhookId(id) else { throw Problem(ClientRefusal.malformedWebhookId) }
+            guard timestamp.utf8.count <= 12, timestamp.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                let seconds = Int64(timestamp)
+            else { throw Problem(ClientRefusal.malformedTimestamp) }
+            // Checked before the body is read or any MAC computed: a stale request costs nothing.
+            let now = Int64(self.now().timeIntervalSince1970.rounded(.down))
+            if seconds < now - self.tolerance { throw Problem(ClientRefusal.staleTimestamp) }
+            if seconds > now + self.tolerance { throw Problem(ClientRefusal.futureTimestamp) }
+            guard let candidates = WebhookVerifier.candidates(signature), !candidates.isEmpty else {
+                throw Problem(ClientRefusal.malformedSignature)
+            }
+            let body = try await Self.rawBody(&request, limit: self.maxBodyBytes)
+            guard
+                let client = self.registry.client(
+                    signatures: candidates, content: WebhookContent.bytes(id: id, timestamp: seconds, body: body))
+            else { throw Problem(ClientRefusal.signatureMismatch) }
+            proven = client.id
+            // Kept past the far edge of the window, after which the timestamp check alone refuses it.
+            let expires = Date(timeIntervalSince1970: TimeInterval(seconds + self.tolerance + 1))
+            let fresh: Bool
+            do {
+                fresh = try await self.store.rememberWebhookId(
+                    clientId: client.id, id: id, now: self.now(), expiresAt: expires)
+            } catch {
+                throw Problem(.storeUnavailable, "The request could not be checked for replay; nothing was forwarded.")
+            }
+            guard fresh else { throw Problem(ClientRefusal.replayedWebhookId) }
+            return (client, id)
+        }
+    }
+
+    /// The body exactly as received (the signature covers these bytes), kept on the request for the handler.
+    private static func rawBody(_ request: inout Request, limit: Int) async throws -> [UInt8] {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw Problem(.payloadTooLarge, "The request body exceeds \(limit) bytes.")
+        }
+        do {
+            return Array(try await request.collectBody(upTo: limit).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw Problem(.payloadTooLarge, "The request body exceeds \(limit) bytes.")
+        }
+    }
+
+    /// Printable ASCII, no space, no `.` (it delimits the signed content), at most 255: it can become an
+    /// Idempotency-Key and reach the audit log.
+    static func isValidWebhookId(_ id: String) -> Bool {
+        (1...255).contains(id.utf8.count)
+            && id.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ".") && $0 != UInt8(ascii: "\"") }
+    }
+}
+
+/// Refuses requests whose header fields add up to more than the configured limit, with a problem (431).
+/// Beyond 4x the limit the HTTP parser itself closes the connection.
+struct HeaderLimitMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    let limit: Int
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var total = 0
+        for field in request.headers { total += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
+        guard total <= self.limit else { throw Problem(ClientRefusal.headersTooLarge(limit: self.limit)) }
+        return try await next(request, context)
+    }
+}
+
+/// Audits every refused `/v1` call: a `Problem` thrown out of a handler was, by construction,
+/// never forwarded (upstream failures are answered, and audited, inside the handlers).
+struct RefusalAuditMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    let audit: AuditTrail
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            let stored = problem.stored(requestId: context.id)
+            do {
+                try await self.audit.append(
+                    InboundFacts(context, request: request, clientId: context.clientId),
+                    .refused(reason: problem.auditReason), responseBody: stored.body)
+            } catch {
+                throw Problem(.storeUnavailable, "The refusal could not be recorded; nothing was forwarded.")
+            }
+            throw problem
+        }
+    }
+}
+
+extension GatewayRequestContext {
+    /// First thing in every `/v1` handler. Fails closed when no client was authenticated.
+    func authorize(_ operation: ClientOperation) throws(Problem) {
+        guard let policy = self.policy, policy.allows(operation) else {
+            throw Problem(ClientRefusal.operationNotAllowed(operation))
+        }
+    }
+
+    func authorize(app: AppReference) throws(Problem) {
+        guard let policy = self.policy, policy.allows(app: app) else {
+            throw Problem(ClientRefusal.appNotAllowed(app.description))
+        }
+    }
+
+    /// The token profile to put in the command, after checking the effective one is allowed: the requested
+    /// one, else the client's default, else nil (the service applies the gateway's default), so requests that
+    /// name no profile keep the fingerprint they had before clients existed.
+    func tokenProfile(requested: String?, gatewayDefault: String) throws(Problem) -> String? {
+        guard let policy = self.policy, policy.tokenProfile(requested: requested, gatewayDefault: gatewayDefault) != nil
+        else {
+            throw Problem(
+                ClientRefusal.tokenProfileNotAllowed(
+                    requested ?? self.policy?.defaultTokenProfile ?? gatewayDefault))
+        }
+        return requested ?? policy.defaultTokenProfile
+    }
+
+}
+
+extension InboundFacts {
+    init(
+        _ context: GatewayRequestContext, request: Request, clientId: String?, idempotencyKey: String? = nil,
+        body: [UInt8]? = nil
+    ) {
+        self.init(
+            clientId: clientId, sourceAddress: context.sourceAddress, requestId: context.id,
+            traceparent: request.headers[.traceparent].flatMap(Traceparent.validated), idempotencyKey: idempotencyKey,
+            requestDigest: body.map(Digest.sha256Hex))
+    }
+}
+
+/// W3C `traceparent`: `00-<32 hex>-<16 hex>-<2 hex>`, ids not all zero. Anything else is dropped.
+enum Traceparent {
+    static func validated(_ value: String) -> String? {
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0].count == 2, parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
+            parts.allSatisfy({ $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } }),
+            parts[0] != "ff", parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" })
+        else { return nil }
+        return value
+    }
+}
+
+extension HTTPField.Name {
+    static let webhookId = HTTPField.Name("webhook-id")!
+    static let webhookTimestamp = HTTPField.Name("webhook-timestamp")!
+    static let webhookSignature = HTTPField.Name("webhook-signature")!
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Inbound clients against the real binary.
+
+Starts `signing-gateway simulate` and `signing-gateway serve` with configured clients, then:
+  * signs requests with the reference Python `standardwebhooks` library and checks the gateway accepts
+    them (and refuses a replay, a different body, a stale timestamp);
+  * checks the library and the spec agree on the test vector;
+  * runs schemathesis against openapi.yaml with a bounded number of cases (SCHEMATHESIS_MAX_EXAMPLES,
+    default 20): no 5xx, no status/content type/body outside the spec, no hang (request timeout);
+  * greps every log line, answer and audit record for every secret.
+Ends with 'N passed, M failed'.
+"""
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+from standardwebhooks.webhooks import Webhook
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_contract import BINARY, DEMO_A, ROOT, check, failures, free_port, http, wait_ready  # noqa: E402
+import run_contract  # noqa: E402
+
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="sg-clients-")
+    sim_port, gw_port = free_port(), free_port()
+    erp_key = "sgk_" + uuid.uuid4().hex + uuid.uuid4().hex
+    fuzz_key = "sgk_" + uuid.uuid4().hex + uuid.uuid4().hex
+    secret = "whsec_" + __import__("base64").b64encode(os.urandom(32)).decode()
+    secret_file = os.path.join(work, "erp.whsec")
+    with open(secret_file, "w") as handle:
+        handle.write(secret + "\n")
+    logs = {name: open(os.path.join(work, f"{name}.log"), "w+") for name in ("simulator", "gateway", "fuzz")}
+    simulator = subprocess.Popen(
+        [BINARY, "simulate", "--port", str(sim_port), "--data-dir", work],
+        stdout=logs["simulator"], stderr=subprocess.STDOUT)
+    gateway = None
+    try:
+        wait_ready(f"http://127.0.0.1:{sim_port}/_simulator/instances", simulator)
+        config = {
+            "port": gw_port,
+            "dataDirectory": work,
+            "upstream": {"environment": f"http://127.0.0.1:{sim_port}", "timeoutMilliseconds": 5000},
+            "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
+            "defaultTokenProfile": "dev",
+            "clients": {
+                "erp": {
+                    "description": "ERP, signing with HMAC",
+                    "credentials": [
+                        {"id": "erp-key", "apiKeySha256": hashlib.sha256(erp_key.encode()).hexdigest()},
+                        {"id": "erp-hmac", "hmacSecretFile": secret_file},
+                    ],
+                    "policy": {"apps": ["ttd/*"], "operations": ["sign", "processNext", "read"],
+                               "tokenProfiles": ["dev"], "defaultTokenProfile": "dev"},
+                },
+                "fuzz": {
+                    "credentials": [{"id": "fuzz-key", "apiKeySha256": hashlib.sha256(fuzz_key.encode()).hexdigest()}],
+                    # One app: fuzzed apps are refused (403) before Altinn, whose answers to unknown apps are
+                    # not the gateway's to judge; fuzzed instances of the real app still reach the simulator.
+                    "policy": {"apps": ["ttd/signing-app"],
+                               "operations": ["sign", "processNext", "read", "events", "admin"]},
+                },
+            },
+        }
+        config_path = os.path.join(work, "gateway.json")
+        json.dump(config, open(config_path, "w"))
+        gateway = subprocess.Popen(
+            [BINARY, "serve", "--config", config_path], stdout=logs["gateway"], stderr=subprocess.STDOUT)
+        wait_ready(f"http://127.0.0.1:{gw_port}/healthz", gateway)
+        gw = f"http://127.0.0.1:{gw_port}"
+        answers = interop(gw, secret)
+        answers += fuzz(gw, fuzz_key, logs["fuzz"])
+        status, _, audit = http("GET", gw + "/v1/audit?limit=1000", headers={"Authorization": f"Bearer {fuzz_key}"})
+        check("audit readable by an admin client", status == 200, audit[:200])
+        check("audit names the erp client", '"clientId":"erp"' in audit)
+        check("audit has the replay refusal", "refused:webhook-replayed:replayed-webhook-id" in audit)
+        answers.append(audit)
+        # The dev key file is not made when clients are configured: no unlisted way in.
+        check("no dev client key when clients are configured", not os.path.exists(os.path.join(work, "dev-client.key")))
+        haystack = "\n".join(answers)
+        for name, log in logs.items():
+            log.flush()
+            log.seek(0)
+            haystack += log.read()
+        raw = secret[len("whsec_"):]
+        for label, value in (("whsec secret", secret), ("secret base64", raw), ("erp key", erp_key), ("fuzz key", fuzz_key)):
+            check(f"no {label} in logs, answers or audit", value not in haystack)
+    finally:
+        for process in (gateway, simulator):
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    print(f"{run_contract.passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+def signed(secret, body, msg_id=None, when=None):
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    when = when or datetime.datetime.now(tz=datetime.timezone.utc)
+    signature = Webhook(secret).sign(msg_id, when, body)
+    return {"Content-Type": "application/json", "webhook-id": msg_id,
+            "webhook-timestamp": str(int(when.timestamp())), "webhook-signature": signature}
+
+
+def interop(gw, secret):
+    answers = []
+    vector = Webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").sign(
+        "msg_p5jXN8AQM9LWM0D4loKWxJek", datetime.datetime.fromtimestamp(1614265330, tz=datetime.timezone.utc),
+        '{"test": 2432232314}')
+    check("standardwebhooks reproduces the spec's test vector", vector == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+
+    read = f"/v1/instances/ttd/signing-app/{DEMO_A}/signees"
+    status, _, text = http("GET", gw + read, headers=signed(secret, ""))
+    answers.append(text)
+    check("signed GET accepted", status == 200, f"{status} {text[:200]}")
+
+    body = json.dumps({"app": "ttd/signing-app", "instanceId": DEMO_A, "mode": "parallel"}, indent=1)
+    headers = signed(secret, body)
+    status, _, text = http("POST", gw + "/v1/signatures", body, headers)
+    answers.append(text)
+    check("signed POST (library-signed, no Idempotency-Key) accepted", status == 200, f"{status} {text[:200]}")
+    status, _, text = http("POST", gw + "/v1/signatures", body, headers)
+    answers.append(text)
+    check("replayed webhook-id refused with 409", status == 409 and "webhook-replayed" in text, f"{status} {text[:200]}")
+
+    other = signed(secret, body)
+    status, _, text = http("POST", gw + "/v1/signatures", body.replace("parallel", "single"), other)
+    answers.append(text)
+    check("signature over a different body refused", status == 401 and "signature-invalid" in text, f"{status}")
+    stale = signed(secret, body, when=datetime.datetime.now(tz=datetime.timezone.utc) - datetime.timedelta(minutes=6))
+    status, _, text = http("POST", gw + "/v1/signatures", body, stale)
+    answers.append(text)
+    check("stale timestamp refused", status == 401 and "signature-invalid" in text, f"{status}")
+    next_body = json.dumps({"app": "ttd/signing-app", "instanceId": DEMO_A})
+    rotated = signed(secret, next_body)
+    rotated["webhook-signature"] = Webhook("whsec_" + "A" * 43 + "=").sign(
+        rotated["webhook-id"], datetime.datetime.fromtimestamp(int(rotated["webhook-timestamp"]), tz=datetime.timezone.utc),
+        next_body) + " " + rotated["webhook-signature"]
+    status, _, text = http("POST", gw + "/v1/process/next", next_body, rotated)
+    answers.append(text)
+    check("two signatures (rotation), one valid: authenticated", status not in (401, 403), f"{status} {text[:200]}")
+    return answers
+
+
+def fuzz(gw, key, log):
+    """Property-based: every answer inside openapi.yaml, never a 5xx, never a hang."""
+    # The CLI installed next to this interpreter (pip may have just put it there, before any PATH shim exists).
+    beside = os.path.join(os.path.dirname(sys.executable), "schemathesis")
+    command = [
+        beside if os.path.exists(beside) else "schemathesis", "run", os.path.join(ROOT, "openapi.yaml"), "--url", gw,
+        "-H", f"Authorization: Bearer {key}",
+        "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        "--max-examples", str(MAX_EXAMPLES), "--request-timeout", "10", "--workers", "1",
+        "--generation-deterministic", "--phases", "examples,fuzzing", "--suppress-health-check", "all",
+        "--generation-with-security-parameters", "false",
+    ]
+    started = time.monotonic()
+    result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, timeout=600)
+    log.flush()
+    log.seek(0)
+    output = log.read()
+    check("schemathesis: no 5xx, nothing outside the spec", result.returncode == 0, output[-3000:].replace(key, "<key>"))
+    check("schemathesis exercised every operation", "7 selected" in output or "7 operations" in output or output.count("✅") >= 7,
+          output[-1500:].replace(key, "<key>"))
+    print(f"schemathesis: {MAX_EXAMPLES} examples per operation in {time.monotonic() - started:.0f} s")
+    return []
+
+
+if __name__ == "__main__":
+    sys.exit(main())
