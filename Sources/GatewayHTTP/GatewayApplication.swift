@@ -5,7 +5,7 @@ public import Logging
 import NIOCore
 public import ServiceLifecycle
 public import Storage
-public import Tokens
+import Tokens
 
 /// Builds the Hummingbird application around a `SigningService` and a `Store`.
 public enum GatewayApplication {

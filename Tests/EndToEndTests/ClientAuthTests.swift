@@ -158,11 +158,11 @@ import Testing
             let cases: [(String, HTTPFields, String, String)] = [
                 ("different body", tampered, otherBody, "signature-invalid"),
                 (
-                    "stale", try self.signedHeaders(id: "msg_b", timestamp: self.now - 301, body: body), body,
+                    "stale", try self.signedHeaders(id: "msg_b", timestamp: self.now - 360, body: body), body,
                     "signature-invalid"
                 ),
                 (
-                    "future", try self.signedHeaders(id: "msg_c", timestamp: self.now + 301, body: body), body,
+                    "future", try self.signedHeaders(id: "msg_c", timestamp: self.now + 360, body: body), body,
                     "signature-invalid"
                 ),
                 (
