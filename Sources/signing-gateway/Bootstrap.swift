@@ -54,12 +54,19 @@ struct DataDirectory {
     func secretFileCreatingIfNeeded(named name: String, prefix: String) throws -> (path: String, created: Bool) {
         let file = (self.path as NSString).appendingPathComponent(name)
         if FileManager.default.fileExists(atPath: file) { return (file, false) }
-        let secret = RandomSecret.make(prefix: prefix)
+        // Written whole to a private temporary file, then hard-linked into place: link(2) fails if the name
+        // exists, so replicas starting at once on one data directory agree on a single secret and nobody
+        // ever reads a half-written file.
+        let temporary = file + ".\(getpid()).tmp"
         guard
             FileManager.default.createFile(
-                atPath: file, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+                atPath: temporary, contents: Data(RandomSecret.make(prefix: prefix).utf8),
+                attributes: [.posixPermissions: 0o600])
         else { throw CocoaError(.fileWriteNoPermission) }
-        return (file, true)
+        defer { unlink(temporary) }
+        if link(temporary, file) == 0 { return (file, true) }
+        guard errno == EEXIST else { throw CocoaError(.fileWriteNoPermission) }
+        return (file, false)
     }
 
     /// The dev client key, read from its file (created when missing). With the embedded default it is
