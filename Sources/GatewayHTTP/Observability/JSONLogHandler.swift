@@ -1,0 +1,86 @@
+import Foundation
+public import Logging
+
+/// swift-log backend writing one JSON object per line: `time`, `level`, `label`, `message`, then the
+/// metadata (request id, traceparent, client id, operation, outcome, …) as string members. Secrets cannot
+/// reach it in clear: `AccessToken` renders as `<redacted>` wherever it is interpolated.
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    private let label: String
+    private let sink: LogSink
+
+    public init(label: String, sink: LogSink = .standardError) {
+        self.label = label
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = self.metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        self.sink.write(Self.line(
+            time: Date(), level: event.level, label: self.label, message: "\(event.message)", metadata: merged))
+    }
+
+    /// One line of JSON. Metadata keys are sorted so lines diff well; the fixed members come first.
+    static func line(
+        time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
+    ) -> [UInt8] {
+        var members: [(String, JSONValue)] = [
+            ("time", .string(time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))),
+            ("level", .string(level.rawValue)), ("label", .string(label)), ("message", .string(message)),
+        ]
+        for key in metadata.keys.sorted() where !["time", "level", "label", "message"].contains(key) {
+            if let value = metadata[key] { members.append((key, Self.json(value))) }
+        }
+        return JSONValue.object(members).serialized + [UInt8(ascii: "\n")]
+    }
+
+    private static func json(_ value: Logger.MetadataValue) -> JSONValue {
+        switch value {
+        case .string(let text): return .string(text)
+        case .stringConvertible(let convertible): return .string(convertible.description)
+        case .array(let values): return .array(values.map(Self.json))
+        case .dictionary(let members): return .object(members.sorted { $0.key < $1.key }.map { ($0.key, Self.json($0.value)) })
+        }
+    }
+}
+
+/// Where log lines go: standard error (one `write` per line, so concurrent lines never interleave),
+/// or an in-memory buffer for tests.
+public struct LogSink: Sendable {
+    let write: @Sendable ([UInt8]) -> Void
+
+    public init(write: @escaping @Sendable ([UInt8]) -> Void) {
+        self.write = write
+    }
+
+    public static let standardError = LogSink { line in
+        line.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            var offset = 0
+            while offset < bytes.count {
+                let written = Foundation.write(2, base + offset, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+}
+
+/// Installs the process's log backend from the configuration: `json` (one object per line) or `text`.
+public enum LogBootstrap {
+    public static func install(format: String, level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
