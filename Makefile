@@ -29,7 +29,8 @@ test: test-deps
 	@trap 'bash scripts/test-postgres.sh stop' EXIT INT TERM; \
 	bash scripts/test-postgres.sh start && set -a && . ./.build-pg/env && set +a && \
 	$(SWIFT) test --skip-build && python3 Tests/contract/run_contract.py && \
-	python3 Tests/contract/crash_test.py && python3 Tests/contract/replicas_test.py
+	python3 Tests/contract/crash_test.py && python3 Tests/contract/replicas_test.py && \
+	python3 Tests/contract/sigterm_test.py
 	$(MAKE) validate-deploy
 
 # deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas

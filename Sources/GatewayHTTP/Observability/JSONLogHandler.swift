@@ -28,7 +28,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     /// One line of JSON. Metadata keys are sorted so lines diff well; the fixed members come first.
-    static func line(
+    public static func line(
         time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
     ) -> [UInt8] {
         var members: [(String, JSONValue)] = [
