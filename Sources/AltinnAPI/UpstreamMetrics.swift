@@ -8,8 +8,8 @@ enum UpstreamMetrics {
 
     static func record(_ operation: AltinnOperation, statusClass: String, elapsed: Duration) {
         let dimensions = [("operation", operation.metricLabel), ("status", statusClass)]
-        Counter(label: Self.requests, dimensions: dimensions).increment()
-        Timer(label: Self.duration, dimensions: dimensions).recordNanoseconds(
+        Metrics.Counter(label: Self.requests, dimensions: dimensions).increment()
+        Metrics.Timer(label: Self.duration, dimensions: dimensions).recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 

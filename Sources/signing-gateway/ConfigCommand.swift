@@ -11,7 +11,8 @@ struct ConfigCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
             abstract:
-                "Validate the configuration (file + environment) as serve would, then print it as JSON with secrets masked. Exit 1 when invalid.")
+                "Validate the configuration (file + environment) as serve would, then print it as JSON with secrets masked. Exit 1 when invalid."
+        )
 
         @Option(name: .long, help: "Configuration file (JSON). Without one, the embedded default is checked.")
         var config: String?

@@ -62,7 +62,8 @@ import Testing
             for header in [nil, "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "garbage"] {
                 var fields: HTTPFields = [:]
                 if let header { fields[Self.traceparent] = header }
-                let reply = try await h.send(.get, "/v1/instances/ttd/signing-app/\(Harness.demoA)/signees", headers: fields)
+                let reply = try await h.send(
+                    .get, "/v1/instances/ttd/signing-app/\(Harness.demoA)/signees", headers: fields)
                 let returned = try #require(reply.headers[Self.traceparent])
                 #expect(returned.split(separator: "-").count == 4 && returned != header)
                 let audit = try await h.store.auditRecords(after: 0, limit: 100, filter: .init())

@@ -8,11 +8,11 @@ public enum UseCaseMetrics {
 
     /// `result`: `fresh`, `replayed`, `inFlight`, `fingerprintMismatch` or `outcomeUnknown`.
     static func idempotency(_ result: String) {
-        Counter(label: Self.idempotency, dimensions: [("result", result)]).increment()
+        Metrics.Counter(label: Self.idempotency, dimensions: [("result", result)]).increment()
     }
 
     /// `operation` is the audit record's operation (`sign`, `processNext`, `signingState`, `refused`).
     static func auditAppended(operation: String) {
-        Counter(label: Self.auditAppends, dimensions: [("operation", operation)]).increment()
+        Metrics.Counter(label: Self.auditAppends, dimensions: [("operation", operation)]).increment()
     }
 }

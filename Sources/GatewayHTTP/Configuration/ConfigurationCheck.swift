@@ -17,12 +17,15 @@ public enum ConfigurationCheck {
         }
         let files = FileManager.default
         func readable(_ path: String?, _ key: String) {
-            if let path, !files.isReadableFile(atPath: path) { problems.append(.invalid(key, "\(path) is not readable")) }
+            if let path, !files.isReadableFile(atPath: path) {
+                problems.append(.invalid(key, "\(path) is not readable"))
+            }
         }
         readable(configuration.upstream.caBundle, "upstream.caBundle")
         if configuration.storage.engine == "postgres", let url = configuration.storage.postgresURL {
             let components = URLComponents(string: url)
-            if !["postgres", "postgresql"].contains(components?.scheme ?? ""), components?.host?.isEmpty ?? true {
+            let scheme = components?.scheme ?? ""
+            if !["postgres", "postgresql"].contains(scheme) || (components?.host?.isEmpty ?? true) {
                 // The URL itself is not repeated: it may hold a password.
                 problems.append(.invalid("storage.postgresURL", "must be postgres://user@host:port/database"))
             }

@@ -49,7 +49,8 @@ public enum ConfigurationLoader {
 
 extension GatewayConfiguration: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds, upstream, tokenProfiles, defaultTokenProfile
+        case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds, upstream,
+            tokenProfiles, defaultTokenProfile
         case storage
     }
 

@@ -27,15 +27,17 @@ struct HTTPMetricsMiddleware: RouterMiddleware {
 
     private static let knownMethods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .delete, .patch, .options]
 
-    private static func record(_ request: Request, _ context: Context, status: Int, since started: ContinuousClock.Instant) {
+    private static func record(
+        _ request: Request, _ context: Context, status: Int, since started: ContinuousClock.Instant
+    ) {
         let elapsed = ContinuousClock.now - started
         let dimensions = [
             ("route", context.endpointPath ?? "unmatched"),
             ("method", Self.knownMethods.contains(request.method) ? request.method.rawValue : "other"),
             ("status", "\(status / 100)xx"),
         ]
-        Counter(label: GatewayMetrics.inboundRequests, dimensions: dimensions).increment()
-        Timer(label: GatewayMetrics.inboundDuration, dimensions: dimensions).recordNanoseconds(
+        Metrics.Counter(label: GatewayMetrics.inboundRequests, dimensions: dimensions).increment()
+        Metrics.Timer(label: GatewayMetrics.inboundDuration, dimensions: dimensions).recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 }

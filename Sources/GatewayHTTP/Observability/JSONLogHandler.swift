@@ -23,16 +23,20 @@ public struct JSONLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = self.metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        self.sink.write(Self.line(
-            time: Date(), level: event.level, label: self.label, message: "\(event.message)", metadata: merged))
+        self.sink.write(
+            Self.line(
+                time: Date(), level: event.level, label: self.label, message: "\(event.message)", metadata: merged))
     }
+
+    /// UTC with milliseconds, e.g. `2026-01-31T12:00:00.123Z`.
+    private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// One line of JSON. Metadata keys are sorted so lines diff well; the fixed members come first.
     public static func line(
         time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
     ) -> [UInt8] {
         var members: [(String, JSONValue)] = [
-            ("time", .string(time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))),
+            ("time", .string(Self.timeStyle.format(time))),
             ("level", .string(level.rawValue)), ("label", .string(label)), ("message", .string(message)),
         ]
         for key in metadata.keys.sorted() where !["time", "level", "label", "message"].contains(key) {
@@ -46,12 +50,13 @@ public struct JSONLogHandler: LogHandler {
         case .string(let text): return .string(text)
         case .stringConvertible(let convertible): return .string(convertible.description)
         case .array(let values): return .array(values.map(Self.json))
-        case .dictionary(let members): return .object(members.sorted { $0.key < $1.key }.map { ($0.key, Self.json($0.value)) })
+        case .dictionary(let members):
+            return .object(members.sorted { $0.key < $1.key }.map { ($0.key, Self.json($0.value)) })
         }
     }
 }
 
-/// Where log lines go: standard error (one `write` per line, so concurrent lines never interleave),
+/// Where log lines go: standard error,
 /// or an in-memory buffer for tests.
 public struct LogSink: Sendable {
     let write: @Sendable ([UInt8]) -> Void
@@ -60,16 +65,9 @@ public struct LogSink: Sendable {
         self.write = write
     }
 
+    /// FileHandle writes the whole line before returning, so concurrent lines do not interleave mid-line.
     public static let standardError = LogSink { line in
-        line.withUnsafeBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            var offset = 0
-            while offset < bytes.count {
-                let written = Foundation.write(2, base + offset, bytes.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        FileHandle.standardError.write(Data(line))
     }
 }
 
@@ -77,8 +75,12 @@ public struct LogSink: Sendable {
 public enum LogBootstrap {
     public static func install(format: String, level: Logger.Level) {
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler =
-                format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler
+            if format == "json" {
+                handler = JSONLogHandler(label: label)
+            } else {
+                handler = StreamLogHandler.standardError(label: label)
+            }
             handler.logLevel = level
             return handler
         }

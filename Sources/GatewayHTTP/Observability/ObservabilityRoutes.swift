@@ -27,7 +27,9 @@ struct ObservabilityRoutes: Sendable {
                 "checks",
                 .array(
                     findings.map { finding in
-                        var members: [(String, JSONValue)] = [("name", .string(finding.name)), ("ready", .bool(finding.ready))]
+                        var members: [(String, JSONValue)] = [
+                            ("name", .string(finding.name)), ("ready", .bool(finding.ready)),
+                        ]
                         if let detail = finding.detail { members.append(("detail", .string(detail))) }
                         return .object(members)
                     })
@@ -52,7 +54,8 @@ struct ObservabilityRoutes: Sendable {
         let now = Date()
         for (profile, expiry) in await self.readiness.tokens.tokenExpiries() {
             let seconds = expiry.map { max(0, $0.timeIntervalSince(now)) } ?? 0
-            Gauge(label: GatewayMetrics.tokenSecondsUntilExpiry, dimensions: [("profile", profile)]).record(seconds)
+            Metrics.Gauge(label: GatewayMetrics.tokenSecondsUntilExpiry, dimensions: [("profile", profile)]).record(
+                seconds)
         }
     }
 }

@@ -23,10 +23,11 @@ struct TraceMiddleware: RouterMiddleware {
         var head = request.head
         head.headerFields[.traceparent] = span.traceparent
         let traced = Request(head: head, body: request.body)
-        var context = context
-        context.logger[metadataKey: "traceparent"] = .string(span.traceparent)
+        var tracedContext = context
+        tracedContext.logger[metadataKey: "traceparent"] = .string(span.traceparent)
+        let inner = tracedContext
         var response = try await TraceContext.$current.withValue(span) {
-            try await next(traced, context)
+            try await next(traced, inner)
         }
         response.headers[.traceparent] = span.traceparent
         return response

@@ -6,8 +6,10 @@ enum TokenMetrics {
     static let fetches = "signing_gateway_token_fetches_total"
 
     static func fetched(profile: String, succeeded: Bool) {
-        Counter(label: Self.fetches, dimensions: [("profile", profile), ("result", succeeded ? "success" : "failure")])
-            .increment()
+        Metrics.Counter(
+            label: Self.fetches, dimensions: [("profile", profile), ("result", succeeded ? "success" : "failure")]
+        )
+        .increment()
     }
 }
 
