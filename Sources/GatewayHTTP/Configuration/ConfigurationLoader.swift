@@ -49,9 +49,8 @@ public enum ConfigurationLoader {
 
 extension GatewayConfiguration: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds, upstream,
-            tokenProfiles, defaultTokenProfile
-        case storage
+        case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds
+        case upstream, tokenProfiles, defaultTokenProfile, storage
     }
 
     public init(from decoder: any Decoder) throws {
