@@ -32,7 +32,7 @@ test: test-deps
 	bash scripts/test-postgres.sh start && set -a && . ./.build-pg/env && set +a && \
 	$(SWIFT) test --skip-build && python3 Tests/contract/run_contract.py && \
 	python3 Tests/contract/crash_test.py && python3 Tests/contract/replicas_test.py && \
-	python3 Tests/contract/clients_test.py
+	python3 Tests/contract/clients_test.py && python3 Tests/contract/sigterm_test.py
 	$(MAKE) validate-deploy
 
 # deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas

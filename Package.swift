@@ -22,6 +22,9 @@ let package = Package(
         // Kept wide: postgres-nio and jwt-kit depend on swift-crypto too (jwt-kit narrows it to 4.x).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Metrics API in the libraries; the Prometheus backend only in the HTTP app (`GET /metrics`).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // libcurl, linked from the system (libcurl4-openssl-dev), plus static inline wrappers
@@ -62,6 +65,7 @@ let package = Package(
         .target(
             name: "AltinnAPI",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "CurlHTTP",
                 "Tokens",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -72,6 +76,7 @@ let package = Package(
         .target(
             name: "Tokens",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "CurlHTTP",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -83,6 +88,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "AltinnAPI",
                 "CurlHTTP",
                 "Storage",
@@ -96,6 +102,8 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 "Gateway",
                 "Storage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -88,19 +88,28 @@ public struct AltinnClient: Sendable {
             .userAgent: self.userAgent,
         ]
         if body != nil { headers[.contentType] = "application/json" }
+        // Each upstream call is its own span in the caller's trace.
+        if let trace = TraceContext.current { headers[Self.traceparent] = trace.child().traceparent }
         let request = OutboundRequest(
             method: method, url: url, headerFields: headers, body: body, timeout: self.timeout)
         let response: InboundResponse
+        let started = ContinuousClock.now
         do {
             response = try await self.transport.execute(request)
         } catch {
+            UpstreamMetrics.record(operation, statusClass: "error", elapsed: ContinuousClock.now - started)
             throw .transport(error, operation)
         }
+        UpstreamMetrics.record(
+            operation, statusClass: UpstreamMetrics.statusClass(Int(response.status.code)),
+            elapsed: ContinuousClock.now - started)
         guard (200..<300).contains(response.status.code) else {
             throw .rejected(AltinnRejectionDecoder.decode(response, operation: operation))
         }
         return response
     }
+
+    private static let traceparent = HTTPField.Name("traceparent")!
 
     private static func languageQuery(_ language: String?) -> [(String, String)] {
         language.map { [("language", $0)] } ?? []

@@ -56,6 +56,7 @@ struct RecordingMiddleware: RouterMiddleware {
                 contentType: request.headers[.contentType],
                 accept: request.headers[.accept],
                 hasAuthorization: request.headers[.authorization] != nil,
+                traceparent: request.headers[HTTPField.Name("traceparent")!],
                 body: body
             ))
         return try await next(request, context)

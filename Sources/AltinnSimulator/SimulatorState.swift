@@ -8,6 +8,8 @@ public struct RecordedRequest: Sendable {
     public let contentType: String?
     public let accept: String?
     public let hasAuthorization: Bool
+    /// The W3C `traceparent` header as received, so a test can follow a trace across the wire.
+    public let traceparent: String?
     /// The body parsed as JSON, a JSON string when it was not JSON, `nil` when empty.
     let body: JSONValue?
 
@@ -22,6 +24,7 @@ public struct RecordedRequest: Sendable {
             "contentType": .optionalString(contentType),
             "accept": .optionalString(accept),
             "authorizationPresent": .bool(hasAuthorization),
+            "traceparent": .optionalString(traceparent),
             "body": body ?? .null,
         ])
     }

@@ -53,11 +53,19 @@ public enum GatewayApplication {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let audit = AuditTrail(store: store)
+        GatewayMetrics.bootstrap()
         let router = Router(context: GatewayRequestContext.self)
+        // Outermost: metrics and tracing see every answer, problems included.
+        router.add(middleware: HTTPMetricsMiddleware())
+        router.add(middleware: TraceMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: HeaderLimitMiddleware(limit: settings.maxHeaderBytes))
         ServiceRoutes(openAPIDocument: try ServiceRoutes.loadOpenAPIDocument()).register(on: router)
+        ObservabilityRoutes(
+            readiness: ReadinessCheck(store: store, tokens: service.tokenProvider, deadline: .seconds(2)),
+            registry: GatewayMetrics.registry
+        ).register(on: router)
         let v1 = router.group("v1")
             .add(
                 middleware: ClientAuthMiddleware(

@@ -26,12 +26,20 @@ struct ServeCommand: AsyncParsableCommand {
             if let port = self.options.port { loaded.port = port }
             if let directory = self.options.dataDirectory { loaded.dataDirectory = directory }
             if let upstream = self.upstream { loaded.upstream.environment = upstream }
-            try loaded.validate()
             configuration = loaded
         } catch {
             FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
             throw ExitCode.failure
         }
+        // The same checks and messages as `config check`.
+        let problems = ConfigurationCheck.problems(configuration)
+        guard problems.isEmpty else {
+            FileHandle.standardError.write(Data(problems.map { "signing-gateway: \($0)\n" }.joined().utf8))
+            throw ExitCode.failure
+        }
+        LogBootstrap.install(
+            format: ConfigurationCheck.logFormat(configuration, fromFile: self.options.config != nil),
+            level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
         let logger = Bootstrap.logger(level: configuration.logLevel)
         let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
         let clients: ClientRegistry
@@ -149,13 +157,18 @@ struct ServeCommand: AsyncParsableCommand {
                 ])
         }
         do {
-            try await ServiceGroup(
-                configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            ).run()
+            // SIGTERM/SIGINT: stop accepting, let in-flight requests finish within the drain time, then
+            // cancel what is left; the store is closed after the server has stopped.
+            var group = ServiceGroupConfiguration(
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = .seconds(configuration.drainTimeoutSeconds)
+            group.maximumCancellationDuration = .seconds(5)
+            try await ServiceGroup(configuration: group).run()
         } catch {
             await store.close()
             throw error
         }
         await store.close()
+        logger.info("signing-gateway stopped")
     }
 }

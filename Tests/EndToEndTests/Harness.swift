@@ -210,8 +210,11 @@ extension Result where Failure == any Error {
 /// Collects every log line (message and metadata) so tests can prove no secret was logged.
 final class LogCapture: Sendable {
     private let lines = Mutex<[String]>([])
+    /// The same events as the gateway's JSON log handler renders them, one object per line.
+    private let jsonLines = Mutex<[String]>([])
 
     var text: String { self.lines.withLock { $0.joined(separator: "\n") } }
+    var json: [String] { self.jsonLines.withLock { $0 } }
 
     func logger(label: String) -> Logger {
         var logger = Logger(label: label) { _ in CapturingHandler(capture: self) }
@@ -220,6 +223,9 @@ final class LogCapture: Sendable {
     }
 
     fileprivate func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+    fileprivate func appendJSON(_ line: [UInt8]) {
+        self.jsonLines.withLock { $0.append(String(decoding: line, as: UTF8.self)) }
+    }
 }
 
 private struct CapturingHandler: LogHandler {
@@ -235,6 +241,9 @@ private struct CapturingHandler: LogHandler {
     func log(event: LogEvent) {
         let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
         self.capture.append("\(event.level) \(event.message) \(merged)")
+        self.capture.appendJSON(
+            JSONLogHandler.line(
+                time: Date(), level: event.level, label: "e2e", message: "\(event.message)", metadata: merged))
     }
 }
 

@@ -288,8 +288,12 @@ def kubernetes_checks():
     check("deployment: selector matches template labels",
           all(labels.get(k) == v for k, v in spec.get("selector", {}).get("matchLabels", {}).items()))
     check("deployment: liveness on /healthz", c.get("livenessProbe", {}).get("httpGet", {}).get("path") == "/healthz")
-    check("deployment: readiness on /readyz or (until it lands) /healthz",
-          c.get("readinessProbe", {}).get("httpGet", {}).get("path") in ("/readyz", "/healthz"))
+    check("deployment: readiness on /readyz",
+          c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/readyz")
+    check("deployment: readiness probe outlasts the gateway's 2 s check deadline",
+          c.get("readinessProbe", {}).get("timeoutSeconds", 1) > 2)
+    check("deployment: grace period covers preStop + the 25 s default drain",
+          pod.get("terminationGracePeriodSeconds", 30) >= 5 + 25, str(pod.get("terminationGracePeriodSeconds")))
     res = c.get("resources", {})
     check("deployment: cpu/memory requests and limits",
           {"cpu", "memory"} <= set(res.get("requests", {})) and {"cpu", "memory"} <= set(res.get("limits", {})))

@@ -41,6 +41,7 @@ public struct AuditTrail: Sendable {
 
     public static func entry(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) -> AuditEntry {
         let elapsed = ContinuousClock.now - inbound.receivedAt
+        CallLogFacts.note(clientId: inbound.clientId, operation: call.operation, outcome: call.outcome)
         return AuditEntry(
             time: Date(), clientId: inbound.clientId, sourceAddress: inbound.sourceAddress,
             requestId: inbound.requestId,
@@ -54,5 +55,6 @@ public struct AuditTrail: Sendable {
 
     public func append(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) async throws(StoreError) {
         try await self.store.appendAudit(Self.entry(inbound, call, responseBody: responseBody))
+        UseCaseMetrics.auditAppended(operation: call.operation)
     }
 }

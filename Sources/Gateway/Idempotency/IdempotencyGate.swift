@@ -53,15 +53,16 @@ public struct IdempotencyGate: Sendable {
         let claim = IdempotencyClaim(
             scope: scope, fingerprint: fingerprint, now: now,
             leaseUntil: now.addingTimeInterval(Double(self.lease.components.seconds)))
+        let answer: Answer
         switch try await self.store.beginIdempotent(claim) {
         case .replay(let stored):
-            return .replayed(stored)
+            answer = .replayed(stored)
         case .inFlight:
-            return .refused(.inFlight)
+            answer = .refused(.inFlight)
         case .fingerprintMismatch:
-            return .refused(.fingerprintMismatch)
+            answer = .refused(.fingerprintMismatch)
         case .outcomeUnknown:
-            return .refused(.outcomeUnknown)
+            answer = .refused(.outcomeUnknown)
         case .acquired:
             let executed = await work()
             let entry = AuditTrail.entry(inbound, executed.call, responseBody: executed.response.body)
@@ -70,7 +71,20 @@ public struct IdempotencyGate: Sendable {
             } else {
                 try await self.store.completeIdempotent(scope, response: executed.response, audit: entry)
             }
-            return .fresh(executed.response)
+            UseCaseMetrics.auditAppended(operation: entry.operation)
+            answer = .fresh(executed.response)
+        }
+        UseCaseMetrics.idempotency(answer.metricLabel)
+        return answer
+    }
+}
+
+extension IdempotencyGate.Answer {
+    var metricLabel: String {
+        switch self {
+        case .fresh: return "fresh"
+        case .replayed: return "replayed"
+        case .refused(let refusal): return refusal.rawValue
         }
     }
 }

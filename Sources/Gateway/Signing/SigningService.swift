@@ -28,6 +28,9 @@ public struct SigningService: Sendable {
 
     public var environment: AltinnEnvironment { self.altinn.environment }
 
+    /// The token profiles this service draws on, for readiness and expiry metrics.
+    public var tokenProvider: any TokenProvider { self.tokens }
+
     // MARK: - Sign
 
     public func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {

@@ -35,6 +35,7 @@ public enum ConfigurationLoader {
         if let directory = environment["SIGNING_GATEWAY_DATA_DIR"] { configuration.dataDirectory = directory }
         if let upstream = environment["SIGNING_GATEWAY_UPSTREAM"] { configuration.upstream.environment = upstream }
         if let level = environment["SIGNING_GATEWAY_LOG_LEVEL"] { configuration.logLevel = level }
+        if let format = environment["SIGNING_GATEWAY_LOG_FORMAT"] { configuration.logFormat = format }
         if let profile = environment["SIGNING_GATEWAY_DEFAULT_TOKEN_PROFILE"] {
             configuration.defaultTokenProfile = profile
         }
@@ -48,8 +49,9 @@ public enum ConfigurationLoader {
 
 extension GatewayConfiguration: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDirectory, logLevel, maxRequestBodyBytes, upstream, tokenProfiles, defaultTokenProfile
-        case storage, clients, signatureToleranceSeconds, maxRequestHeaderBytes
+        case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds
+        case upstream, tokenProfiles, defaultTokenProfile, storage
+        case clients, signatureToleranceSeconds, maxRequestHeaderBytes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -61,8 +63,11 @@ extension GatewayConfiguration: Decodable {
         self.dataDirectory =
             try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? defaults.dataDirectory
         self.logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+        self.logFormat = try container.decodeIfPresent(String.self, forKey: .logFormat)
         self.maxRequestBodyBytes =
             try container.decodeIfPresent(Int.self, forKey: .maxRequestBodyBytes) ?? defaults.maxRequestBodyBytes
+        self.drainTimeoutSeconds =
+            try container.decodeIfPresent(Int.self, forKey: .drainTimeoutSeconds) ?? defaults.drainTimeoutSeconds
         self.upstream = try container.decodeIfPresent(Upstream.self, forKey: .upstream) ?? defaults.upstream
         self.tokenProfiles = try container.decodeIfPresent([String: TokenProfile].self, forKey: .tokenProfiles) ?? [:]
         self.defaultTokenProfile =

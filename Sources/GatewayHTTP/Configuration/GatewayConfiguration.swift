@@ -9,7 +9,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var port = 8080
     public var dataDirectory = "./.signing-gateway"
     public var logLevel = "info"
+    /// `json` (one object per line) or `text`; when unset, `json` with a configuration file, `text` without.
+    public var logFormat: String?
     public var maxRequestBodyBytes = 64 * 1024
+    /// On SIGTERM/SIGINT: how long in-flight requests may take to finish before they are cancelled.
+    public var drainTimeoutSeconds = 25
     public var upstream = Upstream()
     /// Named token profiles. Ignored for the built-in simulator, which gets a fresh `dev` token.
     public var tokenProfiles: [String: TokenProfile] = [:]
@@ -145,12 +149,18 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Checks what can be checked without touching the network.
     public func validate() throws(ConfigurationError) {
         guard (0...65535).contains(self.port) else { throw .invalid("port", "must be 0-65535") }
+        guard (1...600).contains(self.drainTimeoutSeconds) else {
+            throw .invalid("drainTimeoutSeconds", "must be 1-600")
+        }
         guard self.maxRequestBodyBytes >= 1024 else { throw .invalid("maxRequestBodyBytes", "must be at least 1024") }
         guard self.upstream.timeoutMilliseconds > 0, self.upstream.connectTimeoutMilliseconds > 0 else {
             throw .invalid("upstream", "timeouts must be positive")
         }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(self.logLevel) else {
             throw .invalid("logLevel", "must be trace, debug, info, notice, warning, error or critical")
+        }
+        guard self.logFormat.map({ ["json", "text"].contains($0) }) ?? true else {
+            throw .invalid("logFormat", "must be json or text")
         }
         guard ["sqlite", "postgres"].contains(self.storage.engine) else {
             throw .invalid("storage.engine", "must be sqlite or postgres")

@@ -1,3 +1,4 @@
+import Gateway
 import Hummingbird
 import Logging
 
@@ -11,15 +12,20 @@ struct RequestLogMiddleware: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let start = ContinuousClock.now
-        let response = try await next(request, context)
+        // Filled in below where the call is audited: who called, which operation, how it ended.
+        let facts = CallLogFacts()
+        let response = try await CallLogFacts.$current.withValue(facts) { try await next(request, context) }
         let elapsed = ContinuousClock.now - start
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        context.logger.info(
-            "request",
-            metadata: [
-                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
-                "status": "\(response.status.code)", "durationMicros": "\(micros)",
-            ])
+        var metadata: Logger.Metadata = [
+            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
+            "status": "\(response.status.code)", "durationMicros": "\(micros)",
+        ]
+        let call = facts.snapshot
+        if let clientId = call.clientId { metadata["clientId"] = "\(clientId)" }
+        if let operation = call.operation { metadata["operation"] = "\(operation)" }
+        if let outcome = call.outcome { metadata["outcome"] = "\(outcome)" }
+        context.logger.info("request", metadata: metadata)
         return response
     }
 }

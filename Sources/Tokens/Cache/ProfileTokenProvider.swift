@@ -15,6 +15,8 @@ public struct ProfileTokenProvider: TokenProvider {
         return try await self.fixed.token(forProfile: name)
     }
 
+    var cacheForExpiries: TokenCache { self.cache }
+
     public func invalidate(profile name: String, token: AccessToken) async {
         await self.cache.invalidate(profile: name, token: token)
     }

@@ -32,6 +32,9 @@ public actor TokenCache {
 
     public nonisolated var profileNames: [String] { self.sources.keys.sorted() }
 
+    /// Read by `expiries()` (in Observability), which lives apart to keep this type about caching.
+    var currentStates: [String: TokenCacheState] { self.states }
+
     public func token(forProfile name: String) async throws(TokenError) -> AccessToken {
         guard let source = self.sources[name] else { throw .unknownProfile(name) }
         self.generation += 1
@@ -94,6 +97,7 @@ public actor TokenCache {
         var state = self.states[name] ?? .empty
         state.completed(generation: generation, result: cached, now: now, retryAfter: backoff)
         self.states[name] = state
+        TokenMetrics.fetched(profile: name, succeeded: (try? cached.get()) != nil)
         switch cached {
         case .success(let token):
             self.logger.info(

@@ -1,0 +1,69 @@
+/// A W3C Trace Context position (`traceparent`): which trace a piece of work belongs to and which span
+/// it is. It lives here, below every module that makes outbound calls, because propagation is a transport
+/// concern; it knows nothing about Altinn.
+public struct TraceContext: Sendable, Equatable {
+    /// 32 lowercase hex digits, not all zero.
+    public let traceId: String
+    /// 16 lowercase hex digits, not all zero.
+    public let spanId: String
+    /// 2 lowercase hex digits (`01` = sampled).
+    public let flags: String
+
+    /// The trace the current task works for, bound by the inbound HTTP layer for the duration of one request,
+    /// so every outbound call made on its behalf (including token fetches it triggers) carries the trace.
+    @TaskLocal public static var current: TraceContext?
+
+    /// Parses a `traceparent` header. Version `00` exactly; a future version is read by its first four
+    /// fields, as the specification asks. Anything malformed gives `nil` (the caller starts a new trace).
+    public init?(traceparent value: String) {
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].count == 2, parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
+            parts[0] != "ff", parts[0] != "00" || parts.count == 4,
+            parts[0...3].allSatisfy({ $0.utf8.allSatisfy(Self.isLowerHex) }),
+            parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" })
+        else { return nil }
+        self.traceId = String(parts[1])
+        self.spanId = String(parts[2])
+        self.flags = String(parts[3])
+    }
+
+    private init(traceId: String, spanId: String, flags: String) {
+        self.traceId = traceId
+        self.spanId = spanId
+        self.flags = flags
+    }
+
+    /// A new trace: fresh trace id and span id. Flagged sampled, so a collector downstream may keep it.
+    public static func root() -> TraceContext {
+        TraceContext(traceId: Self.randomHex(bytes: 16), spanId: Self.randomHex(bytes: 8), flags: "01")
+    }
+
+    /// A new span in the same trace (a new span id, the same trace id and flags).
+    public func child() -> TraceContext {
+        TraceContext(traceId: self.traceId, spanId: Self.randomHex(bytes: 8), flags: self.flags)
+    }
+
+    /// The `traceparent` header value, always version `00`.
+    public var traceparent: String { "00-\(self.traceId)-\(self.spanId)-\(self.flags)" }
+
+    private static func isLowerHex(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    /// Never all zero: the all-zero id is invalid, so a zero draw is redrawn.
+    private static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let raw = (0..<bytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            guard raw.contains(where: { $0 != 0 }) else { continue }
+            let digits = Array("0123456789abcdef".utf8)
+            var text: [UInt8] = []
+            text.reserveCapacity(bytes * 2)
+            for byte in raw {
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0f)])
+            }
+            return String(decoding: text, as: UTF8.self)
+        }
+    }
+}

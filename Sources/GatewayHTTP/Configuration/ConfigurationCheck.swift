@@ -1,0 +1,140 @@
+import Foundation
+
+/// Everything `config check` and `serve` verify before starting, and the effective configuration as an
+/// operator may see it. One list of messages for both, so they cannot drift apart.
+public enum ConfigurationCheck {
+    /// Every problem found (empty when the configuration can be served): the shape checks of `validate()`,
+    /// then what needs the file system: key, token, CA and password files readable, token variables set.
+    public static func problems(
+        _ configuration: GatewayConfiguration,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        do {
+            try configuration.validate()
+        } catch {
+            problems.append(error)
+        }
+        let files = FileManager.default
+        func readable(_ path: String?, _ key: String) {
+            if let path, !files.isReadableFile(atPath: path) {
+                problems.append(.invalid(key, "\(path) is not readable"))
+            }
+        }
+        readable(configuration.upstream.caBundle, "upstream.caBundle")
+        if configuration.storage.engine == "postgres", let url = configuration.storage.postgresURL {
+            let components = URLComponents(string: url)
+            let scheme = components?.scheme ?? ""
+            if !["postgres", "postgresql"].contains(scheme) || (components?.host?.isEmpty ?? true) {
+                // The URL itself is not repeated: it may hold a password.
+                problems.append(.invalid("storage.postgresURL", "must be postgres://user@host:port/database"))
+            }
+            readable(configuration.storage.postgresPasswordFile, "storage.postgresPasswordFile")
+        }
+        guard !configuration.usesBuiltInSimulator else { return problems }
+        for name in configuration.tokenProfiles.keys.sorted() {
+            guard let profile = configuration.tokenProfiles[name] else { continue }
+            let key = "tokenProfiles.\(name)"
+            readable(profile.keyFile, "\(key).keyFile")
+            readable(profile.tokenFile, "\(key).tokenFile")
+            if let variable = profile.tokenEnv, (environment[variable] ?? "").isEmpty {
+                problems.append(.invalid("\(key).tokenEnv", "environment variable \(variable) is not set"))
+            }
+        }
+        return problems
+    }
+
+    /// `json` or `text`: the configured format, else `json` when a file was given, `text` for the embedded default.
+    public static func logFormat(_ configuration: GatewayConfiguration, fromFile: Bool) -> String {
+        configuration.logFormat ?? (fromFile ? "json" : "text")
+    }
+
+    /// The configuration as `serve` will use it, as JSON. Paths and variable names are shown (they are not
+    /// secrets); a password inside the PostgreSQL URL is masked.
+    public static func effectiveJSON(_ configuration: GatewayConfiguration, fromFile: Bool) -> [UInt8] {
+        let c = configuration
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        let profiles: [(String, JSONValue)] = c.tokenProfiles.keys.sorted().compactMap { name in
+            guard let p = c.tokenProfiles[name] else { return nil }
+            return (
+                name,
+                .object([
+                    ("kind", .string(p.kind)), ("tokenFile", text(p.tokenFile)), ("tokenEnv", text(p.tokenEnv)),
+                    ("clientId", text(p.clientId)), ("kid", text(p.kid)), ("keyFile", text(p.keyFile)),
+                    ("scopes", p.scopes.map { .array($0.map(JSONValue.string)) } ?? .null),
+                    ("resource", text(p.resource)), ("systemUserOrg", text(p.systemUserOrg)),
+                    ("issuer", text(p.issuer)), ("platform", text(p.platform)),
+                ])
+            )
+        }
+        // Credentials show only what identifies them: an API key hash is cut short, secrets are references.
+        let clients: [(String, JSONValue)] = c.clients.keys.sorted().compactMap { id in
+            guard let client = c.clients[id] else { return nil }
+            let credentials: [JSONValue] = client.credentials.map { credential in
+                .object([
+                    ("id", .string(credential.id)),
+                    ("apiKeySha256", credential.apiKeySha256.map { .string(String($0.prefix(8)) + "…") } ?? .null),
+                    ("hmacSecretFile", text(credential.hmacSecretFile)),
+                    ("hmacSecretEnv", text(credential.hmacSecretEnv)),
+                ])
+            }
+            let policy = client.policy
+            return (
+                id,
+                .object([
+                    ("description", .string(client.description)), ("credentials", .array(credentials)),
+                    (
+                        "policy",
+                        .object([
+                            ("apps", .array(policy.apps.map(JSONValue.string))),
+                            ("operations", .array(policy.operations.map(JSONValue.string))),
+                            ("tokenProfiles", policy.tokenProfiles.map { .array($0.map(JSONValue.string)) } ?? .null),
+                            ("defaultTokenProfile", text(policy.defaultTokenProfile)),
+                            (
+                                "rateLimit",
+                                policy.rateLimit.map {
+                                    .object([("perSecond", .string(String($0.perSecond))), ("burst", .int($0.burst))])
+                                } ?? .null
+                            ),
+                        ])
+                    ),
+                ])
+            )
+        }
+        let json: JSONValue = .object([
+            ("host", .string(c.host)), ("port", .int(c.port)), ("dataDirectory", .string(c.dataDirectory)),
+            ("logLevel", .string(c.logLevel)), ("logFormat", .string(Self.logFormat(c, fromFile: fromFile))),
+            ("maxRequestBodyBytes", .int(c.maxRequestBodyBytes)), ("drainTimeoutSeconds", .int(c.drainTimeoutSeconds)),
+            (
+                "upstream",
+                .object([
+                    ("environment", .string(c.upstream.environment)),
+                    ("timeoutMilliseconds", .int(c.upstream.timeoutMilliseconds)),
+                    ("connectTimeoutMilliseconds", .int(c.upstream.connectTimeoutMilliseconds)),
+                    ("caBundle", text(c.upstream.caBundle)), ("maxResponseBytes", .int(c.upstream.maxResponseBytes)),
+                ])
+            ),
+            ("tokenProfiles", .object(profiles)), ("defaultTokenProfile", .string(c.defaultTokenProfile)),
+            (
+                "storage",
+                .object([
+                    ("engine", .string(c.storage.engine)), ("sqlitePath", text(c.storage.sqlitePath)),
+                    ("postgresURL", text(c.storage.postgresURL.map(Self.maskingPassword))),
+                    ("postgresPasswordFile", text(c.storage.postgresPasswordFile)),
+                    ("idempotencyRetentionHours", .int(c.storage.idempotencyRetentionHours)),
+                ])
+            ),
+            ("clients", .object(clients)),
+            ("signatureToleranceSeconds", .int(c.signatureToleranceSeconds)),
+            ("maxRequestHeaderBytes", .int(c.maxRequestHeaderBytes)),
+        ])
+        return json.serialized
+    }
+
+    /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; unparsable URLs are masked whole.
+    static func maskingPassword(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "***" }
+        if components.password != nil { components.password = "***" }
+        return components.string ?? "***"
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Metrics
+import Prometheus
+import Storage
+import Tokens
+
+/// `GET /readyz` and `GET /metrics`: unauthenticated, like `/healthz`, so probes and scrapers need no
+/// client key. Neither reveals a secret, an instance or a caller's string.
+struct ObservabilityRoutes: Sendable {
+    let readiness: ReadinessCheck
+    let registry: PrometheusCollectorRegistry
+
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("readyz") { _, _ in await self.ready() }
+        router.get("metrics") { _, _ in await self.metrics() }
+    }
+
+    func ready() async -> Response {
+        let findings = await self.readiness.run()
+        let notReady = findings.filter { !$0.ready }
+        let body: JSONValue = .object([
+            ("status", .string(notReady.isEmpty ? "ready" : "notReady")),
+            ("notReady", .array(notReady.map { .string($0.name) })),
+            (
+                "checks",
+                .array(
+                    findings.map { finding in
+                        var members: [(String, JSONValue)] = [
+                            ("name", .string(finding.name)), ("ready", .bool(finding.ready)),
+                        ]
+                        if let detail = finding.detail { members.append(("detail", .string(detail))) }
+                        return .object(members)
+                    })
+            ),
+        ])
+        return Response(
+            stored: StoredResponse(
+                status: notReady.isEmpty ? 200 : 503, contentType: "application/json", body: body.serialized))
+    }
+
+    func metrics() async -> Response {
+        await self.recordTokenExpiries()
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: self.registry.emitToBuffer())))
+    }
+
+    /// Seconds until expiry is a function of the scrape time, so it is computed here rather than stored.
+    /// A profile holding no token reads 0 (alert on it); static profiles have no known expiry and no series.
+    private func recordTokenExpiries() async {
+        let now = Date()
+        for (profile, expiry) in await self.readiness.tokens.tokenExpiries() {
+            let seconds = expiry.map { max(0, $0.timeIntervalSince(now)) } ?? 0
+            Metrics.Gauge(label: GatewayMetrics.tokenSecondsUntilExpiry, dimensions: [("profile", profile)]).record(
+                seconds)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Metrics
+
+/// Token fetches per profile and outcome. Profile names come from configuration, a closed set.
+enum TokenMetrics {
+    static let fetches = "signing_gateway_token_fetches_total"
+
+    static func fetched(profile: String, succeeded: Bool) {
+        Metrics.Counter(
+            label: Self.fetches, dimensions: [("profile", profile), ("result", succeeded ? "success" : "failure")]
+        )
+        .increment()
+    }
+}
+
+extension TokenProvider {
+    /// When each fetched (cached) profile's token expires; `nil` while it holds none (not fetched yet, or
+    /// failing). Static profiles have no known expiry and are absent.
+    public func tokenExpiries() async -> [String: Date?] {
+        guard let provider = self as? ProfileTokenProvider else { return [:] }
+        return await provider.cacheExpiries()
+    }
+}
+
+extension ProfileTokenProvider {
+    func cacheExpiries() async -> [String: Date?] { await self.cacheForExpiries.expiries() }
+}
+
+extension TokenCache {
+    /// The expiry of every profile's current token (valid or being refreshed).
+    public func expiries() -> [String: Date?] {
+        var result: [String: Date?] = [:]
+        for name in self.profileNames {
+            switch self.currentStates[name] ?? .empty {
+            case .valid(let cached), .refreshing(let cached, _): result[name] = .some(cached.expiresAt)
+            case .empty, .fetching, .failed: result[name] = .some(nil)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import GatewayHTTP
+
+/// `config check`: the checks `serve` runs before starting, and the effective configuration.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Inspect the configuration.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check",
+            abstract:
+                "Validate the configuration (file + environment) as serve would, then print it as JSON with secrets masked. Exit 1 when invalid."
+        )
+
+        @Option(name: .long, help: "Configuration file (JSON). Without one, the embedded default is checked.")
+        var config: String?
+
+        func run() async throws {
+            let configuration: GatewayConfiguration
+            do {
+                configuration = try ConfigurationLoader.load(file: self.config)
+            } catch {
+                FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+            let problems = ConfigurationCheck.problems(configuration)
+            guard problems.isEmpty else {
+                FileHandle.standardError.write(Data(problems.map { "signing-gateway: \($0)\n" }.joined().utf8))
+                throw ExitCode.failure
+            }
+            let json = ConfigurationCheck.effectiveJSON(configuration, fromFile: self.config != nil)
+            FileHandle.standardOutput.write(Data(json + Array("\n".utf8)))
+        }
+    }
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Graceful shutdown over real processes: SIGTERM to the gateway in the middle of a burst of signs, with the
+simulator slowed down so that calls are in flight. Proves: the process exits 0 within the drain time, every
+call that got an answer completed (200) and has exactly one audit record, at least one call that was in
+flight when the signal came was still answered, and `audit verify` passes. Also reports start-up to ready
+(the gateway's `startupMillis`, JSON logs) and checks `/readyz`. Ends with 'N passed, M failed'.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_contract import BINARY, check, failures, free_port, http, wait_ready  # noqa: E402
+import run_contract  # noqa: E402
+
+WAVE_ONE = 8
+WAVE_TWO = 24
+LATENCY_MS = 300
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="sg-sigterm-")
+    sim_port, gw_port = free_port(), free_port()
+    sim_log = open(os.path.join(work, "simulator.log"), "w")
+    gw_log_path = os.path.join(work, "gateway.log")
+    gw_log = open(gw_log_path, "w")
+    simulator = subprocess.Popen([BINARY, "simulate", "--port", str(sim_port), "--data-dir", work],
+                                 stdout=sim_log, stderr=subprocess.STDOUT)
+    gateway = None
+    try:
+        sim = f"http://127.0.0.1:{sim_port}"
+        gw = f"http://127.0.0.1:{gw_port}"
+        wait_ready(sim + "/_simulator/instances", simulator)
+        config = {
+            "port": gw_port, "dataDirectory": work, "logLevel": "info", "drainTimeoutSeconds": 20,
+            "upstream": {"environment": sim, "timeoutMilliseconds": 5000},
+            "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
+            "defaultTokenProfile": "dev",
+        }
+        config_path = os.path.join(work, "gateway.json")
+        json.dump(config, open(config_path, "w"))
+
+        checked = subprocess.run([BINARY, "config", "check", "--config", config_path], capture_output=True, text=True, timeout=60)
+        effective = json.loads(checked.stdout) if checked.returncode == 0 else {}
+        check("config check accepts the configuration", checked.returncode == 0, checked.stderr)
+        check("config check prints the effective configuration", effective.get("logFormat") == "json"
+              and effective.get("drainTimeoutSeconds") == 20, checked.stdout)
+
+        http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": LATENCY_MS}), {"Content-Type": "application/json"})
+        total = WAVE_ONE + WAVE_TWO
+        instances = [json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', {"Content-Type": "application/json"})[2])["id"] for _ in range(total)]
+
+        gateway = subprocess.Popen([BINARY, "serve", "--config", config_path], stdout=gw_log, stderr=subprocess.STDOUT)
+        wait_ready(gw + "/healthz", gateway)
+        status, _, text = http("GET", gw + "/readyz")
+        check("/readyz is 200 with the store and the static profile usable",
+              status == 200 and json.loads(text).get("status") == "ready", text)
+
+        headers = {"Authorization": "Bearer " + open(os.path.join(work, "dev-client.key")).read().strip(),
+                   "Content-Type": "application/json"}
+        keys = [f"drain-{i}-{uuid.uuid4()}" for i in range(total)]
+        bodies = [json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"}) for instance in instances]
+        answers = {}
+        signalled = threading.Event()
+        answered_after_signal = []
+        done = threading.Condition()
+
+        def fire(i):
+            try:
+                status, _, text = http("POST", gw + "/v1/signatures", bodies[i], {**headers, "Idempotency-Key": keys[i]})
+            except Exception:  # refused once the listener has closed
+                return
+            with done:
+                answers[keys[i]] = (i, status)
+                if signalled.is_set():
+                    answered_after_signal.append(i)
+                done.notify_all()
+
+        wave_one = [threading.Thread(target=fire, args=(i,)) for i in range(WAVE_ONE)]
+        for thread in wave_one:
+            thread.start()
+        for thread in wave_one:
+            thread.join(timeout=60)
+        check("the first wave was answered", len(answers) == WAVE_ONE, str(len(answers)))
+
+        wave_two = [threading.Thread(target=fire, args=(i,)) for i in range(WAVE_ONE, total)]
+        for thread in wave_two:
+            thread.start()
+        # Signal once Altinn has executed some of the second wave's signs: those calls still have their
+        # signing-state read (another LATENCY_MS) ahead of them, so they are in flight.
+        wave_two_ids = set(instances[WAVE_ONE:])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows = json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]
+            if sum(row["signCalls"] for row in rows if row["id"] in wave_two_ids) >= 4:
+                break
+            time.sleep(0.01)
+        signalled.set()
+        os.kill(gateway.pid, signal.SIGTERM)
+        try:
+            code = gateway.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            code = None
+        for thread in wave_two:
+            thread.join(timeout=30)
+
+        check("the gateway exited 0 after SIGTERM", code == 0, str(code))
+        check("calls in flight at SIGTERM were still answered", len(answered_after_signal) >= 1, str(answered_after_signal))
+        check("every answer is a completed sign", all(status == 200 for _, status in answers.values()),
+              str(sorted(answers.values())))
+
+        export = subprocess.run([BINARY, "audit", "export", "--config", config_path], capture_output=True, text=True, timeout=60)
+        audited = {}
+        for line in export.stdout.splitlines():
+            record = json.loads(line)
+            if record["operation"] == "sign":
+                audited.setdefault(record["idempotencyKey"], []).append(record)
+        for key, (i, status) in sorted(answers.items(), key=lambda item: item[1]):
+            records = audited.get(key, [])
+            check(f"answered call {i} has exactly one succeeded audit record",
+                  len(records) == 1 and records[0]["outcome"] == "succeeded", str(records))
+        verify = subprocess.run([BINARY, "audit", "verify", "--config", config_path], capture_output=True, text=True, timeout=60)
+        check("audit verify passes after the drain", verify.returncode == 0, verify.stdout + verify.stderr)
+
+        gw_log.flush()
+        startup = [json.loads(line).get("startupMillis") for line in open(gw_log_path) if line.startswith("{") and "startupMillis" in line]
+        check("the gateway logged startupMillis as JSON", len(startup) == 1, str(startup))
+        if startup:
+            print(f"start-up to ready: {startup[0]} ms (file config, SQLite, static profile)")
+        stopped = [line for line in open(gw_log_path) if "signing-gateway stopped" in line]
+        check("the gateway logged its orderly stop", len(stopped) == 1)
+    finally:
+        for process in (gateway, simulator):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)
+    print(f"{run_contract.passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
