@@ -46,16 +46,42 @@ final class SQLiteConnection {
         handle.map { Int(sqlite3_changes($0)) } ?? 0
     }
 
+    /// True while a group commit (`SQLiteThread`) holds one transaction around several jobs.
+    private(set) var inGroup = false
+
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws. IMMEDIATE takes the write
     /// lock up front, so a read-then-write (the chain head, then the insert) can never be interleaved.
+    /// Inside a group commit the same body runs in a savepoint: its failure undoes only its own writes, and
+    /// its durability comes with the group's single COMMIT (the caller is answered only after it).
     func transaction<T>(_ what: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try execute("BEGIN IMMEDIATE", "\(what): begin")
+        let (begin, commit, rollback) =
+            self.inGroup
+            ? ("SAVEPOINT job", "RELEASE job", "ROLLBACK TO job; RELEASE job")
+            : ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        try execute(begin, "\(what): begin")
         do throws(StoreError) {
             let value = try body()
-            try execute("COMMIT", "\(what): commit")
+            try execute(commit, "\(what): commit")
             return value
         } catch {
-            try? execute("ROLLBACK", "\(what): rollback")
+            try? execute(rollback, "\(what): rollback")
+            throw error
+        }
+    }
+
+    /// Opens the transaction that several queued jobs share (one fsync for all of them).
+    func beginGroup() throws(StoreError) {
+        try execute("BEGIN IMMEDIATE", "group commit: begin")
+        self.inGroup = true
+    }
+
+    /// Commits the shared transaction; on failure rolls it back, so none of the group's writes stand.
+    func commitGroup() throws(StoreError) {
+        self.inGroup = false
+        do throws(StoreError) {
+            try execute("COMMIT", "group commit: commit")
+        } catch {
+            try? execute("ROLLBACK", "group commit: rollback")
             throw error
         }
     }

@@ -25,7 +25,7 @@ final class SQLiteThread: Sendable {
                     return
                 }
                 continuation.resume(returning: .success(()))
-                while let job = queue.next() { job(connection) }
+                while let batch = queue.nextBatch() { Self.runGroup(batch, on: connection) }
                 connection.close()
                 queue.finish()
             }
@@ -36,13 +36,41 @@ final class SQLiteThread: Sendable {
         return SQLiteThread(queue: queue)
     }
 
-    /// Runs `body` with the connection on the store thread and returns its result.
+    /// Group commit: every job queued while the previous group was busy runs in one transaction, and their
+    /// callers are answered after its single COMMIT (one fsync for all). Each job's own transaction becomes a
+    /// savepoint, so one job's failure does not undo another's. A lone job runs as before.
+    private static func runGroup(_ batch: [JobQueue.Job], on connection: SQLiteConnection) {
+        guard batch.count > 1 else {
+            batch.first?(connection)(nil)
+            return
+        }
+        do throws(StoreError) {
+            try connection.beginGroup()
+        } catch {
+            for job in batch { job(connection)(nil) }  // fall back: one transaction each
+            return
+        }
+        let answers = batch.map { $0(connection) }
+        var failure: StoreError?
+        do throws(StoreError) {
+            try connection.commitGroup()
+        } catch {
+            failure = error
+        }
+        for answer in answers { answer(failure) }
+    }
+
+    /// Runs `body` with the connection on the store thread and returns its result once it is durable.
     func run<T: Sendable>(
         _ body: @escaping @Sendable (SQLiteConnection) throws(StoreError) -> T
     ) async throws(StoreError) -> T {
         let result: Result<T, StoreError> = await withCheckedContinuation { continuation in
             let accepted = queue.submit { connection in
-                continuation.resume(returning: Result { () throws(StoreError) -> T in try body(connection) })
+                let result = Result { () throws(StoreError) -> T in try body(connection) }
+                // Answered only after the group's COMMIT; a failed COMMIT fails every job of the group.
+                return { commitFailure in
+                    continuation.resume(returning: commitFailure.map { .failure($0) } ?? result)
+                }
             }
             if !accepted { continuation.resume(returning: .failure(.unavailable("sqlite: store is closed"))) }
         }
@@ -60,7 +88,8 @@ final class SQLiteThread: Sendable {
 /// The thread's job queue.
 // @unchecked Sendable: every stored property is read and written only while holding `condition`.
 private final class JobQueue: @unchecked Sendable {
-    typealias Job = @Sendable (SQLiteConnection) -> Void
+    /// Runs on the connection and returns how to answer its caller once the group's outcome is known.
+    typealias Job = @Sendable (SQLiteConnection) -> (StoreError?) -> Void
 
     private let condition = NSCondition()
     private var jobs: [Job] = []
@@ -79,19 +108,20 @@ private final class JobQueue: @unchecked Sendable {
         return true
     }
 
-    /// The next job, waiting for one; `nil` when closed and drained.
-    func next() -> Job? {
+    /// Every queued job (at most `limit`), waiting for one; `nil` when closed and drained.
+    func nextBatch(limit: Int = 256) -> [Job]? {
         condition.lock()
         defer { condition.unlock() }
         while head == jobs.count && !closed { condition.wait() }
         guard head < jobs.count else { return nil }
-        let job = jobs[head]
-        head += 1
+        let end = min(jobs.count, head + limit)
+        let batch = Array(jobs[head..<end])
+        head = end
         if head == jobs.count {
             jobs.removeAll(keepingCapacity: true)
             head = 0
         }
-        return job
+        return batch
     }
 
     func close(onDrained waiter: @escaping @Sendable () -> Void) {

@@ -137,6 +137,42 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("concurrent successes and failures: failures undo only themselves", arguments: Engine.allCases)
+    func concurrentMixedOutcomes(engine: Engine) async throws {
+        // On SQLite these land in shared group commits; a failing job must not take its group down.
+        try await withHarness(engine) { harness in
+            let store = harness.store
+            let response = StoredResponse(status: 200, contentType: "application/json", body: [1, 2, 3])
+            for index in 0..<40 { #expect(try await store.beginIdempotent(claim("ok-\(index)")) == .acquired) }
+            let failures = await withTaskGroup(of: Bool.self) { group in
+                for index in 0..<80 {
+                    group.addTask {
+                        // Even: a key in flight (succeeds). Odd: a key never claimed (fails, appends nothing).
+                        let key = index.isMultiple(of: 2) ? "ok-\(index / 2)" : "missing-\(index)"
+                        do {
+                            try await store.completeIdempotent(
+                                IdempotencyScope(clientId: "erp", key: key), response: response, audit: entry(index))
+                            return false
+                        } catch {
+                            return true
+                        }
+                    }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(failures == 40)
+            for index in 0..<40 { #expect(try await store.beginIdempotent(claim("ok-\(index)")) == .replay(response)) }
+            let records = try await allRecords(store)
+            #expect(records.count == 40)
+            #expect(Set(records.map(\.sequence)) == Set(1...40))
+            guard case .intact(let count, _) = try await AuditVerifier.verify(store: store) else {
+                Issue.record("chain broken")
+                return
+            }
+            #expect(count == 40)
+        }
+    }
+
     @Test("appends from every path form one chain, in order", arguments: Engine.allCases)
     func chainAcrossMixedCalls(engine: Engine) async throws {
         try await withHarness(engine) { harness in
