@@ -13,6 +13,9 @@ struct ClientsNewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Make credentials for a client (or new ones to rotate to).")
 
+    /// Accepted like every subcommand's; the new client is printed, not written into the configuration.
+    @OptionGroup var options: CommonOptions
+
     @Option(help: "Client id: 1-64 of a-z, 0-9, '-', '_'.")
     var id: String
 

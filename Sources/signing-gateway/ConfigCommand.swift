@@ -14,13 +14,16 @@ struct ConfigCommand: AsyncParsableCommand {
                 "Validate the configuration (file + environment) as serve would, then print it as JSON with secrets masked. Exit 1 when invalid."
         )
 
-        @Option(name: .long, help: "Configuration file (JSON). Without one, the embedded default is checked.")
-        var config: String?
+        @OptionGroup var options: CommonOptions
 
         func run() async throws {
-            let configuration: GatewayConfiguration
+            var configuration: GatewayConfiguration
             do {
-                configuration = try ConfigurationLoader.load(file: self.config)
+                configuration = try ConfigurationLoader.load(file: self.options.config)
+                // The same flag overrides as `serve`, so the check sees what `serve` would run.
+                if let host = self.options.host { configuration.host = host }
+                if let port = self.options.port { configuration.port = port }
+                if let directory = self.options.dataDirectory { configuration.dataDirectory = directory }
             } catch {
                 FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
                 throw ExitCode.failure
@@ -30,7 +33,7 @@ struct ConfigCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data(problems.map { "signing-gateway: \($0)\n" }.joined().utf8))
                 throw ExitCode.failure
             }
-            let json = ConfigurationCheck.effectiveJSON(configuration, fromFile: self.config != nil)
+            let json = ConfigurationCheck.effectiveJSON(configuration, fromFile: self.options.config != nil)
             FileHandle.standardOutput.write(Data(json + Array("\n".utf8)))
         }
     }
