@@ -23,8 +23,7 @@ import uuid
 from standardwebhooks.webhooks import Webhook
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import BINARY, DEMO_A, ROOT, check, failures, free_port, http, wait_ready  # noqa: E402
-import run_contract  # noqa: E402
+from run_contract import BINARY, DEMO_A, ROOT, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
 
@@ -39,19 +38,10 @@ def main():
     with open(secret_file, "w") as handle:
         handle.write(secret + "\n")
     logs = {name: open(os.path.join(work, f"{name}.log"), "w+") for name in ("simulator", "gateway", "fuzz")}
-    simulator = subprocess.Popen(
-        [BINARY, "simulate", "--port", str(sim_port), "--data-dir", work],
-        stdout=logs["simulator"], stderr=subprocess.STDOUT)
+    simulator = start_simulator(work, sim_port, logs["simulator"])
     gateway = None
     try:
-        wait_ready(f"http://127.0.0.1:{sim_port}/_simulator/instances", simulator)
-        config = {
-            "port": gw_port,
-            "dataDirectory": work,
-            "upstream": {"environment": f"http://127.0.0.1:{sim_port}", "timeoutMilliseconds": 5000},
-            "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
-            "defaultTokenProfile": "dev",
-            "clients": {
+        config = gateway_config(work, sim_port, gw_port, clients={
                 "erp": {
                     "description": "ERP, signing with HMAC",
                     "credentials": [
@@ -68,8 +58,7 @@ def main():
                     "policy": {"apps": ["ttd/signing-app"],
                                "operations": ["sign", "processNext", "read", "events", "admin"]},
                 },
-            },
-        }
+        })
         config_path = os.path.join(work, "gateway.json")
         json.dump(config, open(config_path, "w"))
         gateway = subprocess.Popen(
@@ -94,15 +83,8 @@ def main():
         for label, value in (("whsec secret", secret), ("secret base64", raw), ("erp key", erp_key), ("fuzz key", fuzz_key)):
             check(f"no {label} in logs, answers or audit", value not in haystack)
     finally:
-        for process in (gateway, simulator):
-            if process is not None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-    print(f"{run_contract.passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+        stop(gateway, simulator)
+    return finish()
 
 
 def signed(secret, body, msg_id=None, when=None):

@@ -14,8 +14,7 @@ import threading
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import BINARY, check, failures, free_port, http, wait_ready  # noqa: E402
-import run_contract  # noqa: E402
+from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
 
 BURST = 40
 KILL_AFTER = 10
@@ -30,18 +29,12 @@ def main():
     work = tempfile.mkdtemp(prefix="sg-crash-")
     sim_port, gw_port = free_port(), free_port()
     log = open(os.path.join(work, "processes.log"), "w")
-    simulator = subprocess.Popen([BINARY, "simulate", "--port", str(sim_port), "--data-dir", work], stdout=log, stderr=subprocess.STDOUT)
+    simulator = start_simulator(work, sim_port, log)
     gateway = None
     try:
         sim = f"http://127.0.0.1:{sim_port}"
         gw = f"http://127.0.0.1:{gw_port}"
-        wait_ready(sim + "/_simulator/instances", simulator)
-        config = {
-            "port": gw_port, "dataDirectory": work, "logLevel": "warning",
-            "upstream": {"environment": sim, "timeoutMilliseconds": 5000},
-            "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
-            "defaultTokenProfile": "dev",
-        }
+        config = gateway_config(work, sim_port, gw_port, logLevel="warning")
         config_path = os.path.join(work, "gateway.json")
         json.dump(config, open(config_path, "w"))
         # Slow Altinn down so that some signs are in flight when the gateway dies.
@@ -112,12 +105,8 @@ def main():
         verify = subprocess.run([BINARY, "audit", "verify", "--config", config_path], capture_output=True, text=True, timeout=60)
         check("audit verify passes after the crash", verify.returncode == 0, verify.stdout + verify.stderr)
     finally:
-        for process in (gateway, simulator):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=10)
-    print(f"{run_contract.passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+        stop(gateway, simulator)
+    return finish()
 
 
 if __name__ == "__main__":

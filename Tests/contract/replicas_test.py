@@ -12,8 +12,7 @@ import threading
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import BINARY, check, failures, free_port, http, wait_ready  # noqa: E402
-import run_contract  # noqa: E402
+from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
 
 ROUNDS = 20
 
@@ -27,20 +26,14 @@ def main():
     work = tempfile.mkdtemp(prefix="sg-replicas-")
     log = open(os.path.join(work, "processes.log"), "w")
     sim_port = free_port()
-    processes = [subprocess.Popen([BINARY, "simulate", "--port", str(sim_port), "--data-dir", work], stdout=log, stderr=subprocess.STDOUT)]
+    processes = [start_simulator(work, sim_port, log)]
     try:
         sim = f"http://127.0.0.1:{sim_port}"
-        wait_ready(sim + "/_simulator/instances", processes[0])
         gateways = []
         for replica in range(2):
             port = free_port()
-            config = {
-                "port": port, "dataDirectory": work, "logLevel": "warning",
-                "upstream": {"environment": sim},
-                "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
-                "defaultTokenProfile": "dev",
-                "storage": {"engine": "postgres", "postgresURL": url},
-            }
+            config = gateway_config(
+                work, sim_port, port, logLevel="warning", storage={"engine": "postgres", "postgresURL": url})
             path = os.path.join(work, f"gateway-{replica}.json")
             json.dump(config, open(path, "w"))
             # Both replicas start at once: migrations must be safe under that.
@@ -80,12 +73,8 @@ def main():
         verify = subprocess.run([BINARY, "audit", "verify", "--config", gateways[0][1]], capture_output=True, text=True, timeout=120)
         check("shared audit chain verifies", verify.returncode == 0, verify.stdout + verify.stderr)
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=10)
-    print(f"{run_contract.passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+        stop(*processes)
+    return finish()
 
 
 if __name__ == "__main__":

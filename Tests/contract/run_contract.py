@@ -9,7 +9,6 @@ simulator's token file), drives the walkthrough and a set of bad inputs, and che
   * no token or client key in any answer or log line.
 Ends with 'N passed, M failed'.
 """
-import copy
 import json
 import os
 import re
@@ -76,6 +75,48 @@ def wait_ready(url, process, deadline=60):
             pass
         time.sleep(0.05)
     raise SystemExit(f"not ready: {url}")
+
+
+# ---------- Processes shared by every script ----------
+def start_simulator(work, port, log):
+    """`signing-gateway simulate` on `port`, ready; the token it accepts is in `work/simulator.token`."""
+    process = subprocess.Popen([BINARY, "simulate", "--port", str(port), "--data-dir", work],
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/_simulator/instances", process)
+    except BaseException:
+        stop(process)
+        raise
+    return process
+
+
+def gateway_config(work, sim_port, gw_port, **extra):
+    """A gateway on the simulator with a static `dev` profile reading the simulator's token."""
+    config = {
+        "port": gw_port,
+        "dataDirectory": work,
+        "upstream": {"environment": f"http://127.0.0.1:{sim_port}", "timeoutMilliseconds": 5000},
+        "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
+        "defaultTokenProfile": "dev",
+    }
+    config.update(extra)
+    return config
+
+
+def stop(*processes):
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def finish():
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
 
 
 # ---------- OpenAPI 3.0 (Altinn) -> JSON Schema ----------
@@ -146,19 +187,10 @@ def main():
     work = tempfile.mkdtemp(prefix="sg-contract-")
     sim_port, gw_port = free_port(), free_port()
     logs = {name: open(os.path.join(work, f"{name}.log"), "w+") for name in ("simulator", "gateway")}
-    simulator = subprocess.Popen(
-        [BINARY, "simulate", "--port", str(sim_port), "--data-dir", work],
-        stdout=logs["simulator"], stderr=subprocess.STDOUT)
+    simulator = start_simulator(work, sim_port, logs["simulator"])
     gateway = None
     try:
-        wait_ready(f"http://127.0.0.1:{sim_port}/_simulator/instances", simulator)
-        config = {
-            "port": gw_port,
-            "dataDirectory": work,
-            "upstream": {"environment": f"http://127.0.0.1:{sim_port}", "timeoutMilliseconds": 5000},
-            "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
-            "defaultTokenProfile": "dev",
-        }
+        config = gateway_config(work, sim_port, gw_port)
         config_path = os.path.join(work, "gateway.json")
         json.dump(config, open(config_path, "w"))
         gateway = subprocess.Popen(
@@ -166,15 +198,8 @@ def main():
         wait_ready(f"http://127.0.0.1:{gw_port}/healthz", gateway)
         run_checks(work, sim_port, gw_port, logs)
     finally:
-        for process in (gateway, simulator):
-            if process is not None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+        stop(gateway, simulator)
+    return finish()
 
 
 def run_checks(work, sim_port, gw_port, logs):

@@ -16,8 +16,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import BINARY, check, failures, free_port, http, wait_ready  # noqa: E402
-import run_contract  # noqa: E402
+from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
 
 WAVE_ONE = 8
 WAVE_TWO = 24
@@ -30,19 +29,12 @@ def main():
     sim_log = open(os.path.join(work, "simulator.log"), "w")
     gw_log_path = os.path.join(work, "gateway.log")
     gw_log = open(gw_log_path, "w")
-    simulator = subprocess.Popen([BINARY, "simulate", "--port", str(sim_port), "--data-dir", work],
-                                 stdout=sim_log, stderr=subprocess.STDOUT)
+    simulator = start_simulator(work, sim_port, sim_log)
     gateway = None
     try:
         sim = f"http://127.0.0.1:{sim_port}"
         gw = f"http://127.0.0.1:{gw_port}"
-        wait_ready(sim + "/_simulator/instances", simulator)
-        config = {
-            "port": gw_port, "dataDirectory": work, "logLevel": "info", "drainTimeoutSeconds": 20,
-            "upstream": {"environment": sim, "timeoutMilliseconds": 5000},
-            "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
-            "defaultTokenProfile": "dev",
-        }
+        config = gateway_config(work, sim_port, gw_port, logLevel="info", drainTimeoutSeconds=20)
         config_path = os.path.join(work, "gateway.json")
         json.dump(config, open(config_path, "w"))
 
@@ -136,12 +128,8 @@ def main():
         stopped = [line for line in open(gw_log_path) if "signing-gateway stopped" in line]
         check("the gateway logged its orderly stop", len(stopped) == 1)
     finally:
-        for process in (gateway, simulator):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=10)
-    print(f"{run_contract.passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+        stop(gateway, simulator)
+    return finish()
 
 
 if __name__ == "__main__":
