@@ -1,4 +1,5 @@
 import AltinnAPI
+import CurlHTTP
 import Foundation
 import Gateway
 import HTTPTypes
@@ -91,7 +92,7 @@ struct ClientAuthMiddleware: RouterMiddleware {
             guard let candidates = WebhookVerifier.candidates(signature), !candidates.isEmpty else {
                 throw Problem(ClientRefusal.malformedSignature)
             }
-            let body = try await Self.rawBody(&request, limit: self.maxBodyBytes)
+            let body = try await JSONBody.collect(&request, limit: self.maxBodyBytes)  // the signed bytes
             guard
                 let client = self.registry.client(
                     signatures: candidates, content: WebhookContent.bytes(id: id, timestamp: seconds, body: body))
@@ -108,18 +109,6 @@ struct ClientAuthMiddleware: RouterMiddleware {
             }
             guard fresh else { throw Problem(ClientRefusal.replayedWebhookId) }
             return (client, id)
-        }
-    }
-
-    /// The body exactly as received (the signature covers these bytes), kept on the request for the handler.
-    private static func rawBody(_ request: inout Request, limit: Int) async throws -> [UInt8] {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw Problem(.payloadTooLarge, "The request body exceeds \(limit) bytes.")
-        }
-        do {
-            return Array(try await request.collectBody(upTo: limit).readableBytesView)
-        } catch is NIOTooManyBytesError {
-            throw Problem(.payloadTooLarge, "The request body exceeds \(limit) bytes.")
         }
     }
 
@@ -212,20 +201,9 @@ extension InboundFacts {
     ) {
         self.init(
             clientId: clientId, sourceAddress: context.sourceAddress, requestId: context.id,
-            traceparent: request.headers[.traceparent].flatMap(Traceparent.validated), idempotencyKey: idempotencyKey,
+            // The effective span, bound by TraceMiddleware: the inbound trace continued, or a new one.
+            traceparent: TraceContext.current?.traceparent, idempotencyKey: idempotencyKey,
             requestDigest: body.map(Digest.sha256Hex))
-    }
-}
-
-/// W3C `traceparent`: `00-<32 hex>-<16 hex>-<2 hex>`, ids not all zero. Anything else is dropped.
-enum Traceparent {
-    static func validated(_ value: String) -> String? {
-        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0].count == 2, parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
-            parts.allSatisfy({ $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } }),
-            parts[0] != "ff", parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" })
-        else { return nil }
-        return value
     }
 }
 

@@ -6,7 +6,6 @@ import Logging
 /// W3C Trace Context for every inbound request: a valid inbound `traceparent` is continued, anything else
 /// starts a new trace. The gateway's own span (same trace id, new span id) is
 /// - bound to the task (`TraceContext.current`) so every Altinn call made for this request carries it,
-/// - put back on the request as its `traceparent`, so the audit record holds the effective value,
 /// - added to the request's logger metadata, and returned in the response's `traceparent` header.
 struct TraceMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
@@ -20,14 +19,11 @@ struct TraceMiddleware: RouterMiddleware {
         // Two traceparent headers are invalid per the specification: start a new trace.
         let parent = inbound.count == 1 ? TraceContext(traceparent: inbound[0]) : nil
         let span = parent?.child() ?? TraceContext.root()
-        var head = request.head
-        head.headerFields[.traceparent] = span.traceparent
-        let traced = Request(head: head, body: request.body)
         var tracedContext = context
         tracedContext.logger[metadataKey: "traceparent"] = .string(span.traceparent)
         let inner = tracedContext
         var response = try await TraceContext.$current.withValue(span) {
-            try await next(traced, inner)
+            try await next(request, inner)
         }
         response.headers[.traceparent] = span.traceparent
         return response

@@ -11,16 +11,21 @@ enum JSONBody {
         guard let contentType = request.headers[.contentType], Self.isJSON(contentType) else {
             throw Problem(.unsupportedMediaType, "Send the body as Content-Type: application/json.")
         }
+        var request = request
+        return try await Self.collect(&request, limit: limit)
+    }
+
+    /// The body bytes, at most `limit` (413 beyond, refused by the declared length before reading), kept
+    /// on the request so a later reader (the handler after the signature check) gets the same bytes.
+    static func collect(_ request: inout Request, limit: Int) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Problem(.payloadTooLarge, "The request body exceeds \(limit) bytes.")
         }
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: limit)
+            return Array(try await request.collectBody(upTo: limit).readableBytesView)
         } catch is NIOTooManyBytesError {
             throw Problem(.payloadTooLarge, "The request body exceeds \(limit) bytes.")
         }
-        return Array(buffer.readableBytesView)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {

@@ -2,8 +2,9 @@ import AltinnAPI
 import Foundation
 import Gateway
 
-/// How a caller names an instance: `{app, instanceId}` or a full Altinn `instanceUrl`.
-struct InstanceSelector: Sendable {
+/// How a caller names an instance: `{app, instanceId}` or a full Altinn `instanceUrl`. Decoded from the
+/// same object as the body that holds it (the body's own type refuses unknown members).
+struct InstanceSelector: Sendable, Decodable {
     var app: String?
     var instanceId: String?
     var instanceUrl: String?
@@ -56,10 +57,7 @@ struct SignRequestBody: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.selector = InstanceSelector(
-            app: try container.decodeIfPresent(String.self, forKey: .app),
-            instanceId: try container.decodeIfPresent(String.self, forKey: .instanceId),
-            instanceUrl: try container.decodeIfPresent(String.self, forKey: .instanceUrl))
+        self.selector = try InstanceSelector(from: decoder)
         let mode = try container.decode(String.self, forKey: .mode)
         guard let parsed = SigningMode(rawValue: mode) else {
             throw DecodingError.dataCorruptedError(
@@ -90,10 +88,7 @@ struct ProcessNextRequestBody: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.selector = InstanceSelector(
-            app: try container.decodeIfPresent(String.self, forKey: .app),
-            instanceId: try container.decodeIfPresent(String.self, forKey: .instanceId),
-            instanceUrl: try container.decodeIfPresent(String.self, forKey: .instanceUrl))
+        self.selector = try InstanceSelector(from: decoder)
         self.language = try FieldRules.language(container, .language)
         self.tokenProfile = try FieldRules.tokenProfile(container, .tokenProfile)
     }
