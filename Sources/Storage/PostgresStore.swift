@@ -166,8 +166,10 @@ public final class PostgresStore: Store {
     public func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,
-        audit: AuditEntry
-    ) async throws(StoreError) {
+        audit: AuditEntry,
+        outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit? {
+        guard outbox == nil else { throw .failed("events: not implemented yet") }
         let logger = self.logger
         let updated: Bool = try await Self.run("idempotency complete") {
             try await self.client.withTransaction(logger: logger) { connection in
@@ -187,6 +189,7 @@ public final class PostgresStore: Store {
             }
         }
         guard updated else { throw .notInFlight }
+        return nil
     }
 
     public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {

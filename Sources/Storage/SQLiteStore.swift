@@ -78,8 +78,10 @@ public final class SQLiteStore: Store {
     public func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,
-        audit: AuditEntry
-    ) async throws(StoreError) {
+        audit: AuditEntry,
+        outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit? {
+        guard outbox == nil else { throw .failed("events: not implemented yet") }
         try await thread.run { db throws(StoreError) in
             try db.transaction("idempotency complete") { () throws(StoreError) in
                 let update = try db.prepare(
@@ -96,6 +98,7 @@ public final class SQLiteStore: Store {
                 try Self.append(audit, on: db)
             }
         }
+        return nil
     }
 
     public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {

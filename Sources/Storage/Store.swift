@@ -1,6 +1,7 @@
 import Foundation
 
-/// The durable store: idempotency keys, the audit log (later: snapshots, outbox).
+/// The durable store: idempotency keys, the audit log, tracked instances, the event outbox, subscriptions and
+/// deliveries.
 /// Two engines implement it (SQLite, PostgreSQL) and pass one conformance suite.
 ///
 /// Every method that writes an audit record does so in the same transaction as the rest of its write,
@@ -15,12 +16,15 @@ public protocol Store: Sendable {
     /// A new key is stored as in flight, with its fingerprint and lease, *before* any upstream call.
     func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin
 
-    /// Stores the final answer of a claimed key and appends its audit record, in one transaction.
+    /// Stores the final answer of a claimed key and appends its audit record, in one transaction, together with
+    /// `outbox` (the sign's snapshot and events) when given. Returns what `outbox` committed.
+    @discardableResult
     func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,
-        audit: AuditEntry
-    ) async throws(StoreError)
+        audit: AuditEntry,
+        outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit?
 
     /// Deletes a claimed key whose call provably never reached Altinn (bad input, no token, connect
     /// failure), so the caller may retry with the same key; appends the audit record in the same transaction.
@@ -44,8 +48,82 @@ public protocol Store: Sendable {
     /// Records with `sequence > after`, oldest first, at most `limit`, matching `filter`.
     func auditRecords(after: Int64, limit: Int, filter: AuditFilter) async throws(StoreError) -> [AuditRecord]
 
+    // MARK: Tracking and the outbox
+
+    /// Locks the instance's tracking row, runs `write.apply` on it, stores the row it returns and appends its new
+    /// events, fanning each out to a pending delivery per matching enabled subscription — all in one transaction.
+    func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit
+
+    func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance?
+
+    /// Ordered by instance, those after `after`, at most `limit`.
+    func trackedInstances(after: String?, limit: Int, status: TrackingStatus?) async throws(StoreError)
+        -> [TrackedInstance]
+
+    /// Stops tracking (deletes the row; its events stay). False when it was not tracked.
+    func untrack(_ instance: String) async throws(StoreError) -> Bool
+
+    /// Leases up to `limit` active instances due at `now` whose lease is free or expired, to `owner` until
+    /// `leaseUntil`. Replicas never get the same row (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+    func claimDueTrackedInstances(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws(StoreError)
+        -> [TrackedInstance]
+
+    func trackingCounts() async throws(StoreError) -> [TrackingCount]
+
+    /// The pull feed: events with `sequence > after` in commit order, at most `limit`.
+    func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord]
+
+    // MARK: Subscriptions
+
+    /// Fails with `.conflict` when the id exists.
+    func createSubscription(_ subscription: Subscription) async throws(StoreError)
+    func subscription(id: String) async throws(StoreError) -> Subscription?
+    /// Ordered by creation.
+    func subscriptions() async throws(StoreError) -> [Subscription]
+    /// Replaces the subscription with `change(current)` in one transaction; nil when it does not exist.
+    func updateSubscription(id: String, _ change: @escaping @Sendable (Subscription) -> Subscription)
+        async throws(StoreError) -> Subscription?
+    /// Deletes it with its deliveries and their attempts. False when it did not exist.
+    func deleteSubscription(id: String) async throws(StoreError) -> Bool
+
+    // MARK: Deliveries
+
+    /// Leases up to `limit` pending deliveries due at `now` of enabled subscriptions, oldest event first, to
+    /// `owner` until `leaseUntil`. Never one whose subscription has an earlier pending delivery for the same
+    /// instance: per (subscription, instance) one delivery is in flight at a time, in event order.
+    func claimDeliveries(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws(StoreError)
+        -> [ClaimedDelivery]
+
+    /// Records each attempt and applies its outcome (and any subscription disabling) in one transaction;
+    /// clears the leases.
+    func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError)
+
+    /// Ordered by id, those after `after`, at most `limit`.
+    func deliveries(after: Int64, limit: Int, filter: DeliveryFilter) async throws(StoreError) -> [DeliveryRecord]
+    func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord?
+    func deliveryAttempts(deliveryId: Int64) async throws(StoreError) -> [DeliveryAttempt]
+
+    /// Re-arms a delivery (any state) for an attempt at `now`, the retry schedule starting over. Nil when unknown.
+    func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord?
+
+    /// New pending deliveries, to this subscription, of every stored event at or after `since` that matches
+    /// its filters (same event ids, so subscribers dedupe). Returns how many; nil when the subscription is unknown.
+    func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int?
+
+    func deliveryCounts() async throws(StoreError) -> [DeliveryCount]
+
     /// Releases connections and files.
     func close() async
+}
+
+extension Store {
+    public func completeIdempotent(
+        _ scope: IdempotencyScope,
+        response: StoredResponse,
+        audit: AuditEntry
+    ) async throws(StoreError) {
+        try await self.completeIdempotent(scope, response: response, audit: audit, outbox: nil)
+    }
 }
 
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -55,12 +133,15 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case failed(String)
     /// `complete`/`release` for a key that is not in flight (a bug, or the key was pruned).
     case notInFlight
+    /// A create whose id exists.
+    case conflict
 
     public var description: String {
         switch self {
         case .unavailable(let why): return "store unavailable: \(why)"
         case .failed(let why): return "store failure: \(why)"
         case .notInFlight: return "idempotency key is not in flight"
+        case .conflict: return "the id already exists"
         }
     }
 }

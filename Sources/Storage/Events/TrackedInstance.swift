@@ -1,0 +1,98 @@
+import Foundation
+
+/// An Altinn instance whose signing state the tracker polls, with the last observation it diffed against.
+/// The gateway owns the meaning of `snapshot`; the store keeps its bytes.
+public struct TrackedInstance: Sendable, Equatable {
+    /// `{org}/{app}/{partyId}/{guid}`, the same form as audit records' `instance`.
+    public var instance: String
+    public var clientId: String?
+    public var tokenProfile: String?
+    /// The signing task to read (`?taskId=`), once known.
+    public var taskId: String?
+    public var completeWhenAllSigned: Bool
+    public var status: TrackingStatus
+    /// The last observed state as the gateway serialized it; empty before the first observation.
+    public var snapshot: [UInt8]
+    public var polls: Int
+    public var nextPollAt: Date
+    /// Polling stops (status `expired`) after this.
+    public var deadline: Date
+    /// The once-only guard of the automatic `process/next` of `completeWhenAllSigned`.
+    public var processNext: ProcessNextGuard
+    public var traceparent: String?
+    /// Why the last poll failed, in words without values from Altinn; nil after a successful poll.
+    public var lastError: String?
+    /// Which tracker holds the row, until when. Cleared by the holder's commit.
+    public var leaseOwner: String?
+    public var leaseUntil: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        instance: String,
+        clientId: String?,
+        tokenProfile: String?,
+        taskId: String?,
+        completeWhenAllSigned: Bool,
+        status: TrackingStatus = .active,
+        snapshot: [UInt8] = [],
+        polls: Int = 0,
+        nextPollAt: Date,
+        deadline: Date,
+        processNext: ProcessNextGuard = .notClaimed,
+        traceparent: String?,
+        lastError: String? = nil,
+        leaseOwner: String? = nil,
+        leaseUntil: Date? = nil,
+        createdAt: Date,
+        updatedAt: Date
+    ) {
+        self.instance = instance
+        self.clientId = clientId
+        self.tokenProfile = tokenProfile
+        self.taskId = taskId
+        self.completeWhenAllSigned = completeWhenAllSigned
+        self.status = status
+        self.snapshot = snapshot
+        self.polls = polls
+        self.nextPollAt = nextPollAt
+        self.deadline = deadline
+        self.processNext = processNext
+        self.traceparent = traceparent
+        self.lastError = lastError
+        self.leaseOwner = leaseOwner
+        self.leaseUntil = leaseUntil
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+public enum TrackingStatus: String, Sendable, Equatable, CaseIterable {
+    /// Polled until one of the others.
+    case active
+    /// Every signee signed (and, with `completeWhenAllSigned`, the process was moved on).
+    case complete
+    /// The process ended or left the signing task.
+    case ended
+    /// The deadline passed first.
+    case expired
+}
+
+/// `process/next` must be called at most once per tracked instance, whichever replica sees completion.
+public enum ProcessNextGuard: Sendable, Equatable {
+    case notClaimed
+    /// A tracker claimed the call with this token at this time; it may or may not have reached Altinn.
+    case claimed(token: String, at: Date)
+    case done
+}
+
+/// Counts for metrics.
+public struct TrackingCount: Sendable, Equatable {
+    public var status: TrackingStatus
+    public var count: Int
+
+    public init(status: TrackingStatus, count: Int) {
+        self.status = status
+        self.count = count
+    }
+}
