@@ -121,6 +121,19 @@ public struct SigningService: Sendable {
         return SigningSnapshot(taskId: query.taskId, states: state.signeeStates)
     }
 
+    // MARK: - Process position
+
+    /// `GET process`: where the instance's process stands (for the tracker).
+    public func processPosition(
+        _ instance: InstanceReference, tokenProfile: String?
+    ) async throws(GatewayError) -> ProcessPosition {
+        let profile = tokenProfile ?? self.defaultTokenProfile
+        return ProcessPosition(
+            try await self.read(profile: profile) { token throws(AltinnError) in
+                try await self.altinn.processState(instance, token: token)
+            })
+    }
+
     // MARK: - Calls with tokens and retries
 
     private func read<T: Sendable>(

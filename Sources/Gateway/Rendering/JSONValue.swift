@@ -83,5 +83,5 @@ extension JSONValue {
 }
 
 extension Optional where Wrapped == String {
-    var json: JSONValue { self.map(JSONValue.string) ?? .null }
+    public var json: JSONValue { self.map(JSONValue.string) ?? .null }
 }

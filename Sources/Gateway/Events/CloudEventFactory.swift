@@ -1,0 +1,95 @@
+public import AltinnAPI
+import Crypto
+public import Foundation
+public import Storage
+
+/// Turns transitions into CloudEvents 1.0 in structured JSON mode, serialized once: the stored bytes are what
+/// every attempt, retry and replay sends and signs.
+public struct CloudEventFactory: Sendable {
+    public let environment: AltinnEnvironment
+
+    public init(environment: AltinnEnvironment) {
+        self.environment = environment
+    }
+
+    public func event(
+        _ transition: Transition,
+        instance: InstanceReference,
+        time: Date,
+        traceparent: String?
+    ) -> NewEvent {
+        let id = Self.id(instance: instance, transition)
+        var members: [(String, JSONValue)] = [
+            ("specversion", "1.0"),
+            ("id", .string(id)),
+            ("source", .string(self.environment.instanceURL(instance))),
+            ("type", .string(transition.type.rawValue)),
+            ("subject", .string("/party/\(Self.subjectParty(transition) ?? instance.partyId)")),
+            ("time", .string(Self.rfc3339(time))),
+            ("datacontenttype", "application/json"),
+            // As Altinn Events adds them to app events.
+            ("resource", .string("urn:altinn:resource:app_\(instance.app.org)_\(instance.app.app)")),
+            ("resourceinstance", .string(instance.instanceId)),
+        ]
+        if let traceparent { members.append(("traceparent", .string(traceparent))) }
+        members.append(("data", self.data(transition, instance)))
+        return NewEvent(
+            id: id, type: transition.type.rawValue, instance: instance.description, app: instance.app.description,
+            time: time, body: JSONValue.object(members).serialized)
+    }
+
+    /// `evt_` + 32 hex digits of SHA-256 over (instance, subject, change): stable across replicas and restarts.
+    static func id(instance: InstanceReference, _ transition: Transition) -> String {
+        let identity = transition.identity
+        let digest = SHA256.hash(data: Data("\(instance.description)\n\(identity.subject)\n\(identity.change)".utf8))
+        return "evt_" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func subjectParty(_ transition: Transition) -> Int? {
+        switch transition {
+        case .signeeSigned(let signee, _), .notificationFailed(let signee, _), .delegationFailed(let signee, _):
+            return signee.partyId
+        default:
+            return nil
+        }
+    }
+
+    private func data(_ transition: Transition, _ instance: InstanceReference) -> JSONValue {
+        let instanceJSON = StateJSON.instance(instance, self.environment)
+        switch transition {
+        case .signeeSigned(let signee, let snapshot), .notificationFailed(let signee, let snapshot),
+            .delegationFailed(let signee, let snapshot):
+            return .object([
+                ("instance", instanceJSON), ("signee", StateJSON.signee(signee)),
+                ("signing", StateJSON.signing(.known(snapshot))),
+            ])
+        case .signingCompleted(let snapshot):
+            return .object([("instance", instanceJSON), ("signing", StateJSON.signing(.known(snapshot)))])
+        case .processMoved(let position), .processCompleted(let position):
+            return .object([("instance", instanceJSON), ("process", StateJSON.process(position))])
+        case .signFailed(_, let problem), .signOutcomeUnknown(_, let problem):
+            return .object([
+                ("instance", instanceJSON),
+                (
+                    "problem",
+                    .object([
+                        ("type", .string(problem.type)), ("status", .int(problem.status)),
+                        ("detail", .string(problem.detail)),
+                        ("upstreamStatus", problem.upstreamStatus.map { .int($0) } ?? .null),
+                    ])
+                ),
+            ])
+        }
+    }
+
+    /// RFC 3339 in UTC with microseconds, as every event of this gateway writes `time`.
+    static func rfc3339(_ date: Date) -> String {
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+        var seconds = time_t(micros / 1_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(micros % 1_000_000))
+    }
+}

@@ -1,0 +1,16 @@
+/// The event catalogue. Types are reverse-DNS and stable: subscribers filter and switch on them.
+/// Each is documented with its data schema under `webhooks:` in openapi.yaml.
+public enum EventType: String, Sendable, Equatable, CaseIterable {
+    case signeeSigned = "no.signinggateway.signee.signed"
+    case notificationFailed = "no.signinggateway.signee.notification.failed"
+    case delegationFailed = "no.signinggateway.signee.delegation.failed"
+    /// Every listed signee of the signing task has signed.
+    case signingCompleted = "no.signinggateway.signing.completed"
+    /// The process entered another task.
+    case processMoved = "no.signinggateway.process.moved"
+    case processCompleted = "no.signinggateway.process.completed"
+    /// A sign request through the gateway was refused by Altinn or could not be sent.
+    case signFailed = "no.signinggateway.sign.failed"
+    /// A sign request through the gateway may or may not have signed (Altinn did not answer).
+    case signOutcomeUnknown = "no.signinggateway.sign.outcome-unknown"
+}

@@ -1,0 +1,256 @@
+public import AltinnAPI
+public import Foundation
+public import Storage
+
+/// The one place that turns an observation of an instance into its new tracking row and its events.
+/// Every path uses it — a sign through the gateway, the tracker's poll, an Altinn Events push — so they agree on
+/// what changed, and the store runs it under the row's lock so they never race.
+public struct InstanceObserver: Sendable {
+    public let events: CloudEventFactory
+    public let policy: TrackingPolicy
+
+    public init(events: CloudEventFactory, policy: TrackingPolicy) {
+        self.events = events
+        self.policy = policy
+    }
+
+    /// What to track when a caller asks.
+    public struct TrackRequest: Sendable, Equatable {
+        public var clientId: String?
+        public var tokenProfile: String?
+        public var taskId: String?
+        public var completeWhenAllSigned: Bool
+        public var traceparent: String?
+
+        public init(
+            clientId: String?, tokenProfile: String?, taskId: String?, completeWhenAllSigned: Bool,
+            traceparent: String?
+        ) {
+            self.clientId = clientId
+            self.tokenProfile = tokenProfile
+            self.taskId = taskId
+            self.completeWhenAllSigned = completeWhenAllSigned
+            self.traceparent = traceparent
+        }
+    }
+
+    /// Starts tracking (or, when already tracked, keeps the row and turns on what the new request adds).
+    public func track(_ instance: InstanceReference, _ request: TrackRequest, now: Date) -> OutboxWrite {
+        let policy = self.policy
+        return OutboxWrite(instance: instance.description) { existing in
+            InstanceUpdate(tracked: Self.tracking(instance, existing, request, policy: policy, now: now), events: [])
+        }
+    }
+
+    /// After a sign through the gateway: its events (also for untracked instances: ids are deterministic, so a
+    /// later poll cannot repeat them), and the row refreshed at once when tracked or asked to be.
+    public func afterSign(
+        _ instance: InstanceReference,
+        outcome: Result<SignOutcome, SignFailure>,
+        track: TrackRequest?,
+        traceparent: String?,
+        now: Date
+    ) -> OutboxWrite {
+        let events = self.events
+        let policy = self.policy
+        return OutboxWrite(instance: instance.description) { existing in
+            var row = existing
+            if let track { row = Self.tracking(instance, existing, track, policy: policy, now: now) }
+            switch outcome {
+            case .failure(let failure):
+                let transition: Transition =
+                    failure.signMayHaveHappened
+                    ? .signOutcomeUnknown(request: failure.request, problem: failure.problem)
+                    : .signFailed(request: failure.request, problem: failure.problem)
+                // A sign that may have happened: look again soon.
+                if failure.signMayHaveHappened, var polled = row, polled.status == .active {
+                    polled.nextPollAt = now
+                    row = polled
+                }
+                return InstanceUpdate(
+                    tracked: row == existing ? nil : row,
+                    events: [events.event(transition, instance: instance, time: now, traceparent: traceparent)])
+            case .success(let signed):
+                var signing: SigningSnapshot?
+                if case .known(let snapshot) = signed.signing { signing = snapshot }
+                let observation = Observation(signing: signing, process: signed.process)
+                return Self.observe(
+                    row, observation, instance, events: events, policy: policy, claimToken: nil,
+                    traceparent: traceparent, now: now, pollSoon: true)
+            }
+        }
+    }
+
+    /// After the tracker (or an Altinn Events push) read the instance. `claimToken` lets this observation claim the
+    /// once-only `process/next` of `completeWhenAllSigned`.
+    public func afterPoll(
+        _ instance: InstanceReference,
+        observation: Observation,
+        claimToken: String?,
+        now: Date
+    ) -> OutboxWrite {
+        let events = self.events
+        let policy = self.policy
+        return OutboxWrite(instance: instance.description) { existing in
+            guard let existing else { return .none }
+            return Self.observe(
+                existing, observation, instance, events: events, policy: policy, claimToken: claimToken,
+                traceparent: existing.traceparent, now: now, pollSoon: false)
+        }
+    }
+
+    /// After a failed poll: remember why, back off, release the lease.
+    public func afterPollFailure(_ instance: InstanceReference, reason: String, now: Date) -> OutboxWrite {
+        let policy = self.policy
+        return OutboxWrite(instance: instance.description) { existing in
+            guard var row = existing else { return .none }
+            var rng = SystemRandomNumberGenerator()
+            row.polls += 1
+            row.lastError = reason
+            row.nextPollAt = now.adding(policy.interval(afterPolls: row.polls, using: &rng))
+            if now >= row.deadline, row.status == .active { row.status = .expired }
+            row.leaseOwner = nil
+            row.leaseUntil = nil
+            row.updatedAt = now
+            return InstanceUpdate(tracked: row, events: [])
+        }
+    }
+
+    /// After the automatic `process/next` answered: the guard is settled and the process event emitted.
+    public func afterProcessNext(
+        _ instance: InstanceReference,
+        token: String,
+        result: Result<ProcessPosition, ProcessNextFailure>,
+        now: Date
+    ) -> OutboxWrite {
+        let events = self.events
+        let policy = self.policy
+        return OutboxWrite(instance: instance.description) { existing in
+            guard var row = existing, case .claimed(token, _) = row.processNext else { return .none }
+            switch result {
+            case .success(let position):
+                row.processNext = .done
+                return Self.observe(
+                    row, Observation(signing: nil, process: position), instance, events: events, policy: policy,
+                    claimToken: nil, traceparent: row.traceparent, now: now, pollSoon: false)
+            case .failure(.notSent):
+                // Provably never reached Altinn: the next poll may claim it again.
+                row.processNext = .notClaimed
+            case .failure(.unknown):
+                // Leave the claim: once stale, a poll that finds the process still in the task re-claims it.
+                break
+            }
+            row.leaseOwner = nil
+            row.leaseUntil = nil
+            row.updatedAt = now
+            return InstanceUpdate(tracked: row, events: [])
+        }
+    }
+
+    // MARK: - The pure core
+
+    static func tracking(
+        _ instance: InstanceReference,
+        _ existing: TrackedInstance?,
+        _ request: TrackRequest,
+        policy: TrackingPolicy,
+        now: Date
+    ) -> TrackedInstance {
+        guard var row = existing else {
+            return TrackedInstance(
+                instance: instance.description, clientId: request.clientId, tokenProfile: request.tokenProfile, taskId: request.taskId,
+                completeWhenAllSigned: request.completeWhenAllSigned, nextPollAt: now,
+                deadline: now.adding(policy.deadline), traceparent: request.traceparent, createdAt: now,
+                updatedAt: now)
+        }
+        row.completeWhenAllSigned = row.completeWhenAllSigned || request.completeWhenAllSigned
+        row.taskId = row.taskId ?? request.taskId
+        row.tokenProfile = row.tokenProfile ?? request.tokenProfile
+        return row
+    }
+
+    static func observe(
+        _ current: TrackedInstance?,
+        _ observation: Observation,
+        _ instance: InstanceReference,
+        events: CloudEventFactory,
+        policy: TrackingPolicy,
+        claimToken: String?,
+        traceparent: String?,
+        now: Date,
+        pollSoon: Bool
+    ) -> InstanceUpdate {
+        let previous = current.flatMap { ObservedState.stored($0.snapshot) }
+        let (state, transitions) = SnapshotDiff.apply(observation, to: previous)
+        let newEvents = transitions.map {
+            events.event($0, instance: instance, time: now, traceparent: traceparent)
+        }
+        guard var row = current else { return InstanceUpdate(tracked: nil, events: newEvents) }
+        row.instance = instance.description
+        row.snapshot = state.bytes
+        row.taskId = row.taskId ?? state.taskId
+        row.lastError = nil
+        row.leaseOwner = nil
+        row.leaseUntil = nil
+        row.updatedAt = now
+        row.polls += pollSoon ? 0 : 1
+        let leftTask = state.processEnded || (state.processTask != nil && row.taskId != nil && state.processTask != row.taskId)
+        if row.completeWhenAllSigned, state.complete {
+            switch row.processNext {
+            case .notClaimed where !leftTask:
+                if let claimToken { row.processNext = .claimed(token: claimToken, at: now) }
+            case .claimed(_, let at) where now >= at.adding(policy.lease):
+                // A stale claim: if the process is still in the signing task, the call never took effect.
+                if leftTask {
+                    row.processNext = .done
+                } else if observation.process != nil, let claimToken {
+                    row.processNext = .claimed(token: claimToken, at: now)
+                }
+            case .notClaimed, .claimed:
+                if leftTask { row.processNext = .done }
+            case .done:
+                break
+            }
+        }
+        let settled = !row.completeWhenAllSigned || row.processNext == .done
+        if state.processEnded || (leftTask && !state.complete) {
+            row.status = .ended
+        } else if state.complete && settled {
+            row.status = .complete
+        } else if now >= row.deadline {
+            row.status = .expired
+        }
+        var rng = SystemRandomNumberGenerator()
+        if row.status == .active {
+            let dueNow = pollSoon && state.complete && row.completeWhenAllSigned
+            row.nextPollAt = dueNow ? now : now.adding(policy.interval(afterPolls: row.polls, using: &rng))
+        }
+        return InstanceUpdate(tracked: row, events: newEvents)
+    }
+}
+
+/// Why a sign through the gateway failed, as its event tells it.
+public struct SignFailure: Error, Sendable, Equatable {
+    /// `{clientId}/{idempotencyKey}`.
+    public var request: String
+    public var problem: SignProblem
+    public var signMayHaveHappened: Bool
+
+    public init(request: String, problem: SignProblem, signMayHaveHappened: Bool) {
+        self.request = request
+        self.problem = problem
+        self.signMayHaveHappened = signMayHaveHappened
+    }
+}
+
+public enum ProcessNextFailure: Error, Sendable, Equatable {
+    /// The call provably never reached Altinn (or Altinn refused it before acting).
+    case notSent
+    case unknown
+}
+
+extension Date {
+    func adding(_ duration: Duration) -> Date {
+        self.addingTimeInterval(TrackingPolicy.seconds(duration))
+    }
+}

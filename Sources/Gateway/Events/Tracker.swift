@@ -1,0 +1,146 @@
+public import AltinnAPI
+public import Foundation
+public import Logging
+public import Storage
+
+/// Polls tracked instances that are due, diffs each observation into events, and makes the automatic
+/// `process/next` of `completeWhenAllSigned` at most once. Safe on several replicas: rows are leased in the store.
+public struct Tracker: Sendable {
+    private let store: any Store
+    private let service: SigningService
+    private let observer: InstanceObserver
+    /// This process's lease owner name.
+    private let owner: String
+    private let doorbell: Doorbell
+    private let logger: Logger
+
+    public init(
+        store: any Store, service: SigningService, observer: InstanceObserver, owner: String, doorbell: Doorbell,
+        logger: Logger
+    ) {
+        self.store = store
+        self.service = service
+        self.observer = observer
+        self.owner = owner
+        self.doorbell = doorbell
+        self.logger = logger
+    }
+
+    /// One round: leases the due instances and polls them concurrently. Returns how many were polled.
+    @discardableResult
+    public func pollDue(now: Date = Date()) async -> Int {
+        let policy = self.observer.policy
+        let claimed: [TrackedInstance]
+        do {
+            claimed = try await self.store.claimDueTrackedInstances(
+                owner: self.owner, now: now, leaseUntil: now.adding(policy.lease), limit: policy.batch)
+        } catch {
+            self.logger.warning("claiming tracked instances failed", metadata: ["error": "\(error)"])
+            return 0
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for row in claimed { group.addTask { await self.poll(row) } }
+        }
+        return claimed.count
+    }
+
+    private func poll(_ row: TrackedInstance) async {
+        guard let instance = InstanceReference(key: row.instance) else {
+            self.logger.error("tracked instance has an unreadable key; skipped")
+            return
+        }
+        let query = SigningStateQuery(instance: instance, taskId: row.taskId, tokenProfile: row.tokenProfile)
+        async let signingRead = Self.attempt { () async throws(GatewayError) in
+            try await self.service.signingState(query)
+        }
+        async let processRead = Self.attempt { () async throws(GatewayError) in
+            try await self.service.processPosition(instance, tokenProfile: row.tokenProfile)
+        }
+        let (signing, process) = await (signingRead, processRead)
+        let now = Date()
+        let write: OutboxWrite
+        let token = "claim_\(UUID().uuidString)"
+        switch (signing, process) {
+        case (.failure(let error), .failure):
+            write = self.observer.afterPollFailure(instance, reason: Self.reason(error), now: now)
+        default:
+            write = self.observer.afterPoll(
+                instance, observation: Observation(signing: try? signing.get(), process: try? process.get()),
+                claimToken: token, now: now)
+        }
+        guard let committed = await self.commit(write, instance) else { return }
+        if case .claimed(token, _) = committed.tracked?.processNext {
+            await self.completeTask(instance, row: committed.tracked ?? row, token: token)
+        }
+    }
+
+    /// The once-only `process/next`: this tracker holds the claim named `token`.
+    private func completeTask(_ instance: InstanceReference, row: TrackedInstance, token: String) async {
+        let result: Result<ProcessPosition, ProcessNextFailure>
+        do {
+            let outcome = try await self.service.processNext(
+                ProcessNextCommand(instance: instance, tokenProfile: row.tokenProfile))
+            result = .success(outcome.process)
+            self.logger.info("completed signing task after all signed", metadata: ["instance": "\(instance)"])
+        } catch {
+            result = .failure(error.processNextNotExecuted ? .notSent : .unknown)
+            self.logger.warning(
+                "automatic process/next failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
+        }
+        _ = await self.commit(self.observer.afterProcessNext(instance, token: token, result: result, now: Date()), instance)
+    }
+
+    private func commit(_ write: OutboxWrite, _ instance: InstanceReference) async -> OutboxCommit? {
+        do {
+            let committed = try await self.store.commit(write)
+            if committed.deliveriesCreated > 0 { self.doorbell.ring() }
+            EventMetrics.appended(committed.appended)
+            return committed
+        } catch {
+            self.logger.warning(
+                "storing an observation failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private static func attempt<T: Sendable>(
+        _ body: () async throws(GatewayError) -> T
+    ) async -> Result<T, GatewayError> {
+        do {
+            return .success(try await body())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func reason(_ error: GatewayError) -> String {
+        switch error {
+        case .token: return "no token for the profile"
+        case .altinn(.transport, _): return "Altinn did not answer"
+        case .altinn(.rejected(let rejection), _): return "Altinn answered \(rejection.status)"
+        case .altinn(.undecodable, _): return "Altinn's answer could not be read"
+        case .processEnded, .notInSigningTask: return "the process is not in a signing task"
+        }
+    }
+}
+
+extension GatewayError {
+    /// Whether a failed `process/next` provably had no effect: it never left, or Altinn refused it (4xx).
+    var processNextNotExecuted: Bool {
+        if self.releasesIdempotencyKey { return true }
+        if case .altinn(.rejected(let rejection), _) = self { return (400..<500).contains(rejection.status) }
+        return false
+    }
+}
+
+extension InstanceReference {
+    /// From the store's key, `{org}/{app}/instances/{partyId}/{guid}` (`description`).
+    public init?(key: String) {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 5, parts[2] == "instances",
+            let app = try? AppReference(org: parts[0], app: parts[1]),
+            let reference = try? InstanceReference(app: app, instanceId: "\(parts[3])/\(parts[4])")
+        else { return nil }
+        self = reference
+    }
+}

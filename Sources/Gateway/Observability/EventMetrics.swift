@@ -1,0 +1,45 @@
+import Metrics
+public import Storage
+
+/// Events and deliveries. Labels are closed sets: event types from the catalogue, verdicts, subscription ids
+/// (configured by operators, not by callers) — never instance ids.
+public enum EventMetrics {
+    public static let appended = "signing_gateway_events_appended_total"
+    public static let attempts = "signing_gateway_delivery_attempts_total"
+    public static let attemptSeconds = "signing_gateway_delivery_attempt_duration_seconds"
+    public static let deadLettered = "signing_gateway_deliveries_dead_lettered_total"
+    public static let outboxDepth = "signing_gateway_outbox_depth"
+    public static let deadLetters = "signing_gateway_dead_letters"
+    public static let tracked = "signing_gateway_tracked_instances"
+
+    static func appended(_ events: [EventRecord]) {
+        for event in events {
+            Metrics.Counter(label: Self.appended, dimensions: [("type", event.event.type)]).increment()
+        }
+    }
+
+    static func attempt(subscription: String, verdict: String, seconds: Double) {
+        Metrics.Counter(label: Self.attempts, dimensions: [("subscription", subscription), ("verdict", verdict)])
+            .increment()
+        Metrics.Timer(label: Self.attemptSeconds, dimensions: [("subscription", subscription)])
+            .recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    static func deadLettered(subscription: String) {
+        Metrics.Counter(label: Self.deadLettered, dimensions: [("subscription", subscription)]).increment()
+    }
+
+    /// Gauges from the store's counts, refreshed periodically.
+    public static func record(deliveries: [DeliveryCount], tracking: [TrackingCount], subscriptions: [String]) {
+        for id in subscriptions {
+            let pending = deliveries.first { $0.subscriptionId == id && $0.state == .pending }?.count ?? 0
+            let dead = deliveries.first { $0.subscriptionId == id && $0.state == .dead }?.count ?? 0
+            Gauge(label: Self.outboxDepth, dimensions: [("subscription", id)]).record(pending)
+            Gauge(label: Self.deadLetters, dimensions: [("subscription", id)]).record(dead)
+        }
+        for status in TrackingStatus.allCases {
+            let count = tracking.first { $0.status == status }?.count ?? 0
+            Gauge(label: Self.tracked, dimensions: [("status", status.rawValue)]).record(count)
+        }
+    }
+}

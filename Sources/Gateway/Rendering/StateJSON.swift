@@ -1,0 +1,64 @@
+public import AltinnAPI
+
+/// The normalized state as JSON: one rendering for API answers and event data alike.
+public enum StateJSON {
+    public static func instance(_ instance: InstanceReference, _ environment: AltinnEnvironment) -> JSONValue {
+        .object([
+            ("app", .string(instance.app.description)),
+            ("partyId", .int(instance.partyId)),
+            ("instanceGuid", .string(instance.instanceGuid)),
+            ("instanceId", .string(instance.instanceId)),
+            ("url", .string(environment.instanceURL(instance))),
+        ])
+    }
+
+    public static func process(_ position: ProcessPosition) -> JSONValue {
+        .object([
+            (
+                "currentTask",
+                position.currentTask.map { task in
+                    .object([("id", .string(task.id)), ("type", task.type.json), ("name", task.name.json)])
+                } ?? .null
+            ),
+            ("ended", .bool(position.isEnded)),
+            ("endedAt", position.ended.map { .string($0.description) } ?? .null),
+        ])
+    }
+
+    public static func signing(_ observation: SigningObservation) -> JSONValue {
+        switch observation {
+        case .unknown(let taskId, let reason):
+            return .object([("taskId", taskId.json), ("stateKnown", false), ("reason", .string(reason))])
+        case .known(let snapshot):
+            return .object([
+                ("taskId", snapshot.taskId.json),
+                ("stateKnown", true),
+                ("complete", .bool(snapshot.complete)),
+                (
+                    "counts",
+                    .object([
+                        ("total", .int(snapshot.signees.count)),
+                        ("signed", .int(snapshot.count(.signed))),
+                        ("awaitingSignature", .int(snapshot.count(.awaitingSignature))),
+                        ("notificationFailed", .int(snapshot.count(.notificationFailed))),
+                        ("delegationFailed", .int(snapshot.count(.delegationFailed))),
+                    ])
+                ),
+                ("signees", .array(snapshot.signees.map(self.signee))),
+            ])
+        }
+    }
+
+    public static func signee(_ signee: NormalizedSignee) -> JSONValue {
+        .object([
+            ("partyId", .int(signee.partyId)),
+            ("kind", .string(signee.kind.rawValue)),
+            ("name", signee.name.json),
+            ("organization", signee.organization.json),
+            ("delegated", .bool(signee.delegated)),
+            ("notification", .string(signee.notification.rawValue)),
+            ("signedAt", signee.signedAt.map { .string($0.description) } ?? .null),
+            ("status", .string(signee.status.rawValue)),
+        ])
+    }
+}
