@@ -12,3 +12,11 @@ public enum GatewayError: Error, Sendable, Equatable {
     /// The pre-check found the current task is not a signing task; nothing was signed.
     case notInSigningTask(ProcessPosition)
 }
+
+extension GatewayError {
+    /// Whether Altinn may have executed the sign despite the failure.
+    public var signMayHaveHappened: Bool {
+        if case .altinn(_, let may) = self { return may }
+        return false
+    }
+}

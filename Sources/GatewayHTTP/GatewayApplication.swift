@@ -48,6 +48,7 @@ public enum GatewayApplication {
         settings: Settings,
         service: SigningService,
         store: any Store,
+        events: EventsWiring,
         logger: Logger,
         services: [any Service] = [],
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -75,10 +76,21 @@ public enum GatewayApplication {
             )
             .add(middleware: RefusalAuditMiddleware(audit: audit))
         SigningRoutes(
-            service: service, gate: IdempotencyGate(store: store, lease: settings.idempotencyLease), audit: audit,
+            service: service, observer: events.observer,
+            gate: IdempotencyGate(
+                store: store, lease: settings.idempotencyLease,
+                outboxCommitted: { committed in
+                    if committed.deliveriesCreated > 0 { events.doorbell.ring() }
+                    if committed.tracked?.status == .active { events.trackerDoorbell.ring() }
+                }),
+            audit: audit,
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
         AuditRoutes(store: store).register(on: v1)
+        TrackingRoutes(
+            store: store, observer: events.observer, trackerDoorbell: events.trackerDoorbell, environment: service.environment,
+            defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
+        ).register(on: v1)
         return Application(
             router: router,
             server: .http1(
@@ -87,7 +99,13 @@ public enum GatewayApplication {
                         maxHeaderFieldSize: settings.maxHeaderBytes * 4, maxHeaderListSize: settings.maxHeaderBytes * 4)
                 )),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "signing-gateway"),
-            services: services,
+            services: services + [
+                TrackerService(
+                    tracker: Tracker(
+                        store: store, service: service, observer: events.observer, owner: events.owner,
+                        doorbell: events.doorbell, logger: logger),
+                    doorbell: events.trackerDoorbell)
+            ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger
         )

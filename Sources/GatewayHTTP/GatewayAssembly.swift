@@ -64,6 +64,17 @@ extension GatewayAssembly {
     }
 }
 
+extension GatewayAssembly {
+    public static func events(_ configuration: GatewayConfiguration, environment: AltinnEnvironment) -> EventsWiring {
+        let events = configuration.events
+        let policy = TrackingPolicy(
+            initialInterval: .milliseconds(Int64(events.trackingInitialIntervalSeconds * 1000)),
+            maxInterval: .milliseconds(Int64(events.trackingMaxIntervalSeconds * 1000)),
+            deadline: .seconds(events.trackingDeadlineHours * 3600))
+        return EventsWiring(observer: InstanceObserver(events: CloudEventFactory(environment: environment), policy: policy))
+    }
+}
+
 public enum GatewayVersion {
     public static let current = "0.1.0"
 }

@@ -144,7 +144,9 @@ struct ServeCommand: AsyncParsableCommand {
         let pruner = IdempotencyPruner(
             store: store, retention: .seconds(configuration.storage.idempotencyRetentionHours * 3600), logger: logger)
         let app = try GatewayApplication.make(
-            settings: settings, service: service, store: store, logger: logger, services: [pruner]
+            settings: settings, service: service, store: store,
+            events: GatewayAssembly.events(configuration, environment: environment), logger: logger,
+            services: [pruner]
         ) { port in
             let elapsed = ContinuousClock.now - started
             logger.info(

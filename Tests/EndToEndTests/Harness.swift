@@ -109,7 +109,8 @@ struct Harness: Sendable {
                 idempotencyLease: options.idempotencyLease, maxHeaderBytes: options.maxHeaderBytes)
             settings.now = options.now
             let app = try GatewayApplication.make(
-                settings: settings, service: service, store: store, logger: logger
+                settings: settings, service: service, store: store,
+                events: GatewayAssembly.events(configuration, environment: .baseURL(base)), logger: logger
             ) { gatewayPort.yield($0) }
             let gatewayGroup = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
             group.addTask { try await gatewayGroup.run() }

@@ -9,21 +9,30 @@ public struct IdempotencyGate: Sendable {
     /// it is never re-sent blindly.
     private let lease: Duration
 
-    public init(store: any Store, lease: Duration) {
+    /// Told about events a call committed, to wake the dispatcher.
+    private let outboxCommitted: @Sendable (OutboxCommit) -> Void
+
+    public init(
+        store: any Store, lease: Duration, outboxCommitted: @escaping @Sendable (OutboxCommit) -> Void = { _ in }
+    ) {
         self.store = store
         self.lease = lease
+        self.outboxCommitted = outboxCommitted
     }
 
-    /// The finished call: its answer, its audit facts, and whether the key is released instead of kept.
+    /// The finished call: its answer, its audit facts, whether the key is released instead of kept, and the
+    /// snapshot and events to commit with it.
     public struct Executed: Sendable {
         public var response: StoredResponse
         public var call: CallRecord
         public var releaseKey: Bool
+        public var outbox: OutboxWrite?
 
-        public init(response: StoredResponse, call: CallRecord, releaseKey: Bool) {
+        public init(response: StoredResponse, call: CallRecord, releaseKey: Bool, outbox: OutboxWrite? = nil) {
             self.response = response
             self.call = call
             self.releaseKey = releaseKey
+            self.outbox = outbox
         }
     }
 
@@ -68,8 +77,13 @@ public struct IdempotencyGate: Sendable {
             let entry = AuditTrail.entry(inbound, executed.call, responseBody: executed.response.body)
             if executed.releaseKey {
                 try await self.store.releaseIdempotent(scope, audit: entry)
-            } else {
-                try await self.store.completeIdempotent(scope, response: executed.response, audit: entry)
+                // Nothing reached Altinn; the failure event is still worth telling (its id is per request, so a
+                // retry that fails again does not repeat it).
+                if let outbox = executed.outbox { self.outboxCommitted(try await self.store.commit(outbox)) }
+            } else if let committed = try await self.store.completeIdempotent(
+                scope, response: executed.response, audit: entry, outbox: executed.outbox)
+            {
+                self.outboxCommitted(committed)
             }
             UseCaseMetrics.auditAppended(operation: entry.operation)
             answer = .fresh(executed.response)

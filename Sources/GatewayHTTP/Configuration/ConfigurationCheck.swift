@@ -1,3 +1,4 @@
+import Gateway
 import Foundation
 
 /// Everything `config check` and `serve` verify before starting, and the effective configuration as an

@@ -8,6 +8,8 @@ public enum ConfigurationLoader {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
+        // The embedded default delivers to subscribers on this machine.
+        configuration.events.allowedDestinations = ["127.0.0.0/8", "::1/128"]
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw .unreadable("cannot read \(file)")
@@ -44,6 +46,9 @@ public enum ConfigurationLoader {
         if let file = environment["SIGNING_GATEWAY_POSTGRES_PASSWORD_FILE"] {
             configuration.storage.postgresPasswordFile = file
         }
+        if let file = environment["SIGNING_GATEWAY_ALTINN_EVENTS_SECRET_FILE"] {
+            configuration.events.altinnEventsSecretFile = file
+        }
     }
 }
 
@@ -51,7 +56,7 @@ extension GatewayConfiguration: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds
         case upstream, tokenProfiles, defaultTokenProfile, storage
-        case clients, signatureToleranceSeconds, maxRequestHeaderBytes
+        case clients, signatureToleranceSeconds, maxRequestHeaderBytes, events
     }
 
     public init(from decoder: any Decoder) throws {
@@ -79,6 +84,35 @@ extension GatewayConfiguration: Decodable {
             ?? defaults.signatureToleranceSeconds
         self.maxRequestHeaderBytes =
             try container.decodeIfPresent(Int.self, forKey: .maxRequestHeaderBytes) ?? defaults.maxRequestHeaderBytes
+        self.events = try container.decodeIfPresent(Events.self, forKey: .events) ?? defaults.events
+    }
+}
+
+extension GatewayConfiguration.Events: Decodable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case trackingInitialIntervalSeconds, trackingMaxIntervalSeconds, trackingDeadlineHours
+        case deliverySchedule, deliveryJitter, deliveryTimeoutSeconds, deliveryConcurrency, retryAfterCapSeconds
+        case allowedDestinations, altinnEventsSecretFile
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try container.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        self.trackingInitialIntervalSeconds = try value(
+            .trackingInitialIntervalSeconds, self.trackingInitialIntervalSeconds)
+        self.trackingMaxIntervalSeconds = try value(.trackingMaxIntervalSeconds, self.trackingMaxIntervalSeconds)
+        self.trackingDeadlineHours = try value(.trackingDeadlineHours, self.trackingDeadlineHours)
+        self.deliverySchedule = try value(.deliverySchedule, self.deliverySchedule)
+        self.deliveryJitter = try value(.deliveryJitter, self.deliveryJitter)
+        self.deliveryTimeoutSeconds = try value(.deliveryTimeoutSeconds, self.deliveryTimeoutSeconds)
+        self.deliveryConcurrency = try value(.deliveryConcurrency, self.deliveryConcurrency)
+        self.retryAfterCapSeconds = try value(.retryAfterCapSeconds, self.retryAfterCapSeconds)
+        self.allowedDestinations = try value(.allowedDestinations, self.allowedDestinations)
+        self.altinnEventsSecretFile = try container.decodeIfPresent(String.self, forKey: .altinnEventsSecretFile)
     }
 }
 

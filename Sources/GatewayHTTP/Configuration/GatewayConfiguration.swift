@@ -25,6 +25,33 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var signatureToleranceSeconds = 300
     /// Requests whose header fields add up to more are answered 431 (the HTTP parser's hard cap is 4x this).
     public var maxRequestHeaderBytes = 16 * 1024
+    public var events = Events()
+
+    /// Tracking, delivery and the Altinn Events ingress.
+    public struct Events: Sendable, Equatable {
+        /// First wait between polls of a tracked instance; it doubles up to the maximum.
+        public var trackingInitialIntervalSeconds = 2.0
+        public var trackingMaxIntervalSeconds = 300.0
+        /// Tracking stops after this.
+        public var trackingDeadlineHours = 14 * 24
+        /// Waits between delivery attempts (`500ms`, `5s`, `5m`, `2h`); the last entry is the last retry.
+        public var deliverySchedule = ["5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h"]
+        /// ± fraction added to each wait.
+        public var deliveryJitter = 0.2
+        public var deliveryTimeoutSeconds = 15
+        /// Deliveries in flight at once per gateway.
+        public var deliveryConcurrency = 64
+        /// `Retry-After` is honoured up to the scheduled wait plus this.
+        public var retryAfterCapSeconds = 7200
+        /// Subscriber addresses allowed although private, loopback or link-local (CIDRs).
+        /// Without a configuration file (the embedded default) loopback is allowed.
+        public var allowedDestinations: [String] = []
+        /// File holding the shared secret Altinn Events must present (`Authorization: Bearer …`) on
+        /// `POST /v1/altinn-events`; the ingress is off without one. `SIGNING_GATEWAY_ALTINN_EVENTS_SECRET_FILE`.
+        public var altinnEventsSecretFile: String?
+
+        public init() {}
+    }
 
     /// Where idempotency keys and the audit log live.
     public struct Storage: Sendable, Equatable {
@@ -177,6 +204,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         guard self.storage.idempotencyRetentionHours >= 1 else {
             throw .invalid("storage.idempotencyRetentionHours", "must be at least 1")
         }
+        try self.events.validate()
         if !self.usesBuiltInSimulator {
             _ = try self.altinnEnvironment()
             try self.checkTokenProfiles()
@@ -193,5 +221,24 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
         case .unreadable(let what): return "configuration: \(what)"
         case .invalid(let key, let why): return "configuration: \(key) \(why)"
         }
+    }
+}
+
+extension GatewayConfiguration.Events {
+    func validate() throws(ConfigurationError) {
+        guard self.trackingInitialIntervalSeconds >= 0.01,
+            self.trackingMaxIntervalSeconds >= self.trackingInitialIntervalSeconds
+        else {
+            throw .invalid("events.trackingInitialIntervalSeconds", "must be at least 0.01 and at most the maximum")
+        }
+        guard self.trackingDeadlineHours >= 1 else { throw .invalid("events.trackingDeadlineHours", "must be >= 1") }
+        guard (0...1).contains(self.deliveryJitter) else { throw .invalid("events.deliveryJitter", "must be 0-1") }
+        guard (1...300).contains(self.deliveryTimeoutSeconds) else {
+            throw .invalid("events.deliveryTimeoutSeconds", "must be 1-300")
+        }
+        guard (1...1024).contains(self.deliveryConcurrency) else {
+            throw .invalid("events.deliveryConcurrency", "must be 1-1024")
+        }
+        guard self.retryAfterCapSeconds >= 0 else { throw .invalid("events.retryAfterCapSeconds", "must be >= 0") }
     }
 }

@@ -1,3 +1,4 @@
+public import Gateway
 public import HTTPTypes
 public import Hummingbird
 import Storage

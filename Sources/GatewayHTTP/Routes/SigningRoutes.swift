@@ -1,4 +1,5 @@
 import AltinnAPI
+import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
@@ -8,6 +9,7 @@ import Storage
 /// through the idempotency gate for the two that change state, with an audit record for every call.
 struct SigningRoutes: Sendable {
     let service: SigningService
+    let observer: InstanceObserver
     let gate: IdempotencyGate
     let audit: AuditTrail
     let defaultTokenProfile: String
@@ -32,13 +34,26 @@ struct SigningRoutes: Sendable {
                 requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
+        let track =
+            body.track
+            ? InstanceObserver.TrackRequest(
+                clientId: context.clientId, tokenProfile: command.tokenProfile, taskId: nil,
+                completeWhenAllSigned: body.completeWhenAllSigned, traceparent: inbound.traceparent) : nil
         return try await self.idempotent(key, RequestFingerprint.sign(command), inbound) {
             let result = await Self.capture { () async throws(GatewayError) in try await self.service.sign(command) }
-            return self.executed(result, context) {
+            var executed = self.executed(result, context) {
                 ResponseBodies.sign($0, environment: $1)
             } call: {
                 .sign(command, environment: $0, defaultProfile: self.defaultTokenProfile, result: $1)
             }
+            let outcome = result.mapError { error in
+                SignFailure(
+                    request: "\(context.clientId ?? "")/\(key)", problem: SignProblem(Problem(error)),
+                    signMayHaveHappened: error.signMayHaveHappened)
+            }
+            executed.outbox = self.observer.afterSign(
+                instance, outcome: outcome, track: track, traceparent: inbound.traceparent, now: Date())
+            return executed
         }
     }
 
@@ -69,18 +84,7 @@ struct SigningRoutes: Sendable {
 
     @Sendable func signees(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.read)
-        let instance: InstanceReference
-        do {
-            let app = try AppReference(
-                org: context.parameters.get("org") ?? "", app: context.parameters.get("app") ?? "")
-            instance = try InstanceReference(
-                app: app,
-                instanceId:
-                    "\(context.parameters.get("partyId") ?? "")/\(context.parameters.get("instanceGuid") ?? "")"
-            )
-        } catch {
-            throw Problem(error, pointer: "")
-        }
+        let instance = try context.instanceFromPath()
         try context.authorize(app: instance.app)
         let query = try SigneesQuery(request.uri.queryParameters)
         let stateQuery = SigningStateQuery(
@@ -242,5 +246,15 @@ struct SigneesQuery {
                     .array([.object([("parameter", .string(String(name.prefix(64)))), ("detail", .string(detail))])])
                 )
             ])
+    }
+}
+
+extension SignProblem {
+    /// The problem the caller was told, as a sign-failure event carries it.
+    init(_ problem: Problem) {
+        var upstreamStatus: Int?
+        for case ("upstreamStatus", .int(let status)) in problem.extensions { upstreamStatus = status }
+        self.init(
+            type: problem.type.uri, status: problem.type.status, detail: problem.detail, upstreamStatus: upstreamStatus)
     }
 }

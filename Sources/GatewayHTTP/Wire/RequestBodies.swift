@@ -49,9 +49,13 @@ struct SignRequestBody: Decodable, Sendable {
     var onBehalfOf: String?
     var language: String?
     var tokenProfile: String?
+    /// Track the instance's signing state and emit events (default: true for parallel signing).
+    var track: Bool
+    /// Once every signee has signed, complete the signing task (`process/next`) exactly once. Needs `track`.
+    var completeWhenAllSigned: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case app, instanceId, instanceUrl, mode, onBehalfOf, language, tokenProfile
+        case app, instanceId, instanceUrl, mode, onBehalfOf, language, tokenProfile, track, completeWhenAllSigned
     }
 
     init(from decoder: any Decoder) throws {
@@ -72,6 +76,13 @@ struct SignRequestBody: Decodable, Sendable {
         }
         self.language = try FieldRules.language(container, .language)
         self.tokenProfile = try FieldRules.tokenProfile(container, .tokenProfile)
+        self.track = try container.decodeIfPresent(Bool.self, forKey: .track) ?? (parsed == .parallel)
+        self.completeWhenAllSigned = try container.decodeIfPresent(Bool.self, forKey: .completeWhenAllSigned) ?? false
+        if self.completeWhenAllSigned && (!self.track || parsed != .parallel) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .completeWhenAllSigned, in: container,
+                debugDescription: "completeWhenAllSigned needs parallel signing with track")
+        }
     }
 }
 

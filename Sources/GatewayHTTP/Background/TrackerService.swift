@@ -1,0 +1,25 @@
+public import Gateway
+public import ServiceLifecycle
+
+/// Runs the tracker until shutdown: a round whenever instances are due, otherwise a short idle wait (cut short
+/// when a request starts tracking something).
+public struct TrackerService: Service {
+    let tracker: Tracker
+    let doorbell: Doorbell
+    let idle: Duration
+
+    public init(tracker: Tracker, doorbell: Doorbell, idle: Duration = .milliseconds(500)) {
+        self.tracker = tracker
+        self.doorbell = doorbell
+        self.idle = idle
+    }
+
+    public func run() async throws {
+        // At graceful shutdown the wait is cancelled; a round in progress finishes its commits first.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if await self.tracker.pollDue() == 0 { await self.doorbell.wait(timeout: self.idle) }
+            }
+        }
+    }
+}
