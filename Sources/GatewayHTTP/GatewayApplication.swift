@@ -91,6 +91,15 @@ public enum GatewayApplication {
             store: store, observer: events.observer, trackerDoorbell: events.trackerDoorbell, environment: service.environment,
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
+        SubscriptionRoutes(
+            store: store, destinations: events.destinations, doorbell: events.doorbell,
+            maxBodyBytes: settings.maxBodyBytes
+        ).register(on: v1)
+        AltinnEventsRoutes(
+            store: store, observer: events.observer, trackerDoorbell: events.trackerDoorbell,
+            environment: service.environment, secretDigest: events.altinnEventsSecretDigest,
+            maxBodyBytes: settings.maxBodyBytes
+        ).register(on: router)
         return Application(
             router: router,
             server: .http1(
@@ -104,7 +113,12 @@ public enum GatewayApplication {
                     tracker: Tracker(
                         store: store, service: service, observer: events.observer, owner: events.owner,
                         doorbell: events.doorbell, logger: logger),
-                    doorbell: events.trackerDoorbell)
+                    doorbell: events.trackerDoorbell),
+                DispatcherService(
+                    dispatcher: Dispatcher(
+                        store: store, transport: events.transport, settings: events.delivery, owner: events.owner,
+                        logger: logger),
+                    doorbell: events.doorbell),
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger

@@ -5,6 +5,8 @@ public import Gateway
 public import Logging
 public import Storage
 public import Tokens
+import Crypto
+import Webhooks
 
 /// Wires the parts from a configuration: libcurl transport → Altinn client → signing service.
 /// Shared by `serve` and the end-to-end tests so both run the same composition.
@@ -65,13 +67,53 @@ extension GatewayAssembly {
 }
 
 extension GatewayAssembly {
-    public static func events(_ configuration: GatewayConfiguration, environment: AltinnEnvironment) -> EventsWiring {
+    /// Tracking and delivery from the `events` section. Reads the Altinn Events secret file.
+    public static func events(
+        _ configuration: GatewayConfiguration, environment: AltinnEnvironment
+    ) throws(ConfigurationError) -> EventsWiring {
         let events = configuration.events
         let policy = TrackingPolicy(
             initialInterval: .milliseconds(Int64(events.trackingInitialIntervalSeconds * 1000)),
             maxInterval: .milliseconds(Int64(events.trackingMaxIntervalSeconds * 1000)),
             deadline: .seconds(events.trackingDeadlineHours * 3600))
-        return EventsWiring(observer: InstanceObserver(events: CloudEventFactory(environment: environment), policy: policy))
+        let schedule: RetrySchedule
+        do {
+            schedule = try RetrySchedule(parsing: events.deliverySchedule, jitter: events.deliveryJitter)
+        } catch {
+            throw .invalid("events.deliverySchedule", "\(error)")
+        }
+        var allowed: [IPNetwork] = []
+        for text in events.allowedDestinations {
+            do {
+                allowed.append(try IPNetwork(parsing: text))
+            } catch {
+                throw .invalid("events.allowedDestinations", "'\(text.prefix(64))' is not a CIDR such as 10.0.0.0/8")
+            }
+        }
+        var digest: [UInt8]?
+        if let file = events.altinnEventsSecretFile {
+            guard let data = FileManager.default.contents(atPath: file),
+                let secret = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                secret.count >= 16
+            else {
+                throw .invalid("events.altinnEventsSecretFile", "must be a readable file holding at least 16 characters")
+            }
+            digest = Array(SHA256.hash(data: Data(secret.utf8)))
+        }
+        var settings = CurlHTTPClient.Configuration()
+        settings.connectTimeout = .seconds(min(events.deliveryTimeoutSeconds, 5))
+        settings.defaultTimeout = .seconds(events.deliveryTimeoutSeconds)
+        settings.maxResponseBodyBytes = 64 * 1024
+        settings.userAgent = Self.userAgent
+        return EventsWiring(
+            observer: InstanceObserver(events: CloudEventFactory(environment: environment), policy: policy),
+            delivery: DeliverySettings(
+                schedule: schedule, timeout: .seconds(events.deliveryTimeoutSeconds),
+                retryAfterCap: .seconds(events.retryAfterCapSeconds), concurrency: events.deliveryConcurrency,
+                userAgent: Self.userAgent),
+            destinations: DestinationPolicy(allowed: allowed, allowListName: "events.allowedDestinations"),
+            transport: CurlHTTPClient(configuration: settings),
+            altinnEventsSecretDigest: digest)
     }
 }
 

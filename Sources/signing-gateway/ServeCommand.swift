@@ -123,6 +123,14 @@ struct ServeCommand: AsyncParsableCommand {
         started: ContinuousClock.Instant,
         upstreamLabel: String
     ) async throws {
+        let events: EventsWiring
+        do {
+            events = try GatewayAssembly.events(configuration, environment: environment)
+        } catch {
+            FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        defer { events.transport.shutdown() }
         let store = try await GatewayAssembly.store(configuration, logger: logger)
         let transport = GatewayAssembly.transport(configuration)
         defer { transport.shutdown() }
@@ -145,7 +153,7 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, retention: .seconds(configuration.storage.idempotencyRetentionHours * 3600), logger: logger)
         let app = try GatewayApplication.make(
             settings: settings, service: service, store: store,
-            events: GatewayAssembly.events(configuration, environment: environment), logger: logger,
+            events: events, logger: logger,
             services: [pruner]
         ) { port in
             let elapsed = ContinuousClock.now - started

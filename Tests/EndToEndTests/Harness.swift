@@ -108,9 +108,11 @@ struct Harness: Sendable {
                 clients: try ClientRegistry.configured(clients, environment: options.clientEnvironment),
                 idempotencyLease: options.idempotencyLease, maxHeaderBytes: options.maxHeaderBytes)
             settings.now = options.now
+            let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
+            defer { events.transport.shutdown() }
             let app = try GatewayApplication.make(
                 settings: settings, service: service, store: store,
-                events: GatewayAssembly.events(configuration, environment: .baseURL(base)), logger: logger
+                events: events, logger: logger
             ) { gatewayPort.yield($0) }
             let gatewayGroup = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
             group.addTask { try await gatewayGroup.run() }

@@ -99,6 +99,16 @@ public struct InstanceObserver: Sendable {
         }
     }
 
+    /// Something outside (an Altinn Events push) says the instance changed: poll it now.
+    public func pollNow(_ instance: InstanceReference, now: Date) -> OutboxWrite {
+        OutboxWrite(instance: instance.description) { existing in
+            guard var row = existing, row.status == .active else { return .none }
+            row.nextPollAt = now
+            row.updatedAt = now
+            return InstanceUpdate(tracked: row, events: [])
+        }
+    }
+
     /// After a failed poll: remember why, back off, release the lease.
     public func afterPollFailure(_ instance: InstanceReference, reason: String, now: Date) -> OutboxWrite {
         let policy = self.policy

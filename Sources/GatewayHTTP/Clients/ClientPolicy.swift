@@ -56,6 +56,9 @@ struct ClientPolicy: Sendable {
 
     func allows(app: AppReference) -> Bool { self.apps.contains { $0.matches(app) } }
 
+    /// `*`: events of every app may be subscribed to without an app filter.
+    var allowsEveryApp: Bool { self.apps.contains { $0.org == nil } }
+
     /// The profile to use: the requested one if allowed, else the client's default, else the gateway's.
     func tokenProfile(requested: String?, gatewayDefault: String) -> String? {
         let profile = requested ?? self.defaultTokenProfile ?? gatewayDefault

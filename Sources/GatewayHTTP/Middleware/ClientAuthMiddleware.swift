@@ -179,6 +179,13 @@ extension GatewayRequestContext {
         }
     }
 
+    /// For what spans every app (a subscription without an app filter).
+    func authorizeEveryApp() throws(Problem) {
+        guard let policy = self.policy, policy.allowsEveryApp else {
+            throw Problem(ClientRefusal.appNotAllowed("*"))
+        }
+    }
+
     /// The token profile to put in the command, after checking the effective one is allowed: the requested
     /// one, else the client's default, else nil (the service applies the gateway's default), so requests that
     /// name no profile keep the fingerprint they had before clients existed.

@@ -1,0 +1,211 @@
+public import CurlHTTP
+public import Foundation
+import HTTPTypes
+public import Logging
+public import Storage
+public import Webhooks
+
+/// How deliveries are attempted.
+public struct DeliverySettings: Sendable, Equatable {
+    public var schedule: RetrySchedule
+    /// Per attempt: connect, send and answer.
+    public var timeout: Duration
+    /// `Retry-After` is honoured up to the scheduled wait plus this.
+    public var retryAfterCap: Duration
+    /// Attempts in flight at once.
+    public var concurrency: Int
+    /// Deliveries claimed per round.
+    public var batch: Int
+    public var userAgent: String
+
+    public init(
+        schedule: RetrySchedule = .standard,
+        timeout: Duration = .seconds(15),
+        retryAfterCap: Duration = .seconds(7200),
+        concurrency: Int = 64,
+        batch: Int = 256,
+        userAgent: String = "signing-gateway"
+    ) {
+        self.schedule = schedule
+        self.timeout = timeout
+        self.retryAfterCap = retryAfterCap
+        self.concurrency = concurrency
+        self.batch = batch
+        self.userAgent = userAgent
+    }
+
+    /// How long a claimed batch stays leased: every attempt of the round may take the whole timeout.
+    var lease: Duration { self.timeout * 2 + .seconds(30) }
+}
+
+/// Sends due outbox deliveries to subscribers as Standard Webhooks, and records every attempt.
+/// Order per (subscription, instance) comes from the store's claim: a later event is never claimed while an
+/// earlier one for the same pair is pending. Other instances are not blocked.
+public struct Dispatcher: Sendable {
+    private let store: any Store
+    private let transport: any HTTPTransport
+    private let settings: DeliverySettings
+    private let owner: String
+    private let logger: Logger
+
+    public init(
+        store: any Store, transport: any HTTPTransport, settings: DeliverySettings, owner: String, logger: Logger
+    ) {
+        self.store = store
+        self.transport = transport
+        self.settings = settings
+        self.owner = owner
+        self.logger = logger
+    }
+
+    /// One round: claim due deliveries, attempt them concurrently, record the outcomes in one transaction.
+    /// Returns how many were attempted.
+    @discardableResult
+    public func deliverDue() async -> Int {
+        let now = Date()
+        let claimed: [ClaimedDelivery]
+        do {
+            claimed = try await self.store.claimDeliveries(
+                owner: self.owner, now: now, leaseUntil: now.adding(self.settings.lease), limit: self.settings.batch)
+        } catch {
+            self.logger.warning("claiming deliveries failed", metadata: ["error": "\(error)"])
+            return 0
+        }
+        guard !claimed.isEmpty else { return 0 }
+        let outcomes = await self.attemptAll(claimed)
+        do {
+            try await self.store.finishDeliveries(outcomes)
+        } catch {
+            // The leases expire and the deliveries are attempted again: at least once, same webhook-id.
+            self.logger.error("recording delivery outcomes failed", metadata: ["error": "\(error)"])
+        }
+        return claimed.count
+    }
+
+    private func attemptAll(_ claimed: [ClaimedDelivery]) async -> [DeliveryOutcome] {
+        await withTaskGroup(of: DeliveryOutcome.self) { group in
+            var outcomes: [DeliveryOutcome] = []
+            outcomes.reserveCapacity(claimed.count)
+            var pending = claimed.makeIterator()
+            for _ in 0..<self.settings.concurrency {
+                guard let next = pending.next() else { break }
+                group.addTask { await self.attempt(next) }
+            }
+            while let outcome = await group.next() {
+                outcomes.append(outcome)
+                if let next = pending.next() { group.addTask { await self.attempt(next) } }
+            }
+            return outcomes
+        }
+    }
+
+    func attempt(_ claimed: ClaimedDelivery) async -> DeliveryOutcome {
+        let subscription = claimed.subscription
+        let delivery = claimed.delivery
+        let started = Date()
+        let secrets = Self.signingSecrets(subscription, now: started)
+        let timestamp = Int64(started.timeIntervalSince1970)
+        var headers: HTTPFields = [
+            .contentType: "application/cloudevents+json",
+            .userAgent: self.settings.userAgent,
+        ]
+        for (name, value) in WebhookSigner.headers(
+            id: delivery.eventId, timestamp: timestamp, body: claimed.body, secrets: secrets)
+        {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        // The event's own trace continues into its delivery, as a new span.
+        if let traceparent = Self.traceparent(claimed.body).flatMap(TraceContext.init(traceparent:)) {
+            headers[HTTPField.Name("traceparent")!] = traceparent.child().traceparent
+        }
+        let request = OutboundRequest(
+            method: .post, url: subscription.url, headerFields: headers, body: claimed.body,
+            timeout: self.settings.timeout)
+        let verdict: DeliveryVerdict
+        var status: Int?
+        var excerpt: String?
+        var retryAfter: Duration?
+        do {
+            let response = try await self.transport.execute(request)
+            status = response.status.code
+            verdict = DeliveryVerdict.classify(status: response.status.code)
+            excerpt = ResponseExcerpt.make(response.body, redacting: secrets.flatMap(Self.secretForms))
+            if verdict == .throttled, let value = response.headerFields[HTTPField.Name("Retry-After")!] {
+                retryAfter = RetryAfter.parse(value, now: Date())
+            }
+        } catch {
+            verdict = Self.failureKind(error).verdict
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        let number = delivery.attempts + 1
+        let attempt = DeliveryAttempt(
+            deliveryId: delivery.id, number: number, time: started, status: status,
+            latencyMicros: Int64(elapsed * 1_000_000), verdict: verdict.rawValue, responseExcerpt: excerpt)
+        EventMetrics.attempt(subscription: subscription.id, verdict: verdict.rawValue, seconds: elapsed)
+        let outcome = self.outcome(verdict, attempt: attempt, failures: delivery.failuresSinceArmed, retryAfter)
+        if outcome.next == .dead {
+            EventMetrics.deadLettered(subscription: subscription.id)
+            self.logger.warning(
+                "delivery dead-lettered",
+                metadata: [
+                    "subscription": "\(subscription.id)", "event": "\(delivery.eventId)",
+                    "verdict": "\(verdict.rawValue)", "attempts": "\(number)",
+                ])
+        }
+        return outcome
+    }
+
+    func outcome(
+        _ verdict: DeliveryVerdict,
+        attempt: DeliveryAttempt,
+        failures: Int,
+        _ retryAfter: Duration?
+    ) -> DeliveryOutcome {
+        switch verdict {
+        case .delivered:
+            return DeliveryOutcome(attempt: attempt, next: .delivered)
+        case .gone:
+            return DeliveryOutcome(
+                attempt: attempt, next: .dead, disableSubscription: "the endpoint answered 410 Gone")
+        default:
+            var rng = SystemRandomNumberGenerator()
+            guard let backoff = self.settings.schedule.delay(afterFailedAttempt: failures + 1, using: &rng) else {
+                return DeliveryOutcome(attempt: attempt, next: .dead)
+            }
+            let wait = RetryAfter.nextDelay(backoff: backoff, retryAfter: retryAfter, cap: self.settings.retryAfterCap)
+            return DeliveryOutcome(attempt: attempt, next: .retry(at: attempt.time.adding(wait)))
+        }
+    }
+
+    /// The current secret, and the previous one during its grace period (both signatures are sent).
+    static func signingSecrets(_ subscription: Subscription, now: Date) -> [WebhookSecret] {
+        var secrets: [WebhookSecret] = []
+        if let current = try? WebhookSecret(encoded: subscription.secret) { secrets.append(current) }
+        if let previous = subscription.previousSecret, let until = subscription.previousSecretExpiresAt, until > now,
+            let secret = try? WebhookSecret(encoded: previous)
+        {
+            secrets.append(secret)
+        }
+        return secrets
+    }
+
+    /// Every way a secret could be echoed back in a response body.
+    private static func secretForms(_ secret: WebhookSecret) -> [String] {
+        let encoded = secret.encoded
+        return [encoded, String(encoded.dropFirst("whsec_".count))]
+    }
+
+    private static func failureKind(_ error: TransportError) -> TransportFailureKind {
+        switch error {
+        case .notSent(.connectTimeout), .ambiguous(.deadlineExceeded): return .timeout
+        case .notSent: return .connect
+        case .ambiguous, .responseTooLarge, .cancelled: return .other
+        }
+    }
+
+    /// The `traceparent` attribute of a stored CloudEvent.
+    static func traceparent(_ body: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+        return object["traceparent"] as? String
+    }
+}
