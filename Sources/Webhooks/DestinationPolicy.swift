@@ -139,7 +139,10 @@ public struct DestinationPolicy: Sendable {
     /// A literal IP is parsed directly; a name goes to the system resolver.
     public func resolve(host: String) async throws(DestinationError) -> [IPAddress] {
         if let literal = IPAddress(host) { return [literal] }
-        guard !host.isEmpty, let addresses = await HostResolver.resolve(host) else { throw .unresolvable(host) }
+        // A NUL would end the C string early: getaddrinfo would resolve another name than the checked one.
+        guard !host.isEmpty, !host.contains("\0"), let addresses = await HostResolver.resolve(host) else {
+            throw .unresolvable(host)
+        }
         return addresses
     }
 

@@ -43,8 +43,11 @@ public struct RetrySchedule: Sendable, Equatable {
     public func delay(afterFailedAttempt n: Int, using rng: inout some RandomNumberGenerator) -> Duration? {
         guard n >= 1, n <= delays.count else { return nil }
         let base = delays[n - 1]
-        guard jitter > 0 else { return base }
-        return base * Double.random(in: (1 - jitter)...(1 + jitter), using: &rng)
+        // The parser only admits 0 ≤ jitter < 1; a schedule built directly is clamped the same way
+        // rather than trapping (NaN, infinity) or producing negative waits.
+        let spread = jitter.isFinite ? min(jitter, 0.99) : 0
+        guard spread > 0 else { return base }
+        return base * Double.random(in: (1 - spread)...(1 + spread), using: &rng)
     }
 
     public func delay(afterFailedAttempt n: Int) -> Duration? {

@@ -70,8 +70,8 @@ public struct WebhookSecret: Sendable {
     /// (with and without prefix, and with `/` JSON-escaped), for `ResponseExcerpt.make`.
     public var redactionStrings: [String] {
         let forms = [encoded, base64Key]
-        let escaped = forms.map { $0.replacingOccurrences(of: "/", with: "\\/") }
-        return Array(Set(forms + escaped))
+        let escaped = forms.map { $0.replacingOccurrences(of: "/", with: "\\/") }.filter { !forms.contains($0) }
+        return forms + escaped
     }
 }
 

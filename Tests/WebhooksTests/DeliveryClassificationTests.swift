@@ -1,6 +1,5 @@
 import Testing
-
-@testable import Webhooks
+import Webhooks
 
 @Suite struct DeliveryClassificationTests {
     @Test(arguments: [

@@ -1,6 +1,5 @@
 import Testing
-
-@testable import Webhooks
+import Webhooks
 
 @Suite struct DestinationPolicyTests {
     let policy = DestinationPolicy(allowListName: "events.allowedDestinations")
@@ -182,14 +181,17 @@ import Testing
     @Test func localhostResolvesToLoopbackAndIsRefused() async throws {
         let addresses = try await policy.resolve(host: "localhost")
         #expect(addresses.contains(try address("127.0.0.1")))
-        await #expect(throws: DestinationError.deniedHostname("localhost", allowListName: "events.allowedDestinations")) {
+        await #expect(throws: DestinationError.deniedHostname("localhost", allowListName: "events.allowedDestinations"))
+        {
             try await policy.vet("http://localhost:8080/hook")
         }
     }
 
     @Test func localhostIsAcceptedWhenLoopbackIsAllowed() async throws {
         // Many hosts files also map localhost to ::1, so both loopbacks are allowed.
-        let allowing = DestinationPolicy(allowed: [try IPNetwork(parsing: "127.0.0.0/8"), try IPNetwork(parsing: "::1/128")])
+        let allowing = DestinationPolicy(allowed: [
+            try IPNetwork(parsing: "127.0.0.0/8"), try IPNetwork(parsing: "::1/128"),
+        ])
         let vetted = try await allowing.vet("http://localhost:8080/hook")
         #expect(vetted.url == "http://localhost:8080/hook")
         #expect(vetted.host == "localhost")
@@ -216,6 +218,12 @@ import Testing
         let vetted = try await policy.vet("https://[2606:4700:4700::1111]/hook")
         #expect(vetted.addresses == [try address("2606:4700:4700::1111")])
         #expect(vetted.port == 443)
+    }
+
+    @Test func namesWithNULAreNotHandedToTheResolver() async {
+        await #expect(throws: DestinationError.unresolvable("localhost\0.example.com")) {
+            try await policy.resolve(host: "localhost\0.example.com")
+        }
     }
 
     @Test func unresolvableNamesAreReported() async {

@@ -1,6 +1,5 @@
 import Testing
-
-@testable import Webhooks
+import Webhooks
 
 @Suite struct ResponseExcerptTests {
     func excerpt(_ text: String, limit: Int = 256, secrets: [String] = []) -> String? {
@@ -47,7 +46,8 @@ import Testing
     @Test func jsonEscapedSecretsAreRedacted() throws {
         let secret = try WebhookSecret(keyBytes: [UInt8](repeating: 0xFF, count: 24))
         let escaped = secret.encoded.replacingOccurrences(of: "/", with: "\\/")
-        #expect(excerpt(#"{"echo":""# + escaped + #""}"#, secrets: secret.redactionStrings) == #"{"echo":"[redacted]"}"#)
+        #expect(
+            excerpt(#"{"echo":""# + escaped + #""}"#, secrets: secret.redactionStrings) == #"{"echo":"[redacted]"}"#)
     }
 
     @Test func emptySecretStringsAreIgnored() {

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
-
-@testable import Webhooks
+import Webhooks
 
 @Suite struct RetryAfterTests {
     /// 2015-10-21T07:28:00Z.

@@ -1,6 +1,5 @@
 import Testing
-
-@testable import Webhooks
+import Webhooks
 
 @Suite struct RetryScheduleTests {
     @Test func standardIsTheStandardWebhooksExample() {
@@ -52,6 +51,17 @@ import Testing
         #expect(schedule.maxAttempts == 3)
     }
 
+    @Test func directlyBuiltSchedulesWithWildJitterNeitherTrapNorGoNegative() {
+        var rng = SeededGenerator(seed: 3)
+        for jitter in [Double.nan, .infinity, 5, -1] {
+            let delays = (0..<100).compactMap { _ in
+                RetrySchedule(delays: [.seconds(10)], jitter: jitter).delay(afterFailedAttempt: 1, using: &rng)
+            }
+            #expect(delays.count == 100)
+            #expect(delays.allSatisfy { $0 > .zero && $0 < .seconds(20) })
+        }
+    }
+
     @Test func parsesEveryUnit() throws {
         let schedule = try RetrySchedule(parsing: ["500ms", "5s", "5m", "2h", " 10s "], jitter: 0.1)
         #expect(schedule.delays == [.milliseconds(500), .seconds(5), .seconds(300), .seconds(7200), .seconds(10)])
@@ -59,8 +69,10 @@ import Testing
         #expect(try RetrySchedule(parsing: [], jitter: 0).maxAttempts == 1)
     }
 
-    @Test(arguments: ["5", "s", "ms", "-5s", "0s", "5 s", "1.5s", "5d", "5S", "", "+5s", "٥s", "5sec", "99999999999999999999h",
-        "9223372036854775807h"])
+    @Test(arguments: [
+        "5", "s", "ms", "-5s", "0s", "5 s", "1.5s", "5d", "5S", "", "+5s", "٥s", "5sec", "99999999999999999999h",
+        "9223372036854775807h",
+    ])
     func refusesMalformedDelays(entry: String) {
         #expect(throws: RetryScheduleError.invalidDelay(index: 2, entry: entry)) {
             try RetrySchedule(parsing: ["5s", entry, "1h"], jitter: 0.2)

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
-
-@testable import Webhooks
+import Webhooks
 
 @Suite struct WebhookSecretTests {
     static let specKey = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -25,7 +24,9 @@ import Testing
 
     @Test func refusesBadBase64() {
         #expect(throws: WebhookSecretError.invalidBase64) { try WebhookSecret(encoded: "whsec_!!!not base64!!!") }
-        #expect(throws: WebhookSecretError.invalidBase64) { try WebhookSecret(encoded: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS") }
+        #expect(throws: WebhookSecretError.invalidBase64) {
+            try WebhookSecret(encoded: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS")
+        }
     }
 
     @Test(arguments: [16, 23, 65, 0])

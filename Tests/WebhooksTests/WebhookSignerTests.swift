@@ -1,7 +1,6 @@
 import Foundation
 import Testing
-
-@testable import Webhooks
+import Webhooks
 
 @Suite struct WebhookSignerTests {
     let id = "msg_p5jXN8AQM9LWM0D4loKWxJek"
