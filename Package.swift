@@ -52,6 +52,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Standard Webhooks sending logic: secrets, signatures, retry timing, verdicts, SSRF guard.
+        // Pure logic: knows nothing about Altinn, HTTP servers or storage.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Async HTTP client over curl_multi. Knows nothing about Altinn.
         .target(
             name: "CurlHTTP",
@@ -149,6 +158,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: ["Webhooks"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
