@@ -97,6 +97,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "Webhooks",
                 .product(name: "Metrics", package: "swift-metrics"),
                 "AltinnAPI",
                 "CurlHTTP",
@@ -111,6 +112,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
+                "Webhooks",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 "Gateway",

@@ -88,7 +88,8 @@ public enum GatewayApplication {
         ).register(on: v1)
         AuditRoutes(store: store).register(on: v1)
         TrackingRoutes(
-            store: store, observer: events.observer, trackerDoorbell: events.trackerDoorbell, environment: service.environment,
+            store: store, observer: events.observer, trackerDoorbell: events.trackerDoorbell,
+            environment: service.environment,
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
         SubscriptionRoutes(

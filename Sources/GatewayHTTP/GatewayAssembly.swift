@@ -1,11 +1,11 @@
 public import AltinnAPI
+import Crypto
 public import CurlHTTP
 import Foundation
 public import Gateway
 public import Logging
 public import Storage
 public import Tokens
-import Crypto
 import Webhooks
 
 /// Wires the parts from a configuration: libcurl transport → Altinn client → signing service.
@@ -96,7 +96,8 @@ extension GatewayAssembly {
                 let secret = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
                 secret.count >= 16
             else {
-                throw .invalid("events.altinnEventsSecretFile", "must be a readable file holding at least 16 characters")
+                throw .invalid(
+                    "events.altinnEventsSecretFile", "must be a readable file holding at least 16 characters")
             }
             digest = Array(SHA256.hash(data: Data(secret.utf8)))
         }

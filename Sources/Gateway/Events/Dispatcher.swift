@@ -129,7 +129,7 @@ public struct Dispatcher: Sendable {
             let response = try await self.transport.execute(request)
             status = response.status.code
             verdict = DeliveryVerdict.classify(status: response.status.code)
-            excerpt = ResponseExcerpt.make(response.body, redacting: secrets.flatMap(Self.secretForms))
+            excerpt = ResponseExcerpt.make(response.body, redacting: secrets.flatMap(\.redactionStrings))
             if verdict == .throttled, let value = response.headerFields[HTTPField.Name("Retry-After")!] {
                 retryAfter = RetryAfter.parse(value, now: Date())
             }
@@ -187,12 +187,6 @@ public struct Dispatcher: Sendable {
             secrets.append(secret)
         }
         return secrets
-    }
-
-    /// Every way a secret could be echoed back in a response body.
-    private static func secretForms(_ secret: WebhookSecret) -> [String] {
-        let encoded = secret.encoded
-        return [encoded, String(encoded.dropFirst("whsec_".count))]
     }
 
     private static func failureKind(_ error: TransportError) -> TransportFailureKind {

@@ -168,7 +168,8 @@ public struct InstanceObserver: Sendable {
     ) -> TrackedInstance {
         guard var row = existing else {
             return TrackedInstance(
-                instance: instance.description, clientId: request.clientId, tokenProfile: request.tokenProfile, taskId: request.taskId,
+                instance: instance.description, clientId: request.clientId, tokenProfile: request.tokenProfile,
+                taskId: request.taskId,
                 completeWhenAllSigned: request.completeWhenAllSigned, nextPollAt: now,
                 deadline: now.adding(policy.deadline), traceparent: request.traceparent, createdAt: now,
                 updatedAt: now)
@@ -204,7 +205,8 @@ public struct InstanceObserver: Sendable {
         row.leaseUntil = nil
         row.updatedAt = now
         row.polls += pollSoon ? 0 : 1
-        let leftTask = state.processEnded || (state.processTask != nil && row.taskId != nil && state.processTask != row.taskId)
+        let leftTask =
+            state.processEnded || (state.processTask != nil && row.taskId != nil && state.processTask != row.taskId)
         if row.completeWhenAllSigned, state.complete {
             switch row.processNext {
             case .notClaimed where !leftTask:

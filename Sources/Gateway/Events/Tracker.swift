@@ -87,7 +87,8 @@ public struct Tracker: Sendable {
             self.logger.warning(
                 "automatic process/next failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
         }
-        _ = await self.commit(self.observer.afterProcessNext(instance, token: token, result: result, now: Date()), instance)
+        _ = await self.commit(
+            self.observer.afterProcessNext(instance, token: token, result: result, now: Date()), instance)
     }
 
     private func commit(_ write: OutboxWrite, _ instance: InstanceReference) async -> OutboxCommit? {

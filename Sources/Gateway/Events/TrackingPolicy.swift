@@ -1,3 +1,5 @@
+import Foundation
+
 /// How often the tracker polls `…/signing`: seconds at first, minutes later, with jitter so replicas and
 /// instances do not poll in lockstep.
 public struct TrackingPolicy: Sendable, Equatable {
@@ -45,5 +47,3 @@ public struct TrackingPolicy: Sendable, Equatable {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
-
-import Foundation

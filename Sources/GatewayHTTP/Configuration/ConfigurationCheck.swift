@@ -1,5 +1,5 @@
-import Gateway
 import Foundation
+import Gateway
 
 /// Everything `config check` and `serve` verify before starting, and the effective configuration as an
 /// operator may see it. One list of messages for both, so they cannot drift apart.

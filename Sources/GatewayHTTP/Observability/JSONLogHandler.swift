@@ -1,5 +1,5 @@
-import Gateway
 import Foundation
+import Gateway
 public import Logging
 
 /// swift-log backend writing one JSON object per line: `time`, `level`, `label`, `message`, then the

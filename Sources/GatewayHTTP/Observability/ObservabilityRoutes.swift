@@ -1,5 +1,5 @@
-import Gateway
 import Foundation
+import Gateway
 import HTTPTypes
 import Hummingbird
 import Metrics

@@ -34,7 +34,8 @@ struct AltinnEventsRoutes: Sendable {
             throw Problem(.unauthenticated, "Present the Altinn Events secret as Authorization: Bearer <secret>.")
         }
         guard let contentType = request.headers[.contentType], Self.isCloudEventJSON(contentType) else {
-            throw Problem(.unsupportedMediaType, "Send a CloudEvent as application/json or application/cloudevents+json.")
+            throw Problem(
+                .unsupportedMediaType, "Send a CloudEvent as application/json or application/cloudevents+json.")
         }
         var request = request
         let bytes = try await JSONBody.collect(&request, limit: self.maxBodyBytes)

@@ -1,3 +1,4 @@
+import AltinnAPI
 import Foundation
 import Gateway
 import Hummingbird
@@ -35,7 +36,8 @@ struct SubscriptionRoutes: Sendable {
         let subscription = Subscription(
             id: "sub_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), url: url,
             types: body.types ?? [], apps: body.apps ?? [], enabled: body.enabled ?? true,
-            description: body.description, secret: WebhookSecret.generate().encoded, createdAt: now, updatedAt: now)
+            description: body.description, secret: Webhooks.WebhookSecret.generate().encoded, createdAt: now,
+            updatedAt: now)
         try await Self.store { () async throws(StoreError) in try await self.store.createSubscription(subscription) }
         return Response(stored: .json(201, SubscriptionJSON.withSecret(subscription)))
     }
@@ -102,7 +104,7 @@ struct SubscriptionRoutes: Sendable {
             ? try JSONBody.decode(RotateSecretBody.self, from: Array("{}".utf8))
             : try JSONBody.decode(RotateSecretBody.self, from: bytes)
         let now = Date()
-        let secret = WebhookSecret.generate().encoded
+        let secret = Webhooks.WebhookSecret.generate().encoded
         let rotated = try await Self.store { () async throws(StoreError) in
             try await self.store.updateSubscription(id: id) { current in
                 var next = current
@@ -239,5 +241,3 @@ struct SubscriptionRoutes: Sendable {
         }
     }
 }
-
-import AltinnAPI

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// A route's query parameters: each at most once, none unknown, every value printable ASCII.
@@ -43,5 +44,3 @@ struct QueryParameters {
         return date
     }
 }
-
-import Foundation
