@@ -142,6 +142,7 @@ let package = Package(
         .executableTarget(
             name: "signing-gateway",
             dependencies: [
+                "Webhooks",
                 "GatewayHTTP",
                 "AltinnSimulator",
                 "Storage",
@@ -210,6 +211,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "Webhooks",
                 "GatewayHTTP", "AltinnSimulator", "CurlHTTP", "Gateway", "Tokens", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

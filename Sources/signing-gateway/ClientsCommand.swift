@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayHTTP
+import Webhooks
 
 struct ClientsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +35,7 @@ struct ClientsNewCommand: AsyncParsableCommand {
 
     func run() async throws {
         let key = APIKeyGenerator.generate()
-        let secret = WebhookSecret.generate()
+        let secret = WebhookSecret.generate().encoded
         let stamp = Date().formatted(.iso8601.year().month().day().dateSeparator(.omitted))
         let secretFile = self.secretFile ?? "/run/secrets/\(self.id).whsec"
         print(

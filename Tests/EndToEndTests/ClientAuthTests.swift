@@ -4,11 +4,12 @@ import HTTPTypes
 import Storage
 import Synchronization
 import Testing
+import Webhooks
 
 /// Configured clients over real HTTP: API keys, Standard Webhooks signatures, policy, rate limits, and the
 /// audit trail of every refusal — with no secret anywhere.
 @Suite struct ClientAuthTests {
-    static let secretText = WebhookSecret.generate()
+    static let secretText = WebhookSecret.generate().encoded
     static let readerKey = APIKeyGenerator.generate()
     static let erpKey = APIKeyGenerator.generate()
     static let signBody = #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel"}"#
@@ -59,12 +60,12 @@ import Testing
     func signedHeaders(id: String, timestamp: Int64, body: String, secret: String = Self.secretText) throws
         -> HTTPFields
     {
-        let signer = WebhookSigner(secret: try WebhookSecret(whsec: secret))
+        let key = try WebhookSecret(encoded: secret)
         return [
             .contentType: "application/json", HTTPField.Name("webhook-id")!: id,
             HTTPField.Name("webhook-timestamp")!: "\(timestamp)",
-            HTTPField.Name("webhook-signature")!: signer.signature(
-                id: id, timestamp: timestamp, body: Array(body.utf8)),
+            HTTPField.Name("webhook-signature")!: WebhookSigner.signature(
+                id: id, timestamp: timestamp, body: Array(body.utf8), secrets: [key]),
         ]
     }
 
@@ -168,7 +169,7 @@ import Testing
                 (
                     "other secret",
                     try self.signedHeaders(
-                        id: "msg_d", timestamp: self.now, body: body, secret: WebhookSecret.generate()), body,
+                        id: "msg_d", timestamp: self.now, body: body, secret: WebhookSecret.generate().encoded), body,
                     "signature-invalid"
                 ),
                 (
@@ -268,16 +269,20 @@ import Testing
 /// The parts on their own, with the spec's test vector.
 @Suite struct ClientPartsTests {
     @Test func signerReproducesTheStandardWebhooksTestVector() throws {
-        let signer = WebhookSigner(secret: try WebhookSecret(whsec: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
-        let signature = signer.signature(
-            id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8))
+        let secret = try WebhookSecret(encoded: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let signature = WebhookSigner.signature(
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8),
+            secrets: [secret])
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
     }
 
     @Test func secretsMustBeWhsecBase64OfTheRightLength() {
-        #expect(throws: WebhookSecretError.malformed) { try WebhookSecret(whsec: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") }
-        #expect(throws: WebhookSecretError.wrongLength) { try WebhookSecret(whsec: "whsec_AAAA") }
-        #expect("\(try! WebhookSecret(whsec: WebhookSecret.generate()))" == "WebhookSecret(<redacted>)")
+        #expect(throws: WebhookSecretError.missingPrefix) {
+            try WebhookSecret(encoded: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        }
+        #expect(throws: WebhookSecretError.self) { try WebhookSecret(encoded: "whsec_AAAA") }
+        let secret = WebhookSecret.generate()
+        #expect(!"\(secret)".contains(String(secret.encoded.dropFirst(6))))
     }
 
     @Test func configurationRefusesBadClients() {

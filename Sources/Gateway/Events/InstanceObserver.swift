@@ -225,10 +225,10 @@ public struct InstanceObserver: Sendable {
             }
         }
         let settled = !row.completeWhenAllSigned || row.processNext == .done
-        if state.processEnded || (leftTask && !state.complete) {
-            row.status = .ended
-        } else if state.complete && settled {
+        if state.complete && settled {
             row.status = .complete
+        } else if state.processEnded || leftTask {
+            row.status = .ended
         } else if now >= row.deadline {
             row.status = .expired
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Webhooks
 
 /// One configured client: who it is, how it proves it, what it may do.
 struct RegisteredClient: Sendable {
@@ -115,7 +116,7 @@ public struct ClientRegistry: Sendable {
 
     private static func secret(_ text: String, _ key: String) throws(ConfigurationError) -> WebhookSecret {
         do {
-            return try WebhookSecret(whsec: text)
+            return try WebhookSecret(encoded: text.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch {
             throw .invalid(key, "HMAC secret \(error)")
         }
