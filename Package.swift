@@ -186,7 +186,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "AltinnAPI", "Tokens", "CurlHTTP"],
+            dependencies: ["Gateway", "AltinnAPI", "Tokens", "CurlHTTP", "Storage", "Webhooks"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -142,7 +142,8 @@ public struct Dispatcher: Sendable {
             deliveryId: delivery.id, number: number, time: started, status: status,
             latencyMicros: Int64(elapsed * 1_000_000), verdict: verdict.rawValue, responseExcerpt: excerpt)
         EventMetrics.attempt(subscription: subscription.id, verdict: verdict.rawValue, seconds: elapsed)
-        let outcome = self.outcome(verdict, attempt: attempt, failures: delivery.failuresSinceArmed, retryAfter)
+        let outcome = Self.outcome(
+            verdict, attempt: attempt, failures: delivery.failuresSinceArmed, retryAfter, settings: self.settings)
         if outcome.next == .dead {
             EventMetrics.deadLettered(subscription: subscription.id)
             self.logger.warning(
@@ -155,11 +156,14 @@ public struct Dispatcher: Sendable {
         return outcome
     }
 
-    func outcome(
+    /// The next step after an attempt: delivered, dead (410 also disables), or a retry at the scheduled wait
+    /// (at least `Retry-After`, capped).
+    static func outcome(
         _ verdict: DeliveryVerdict,
         attempt: DeliveryAttempt,
         failures: Int,
-        _ retryAfter: Duration?
+        _ retryAfter: Duration?,
+        settings: DeliverySettings
     ) -> DeliveryOutcome {
         switch verdict {
         case .delivered:
@@ -169,10 +173,10 @@ public struct Dispatcher: Sendable {
                 attempt: attempt, next: .dead, disableSubscription: "the endpoint answered 410 Gone")
         default:
             var rng = SystemRandomNumberGenerator()
-            guard let backoff = self.settings.schedule.delay(afterFailedAttempt: failures + 1, using: &rng) else {
+            guard let backoff = settings.schedule.delay(afterFailedAttempt: failures + 1, using: &rng) else {
                 return DeliveryOutcome(attempt: attempt, next: .dead)
             }
-            let wait = RetryAfter.nextDelay(backoff: backoff, retryAfter: retryAfter, cap: self.settings.retryAfterCap)
+            let wait = RetryAfter.nextDelay(backoff: backoff, retryAfter: retryAfter, cap: settings.retryAfterCap)
             return DeliveryOutcome(attempt: attempt, next: .retry(at: attempt.time.adding(wait)))
         }
     }

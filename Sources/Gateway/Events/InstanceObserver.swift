@@ -192,7 +192,7 @@ public struct InstanceObserver: Sendable {
         pollSoon: Bool
     ) -> InstanceUpdate {
         let previous = current.flatMap { ObservedState.stored($0.snapshot) }
-        let (state, transitions) = SnapshotDiff.apply(observation, to: previous)
+        let (state, transitions) = SnapshotDiff.apply(observation, to: previous, signingTask: current?.taskId)
         let newEvents = transitions.map {
             events.event($0, instance: instance, time: now, traceparent: traceparent)
         }

@@ -55,7 +55,10 @@ public struct Observation: Sendable, Equatable {
 
 /// Diffs an observation against the remembered state.
 enum SnapshotDiff {
-    static func apply(_ observation: Observation, to previous: ObservedState?) -> (ObservedState, [Transition]) {
+    /// `signingTask`: the task the instance is known to sign in, for telling a move when nothing was observed yet.
+    static func apply(
+        _ observation: Observation, to previous: ObservedState?, signingTask: String? = nil
+    ) -> (ObservedState, [Transition]) {
         var transitions: [Transition] = []
         var next =
             previous
@@ -87,7 +90,9 @@ enum SnapshotDiff {
         if let process = observation.process {
             if process.isEnded {
                 if !next.processEnded { transitions.append(.processCompleted(process)) }
-            } else if let task = process.currentTask?.id, let from = next.processTask ?? next.taskId, task != from {
+            } else if let task = process.currentTask?.id, let from = next.processTask ?? next.taskId ?? signingTask,
+                task != from
+            {
                 transitions.append(.processMoved(process))
             }
             next.processTask = process.currentTask?.id

@@ -1,0 +1,210 @@
+import AltinnAPI
+import Foundation
+import Storage
+import Testing
+import Webhooks
+
+@testable import Gateway
+
+/// The pure core of events: diffing observations, event ids and shapes, the once-only `process/next` guard,
+/// and how a delivery attempt's verdict becomes the next step.
+@Suite struct EventsCoreTests {
+    static let instance: InstanceReference = {
+        guard let app = try? AppReference(org: "ttd", app: "signing-app"),
+            let reference = try? InstanceReference(
+                app: app, instanceId: "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01")
+        else { fatalError("fixture") }
+        return reference
+    }()
+    static let factory = CloudEventFactory(environment: .tt02)
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func signee(_ partyId: Int, signed: Bool = false, notification: NotificationStatus = .sent, delegated: Bool = true)
+        -> SigneeState
+    {
+        SigneeState(
+            name: "P\(partyId)", organization: nil, delegationSuccessful: delegated, notificationStatus: notification,
+            partyId: partyId, signedTime: signed ? AltinnTimestamp("2026-11-29T08:00:00Z") : nil)
+    }
+
+    func snapshot(_ states: [SigneeState]) -> SigningSnapshot { SigningSnapshot(taskId: "Task_2", states: states) }
+
+    func types(_ transitions: [Transition]) -> [EventType] { transitions.map(\.type) }
+
+    @Test func firstObservationReportsEverythingAlreadyTrueAndReobservingNothing() {
+        let observation = Observation(
+            signing: snapshot([signee(1, signed: true), signee(2, notification: .failed), signee(3, delegated: false)]),
+            process: nil)
+        let (state, first) = SnapshotDiff.apply(observation, to: nil)
+        #expect(types(first) == [.signeeSigned, .notificationFailed, .delegationFailed])
+        let (again, second) = SnapshotDiff.apply(observation, to: state)
+        #expect(second.isEmpty)
+        #expect(again == state)
+        #expect(ObservedState.stored(state.bytes) == state)
+    }
+
+    @Test func changesBecomeOneTransitionEach() {
+        let (before, _) = SnapshotDiff.apply(
+            Observation(signing: snapshot([signee(1), signee(2)]), process: nil), to: nil)
+        let (_, transitions) = SnapshotDiff.apply(
+            Observation(
+                signing: snapshot([signee(1, signed: true), signee(2, signed: true)]),
+                process: ProcessPosition(currentTask: .init(id: "Task_3", type: "data", name: nil), ended: nil)),
+            to: before)
+        #expect(types(transitions) == [.signeeSigned, .signeeSigned, .signingCompleted, .processMoved])
+    }
+
+    @Test func processEndIsReportedOnce() {
+        let ended = ProcessPosition(currentTask: nil, ended: AltinnTimestamp("2026-11-29T08:00:00Z"))
+        let (state, first) = SnapshotDiff.apply(Observation(signing: nil, process: ended), to: nil)
+        #expect(types(first) == [.processCompleted])
+        #expect(SnapshotDiff.apply(Observation(signing: nil, process: ended), to: state).1.isEmpty)
+    }
+
+    @Test func eventIdsAreDeterministicAndDistinct() {
+        let signed = snapshot([signee(1, signed: true), signee(2, signed: true)])
+        let one = Transition.signeeSigned(signed.signees[0], signed)
+        let two = Transition.signeeSigned(signed.signees[1], signed)
+        let a = Self.factory.event(one, instance: Self.instance, time: Self.now, traceparent: nil)
+        let b = Self.factory.event(
+            one, instance: Self.instance, time: Self.now.addingTimeInterval(60), traceparent: nil)
+        let c = Self.factory.event(two, instance: Self.instance, time: Self.now, traceparent: nil)
+        #expect(a.id == b.id)
+        #expect(a.id != c.id)
+        #expect(a.id.hasPrefix("evt_") && a.id.count == 36 && !a.id.contains("."))
+    }
+
+    @Test func cloudEventCarriesAltinnStyleAttributes() throws {
+        let signed = snapshot([signee(7, signed: true)])
+        let event = Self.factory.event(
+            .signeeSigned(signed.signees[0], signed), instance: Self.instance, time: Self.now,
+            traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(event.body)) as? [String: Any])
+        #expect(json["specversion"] as? String == "1.0")
+        #expect(json["id"] as? String == event.id)
+        #expect(json["type"] as? String == "no.signinggateway.signee.signed")
+        #expect(
+            json["source"] as? String
+                == "https://ttd.apps.tt02.altinn.no/ttd/signing-app/instances/51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01"
+        )
+        #expect(json["subject"] as? String == "/party/7")
+        #expect(json["resourceinstance"] as? String == "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01")
+        #expect(json["resource"] as? String == "urn:altinn:resource:app_ttd_signing-app")
+        #expect(json["time"] as? String == "2027-01-15T08:00:00.000000Z")
+        #expect(json["traceparent"] as? String == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        let data = try #require(json["data"] as? [String: Any])
+        #expect((data["signee"] as? [String: Any])?["status"] as? String == "signed")
+    }
+
+    func row(completeWhenAllSigned: Bool = true, processNext: ProcessNextGuard = .notClaimed) -> TrackedInstance {
+        TrackedInstance(
+            instance: Self.instance.description, clientId: "erp", tokenProfile: nil, taskId: "Task_2",
+            completeWhenAllSigned: completeWhenAllSigned, nextPollAt: Self.now,
+            deadline: Self.now.addingTimeInterval(3600), processNext: processNext, traceparent: nil,
+            createdAt: Self.now, updatedAt: Self.now)
+    }
+
+    func observe(_ row: TrackedInstance, _ observation: Observation, token: String? = "t1", at: Date = Self.now)
+        -> TrackedInstance?
+    {
+        InstanceObserver.observe(
+            row, observation, Self.instance, events: Self.factory, policy: TrackingPolicy(), claimToken: token,
+            traceparent: nil, now: at, pollSoon: false
+        ).tracked
+    }
+
+    static let inTask = ProcessPosition(currentTask: .init(id: "Task_2", type: "signing", name: nil), ended: nil)
+    static let moved = ProcessPosition(currentTask: .init(id: "Task_3", type: "data", name: nil), ended: nil)
+
+    @Test func completeWhenAllSignedClaimsOnceAndStaysActiveUntilDone() throws {
+        let complete = Observation(signing: snapshot([signee(1, signed: true)]), process: Self.inTask)
+        let claimed = try #require(observe(row(), complete, token: "t1"))
+        #expect(claimed.processNext == .claimed(token: "t1", at: Self.now))
+        #expect(claimed.status == .active)
+        // Another poll within the lease does not take the claim over.
+        let again = try #require(observe(claimed, complete, token: "t2", at: Self.now.addingTimeInterval(5)))
+        #expect(again.processNext == .claimed(token: "t1", at: Self.now))
+        // A stale claim with the process still in the task: the call never took effect; claimed anew.
+        let stale = try #require(observe(claimed, complete, token: "t3", at: Self.now.addingTimeInterval(61)))
+        #expect(stale.processNext == .claimed(token: "t3", at: Self.now.addingTimeInterval(61)))
+        // A stale claim with the process moved on: it did take effect.
+        let movedOn = Observation(signing: snapshot([signee(1, signed: true)]), process: Self.moved)
+        let done = try #require(observe(claimed, movedOn, token: "t4", at: Self.now.addingTimeInterval(61)))
+        #expect(done.processNext == .done)
+        #expect(done.status == .complete)
+    }
+
+    @Test func withoutCompleteWhenAllSignedCompletionEndsTracking() throws {
+        let complete = Observation(signing: snapshot([signee(1, signed: true)]), process: Self.inTask)
+        let observed = try #require(observe(row(completeWhenAllSigned: false), complete))
+        #expect(observed.status == .complete)
+        #expect(observed.processNext == .notClaimed)
+        let pending = Observation(signing: snapshot([signee(1)]), process: Self.inTask)
+        let late = try #require(observe(row(), pending, at: Self.now.addingTimeInterval(7200)))
+        #expect(late.status == .expired)
+    }
+
+    @Test func processNextOutcomeSettlesTheGuardOnlyForItsToken() {
+        let observer = InstanceObserver(events: Self.factory, policy: TrackingPolicy())
+        let claimed = row(processNext: .claimed(token: "mine", at: Self.now))
+        let write = observer.afterProcessNext(
+            Self.instance, token: "mine", result: .success(Self.moved), now: Self.now)
+        let update = write.apply(claimed)
+        #expect(update.tracked?.processNext == .done)
+        #expect(update.events.map(\.type) == [EventType.processMoved.rawValue])
+        let foreign = observer.afterProcessNext(
+            Self.instance, token: "other", result: .success(Self.moved), now: Self.now)
+        #expect(foreign.apply(claimed).tracked == nil)
+        let notSent = observer.afterProcessNext(Self.instance, token: "mine", result: .failure(.notSent), now: Self.now)
+        #expect(notSent.apply(claimed).tracked?.processNext == .notClaimed)
+    }
+
+    @Test func pollIntervalsGrowToTheMaximum() {
+        let policy = TrackingPolicy(initialInterval: .seconds(2), maxInterval: .seconds(60), jitter: 0)
+        var rng = SystemRandomNumberGenerator()
+        #expect(policy.interval(afterPolls: 0, using: &rng) == .seconds(2))
+        #expect(policy.interval(afterPolls: 3, using: &rng) == .seconds(16))
+        #expect(policy.interval(afterPolls: 30, using: &rng) == .seconds(60))
+    }
+
+    func outcome(
+        _ verdict: DeliveryVerdict, failures: Int, _ retryAfter: Duration? = nil
+    ) -> DeliveryOutcome {
+        Dispatcher.outcome(
+            verdict, attempt: attempt(), failures: failures, retryAfter,
+            settings: DeliverySettings(
+                schedule: RetrySchedule(delays: [.seconds(5), .seconds(50)], jitter: 0), retryAfterCap: .seconds(100)))
+    }
+
+    func attempt() -> DeliveryAttempt {
+        DeliveryAttempt(
+            deliveryId: 1, number: 1, time: Self.now, status: nil, latencyMicros: 0, verdict: "x", responseExcerpt: nil)
+    }
+
+    @Test func verdictsBecomeNextSteps() {
+        #expect(outcome(.delivered, failures: 0).next == .delivered)
+        let gone = outcome(.gone, failures: 0)
+        #expect(gone.next == .dead)
+        #expect(gone.disableSubscription != nil)
+        #expect(outcome(.serverError, failures: 0).next == .retry(at: Self.now.addingTimeInterval(5)))
+        #expect(outcome(.clientError, failures: 1).next == .retry(at: Self.now.addingTimeInterval(50)))
+        #expect(outcome(.timeout, failures: 2).next == .dead)
+        // Retry-After beats a shorter backoff, capped at backoff + cap.
+        #expect(outcome(.throttled, failures: 0, .seconds(30)).next == .retry(at: Self.now.addingTimeInterval(30)))
+        #expect(
+            outcome(.throttled, failures: 0, .seconds(10_000)).next == .retry(at: Self.now.addingTimeInterval(105)))
+    }
+
+    @Test func rotationSignsWithBothSecretsUntilTheGraceEnds() throws {
+        let old = WebhookSecret.generate()
+        let new = WebhookSecret.generate()
+        var subscription = Subscription(
+            id: "sub_1", url: "http://127.0.0.1/", types: [], apps: [], enabled: true, description: nil,
+            secret: new.encoded, previousSecret: old.encoded,
+            previousSecretExpiresAt: Self.now.addingTimeInterval(60), createdAt: Self.now, updatedAt: Self.now)
+        #expect(Dispatcher.signingSecrets(subscription, now: Self.now) == [new, old])
+        #expect(Dispatcher.signingSecrets(subscription, now: Self.now.addingTimeInterval(61)) == [new])
+        subscription.previousSecret = nil
+        #expect(Dispatcher.signingSecrets(subscription, now: Self.now) == [new])
+    }
+}
