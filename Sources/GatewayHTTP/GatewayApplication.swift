@@ -120,6 +120,7 @@ public enum GatewayApplication {
                         store: store, transport: events.transport, settings: events.delivery, owner: events.owner,
                         logger: logger),
                     doorbell: events.doorbell),
+                EventGauges(store: store, logger: logger),
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger

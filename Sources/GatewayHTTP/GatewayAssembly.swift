@@ -72,49 +72,18 @@ extension GatewayAssembly {
         _ configuration: GatewayConfiguration, environment: AltinnEnvironment
     ) throws(ConfigurationError) -> EventsWiring {
         let events = configuration.events
-        let policy = TrackingPolicy(
-            initialInterval: .milliseconds(Int64(events.trackingInitialIntervalSeconds * 1000)),
-            maxInterval: .milliseconds(Int64(events.trackingMaxIntervalSeconds * 1000)),
-            deadline: .seconds(events.trackingDeadlineHours * 3600))
-        let schedule: RetrySchedule
-        do {
-            schedule = try RetrySchedule(parsing: events.deliverySchedule, jitter: events.deliveryJitter)
-        } catch {
-            throw .invalid("events.deliverySchedule", "\(error)")
-        }
-        var allowed: [IPNetwork] = []
-        for text in events.allowedDestinations {
-            do {
-                allowed.append(try IPNetwork(parsing: text))
-            } catch {
-                throw .invalid("events.allowedDestinations", "'\(text.prefix(64))' is not a CIDR such as 10.0.0.0/8")
-            }
-        }
-        var digest: [UInt8]?
-        if let file = events.altinnEventsSecretFile {
-            guard let data = FileManager.default.contents(atPath: file),
-                let secret = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-                secret.count >= 16
-            else {
-                throw .invalid(
-                    "events.altinnEventsSecretFile", "must be a readable file holding at least 16 characters")
-            }
-            digest = Array(SHA256.hash(data: Data(secret.utf8)))
-        }
         var settings = CurlHTTPClient.Configuration()
         settings.connectTimeout = .seconds(min(events.deliveryTimeoutSeconds, 5))
         settings.defaultTimeout = .seconds(events.deliveryTimeoutSeconds)
+        // Only an excerpt of a subscriber's answer is kept.
         settings.maxResponseBodyBytes = 64 * 1024
         settings.userAgent = Self.userAgent
         return EventsWiring(
-            observer: InstanceObserver(events: CloudEventFactory(environment: environment), policy: policy),
-            delivery: DeliverySettings(
-                schedule: schedule, timeout: .seconds(events.deliveryTimeoutSeconds),
-                retryAfterCap: .seconds(events.retryAfterCapSeconds), concurrency: events.deliveryConcurrency,
-                userAgent: Self.userAgent),
-            destinations: DestinationPolicy(allowed: allowed, allowListName: "events.allowedDestinations"),
+            observer: InstanceObserver(events: CloudEventFactory(environment: environment), policy: events.tracking),
+            delivery: try events.delivery(userAgent: Self.userAgent),
+            destinations: try events.destinations(),
             transport: CurlHTTPClient(configuration: settings),
-            altinnEventsSecretDigest: digest)
+            altinnEventsSecretDigest: try events.altinnEventsSecretDigest())
     }
 }
 

@@ -23,6 +23,13 @@ public enum ConfigurationCheck {
             }
         }
         readable(configuration.upstream.caBundle, "upstream.caBundle")
+        for check in [
+            { () throws(ConfigurationError) in _ = try configuration.events.delivery(userAgent: "") },
+            { () throws(ConfigurationError) in _ = try configuration.events.destinations() },
+            { () throws(ConfigurationError) in _ = try configuration.events.altinnEventsSecretDigest() },
+        ] as [() throws(ConfigurationError) -> Void] {
+            do { try check() } catch { problems.append(error) }
+        }
         if configuration.storage.engine == "postgres", let url = configuration.storage.postgresURL {
             let components = URLComponents(string: url)
             let scheme = components?.scheme ?? ""
@@ -128,6 +135,21 @@ public enum ConfigurationCheck {
             ("clients", .object(clients)),
             ("signatureToleranceSeconds", .int(c.signatureToleranceSeconds)),
             ("maxRequestHeaderBytes", .int(c.maxRequestHeaderBytes)),
+            (
+                "events",
+                .object([
+                    ("trackingInitialIntervalSeconds", .string(String(c.events.trackingInitialIntervalSeconds))),
+                    ("trackingMaxIntervalSeconds", .string(String(c.events.trackingMaxIntervalSeconds))),
+                    ("trackingDeadlineHours", .int(c.events.trackingDeadlineHours)),
+                    ("deliverySchedule", .array(c.events.deliverySchedule.map(JSONValue.string))),
+                    ("deliveryJitter", .string(String(c.events.deliveryJitter))),
+                    ("deliveryTimeoutSeconds", .int(c.events.deliveryTimeoutSeconds)),
+                    ("deliveryConcurrency", .int(c.events.deliveryConcurrency)),
+                    ("retryAfterCapSeconds", .int(c.events.retryAfterCapSeconds)),
+                    ("allowedDestinations", .array(c.events.allowedDestinations.map(JSONValue.string))),
+                    ("altinnEventsSecretFile", text(c.events.altinnEventsSecretFile)),
+                ])
+            ),
         ])
         return json.serialized
     }

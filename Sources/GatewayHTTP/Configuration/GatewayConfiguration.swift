@@ -1,6 +1,9 @@
 public import AltinnAPI
+import Crypto
 import Foundation
+public import Gateway
 public import Tokens
+public import Webhooks
 
 /// Everything `serve` needs, from a JSON file, then environment variables, then flags.
 /// With no file at all it runs the embedded default: the built-in simulator and a `dev` profile.
@@ -240,5 +243,51 @@ extension GatewayConfiguration.Events {
             throw .invalid("events.deliveryConcurrency", "must be 1-1024")
         }
         guard self.retryAfterCapSeconds >= 0 else { throw .invalid("events.retryAfterCapSeconds", "must be >= 0") }
+    }
+}
+
+extension GatewayConfiguration.Events {
+    public var tracking: TrackingPolicy {
+        TrackingPolicy(
+            initialInterval: .milliseconds(Int64(self.trackingInitialIntervalSeconds * 1000)),
+            maxInterval: .milliseconds(Int64(self.trackingMaxIntervalSeconds * 1000)),
+            deadline: .seconds(self.trackingDeadlineHours * 3600))
+    }
+
+    public func delivery(userAgent: String) throws(ConfigurationError) -> DeliverySettings {
+        let schedule: RetrySchedule
+        do {
+            schedule = try RetrySchedule(parsing: self.deliverySchedule, jitter: self.deliveryJitter)
+        } catch {
+            throw .invalid("events.deliverySchedule", "\(error)")
+        }
+        return DeliverySettings(
+            schedule: schedule, timeout: .seconds(self.deliveryTimeoutSeconds),
+            retryAfterCap: .seconds(self.retryAfterCapSeconds), concurrency: self.deliveryConcurrency,
+            userAgent: userAgent)
+    }
+
+    public func destinations() throws(ConfigurationError) -> DestinationPolicy {
+        var allowed: [IPNetwork] = []
+        for text in self.allowedDestinations {
+            do {
+                allowed.append(try IPNetwork(parsing: text))
+            } catch {
+                throw .invalid("events.allowedDestinations", "'\(text.prefix(64))' is not a CIDR such as 10.0.0.0/8")
+            }
+        }
+        return DestinationPolicy(allowed: allowed, allowListName: "events.allowedDestinations")
+    }
+
+    /// SHA-256 of the secret in `altinnEventsSecretFile`; nil when none is configured (the ingress is off).
+    public func altinnEventsSecretDigest() throws(ConfigurationError) -> [UInt8]? {
+        guard let file = self.altinnEventsSecretFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: file),
+            let secret = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            secret.count >= 16
+        else {
+            throw .invalid("events.altinnEventsSecretFile", "must be a readable file holding at least 16 characters")
+        }
+        return Array(SHA256.hash(data: Data(secret.utf8)))
     }
 }
