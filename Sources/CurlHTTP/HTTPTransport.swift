@@ -10,19 +10,43 @@ public struct OutboundRequest: Sendable {
     public var body: [UInt8]?
     /// Total deadline for this exchange (connect + send + receive). `nil` uses the client default.
     public var timeout: Duration?
+    /// Connect to these addresses instead of resolving the URL's host again, so the addresses a caller checked
+    /// are the ones used (no DNS answer can change in between). Empty: resolve as usual.
+    public var pinnedAddresses: PinnedAddresses?
 
     public init(
         method: HTTPRequest.Method,
         url: String,
         headerFields: HTTPFields = [:],
         body: [UInt8]? = nil,
-        timeout: Duration? = nil
+        timeout: Duration? = nil,
+        pinnedAddresses: PinnedAddresses? = nil
     ) {
         self.method = method
         self.url = url
         self.headerFields = headerFields
         self.body = body
         self.timeout = timeout
+        self.pinnedAddresses = pinnedAddresses
+    }
+}
+
+/// A host name and port of the URL, and the numeric addresses to use for it (`CURLOPT_RESOLVE`).
+public struct PinnedAddresses: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    /// Numeric IPv4 or IPv6 addresses (without brackets).
+    public var addresses: [String]
+
+    public init(host: String, port: Int, addresses: [String]) {
+        self.host = host
+        self.port = port
+        self.addresses = addresses
+    }
+
+    /// `host:port:addr[,addr]`, IPv6 in brackets, as libcurl reads it.
+    var curlEntry: String {
+        "\(self.host):\(self.port):" + self.addresses.map { $0.contains(":") ? "[\($0)]" : $0 }.joined(separator: ",")
     }
 }
 

@@ -11,6 +11,7 @@ final class Transfer {
     let continuation: ExchangeContinuation
     private let responseLimit: Int
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
     /// Our copy of the request body: `CURLOPT_POSTFIELDS` does not copy, so it must outlive the transfer.
     private var requestBody: UnsafeMutableRawBufferPointer?
     private var head = ResponseHeadParser()
@@ -27,6 +28,7 @@ final class Transfer {
 
     deinit {
         curl_slist_free_all(headerList)
+        curl_slist_free_all(resolveList)
         requestBody?.deallocate()
     }
 
@@ -61,6 +63,11 @@ final class Transfer {
         guard let list = Self.headerList(request.headerFields) else { return CURLE_OUT_OF_MEMORY }
         headerList = list
         options.apply { cg_easy_setopt_slist($0, CURLOPT_HTTPHEADER, list) }
+        if let pinned = request.pinnedAddresses, !pinned.addresses.isEmpty {
+            guard let entry = curl_slist_append(nil, pinned.curlEntry) else { return CURLE_OUT_OF_MEMORY }
+            resolveList = entry
+            options.apply { cg_easy_setopt_slist($0, CURLOPT_RESOLVE, entry) }
+        }
         return options.result
     }
 

@@ -117,8 +117,8 @@ public enum GatewayApplication {
                     doorbell: events.trackerDoorbell),
                 DispatcherService(
                     dispatcher: Dispatcher(
-                        store: store, transport: events.transport, settings: events.delivery, owner: events.owner,
-                        logger: logger),
+                        store: store, transport: events.transport, settings: events.delivery,
+                        destinations: events.destinations, owner: events.owner, logger: logger),
                     doorbell: events.doorbell),
                 EventGauges(store: store, logger: logger),
             ],

@@ -18,6 +18,8 @@ public enum DeliveryVerdict: String, Sendable, CaseIterable {
     case connectFailed = "connect_failed"
     /// Any other transport failure.
     case sendFailed = "send_failed"
+    /// Not sent: the URL now resolves to an address the destination policy refuses (e.g. DNS rebinding).
+    case destinationRefused = "destination_refused"
 
     public static func classify(status: Int) -> DeliveryVerdict {
         switch status {
@@ -50,7 +52,7 @@ public enum DeliveryVerdict: String, Sendable, CaseIterable {
     /// for failures that may be on either side or in between (5xx, timeouts, network).
     public var isSubscriberMisconfiguration: Bool {
         switch self {
-        case .clientError, .redirect, .gone: true
+        case .clientError, .redirect, .gone, .destinationRefused: true
         default: false
         }
     }

@@ -45,15 +45,18 @@ public struct Dispatcher: Sendable {
     private let store: any Store
     private let transport: any HTTPTransport
     private let settings: DeliverySettings
+    private let destinations: DestinationPolicy
     private let owner: String
     private let logger: Logger
 
     public init(
-        store: any Store, transport: any HTTPTransport, settings: DeliverySettings, owner: String, logger: Logger
+        store: any Store, transport: any HTTPTransport, settings: DeliverySettings, destinations: DestinationPolicy,
+        owner: String, logger: Logger
     ) {
         self.store = store
         self.transport = transport
         self.settings = settings
+        self.destinations = destinations
         self.owner = owner
         self.logger = logger
     }
@@ -83,23 +86,43 @@ public struct Dispatcher: Sendable {
     }
 
     private func attemptAll(_ claimed: [ClaimedDelivery]) async -> [DeliveryOutcome] {
-        await withTaskGroup(of: DeliveryOutcome.self) { group in
+        let destinations = await self.vet(claimed)
+        return await withTaskGroup(of: DeliveryOutcome.self) { group in
             var outcomes: [DeliveryOutcome] = []
             outcomes.reserveCapacity(claimed.count)
             var pending = claimed.makeIterator()
             for _ in 0..<self.settings.concurrency {
                 guard let next = pending.next() else { break }
-                group.addTask { await self.attempt(next) }
+                group.addTask { await self.attempt(next, to: destinations[next.subscription.url]) }
             }
             while let outcome = await group.next() {
                 outcomes.append(outcome)
-                if let next = pending.next() { group.addTask { await self.attempt(next) } }
+                if let next = pending.next() {
+                    group.addTask { await self.attempt(next, to: destinations[next.subscription.url]) }
+                }
             }
             return outcomes
         }
     }
 
-    func attempt(_ claimed: ClaimedDelivery) async -> DeliveryOutcome {
+    /// Each distinct URL of the round checked once more against the destination policy, and resolved: the
+    /// attempt connects to exactly the addresses checked, so a DNS answer changed since the subscription was
+    /// created (rebinding to an internal address) is refused rather than followed.
+    private func vet(_ claimed: [ClaimedDelivery]) async -> [String: Result<VettedDestination, DestinationError>] {
+        var vetted: [String: Result<VettedDestination, DestinationError>] = [:]
+        for url in Set(claimed.map(\.subscription.url)) {
+            do {
+                vetted[url] = .success(try await self.destinations.vet(url))
+            } catch {
+                vetted[url] = .failure(error)
+            }
+        }
+        return vetted
+    }
+
+    func attempt(
+        _ claimed: ClaimedDelivery, to destination: Result<VettedDestination, DestinationError>?
+    ) async -> DeliveryOutcome {
         let subscription = claimed.subscription
         let delivery = claimed.delivery
         let started = Date()
@@ -118,23 +141,25 @@ public struct Dispatcher: Sendable {
         if let traceparent = Self.traceparent(claimed.body).flatMap(TraceContext.init(traceparent:)) {
             headers[HTTPField.Name("traceparent")!] = traceparent.child().traceparent
         }
-        let request = OutboundRequest(
-            method: .post, url: subscription.url, headerFields: headers, body: claimed.body,
-            timeout: self.settings.timeout)
         let verdict: DeliveryVerdict
         var status: Int?
         var excerpt: String?
         var retryAfter: Duration?
-        do {
-            let response = try await self.transport.execute(request)
-            status = response.status.code
-            verdict = DeliveryVerdict.classify(status: response.status.code)
-            excerpt = ResponseExcerpt.make(response.body, redacting: secrets.flatMap(\.redactionStrings))
-            if verdict == .throttled, let value = response.headerFields[HTTPField.Name("Retry-After")!] {
-                retryAfter = RetryAfter.parse(value, now: Date())
+        switch destination {
+        case .success(let vetted):
+            var request = OutboundRequest(
+                method: .post, url: subscription.url, headerFields: headers, body: claimed.body,
+                timeout: self.settings.timeout)
+            if IPAddress(vetted.host) == nil {
+                request.pinnedAddresses = PinnedAddresses(
+                    host: vetted.host, port: vetted.port, addresses: vetted.addresses.map(\.description))
             }
-        } catch {
-            verdict = Self.failureKind(error).verdict
+            (verdict, status, excerpt, retryAfter) = await self.send(request, secrets: secrets)
+        case .failure(let refusal):
+            verdict = .destinationRefused
+            excerpt = String(refusal.description.prefix(ResponseExcerpt.defaultLimit))
+        case nil:
+            verdict = .destinationRefused
         }
         let elapsed = Date().timeIntervalSince(started)
         let number = delivery.attempts + 1
@@ -154,6 +179,23 @@ public struct Dispatcher: Sendable {
                 ])
         }
         return outcome
+    }
+
+    private func send(
+        _ request: OutboundRequest, secrets: [WebhookSecret]
+    ) async -> (DeliveryVerdict, Int?, String?, Duration?) {
+        do {
+            let response = try await self.transport.execute(request)
+            let verdict = DeliveryVerdict.classify(status: response.status.code)
+            let excerpt = ResponseExcerpt.make(response.body, redacting: secrets.flatMap(\.redactionStrings))
+            var retryAfter: Duration?
+            if verdict.honoursRetryAfter, let value = response.headerFields[HTTPField.Name("Retry-After")!] {
+                retryAfter = RetryAfter.parse(value, now: Date())
+            }
+            return (verdict, response.status.code, excerpt, retryAfter)
+        } catch {
+            return (Self.failureKind(error).verdict, nil, nil, nil)
+        }
     }
 
     /// The next step after an attempt: delivered, dead (410 also disables), or a retry at the scheduled wait

@@ -79,17 +79,24 @@ public struct IdempotencyGate: Sendable {
                 try await self.store.releaseIdempotent(scope, audit: entry)
                 // Nothing reached Altinn; the failure event is still worth telling (its id is per request, so a
                 // retry that fails again does not repeat it).
-                if let outbox = executed.outbox { self.outboxCommitted(try await self.store.commit(outbox)) }
+                if let outbox = executed.outbox { self.committed(try await self.store.commit(outbox)) }
             } else if let committed = try await self.store.completeIdempotent(
                 scope, response: executed.response, audit: entry, outbox: executed.outbox)
             {
-                self.outboxCommitted(committed)
+                self.committed(committed)
             }
             UseCaseMetrics.auditAppended(operation: entry.operation)
             answer = .fresh(executed.response)
         }
         UseCaseMetrics.idempotency(answer.metricLabel)
         return answer
+    }
+}
+
+extension IdempotencyGate {
+    private func committed(_ commit: OutboxCommit) {
+        EventMetrics.appended(commit.appended)
+        self.outboxCommitted(commit)
     }
 }
 
