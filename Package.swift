@@ -25,6 +25,8 @@ let package = Package(
         // Metrics API in the libraries; the Prometheus backend only in the HTTP app (`GET /metrics`).
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // YAML configuration files (operators keep them next to Kubernetes manifests).
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // libcurl, linked from the system (libcurl4-openssl-dev), plus static inline wrappers
@@ -112,6 +114,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
+                .product(name: "Yams", package: "Yams"),
                 "Webhooks",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -23,13 +23,9 @@ public enum ConfigurationCheck {
             }
         }
         readable(configuration.upstream.caBundle, "upstream.caBundle")
-        for check in [
-            { () throws(ConfigurationError) in _ = try configuration.events.delivery(userAgent: "") },
-            { () throws(ConfigurationError) in _ = try configuration.events.destinations() },
-            { () throws(ConfigurationError) in _ = try configuration.events.altinnEventsSecretDigest() },
-        ] as [() throws(ConfigurationError) -> Void] {
-            do { try check() } catch { problems.append(error) }
-        }
+        do { _ = try configuration.events.delivery(userAgent: "") } catch { problems.append(error) }
+        do { _ = try configuration.events.destinations() } catch { problems.append(error) }
+        do { _ = try configuration.events.altinnEventsSecretDigest() } catch { problems.append(error) }
         if configuration.storage.engine == "postgres", let url = configuration.storage.postgresURL {
             let components = URLComponents(string: url)
             let scheme = components?.scheme ?? ""

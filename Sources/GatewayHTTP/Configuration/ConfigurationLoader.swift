@@ -1,6 +1,8 @@
 import Foundation
+import Yams
 
-/// Reads a configuration file (JSON) and applies `SIGNING_GATEWAY_*` environment overrides.
+/// Reads a configuration file (JSON, or YAML when it ends in `.yaml`/`.yml`) and applies `SIGNING_GATEWAY_*`
+/// environment overrides.
 /// Unknown keys are refused so a typo cannot silently fall back to a default.
 public enum ConfigurationLoader {
     public static func load(
@@ -15,7 +17,10 @@ public enum ConfigurationLoader {
                 throw .unreadable("cannot read \(file)")
             }
             do {
-                configuration = try JSONDecoder().decode(GatewayConfiguration.self, from: data)
+                configuration =
+                    Self.isYAML(file)
+                    ? try YAMLDecoder().decode(GatewayConfiguration.self, from: data)
+                    : try JSONDecoder().decode(GatewayConfiguration.self, from: data)
             } catch {
                 let (pointer, detail) = DecodingFailure.describe(error)
                 throw .invalid(pointer.isEmpty ? file : pointer, detail)
@@ -23,6 +28,11 @@ public enum ConfigurationLoader {
         }
         try Self.applyEnvironment(environment, to: &configuration)
         return configuration
+    }
+
+    static func isYAML(_ file: String) -> Bool {
+        let lowered = file.lowercased()
+        return lowered.hasSuffix(".yaml") || lowered.hasSuffix(".yml")
     }
 
     static func applyEnvironment(

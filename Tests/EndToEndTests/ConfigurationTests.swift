@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@testable import GatewayHTTP
+
+/// Loading (JSON and YAML), the events section's checks, and what `config check` prints.
+@Suite struct ConfigurationTests {
+    func write(_ text: String, _ name: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func yamlAndJSONLoadTheSameConfiguration() throws {
+        let json = try write(
+            #"""
+            {"port": 9000, "events": {"deliverySchedule": ["1s", "2m"], "deliveryJitter": 0.1,
+             "allowedDestinations": ["10.1.0.0/16"], "trackingInitialIntervalSeconds": 1}}
+            """#, "gateway.json")
+        let yaml = try write(
+            """
+            port: 9000
+            events:
+              deliverySchedule: [1s, 2m]
+              deliveryJitter: 0.1
+              allowedDestinations:
+                - 10.1.0.0/16
+              trackingInitialIntervalSeconds: 1
+            """, "gateway.yaml")
+        let fromJSON = try ConfigurationLoader.load(file: json, environment: [:])
+        let fromYAML = try ConfigurationLoader.load(file: yaml, environment: [:])
+        #expect(fromJSON == fromYAML)
+        #expect(fromYAML.events.deliverySchedule == ["1s", "2m"])
+        #expect(fromYAML.events.allowedDestinations == ["10.1.0.0/16"])
+        #expect(ConfigurationCheck.problems(fromYAML, environment: [:]).isEmpty)
+    }
+
+    @Test func unknownKeysAreRefusedInYAMLToo() throws {
+        let yaml = try write("events:\n  deliverySchedul: [1s]\n", "typo.yml")
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(file: yaml, environment: [:]) }
+    }
+
+    @Test func theEmbeddedDefaultAllowsLoopbackSubscribersAndAFileDoesNot() throws {
+        #expect(
+            try ConfigurationLoader.load(file: nil, environment: [:]).events.allowedDestinations.contains("127.0.0.0/8")
+        )
+        let file = try write("{}", "empty.json")
+        #expect(try ConfigurationLoader.load(file: file, environment: [:]).events.allowedDestinations.isEmpty)
+    }
+
+    @Test func eventsMistakesAreNamed() throws {
+        var configuration = GatewayConfiguration()
+        configuration.events.deliverySchedule = ["5s", "soon"]
+        configuration.events.allowedDestinations = ["10.0.0.0/99"]
+        configuration.events.altinnEventsSecretFile = "/nonexistent/altinn-events.secret"
+        let keys = ConfigurationCheck.problems(configuration, environment: [:]).compactMap { problem -> String? in
+            if case .invalid(let key, _) = problem { return key }
+            return nil
+        }
+        #expect(keys.contains("events.deliverySchedule"))
+        #expect(keys.contains("events.allowedDestinations"))
+        #expect(keys.contains("events.altinnEventsSecretFile"))
+    }
+
+    @Test func theEffectiveConfigurationNamesTheSecretFileNeverItsContent() throws {
+        let secret = "altinn-events-shared-secret-\(UUID().uuidString)"
+        var configuration = GatewayConfiguration()
+        configuration.events.altinnEventsSecretFile = try write(secret, "altinn-events.secret")
+        #expect(ConfigurationCheck.problems(configuration, environment: [:]).isEmpty)
+        let printed = String(decoding: ConfigurationCheck.effectiveJSON(configuration, fromFile: true), as: UTF8.self)
+        #expect(printed.contains("altinn-events.secret"))
+        #expect(!printed.contains(secret))
+    }
+}
