@@ -3,8 +3,12 @@
 simulator slowed down so that calls are in flight. Proves: the process exits 0 within the drain time, every
 call that got an answer completed (200) and has exactly one audit record, at least one call that was in
 flight when the signal came was still answered, and `audit verify` passes. Also reports start-up to ready
-(the gateway's `startupMillis`, JSON logs) and checks `/readyz`. Ends with 'N passed, M failed'.
+(the gateway's `startupMillis`, JSON logs) and checks `/readyz`. Then the dispatcher's drain: SIGTERM while
+deliveries to a slow subscriber are in flight; every delivery the subscriber answered is recorded as delivered
+and no claimed delivery is left half-done. Ends with 'N passed, M failed'.
 """
+import http.server as http_server
+import sqlite3
 import json
 import os
 import signal
@@ -129,7 +133,88 @@ def main():
         check("the gateway logged its orderly stop", len(stopped) == 1)
     finally:
         stop(gateway, simulator)
+    dispatcher_drain()
     return finish()
+
+
+class SlowSubscriber(http_server.BaseHTTPRequestHandler):
+    """Answers 204 after SUBSCRIBER_DELAY seconds; records which webhook-ids it started and finished."""
+    started, answered, lock = [], [], threading.Lock()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        webhook_id = self.headers.get("webhook-id")
+        with self.lock:
+            self.started.append(webhook_id)
+        time.sleep(SUBSCRIBER_DELAY)  # the subscriber is slow; not used to synchronize the test
+        self.send_response(204)
+        self.end_headers()
+        with self.lock:
+            self.answered.append(webhook_id)
+
+    def log_message(self, *args):
+        pass
+
+
+SUBSCRIBER_DELAY = 1.0
+
+
+def dispatcher_drain():
+    work = tempfile.mkdtemp(prefix="sg-sigterm-dispatch-")
+    sim_port, gw_port = free_port(), free_port()
+    log = open(os.path.join(work, "processes.log"), "w")
+    simulator = start_simulator(work, sim_port, log)
+    subscriber = http_server.ThreadingHTTPServer(("127.0.0.1", 0), SlowSubscriber)
+    threading.Thread(target=subscriber.serve_forever, daemon=True).start()
+    gateway = None
+    try:
+        sim = f"http://127.0.0.1:{sim_port}"
+        gw = f"http://127.0.0.1:{gw_port}"
+        config = gateway_config(work, sim_port, gw_port, logLevel="warning", drainTimeoutSeconds=20,
+                                events={"allowedDestinations": ["127.0.0.0/8"], "deliveryTimeoutSeconds": 10,
+                                        "deliveryConcurrency": 4})
+        config_path = os.path.join(work, "gateway.json")
+        json.dump(config, open(config_path, "w"))
+        gateway = subprocess.Popen([BINARY, "serve", "--config", config_path], stdout=log, stderr=subprocess.STDOUT)
+        wait_ready(gw + "/healthz", gateway)
+        headers = {"Authorization": "Bearer " + open(os.path.join(work, "dev-client.key")).read().strip(),
+                   "Content-Type": "application/json"}
+        status, _, _ = http("POST", gw + "/v1/subscriptions",
+                            json.dumps({"url": f"http://127.0.0.1:{subscriber.server_address[1]}/hooks"}), headers)
+        check("drain: subscription created", status == 201, str(status))
+        for i in range(4):
+            instance = json.loads(http("POST", sim + "/_simulator/instances", '{"template":"A"}',
+                                       {"Content-Type": "application/json"})[2])["id"]
+            http("POST", gw + "/v1/signatures", json.dumps({"app": "ttd/signing-app", "instanceId": instance,
+                                                              "mode": "parallel", "track": False}),
+                 {**headers, "Idempotency-Key": f"drain-events-{i}"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not SlowSubscriber.started:
+            time.sleep(0.01)
+        check("drain: deliveries were in flight", len(SlowSubscriber.started) >= 1)
+        os.kill(gateway.pid, signal.SIGTERM)
+        try:
+            code = gateway.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            code = None
+        check("drain: the gateway exited 0 with deliveries in flight", code == 0, str(code))
+        with SlowSubscriber.lock:
+            answered = list(SlowSubscriber.answered)
+        db = sqlite3.connect(os.path.join(work, "signing-gateway.sqlite"))
+        rows = {event_id: (state, attempts) for event_id, state, attempts in
+                db.execute("SELECT event_id, state, attempts FROM deliveries")}
+        leased = db.execute("SELECT count(*) FROM deliveries WHERE lease_owner IS NOT NULL").fetchone()[0]
+        db.close()
+        check("drain: every answered delivery is recorded as delivered",
+              answered and all(rows.get(event_id) == ("delivered", 1) for event_id in answered),
+              f"answered={answered} rows={rows}")
+        check("drain: the round in flight finished; nothing is left leased", leased == 0, str(leased))
+        check("drain: undelivered events stay pending in the outbox",
+              all(state in ("pending", "delivered") for state, _ in rows.values()) and len(rows) >= len(answered),
+              str(rows))
+    finally:
+        stop(gateway, simulator)
+        subscriber.shutdown()
 
 
 if __name__ == "__main__":
