@@ -82,5 +82,106 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX IF NOT EXISTS webhook_ids_expires_at ON webhook_ids (expires_at)",
         ],
+        // 3: the events seam: tracked instances, the event outbox, subscriptions, deliveries and their attempts.
+        [
+            """
+            CREATE TABLE IF NOT EXISTS tracked_instances (
+                instance TEXT PRIMARY KEY,
+                client_id TEXT,
+                token_profile TEXT,
+                task_id TEXT,
+                complete_when_all_signed BOOLEAN NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('active', 'complete', 'ended', 'expired')),
+                snapshot BYTEA NOT NULL,
+                polls INTEGER NOT NULL,
+                next_poll_at BIGINT NOT NULL,
+                deadline BIGINT NOT NULL,
+                process_next_state TEXT NOT NULL CHECK (process_next_state IN ('not_claimed', 'claimed', 'done')),
+                process_next_token TEXT,
+                process_next_claimed_at BIGINT,
+                traceparent TEXT,
+                last_error TEXT,
+                lease_owner TEXT,
+                lease_until BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS tracked_instances_due ON tracked_instances (status, next_poll_at)",
+            """
+            CREATE TABLE IF NOT EXISTS events (
+                sequence BIGINT PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                type TEXT NOT NULL,
+                instance TEXT NOT NULL,
+                app TEXT NOT NULL,
+                time_micros BIGINT NOT NULL,
+                body BYTEA NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS events_instance ON events (instance, sequence)",
+            "CREATE INDEX IF NOT EXISTS events_time ON events (time_micros)",
+            """
+            CREATE TABLE IF NOT EXISTS subscriptions (
+                id TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                types TEXT NOT NULL,
+                apps TEXT NOT NULL,
+                enabled BOOLEAN NOT NULL,
+                disabled_reason TEXT,
+                description TEXT,
+                secret TEXT NOT NULL,
+                previous_secret TEXT,
+                previous_secret_expires_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS deliveries (
+                id BIGSERIAL PRIMARY KEY,
+                subscription_id TEXT NOT NULL,
+                event_sequence BIGINT NOT NULL,
+                event_id TEXT NOT NULL,
+                event_type TEXT NOT NULL,
+                instance TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                failures_since_armed INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT,
+                last_status INTEGER,
+                last_verdict TEXT,
+                lease_owner TEXT,
+                lease_until BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at)",
+            """
+            CREATE INDEX IF NOT EXISTS deliveries_subscription_instance
+            ON deliveries (subscription_id, instance, event_sequence)
+            """,
+            """
+            CREATE INDEX IF NOT EXISTS deliveries_pending_order ON deliveries (event_sequence, id)
+            WHERE state = 'pending'
+            """,
+            """
+            CREATE INDEX IF NOT EXISTS deliveries_pending_head ON deliveries (subscription_id, instance, event_sequence, id)
+            WHERE state = 'pending'
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS delivery_attempts (
+                delivery_id BIGINT NOT NULL,
+                number INTEGER NOT NULL,
+                time_micros BIGINT NOT NULL,
+                status INTEGER,
+                latency_micros BIGINT NOT NULL,
+                verdict TEXT NOT NULL,
+                response_excerpt TEXT,
+                PRIMARY KEY (delivery_id, number)
+            )
+            """,
+        ],
     ]
 }

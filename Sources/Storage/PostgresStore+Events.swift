@@ -1,41 +1,602 @@
 import Foundation
+import Logging
+import PostgresNIO
 
-// Placeholder until the events schema lands: every call fails clearly.
+// The events seam on PostgreSQL, shared by every replica.
+//
+// Locks, always taken in this order so no two transactions wait on each other in a cycle:
+// 1. the instance's advisory lock (`instanceLockClass`, `hashtext(instance)`), then its row `FOR UPDATE`: commits to
+//    one instance run one after another even while the row does not exist yet;
+// 2. `eventsLockKey`, around appending events: sequences are then assigned in commit order, so a pull-feed reader
+//    that has seen sequence n never later finds a new event below n;
+// 3. the audit chain's lock (`completeIdempotent` appends its record last).
+// Claims never wait: `FOR UPDATE SKIP LOCKED`.
 extension PostgresStore {
-    private static func notYet() -> StoreError { .failed("events: not implemented yet") }
+    /// Key of the transaction advisory lock that serializes event appends across replicas.
+    static let eventsLockKey: Int64 = 0x5349_474E_4556_4E54  // "SIGNEVNT"
+    /// First key of the two-key advisory locks per tracked instance (the second is `hashtext(instance)`; the
+    /// two-key space never overlaps the one-key space of the audit and events locks).
+    static let instanceLockClass: Int32 = 0x5349_4749  // "SIGI"
 
-    public func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit { throw Self.notYet() }
-    public func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? { throw Self.notYet() }
+    // MARK: Tracking and the outbox
+
+    public func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit {
+        let logger = self.logger
+        return try await Self.run("outbox commit") {
+            try await self.client.withTransaction(logger: logger) { connection in
+                try await Self.applyOutbox(write, on: connection, logger: logger)
+            }
+        }
+    }
+
+    /// Locks and reads the instance's row, runs `write.apply`, stores the row it returns and appends its new events
+    /// with their deliveries. The caller holds the transaction (`commit`, `completeIdempotent`).
+    static func applyOutbox(
+        _ write: OutboxWrite, on connection: PostgresConnection, logger: Logger
+    ) async throws -> OutboxCommit {
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(\(instanceLockClass), hashtext(\(write.instance)))", logger: logger)
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: EventColumns.list(EventColumns.tracked)) FROM tracked_instances
+            WHERE instance = \(write.instance) FOR UPDATE
+            """, logger: logger
+        ).collect()
+        let current = try rows.first.map { try trackedInstance($0.makeRandomAccess()) }
+        let update = write.apply(current)
+        var tracked = current
+        if let row = update.tracked { tracked = try await upsert(row, on: connection, logger: logger) }
+
+        var appended: [EventRecord] = []
+        var deliveriesCreated = 0
+        guard !update.events.isEmpty else {
+            return OutboxCommit(tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated)
+        }
+        try await connection.query("SELECT pg_advisory_xact_lock(\(eventsLockKey))", logger: logger)
+        let head = try await connection.query("SELECT COALESCE(MAX(sequence), 0) FROM events", logger: logger)
+            .collect()
+        var next = try (head.first?.makeRandomAccess()[0].decode(Int64.self) ?? 0) + 1
+        let matches = EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "strpos")
+        for event in update.events {
+            // One round trip: the event (skipped when its id exists) and its fan-out.
+            let counts = try await connection.query(
+                """
+                WITH ev AS (
+                    INSERT INTO events (sequence, id, type, instance, app, time_micros, body)
+                    VALUES (\(next), \(event.id), \(event.type), \(event.instance), \(event.app),
+                            \(AuditChain.micros(event.time)), \(ByteBuffer(bytes: event.body)))
+                    ON CONFLICT (id) DO NOTHING
+                    RETURNING sequence, id, type, instance, app, time_micros
+                ), fanned AS (
+                    INSERT INTO deliveries (subscription_id, event_sequence, event_id, event_type, instance, state,
+                                            next_attempt_at, created_at, updated_at)
+                    SELECT s.id, ev.sequence, ev.id, ev.type, ev.instance, 'pending', ev.time_micros, ev.time_micros,
+                           ev.time_micros
+                    FROM ev CROSS JOIN subscriptions s
+                    WHERE s.enabled AND \(unescaped: matches)
+                    ORDER BY s.created_at, s.id
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM fanned)
+                """, logger: logger
+            ).collect()
+            guard let row = counts.first?.makeRandomAccess(), try row[0].decode(Int64.self) == 1 else { continue }
+            appended.append(EventRecord(sequence: next, event: event))
+            deliveriesCreated += Int(try row[1].decode(Int64.self))
+            next += 1
+        }
+        return OutboxCommit(tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated)
+    }
+
+    private static func upsert(
+        _ row: TrackedInstance, on connection: PostgresConnection, logger: Logger
+    ) async throws -> TrackedInstance {
+        let names = EventColumns.tracked
+        let assignments = names.dropFirst().map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        let guardColumns = EventColumns.columns(row.processNext)
+        let stored = try await connection.query(
+            """
+            INSERT INTO tracked_instances (\(unescaped: EventColumns.list(names))) VALUES (
+                \(row.instance), \(row.clientId), \(row.tokenProfile), \(row.taskId), \(row.completeWhenAllSigned),
+                \(row.status.rawValue), \(ByteBuffer(bytes: row.snapshot)), \(Int32(clamping: row.polls)),
+                \(AuditChain.micros(row.nextPollAt)), \(AuditChain.micros(row.deadline)), \(guardColumns.state),
+                \(guardColumns.token), \(guardColumns.claimedAtMicros), \(row.traceparent), \(row.lastError),
+                \(row.leaseOwner), \(row.leaseUntil.map(AuditChain.micros)), \(AuditChain.micros(row.createdAt)),
+                \(AuditChain.micros(row.updatedAt)))
+            ON CONFLICT (instance) DO UPDATE SET \(unescaped: assignments)
+            RETURNING \(unescaped: EventColumns.list(names))
+            """, logger: logger
+        ).collect()
+        guard let first = stored.first else {
+            throw StoreError.failed("postgres: outbox commit: the stored row was not returned")
+        }
+        return try trackedInstance(first.makeRandomAccess())
+    }
+
+    public func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {
+        let logger = self.logger
+        return try await Self.run("tracked instance") {
+            let rows = try await self.client.query(
+                """
+                SELECT \(unescaped: EventColumns.list(EventColumns.tracked)) FROM tracked_instances
+                WHERE instance = \(instance)
+                """, logger: logger
+            ).collect()
+            return try rows.first.map { try Self.trackedInstance($0.makeRandomAccess()) }
+        }
+    }
+
     public func trackedInstances(after: String?, limit: Int, status: TrackingStatus?) async throws(StoreError)
         -> [TrackedInstance]
-    { throw Self.notYet() }
-    public func untrack(_ instance: String) async throws(StoreError) -> Bool { throw Self.notYet() }
+    {
+        guard limit > 0 else { return [] }
+        let logger = self.logger
+        return try await Self.run("tracked instances") {
+            try await self.page(
+                of: "tracked_instances", EventColumns.tracked, after: after.map { ("instance", $0) },
+                filters: [("status", status?.rawValue)], limit: limit, Self.trackedInstance)
+        }
+    }
+
+    public func untrack(_ instance: String) async throws(StoreError) -> Bool {
+        let logger = self.logger
+        return try await Self.run("untrack") {
+            let rows = try await self.client.query(
+                "DELETE FROM tracked_instances WHERE instance = \(instance) RETURNING 1", logger: logger
+            ).collect()
+            return !rows.isEmpty
+        }
+    }
+
     public func claimDueTrackedInstances(owner: String, now: Date, leaseUntil: Date, limit: Int)
         async throws(StoreError) -> [TrackedInstance]
-    { throw Self.notYet() }
-    public func trackingCounts() async throws(StoreError) -> [TrackingCount] { throw Self.notYet() }
-    public func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] { throw Self.notYet() }
-    public func createSubscription(_ subscription: Subscription) async throws(StoreError) { throw Self.notYet() }
-    public func subscription(id: String) async throws(StoreError) -> Subscription? { throw Self.notYet() }
-    public func subscriptions() async throws(StoreError) -> [Subscription] { throw Self.notYet() }
+    {
+        guard limit > 0 else { return [] }
+        let logger = self.logger
+        let nowMicros = AuditChain.micros(now)
+        return try await Self.run("claim tracked instances") {
+            let rows = try await self.client.query(
+                """
+                WITH due AS (
+                    SELECT instance FROM tracked_instances
+                    WHERE status = 'active' AND next_poll_at <= \(nowMicros)
+                      AND (lease_until IS NULL OR lease_until <= \(nowMicros))
+                    ORDER BY next_poll_at, instance
+                    LIMIT \(Int64(limit))
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE tracked_instances t SET lease_owner = \(owner), lease_until = \(AuditChain.micros(leaseUntil))
+                FROM due WHERE t.instance = due.instance
+                RETURNING \(unescaped: EventColumns.list(EventColumns.tracked, alias: "t"))
+                """, logger: logger
+            ).collect()
+            return try rows.map { try Self.trackedInstance($0.makeRandomAccess()) }
+                .sorted { ($0.nextPollAt, $0.instance) < ($1.nextPollAt, $1.instance) }
+        }
+    }
+
+    public func trackingCounts() async throws(StoreError) -> [TrackingCount] {
+        let logger = self.logger
+        return try await Self.run("tracking counts") {
+            let rows = try await self.client.query(
+                "SELECT status, count(*) FROM tracked_instances GROUP BY status ORDER BY status", logger: logger
+            ).collect()
+            return try rows.map { row in
+                let row = row.makeRandomAccess()
+                return TrackingCount(
+                    status: try EventColumns.status(try row[0].decode(String.self)),
+                    count: Int(try row[1].decode(Int64.self)))
+            }
+        }
+    }
+
+    public func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
+        guard limit > 0 else { return [] }
+        let logger = self.logger
+        return try await Self.run("events") {
+            let rows = try await self.client.query(
+                """
+                SELECT \(unescaped: EventColumns.list(EventColumns.event)) FROM events
+                WHERE sequence > \(after) ORDER BY sequence LIMIT \(Int64(limit))
+                """, logger: logger
+            ).collect()
+            return try rows.map { row in
+                let row = row.makeRandomAccess()
+                return EventRecord(
+                    sequence: try row[0].decode(Int64.self),
+                    event: NewEvent(
+                        id: try row[1].decode(String.self), type: try row[2].decode(String.self),
+                        instance: try row[3].decode(String.self), app: try row[4].decode(String.self),
+                        time: AuditChain.date(micros: try row[5].decode(Int64.self)),
+                        body: Array(try row[6].decode(ByteBuffer.self).readableBytesView)))
+            }
+        }
+    }
+
+    // MARK: Subscriptions
+
+    public func createSubscription(_ subscription: Subscription) async throws(StoreError) {
+        let logger = self.logger
+        let inserted: Bool = try await Self.run("create subscription") {
+            // The primary key decides a race between replicas: exactly one INSERT returns a row.
+            let rows = try await self.client.query(
+                """
+                INSERT INTO subscriptions (\(unescaped: EventColumns.list(EventColumns.subscription))) VALUES (
+                    \(subscription.id), \(subscription.url), \(EventColumns.joined(subscription.types)),
+                    \(EventColumns.joined(subscription.apps)), \(subscription.enabled), \(subscription.disabledReason),
+                    \(subscription.description), \(subscription.secret), \(subscription.previousSecret),
+                    \(subscription.previousSecretExpiresAt.map(AuditChain.micros)),
+                    \(AuditChain.micros(subscription.createdAt)), \(AuditChain.micros(subscription.updatedAt)))
+                ON CONFLICT (id) DO NOTHING
+                RETURNING 1
+                """, logger: logger
+            ).collect()
+            return !rows.isEmpty
+        }
+        guard inserted else { throw .conflict }
+    }
+
+    public func subscription(id: String) async throws(StoreError) -> Subscription? {
+        let logger = self.logger
+        return try await Self.run("subscription") {
+            let rows = try await self.client.query(
+                """
+                SELECT \(unescaped: EventColumns.list(EventColumns.subscription)) FROM subscriptions WHERE id = \(id)
+                """, logger: logger
+            ).collect()
+            return try rows.first.map { try Self.subscription($0.makeRandomAccess()) }
+        }
+    }
+
+    public func subscriptions() async throws(StoreError) -> [Subscription] {
+        let logger = self.logger
+        return try await Self.run("subscriptions") {
+            let rows = try await self.client.query(
+                """
+                SELECT \(unescaped: EventColumns.list(EventColumns.subscription)) FROM subscriptions
+                ORDER BY created_at, id
+                """, logger: logger
+            ).collect()
+            return try rows.map { try Self.subscription($0.makeRandomAccess()) }
+        }
+    }
+
     public func updateSubscription(id: String, _ change: @escaping @Sendable (Subscription) -> Subscription)
         async throws(StoreError) -> Subscription?
-    { throw Self.notYet() }
-    public func deleteSubscription(id: String) async throws(StoreError) -> Bool { throw Self.notYet() }
+    {
+        let logger = self.logger
+        return try await Self.run("update subscription") {
+            try await self.client.withTransaction(logger: logger) { connection -> Subscription? in
+                let rows = try await connection.query(
+                    """
+                    SELECT \(unescaped: EventColumns.list(EventColumns.subscription)) FROM subscriptions
+                    WHERE id = \(id) FOR UPDATE
+                    """, logger: logger
+                ).collect()
+                guard let row = rows.first else { return nil }
+                let changed = change(try Self.subscription(row.makeRandomAccess()))
+                // The id is the key: a change never moves the row.
+                let updated = try await connection.query(
+                    """
+                    UPDATE subscriptions SET
+                        url = \(changed.url), types = \(EventColumns.joined(changed.types)),
+                        apps = \(EventColumns.joined(changed.apps)), enabled = \(changed.enabled),
+                        disabled_reason = \(changed.disabledReason), description = \(changed.description),
+                        secret = \(changed.secret), previous_secret = \(changed.previousSecret),
+                        previous_secret_expires_at = \(changed.previousSecretExpiresAt.map(AuditChain.micros)),
+                        created_at = \(AuditChain.micros(changed.createdAt)),
+                        updated_at = \(AuditChain.micros(changed.updatedAt))
+                    WHERE id = \(id)
+                    RETURNING \(unescaped: EventColumns.list(EventColumns.subscription))
+                    """, logger: logger
+                ).collect()
+                return try updated.first.map { try Self.subscription($0.makeRandomAccess()) }
+            }
+        }
+    }
+
+    public func deleteSubscription(id: String) async throws(StoreError) -> Bool {
+        let logger = self.logger
+        return try await Self.run("delete subscription") {
+            try await self.client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    """
+                    DELETE FROM delivery_attempts
+                    WHERE delivery_id IN (SELECT id FROM deliveries WHERE subscription_id = \(id))
+                    """, logger: logger)
+                try await connection.query("DELETE FROM deliveries WHERE subscription_id = \(id)", logger: logger)
+                let rows = try await connection.query(
+                    "DELETE FROM subscriptions WHERE id = \(id) RETURNING 1", logger: logger
+                ).collect()
+                return !rows.isEmpty
+            }
+        }
+    }
+
+    // MARK: Deliveries
+
     public func claimDeliveries(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws(StoreError)
         -> [ClaimedDelivery]
-    { throw Self.notYet() }
-    public func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError) { throw Self.notYet() }
+    {
+        guard limit > 0 else { return [] }
+        let logger = self.logger
+        let nowMicros = AuditChain.micros(now)
+        return try await Self.run("claim deliveries") {
+            let rows = try await self.client.query(
+                """
+                WITH due AS (
+                    SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+                    WHERE d.state = 'pending' AND d.next_attempt_at <= \(nowMicros)
+                      AND (d.lease_until IS NULL OR d.lease_until <= \(nowMicros))
+                      AND s.enabled AND \(unescaped: EventColumns.noEarlierPending("d"))
+                    ORDER BY d.event_sequence, d.id
+                    LIMIT \(Int64(limit))
+                    FOR UPDATE OF d SKIP LOCKED
+                )
+                UPDATE deliveries d SET lease_owner = \(owner), lease_until = \(AuditChain.micros(leaseUntil))
+                FROM due, events ev, subscriptions s
+                WHERE d.id = due.id AND ev.sequence = d.event_sequence AND s.id = d.subscription_id
+                RETURNING \(unescaped: EventColumns.list(EventColumns.delivery, alias: "d")), ev.body,
+                          \(unescaped: EventColumns.list(EventColumns.subscription, alias: "s"))
+                """, logger: logger
+            ).collect()
+            let first = EventColumns.delivery.count
+            return try rows.map { row in
+                let row = row.makeRandomAccess()
+                return ClaimedDelivery(
+                    delivery: try Self.delivery(row),
+                    body: Array(try row[first].decode(ByteBuffer.self).readableBytesView),
+                    subscription: try Self.subscription(row, from: first + 1))
+            }
+            .sorted { ($0.delivery.eventSequence, $0.delivery.id) < ($1.delivery.eventSequence, $1.delivery.id) }
+        }
+    }
+
+    public func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
+        guard !outcomes.isEmpty else { return }
+        let logger = self.logger
+        try await Self.run("finish deliveries") {
+            try await self.client.withTransaction(logger: logger) { connection in
+                for outcome in outcomes {
+                    let attempt = outcome.attempt
+                    let after = EventColumns.after(outcome.next)
+                    let time = AuditChain.micros(attempt.time)
+                    let status = attempt.status.map { Int32(clamping: $0) }
+                    // One round trip: the delivery (skipped when deleted meanwhile), then its attempt.
+                    let rows = try await connection.query(
+                        """
+                        WITH updated AS (
+                            UPDATE deliveries
+                            SET attempts = \(Int32(clamping: attempt.number)), last_status = \(status),
+                                last_verdict = \(attempt.verdict), state = \(after.state.rawValue),
+                                next_attempt_at = \(after.nextAttemptAt),
+                                failures_since_armed = failures_since_armed + \(Int32(after.failed ? 1 : 0)),
+                                lease_owner = NULL, lease_until = NULL, updated_at = \(time)
+                            WHERE id = \(attempt.deliveryId)
+                            RETURNING subscription_id
+                        ), recorded AS (
+                            INSERT INTO delivery_attempts (\(unescaped: EventColumns.list(EventColumns.attempt)))
+                            SELECT \(attempt.deliveryId), \(Int32(clamping: attempt.number)), \(time), \(status),
+                                   \(attempt.latencyMicros), \(attempt.verdict), \(attempt.responseExcerpt)
+                            FROM updated
+                            ON CONFLICT (delivery_id, number) DO NOTHING
+                        )
+                        SELECT subscription_id FROM updated
+                        """, logger: logger
+                    ).collect()
+                    guard let reason = outcome.disableSubscription, let row = rows.first else { continue }
+                    let subscriptionId = try row.makeRandomAccess()[0].decode(String.self)
+                    try await connection.query(
+                        """
+                        UPDATE subscriptions SET enabled = FALSE, disabled_reason = \(reason), updated_at = \(time)
+                        WHERE id = \(subscriptionId)
+                        """, logger: logger)
+                }
+            }
+        }
+    }
+
     public func deliveries(after: Int64, limit: Int, filter: DeliveryFilter) async throws(StoreError)
         -> [DeliveryRecord]
-    { throw Self.notYet() }
-    public func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord? { throw Self.notYet() }
+    {
+        guard limit > 0 else { return [] }
+        let logger = self.logger
+        return try await Self.run("deliveries") {
+            try await self.page(
+                of: "deliveries", EventColumns.delivery, after: ("id", after),
+                filters: [
+                    ("state", filter.state?.rawValue), ("subscription_id", filter.subscriptionId),
+                    ("instance", filter.instance),
+                ], limit: limit, Self.delivery)
+        }
+    }
+
+    public func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord? {
+        let logger = self.logger
+        return try await Self.run("delivery") {
+            let rows = try await self.client.query(
+                "SELECT \(unescaped: EventColumns.list(EventColumns.delivery)) FROM deliveries WHERE id = \(id)",
+                logger: logger
+            ).collect()
+            return try rows.first.map { try Self.delivery($0.makeRandomAccess()) }
+        }
+    }
+
     public func deliveryAttempts(deliveryId: Int64) async throws(StoreError) -> [DeliveryAttempt] {
-        throw Self.notYet()
+        let logger = self.logger
+        return try await Self.run("delivery attempts") {
+            let rows = try await self.client.query(
+                """
+                SELECT \(unescaped: EventColumns.list(EventColumns.attempt)) FROM delivery_attempts
+                WHERE delivery_id = \(deliveryId) ORDER BY number
+                """, logger: logger
+            ).collect()
+            return try rows.map { row in
+                let row = row.makeRandomAccess()
+                return DeliveryAttempt(
+                    deliveryId: try row[0].decode(Int64.self),
+                    number: Int(try row[1].decode(Int32.self)),
+                    time: AuditChain.date(micros: try row[2].decode(Int64.self)),
+                    status: try row[3].decode(Int32?.self).map(Int.init),
+                    latencyMicros: try row[4].decode(Int64.self),
+                    verdict: try row[5].decode(String.self),
+                    responseExcerpt: try row[6].decode(String?.self))
+            }
+        }
     }
-    public func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? { throw Self.notYet() }
+
+    public func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? {
+        let logger = self.logger
+        let nowMicros = AuditChain.micros(now)
+        return try await Self.run("retry delivery") {
+            let rows = try await self.client.query(
+                """
+                UPDATE deliveries
+                SET state = 'pending', next_attempt_at = \(nowMicros), failures_since_armed = 0, lease_owner = NULL,
+                    lease_until = NULL, updated_at = \(nowMicros)
+                WHERE id = \(id)
+                RETURNING \(unescaped: EventColumns.list(EventColumns.delivery))
+                """, logger: logger
+            ).collect()
+            return try rows.first.map { try Self.delivery($0.makeRandomAccess()) }
+        }
+    }
+
     public func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int? {
-        throw Self.notYet()
+        let logger = self.logger
+        let nowMicros = AuditChain.micros(now)
+        let matches = EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "strpos")
+        return try await Self.run("replay") {
+            try await self.client.withTransaction(logger: logger) { connection -> Int? in
+                let found = try await connection.query(
+                    "SELECT 1 FROM subscriptions WHERE id = \(subscriptionId) FOR SHARE", logger: logger
+                ).collect()
+                guard !found.isEmpty else { return nil }
+                let rows = try await connection.query(
+                    """
+                    WITH replayed AS (
+                        INSERT INTO deliveries (subscription_id, event_sequence, event_id, event_type, instance, state,
+                                                next_attempt_at, created_at, updated_at)
+                        SELECT s.id, ev.sequence, ev.id, ev.type, ev.instance, 'pending', \(nowMicros), \(nowMicros),
+                               \(nowMicros)
+                        FROM subscriptions s CROSS JOIN events ev
+                        WHERE s.id = \(subscriptionId) AND ev.time_micros >= \(AuditChain.micros(since))
+                          AND \(unescaped: matches)
+                        ORDER BY ev.sequence
+                        RETURNING 1
+                    )
+                    SELECT count(*) FROM replayed
+                    """, logger: logger
+                ).collect()
+                return Int(try rows.first?.makeRandomAccess()[0].decode(Int64.self) ?? 0)
+            }
+        }
     }
-    public func deliveryCounts() async throws(StoreError) -> [DeliveryCount] { throw Self.notYet() }
+
+    public func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
+        let logger = self.logger
+        return try await Self.run("delivery counts") {
+            let rows = try await self.client.query(
+                """
+                SELECT subscription_id, state, count(*) FROM deliveries
+                GROUP BY subscription_id, state ORDER BY subscription_id, state
+                """, logger: logger
+            ).collect()
+            return try rows.map { row in
+                let row = row.makeRandomAccess()
+                return DeliveryCount(
+                    subscriptionId: try row[0].decode(String.self),
+                    state: try EventColumns.state(try row[1].decode(String.self)),
+                    count: Int(try row[2].decode(Int64.self)))
+            }
+        }
+    }
+
+    // MARK: Rows
+
+    /// A listing page: rows whose first column (the order) is after the cursor, matching every set filter.
+    private func page<Row>(
+        of table: String, _ columns: [String], after cursor: (column: String, value: any PostgresNonThrowingEncodable)?,
+        filters: [(column: String, value: String?)], limit: Int,
+        _ decode: (PostgresRandomAccessRow) throws -> Row
+    ) async throws -> [Row] {
+        var binds = PostgresBindings()
+        var conditions = ["TRUE"]
+        if let cursor {
+            binds.append(cursor.value)
+            conditions.append("\(cursor.column) > $\(binds.count)")
+        }
+        for filter in filters {
+            guard let value = filter.value else { continue }
+            binds.append(value)
+            conditions.append("\(filter.column) = $\(binds.count)")
+        }
+        binds.append(Int64(limit))
+        let sql = """
+            SELECT \(EventColumns.list(columns)) FROM \(table)
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(columns[0]) LIMIT $\(binds.count)
+            """
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        return try rows.map { try decode($0.makeRandomAccess()) }
+    }
+
+    private static func trackedInstance(_ row: PostgresRandomAccessRow) throws -> TrackedInstance {
+        TrackedInstance(
+            instance: try row[0].decode(String.self),
+            clientId: try row[1].decode(String?.self),
+            tokenProfile: try row[2].decode(String?.self),
+            taskId: try row[3].decode(String?.self),
+            completeWhenAllSigned: try row[4].decode(Bool.self),
+            status: try EventColumns.status(try row[5].decode(String.self)),
+            snapshot: Array(try row[6].decode(ByteBuffer.self).readableBytesView),
+            polls: Int(try row[7].decode(Int32.self)),
+            nextPollAt: AuditChain.date(micros: try row[8].decode(Int64.self)),
+            deadline: AuditChain.date(micros: try row[9].decode(Int64.self)),
+            processNext: try EventColumns.processNext(
+                state: try row[10].decode(String.self), token: try row[11].decode(String?.self),
+                claimedAtMicros: try row[12].decode(Int64?.self)),
+            traceparent: try row[13].decode(String?.self),
+            lastError: try row[14].decode(String?.self),
+            leaseOwner: try row[15].decode(String?.self),
+            leaseUntil: try row[16].decode(Int64?.self).map(AuditChain.date(micros:)),
+            createdAt: AuditChain.date(micros: try row[17].decode(Int64.self)),
+            updatedAt: AuditChain.date(micros: try row[18].decode(Int64.self))
+        )
+    }
+
+    private static func subscription(_ row: PostgresRandomAccessRow, from first: Int = 0) throws -> Subscription {
+        Subscription(
+            id: try row[first].decode(String.self),
+            url: try row[first + 1].decode(String.self),
+            types: EventColumns.split(try row[first + 2].decode(String.self)),
+            apps: EventColumns.split(try row[first + 3].decode(String.self)),
+            enabled: try row[first + 4].decode(Bool.self),
+            disabledReason: try row[first + 5].decode(String?.self),
+            description: try row[first + 6].decode(String?.self),
+            secret: try row[first + 7].decode(String.self),
+            previousSecret: try row[first + 8].decode(String?.self),
+            previousSecretExpiresAt: try row[first + 9].decode(Int64?.self).map(AuditChain.date(micros:)),
+            createdAt: AuditChain.date(micros: try row[first + 10].decode(Int64.self)),
+            updatedAt: AuditChain.date(micros: try row[first + 11].decode(Int64.self))
+        )
+    }
+
+    private static func delivery(_ row: PostgresRandomAccessRow) throws -> DeliveryRecord {
+        DeliveryRecord(
+            id: try row[0].decode(Int64.self),
+            subscriptionId: try row[1].decode(String.self),
+            eventId: try row[2].decode(String.self),
+            eventSequence: try row[3].decode(Int64.self),
+            eventType: try row[4].decode(String.self),
+            instance: try row[5].decode(String.self),
+            state: try EventColumns.state(try row[6].decode(String.self)),
+            attempts: Int(try row[7].decode(Int32.self)),
+            failuresSinceArmed: Int(try row[8].decode(Int32.self)),
+            nextAttemptAt: try row[9].decode(Int64?.self).map(AuditChain.date(micros:)),
+            lastStatus: try row[10].decode(Int32?.self).map(Int.init),
+            lastVerdict: try row[11].decode(String?.self),
+            createdAt: AuditChain.date(micros: try row[12].decode(Int64.self)),
+            updatedAt: AuditChain.date(micros: try row[13].decode(Int64.self))
+        )
+    }
 }

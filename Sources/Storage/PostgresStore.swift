@@ -14,9 +14,9 @@ public final class PostgresStore: Store {
     /// Key of the transaction advisory lock that serializes audit appends across replicas.
     static let auditLockKey: Int64 = 0x5349_474E_4155_4454  // "SIGNAUDT"
 
-    private let client: PostgresClient
+    let client: PostgresClient
     private let runTask: Task<Void, Never>
-    private let logger: Logger
+    let logger: Logger
 
     private init(client: PostgresClient, runTask: Task<Void, Never>, logger: Logger) {
         self.client = client
@@ -169,9 +169,8 @@ public final class PostgresStore: Store {
         audit: AuditEntry,
         outbox: OutboxWrite?
     ) async throws(StoreError) -> OutboxCommit? {
-        guard outbox == nil else { throw .failed("events: not implemented yet") }
         let logger = self.logger
-        let updated: Bool = try await Self.run("idempotency complete") {
+        let (updated, committed): (Bool, OutboxCommit?) = try await Self.run("idempotency complete") {
             try await self.client.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
                     """
@@ -183,13 +182,17 @@ public final class PostgresStore: Store {
                     """, logger: logger
                 ).collect()
                 // Nothing was written: committing the empty transaction is harmless.
-                guard !rows.isEmpty else { return false }
+                guard !rows.isEmpty else { return (false, nil) }
+                // The outbox before the audit record: every path takes the instance lock before the global ones
+                // (events, then audit), so the lock order is the same everywhere.
+                var committed: OutboxCommit?
+                if let outbox { committed = try await Self.applyOutbox(outbox, on: connection, logger: logger) }
                 try await Self.append(audit, on: connection, logger: logger)
-                return true
+                return (true, committed)
             }
         }
         guard updated else { throw .notInFlight }
-        return nil
+        return committed
     }
 
     public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
@@ -348,7 +351,7 @@ public final class PostgresStore: Store {
 
     /// Runs `body`, turning whatever it throws into a `StoreError` that names the operation and the server's
     /// SQLSTATE and message (which name constraints, never bound values), never the query's values.
-    private static func run<T: Sendable>(
+    static func run<T: Sendable>(
         _ what: String,
         _ body: () async throws -> T
     ) async throws(StoreError) -> T {

@@ -166,6 +166,12 @@ final class SQLiteStatement {
         while try step() {}
     }
 
+    /// Makes the statement ready to run again with new bindings (a loop reuses one prepared statement).
+    func reset() {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+    }
+
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }

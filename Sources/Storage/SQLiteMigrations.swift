@@ -55,6 +55,90 @@ enum SQLiteMigrations {
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS webhook_ids_expires_at ON webhook_ids (expires_at);
         """,
+        // 3: the events seam: tracked instances, the event outbox, subscriptions, deliveries and their attempts.
+        """
+        CREATE TABLE IF NOT EXISTS tracked_instances (
+            instance TEXT PRIMARY KEY,
+            client_id TEXT,
+            token_profile TEXT,
+            task_id TEXT,
+            complete_when_all_signed INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'complete', 'ended', 'expired')),
+            snapshot BLOB NOT NULL,
+            polls INTEGER NOT NULL,
+            next_poll_at INTEGER NOT NULL,
+            deadline INTEGER NOT NULL,
+            process_next_state TEXT NOT NULL CHECK (process_next_state IN ('not_claimed', 'claimed', 'done')),
+            process_next_token TEXT,
+            process_next_claimed_at INTEGER,
+            traceparent TEXT,
+            last_error TEXT,
+            lease_owner TEXT,
+            lease_until INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS tracked_instances_due ON tracked_instances (status, next_poll_at);
+        CREATE TABLE IF NOT EXISTS events (
+            sequence INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            instance TEXT NOT NULL,
+            app TEXT NOT NULL,
+            time_micros INTEGER NOT NULL,
+            body BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS events_instance ON events (instance, sequence);
+        CREATE INDEX IF NOT EXISTS events_time ON events (time_micros);
+        CREATE TABLE IF NOT EXISTS subscriptions (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            types TEXT NOT NULL,
+            apps TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            disabled_reason TEXT,
+            description TEXT,
+            secret TEXT NOT NULL,
+            previous_secret TEXT,
+            previous_secret_expires_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_id TEXT NOT NULL,
+            event_sequence INTEGER NOT NULL,
+            event_id TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            instance TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            failures_since_armed INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_status INTEGER,
+            last_verdict TEXT,
+            lease_owner TEXT,
+            lease_until INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
+        CREATE INDEX IF NOT EXISTS deliveries_subscription_instance
+            ON deliveries (subscription_id, instance, event_sequence);
+        CREATE INDEX IF NOT EXISTS deliveries_pending_order ON deliveries (event_sequence) WHERE state = 'pending';
+        CREATE INDEX IF NOT EXISTS deliveries_pending_head
+            ON deliveries (subscription_id, instance, event_sequence) WHERE state = 'pending';
+        CREATE TABLE IF NOT EXISTS delivery_attempts (
+            delivery_id INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            time_micros INTEGER NOT NULL,
+            status INTEGER,
+            latency_micros INTEGER NOT NULL,
+            verdict TEXT NOT NULL,
+            response_excerpt TEXT,
+            PRIMARY KEY (delivery_id, number)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Applies the missing steps, each in its own `BEGIN IMMEDIATE` transaction with its version row, so a

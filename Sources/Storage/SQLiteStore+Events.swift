@@ -1,41 +1,567 @@
 import Foundation
 
-// Placeholder until the events schema lands: every call fails clearly.
+// The events seam on SQLite. Every write runs on the store's thread inside `db.transaction` (BEGIN IMMEDIATE, or a
+// savepoint of a group commit), so a read-modify-write is never interleaved with another writer, in this process
+// or another one on the same file.
 extension SQLiteStore {
-    private static func notYet() -> StoreError { .failed("events: not implemented yet") }
+    private typealias Value = SQLiteStatement.Value
 
-    public func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit { throw Self.notYet() }
-    public func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? { throw Self.notYet() }
+    // MARK: Tracking and the outbox
+
+    public func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("outbox commit") { () throws(StoreError) -> OutboxCommit in
+                try Self.applyOutbox(write, on: db)
+            }
+        }
+    }
+
+    /// Reads the instance's row, runs `write.apply`, stores the row it returns and appends its new events with
+    /// their deliveries. The caller holds the transaction (`commit`, `completeIdempotent`).
+    static func applyOutbox(_ write: OutboxWrite, on db: SQLiteConnection) throws(StoreError) -> OutboxCommit {
+        let read = try db.prepare(
+            "SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances WHERE instance = ?",
+            "outbox commit: read row")
+        try read.bind(.text(write.instance))
+        let current = try read.step() ? try trackedInstance(read) : nil
+        let update = write.apply(current)
+        var tracked = current
+        if let row = update.tracked { tracked = try upsert(row, on: db) }
+
+        var appended: [EventRecord] = []
+        var deliveriesCreated = 0
+        guard !update.events.isEmpty else {
+            return OutboxCommit(tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated)
+        }
+        let insert = try db.prepare(
+            """
+            INSERT INTO events (id, type, instance, app, time_micros, body) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO NOTHING RETURNING sequence
+            """, "outbox commit: insert event")
+        let fanOut = try db.prepare(
+            """
+            INSERT INTO deliveries (subscription_id, event_sequence, event_id, event_type, instance, state,
+                                    next_attempt_at, created_at, updated_at)
+            SELECT s.id, ?1, ?2, ?3, ?4, 'pending', ?6, ?6, ?6 FROM subscriptions s
+            WHERE s.enabled = 1 AND \(EventColumns.matches(subscription: "s", type: "?3", app: "?5", position: "instr"))
+            ORDER BY s.created_at, s.id
+            """, "outbox commit: fan out")
+        for event in update.events {
+            insert.reset()
+            try insert.bind(
+                .text(event.id), .text(event.type), .text(event.instance), .text(event.app),
+                .integer(AuditChain.micros(event.time)), .blob(event.body))
+            guard try insert.step() else { continue }  // the id exists: nothing appended, nothing fanned out
+            let sequence = insert.int64(0)
+            try insert.run()
+            appended.append(EventRecord(sequence: sequence, event: event))
+            fanOut.reset()
+            try fanOut.bind(
+                .integer(sequence), .text(event.id), .text(event.type), .text(event.instance), .text(event.app),
+                .integer(AuditChain.micros(event.time)))
+            try fanOut.run()
+            deliveriesCreated += db.changes
+        }
+        return OutboxCommit(tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated)
+    }
+
+    private static func upsert(_ row: TrackedInstance, on db: SQLiteConnection) throws(StoreError) -> TrackedInstance {
+        let names = EventColumns.tracked
+        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+        let assignments = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let statement = try db.prepare(
+            """
+            INSERT INTO tracked_instances (\(EventColumns.list(names))) VALUES (\(placeholders))
+            ON CONFLICT (instance) DO UPDATE SET \(assignments)
+            RETURNING \(EventColumns.list(names))
+            """, "outbox commit: store row")
+        let guardColumns = EventColumns.columns(row.processNext)
+        try statement.bind([
+            .text(row.instance), text(row.clientId), text(row.tokenProfile), text(row.taskId),
+            .integer(row.completeWhenAllSigned ? 1 : 0), .text(row.status.rawValue), .blob(row.snapshot),
+            .integer(Int64(row.polls)), .integer(AuditChain.micros(row.nextPollAt)),
+            .integer(AuditChain.micros(row.deadline)), .text(guardColumns.state), text(guardColumns.token),
+            integer(guardColumns.claimedAtMicros), text(row.traceparent), text(row.lastError), text(row.leaseOwner),
+            micros(row.leaseUntil), .integer(AuditChain.micros(row.createdAt)),
+            .integer(AuditChain.micros(row.updatedAt)),
+        ])
+        guard try statement.step() else { throw .failed("sqlite: outbox commit: the stored row was not returned") }
+        let stored = try trackedInstance(statement)
+        try statement.run()
+        return stored
+    }
+
+    public func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {
+        try await thread.run { db throws(StoreError) in
+            let read = try db.prepare(
+                "SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances WHERE instance = ?",
+                "tracked instance")
+            try read.bind(.text(instance))
+            return try read.step() ? try Self.trackedInstance(read) : nil
+        }
+    }
+
     public func trackedInstances(after: String?, limit: Int, status: TrackingStatus?) async throws(StoreError)
         -> [TrackedInstance]
-    { throw Self.notYet() }
-    public func untrack(_ instance: String) async throws(StoreError) -> Bool { throw Self.notYet() }
+    {
+        guard limit > 0 else { return [] }
+        return try await thread.run { db throws(StoreError) in
+            try Self.page(
+                of: "tracked_instances", EventColumns.tracked, after: after.map { ("instance", .text($0)) },
+                filters: [("status", status?.rawValue)], limit: limit, on: db, Self.trackedInstance)
+        }
+    }
+
+    public func untrack(_ instance: String) async throws(StoreError) -> Bool {
+        try await thread.run { db throws(StoreError) in
+            let delete = try db.prepare("DELETE FROM tracked_instances WHERE instance = ?", "untrack")
+            try delete.bind(.text(instance))
+            try delete.run()
+            return db.changes == 1
+        }
+    }
+
     public func claimDueTrackedInstances(owner: String, now: Date, leaseUntil: Date, limit: Int)
         async throws(StoreError) -> [TrackedInstance]
-    { throw Self.notYet() }
-    public func trackingCounts() async throws(StoreError) -> [TrackingCount] { throw Self.notYet() }
-    public func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] { throw Self.notYet() }
-    public func createSubscription(_ subscription: Subscription) async throws(StoreError) { throw Self.notYet() }
-    public func subscription(id: String) async throws(StoreError) -> Subscription? { throw Self.notYet() }
-    public func subscriptions() async throws(StoreError) -> [Subscription] { throw Self.notYet() }
+    {
+        guard limit > 0 else { return [] }
+        return try await thread.run { db throws(StoreError) in
+            try db.transaction("claim tracked instances") { () throws(StoreError) -> [TrackedInstance] in
+                let select = try db.prepare(
+                    """
+                    SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances
+                    WHERE status = 'active' AND next_poll_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
+                    ORDER BY next_poll_at, instance LIMIT ?2
+                    """, "claim tracked instances: select")
+                try select.bind(.integer(AuditChain.micros(now)), .integer(Int64(limit)))
+                var rows: [TrackedInstance] = []
+                while try select.step() { rows.append(try Self.trackedInstance(select)) }
+                let lease = try db.prepare(
+                    "UPDATE tracked_instances SET lease_owner = ?, lease_until = ? WHERE instance = ?",
+                    "claim tracked instances: lease")
+                for index in rows.indices {
+                    lease.reset()
+                    try lease.bind(.text(owner), .integer(AuditChain.micros(leaseUntil)), .text(rows[index].instance))
+                    try lease.run()
+                    rows[index].leaseOwner = owner
+                    rows[index].leaseUntil = AuditChain.date(micros: AuditChain.micros(leaseUntil))
+                }
+                return rows
+            }
+        }
+    }
+
+    public func trackingCounts() async throws(StoreError) -> [TrackingCount] {
+        try await thread.run { db throws(StoreError) in
+            let select = try db.prepare(
+                "SELECT status, count(*) FROM tracked_instances GROUP BY status ORDER BY status", "tracking counts")
+            var counts: [TrackingCount] = []
+            while try select.step() {
+                counts.append(
+                    TrackingCount(status: try EventColumns.status(select.text(0)), count: Int(select.int64(1))))
+            }
+            return counts
+        }
+    }
+
+    public func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
+        guard limit > 0 else { return [] }
+        return try await thread.run { db throws(StoreError) in
+            let select = try db.prepare(
+                "SELECT \(EventColumns.list(EventColumns.event)) FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                "events")
+            try select.bind(.integer(after), .integer(Int64(limit)))
+            var records: [EventRecord] = []
+            while try select.step() {
+                records.append(
+                    EventRecord(
+                        sequence: select.int64(0),
+                        event: NewEvent(
+                            id: select.text(1), type: select.text(2), instance: select.text(3), app: select.text(4),
+                            time: AuditChain.date(micros: select.int64(5)), body: select.blob(6))))
+            }
+            return records
+        }
+    }
+
+    // MARK: Subscriptions
+
+    public func createSubscription(_ subscription: Subscription) async throws(StoreError) {
+        try await thread.run { db throws(StoreError) in
+            let names = EventColumns.subscription
+            let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+            let insert = try db.prepare(
+                """
+                INSERT INTO subscriptions (\(EventColumns.list(names))) VALUES (\(placeholders))
+                ON CONFLICT (id) DO NOTHING
+                """, "create subscription")
+            try insert.bind(Self.values(subscription))
+            try insert.run()
+            guard db.changes == 1 else { throw .conflict }
+        }
+    }
+
+    public func subscription(id: String) async throws(StoreError) -> Subscription? {
+        try await thread.run { db throws(StoreError) in try Self.readSubscription(id, on: db) }
+    }
+
+    public func subscriptions() async throws(StoreError) -> [Subscription] {
+        try await thread.run { db throws(StoreError) in
+            let select = try db.prepare(
+                "SELECT \(EventColumns.list(EventColumns.subscription)) FROM subscriptions ORDER BY created_at, id",
+                "subscriptions")
+            var subscriptions: [Subscription] = []
+            while try select.step() { subscriptions.append(Self.subscription(select)) }
+            return subscriptions
+        }
+    }
+
     public func updateSubscription(id: String, _ change: @escaping @Sendable (Subscription) -> Subscription)
         async throws(StoreError) -> Subscription?
-    { throw Self.notYet() }
-    public func deleteSubscription(id: String) async throws(StoreError) -> Bool { throw Self.notYet() }
+    {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("update subscription") { () throws(StoreError) -> Subscription? in
+                guard let current = try Self.readSubscription(id, on: db) else { return nil }
+                var changed = change(current)
+                changed.id = id  // the id is the key: a change never moves the row
+                let names = EventColumns.subscription
+                let update = try db.prepare(
+                    """
+                    UPDATE subscriptions SET \(names.dropFirst().map { "\($0) = ?" }.joined(separator: ", "))
+                    WHERE id = ?
+                    """, "update subscription")
+                try update.bind(Array(Self.values(changed).dropFirst()) + [.text(id)])
+                try update.run()
+                return try Self.readSubscription(id, on: db)
+            }
+        }
+    }
+
+    public func deleteSubscription(id: String) async throws(StoreError) -> Bool {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("delete subscription") { () throws(StoreError) -> Bool in
+                for (sql, what) in [
+                    (
+                        """
+                        DELETE FROM delivery_attempts
+                        WHERE delivery_id IN (SELECT id FROM deliveries WHERE subscription_id = ?)
+                        """, "delete subscription: attempts"
+                    ),
+                    ("DELETE FROM deliveries WHERE subscription_id = ?", "delete subscription: deliveries"),
+                    ("DELETE FROM subscriptions WHERE id = ?", "delete subscription"),
+                ] {
+                    let delete = try db.prepare(sql, what)
+                    try delete.bind(.text(id))
+                    try delete.run()
+                }
+                return db.changes == 1
+            }
+        }
+    }
+
+    // MARK: Deliveries
+
     public func claimDeliveries(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws(StoreError)
         -> [ClaimedDelivery]
-    { throw Self.notYet() }
-    public func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError) { throw Self.notYet() }
+    {
+        guard limit > 0 else { return [] }
+        return try await thread.run { db throws(StoreError) in
+            try db.transaction("claim deliveries") { () throws(StoreError) -> [ClaimedDelivery] in
+                let deliveryCount = Int32(EventColumns.delivery.count)
+                // Walks pending deliveries in event order (a partial index) and stops at `limit`: the rows it
+                // passes over are only leased, not yet due or blocked ones, not the whole history.
+                let select = try db.prepare(Self.claimSQL, "claim deliveries: select")
+                try select.bind(.integer(AuditChain.micros(now)), .integer(Int64(limit)))
+                var claimed: [ClaimedDelivery] = []
+                while try select.step() {
+                    claimed.append(
+                        ClaimedDelivery(
+                            delivery: try Self.delivery(select),
+                            body: select.blob(deliveryCount),
+                            subscription: Self.subscription(select, from: deliveryCount + 1)))
+                }
+                let lease = try db.prepare(
+                    "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?", "claim deliveries: lease")
+                for item in claimed {
+                    lease.reset()
+                    try lease.bind(.text(owner), .integer(AuditChain.micros(leaseUntil)), .integer(item.delivery.id))
+                    try lease.run()
+                }
+                return claimed
+            }
+        }
+    }
+
+    static let claimSQL = """
+        SELECT \(EventColumns.list(EventColumns.delivery, alias: "d")), ev.body,
+               \(EventColumns.list(EventColumns.subscription, alias: "s"))
+        FROM deliveries d INDEXED BY deliveries_pending_order
+        CROSS JOIN subscriptions s ON s.id = d.subscription_id
+        CROSS JOIN events ev ON ev.sequence = d.event_sequence
+        WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+          AND s.enabled = 1 AND \(EventColumns.noEarlierPending("d"))
+        ORDER BY d.event_sequence, d.id LIMIT ?2
+        """
+
+    public func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
+        guard !outcomes.isEmpty else { return }
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("finish deliveries") { () throws(StoreError) in
+                let update = try db.prepare(
+                    """
+                    UPDATE deliveries
+                    SET attempts = ?, last_status = ?, last_verdict = ?, state = ?, next_attempt_at = ?,
+                        failures_since_armed = failures_since_armed + ?, lease_owner = NULL, lease_until = NULL,
+                        updated_at = ?
+                    WHERE id = ?
+                    """, "finish deliveries: update")
+                let record = try db.prepare(
+                    """
+                    INSERT INTO delivery_attempts (\(EventColumns.list(EventColumns.attempt))) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (delivery_id, number) DO NOTHING
+                    """, "finish deliveries: attempt")
+                let disable = try db.prepare(
+                    """
+                    UPDATE subscriptions SET enabled = 0, disabled_reason = ?, updated_at = ?
+                    WHERE id = (SELECT subscription_id FROM deliveries WHERE id = ?)
+                    """, "finish deliveries: disable subscription")
+                for outcome in outcomes {
+                    let attempt = outcome.attempt
+                    let after = EventColumns.after(outcome.next)
+                    update.reset()
+                    try update.bind(
+                        .integer(Int64(attempt.number)), Self.integer(attempt.status.map(Int64.init)),
+                        .text(attempt.verdict), .text(after.state.rawValue), Self.integer(after.nextAttemptAt),
+                        .integer(after.failed ? 1 : 0), .integer(AuditChain.micros(attempt.time)),
+                        .integer(attempt.deliveryId))
+                    try update.run()
+                    guard db.changes == 1 else { continue }  // deleted with its subscription meanwhile
+                    record.reset()
+                    try record.bind(
+                        .integer(attempt.deliveryId), .integer(Int64(attempt.number)),
+                        .integer(AuditChain.micros(attempt.time)), Self.integer(attempt.status.map(Int64.init)),
+                        .integer(attempt.latencyMicros), .text(attempt.verdict), Self.text(attempt.responseExcerpt))
+                    try record.run()
+                    if let reason = outcome.disableSubscription {
+                        disable.reset()
+                        try disable.bind(
+                            .text(reason), .integer(AuditChain.micros(attempt.time)), .integer(attempt.deliveryId))
+                        try disable.run()
+                    }
+                }
+            }
+        }
+    }
+
     public func deliveries(after: Int64, limit: Int, filter: DeliveryFilter) async throws(StoreError)
         -> [DeliveryRecord]
-    { throw Self.notYet() }
-    public func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord? { throw Self.notYet() }
+    {
+        guard limit > 0 else { return [] }
+        return try await thread.run { db throws(StoreError) in
+            try Self.page(
+                of: "deliveries", EventColumns.delivery, after: ("id", .integer(after)),
+                filters: [
+                    ("state", filter.state?.rawValue), ("subscription_id", filter.subscriptionId),
+                    ("instance", filter.instance),
+                ], limit: limit, on: db, Self.delivery)
+        }
+    }
+
+    public func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord? {
+        try await thread.run { db throws(StoreError) in
+            let select = try db.prepare(
+                "SELECT \(EventColumns.list(EventColumns.delivery)) FROM deliveries WHERE id = ?", "delivery")
+            try select.bind(.integer(id))
+            return try select.step() ? try Self.delivery(select) : nil
+        }
+    }
+
     public func deliveryAttempts(deliveryId: Int64) async throws(StoreError) -> [DeliveryAttempt] {
-        throw Self.notYet()
+        try await thread.run { db throws(StoreError) in
+            let select = try db.prepare(
+                """
+                SELECT \(EventColumns.list(EventColumns.attempt)) FROM delivery_attempts
+                WHERE delivery_id = ? ORDER BY number
+                """, "delivery attempts")
+            try select.bind(.integer(deliveryId))
+            var attempts: [DeliveryAttempt] = []
+            while try select.step() {
+                attempts.append(
+                    DeliveryAttempt(
+                        deliveryId: select.int64(0), number: Int(select.int64(1)),
+                        time: AuditChain.date(micros: select.int64(2)), status: select.optionalInt64(3).map(Int.init),
+                        latencyMicros: select.int64(4), verdict: select.text(5), responseExcerpt: select.optionalText(6)
+                    ))
+            }
+            return attempts
+        }
     }
-    public func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? { throw Self.notYet() }
+
+    public func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? {
+        try await thread.run { db throws(StoreError) in
+            let update = try db.prepare(
+                """
+                UPDATE deliveries
+                SET state = 'pending', next_attempt_at = ?1, failures_since_armed = 0, lease_owner = NULL,
+                    lease_until = NULL, updated_at = ?1
+                WHERE id = ?2 RETURNING \(EventColumns.list(EventColumns.delivery))
+                """, "retry delivery")
+            try update.bind(.integer(AuditChain.micros(now)), .integer(id))
+            guard try update.step() else { return nil }
+            let record = try Self.delivery(update)
+            try update.run()
+            return record
+        }
+    }
+
     public func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int? {
-        throw Self.notYet()
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("replay") { () throws(StoreError) -> Int? in
+                guard try Self.readSubscription(subscriptionId, on: db) != nil else { return nil }
+                let insert = try db.prepare(
+                    """
+                    INSERT INTO deliveries (subscription_id, event_sequence, event_id, event_type, instance, state,
+                                            next_attempt_at, created_at, updated_at)
+                    SELECT s.id, ev.sequence, ev.id, ev.type, ev.instance, 'pending', ?3, ?3, ?3
+                    FROM subscriptions s CROSS JOIN events ev
+                    WHERE s.id = ?1 AND ev.time_micros >= ?2
+                      AND \(EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "instr"))
+                    ORDER BY ev.sequence
+                    """, "replay")
+                try insert.bind(
+                    .text(subscriptionId), .integer(AuditChain.micros(since)), .integer(AuditChain.micros(now)))
+                try insert.run()
+                return db.changes
+            }
+        }
     }
-    public func deliveryCounts() async throws(StoreError) -> [DeliveryCount] { throw Self.notYet() }
+
+    public func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
+        try await thread.run { db throws(StoreError) in
+            let select = try db.prepare(
+                """
+                SELECT subscription_id, state, count(*) FROM deliveries
+                GROUP BY subscription_id, state ORDER BY subscription_id, state
+                """, "delivery counts")
+            var counts: [DeliveryCount] = []
+            while try select.step() {
+                counts.append(
+                    DeliveryCount(
+                        subscriptionId: select.text(0), state: try EventColumns.state(select.text(1)),
+                        count: Int(select.int64(2))))
+            }
+            return counts
+        }
+    }
+
+    // MARK: Rows
+
+    /// A listing page: rows whose first column (the order) is after the cursor, matching every set filter.
+    private static func page<Row>(
+        of table: String, _ columns: [String], after cursor: (column: String, value: Value)?,
+        filters: [(column: String, value: String?)], limit: Int, on db: SQLiteConnection,
+        _ decode: (SQLiteStatement) throws(StoreError) -> Row
+    ) throws(StoreError) -> [Row] {
+        var conditions = ["1 = 1"]
+        var values: [Value] = []
+        if let cursor {
+            conditions.append("\(cursor.column) > ?")
+            values.append(cursor.value)
+        }
+        for filter in filters {
+            guard let value = filter.value else { continue }
+            conditions.append("\(filter.column) = ?")
+            values.append(.text(value))
+        }
+        values.append(.integer(Int64(limit)))
+        let select = try db.prepare(
+            """
+            SELECT \(EventColumns.list(columns)) FROM \(table)
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(columns[0]) LIMIT ?
+            """, "list \(table)")
+        try select.bind(values)
+        var rows: [Row] = []
+        while try select.step() { rows.append(try decode(select)) }
+        return rows
+    }
+
+    private static func text(_ value: String?) -> Value { value.map { .text($0) } ?? .null }
+    private static func integer(_ value: Int64?) -> Value { value.map { .integer($0) } ?? .null }
+    private static func micros(_ value: Date?) -> Value { integer(value.map(AuditChain.micros)) }
+
+    private static func values(_ subscription: Subscription) -> [Value] {
+        [
+            .text(subscription.id), .text(subscription.url), .text(EventColumns.joined(subscription.types)),
+            .text(EventColumns.joined(subscription.apps)), .integer(subscription.enabled ? 1 : 0),
+            text(subscription.disabledReason), text(subscription.description), .text(subscription.secret),
+            text(subscription.previousSecret), micros(subscription.previousSecretExpiresAt),
+            .integer(AuditChain.micros(subscription.createdAt)), .integer(AuditChain.micros(subscription.updatedAt)),
+        ]
+    }
+
+    private static func readSubscription(_ id: String, on db: SQLiteConnection) throws(StoreError) -> Subscription? {
+        let select = try db.prepare(
+            "SELECT \(EventColumns.list(EventColumns.subscription)) FROM subscriptions WHERE id = ?", "subscription")
+        try select.bind(.text(id))
+        return try select.step() ? subscription(select) : nil
+    }
+
+    private static func subscription(_ row: SQLiteStatement, from first: Int32 = 0) -> Subscription {
+        Subscription(
+            id: row.text(first),
+            url: row.text(first + 1),
+            types: EventColumns.split(row.text(first + 2)),
+            apps: EventColumns.split(row.text(first + 3)),
+            enabled: row.int64(first + 4) != 0,
+            disabledReason: row.optionalText(first + 5),
+            description: row.optionalText(first + 6),
+            secret: row.text(first + 7),
+            previousSecret: row.optionalText(first + 8),
+            previousSecretExpiresAt: row.optionalInt64(first + 9).map(AuditChain.date(micros:)),
+            createdAt: AuditChain.date(micros: row.int64(first + 10)),
+            updatedAt: AuditChain.date(micros: row.int64(first + 11))
+        )
+    }
+
+    private static func trackedInstance(_ row: SQLiteStatement) throws(StoreError) -> TrackedInstance {
+        TrackedInstance(
+            instance: row.text(0),
+            clientId: row.optionalText(1),
+            tokenProfile: row.optionalText(2),
+            taskId: row.optionalText(3),
+            completeWhenAllSigned: row.int64(4) != 0,
+            status: try EventColumns.status(row.text(5)),
+            snapshot: row.blob(6),
+            polls: Int(row.int64(7)),
+            nextPollAt: AuditChain.date(micros: row.int64(8)),
+            deadline: AuditChain.date(micros: row.int64(9)),
+            processNext: try EventColumns.processNext(
+                state: row.text(10), token: row.optionalText(11), claimedAtMicros: row.optionalInt64(12)),
+            traceparent: row.optionalText(13),
+            lastError: row.optionalText(14),
+            leaseOwner: row.optionalText(15),
+            leaseUntil: row.optionalInt64(16).map(AuditChain.date(micros:)),
+            createdAt: AuditChain.date(micros: row.int64(17)),
+            updatedAt: AuditChain.date(micros: row.int64(18))
+        )
+    }
+
+    private static func delivery(_ row: SQLiteStatement) throws(StoreError) -> DeliveryRecord {
+        DeliveryRecord(
+            id: row.int64(0),
+            subscriptionId: row.text(1),
+            eventId: row.text(2),
+            eventSequence: row.int64(3),
+            eventType: row.text(4),
+            instance: row.text(5),
+            state: try EventColumns.state(row.text(6)),
+            attempts: Int(row.int64(7)),
+            failuresSinceArmed: Int(row.int64(8)),
+            nextAttemptAt: row.optionalInt64(9).map(AuditChain.date(micros:)),
+            lastStatus: row.optionalInt64(10).map(Int.init),
+            lastVerdict: row.optionalText(11),
+            createdAt: AuditChain.date(micros: row.int64(12)),
+            updatedAt: AuditChain.date(micros: row.int64(13))
+        )
+    }
 }

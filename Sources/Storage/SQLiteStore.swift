@@ -6,7 +6,7 @@ import Logging
 /// Durability: WAL journal with `synchronous=FULL`, so every commit is fsynced before the call returns and an
 /// acknowledged call survives `kill -9` and power loss (`NORMAL` would only survive a process crash).
 public final class SQLiteStore: Store {
-    private let thread: SQLiteThread
+    let thread: SQLiteThread
     private let logger: Logger
 
     private init(thread: SQLiteThread, logger: Logger) {
@@ -81,9 +81,8 @@ public final class SQLiteStore: Store {
         audit: AuditEntry,
         outbox: OutboxWrite?
     ) async throws(StoreError) -> OutboxCommit? {
-        guard outbox == nil else { throw .failed("events: not implemented yet") }
         try await thread.run { db throws(StoreError) in
-            try db.transaction("idempotency complete") { () throws(StoreError) in
+            try db.transaction("idempotency complete") { () throws(StoreError) -> OutboxCommit? in
                 let update = try db.prepare(
                     """
                     UPDATE idempotency_keys
@@ -95,10 +94,12 @@ public final class SQLiteStore: Store {
                     .text(scope.clientId), .text(scope.key))
                 try update.run()
                 guard db.changes == 1 else { throw .notInFlight }
+                var committed: OutboxCommit?
+                if let outbox { committed = try Self.applyOutbox(outbox, on: db) }
                 try Self.append(audit, on: db)
+                return committed
             }
         }
-        return nil
     }
 
     public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
