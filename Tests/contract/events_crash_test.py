@@ -13,12 +13,23 @@ import tempfile
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
+import run_contract  # noqa: E402
+from run_contract import BINARY, check, finish, free_port, gateway_config, start_simulator, stop, wait_ready  # noqa: E402
 from events_helpers import Subscriber, event_of, wait_for  # noqa: E402
 from standardwebhooks import Webhook  # noqa: E402
 
 APP = "ttd/signing-app"
 INSTANCES = 12  # template A: 4 signee.signed + 1 signing.completed each -> 60 events
+PROCESSES = {}
+
+
+def http(method, url, body=None, headers=None):
+    """run_contract.http, but a refused connection says which process is gone instead of a bare traceback."""
+    try:
+        return run_contract.http(method, url, body, headers)
+    except OSError as error:
+        states = {name: process.poll() for name, process in PROCESSES.items()}
+        raise SystemExit(f"{method} {url}: {error}; process exit codes (None = running): {states}")
 
 
 def main():
@@ -26,12 +37,13 @@ def main():
     sim_port, gw_port, sub_port = free_port(), free_port(), free_port()
     log = open(os.path.join(work, "processes.log"), "w")
     simulator = start_simulator(work, sim_port, log)
+    PROCESSES["simulator"] = simulator
     gateway = subscriber = None
     try:
         sim = f"http://127.0.0.1:{sim_port}"
         gw = f"http://127.0.0.1:{gw_port}"
         # A long schedule: nothing may go dead while the subscriber is down. Short timeout: a short lease.
-        config = gateway_config(work, sim_port, gw_port, logLevel="warning", events={
+        config = gateway_config(work, sim_port, gw_port, logLevel="info", events={
             "deliverySchedule": ["300ms"] * 40, "deliveryJitter": 0, "deliveryTimeoutSeconds": 1,
             "allowedDestinations": ["127.0.0.0/8"]})
         config_path = os.path.join(work, "gateway.json")
@@ -40,6 +52,7 @@ def main():
         def start_gateway():
             process = subprocess.Popen([BINARY, "serve", "--config", config_path], stdout=log, stderr=subprocess.STDOUT)
             wait_ready(gw + "/healthz", process)
+            PROCESSES["gateway"] = process
             return process
 
         gateway = start_gateway()
@@ -104,6 +117,7 @@ def main():
             expected = [e["id"] for e in committed if e["resourceinstance"] == instance]
             check(f"{instance}: first deliveries in commit order", [i for i in first_seen if i in set(expected)] == expected)
         duplicates = len(subscriber.received()) - len(first_seen)
+        check("the restarted gateway is still running", gateway.poll() is None, str(gateway.poll()))
         print(f"{len(ids)} events, {len(subscriber.received())} deliveries after the restart ({duplicates} repeats)")
     finally:
         stop(gateway, simulator)
