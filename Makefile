@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config
 
-.PHONY: run test build deps test-deps lint format bench clean validate-deploy fuzz
+.PHONY: run test build deps test-deps lint format bench bench-events clean validate-deploy fuzz
 
 # Installs the system packages the build needs when they are missing (fresh Debian, as root).
 deps:
@@ -15,7 +15,7 @@ deps:
 # The contract test's Python libraries, from PyPI when the interpreter lacks them.
 test-deps: deps
 	@python3 -c "import yaml, jsonschema" 2>/dev/null || python3 -m pip install -q pyyaml jsonschema
-	@python3 -c "import standardwebhooks" 2>/dev/null || python3 -m pip install -q standardwebhooks
+	@python3 -c "import standardwebhooks, cloudevents" 2>/dev/null || python3 -m pip install -q standardwebhooks cloudevents
 	@python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install -q schemathesis
 
 build: deps
@@ -32,7 +32,9 @@ test: test-deps
 	bash scripts/test-postgres.sh start && set -a && . ./.build-pg/env && set +a && \
 	$(SWIFT) test --skip-build && python3 Tests/contract/run_contract.py && \
 	python3 Tests/contract/crash_test.py && python3 Tests/contract/replicas_test.py && \
-	python3 Tests/contract/clients_test.py && python3 Tests/contract/sigterm_test.py
+	python3 Tests/contract/clients_test.py && python3 Tests/contract/sigterm_test.py && \
+	python3 Tests/contract/events_test.py && python3 Tests/contract/events_crash_test.py && \
+	SIGNING_GATEWAY_EVENTS_POSTGRES=1 python3 Tests/contract/events_test.py
 	$(MAKE) validate-deploy
 
 # deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas
@@ -55,6 +57,10 @@ format:
 
 bench: build
 	bash bench/run.sh
+
+# Outbox drain rate: a pre-filled backlog delivered to a local nginx answering 204, on SQLite and PostgreSQL.
+bench-events: build
+	bash bench/events.sh
 
 clean:
 	rm -rf .build

@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""Events over real processes and real loopback HTTP: the simulator, the gateway, and a scriptable subscriber.
+
+Every delivery is verified with the reference Standard Webhooks library and parsed with the CloudEvents SDK.
+Covers: events of a sign through the gateway; the tracker noticing an out-of-band signature; completeWhenAllSigned
+calling process/next exactly once; order per (subscription, instance) under failures while other instances flow;
+Retry-After honoured (from the attempt log); 410 disabling; dead letters, retry and replay with the same ids;
+secret rotation (both signatures verify during grace); the pull feed and its cursor; the Altinn Events ingress;
+bad inputs answered with problems that change nothing; no secret in any log line or problem body.
+With SIGNING_GATEWAY_EVENTS_POSTGRES=1 (and SIGNING_GATEWAY_TEST_POSTGRES_URL) the gateway stores on PostgreSQL,
+in a fresh database. Ends with 'N passed, M failed'.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_contract import BINARY, DEMO_A, DEMO_B, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
+from events_helpers import Subscriber, event_of, from_dict, parse_time, verify_delivery, wait_for  # noqa: E402
+from standardwebhooks import Webhook  # noqa: E402
+
+APP = "ttd/signing-app"
+T = "no.signinggateway."
+SIGNED, COMPLETED = T + "signee.signed", T + "signing.completed"
+PROCESS_TYPES = (T + "process.moved", T + "process.completed")
+SYSTEM_USER_MARK = None  # the system user's partyId is learned from the first event
+
+
+def fresh_postgres_url(base):
+    """A new database on the test server, named per run (as a replica set would share one)."""
+    name = "sg_events_" + uuid.uuid4().hex[:12]
+    parsed = urllib.parse.urlparse(base)
+    admin = parsed._replace(path="/postgres").geturl()
+    psql = next((os.path.join(d, "psql") for d in sorted(os.popen("ls -d /usr/lib/postgresql/*/bin 2>/dev/null").read().split())
+                 if os.path.exists(os.path.join(d, "psql"))), "psql")
+    subprocess.run([psql, admin, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return parsed._replace(path="/" + name).geturl()
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="sg-events-")
+    sim_port, gw_port = free_port(), free_port()
+    logs = {name: open(os.path.join(work, f"{name}.log"), "w+") for name in ("simulator", "gateway")}
+    simulator = start_simulator(work, sim_port, logs["simulator"])
+    subscriber = Subscriber()
+    gateway = None
+    try:
+        altinn_secret = "altinn-events-" + uuid.uuid4().hex
+        secret_file = os.path.join(work, "altinn-events.secret")
+        open(secret_file, "w").write(altinn_secret)
+        events = {
+            "trackingInitialIntervalSeconds": 0.2, "trackingMaxIntervalSeconds": 1,
+            "deliverySchedule": ["200ms", "200ms", "200ms"], "deliveryJitter": 0, "deliveryTimeoutSeconds": 5,
+            "retryAfterCapSeconds": 5, "allowedDestinations": ["127.0.0.0/8"], "altinnEventsSecretFile": secret_file,
+        }
+        extra = {"logLevel": "debug", "events": events}
+        if os.environ.get("SIGNING_GATEWAY_EVENTS_POSTGRES") == "1":
+            base = os.environ.get("SIGNING_GATEWAY_TEST_POSTGRES_URL")
+            if not base:
+                print("SIGNING_GATEWAY_TEST_POSTGRES_URL is not set: run `make test`, which starts PostgreSQL", file=sys.stderr)
+                print("0 passed, 1 failed")
+                return 1
+            extra["storage"] = {"engine": "postgres", "postgresURL": fresh_postgres_url(base)}
+            print(f"events_test on PostgreSQL ({extra['storage']['postgresURL'].rsplit('/', 1)[-1]})")
+        config = gateway_config(work, sim_port, gw_port, **extra)
+        config_path = os.path.join(work, "gateway.json")
+        json.dump(config, open(config_path, "w"))
+        gateway = subprocess.Popen([BINARY, "serve", "--config", config_path], stdout=logs["gateway"], stderr=subprocess.STDOUT)
+        wait_ready(f"http://127.0.0.1:{gw_port}/healthz", gateway)
+        run_checks(work, sim_port, gw_port, subscriber, logs, altinn_secret)
+    finally:
+        stop(gateway, simulator)
+        subscriber.close()
+    return finish()
+
+
+def run_checks(work, sim_port, gw_port, sub, logs, altinn_secret):
+    gw = f"http://127.0.0.1:{gw_port}"
+    sim = f"http://127.0.0.1:{sim_port}"
+    key = open(os.path.join(work, "dev-client.key")).read().strip()
+    token = open(os.path.join(work, "simulator.token")).read().strip()
+    auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    json_headers = {"Content-Type": "application/json"}
+    problems = []  # every problem body the gateway answered
+    secrets = {}  # subscription name -> [secrets, newest last]
+    ids = {}  # subscription name -> id
+    instance_prefix = f"{sim}/{APP}/instances/"
+
+    def call(method, path, body=None, headers=auth):
+        if method == "POST" and "Idempotency-Key" not in headers:
+            headers = {**headers, "Idempotency-Key": '"%s"' % uuid.uuid4()}
+        status, response_headers, text = http(method, gw + path, json.dumps(body) if isinstance(body, (dict, list)) else body, headers)
+        if response_headers.get("Content-Type", "").startswith("application/problem+json"):
+            problems.append(text)
+        return status, response_headers, text
+
+    def subscribe(name, **fields):
+        status, _, text = call("POST", "/v1/subscriptions", {"url": sub.url(name), **fields})
+        check(f"create subscription {name}: 201", status == 201, f"{status} {text[:300]}")
+        body = json.loads(text)
+        check(f"subscription {name}: secret shown once as whsec_", body.get("secret", "").startswith("whsec_"), text[:200])
+        secrets[name] = [body["secret"]]
+        ids[name] = body["id"]
+        return body
+
+    def new_instance(template="A"):
+        status, _, text = http("POST", sim + "/_simulator/instances", json.dumps({"template": template}), json_headers)
+        return json.loads(text)["id"]
+
+    def sign(instance, **fields):
+        status, _, text = call("POST", "/v1/signatures", {"app": APP, "instanceId": instance, "mode": "parallel", **fields})
+        check(f"sign {instance}: 200", status == 200, f"{status} {text[:300]}")
+        return status
+
+    def feed_all():
+        status, headers, text = call("GET", "/v1/events?limit=1000")
+        return json.loads(text) if status == 200 else []
+
+    def feed_for(instance, types=None):
+        return [e for e in feed_all() if e["resourceinstance"] == instance and (types is None or e["type"] in types)]
+
+    def got(name, predicate=lambda e: True, status=200):
+        return [r for r in sub.received(name, status) if predicate(event_of(r))]
+
+    def deliveries(**query):
+        status, _, text = call("GET", "/v1/deliveries?" + urllib.parse.urlencode({"limit": 1000, **query}))
+        return json.loads(text)["items"] if status == 200 else []
+
+    def delivery_detail(delivery_id):
+        status, _, text = call("GET", f"/v1/deliveries/{delivery_id}")
+        return json.loads(text) if status == 200 else {}
+
+    def sim_requests():
+        return json.loads(http("GET", sim + "/_simulator/requests")[2])["requests"]
+
+    def instance_key(instance):
+        return f"{APP}/instances/{instance}"
+
+    started_at = time.time()
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started_at - 5))
+
+    # ---------- Subscriptions and their scripted behaviour ----------
+    subscribe("main", description="every event, always 200")
+    failed_first = {}  # order: instance -> webhook-id of the first event seen
+
+    def order_behaviour(record, nth):
+        event = event_of(record)
+        if event["resourceinstance"] != order_state["slow"]:
+            return 200, {}, b""
+        first = failed_first.setdefault(event["resourceinstance"], event["id"])
+        return (500, {}, b"not yet") if event["id"] == first and nth < 2 else (200, {}, b"")
+
+    order_state = {"slow": None}
+    sub.behaviour["order"] = order_behaviour
+    subscribe("order")
+    throttle_state = {"instance": None}
+    sub.behaviour["throttle"] = lambda r, n: (
+        (429, {"Retry-After": "2"}, b"slow down") if event_of(r)["resourceinstance"] == throttle_state["instance"] and n == 0 else (200, {}, b""))
+    subscribe("throttle", types=[COMPLETED])
+    sub.behaviour["gone"] = lambda r, n: (410, {}, b"gone")
+    subscribe("gone", types=[COMPLETED])
+    dead_state = {"answer": 500}
+    sub.behaviour["dead"] = lambda r, n: (dead_state["answer"], {}, b"failing" if dead_state["answer"] >= 400 else b"")
+    subscribe("dead", types=[COMPLETED])
+    sub.behaviour["redirect"] = lambda r, n: (302, {"Location": sub.url("target")}, b"")
+    subscribe("redirect", types=[COMPLETED])
+    subscribe("rotate", types=[COMPLETED])
+
+    # ---------- 1. Sign A through the gateway ----------
+    sign(DEMO_A)
+    a_feed = wait_for(lambda: (lambda f: f if any(e["type"] == COMPLETED for e in f) else None)(feed_for(DEMO_A)), what="A events")
+    a_types = [e["type"] for e in a_feed or []]
+    check("A: signee.signed events committed", a_types.count(SIGNED) >= 1, str(a_types))
+    check("A: signing.completed committed once", a_types.count(COMPLETED) == 1, str(a_types))
+    a_ids = {e["id"] for e in a_feed or []}
+    received = wait_for(lambda: a_ids <= {event_of(r)["id"] for r in got("main")} and got("main"), what="A delivered")
+    check("A: every event delivered to main", bool(received), f"{len(a_ids)} events")
+    system_party = None
+    for event in a_feed or []:
+        if event["type"] == SIGNED and event["data"]["signee"]["kind"] == "systemUser":
+            system_party = event["data"]["signee"]["partyId"]
+    check("A: the system user's signee.signed is among them", system_party is not None, str(a_types))
+
+    # ---------- 2. Out-of-band signature on tracked B: the tracker notices ----------
+    status, _, text = call("POST", "/v1/tracked-instances", {"app": APP, "instanceId": DEMO_B})
+    check("track B: 201", status == 201, f"{status} {text[:300]}")
+    status, _, text = call("GET", f"/v1/tracked-instances/{APP}/{DEMO_B}")
+    check("GET tracked B: 200 active", status == 200 and json.loads(text).get("status") == "active", text[:300])
+    baseline = wait_for(lambda: (lambda f: f if any(e["type"].endswith("delegation.failed") for e in f) else None)(feed_for(DEMO_B)),
+                        what="B first poll")
+    check("B: first poll reports the failed notification and delegation",
+          bool(baseline) and any(e["type"].endswith("notification.failed") for e in baseline), str([e["type"] for e in baseline or []]))
+    gateway_calls_before = len(sim_requests())
+    party, guid = DEMO_B.split("/")
+    status, _, _ = http("POST", f"{sim}/_simulator/instances/{party}/{guid}/signees/51290001/sign")
+    check("simulator out-of-band sign: 204", status == 204, str(status))
+    oob = wait_for(lambda: got("main", lambda e: e["type"] == SIGNED and e["resourceinstance"] == DEMO_B and e["subject"] == "/party/51290001"),
+                   what="out-of-band signed delivered")
+    check("B: tracker emitted signee.signed for the out-of-band signature", bool(oob))
+    recorded = sim_requests()[gateway_calls_before:]
+    check("B: noticed by reading only (no sign sent)", all(r["method"] == "GET" for r in recorded),
+          str([(r["method"], r["path"]) for r in recorded][:5]))
+
+    # Altinn Events ingress: handshake, wrong secret, a push for a tracked instance.
+    ingress = {"Content-Type": "application/cloudevents+json"}
+    handshake = {"specversion": "1.0", "id": str(uuid.uuid4()), "type": "platform.events.validatesubscription",
+                 "source": "https://platform.altinn.no/events/api/v1/subscriptions/1"}
+    status, _, text = call("POST", "/v1/altinn-events", handshake, {**ingress, "Authorization": f"Bearer {altinn_secret}"})
+    check("altinn-events handshake: 200", status == 200, f"{status} {text[:200]}")
+    status, headers, text = call("POST", "/v1/altinn-events", handshake, {**ingress, "Authorization": "Bearer wrong-" + altinn_secret[:8]})
+    check("altinn-events wrong secret: 401 problem", status == 401 and headers.get("Content-Type", "").startswith("application/problem+json"),
+          f"{status} {text[:200]}")
+    push = {"specversion": "1.0", "id": str(uuid.uuid4()), "type": "app.instance.process.movedTo.Task_2",
+            "source": instance_prefix + DEMO_B}
+    status, _, text = call("POST", "/v1/altinn-events", push, {**ingress, "Authorization": f"Bearer {altinn_secret}"})
+    check("altinn-events push for tracked B: 200 tracked", status == 200 and json.loads(text).get("tracked") is True, f"{status} {text[:200]}")
+
+    # ---------- 3. completeWhenAllSigned: process/next exactly once ----------
+    auto = new_instance("A")
+    sign(auto, track=True, completeWhenAllSigned=True)
+    moved = wait_for(lambda: got("main", lambda e: e["type"] in PROCESS_TYPES and e["resourceinstance"] == auto), what="process event")
+    check("completeWhenAllSigned: process event delivered", bool(moved))
+    settled = wait_for(lambda: (lambda s: s if s[0] == 200 and json.loads(s[2]).get("status") in ("complete", "ended") else None)(
+        call("GET", f"/v1/tracked-instances/{APP}/{auto}")), what="tracking settled")
+    check("completeWhenAllSigned: tracking settles", bool(settled), str(settled))
+    # Settled rows are no longer polled: nothing can call process/next for it again.
+    nexts = [r for r in sim_requests() if r["method"] == "PUT" and r["path"].endswith(f"{auto}/process/next")]
+    check("completeWhenAllSigned: process/next called exactly once", len(nexts) == 1, str(len(nexts)))
+
+    # ---------- 4. Order per (subscription, instance) under failures ----------
+    slow, other = new_instance("A"), new_instance("A")
+    order_state["slow"] = slow
+    sign(slow, track=False)
+    sign(other, track=False)
+    slow_ids = [e["id"] for e in wait_for(lambda: (lambda f: f if any(e["type"] == COMPLETED for e in f) else None)(feed_for(slow)))]
+    other_ids = [e["id"] for e in wait_for(lambda: (lambda f: f if any(e["type"] == COMPLETED for e in f) else None)(feed_for(other)))]
+    wait_for(lambda: set(slow_ids) <= {event_of(r)["id"] for r in got("order")}, what="slow delivered")
+    log = sub.received("order")
+    slow_log = [(r["time"], event_of(r)["id"], r["status"]) for r in log if event_of(r)["resourceinstance"] == slow]
+    first_ok = next((t for t, i, s in slow_log if i == slow_ids[0] and s == 200), None)
+    check("order: the first event failed twice, then was delivered",
+          [s for t, i, s in slow_log if i == slow_ids[0]] == [500, 500, 200], str(slow_log[:4]))
+    check("order: no later event of the instance before the first was delivered",
+          first_ok is not None and all(t >= first_ok for t, i, s in slow_log if i != slow_ids[0]), str(slow_log))
+    check("order: first deliveries follow commit order", [i for i in dict.fromkeys(i for _, i, s in slow_log if s == 200)] == slow_ids,
+          f"{slow_log} vs {slow_ids}")
+    other_times = [r["time"] for r in log if event_of(r)["resourceinstance"] == other]
+    check("order: another instance's events were not held back",
+          first_ok is not None and len(other_times) >= len(other_ids) and min(other_times) < first_ok, f"{other_times[:1]} vs {first_ok}")
+
+    # ---------- 5. Retry-After honoured (from the attempt log) ----------
+    throttled = new_instance("A")
+    throttle_state["instance"] = throttled
+    sign(throttled, track=False)
+    done = wait_for(lambda: [d for d in deliveries(subscription=ids["throttle"], instance=instance_key(throttled)) if d["status"] == "delivered"],
+                    deadline=20)
+    check("Retry-After: delivered in the end", bool(done))
+    if done:
+        attempts = delivery_detail(done[0]["id"]).get("attemptLog", [])
+        check("Retry-After: two attempts, first 429", [a["status"] for a in attempts] == [429, 200], str(attempts))
+        if len(attempts) == 2:
+            gap = parse_time(attempts[1]["time"]) - parse_time(attempts[0]["time"])
+            check("Retry-After: second attempt not before 2 s (schedule says 200 ms)", gap >= 1.95, f"{gap:.3f}s")
+            check("Retry-After: not much later than asked", gap < 5, f"{gap:.3f}s")
+
+    # ---------- 6. 410 disables the subscription ----------
+    disabled = wait_for(lambda: (lambda s: json.loads(s[2]) if s[0] == 200 and json.loads(s[2])["enabled"] is False else None)(
+        call("GET", f"/v1/subscriptions/{ids['gone']}")))
+    check("410: subscription disabled", bool(disabled), str(disabled))
+    check("410: disabledReason set", bool(disabled) and bool(disabled.get("disabledReason")), str(disabled))
+    check("GET subscription never shows the secret", bool(disabled) and "secret" not in disabled, str(disabled))
+    gone_count = len(sub.received("gone"))
+
+    # ---------- 7. 302 is not followed ----------
+    redirected = wait_for(lambda: [d for d in deliveries(subscription=ids["redirect"]) if d["lastStatus"] == 302])
+    check("302: recorded as the answer", bool(redirected))
+    check("302: the redirect target was never called", sub.received("target") == [])
+    check("302: not counted as delivered", bool(redirected) and all(d["status"] != "delivered" for d in redirected), str(redirected))
+
+    # ---------- 8. Dead letters, then retry and replay with the same ids ----------
+    completed_ids = lambda: {e["id"] for e in feed_all() if e["type"] == COMPLETED}
+    dead = wait_for(lambda: (lambda d: d if {x["eventId"] for x in d} >= completed_ids() else None)(
+        deliveries(subscription=ids["dead"], status="dead")), deadline=20)
+    check("dead: every signing.completed dead-lettered after the schedule", bool(dead), str(deliveries(subscription=ids["dead"]))[:300])
+    if dead:
+        attempts = delivery_detail(dead[0]["id"]).get("attemptLog", [])
+        check("dead: 1 + 3 attempts (the schedule)", len(attempts) == 4, str(len(attempts)))
+        dead_state["answer"] = 200
+        target = dead[0]
+        status, _, text = call("POST", f"/v1/deliveries/{target['id']}/retry")
+        check("retry: 202", status == 202, f"{status} {text[:200]}")
+        check("retry: re-delivered with the same id",
+              bool(wait_for(lambda: got("dead", lambda e: e["id"] == target["eventId"], status=200))))
+        status, _, text = call("POST", f"/v1/subscriptions/{ids['dead']}/replay?since={since}")
+        check("replay: 202", status == 202, f"{status} {text[:200]}")
+        check("replay: counts the deliveries", status == 202 and json.loads(text).get("deliveries", 0) >= len(dead), text[:200])
+        replayed = wait_for(lambda: {event_of(r)["id"] for r in got("dead", status=200)} >= {d["eventId"] for d in dead})
+        check("replay: every dead event re-delivered with its id", bool(replayed))
+
+    # ---------- 9. Secret rotation ----------
+    wait_for(lambda: got("rotate"))
+    before_rotation = len(sub.received("rotate"))
+    status, _, text = call("POST", f"/v1/subscriptions/{ids['rotate']}/rotate-secret", {"gracePeriodSeconds": 3600})
+    check("rotate: 200 with a new secret", status == 200 and json.loads(text).get("secret", "").startswith("whsec_")
+          and json.loads(text)["secret"] != secrets["rotate"][0], f"{status} {text[:200]}")
+    if status == 200:
+        secrets["rotate"].append(json.loads(text)["secret"])
+    rotated_instance = new_instance("A")
+    sign(rotated_instance, track=False)
+    after = wait_for(lambda: [r for r in sub.received("rotate")[before_rotation:] if event_of(r)["resourceinstance"] == rotated_instance])
+    check("rotate: delivery after rotation received", bool(after))
+    for record in after or []:
+        signatures = record["headers"].get("webhook-signature", "").split()
+        check("rotate: two v1 signatures during grace", len(signatures) == 2 and all(s.startswith("v1,") for s in signatures), str(signatures))
+        for index, secret in enumerate(secrets["rotate"]):
+            try:
+                Webhook(secret).verify(record["body"], record["headers"])
+                check(f"rotate: {'old' if index == 0 else 'new'} secret alone verifies", True)
+            except Exception as error:  # noqa: BLE001
+                check(f"rotate: {'old' if index == 0 else 'new'} secret alone verifies", False, repr(error))
+    status, _, text = call("POST", f"/v1/subscriptions/{ids['rotate']}/rotate-secret", {"gracePeriodSeconds": 0})
+    check("rotate without grace: 200", status == 200, f"{status} {text[:200]}")
+    if status == 200:
+        secrets["rotate"].append(json.loads(text)["secret"])
+        mark = len(sub.received("rotate"))
+        last = new_instance("A")
+        sign(last, track=False)
+        fresh = wait_for(lambda: sub.received("rotate")[mark:])
+        for record in fresh or []:
+            check("rotate without grace: one signature", len(record["headers"].get("webhook-signature", "").split()) == 1)
+            try:
+                Webhook(secrets["rotate"][1]).verify(record["body"], record["headers"])
+                check("rotate without grace: the previous secret no longer verifies", False)
+            except Exception:  # noqa: BLE001
+                check("rotate without grace: the previous secret no longer verifies", True)
+    check("410: nothing more sent to the disabled subscription", len(sub.received("gone")) == gone_count,
+          f"{gone_count} -> {len(sub.received('gone'))}")
+
+    # ---------- 10. Pull feed: commit order, cursor, same events as delivered ----------
+    all_events = feed_all()
+    status, headers, _ = call("GET", "/v1/events?limit=1000")
+    check("feed: cloudevents batch content type", headers.get("Content-Type", "").startswith("application/cloudevents-batch+json"),
+          headers.get("Content-Type"))
+    paged, cursor, pages = [], "0", 0
+    while pages < 500:
+        status, headers, text = call("GET", f"/v1/events?limit=3&after={cursor}")
+        batch = json.loads(text) if status == 200 else []
+        pages += 1
+        if not batch:
+            check("feed: an empty page keeps the cursor", headers.get("Next-Cursor") == cursor, f"{headers.get('Next-Cursor')} vs {cursor}")
+            break
+        paged.extend(batch)
+        cursor = headers.get("Next-Cursor")
+    check("feed: paging with Next-Cursor yields the same events in the same order",
+          [e["id"] for e in paged][:len(all_events)] == [e["id"] for e in all_events], f"{len(paged)} vs {len(all_events)}")
+    check("feed: ids are unique", len({e["id"] for e in all_events}) == len(all_events))
+    for event in all_events:
+        try:
+            from_dict(event)
+        except Exception as error:  # noqa: BLE001
+            check(f"feed: {event.get('id')} is a CloudEvent", False, repr(error))
+    feed_ids = [e["id"] for e in all_events]
+    main_all = wait_for(lambda: set(feed_ids) <= {event_of(r)["id"] for r in got("main")}, deadline=20)
+    check("main received every event of the feed", bool(main_all),
+          str(set(feed_ids) - {event_of(r)["id"] for r in got("main")}))
+    first_seen = list(dict.fromkeys(event_of(r)["id"] for r in got("main")))
+    by_instance = {}
+    for event in all_events:
+        by_instance.setdefault(event["resourceinstance"], []).append(event["id"])
+    for instance, expected in by_instance.items():
+        check(f"main: first deliveries for {instance} follow commit order",
+              [i for i in first_seen if i in set(expected)] == expected)
+
+    # ---------- Every delivery received, verified ----------
+    for record in sub.received():
+        name = record["name"]
+        if name in ("target",):
+            continue
+        pool = secrets.get(name, [])
+        # Only the secrets valid when it was sent: every record verifies with at least the current one at the time.
+        valid = []
+        for secret in pool:
+            try:
+                Webhook(secret).verify(record["body"], record["headers"])
+                valid.append(secret)
+            except Exception:  # noqa: BLE001
+                pass
+        check(f"delivery to {name} {record['headers'].get('webhook-id')}: verifies with one of its secrets", bool(valid))
+        verify_delivery(check, f"delivery to {name}", record, valid[:1] or pool[:1], instance_prefix)
+
+    # ---------- 11. Bad inputs: problems, nothing changes ----------
+    status, _, text = call("GET", "/v1/subscriptions")
+    before = json.loads(text)["items"]
+    for label, body in [
+        ("bad url", {"url": "not a url"}),
+        ("private address", {"url": "http://10.0.0.1/hook"}),
+        ("unknown type", {"url": sub.url("x"), "types": ["no.signinggateway.no.such"]}),
+        ("unknown member", {"url": sub.url("x"), "colour": "blue"}),
+        ("ftp scheme", {"url": "ftp://127.0.0.1/x"}),
+    ]:
+        status, headers, text = call("POST", "/v1/subscriptions", body)
+        problem = json.loads(text) if text.startswith("{") else {}
+        check(f"{label}: 400 problem", status == 400 and headers.get("Content-Type", "").startswith("application/problem+json")
+              and problem.get("status") == 400 and "type" in problem and "title" in problem, f"{status} {text[:300]}")
+    status, _, text = call("PATCH", f"/v1/subscriptions/{ids['main']}", {"url": "http://10.0.0.1/hook"})
+    check("PATCH to a private address: 400", status == 400, f"{status} {text[:200]}")
+    status, _, text = call("PATCH", f"/v1/subscriptions/{ids['main']}", {"bogus": 1})
+    check("PATCH unknown member: 400", status == 400, f"{status} {text[:200]}")
+    status, _, text = call("GET", "/v1/deliveries?status=bogus")
+    check("deliveries bad status: 400", status == 400, f"{status} {text[:200]}")
+    status, _, text = call("POST", f"/v1/subscriptions/{ids['main']}/replay?since=yesterday")
+    check("replay bad since: 400", status == 400, f"{status} {text[:200]}")
+    status, _, text = call("GET", "/v1/subscriptions/sub_nosuch")
+    check("unknown subscription: 404", status == 404, f"{status} {text[:200]}")
+    status, _, text = call("GET", "/v1/subscriptions", headers={})
+    check("subscriptions without a client key: 401", status == 401, f"{status} {text[:200]}")
+    status, _, text = call("GET", "/v1/subscriptions")
+    check("bad inputs changed nothing", json.loads(text)["items"] == before, text[:300])
+
+    # ---------- 12. No secret in logs or problems ----------
+    for name, log in logs.items():
+        log.flush()
+        log.seek(0)
+        content = log.read()
+        for sub_name, values in secrets.items():
+            for secret in values:
+                check(f"{name} log has no whsec of {sub_name}", secret not in content and secret[len("whsec_"):] not in content)
+        check(f"{name} log has no client key", key not in content)
+        check(f"{name} log has no Altinn token", token not in content)
+        check(f"{name} log has no Altinn Events secret", altinn_secret not in content)
+    joined = "\n".join(problems)
+    check("some problems were collected", len(problems) >= 8, str(len(problems)))
+    everything = [s for values in secrets.values() for s in values] + [key, token, altinn_secret]
+    check("no problem body carries a secret", not any(s in joined for s in everything))
+    excerpts = json.dumps([delivery_detail(d["id"]) for d in deliveries(subscription=ids["dead"])[:5]])
+    check("attempt log excerpts carry no secret", not any(s in excerpts for s in everything))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Outbox drain rate. Per store (SQLite, then PostgreSQL on a throw-away server):
+#   1. INSTANCES simulator instances (template A) are signed through the gateway: 5 events each, committed to
+#      the outbox by the real sign path (no subscription yet, so nothing is delivered);
+#   2. SUBSCRIPTIONS disabled subscriptions to a local nginx answering 204 are created and each is replayed from
+#      the beginning: INSTANCES*5*SUBSCRIPTIONS pending deliveries;
+#   3. the subscriptions are enabled and the clock runs until `GET /v1/deliveries?status=pending&limit=1` is empty.
+# Prints deliveries/s and events/s (an event counts once every subscription has it). Not part of `make test`.
+#   BIN=.build/debug/signing-gateway bash bench/events.sh     use an existing build instead of the release build
+#   STORES="sqlite"                                           skip PostgreSQL
+set -euo pipefail
+cd "$(dirname "$0")/.."
+INSTANCES=${INSTANCES:-800}
+SUBSCRIPTIONS=${SUBSCRIPTIONS:-5}
+CONCURRENCY=${CONCURRENCY:-64}
+STORES=${STORES:-"sqlite postgres"}
+
+need=""; for p in nginx-light curl; do dpkg -s $p >/dev/null 2>&1 || need="$need $p"; done
+if [ -n "$need" ] && ! command -v nginx >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null; fi
+
+if [ -z "${BIN:-}" ]; then
+  swift build -c release --product signing-gateway >/dev/null
+  BIN=.build/release/signing-gateway
+fi
+WORK=$(mktemp -d /tmp/sg-bench-events.XXXXXX)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pids=()
+pg_started=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  [ -n "$pg_started" ] && bash scripts/test-postgres.sh stop || true
+}
+trap cleanup EXIT
+ready() { for _ in $(seq 1 400); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not ready: $1"; exit 1; }
+
+NGX=$(free_port)
+mkdir -p "$WORK/nginx/logs"
+cat >"$WORK/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+error_log $WORK/nginx/logs/error.log;
+pid $WORK/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  server { listen 127.0.0.1:$NGX; location / { return 204; } }
+}
+NGINX
+nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+ready "http://127.0.0.1:$NGX/"
+
+run_store() { # name storage-json
+  local name=$1 storage=$2 dir="$WORK/$1" sim gw
+  mkdir -p "$dir"
+  sim=$(free_port); gw=$(free_port)
+  $BIN simulate --port "$sim" --data-dir "$dir" >"$dir/sim.log" 2>&1 & pids+=($!)
+  ready "http://127.0.0.1:$sim/_simulator/instances"
+  cat >"$dir/gw.json" <<JSON
+{"port": $gw, "dataDirectory": "$dir", "logLevel": "warning",
+ "upstream": {"environment": "http://127.0.0.1:$sim"},
+ "tokenProfiles": {"dev": {"kind": "static", "tokenFile": "$dir/simulator.token"}}, "defaultTokenProfile": "dev",
+ "storage": $storage,
+ "events": {"allowedDestinations": ["127.0.0.0/8"], "deliveryConcurrency": $CONCURRENCY}}
+JSON
+  $BIN serve --config "$dir/gw.json" >"$dir/gw.log" 2>&1 & pids+=($!)
+  ready "http://127.0.0.1:$gw/healthz"
+  python3 - "$name" "$sim" "$gw" "$NGX" "$dir/dev-client.key" "$INSTANCES" "$SUBSCRIPTIONS" <<'PY'
+import http.client, json, sys, time, uuid
+from concurrent.futures import ThreadPoolExecutor
+name, sim, gw, ngx, key_file, instances, subscriptions = sys.argv[1:]
+instances, subscriptions = int(instances), int(subscriptions)
+key = open(key_file).read().strip()
+auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+def call(port, method, path, body=None, headers=None, connections={}):
+    import threading
+    ident = (port, threading.get_ident())
+    conn = connections.get(ident) or http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+    connections[ident] = conn
+    conn.request(method, path, json.dumps(body) if body is not None else None, headers or {})
+    response = conn.getresponse()
+    return response.status, response.getheaders(), response.read()
+
+def make_and_sign(_):
+    status, _, text = call(sim, "POST", "/_simulator/instances", {"template": "A"}, {"Content-Type": "application/json"})
+    instance = json.loads(text)["id"]
+    status, _, text = call(gw, "POST", "/v1/signatures", {"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel", "track": False},
+                           {**auth, "Idempotency-Key": str(uuid.uuid4())})
+    assert status == 200, (status, text[:200])
+
+start = time.monotonic()
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(make_and_sign, range(instances)))
+fill = time.monotonic() - start
+events, after = 0, 0
+while True:
+    status, headers, text = call(gw, "GET", f"/v1/events?limit=1000&after={after}", None, auth)
+    batch = json.loads(text)
+    if not batch:
+        break
+    events += len(batch)
+    after = dict(headers)["Next-Cursor"]
+
+ids, total = [], 0
+for i in range(subscriptions):
+    status, _, text = call(gw, "POST", "/v1/subscriptions", {"url": f"http://127.0.0.1:{ngx}/hook/{i}", "enabled": False}, auth)
+    assert status == 201, (status, text)
+    sub = json.loads(text)["id"]
+    ids.append(sub)
+    status, _, text = call(gw, "POST", f"/v1/subscriptions/{sub}/replay?since=2000-01-01T00:00:00Z", None, auth)
+    assert status == 202, (status, text)
+    total += json.loads(text)["deliveries"]
+print(f"[{name}] {instances} instances signed in {fill:.1f}s -> {events} events; {subscriptions} subscriptions -> {total} pending deliveries")
+
+start = time.monotonic()
+for sub in ids:
+    status, _, text = call(gw, "PATCH", f"/v1/subscriptions/{sub}", {"enabled": True}, auth)
+    assert status == 200, (status, text)
+while True:
+    status, _, text = call(gw, "GET", "/v1/deliveries?status=pending&limit=1", None, auth)
+    if status == 200 and not json.loads(text)["items"]:
+        break
+    time.sleep(0.02)
+elapsed = time.monotonic() - start
+status, _, text = call(gw, "GET", "/v1/deliveries?status=dead&limit=1", None, auth)
+dead = len(json.loads(text)["items"])
+print(f"[{name}] drained {total} deliveries in {elapsed:.2f}s: {total / elapsed:,.0f} deliveries/s, "
+      f"{events / elapsed:,.0f} events/s (x{subscriptions} subscribers){'  DEAD DELIVERIES!' if dead else ''}")
+PY
+}
+
+echo "events bench: $INSTANCES instances x 5 events x $SUBSCRIPTIONS subscriptions, dispatcher concurrency $CONCURRENCY, $(nproc) cores, $BIN"
+for store in $STORES; do
+  case "$store" in
+    sqlite) run_store sqlite '{"engine": "sqlite"}' ;;
+    postgres)
+      pg_started=1
+      bash scripts/test-postgres.sh start >/dev/null
+      . ./.build-pg/env
+      run_store postgres "{\"engine\": \"postgres\", \"postgresURL\": \"$SIGNING_GATEWAY_TEST_POSTGRES_URL\"}" ;;
+  esac
+done
