@@ -354,45 +354,64 @@ extension PostgresStore {
 
     public func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
         guard !outcomes.isEmpty else { return }
+        // The whole batch in one statement: one array per column, unnested into rows. Arrays of optionals do not
+        // encode, so absent values travel as sentinels (-1, "") turned back into NULL by NULLIF.
+        var ids: [Int64] = []
+        var numbers: [Int32] = []
+        var times: [Int64] = []
+        var statuses: [Int32] = []
+        var verdicts: [String] = []
+        var states: [String] = []
+        var nextAttempts: [Int64] = []
+        var failed: [Int32] = []
+        var latencies: [Int64] = []
+        var excerpts: [String] = []
+        var disableReasons: [String] = []
+        for outcome in outcomes {
+            let attempt = outcome.attempt
+            let after = EventColumns.after(outcome.next)
+            ids.append(attempt.deliveryId)
+            numbers.append(Int32(clamping: attempt.number))
+            times.append(AuditChain.micros(attempt.time))
+            statuses.append(attempt.status.map { Int32(clamping: $0) } ?? -1)
+            verdicts.append(attempt.verdict)
+            states.append(after.state.rawValue)
+            nextAttempts.append(after.nextAttemptAt ?? -1)
+            failed.append(after.failed ? 1 : 0)
+            latencies.append(attempt.latencyMicros)
+            excerpts.append(attempt.responseExcerpt ?? "")
+            disableReasons.append(outcome.disableSubscription ?? "")
+        }
         let logger = self.logger
         try await Self.run("finish deliveries") {
-            try await self.client.withTransaction(logger: logger) { connection in
-                for outcome in outcomes {
-                    let attempt = outcome.attempt
-                    let after = EventColumns.after(outcome.next)
-                    let time = AuditChain.micros(attempt.time)
-                    let status = attempt.status.map { Int32(clamping: $0) }
-                    // One round trip: the delivery (skipped when deleted meanwhile), then its attempt.
-                    let rows = try await connection.query(
-                        """
-                        WITH updated AS (
-                            UPDATE deliveries
-                            SET attempts = \(Int32(clamping: attempt.number)), last_status = \(status),
-                                last_verdict = \(attempt.verdict), state = \(after.state.rawValue),
-                                next_attempt_at = \(after.nextAttemptAt),
-                                failures_since_armed = failures_since_armed + \(Int32(after.failed ? 1 : 0)),
-                                lease_owner = NULL, lease_until = NULL, updated_at = \(time)
-                            WHERE id = \(attempt.deliveryId)
-                            RETURNING subscription_id
-                        ), recorded AS (
-                            INSERT INTO delivery_attempts (\(unescaped: EventColumns.list(EventColumns.attempt)))
-                            SELECT \(attempt.deliveryId), \(Int32(clamping: attempt.number)), \(time), \(status),
-                                   \(attempt.latencyMicros), \(attempt.verdict), \(attempt.responseExcerpt)
-                            FROM updated
-                            ON CONFLICT (delivery_id, number) DO NOTHING
-                        )
-                        SELECT subscription_id FROM updated
-                        """, logger: logger
-                    ).collect()
-                    guard let reason = outcome.disableSubscription, let row = rows.first else { continue }
-                    let subscriptionId = try row.makeRandomAccess()[0].decode(String.self)
-                    try await connection.query(
-                        """
-                        UPDATE subscriptions SET enabled = FALSE, disabled_reason = \(reason), updated_at = \(time)
-                        WHERE id = \(subscriptionId)
-                        """, logger: logger)
-                }
-            }
+            // An outcome for a delivery deleted meanwhile updates nothing and records nothing; a repeated attempt
+            // number (a stale outcome) is ignored rather than failing the batch.
+            try await self.client.query(
+                """
+                WITH input AS (
+                    SELECT * FROM unnest(
+                        \(ids)::bigint[], \(numbers)::int[], \(times)::bigint[], \(statuses)::int[], \(verdicts)::text[],
+                        \(states)::text[], \(nextAttempts)::bigint[], \(failed)::int[], \(latencies)::bigint[],
+                        \(excerpts)::text[], \(disableReasons)::text[])
+                    AS i(id, number, time, status, verdict, state, next_attempt_at, failed, latency, excerpt, reason)
+                ), updated AS (
+                    UPDATE deliveries d
+                    SET attempts = i.number, last_status = NULLIF(i.status, -1), last_verdict = i.verdict,
+                        state = i.state, next_attempt_at = NULLIF(i.next_attempt_at, -1),
+                        failures_since_armed = d.failures_since_armed + i.failed,
+                        lease_owner = NULL, lease_until = NULL, updated_at = i.time
+                    FROM input i WHERE d.id = i.id
+                    RETURNING d.id, d.subscription_id
+                ), recorded AS (
+                    INSERT INTO delivery_attempts (\(unescaped: EventColumns.list(EventColumns.attempt)))
+                    SELECT i.id, i.number, i.time, NULLIF(i.status, -1), i.latency, i.verdict, NULLIF(i.excerpt, '')
+                    FROM input i JOIN updated u ON u.id = i.id
+                    ON CONFLICT (delivery_id, number) DO NOTHING
+                )
+                UPDATE subscriptions s SET enabled = FALSE, disabled_reason = i.reason, updated_at = i.time
+                FROM input i JOIN updated u ON u.id = i.id
+                WHERE s.id = u.subscription_id AND i.reason <> ''
+                """, logger: logger)
         }
     }
 
