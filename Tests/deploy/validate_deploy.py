@@ -97,6 +97,8 @@ def check_config(label, config):
     storage = config.get("storage", {})
     unknown = set(storage) - sections.get("Storage", set())
     check(f"{label}: storage keys are accepted", not unknown, f"unknown {sorted(unknown)}")
+    unknown = set(config.get("events", {})) - sections.get("Events", set())
+    check(f"{label}: events keys are accepted", not unknown, f"unknown {sorted(unknown)}")
     url = storage.get("postgresURL", "")
     check(f"{label}: no password inside postgresURL", not re.match(r"^[a-z]+://[^/@]*:[^/@]*@", url), url)
 
@@ -326,7 +328,8 @@ def kubernetes_checks():
     secret_mount = [m for m in c.get("volumeMounts", []) if volumes.get(m["name"], {}).get("secret") and "subPath" not in m]
     items = {os.path.join(secret_mount[0]["mountPath"], i["path"]) for i in secret_vols[0]["secret"].get("items", [])} if secret_mount and secret_vols else set()
     wanted = [config.get("storage", {}).get("postgresPasswordFile")] + [
-        p.get("keyFile") or p.get("tokenFile") for p in config.get("tokenProfiles", {}).values()]
+        p.get("keyFile") or p.get("tokenFile") for p in config.get("tokenProfiles", {}).values()] + [
+        config.get("events", {}).get("altinnEventsSecretFile")]
     check("kubernetes config.json: secret files are in the Secret volume", all(w in items for w in wanted), f"{wanted} vs {sorted(items)}")
     example = yaml.safe_load(read(os.path.join(K8S, "examples", "secret.example.yaml")))
     keys = {i["key"] for i in secret_vols[0]["secret"].get("items", [])} if secret_vols else set()
@@ -390,7 +393,8 @@ def systemd_checks():
     check_config("systemd config.example.json", config)
     creds = {c.lstrip("-").split(":")[0] for c in s.get("LoadCredential", [])}
     paths = [config.get("storage", {}).get("postgresPasswordFile")] + [
-        p.get("keyFile") or p.get("tokenFile") for p in config.get("tokenProfiles", {}).values()]
+        p.get("keyFile") or p.get("tokenFile") for p in config.get("tokenProfiles", {}).values()] + [
+        config.get("events", {}).get("altinnEventsSecretFile")]
     paths = [p for p in paths if p]
     check("systemd config.example.json: secret files are LoadCredential= credentials",
           all(p.startswith("/run/credentials/signing-gateway.service/") and os.path.basename(p) in creds for p in paths), str(paths))
