@@ -109,7 +109,7 @@ import Webhooks
     {
         InstanceObserver.observe(
             row, observation, Self.instance, events: Self.factory, policy: TrackingPolicy(), claimToken: token,
-            traceparent: nil, now: at, pollSoon: false
+            traceparent: nil, now: at, byTracker: true
         ).tracked
     }
 

@@ -76,7 +76,7 @@ public struct InstanceObserver: Sendable {
                 let observation = Observation(signing: signing, process: signed.process)
                 return Self.observe(
                     row, observation, instance, events: events, policy: policy, claimToken: nil,
-                    traceparent: traceparent, now: now, pollSoon: true)
+                    traceparent: traceparent, now: now, byTracker: false)
             }
         }
     }
@@ -95,7 +95,7 @@ public struct InstanceObserver: Sendable {
             guard let existing else { return .none }
             return Self.observe(
                 existing, observation, instance, events: events, policy: policy, claimToken: claimToken,
-                traceparent: existing.traceparent, now: now, pollSoon: false)
+                traceparent: existing.traceparent, now: now, byTracker: true)
         }
     }
 
@@ -119,9 +119,7 @@ public struct InstanceObserver: Sendable {
             row.lastError = reason
             row.nextPollAt = now.adding(policy.interval(afterPolls: row.polls, using: &rng))
             if now >= row.deadline, row.status == .active { row.status = .expired }
-            row.leaseOwner = nil
-            row.leaseUntil = nil
-            row.updatedAt = now
+            row.release(at: now)
             return InstanceUpdate(tracked: row, events: [])
         }
     }
@@ -142,7 +140,7 @@ public struct InstanceObserver: Sendable {
                 row.processNext = .done
                 return Self.observe(
                     row, Observation(signing: nil, process: position), instance, events: events, policy: policy,
-                    claimToken: nil, traceparent: row.traceparent, now: now, pollSoon: false)
+                    claimToken: nil, traceparent: row.traceparent, now: now, byTracker: true)
             case .failure(.notSent):
                 // Provably never reached Altinn: the next poll may claim it again.
                 row.processNext = .notClaimed
@@ -150,9 +148,7 @@ public struct InstanceObserver: Sendable {
                 // Leave the claim: once stale, a poll that finds the process still in the task re-claims it.
                 break
             }
-            row.leaseOwner = nil
-            row.leaseUntil = nil
-            row.updatedAt = now
+            row.release(at: now)
             return InstanceUpdate(tracked: row, events: [])
         }
     }
@@ -189,7 +185,7 @@ public struct InstanceObserver: Sendable {
         claimToken: String?,
         traceparent: String?,
         now: Date,
-        pollSoon: Bool
+        byTracker: Bool
     ) -> InstanceUpdate {
         let previous = current.flatMap { ObservedState.stored($0.snapshot) }
         let (state, transitions) = SnapshotDiff.apply(observation, to: previous, signingTask: current?.taskId)
@@ -200,11 +196,14 @@ public struct InstanceObserver: Sendable {
         row.instance = instance.description
         row.snapshot = state.bytes
         row.taskId = row.taskId ?? state.taskId
-        row.lastError = nil
-        row.leaseOwner = nil
-        row.leaseUntil = nil
-        row.updatedAt = now
-        row.polls += pollSoon ? 0 : 1
+        if byTracker {
+            // The lease holder's commit. Others (a sign, a push) leave a poll in progress its lease.
+            row.lastError = nil
+            row.polls += 1
+            row.release(at: now)
+        } else {
+            row.updatedAt = now
+        }
         let leftTask =
             state.processEnded || (state.processTask != nil && row.taskId != nil && state.processTask != row.taskId)
         if row.completeWhenAllSigned, state.complete {
@@ -234,7 +233,8 @@ public struct InstanceObserver: Sendable {
         }
         var rng = SystemRandomNumberGenerator()
         if row.status == .active {
-            let dueNow = pollSoon && state.complete && row.completeWhenAllSigned
+            // A sign that completed the signing: the tracker makes the once-only process/next right away.
+            let dueNow = !byTracker && state.complete && row.completeWhenAllSigned
             row.nextPollAt = dueNow ? now : now.adding(policy.interval(afterPolls: row.polls, using: &rng))
         }
         return InstanceUpdate(tracked: row, events: newEvents)
@@ -259,6 +259,15 @@ public enum ProcessNextFailure: Error, Sendable, Equatable {
     /// The call provably never reached Altinn (or Altinn refused it before acting).
     case notSent
     case unknown
+}
+
+extension TrackedInstance {
+    /// The holder's commit: the lease ends with it.
+    mutating func release(at now: Date) {
+        self.leaseOwner = nil
+        self.leaseUntil = nil
+        self.updatedAt = now
+    }
 }
 
 extension Date {
