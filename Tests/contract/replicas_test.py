@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Two gateway replicas on one PostgreSQL database: the same Idempotency-Key fired at both at once
-signs upstream at most once, and the shared audit chain verifies. Needs SIGNING_GATEWAY_TEST_POSTGRES_URL
-(`make test` starts a throw-away server). Ends with 'N passed, M failed'.
+signs upstream at most once, and the shared audit chain verifies. Then events on both replicas at once: both
+trackers poll the same instances, both dispatchers deliver from the same outbox; every signing completed by
+out-of-band signatures gets exactly one automatic process/next, every event reaches the subscriber once, in
+commit order per instance. Needs SIGNING_GATEWAY_TEST_POSTGRES_URL (`make test` starts a throw-away server).
+Ends with 'N passed, M failed'.
 """
 import json
 import os
@@ -13,6 +16,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
+from events_helpers import Subscriber, wait_for  # noqa: E402
 
 ROUNDS = 20
 
@@ -27,13 +31,16 @@ def main():
     log = open(os.path.join(work, "processes.log"), "w")
     sim_port = free_port()
     processes = [start_simulator(work, sim_port, log)]
+    subscriber = Subscriber()
     try:
         sim = f"http://127.0.0.1:{sim_port}"
         gateways = []
         for replica in range(2):
             port = free_port()
             config = gateway_config(
-                work, sim_port, port, logLevel="warning", storage={"engine": "postgres", "postgresURL": url})
+                work, sim_port, port, logLevel="warning", storage={"engine": "postgres", "postgresURL": url},
+                events={"trackingInitialIntervalSeconds": 0.1, "trackingMaxIntervalSeconds": 0.3,
+                        "deliverySchedule": ["200ms", "200ms", "200ms"], "allowedDestinations": ["127.0.0.0/8"]})
             path = os.path.join(work, f"gateway-{replica}.json")
             json.dump(config, open(path, "w"))
             # Both replicas start at once: migrations must be safe under that.
@@ -70,11 +77,65 @@ def main():
             counts = {row["id"]: row["signCalls"] for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
             check(f"round {round_}: Altinn saw one sign", counts.get(instance) == 1, str(counts.get(instance)))
 
+        events_on_both(sim, [gw for gw, _ in gateways], headers, subscriber)
+
         verify = subprocess.run([BINARY, "audit", "verify", "--config", gateways[0][1]], capture_output=True, text=True, timeout=120)
         check("shared audit chain verifies", verify.returncode == 0, verify.stdout + verify.stderr)
     finally:
         stop(*processes)
+        subscriber.close()
     return finish()
+
+
+EVENT_INSTANCES = 6
+OTHER_SIGNEES = (51290001, 51290002)  # template B's signees besides the gateway's system user
+
+
+def events_on_both(sim, gateways, headers, subscriber):
+    status, _, text = http("POST", gateways[0] + "/v1/subscriptions", json.dumps({"url": subscriber.url("r")}), headers)
+    check("events: subscription created on replica 0", status == 201, text)
+    json_headers = {"Content-Type": "application/json"}
+    instances = [json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', json_headers)[2])["id"]
+                 for _ in range(EVENT_INSTANCES)]
+    for index, instance in enumerate(instances):
+        # The system user signs through one replica or the other, asking for the task to be completed.
+        body = json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel",
+                           "completeWhenAllSigned": True})
+        status, _, text = http("POST", gateways[index % 2] + "/v1/signatures", body,
+                               {**headers, "Idempotency-Key": f"replica-events-{uuid.uuid4()}"})
+        check(f"events: instance {index} signed through replica {index % 2}", status == 200, text[:300])
+    # The other signees sign in Altinn itself: only the trackers (on both replicas) can notice.
+    for instance in instances:
+        party, guid = instance.split("/")
+        for signee in OTHER_SIGNEES:
+            http("POST", f"{sim}/_simulator/instances/{party}/{guid}/signees/{signee}/sign")
+
+    def settled():
+        status, _, text = http("GET", gateways[1] + "/v1/tracked-instances?limit=1000", None, headers)
+        rows = {row["instance"]["instanceId"]: row for row in json.loads(text)["items"]} if status == 200 else {}
+        return all(rows.get(i, {}).get("status") == "complete" and rows[i]["processNext"] == "done" for i in instances)
+
+    check("events: every tracked instance completed and its task was moved on", wait_for(settled, deadline=60))
+    requests = json.loads(http("GET", sim + "/_simulator/requests")[2])["requests"]
+    for index, instance in enumerate(instances):
+        nexts = [r for r in requests if r["method"] == "PUT" and r["path"].endswith(f"{instance}/process/next")]
+        check(f"events: instance {index}: exactly one process/next across both replicas", len(nexts) == 1, str(len(nexts)))
+
+    status, _, text = http("GET", gateways[0] + "/v1/events?limit=1000", None, headers)
+    feed = [event for event in json.loads(text) if event["resourceinstance"] in instances]
+    per_instance = {i: [event["id"] for event in feed if event["resourceinstance"] == i] for i in instances}
+    # Notification failed, delegation failed, three signed, signing completed, process completed.
+    check("events: each instance has its 7 events, once",
+          all(len(ids) == 7 == len(set(ids)) for ids in per_instance.values()), str({i: len(v) for i, v in per_instance.items()}))
+    wanted = {event["id"] for event in feed}
+    check("events: every event delivered", wait_for(lambda: wanted <= {r["headers"]["webhook-id"] for r in subscriber.received("r")},
+                                                    deadline=30))
+    ids = [r["headers"]["webhook-id"] for r in subscriber.received("r") if r["headers"]["webhook-id"] in wanted]
+    check("events: no event delivered twice by the two dispatchers", len(ids) == len(set(ids)),
+          str(len(ids) - len(set(ids))))
+    for index, instance in enumerate(instances):
+        order = [i for i in ids if i in set(per_instance[instance])]
+        check(f"events: instance {index}: delivered in commit order", order == per_instance[instance], str(order))
 
 
 if __name__ == "__main__":
