@@ -14,7 +14,7 @@ public struct DeliverySettings: Sendable, Equatable {
     public var retryAfterCap: Duration
     /// Attempts in flight at once.
     public var concurrency: Int
-    /// Deliveries claimed per round.
+    /// Deliveries claimed per round (larger rounds spend less of each delivery on claiming and recording).
     public var batch: Int
     public var userAgent: String
 
@@ -23,7 +23,7 @@ public struct DeliverySettings: Sendable, Equatable {
         timeout: Duration = .seconds(15),
         retryAfterCap: Duration = .seconds(7200),
         concurrency: Int = 64,
-        batch: Int = 256,
+        batch: Int = 512,
         userAgent: String = "signing-gateway"
     ) {
         self.schedule = schedule
@@ -34,8 +34,12 @@ public struct DeliverySettings: Sendable, Equatable {
         self.userAgent = userAgent
     }
 
-    /// How long a claimed batch stays leased: every attempt of the round may take the whole timeout.
-    var lease: Duration { self.timeout * 2 + .seconds(30) }
+    /// How long a claimed batch stays leased: long enough for every wave of the round to take the whole timeout,
+    /// so no other dispatcher takes a delivery over while it is still being attempted.
+    var lease: Duration {
+        let waves = (self.batch + self.concurrency - 1) / max(self.concurrency, 1)
+        return self.timeout * waves + .seconds(30)
+    }
 }
 
 /// Sends due outbox deliveries to subscribers as Standard Webhooks, and records every attempt.
