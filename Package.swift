@@ -142,9 +142,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // mallopt, which Swift's Glibc module does not export.
+        .target(name: "CMallocTuning"),
         .executableTarget(
             name: "signing-gateway",
             dependencies: [
+                "CMallocTuning",
                 "Webhooks",
                 "GatewayHTTP",
                 "AltinnSimulator",

@@ -4,6 +4,9 @@ import CSQLite
 /// (see `SQLiteThread`).
 final class SQLiteConnection {
     private var handle: OpaquePointer?
+    /// Prepared statements by SQL text, idle ones only: compiling is a large part of a short statement's cost,
+    /// and the store runs the same few statements over and over.
+    private var idleStatements: [String: OpaquePointer] = [:]
 
     init(path: String) throws(StoreError) {
         var db: OpaquePointer?
@@ -22,6 +25,8 @@ final class SQLiteConnection {
 
     func close() {
         guard let handle else { return }
+        for statement in idleStatements.values { sqlite3_finalize(statement) }
+        idleStatements = [:]
         sqlite3_close_v2(handle)
         self.handle = nil
     }
@@ -35,10 +40,26 @@ final class SQLiteConnection {
 
     func prepare(_ sql: String, _ what: String) throws(StoreError) -> SQLiteStatement {
         let db = try open()
+        // An idle cached statement is taken out of the cache while in use, so a nested use of the same SQL
+        // (a loop that prepares what an outer loop is stepping) compiles its own.
+        if let cached = idleStatements.removeValue(forKey: sql) {
+            return SQLiteStatement(cached, connection: self, what: what, cacheKey: sql)
+        }
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v2(db, sql, -1, &statement, nil)
         guard rc == SQLITE_OK, let statement else { throw failure(what, rc) }
-        return SQLiteStatement(statement, connection: self, what: what)
+        return SQLiteStatement(statement, connection: self, what: what, cacheKey: sql)
+    }
+
+    /// A statement whose user is done with it: kept, reset, for the next `prepare` of the same SQL.
+    fileprivate func checkIn(_ statement: OpaquePointer, sql: String) {
+        guard handle != nil, idleStatements[sql] == nil else {
+            sqlite3_finalize(statement)
+            return
+        }
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        idleStatements[sql] = statement
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
@@ -103,19 +124,22 @@ final class SQLiteConnection {
     }
 }
 
-/// A prepared statement; finalized when released. Lives only on the store's thread, like its connection.
+/// A prepared statement; handed back to its connection's cache when released. Lives only on the store's thread,
+/// like its connection.
 final class SQLiteStatement {
     private let statement: OpaquePointer
     private let connection: SQLiteConnection
     private let what: String
+    private let cacheKey: String
 
-    fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection, what: String) {
+    fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection, what: String, cacheKey: String) {
         self.statement = statement
         self.connection = connection
         self.what = what
+        self.cacheKey = cacheKey
     }
 
-    deinit { sqlite3_finalize(statement) }
+    deinit { connection.checkIn(statement, sql: cacheKey) }
 
     enum Value {
         case null

@@ -1,9 +1,10 @@
 import Foundation
 
 /// What the gateway remembers of an instance between observations: just enough to tell what changed.
-/// Stored as JSON in the tracked instance's `snapshot`.
-struct ObservedState: Codable, Equatable, Sendable {
-    struct Signee: Codable, Equatable, Sendable {
+/// Stored in the tracked instance's `snapshot` as short `key=value` lines: it is read and written inside the
+/// store's transaction on every sign and poll, where a general-purpose JSON coder was the largest cost.
+struct ObservedState: Equatable, Sendable {
+    struct Signee: Equatable, Sendable {
         var partyId: Int
         var status: SigneeStatus
         var notification: NotificationState
@@ -16,10 +17,6 @@ struct ObservedState: Codable, Equatable, Sendable {
     var processTask: String?
     var processEnded: Bool
 
-    init(bytes: [UInt8]) throws {
-        self = try JSONDecoder().decode(ObservedState.self, from: Data(bytes))
-    }
-
     init(taskId: String?, signees: [Signee], complete: Bool, processTask: String?, processEnded: Bool) {
         self.taskId = taskId
         self.signees = signees
@@ -28,17 +25,47 @@ struct ObservedState: Codable, Equatable, Sendable {
         self.processEnded = processEnded
     }
 
+    /// `v1`, then `task=`, `process=`, `complete=`, `ended=` and one `signee=partyId,status,notification,delegated`
+    /// per signee. Task ids are BPMN ids (no `=` or newline); an absent one is an empty value.
     var bytes: [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        // Encoding plain value types into JSON cannot fail.
-        return (try? encoder.encode(self)).map { Array($0) } ?? []
+        var lines = [
+            "v1", "task=\(self.taskId ?? "")", "process=\(self.processTask ?? "")",
+            "complete=\(self.complete ? 1 : 0)", "ended=\(self.processEnded ? 1 : 0)",
+        ]
+        for signee in self.signees {
+            lines.append(
+                "signee=\(signee.partyId),\(signee.status.rawValue),\(signee.notification.rawValue),\(signee.delegated ? 1 : 0)"
+            )
+        }
+        return Array(lines.joined(separator: "\n").utf8)
     }
 
     /// A stored snapshot; nil when empty (never observed) or unreadable (then everything counts as new, and
     /// deterministic event ids keep that from duplicating events).
     static func stored(_ bytes: [UInt8]) -> ObservedState? {
-        bytes.isEmpty ? nil : try? ObservedState(bytes: bytes)
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.first == "v1" else { return nil }
+        var state = ObservedState(taskId: nil, signees: [], complete: false, processTask: nil, processEnded: false)
+        for line in lines.dropFirst() {
+            guard let equals = line.firstIndex(of: "=") else { return nil }
+            let value = line[line.index(after: equals)...]
+            switch line[..<equals] {
+            case "task": state.taskId = value.isEmpty ? nil : String(value)
+            case "process": state.processTask = value.isEmpty ? nil : String(value)
+            case "complete": state.complete = value == "1"
+            case "ended": state.processEnded = value == "1"
+            case "signee":
+                let fields = value.split(separator: ",")
+                guard fields.count == 4, let partyId = Int(fields[0]),
+                    let status = SigneeStatus(rawValue: String(fields[1])),
+                    let notification = NotificationState(rawValue: String(fields[2]))
+                else { return nil }
+                state.signees.append(
+                    Signee(partyId: partyId, status: status, notification: notification, delegated: fields[3] == "1"))
+            default: return nil
+            }
+        }
+        return state
     }
 }
 
