@@ -27,7 +27,7 @@ import Webhooks
         #expect(
             DeliveryVerdict.allCases.map(\.rawValue) == [
                 "delivered", "gone", "redirect", "throttled", "client_error", "server_error", "timeout",
-                "connect_failed", "send_failed",
+                "connect_failed", "send_failed", "destination_refused",
             ])
     }
 
@@ -38,7 +38,7 @@ import Webhooks
 
     @Test func subscriberMisconfigurationVersusSystemFailure() {
         let misconfigured = DeliveryVerdict.allCases.filter(\.isSubscriberMisconfiguration)
-        #expect(misconfigured == [.gone, .redirect, .clientError])
+        #expect(misconfigured == [.gone, .redirect, .clientError, .destinationRefused])
         #expect(DeliveryVerdict.allCases.filter(\.honoursRetryAfter) == [.throttled])
     }
 }
