@@ -204,6 +204,13 @@ import Webhooks
             previousSecretExpiresAt: Self.now.addingTimeInterval(60), createdAt: Self.now, updatedAt: Self.now)
         #expect(Dispatcher.signingSecrets(subscription, now: Self.now) == [new, old])
         #expect(Dispatcher.signingSecrets(subscription, now: Self.now.addingTimeInterval(61)) == [new])
+        // However a subscription is printed, neither secret shows.
+        var dumped = ""
+        dump(subscription, to: &dumped)
+        for printed in ["\(subscription)", String(reflecting: subscription), dumped] {
+            #expect(!printed.contains(String(new.encoded.dropFirst(6))))
+            #expect(!printed.contains(String(old.encoded.dropFirst(6))))
+        }
         subscription.previousSecret = nil
         #expect(Dispatcher.signingSecrets(subscription, now: Self.now) == [new])
     }

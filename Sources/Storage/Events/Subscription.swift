@@ -53,3 +53,20 @@ public struct Subscription: Sendable, Equatable {
         (self.types.isEmpty || self.types.contains(type)) && (self.apps.isEmpty || self.apps.contains(app))
     }
 }
+
+/// The secrets never print: not in a log line, an error, a test failure message or `dump` (`description` is the
+/// user's text, so printing goes through the mirror).
+extension Subscription: CustomDebugStringConvertible, CustomReflectable {
+    public var debugDescription: String {
+        "Subscription(id: \(self.id), url: \(self.url), enabled: \(self.enabled), secret: <redacted>)"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "id": self.id, "url": self.url, "types": self.types, "apps": self.apps, "enabled": self.enabled,
+                "disabledReason": self.disabledReason as Any, "secret": "<redacted>",
+            ], displayStyle: .struct)
+    }
+}
