@@ -130,7 +130,6 @@ extension PostgresStore {
         -> [TrackedInstance]
     {
         guard limit > 0 else { return [] }
-        let logger = self.logger
         return try await Self.run("tracked instances") {
             try await self.page(
                 of: "tracked_instances", EventColumns.tracked, after: after.map { ("instance", $0) },
@@ -386,7 +385,7 @@ extension PostgresStore {
         try await Self.run("finish deliveries") {
             // An outcome for a delivery deleted meanwhile updates nothing and records nothing; a repeated attempt
             // number (a stale outcome) is ignored rather than failing the batch.
-            try await self.client.query(
+            _ = try await self.client.query(
                 """
                 WITH input AS (
                     SELECT * FROM unnest(
@@ -419,7 +418,6 @@ extension PostgresStore {
         -> [DeliveryRecord]
     {
         guard limit > 0 else { return [] }
-        let logger = self.logger
         return try await Self.run("deliveries") {
             try await self.page(
                 of: "deliveries", EventColumns.delivery, after: ("id", after),

@@ -1,5 +1,5 @@
 public import CurlHTTP
-public import Foundation
+import Foundation
 import HTTPTypes
 public import Logging
 public import Storage

@@ -1,4 +1,4 @@
-public import Gateway
+import Gateway
 public import Logging
 public import ServiceLifecycle
 public import Storage
