@@ -159,6 +159,16 @@ import Webhooks
         #expect(notSent.apply(claimed).tracked?.processNext == .notClaimed)
     }
 
+    @Test func aMissingInstanceEndsTrackingOtherFailuresBackOff() {
+        let observer = InstanceObserver(events: Self.factory, policy: TrackingPolicy())
+        let gone = observer.afterPollFailure(Self.instance, reason: "404", instanceGone: true, now: Self.now)
+        #expect(gone.apply(row()).tracked?.status == .ended)
+        let flaky = observer.afterPollFailure(Self.instance, reason: "503", now: Self.now).apply(row()).tracked
+        #expect(flaky?.status == .active)
+        #expect(flaky?.lastError == "503")
+        #expect((flaky?.nextPollAt ?? Self.now) > Self.now)
+    }
+
     @Test func pollIntervalsGrowToTheMaximum() {
         let policy = TrackingPolicy(initialInterval: .seconds(2), maxInterval: .seconds(60), jitter: 0)
         var rng = SystemRandomNumberGenerator()

@@ -109,8 +109,11 @@ public struct InstanceObserver: Sendable {
         }
     }
 
-    /// After a failed poll: remember why, back off, release the lease.
-    public func afterPollFailure(_ instance: InstanceReference, reason: String, now: Date) -> OutboxWrite {
+    /// After a failed poll: remember why, back off, release the lease. `instanceGone`: Altinn says the instance
+    /// does not exist (404), so polling ends.
+    public func afterPollFailure(
+        _ instance: InstanceReference, reason: String, instanceGone: Bool = false, now: Date
+    ) -> OutboxWrite {
         let policy = self.policy
         return OutboxWrite(instance: instance.description) { existing in
             guard var row = existing else { return .none }
@@ -118,6 +121,7 @@ public struct InstanceObserver: Sendable {
             row.polls += 1
             row.lastError = reason
             row.nextPollAt = now.adding(policy.interval(afterPolls: row.polls, using: &rng))
+            if instanceGone, row.status == .active { row.status = .ended }
             if now >= row.deadline, row.status == .active { row.status = .expired }
             row.release(at: now)
             return InstanceUpdate(tracked: row, events: [])

@@ -61,8 +61,10 @@ public struct Tracker: Sendable {
         let write: OutboxWrite
         let token = "claim_\(UUID().uuidString)"
         switch (signing, process) {
-        case (.failure(let error), .failure):
-            write = self.observer.afterPollFailure(instance, reason: Self.reason(error), now: now)
+        case (.failure(let error), .failure(let processError)):
+            write = self.observer.afterPollFailure(
+                instance, reason: Self.reason(processError.instanceGone ? processError : error),
+                instanceGone: processError.instanceGone, now: now)
         default:
             write = self.observer.afterPoll(
                 instance, observation: Observation(signing: try? signing.get(), process: try? process.get()),
@@ -126,6 +128,12 @@ public struct Tracker: Sendable {
 }
 
 extension GatewayError {
+    /// Altinn answered 404 for the instance itself: it does not exist (or no longer).
+    var instanceGone: Bool {
+        if case .altinn(.rejected(let rejection), _) = self { return rejection.status == 404 }
+        return false
+    }
+
     /// Whether a failed `process/next` provably had no effect: it never left, or Altinn refused it (4xx).
     var processNextNotExecuted: Bool {
         if self.releasesIdempotencyKey { return true }
