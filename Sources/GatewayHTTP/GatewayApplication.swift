@@ -119,7 +119,7 @@ public enum GatewayApplication {
                     dispatcher: Dispatcher(
                         store: store, transport: events.transport, settings: events.delivery,
                         destinations: events.destinations, owner: events.owner, logger: logger),
-                    doorbell: events.doorbell),
+                    store: store, doorbell: events.doorbell, logger: logger),
                 EventGauges(store: store, logger: logger),
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },

@@ -183,5 +183,12 @@ enum PostgresMigrations {
             )
             """,
         ],
+        // 4: a subscription's own pending deliveries in event order, for the per-subscription dispatchers.
+        [
+            """
+            CREATE INDEX IF NOT EXISTS deliveries_pending_subscription
+            ON deliveries (subscription_id, event_sequence, id) WHERE state = 'pending'
+            """
+        ],
     ]
 }

@@ -314,9 +314,9 @@ extension PostgresStore {
 
     // MARK: Deliveries
 
-    public func claimDeliveries(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws(StoreError)
-        -> [ClaimedDelivery]
-    {
+    public func claimDeliveries(
+        owner: String, now: Date, leaseUntil: Date, limit: Int, subscriptionId: String?
+    ) async throws(StoreError) -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let logger = self.logger
         let nowMicros = AuditChain.micros(now)
@@ -327,6 +327,7 @@ extension PostgresStore {
                     SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
                     WHERE d.state = 'pending' AND d.next_attempt_at <= \(nowMicros)
                       AND (d.lease_until IS NULL OR d.lease_until <= \(nowMicros))
+                      AND (\(subscriptionId)::text IS NULL OR d.subscription_id = \(subscriptionId))
                       AND s.enabled AND \(unescaped: EventColumns.noEarlierPending("d"))
                     ORDER BY d.event_sequence, d.id
                     LIMIT \(Int64(limit))

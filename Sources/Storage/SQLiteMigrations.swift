@@ -139,6 +139,11 @@ enum SQLiteMigrations {
             PRIMARY KEY (delivery_id, number)
         ) WITHOUT ROWID;
         """,
+        // 4: a subscription's own pending deliveries in event order, for the per-subscription dispatchers.
+        """
+        CREATE INDEX IF NOT EXISTS deliveries_pending_subscription
+            ON deliveries (subscription_id, event_sequence, id) WHERE state = 'pending';
+        """,
     ]
 
     /// Applies the missing steps, each in its own `BEGIN IMMEDIATE` transaction with its version row, so a

@@ -261,17 +261,23 @@ extension SQLiteStore {
 
     // MARK: Deliveries
 
-    public func claimDeliveries(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws(StoreError)
-        -> [ClaimedDelivery]
-    {
+    public func claimDeliveries(
+        owner: String, now: Date, leaseUntil: Date, limit: Int, subscriptionId: String?
+    ) async throws(StoreError) -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         return try await thread.run { db throws(StoreError) in
             try db.transaction("claim deliveries") { () throws(StoreError) -> [ClaimedDelivery] in
                 let deliveryCount = Int32(EventColumns.delivery.count)
                 // Walks pending deliveries in event order (a partial index) and stops at `limit`: the rows it
                 // passes over are only leased, not yet due or blocked ones, not the whole history.
-                let select = try db.prepare(Self.claimSQL, "claim deliveries: select")
-                try select.bind(.integer(AuditChain.micros(now)), .integer(Int64(limit)))
+                let select: SQLiteStatement
+                if let subscriptionId {
+                    select = try db.prepare(Self.claimOneSubscriptionSQL, "claim deliveries: select")
+                    try select.bind(.integer(AuditChain.micros(now)), .integer(Int64(limit)), .text(subscriptionId))
+                } else {
+                    select = try db.prepare(Self.claimSQL, "claim deliveries: select")
+                    try select.bind(.integer(AuditChain.micros(now)), .integer(Int64(limit)))
+                }
                 var claimed: [ClaimedDelivery] = []
                 while try select.step() {
                     claimed.append(
@@ -299,6 +305,19 @@ extension SQLiteStore {
         CROSS JOIN subscriptions s ON s.id = d.subscription_id
         CROSS JOIN events ev ON ev.sequence = d.event_sequence
         WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+          AND s.enabled = 1 AND \(EventColumns.noEarlierPending("d"))
+        ORDER BY d.event_sequence, d.id LIMIT ?2
+        """
+
+    /// The same for one subscription, walking only its pending deliveries in event order.
+    static let claimOneSubscriptionSQL = """
+        SELECT \(EventColumns.list(EventColumns.delivery, alias: "d")), ev.body,
+               \(EventColumns.list(EventColumns.subscription, alias: "s"))
+        FROM deliveries d INDEXED BY deliveries_pending_subscription
+        CROSS JOIN subscriptions s ON s.id = d.subscription_id
+        CROSS JOIN events ev ON ev.sequence = d.event_sequence
+        WHERE d.subscription_id = ?3 AND d.state = 'pending' AND d.next_attempt_at <= ?1
+          AND (d.lease_until IS NULL OR d.lease_until <= ?1)
           AND s.enabled = 1 AND \(EventColumns.noEarlierPending("d"))
         ORDER BY d.event_sequence, d.id LIMIT ?2
         """

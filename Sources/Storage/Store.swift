@@ -88,11 +88,13 @@ public protocol Store: Sendable {
 
     // MARK: Deliveries
 
-    /// Leases up to `limit` pending deliveries due at `now` of enabled subscriptions, oldest event first, to
-    /// `owner` until `leaseUntil`. Never one whose subscription has an earlier pending delivery for the same
-    /// instance: per (subscription, instance) one delivery is in flight at a time, in event order.
-    func claimDeliveries(owner: String, now: Date, leaseUntil: Date, limit: Int) async throws(StoreError)
-        -> [ClaimedDelivery]
+    /// Leases up to `limit` pending deliveries due at `now` of enabled subscriptions (only `subscriptionId`'s when
+    /// given), oldest event first, to `owner` until `leaseUntil`. Never one whose subscription has an earlier
+    /// pending delivery for the same instance: per (subscription, instance) one delivery is in flight at a time,
+    /// in event order.
+    func claimDeliveries(
+        owner: String, now: Date, leaseUntil: Date, limit: Int, subscriptionId: String?
+    ) async throws(StoreError) -> [ClaimedDelivery]
 
     /// Records each attempt and applies its outcome (and any subscription disabling) in one transaction;
     /// clears the leases.
@@ -117,6 +119,14 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    /// Any subscription's due deliveries.
+    public func claimDeliveries(
+        owner: String, now: Date, leaseUntil: Date, limit: Int
+    ) async throws(StoreError) -> [ClaimedDelivery] {
+        try await self.claimDeliveries(
+            owner: owner, now: now, leaseUntil: leaseUntil, limit: limit, subscriptionId: nil)
+    }
+
     public func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,

@@ -232,6 +232,31 @@ struct EventStoreConformanceTests {
         }
     }
 
+    @Test("a claim for one subscription takes only its deliveries, in the same order", arguments: Engine.allCases)
+    func claimOneSubscription(engine: Engine) async throws {
+        try await withHarness(engine) { harness in
+            let store = harness.store
+            try await store.createSubscription(subscription("s1"))
+            try await store.createSubscription(subscription("s2"))
+            _ = try await append(
+                store,
+                [event("a1", instance: instanceA), event("a2", instance: instanceA), event("b1", instance: instanceB)])
+            let s2 = try await store.claimDeliveries(
+                owner: "w2", now: now, leaseUntil: now + 30, limit: 10, subscriptionId: "s2")
+            #expect(s2.map(\.subscription.id) == ["s2", "s2"])
+            #expect(s2.map(\.delivery.eventId) == ["a1", "b1"])
+            // s1's deliveries are untouched by s2's claim and its leases.
+            let s1 = try await store.claimDeliveries(
+                owner: "w1", now: now, leaseUntil: now + 30, limit: 10, subscriptionId: "s1")
+            #expect(s1.map(\.delivery.eventId) == ["a1", "b1"])
+            #expect(s1.allSatisfy { $0.subscription.id == "s1" })
+            #expect(
+                try await store.claimDeliveries(
+                    owner: "w3", now: now, leaseUntil: now + 30, limit: 10, subscriptionId: "s-unknown"
+                ).isEmpty)
+        }
+    }
+
     @Test("a lease hides a delivery from other owners until it expires", arguments: Engine.allCases)
     func deliveryLeases(engine: Engine) async throws {
         try await withHarness(engine) { harness in

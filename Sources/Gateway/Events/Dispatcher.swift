@@ -12,7 +12,7 @@ public struct DeliverySettings: Sendable, Equatable {
     public var timeout: Duration
     /// `Retry-After` is honoured up to the scheduled wait plus this.
     public var retryAfterCap: Duration
-    /// Attempts in flight at once.
+    /// Attempts in flight at once, per subscription.
     public var concurrency: Int
     /// Deliveries claimed per round (larger rounds spend less of each delivery on claiming and recording).
     public var batch: Int
@@ -65,15 +65,16 @@ public struct Dispatcher: Sendable {
         self.logger = logger
     }
 
-    /// One round: claim due deliveries, attempt them concurrently, record the outcomes in one transaction.
-    /// Returns how many were attempted.
+    /// One round: claim due deliveries (of one subscription when given), attempt them concurrently, record the
+    /// outcomes in one transaction. Returns how many were attempted.
     @discardableResult
-    public func deliverDue() async -> Int {
+    public func deliverDue(subscriptionId: String? = nil) async -> Int {
         let now = Date()
         let claimed: [ClaimedDelivery]
         do {
             claimed = try await self.store.claimDeliveries(
-                owner: self.owner, now: now, leaseUntil: now.adding(self.settings.lease), limit: self.settings.batch)
+                owner: self.owner, now: now, leaseUntil: now.adding(self.settings.lease), limit: self.settings.batch,
+                subscriptionId: subscriptionId)
         } catch {
             self.logger.warning("claiming deliveries failed", metadata: ["error": "\(error)"])
             return 0

@@ -1,11 +1,13 @@
 import Synchronization
 
-/// Wakes a background loop early: rung when new work was committed in this process, so the loop need not wait
-/// for its next idle check. Rings coalesce; a ring with nobody waiting is kept for the next wait.
+/// Wakes background loops early: rung when new work was committed in this process, so the loops need not wait
+/// for their next idle check. A ring wakes every loop waiting; a ring with nobody waiting is kept for the next
+/// wait.
 public final class Doorbell: Sendable {
     private struct State {
         var rung = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var nextId: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     }
 
     private let state = Mutex(State())
@@ -13,15 +15,15 @@ public final class Doorbell: Sendable {
     public init() {}
 
     public func ring() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
+        let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.waiters.isEmpty else {
                 state.rung = true
-                return nil
+                return []
             }
-            state.waiter = nil
-            return waiter
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Returns when rung (or already rung since the last wait), after `timeout`, or when cancelled.
@@ -35,6 +37,10 @@ public final class Doorbell: Sendable {
     }
 
     private func waitForRing() async {
+        let id = self.state.withLock { state -> UInt64 in
+            defer { state.nextId += 1 }
+            return state.nextId
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = self.state.withLock { state -> Bool in
@@ -42,16 +48,14 @@ public final class Doorbell: Sendable {
                         state.rung = false
                         return true
                     }
-                    state.waiter = continuation
+                    state.waiters[id] = continuation
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
+            // Only this waiter's own continuation: each is resumed exactly once, by a ring or here.
+            let waiter = self.state.withLock { state in state.waiters.removeValue(forKey: id) }
             waiter?.resume()
         }
     }
