@@ -320,26 +320,34 @@ extension PostgresStore {
         guard limit > 0 else { return [] }
         let logger = self.logger
         let nowMicros = AuditChain.micros(now)
+        // Bound by hand so the one-subscription claim has a plain `subscription_id = $n` the planner can walk
+        // its index with (a `$n IS NULL OR …` condition would not).
+        var binds = PostgresBindings()
+        func bind(_ value: some PostgresNonThrowingEncodable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        let nowBind = bind(nowMicros)
+        let subscriptionCondition = subscriptionId.map { "AND d.subscription_id = \(bind($0))" } ?? ""
+        let sql = """
+            WITH due AS (
+                SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+                WHERE d.state = 'pending' AND d.next_attempt_at <= \(nowBind)
+                  AND (d.lease_until IS NULL OR d.lease_until <= \(nowBind)) \(subscriptionCondition)
+                  AND s.enabled AND \(EventColumns.noEarlierPending("d"))
+                ORDER BY d.event_sequence, d.id
+                LIMIT \(bind(Int64(limit)))
+                FOR UPDATE OF d SKIP LOCKED
+            )
+            UPDATE deliveries d SET lease_owner = \(bind(owner)), lease_until = \(bind(AuditChain.micros(leaseUntil)))
+            FROM due, events ev, subscriptions s
+            WHERE d.id = due.id AND ev.sequence = d.event_sequence AND s.id = d.subscription_id
+            RETURNING \(EventColumns.list(EventColumns.delivery, alias: "d")), ev.body,
+                      \(EventColumns.list(EventColumns.subscription, alias: "s"))
+            """
+        let query = PostgresQuery(unsafeSQL: sql, binds: binds)
         return try await Self.run("claim deliveries") {
-            let rows = try await self.client.query(
-                """
-                WITH due AS (
-                    SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-                    WHERE d.state = 'pending' AND d.next_attempt_at <= \(nowMicros)
-                      AND (d.lease_until IS NULL OR d.lease_until <= \(nowMicros))
-                      AND (\(subscriptionId)::text IS NULL OR d.subscription_id = \(subscriptionId))
-                      AND s.enabled AND \(unescaped: EventColumns.noEarlierPending("d"))
-                    ORDER BY d.event_sequence, d.id
-                    LIMIT \(Int64(limit))
-                    FOR UPDATE OF d SKIP LOCKED
-                )
-                UPDATE deliveries d SET lease_owner = \(owner), lease_until = \(AuditChain.micros(leaseUntil))
-                FROM due, events ev, subscriptions s
-                WHERE d.id = due.id AND ev.sequence = d.event_sequence AND s.id = d.subscription_id
-                RETURNING \(unescaped: EventColumns.list(EventColumns.delivery, alias: "d")), ev.body,
-                          \(unescaped: EventColumns.list(EventColumns.subscription, alias: "s"))
-                """, logger: logger
-            ).collect()
+            let rows = try await self.client.query(query, logger: logger).collect()
             let first = EventColumns.delivery.count
             return try rows.map { row in
                 let row = row.makeRandomAccess()
@@ -484,7 +492,7 @@ extension PostgresStore {
         let logger = self.logger
         let nowMicros = AuditChain.micros(now)
         let matches = EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "strpos")
-        return try await Self.run("replay") {
+        let count: Int? = try await Self.run("replay") {
             try await self.client.withTransaction(logger: logger) { connection -> Int? in
                 let found = try await connection.query(
                     "SELECT 1 FROM subscriptions WHERE id = \(subscriptionId) FOR SHARE", logger: logger
@@ -509,7 +517,15 @@ extension PostgresStore {
                 return Int(try rows.first?.makeRandomAccess()[0].decode(Int64.self) ?? 0)
             }
         }
+        // A large replay is a burst autovacuum notices only within a minute; the claims' plans need its
+        // statistics now. Best effort: the replay itself is committed either way.
+        if let count, count >= Self.replayAnalyzeThreshold {
+            _ = try? await self.client.query("ANALYZE deliveries", logger: logger)
+        }
+        return count
     }
+
+    static let replayAnalyzeThreshold = 1000
 
     public func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
         let logger = self.logger

@@ -43,15 +43,16 @@ enum EventColumns {
         """
     }
 
-    /// The claim's ordering rule: no earlier pending delivery of the same subscription and instance. `d` is the
-    /// candidate's alias.
+    /// The claim's ordering rule: the candidate is the earliest pending delivery of its subscription and instance.
+    /// `d` is the candidate's alias. Written as "equals the first row" (an ordered index lookup that stops at one
+    /// row) rather than "no earlier row exists", which PostgreSQL planned as a scan per candidate whenever its
+    /// statistics lagged behind a burst of new deliveries.
     static func noEarlierPending(_ d: String) -> String {
         """
-        NOT EXISTS (
-            SELECT 1 FROM deliveries e
+        (\(d).event_sequence, \(d).id) = (
+            SELECT e.event_sequence, e.id FROM deliveries e
             WHERE e.state = 'pending' AND e.subscription_id = \(d).subscription_id AND e.instance = \(d).instance
-              AND e.event_sequence <= \(d).event_sequence
-              AND (e.event_sequence < \(d).event_sequence OR e.id < \(d).id)
+            ORDER BY e.subscription_id, e.instance, e.event_sequence, e.id LIMIT 1
         )
         """
     }
