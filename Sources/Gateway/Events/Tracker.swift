@@ -46,7 +46,16 @@ public struct Tracker: Sendable {
 
     private func poll(_ row: TrackedInstance) async {
         guard let instance = InstanceReference(key: row.instance) else {
-            self.logger.error("tracked instance has an unreadable key; skipped")
+            // Only a hand-edited row can get here; stop polling it rather than leasing it again and again.
+            self.logger.error("tracked instance has an unreadable key; tracking ended")
+            _ = try? await self.store.commit(
+                OutboxWrite(instance: row.instance) { existing in
+                    guard var ended = existing else { return .none }
+                    ended.status = .ended
+                    ended.lastError = "the stored instance key is unreadable"
+                    ended.release(at: Date())
+                    return InstanceUpdate(tracked: ended, events: [])
+                })
             return
         }
         let query = SigningStateQuery(instance: instance, taskId: row.taskId, tokenProfile: row.tokenProfile)
