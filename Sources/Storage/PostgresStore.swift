@@ -183,21 +183,18 @@ public final class PostgresStore: Store {
                 ).collect()
                 // Nothing was written: committing the empty transaction is harmless.
                 guard !rows.isEmpty else { return (false, nil) }
-                // The outbox before the audit record: every path takes the instance lock before the global ones
-                // (events, then audit), so the lock order is the same everywhere.
-                var committed: OutboxCommit?
-                if let outbox { committed = try await Self.applyOutbox(outbox, on: connection, logger: logger) }
-                try await Self.append(audit, on: connection, logger: logger)
-                return (true, committed)
+                return (true, try await Self.finishCall(audit: audit, outbox: outbox, on: connection, logger: logger))
             }
         }
         guard updated else { throw .notInFlight }
         return committed
     }
 
-    public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
+    public func releaseIdempotent(
+        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit? {
         let logger = self.logger
-        let deleted: Bool = try await Self.run("idempotency release") {
+        let (deleted, committed): (Bool, OutboxCommit?) = try await Self.run("idempotency release") {
             try await self.client.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
                     """
@@ -206,12 +203,24 @@ public final class PostgresStore: Store {
                     RETURNING 1
                     """, logger: logger
                 ).collect()
-                guard !rows.isEmpty else { return false }
-                try await Self.append(audit, on: connection, logger: logger)
-                return true
+                guard !rows.isEmpty else { return (false, nil) }
+                return (true, try await Self.finishCall(audit: audit, outbox: outbox, on: connection, logger: logger))
             }
         }
         guard deleted else { throw .notInFlight }
+        return committed
+    }
+
+    /// The rest of a call's transaction, whether its key is kept or released: its snapshot and events, then its
+    /// audit record. The outbox first: every path takes the instance lock before the global ones (events, then
+    /// audit), so the lock order is the same everywhere.
+    private static func finishCall(
+        audit: AuditEntry, outbox: OutboxWrite?, on connection: PostgresConnection, logger: Logger
+    ) async throws -> OutboxCommit? {
+        var committed: OutboxCommit?
+        if let outbox { committed = try await Self.applyOutbox(outbox, on: connection, logger: logger) }
+        try await Self.append(audit, on: connection, logger: logger)
+        return committed
     }
 
     public func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {

@@ -94,24 +94,33 @@ public final class SQLiteStore: Store {
                     .text(scope.clientId), .text(scope.key))
                 try update.run()
                 guard db.changes == 1 else { throw .notInFlight }
-                var committed: OutboxCommit?
-                if let outbox { committed = try Self.applyOutbox(outbox, on: db) }
-                try Self.append(audit, on: db)
-                return committed
+                return try Self.finishCall(audit: audit, outbox: outbox, on: db)
             }
         }
     }
 
-    public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
+    /// The rest of a call's transaction, whether its key is kept or released: its snapshot and events, then its
+    /// audit record.
+    private static func finishCall(
+        audit: AuditEntry, outbox: OutboxWrite?, on db: SQLiteConnection
+    ) throws(StoreError) -> OutboxCommit? {
+        let committed = try outbox.map { (write) throws(StoreError) in try Self.applyOutbox(write, on: db) }
+        try Self.append(audit, on: db)
+        return committed
+    }
+
+    public func releaseIdempotent(
+        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit? {
         try await thread.run { db throws(StoreError) in
-            try db.transaction("idempotency release") { () throws(StoreError) in
+            try db.transaction("idempotency release") { () throws(StoreError) -> OutboxCommit? in
                 let delete = try db.prepare(
                     "DELETE FROM idempotency_keys WHERE client_id = ? AND key = ? AND state = 'in_flight'",
                     "idempotency release: delete")
                 try delete.bind(.text(scope.clientId), .text(scope.key))
                 try delete.run()
                 guard db.changes == 1 else { throw .notInFlight }
-                try Self.append(audit, on: db)
+                return try Self.finishCall(audit: audit, outbox: outbox, on: db)
             }
         }
     }

@@ -27,8 +27,12 @@ public protocol Store: Sendable {
     ) async throws(StoreError) -> OutboxCommit?
 
     /// Deletes a claimed key whose call provably never reached Altinn (bad input, no token, connect
-    /// failure), so the caller may retry with the same key; appends the audit record in the same transaction.
-    func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError)
+    /// failure), so the caller may retry with the same key; appends the audit record in the same transaction,
+    /// together with `outbox` (the failure's event) when given. Returns what `outbox` committed.
+    @discardableResult
+    func releaseIdempotent(
+        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit?
 
     /// Deletes keys created before `cutoff`, in-flight ones included. Returns how many.
     func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int
@@ -133,6 +137,10 @@ extension Store {
         audit: AuditEntry
     ) async throws(StoreError) {
         try await self.completeIdempotent(scope, response: response, audit: audit, outbox: nil)
+    }
+
+    public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
+        try await self.releaseIdempotent(scope, audit: audit, outbox: nil)
     }
 }
 

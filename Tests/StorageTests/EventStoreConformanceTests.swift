@@ -169,6 +169,32 @@ struct EventStoreConformanceTests {
         }
     }
 
+    @Test("releaseIdempotent with an outbox is one transaction", arguments: Engine.allCases)
+    func releaseWithOutbox(engine: Engine) async throws {
+        try await withHarness(engine) { harness in
+            let store = harness.store
+            try await store.createSubscription(subscription("s1"))
+            let write = OutboxWrite(instance: instanceA) { _ in
+                InstanceUpdate(tracked: nil, events: [event("failed-1", instance: instanceA)])
+            }
+            await #expect(throws: StoreError.notInFlight) {
+                try await store.releaseIdempotent(
+                    IdempotencyScope(clientId: "erp", key: "never"), audit: entry(1), outbox: write)
+            }
+            #expect(try await store.events(after: 0, limit: 10).isEmpty)
+            #expect(try await allRecords(store).isEmpty)
+
+            #expect(try await store.beginIdempotent(claim("k")) == .acquired)
+            let committed = try await store.releaseIdempotent(
+                IdempotencyScope(clientId: "erp", key: "k"), audit: entry(1), outbox: write)
+            #expect(committed?.appended.map(\.event.id) == ["failed-1"])
+            #expect(committed?.deliveriesCreated == 1)
+            #expect(try await allRecords(store).map(\.entry) == [entry(1)])
+            // Released: the same key may be claimed again.
+            #expect(try await store.beginIdempotent(claim("k")) == .acquired)
+        }
+    }
+
     @Test("per subscription and instance, one delivery in flight at a time, in event order", arguments: Engine.allCases)
     func claimOrdering(engine: Engine) async throws {
         try await withHarness(engine) { harness in

@@ -75,16 +75,14 @@ public struct IdempotencyGate: Sendable {
         case .acquired:
             let executed = await work()
             let entry = AuditTrail.entry(inbound, executed.call, responseBody: executed.response.body)
-            if executed.releaseKey {
-                try await self.store.releaseIdempotent(scope, audit: entry)
-                // Nothing reached Altinn; the failure event is still worth telling (its id is per request, so a
-                // retry that fails again does not repeat it).
-                if let outbox = executed.outbox { self.committed(try await self.store.commit(outbox)) }
-            } else if let committed = try await self.store.completeIdempotent(
-                scope, response: executed.response, audit: entry, outbox: executed.outbox)
-            {
-                self.committed(committed)
-            }
+            // The answer, its audit record and its events in one transaction; a released key (Altinn was
+            // provably not reached) is deleted instead of kept, its failure event still told.
+            let committed =
+                executed.releaseKey
+                ? try await self.store.releaseIdempotent(scope, audit: entry, outbox: executed.outbox)
+                : try await self.store.completeIdempotent(
+                    scope, response: executed.response, audit: entry, outbox: executed.outbox)
+            if let committed { self.committed(committed) }
             UseCaseMetrics.auditAppended(operation: entry.operation)
             answer = .fresh(executed.response)
         }
