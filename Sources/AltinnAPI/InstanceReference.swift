@@ -140,3 +140,15 @@ public enum InstanceReferenceError: Error, Sendable, Equatable {
         }
     }
 }
+
+extension InstanceReference {
+    /// From `description`, `{org}/{app}/instances/{partyId}/{guid}` (the key stores and audit records use).
+    public init?(key: String) {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 5, parts[2] == "instances",
+            let app = try? AppReference(org: parts[0], app: parts[1]),
+            let reference = try? InstanceReference(app: app, instanceId: "\(parts[3])/\(parts[4])")
+        else { return nil }
+        self = reference
+    }
+}

@@ -19,4 +19,17 @@ extension GatewayError {
         if case .altinn(_, let may) = self { return may }
         return false
     }
+
+    /// Altinn answered 404 for the instance itself: it does not exist (or no longer).
+    var instanceGone: Bool {
+        if case .altinn(.rejected(let rejection), _) = self { return rejection.status == 404 }
+        return false
+    }
+
+    /// Whether a failed `process/next` provably had no effect: it never left, or Altinn refused it (4xx).
+    var processNextNotExecuted: Bool {
+        if self.releasesIdempotencyKey { return true }
+        if case .altinn(.rejected(let rejection), _) = self { return (400..<500).contains(rejection.status) }
+        return false
+    }
 }

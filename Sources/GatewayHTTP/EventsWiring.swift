@@ -13,7 +13,7 @@ public struct EventsWiring: Sendable {
     /// SHA-256 of the Altinn Events ingress secret; nil turns the ingress off.
     public let altinnEventsSecretDigest: [UInt8]?
     /// Rung when a commit created deliveries, so the dispatcher starts at once.
-    public let doorbell = Doorbell()
+    public let deliveryDoorbell = Doorbell()
     /// Rung when a request started tracking, so the first poll is not left to the idle wait.
     public let trackerDoorbell = Doorbell()
     /// This process's name on leases (tracker rows, deliveries).

@@ -80,7 +80,7 @@ public enum GatewayApplication {
             gate: IdempotencyGate(
                 store: store, lease: settings.idempotencyLease,
                 outboxCommitted: { committed in
-                    if committed.deliveriesCreated > 0 { events.doorbell.ring() }
+                    if committed.deliveriesCreated > 0 { events.deliveryDoorbell.ring() }
                     if committed.tracked?.status == .active { events.trackerDoorbell.ring() }
                 }),
             audit: audit,
@@ -92,8 +92,9 @@ public enum GatewayApplication {
             environment: service.environment,
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
+        EventFeedRoutes(store: store).register(on: v1)
         SubscriptionRoutes(
-            store: store, destinations: events.destinations, doorbell: events.doorbell,
+            store: store, destinations: events.destinations, doorbell: events.deliveryDoorbell,
             maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
         AltinnEventsRoutes(
@@ -113,13 +114,13 @@ public enum GatewayApplication {
                 TrackerService(
                     tracker: Tracker(
                         store: store, service: service, observer: events.observer, owner: events.owner,
-                        doorbell: events.doorbell, logger: logger),
+                        deliveryDoorbell: events.deliveryDoorbell, logger: logger),
                     doorbell: events.trackerDoorbell),
                 DispatcherService(
                     dispatcher: Dispatcher(
                         store: store, transport: events.transport, settings: events.delivery,
                         destinations: events.destinations, owner: events.owner, logger: logger),
-                    store: store, doorbell: events.doorbell, logger: logger),
+                    store: store, doorbell: events.deliveryDoorbell, logger: logger),
                 EventGauges(store: store, logger: logger),
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },

@@ -1,3 +1,4 @@
+import AltinnAPI
 public import Hummingbird
 import NIOCore
 
@@ -16,5 +17,19 @@ public struct GatewayRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.sourceAddress = source.channel.remoteAddress?.ipAddress
+    }
+}
+
+extension GatewayRequestContext {
+    /// The instance named by the path's `:org/:app/:partyId/:instanceGuid`.
+    func instanceFromPath() throws(Problem) -> InstanceReference {
+        do {
+            let app = try AppReference(org: self.parameters.get("org") ?? "", app: self.parameters.get("app") ?? "")
+            return try InstanceReference(
+                app: app,
+                instanceId: "\(self.parameters.get("partyId") ?? "")/\(self.parameters.get("instanceGuid") ?? "")")
+        } catch {
+            throw Problem(error, pointer: "")
+        }
     }
 }

@@ -92,6 +92,10 @@ import Webhooks
         #expect(json["resource"] as? String == "urn:altinn:resource:app_ttd_signing-app")
         #expect(json["time"] as? String == "2027-01-15T08:00:00.000000Z")
         #expect(json["traceparent"] as? String == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        #expect(Dispatcher.traceparent(event.body) == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        let untraced = Self.factory.event(
+            .signeeSigned(signed.signees[0], signed), instance: Self.instance, time: Self.now, traceparent: nil)
+        #expect(Dispatcher.traceparent(untraced.body) == nil)
         let data = try #require(json["data"] as? [String: Any])
         #expect((data["signee"] as? [String: Any])?["status"] as? String == "signed")
     }

@@ -248,9 +248,15 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    /// The `traceparent` attribute of a stored CloudEvent.
+    /// The `traceparent` attribute of a stored CloudEvent, found without parsing the body (this runs for every
+    /// attempt): `CloudEventFactory` writes it as a top-level member before `data`, and inside string values a
+    /// quote is escaped, so the first match is the attribute. `TraceContext` then validates it.
     static func traceparent(_ body: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
-        return object["traceparent"] as? String
+        let length = 55  // 00-<32 hex>-<16 hex>-<2 hex>
+        guard let start = body.firstRange(of: Self.traceparentMember)?.upperBound, body.count >= start + length
+        else { return nil }
+        return String(decoding: body[start..<start + length], as: UTF8.self)
     }
+
+    private static let traceparentMember = Array(#""traceparent":""#.utf8)
 }

@@ -11,18 +11,19 @@ public struct Tracker: Sendable {
     private let observer: InstanceObserver
     /// This process's lease owner name.
     private let owner: String
-    private let doorbell: Doorbell
+    private let deliveryDoorbell: Doorbell
     private let logger: Logger
 
     public init(
-        store: any Store, service: SigningService, observer: InstanceObserver, owner: String, doorbell: Doorbell,
+        store: any Store, service: SigningService, observer: InstanceObserver, owner: String,
+        deliveryDoorbell: Doorbell,
         logger: Logger
     ) {
         self.store = store
         self.service = service
         self.observer = observer
         self.owner = owner
-        self.doorbell = doorbell
+        self.deliveryDoorbell = deliveryDoorbell
         self.logger = logger
     }
 
@@ -105,7 +106,7 @@ public struct Tracker: Sendable {
     private func commit(_ write: OutboxWrite, _ instance: InstanceReference) async -> OutboxCommit? {
         do {
             let committed = try await self.store.commit(write)
-            if committed.deliveriesCreated > 0 { self.doorbell.ring() }
+            if committed.deliveriesCreated > 0 { self.deliveryDoorbell.ring() }
             EventMetrics.appended(committed.appended)
             return committed
         } catch {
@@ -133,32 +134,5 @@ public struct Tracker: Sendable {
         case .altinn(.undecodable, _): return "Altinn's answer could not be read"
         case .processEnded, .notInSigningTask: return "the process is not in a signing task"
         }
-    }
-}
-
-extension GatewayError {
-    /// Altinn answered 404 for the instance itself: it does not exist (or no longer).
-    var instanceGone: Bool {
-        if case .altinn(.rejected(let rejection), _) = self { return rejection.status == 404 }
-        return false
-    }
-
-    /// Whether a failed `process/next` provably had no effect: it never left, or Altinn refused it (4xx).
-    var processNextNotExecuted: Bool {
-        if self.releasesIdempotencyKey { return true }
-        if case .altinn(.rejected(let rejection), _) = self { return (400..<500).contains(rejection.status) }
-        return false
-    }
-}
-
-extension InstanceReference {
-    /// From the store's key, `{org}/{app}/instances/{partyId}/{guid}` (`description`).
-    public init?(key: String) {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 5, parts[2] == "instances",
-            let app = try? AppReference(org: parts[0], app: parts[1]),
-            let reference = try? InstanceReference(app: app, instanceId: "\(parts[3])/\(parts[4])")
-        else { return nil }
-        self = reference
     }
 }

@@ -26,6 +26,13 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         self.headers = headers
     }
 
+    /// A 400 about one member of the request body, named by its JSON pointer (in `detail` and in `errors`).
+    static func invalidMember(_ pointer: String, _ detail: String) -> Problem {
+        Problem(
+            .invalidRequest, pointer.isEmpty ? detail : "\(pointer): \(detail)",
+            extensions: [("errors", .array([.object([("pointer", .string(pointer)), ("detail", .string(detail))])]))])
+    }
+
     /// The audit record's reason: the type, and the detail when there is one.
     var auditReason: String { self.auditDetail.map { "\(self.type.rawValue):\($0)" } ?? self.type.rawValue }
 

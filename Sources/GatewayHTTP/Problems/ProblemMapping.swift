@@ -2,6 +2,7 @@ import AltinnAPI
 import CurlHTTP
 import Gateway
 import HTTPTypes
+import Storage
 import Tokens
 
 /// The single place where use-case errors become HTTP problems.
@@ -54,6 +55,22 @@ extension Problem {
             self.init(.headersTooLarge, "The request's header fields exceed \(limit) bytes.")
         }
         self.auditDetail = refusal.auditReason
+    }
+
+    init(_ error: StoreError) {
+        switch error {
+        case .conflict: self.init(.invalidRequest, "The id already exists.")
+        default: self.init(.storeUnavailable, "The store could not be reached.")
+        }
+    }
+
+    /// Runs a store call for a route, its failure mapped to a problem (never its message: it names statements).
+    static func fromStore<T>(_ body: () async throws(StoreError) -> T) async throws(Problem) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw Problem(error)
+        }
     }
 
     init(_ error: InstanceReferenceError, pointer: String) {

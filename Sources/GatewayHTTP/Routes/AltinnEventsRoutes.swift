@@ -41,18 +41,15 @@ struct AltinnEventsRoutes: Sendable {
         let bytes = try await JSONBody.collect(&request, limit: self.maxBodyBytes)
         guard let event = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             let type = event["type"] as? String, !type.isEmpty
-        else { throw Self.invalid("/type", "the body must be a CloudEvent with a type") }
+        else { throw Problem.invalidMember("/type", "the body must be a CloudEvent with a type") }
         if type == "platform.events.validatesubscription" {
             return Response(stored: .ok(.object([("validated", true)])))
         }
         guard let source = event["source"] as? String,
             let instance = try? InstanceReference(url: source, environment: self.environment)
-        else { throw Self.invalid("/source", "source must be the URL of an app instance of this environment") }
-        let committed: OutboxCommit
-        do {
-            committed = try await self.store.commit(self.observer.pollNow(instance, now: Date()))
-        } catch {
-            throw Problem(.storeUnavailable, "The store could not be reached.")
+        else { throw Problem.invalidMember("/source", "source must be the URL of an app instance of this environment") }
+        let committed = try await Problem.fromStore { () async throws(StoreError) in
+            try await self.store.commit(self.observer.pollNow(instance, now: Date()))
         }
         let refreshed = committed.tracked?.status == .active
         if refreshed { self.trackerDoorbell.ring() }
@@ -61,12 +58,7 @@ struct AltinnEventsRoutes: Sendable {
     }
 
     static func isCloudEventJSON(_ contentType: String) -> Bool {
-        let mediaType = (contentType.split(separator: ";", maxSplits: 1).first ?? "")
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        return mediaType == "application/json" || mediaType == "application/cloudevents+json"
+        ["application/json", "application/cloudevents+json"].contains(JSONBody.mediaType(contentType))
     }
 
-    static func invalid(_ pointer: String, _ detail: String) -> Problem {
-        SubscriptionRoutes.invalid(pointer, detail)
-    }
 }

@@ -13,43 +13,17 @@ struct AuditRoutes: Sendable {
 
     @Sendable func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.admin)
-        var filter = AuditFilter()
-        var after: Int64 = 0
-        var limit = 100
-        var seen = Set<String>()
-        for (rawKey, rawValue) in request.uri.queryParameters {
-            let key = String(rawKey)
-            let value = String(rawValue)
-            guard seen.insert(key).inserted else { throw SigneesQuery.invalid(key, "repeated query parameter") }
-            switch key {
-            case "from", "until":
-                guard let date = AuditJSON.parseTime(value) else {
-                    throw SigneesQuery.invalid(key, "\(key) must be an RFC 3339 time such as 2026-01-01T00:00:00Z")
-                }
-                if key == "from" { filter.from = date } else { filter.until = date }
-            case "clientId", "instance", "outcome":
-                guard (1...256).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-                    throw SigneesQuery.invalid(key, "\(key) must be 1-256 printable characters")
-                }
-                switch key {
-                case "clientId": filter.clientId = value
-                case "instance": filter.instance = value
-                default: filter.outcome = value
-                }
-            case "after":
-                guard let value = Int64(value), value >= 0 else {
-                    throw SigneesQuery.invalid(key, "after must be a sequence number")
-                }
-                after = value
-            case "limit":
-                guard let value = Int(value), (1...1000).contains(value) else {
-                    throw SigneesQuery.invalid(key, "limit must be 1-1000")
-                }
-                limit = value
-            default:
-                throw SigneesQuery.invalid(key, "unknown query parameter")
-            }
+        let query = try QueryParameters(
+            request.uri.queryParameters,
+            allowed: ["from", "until", "clientId", "instance", "outcome", "after", "limit"])
+        for key in ["clientId", "instance", "outcome"] where (query[key]?.utf8.count ?? 0) > 256 {
+            throw QueryParameters.invalid(key, "\(key) must be 1-256 printable characters")
         }
+        let filter = AuditFilter(
+            from: try query.time("from"), until: try query.time("until"), clientId: query["clientId"],
+            instance: query["instance"], outcome: query["outcome"])
+        let after = try query.sequence("after")
+        let limit = try query.limit(default: 100, max: 1000)
         let records: [AuditRecord]
         do {
             records = try await self.store.auditRecords(after: after, limit: limit, filter: filter)

@@ -192,8 +192,10 @@ struct SigningRoutes: Sendable {
 }
 
 extension StoredResponse {
-    static func ok(_ json: JSONValue) -> StoredResponse {
-        StoredResponse(status: 200, contentType: "application/json", body: json.serialized)
+    static func ok(_ json: JSONValue) -> StoredResponse { .json(200, json) }
+
+    static func json(_ status: Int, _ json: JSONValue) -> StoredResponse {
+        StoredResponse(status: status, contentType: "application/json", body: json.serialized)
     }
 
     static func problem(_ problem: Problem, _ requestId: String) -> StoredResponse {
@@ -208,44 +210,19 @@ struct SigneesQuery {
     var tokenProfile: String?
 
     init(_ parameters: Parameters) throws(Problem) {
-        var seen = Set<String>()
-        for (key, value) in parameters {
-            let name = String(key)
-            let text = String(value)
-            guard seen.insert(name).inserted else {
-                throw Self.invalid(name, "repeated query parameter")
-            }
-            switch name {
-            case "taskId":
-                guard FieldRules.isTaskId(text) else {
-                    throw Self.invalid(name, "taskId must be a BPMN task id such as Task_2")
-                }
-                self.taskId = text
-            case "language":
-                guard FieldRules.isLanguage(text) else {
-                    throw Self.invalid(name, "language must be an ISO 639-1 code")
-                }
-                self.language = text
-            case "tokenProfile":
-                guard FieldRules.isTokenProfileName(text) else {
-                    throw Self.invalid(name, "tokenProfile is not a valid name")
-                }
-                self.tokenProfile = text
-            default:
-                throw Self.invalid(name, "unknown query parameter")
-            }
+        let query = try QueryParameters(parameters, allowed: ["taskId", "language", "tokenProfile"])
+        self.taskId = query["taskId"]
+        self.language = query["language"]
+        self.tokenProfile = query["tokenProfile"]
+        if let taskId, !FieldRules.isTaskId(taskId) {
+            throw QueryParameters.invalid("taskId", "taskId must be a BPMN task id such as Task_2")
         }
-    }
-
-    static func invalid(_ name: String, _ detail: String) -> Problem {
-        Problem(
-            .invalidRequest, "\(detail): \(name.prefix(64))",
-            extensions: [
-                (
-                    "errors",
-                    .array([.object([("parameter", .string(String(name.prefix(64)))), ("detail", .string(detail))])])
-                )
-            ])
+        if let language, !FieldRules.isLanguage(language) {
+            throw QueryParameters.invalid("language", "language must be an ISO 639-1 code")
+        }
+        if let tokenProfile, !FieldRules.isTokenProfileName(tokenProfile) {
+            throw QueryParameters.invalid("tokenProfile", "tokenProfile is not a valid name")
+        }
     }
 }
 

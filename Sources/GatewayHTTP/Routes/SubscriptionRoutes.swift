@@ -29,7 +29,7 @@ struct SubscriptionRoutes: Sendable {
         try context.authorize(.events)
         let body = try JSONBody.decode(
             SubscriptionBody.self, from: try await JSONBody.read(request, limit: self.maxBodyBytes))
-        guard let url = body.url else { throw Self.invalid("/url", "url is required") }
+        guard let url = body.url else { throw Problem.invalidMember("/url", "url is required") }
         try self.authorizeApps(body.apps ?? [], context)
         try await self.vet(url)
         let now = Date()
@@ -38,14 +38,16 @@ struct SubscriptionRoutes: Sendable {
             types: body.types ?? [], apps: body.apps ?? [], enabled: body.enabled ?? true,
             description: body.description, secret: Webhooks.WebhookSecret.generate().encoded, createdAt: now,
             updatedAt: now)
-        try await Self.store { () async throws(StoreError) in try await self.store.createSubscription(subscription) }
+        try await Problem.fromStore { () async throws(StoreError) in
+            try await self.store.createSubscription(subscription)
+        }
         return Response(stored: .json(201, SubscriptionJSON.withSecret(subscription)))
     }
 
     @Sendable func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         _ = try QueryParameters(request.uri.queryParameters, allowed: [])
-        let all = try await Self.store { () async throws(StoreError) in try await self.store.subscriptions() }
+        let all = try await Problem.fromStore { () async throws(StoreError) in try await self.store.subscriptions() }
         return Response(stored: .ok(.object([("items", .array(all.map(SubscriptionJSON.subscription)))])))
     }
 
@@ -63,7 +65,7 @@ struct SubscriptionRoutes: Sendable {
         if let apps = body.apps { try self.authorizeApps(apps, context) }
         if let url = body.url { try await self.vet(url) }
         let now = Date()
-        let updated = try await Self.store { () async throws(StoreError) in
+        let updated = try await Problem.fromStore { () async throws(StoreError) in
             try await self.store.updateSubscription(id: id) { current in
                 var next = current
                 next.url = body.url ?? current.url
@@ -86,7 +88,7 @@ struct SubscriptionRoutes: Sendable {
     @Sendable func delete(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.id(context)
-        let deleted = try await Self.store { () async throws(StoreError) in
+        let deleted = try await Problem.fromStore { () async throws(StoreError) in
             try await self.store.deleteSubscription(id: id)
         }
         guard deleted else { throw Self.notFound }
@@ -105,7 +107,7 @@ struct SubscriptionRoutes: Sendable {
             : try JSONBody.decode(RotateSecretBody.self, from: bytes)
         let now = Date()
         let secret = Webhooks.WebhookSecret.generate().encoded
-        let rotated = try await Self.store { () async throws(StoreError) in
+        let rotated = try await Problem.fromStore { () async throws(StoreError) in
             try await self.store.updateSubscription(id: id) { current in
                 var next = current
                 next.previousSecret = body.gracePeriodSeconds > 0 ? current.secret : nil
@@ -126,9 +128,9 @@ struct SubscriptionRoutes: Sendable {
         let id = try Self.id(context)
         let query = try QueryParameters(request.uri.queryParameters, allowed: ["since"])
         guard let since = try query.time("since") else {
-            throw SigneesQuery.invalid("since", "since is required: an RFC 3339 time")
+            throw QueryParameters.invalid("since", "since is required: an RFC 3339 time")
         }
-        let count = try await Self.store { () async throws(StoreError) in
+        let count = try await Problem.fromStore { () async throws(StoreError) in
             try await self.store.replay(subscriptionId: id, since: since, now: Date())
         }
         guard let count else { throw Self.notFound }
@@ -143,13 +145,13 @@ struct SubscriptionRoutes: Sendable {
         var filter = DeliveryFilter(subscriptionId: query["subscription"], instance: query["instance"])
         if let text = query["status"] {
             guard let state = DeliveryState(rawValue: text) else {
-                throw SigneesQuery.invalid("status", "status must be pending, delivered or dead")
+                throw QueryParameters.invalid("status", "status must be pending, delivered or dead")
             }
             filter.state = state
         }
         let after = try query.sequence("after")
         let limit = try query.limit(default: 100, max: 1000)
-        let records = try await Self.store { () async throws(StoreError) in
+        let records = try await Problem.fromStore { () async throws(StoreError) in
             try await self.store.deliveries(after: after, limit: limit, filter: filter)
         }
         let next: JSONValue = records.count == limit ? records.last.map { .int(Int($0.id)) } ?? .null : .null
@@ -161,9 +163,11 @@ struct SubscriptionRoutes: Sendable {
         try context.authorize(.events)
         let id = try Self.deliveryId(context)
         guard
-            let record = try await Self.store({ () async throws(StoreError) in try await self.store.delivery(id: id) })
+            let record = try await Problem.fromStore({ () async throws(StoreError) in
+                try await self.store.delivery(id: id)
+            })
         else { throw Self.notFound }
-        let attempts = try await Self.store { () async throws(StoreError) in
+        let attempts = try await Problem.fromStore { () async throws(StoreError) in
             try await self.store.deliveryAttempts(deliveryId: id)
         }
         guard case .object(var members) = SubscriptionJSON.delivery(record) else { throw Self.notFound }
@@ -176,7 +180,7 @@ struct SubscriptionRoutes: Sendable {
         try context.authorize(.events)
         let id = try Self.deliveryId(context)
         guard
-            let record = try await Self.store({ () async throws(StoreError) in
+            let record = try await Problem.fromStore({ () async throws(StoreError) in
                 try await self.store.retryDelivery(id: id, now: Date())
             })
         else { throw Self.notFound }
@@ -190,7 +194,7 @@ struct SubscriptionRoutes: Sendable {
         do {
             _ = try await self.destinations.vet(url)
         } catch {
-            throw Self.invalid("/url", error.description)
+            throw Problem.invalidMember("/url", error.description)
         }
     }
 
@@ -204,7 +208,7 @@ struct SubscriptionRoutes: Sendable {
     private func existing(_ context: GatewayRequestContext) async throws -> Subscription {
         let id = try Self.id(context)
         guard
-            let subscription = try await Self.store({ () async throws(StoreError) in
+            let subscription = try await Problem.fromStore({ () async throws(StoreError) in
                 try await self.store.subscription(id: id)
             })
         else { throw Self.notFound }
@@ -225,19 +229,4 @@ struct SubscriptionRoutes: Sendable {
         return id
     }
 
-    static func invalid(_ pointer: String, _ detail: String) -> Problem {
-        Problem(
-            .invalidRequest, detail,
-            extensions: [("errors", .array([.object([("pointer", .string(pointer)), ("detail", .string(detail))])]))])
-    }
-
-    static func store<T>(_ body: () async throws(StoreError) -> T) async throws(Problem) -> T {
-        do {
-            return try await body()
-        } catch .conflict {
-            throw Problem(.invalidRequest, "The id already exists.")
-        } catch {
-            throw Problem(.storeUnavailable, "The store could not be reached.")
-        }
-    }
 }

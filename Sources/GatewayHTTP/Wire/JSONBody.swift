@@ -30,14 +30,7 @@ enum JSONBody {
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         if let pointer = DuplicateMembers.first(in: bytes) {
-            throw Problem(
-                .invalidRequest, "\(pointer): member appears more than once",
-                extensions: [
-                    (
-                        "errors",
-                        .array([.object([("pointer", .string(pointer)), ("detail", "member appears more than once")])])
-                    )
-                ])
+            throw Problem.invalidMember(pointer, "member appears more than once")
         }
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
@@ -45,16 +38,15 @@ enum JSONBody {
             throw problem
         } catch {
             let (pointer, detail) = DecodingFailure.describe(error)
-            throw Problem(
-                .invalidRequest, pointer.isEmpty ? detail : "\(pointer): \(detail)",
-                extensions: [
-                    ("errors", .array([.object([("pointer", .string(pointer)), ("detail", .string(detail))])]))
-                ])
+            throw Problem.invalidMember(pointer, detail)
         }
     }
 
-    static func isJSON(_ contentType: String) -> Bool {
+    static func isJSON(_ contentType: String) -> Bool { Self.mediaType(contentType) == "application/json" }
+
+    /// The media type of a `Content-Type` value, without parameters, lower-cased.
+    static func mediaType(_ contentType: String) -> String {
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased()
     }
 }

@@ -1,0 +1,39 @@
+import Gateway
+import HTTPTypes
+import Hummingbird
+import Storage
+
+/// `GET /v1/events`: the pull feed, the alternative to subscriptions.
+struct EventFeedRoutes: Sendable {
+    let store: any Store
+
+    func register(on group: RouterGroup<GatewayRequestContext>) {
+        group.get("events", use: self.feed)
+    }
+
+    /// `GET /v1/events?after=&limit=`: a CloudEvents batch in commit order. The cursor to pass next is in
+    /// `Next-Cursor` (the last event's sequence, or `after` when the batch is empty).
+    @Sendable func feed(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        try context.authorize(.events)
+        let query = try QueryParameters(request.uri.queryParameters, allowed: ["after", "limit"])
+        let after = try query.sequence("after")
+        let limit = try query.limit(default: 100, max: 1000)
+        let events = try await Problem.fromStore { () async throws(StoreError) in
+            try await self.store.events(after: after, limit: limit)
+        }
+        var body: [UInt8] = [UInt8(ascii: "[")]
+        for (index, event) in events.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: event.event.body)
+        }
+        body.append(UInt8(ascii: "]"))
+        var response = Response(
+            stored: StoredResponse(status: 200, contentType: "application/cloudevents-batch+json", body: body))
+        response.headers[.nextCursor] = String(events.last?.sequence ?? after)
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let nextCursor = Self("Next-Cursor")!
+}
