@@ -22,9 +22,10 @@ struct TransferFacts: Sendable, Equatable {
 ///   before libcurl writes a single request byte, so the server cannot have acted: `notSent`.
 /// - A timeout or a send/receive failure is only `notSent` when libcurl never reached the request
 ///   phase; once it may have written bytes the server may have processed the request: `ambiguous`.
-/// - libcurl itself already retries once, silently, when a *reused* keep-alive connection turns out
-///   to be dead before any response byte arrived (the classic idle-close race). An error that still
-///   reaches us after that is therefore a real failure, and retrying it is the caller's decision.
+/// - libcurl itself resends a request, silently, when a *reused* keep-alive connection turns out to be
+///   dead before any response byte arrived (the idle-close race). It does so for safe methods only:
+///   writes are configured so that it cannot (see `Transfer`), and fail with CURLE_SEND_FAIL_REWIND
+///   instead, which is `ambiguous`: the request was written on a connection that died unanswered.
 /// - An oversized body means the server answered, so the request was processed: never `notSent`.
 enum FailureClassifier {
     static func classify(_ code: CURLcode, facts: TransferFacts, responseLimit: Int) -> TransportError {
@@ -41,6 +42,8 @@ enum FailureClassifier {
             return .notSent(.tlsFailure)
         case _ where invalidRequests.contains(code):
             return .notSent(.invalidRequest)
+        case CURLE_SEND_FAIL_REWIND:
+            return .ambiguous(.connectionReset)
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING:
             return facts.mayHaveSent ? .ambiguous(.connectionReset) : .notSent(.connectFailed)
         case CURLE_PARTIAL_FILE, CURLE_WEIRD_SERVER_REPLY, CURLE_HTTP2, CURLE_HTTP2_STREAM,

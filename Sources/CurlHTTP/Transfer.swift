@@ -12,8 +12,9 @@ final class Transfer {
     private let responseLimit: Int
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var resolveList: UnsafeMutablePointer<curl_slist>?
-    /// Our copy of the request body: `CURLOPT_POSTFIELDS` does not copy, so it must outlive the transfer.
-    private var requestBody: UnsafeMutableRawBufferPointer?
+    /// The request body, handed to libcurl only through `onRead` and never rewindable (see "Why libcurl cannot resend a write" below).
+    private var requestBody: [UInt8] = []
+    private var requestBodySent = 0
     private var head = ResponseHeadParser()
     private var body: [UInt8] = []
     private var bodyCapExceeded = false
@@ -29,7 +30,6 @@ final class Transfer {
     deinit {
         curl_slist_free_all(headerList)
         curl_slist_free_all(resolveList)
-        requestBody?.deallocate()
     }
 
     /// Sets every option for this exchange on a freshly reset easy handle.
@@ -71,6 +71,9 @@ final class Transfer {
         return options.result
     }
 
+    /// Safe methods may be resent by libcurl on its own (see "Why libcurl cannot resend a write" below); every other method is
+    /// configured so that libcurl cannot resend it: the body comes from `onRead`, which has no rewind,
+    /// and a write without a body (nothing to rewind) never rides a reused connection.
     private func setMethodAndBody(_ request: OutboundRequest, _ options: inout OptionSetter) {
         switch request.method {
         case .get where request.body == nil:
@@ -81,13 +84,19 @@ final class Transfer {
             options.set(CURLOPT_CUSTOMREQUEST, request.method.rawValue)
             // Methods that carry a body get `Content-Length: 0` when there is none, as servers expect.
             let bytes = request.body ?? ([.post, .put, .patch].contains(request.method) ? [] : nil)
-            guard let bytes else { return }
-            let copy = UnsafeMutableRawBufferPointer.allocate(
-                byteCount: max(bytes.count, 1), alignment: 1)
-            copy.copyBytes(from: bytes)
-            requestBody = copy
-            options.apply { cg_easy_setopt_off($0, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)) }
-            options.set(CURLOPT_POSTFIELDS, UnsafeRawPointer(copy.baseAddress))
+            if let bytes {
+                requestBody = bytes
+                // POST with a read callback and a known size: `Content-Length`, no chunking; the method
+                // string on the wire is CUSTOMREQUEST's. No CURLOPT_SEEKFUNCTION: libcurl cannot rewind.
+                options.set(CURLOPT_POST, 1)
+                options.apply { cg_easy_setopt_off($0, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)) }
+                options.apply { cg_easy_setopt_read_cb($0, Self.onRead) }
+                options.set(CURLOPT_READDATA, Unmanaged.passUnretained(self).toOpaque())
+            }
+            if !request.method.isSafe && (bytes?.isEmpty ?? true) {
+                // libcurl rewinds only when body bytes were written; with none it would resend silently.
+                options.set(CURLOPT_FRESH_CONNECT, 1)
+            }
         }
     }
 
@@ -164,6 +173,23 @@ final class Transfer {
             return length
         }
 
+    /// Feeds the request body once. A second pass would need a rewind, which libcurl can only do through
+    /// CURLOPT_SEEKFUNCTION; without one it fails the transfer (CURLE_SEND_FAIL_REWIND) instead of resending.
+    private static let onRead:
+        @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+            buffer, size, count, userData in
+            guard let userData, let buffer else { return Int(CURL_READFUNC_ABORT) }
+            let transfer = Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue()
+            let length = min(size * count, transfer.requestBody.count - transfer.requestBodySent)
+            guard length > 0 else { return 0 }
+            transfer.requestBody.withUnsafeBytes { bytes in
+                UnsafeMutableRawPointer(buffer).copyMemory(
+                    from: bytes.baseAddress! + transfer.requestBodySent, byteCount: length)
+            }
+            transfer.requestBodySent += length
+            return length
+        }
+
     private static let onHeaderLine:
         @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
             data, size, count, userData in
@@ -184,6 +210,11 @@ final class Transfer {
             }
             return CURL_PREREQFUNC_OK
         }
+}
+
+extension HTTPRequest.Method {
+    /// RFC 9110 safe methods: the only ones libcurl may resend on its own.
+    var isSafe: Bool { self == .get || self == .head || self == .options }
 }
 
 /// Applies options in order and remembers the first failure, so configuration reads as a flat list.

@@ -215,6 +215,55 @@ struct CurlHTTPClientTests {
         #expect(failure == .ambiguous(.connectionReset) || failure == .ambiguous(.incompleteResponse))
     }
 
+    // libcurl resends a request whose reused connection died before any answer byte (see `Transfer`).
+    // A write must reach the peer once, whatever the connection does after the peer read it.
+    @Test(
+        "a write on a warm connection that dies after the peer read it is sent once",
+        arguments: [
+            ("POST", [UInt8]("{\"action\":\"sign\"}".utf8), DroppingPeer.Hangup.fin),
+            ("POST", [UInt8]("{\"action\":\"sign\"}".utf8), .reset),
+            ("PUT", [UInt8]("{}".utf8), .fin),
+            ("PUT", [], .fin),
+            ("PUT", [], .reset),
+            ("PATCH", [1], .fin),
+        ])
+    func writeOnDyingWarmConnectionIsSentOnce(method: String, body: [UInt8], hangup: DroppingPeer.Hangup)
+        async throws
+    {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let peer = DroppingPeer(drop: method, hangup: hangup)
+        let result = try await peer.run { port in
+            let warmUp = try await client.execute(OutboundRequest(method: .get, url: "http://127.0.0.1:\(port)/"))
+            #expect(warmUp.status == .ok)
+            return await outcome(
+                client,
+                OutboundRequest(
+                    method: HTTPRequest.Method(method)!, url: "http://127.0.0.1:\(port)/sign", body: body))
+        }
+        #expect(peer.arrivals.filter { $0.method == method }.count == 1)
+        let failure = try #require(result.failure)
+        #expect(!failure.requestNeverLeft)
+        if !body.isEmpty {
+            // The body rode the warm connection (that is where libcurl would have resent it).
+            #expect(peer.arrivals.last?.answeredBefore == 1)
+            #expect(failure == .ambiguous(.connectionReset))
+        }
+    }
+
+    @Test func aReadOnADyingWarmConnectionIsResentAndAnswered() async throws {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let peer = DroppingPeer(drop: "GET")
+        let response = try await peer.run { port in
+            _ = try await client.execute(OutboundRequest(method: .head, url: "http://127.0.0.1:\(port)/"))
+            return try await client.execute(OutboundRequest(method: .get, url: "http://127.0.0.1:\(port)/"))
+        }
+        #expect(response.status == .ok)
+        #expect(response.body == Array("ok".utf8))
+        #expect(peer.arrivals.map(\.method) == ["HEAD", "GET", "GET"])
+    }
+
     @Test func bodyOverTheCapIsRejected() async throws {
         try await TestServer.run { server in
             let client = CurlHTTPClient(configuration: .init(maxResponseBodyBytes: 1024))
