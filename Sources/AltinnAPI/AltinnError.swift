@@ -48,6 +48,9 @@ public struct AltinnRejection: Sendable, Equatable {
     public enum Reason: Sendable, Equatable {
         case processEnded
         case processNotStarted
+        /// A bare ASP.NET 409 (`title:"Conflict"`, no `detail`, no `validationIssues`): a Storage call
+        /// answered 409, most often the instance lock another process/next holds.
+        case instanceLocked
         case validationFailed
         case notASigningTask
         case actionMissing

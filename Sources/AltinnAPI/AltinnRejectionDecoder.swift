@@ -17,6 +17,11 @@ enum AltinnRejectionDecoder {
             rejection.validationIssues = problem.validationIssues ?? []
             rejection.reason = Self.reason(title: problem.title, detail: problem.detail) ?? rejection.reason
             if !rejection.validationIssues.isEmpty { rejection.reason = .validationFailed }
+            if status == 409, problem.title == "Conflict", problem.detail == nil,
+                !Self.hasMember("validationIssues", body)
+            {
+                rejection.reason = .instanceLocked
+            }
         } else if let action = try? JSONDecoder().decode(UserActionResponse.self, from: body), let error = action.error
         {
             rejection.actionErrorCode = error.code
@@ -26,6 +31,11 @@ enum AltinnRejectionDecoder {
             rejection.reason = Self.reason(title: nil, detail: text) ?? rejection.reason
         }
         return rejection
+    }
+
+    /// Whether the JSON object has the key at all (`validationIssues: null` is a validation answer's shape).
+    private static func hasMember(_ key: String, _ body: Data) -> Bool {
+        ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any])?.keys.contains(key) ?? false
     }
 
     private static func reason(forStatus status: Int) -> AltinnRejection.Reason {

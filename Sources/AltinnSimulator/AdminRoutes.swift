@@ -15,6 +15,12 @@ struct AdminRoutes {
         }
         group.get("faults") { _, _ in Replies.json(.ok, await state.faults.json) }
         group.put("faults") { request, context in try await putFaults(request, context) }
+        group.get("network-faults") { _, _ in Replies.json(.ok, networkFaultsJSON()) }
+        group.post("network-faults") { request, context in try await armNetworkFault(request, context) }
+        group.delete("network-faults") { _, _ in
+            state.network.clear()
+            return Replies.empty(.noContent)
+        }
         group.post("instances/{partyId}/{guid}/signees/{signeePartyId}/sign") { _, context in
             try await signOutOfBand(context)
         }
@@ -73,6 +79,59 @@ struct AdminRoutes {
         }
         await state.setFaults(faults)
         return Replies.json(.ok, faults.json)
+    }
+
+    /// `POST /_simulator/network-faults` `{"route":"actions","fault":"closeAfterHandler","count":1,
+    /// "warmOnly":true,"dripMilliseconds":100}`: arms one rule (see `NetworkFault`, `NetworkRoute`).
+    private func armNetworkFault(_ request: Request, _ context: SimulatorRequestContext) async throws -> Response {
+        let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
+        let body = JSONValue.parse(bytes)
+        guard let route = body?["route"]?.stringValue.flatMap(NetworkRoute.init(rawValue:)),
+            let fault = body?["fault"]?.stringValue.flatMap(NetworkFault.init(rawValue:))
+        else {
+            return Replies.problem(
+                .badRequest,
+                .obj([
+                    "title": .string("Bad network fault"), "status": .int(400),
+                    "detail": .string(
+                        "route: \(NetworkRoute.allCases.map(\.rawValue).joined(separator: "|")); fault: "
+                            + NetworkFault.allCases.map(\.rawValue).joined(separator: "|")),
+                ]))
+        }
+        let count = body?["count"]?.intValue ?? 1
+        let drip = body?["dripMilliseconds"]?.intValue ?? 100
+        var warmOnly = true
+        if case .bool(let flag)? = body?["warmOnly"] { warmOnly = flag }
+        guard count > 0, (1...10_000).contains(drip) else {
+            return Replies.problem(
+                .badRequest,
+                .obj([
+                    "title": .string("Bad network fault"), "status": .int(400),
+                    "detail": .string("count must be positive, dripMilliseconds in 1...10000."),
+                ]))
+        }
+        state.network.arm(
+            .init(route: route, fault: fault, count: count, warmOnly: warmOnly, dripMilliseconds: drip))
+        return Replies.json(.created, networkFaultsJSON())
+    }
+
+    private func networkFaultsJSON() -> JSONValue {
+        .obj([
+            "armed": .array(
+                state.network.rules.map {
+                    .obj([
+                        "route": .string($0.route.rawValue), "fault": .string($0.fault.rawValue),
+                        "remaining": .int($0.remaining), "warmOnly": .bool($0.warmOnly),
+                    ])
+                }),
+            "fired": .array(
+                state.network.fired.map {
+                    .obj([
+                        "route": .string($0.route.rawValue), "fault": .string($0.fault.rawValue),
+                        "path": .string($0.path),
+                    ])
+                }),
+        ])
     }
 
     private func signOutOfBand(_ context: SimulatorRequestContext) async throws -> Response {

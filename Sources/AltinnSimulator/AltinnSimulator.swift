@@ -30,8 +30,11 @@ public struct AltinnSimulator: Sendable {
         MaskinportenTokenRoute(authority: authority).register(on: router)
         ExchangeRoute(authority: authority).register(on: router)
         AppRoutes(state: state, authority: authority).register(on: router, identities: configuration.identities)
+        let plan = state.network
         return Application(
             router: router,
+            // Network faults are played by the connection, below the router (see `NetworkFault`).
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestFaultHandler(plan: plan)])),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: nil

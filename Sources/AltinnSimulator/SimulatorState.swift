@@ -69,6 +69,8 @@ public actor SimulatorState {
     /// Creation order, so listings are stable.
     private var order: [InstanceKey] = []
     public private(set) var faults: SimulatorFaults
+    /// Connection-level faults (FIN, RST, cut answers, drips), taken synchronously by the NIO handlers.
+    public nonisolated let network = NetworkFaultPlan()
     private var random: SeededGenerator
     private var requests: [RecordedRequest] = []
     private let requestLimit: Int
@@ -113,6 +115,7 @@ public actor SimulatorState {
     /// Back to the seeded instances; created instances, counts and recorded requests are dropped.
     /// Faults are kept: they are configuration, not data.
     public func reset() {
+        network.clear()
         let (seeded, seededOrder) = Self.seed()
         instances = seeded
         order = seededOrder

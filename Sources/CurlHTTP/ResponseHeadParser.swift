@@ -7,6 +7,9 @@ struct ResponseHeadParser {
     /// Between a status line and the blank line that ends its header block. Lines outside a block
     /// are trailers, which are not response headers.
     private var inHeaderBlock = false
+    /// The blank line that ends a final (non-1xx) header block arrived. libcurl reports a reply cut after
+    /// its status line as a success with an empty body; this tells it apart.
+    private(set) var headComplete = false
 
     mutating func consume(line: UnsafeRawBufferPointer) {
         let trimmed = Self.trim(line[...])
@@ -14,11 +17,13 @@ struct ResponseHeadParser {
             // A new status line: whatever came before (e.g. `100 Continue`) was interim.
             fields = HTTPFields()
             inHeaderBlock = true
+            headComplete = false
             return
         }
         guard inHeaderBlock else { return }
         guard !trimmed.isEmpty else {
             inHeaderBlock = false
+            headComplete = true
             return
         }
         // Obsolete line folding (leading whitespace) and lines without a colon are malformed; skip them.

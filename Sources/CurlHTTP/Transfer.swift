@@ -145,7 +145,9 @@ final class Transfer {
         _ = cg_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
         _ = cg_easy_getinfo_off(easy, CURLINFO_TOTAL_TIME_T, &totalMicros)
         // HTTPResponse.Status traps outside 100...999; a "success" without a status line is a broken reply.
-        guard (100...999).contains(status) else { return .failure(.ambiguous(.incompleteResponse)) }
+        guard (100...999).contains(status), head.headComplete else {
+            return .failure(.ambiguous(.incompleteResponse))
+        }
         return .success(
             InboundResponse(
                 status: HTTPResponse.Status(code: status),

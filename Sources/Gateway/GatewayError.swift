@@ -11,6 +11,20 @@ public enum GatewayError: Error, Sendable, Equatable {
     case processEnded
     /// The pre-check found the current task is not a signing task; nothing was signed.
     case notInSigningTask(ProcessPosition)
+    /// Altinn refused a call, and reading the process state told why (instead of guessing from a bare
+    /// status). Nothing was signed.
+    case diagnosed(AltinnRejection, Diagnosis)
+
+    /// What the process state says about a refusal.
+    public enum Diagnosis: Sendable, Equatable {
+        case processNotStarted
+        case processEnded
+        case notInSigningTask(ProcessPosition)
+        /// A 403 while the instance is in a signing task: the token profile's identity may not sign it there.
+        case signingForbidden(tokenProfile: String, taskId: String)
+        /// Altinn does not know the instance, or will not show it to the token profile's identity.
+        case instanceNotFound
+    }
 }
 
 extension GatewayError {
@@ -22,6 +36,7 @@ extension GatewayError {
 
     /// Altinn answered 404 for the instance itself: it does not exist (or no longer).
     var instanceGone: Bool {
+        if case .diagnosed(_, .instanceNotFound) = self { return true }
         if case .altinn(.rejected(let rejection), _) = self { return rejection.status == 404 }
         return false
     }
@@ -30,6 +45,7 @@ extension GatewayError {
     var processNextNotExecuted: Bool {
         if self.releasesIdempotencyKey { return true }
         if case .altinn(.rejected(let rejection), _) = self { return (400..<500).contains(rejection.status) }
+        if case .diagnosed(let rejection, _) = self { return (400..<500).contains(rejection.status) }
         return false
     }
 }

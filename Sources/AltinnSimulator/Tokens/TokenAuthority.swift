@@ -9,6 +9,8 @@ public actor TokenAuthority {
         /// Requests to the Maskinporten token endpoint (accepted or not).
         public var grantRequests = 0
         public var grantsIssued = 0
+        /// Grants whose `jti` had been used before: a client that resent a grant.
+        public var replayedGrants = 0
         /// Requests to the exchange (accepted or not).
         public var exchangeRequests = 0
         public var exchangesIssued = 0
@@ -101,7 +103,10 @@ public actor TokenAuthority {
             claims.exp > claims.iat, claims.exp - claims.iat <= GrantVerifier.maxLifetime,
             Double(claims.exp) + GrantVerifier.maxSkew >= now,
             let jti = claims.jti, !jti.isEmpty, !self.usedJTIs.contains(jti)
-        else { return .rejected(status: 400, .invalidAssertion) }
+        else {
+            if let jti = claims.jti, self.usedJTIs.contains(jti) { self.counters.replayedGrants += 1 }
+            return .rejected(status: 400, .invalidAssertion)
+        }
         self.usedJTIs.insert(jti)
         let scopes = (claims.scope ?? "").split(separator: " ").map(String.init)
         guard !scopes.isEmpty, scopes.allSatisfy(client.scopes.contains) else {

@@ -91,6 +91,9 @@ public struct CallRecord: Sendable, Equatable {
                 record.upstreamMethod = nil
                 record.upstreamURL = nil
                 record.outcome = "refused"
+            case .diagnosed(let rejection, _):
+                record.upstreamStatus = rejection.status
+                record.outcome = "rejected"
             case .altinn(.rejected(let rejection), let may):
                 record.upstreamStatus = rejection.status
                 record.outcome = may ? "unknown" : (rejection.status >= 500 ? "failed" : "rejected")
@@ -113,7 +116,7 @@ extension GatewayError {
         switch self {
         case .token, .processEnded, .notInSigningTask: return true
         case .altinn(.transport(let transport, _), let may): return !may && transport.requestNeverLeft
-        case .altinn(.rejected, _), .altinn(.undecodable, _): return false
+        case .altinn(.rejected, _), .altinn(.undecodable, _), .diagnosed: return false
         }
     }
 }

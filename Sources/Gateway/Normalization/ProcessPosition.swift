@@ -11,6 +11,9 @@ public struct ProcessPosition: Sendable, Equatable {
     public var currentTask: Task?
     public var ended: AltinnTimestamp?
 
+    /// False when Altinn reports no process at all (`started`, `currentTask` and `ended` all null).
+    public var isStarted: Bool = true
+
     public var isEnded: Bool { self.currentTask == nil && self.ended != nil }
 
     public init(currentTask: Task?, ended: AltinnTimestamp?) {
@@ -21,6 +24,7 @@ public struct ProcessPosition: Sendable, Equatable {
     public init(_ state: AppProcessState) {
         self.currentTask = state.currentTask.map { Task(id: $0.elementId, type: $0.altinnTaskType, name: $0.name) }
         self.ended = state.ended
+        self.isStarted = state.started != nil || state.currentTask != nil || state.ended != nil
     }
 
     /// From Storage's `Instance.process`, as `/actions` returns it.

@@ -65,6 +65,15 @@ public struct SignOutcome: Sendable, Equatable {
     /// Where the process stands after the sign, when Altinn said.
     public var process: ProcessPosition?
     public var signing: SigningObservation
+    /// How the gateway knows the sign happened.
+    public var confirmedBy: SignConfirmation = .answer
+}
+
+public enum SignConfirmation: String, Sendable, Equatable {
+    /// Altinn answered the sign call.
+    case answer
+    /// The sign call's answer was lost, and the signing state read afterwards shows the gateway's signee signed.
+    case observation
 }
 
 public struct ProcessNextOutcome: Sendable, Equatable {

@@ -6,11 +6,11 @@ public import Tokens
 /// The signing use cases: sign (single or parallel), complete a task, read the signing state.
 /// Knows no HTTP server; takes commands, returns outcomes or a `GatewayError`.
 public struct SigningService: Sendable {
-    private let altinn: AltinnClient
+    let altinn: AltinnClient
     private let tokens: any TokenProvider
     private let defaultTokenProfile: String
     private let retry: RetryPolicy
-    private let logger: Logger
+    let logger: Logger
 
     public init(
         altinn: AltinnClient,
@@ -36,35 +36,23 @@ public struct SigningService: Sendable {
     public func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
         let profile = command.tokenProfile ?? self.defaultTokenProfile
         let instance = command.instance
-        let process: ProcessPosition?
-        let signingTaskId: String?
-        switch command.mode {
-        case .parallel:
-            let response = try await self.signCall(profile: profile) { token throws(AltinnError) in
-                try await self.altinn.performAction(
-                    instance, body: UserActionRequest(action: "sign", onBehalfOf: command.onBehalfOf),
-                    language: command.language, token: token)
-            }
-            process = ProcessPosition(response.instance?.process)
-            signingTaskId = process?.currentTask?.id
-        case .single:
-            // Single signing moves the process on, so the signing task's id must be known first:
-            // `…/signing` needs `?taskId=` once the process has left that task.
-            let before = ProcessPosition(
-                try await self.read(profile: profile) { token throws(AltinnError) in
-                    try await self.altinn.processState(instance, token: token)
-                })
+        // Single signing moves the process on, so the signing task's id must be known first:
+        // `…/signing` needs `?taskId=` once the process has left that task.
+        var signingTaskId: String?
+        if command.mode == .single {
+            let before = try await self.processPosition(instance, tokenProfile: profile)
             guard !before.isEnded else { throw .processEnded }
             guard let task = before.currentTask, task.type == "signing" else { throw .notInSigningTask(before) }
-            let after = try await self.signCall(profile: profile) { token throws(AltinnError) in
-                try await self.altinn.processNext(
-                    instance, body: ProcessNext(action: "sign", actionOnBehalfOf: command.onBehalfOf),
-                    language: command.language, token: token)
-            }
-            process = ProcessPosition(after)
             signingTaskId = task.id
         }
-        let signing = await self.observeAfterSign(instance, taskId: signingTaskId, language: command.language, profile)
+        let process: ProcessPosition?
+        do {
+            process = try await self.signCall(command, profile: profile)
+        } catch let failure {
+            return try await self.settle(failure, command, profile: profile, signingTaskId: signingTaskId)
+        }
+        let taskId = signingTaskId ?? process?.currentTask?.id
+        let signing = await self.observeAfterSign(instance, taskId: taskId, language: command.language, profile)
         self.logger.info(
             "signed",
             metadata: [
@@ -72,6 +60,26 @@ public struct SigningService: Sendable {
                 "signingState": "\(signing.isKnown ? "known" : "unknown")",
             ])
         return SignOutcome(instance: instance, mode: command.mode, process: process, signing: signing)
+    }
+
+    /// The one call that signs: `POST …/actions` (parallel) or `PUT …/process/next {"action":"sign"}` (single).
+    private func signCall(_ command: SignCommand, profile: String) async throws(GatewayError) -> ProcessPosition? {
+        switch command.mode {
+        case .parallel:
+            let response = try await self.signCall(profile: profile) { token throws(AltinnError) in
+                try await self.altinn.performAction(
+                    command.instance, body: UserActionRequest(action: "sign", onBehalfOf: command.onBehalfOf),
+                    language: command.language, token: token)
+            }
+            return ProcessPosition(response.instance?.process)
+        case .single:
+            let after = try await self.signCall(profile: profile) { token throws(AltinnError) in
+                try await self.altinn.processNext(
+                    command.instance, body: ProcessNext(action: "sign", actionOnBehalfOf: command.onBehalfOf),
+                    language: command.language, token: token)
+            }
+            return ProcessPosition(after)
+        }
     }
 
     /// After a successful sign, a failing `…/signing` means "state unknown", never "sign failed".
@@ -114,11 +122,20 @@ public struct SigningService: Sendable {
 
     public func signingState(_ query: SigningStateQuery) async throws(GatewayError) -> SigningSnapshot {
         let profile = query.tokenProfile ?? self.defaultTokenProfile
-        let state = try await self.read(profile: profile) { token throws(AltinnError) in
-            try await self.altinn.signingState(
-                query.instance, taskId: query.taskId, language: query.language, token: token)
+        do {
+            let state = try await self.read(profile: profile) { token throws(AltinnError) in
+                try await self.altinn.signingState(
+                    query.instance, taskId: query.taskId, language: query.language, token: token)
+            }
+            return SigningSnapshot(taskId: query.taskId, states: state.signeeStates)
+        } catch .altinn(.rejected(let rejection), let may) where rejection.status == 500 {
+            // Altinn answers an unknown or unreadable instance with an empty 500 here (the Storage error is
+            // not caught): the process state tells that apart from a real failure.
+            guard let diagnosis = await self.diagnose(rejection, query.instance, profile: profile) else {
+                throw .altinn(.rejected(rejection), signMayHaveHappened: may)
+            }
+            throw .diagnosed(rejection, diagnosis)
         }
-        return SigningSnapshot(taskId: query.taskId, states: state.signeeStates)
     }
 
     // MARK: - Process position
@@ -136,7 +153,7 @@ public struct SigningService: Sendable {
 
     // MARK: - Calls with tokens and retries
 
-    private func read<T: Sendable>(
+    func read<T: Sendable>(
         profile: String,
         _ call: (AccessToken) async throws(AltinnError) -> T
     ) async throws(GatewayError) -> T {
@@ -216,7 +233,7 @@ public struct SigningService: Sendable {
         case .altinn(.rejected(let rejection), _):
             return "Altinn answered \(rejection.status) to the signing-state request"
         case .altinn(.undecodable, _): return "Altinn's signing-state answer could not be read"
-        case .processEnded, .notInSigningTask: return "the signing state could not be read"
+        case .processEnded, .notInSigningTask, .diagnosed: return "the signing state could not be read"
         }
     }
 }

@@ -105,6 +105,43 @@ extension Problem {
                 ])
         case .altinn(let altinnError, let signMayHaveHappened):
             self = Self.altinn(altinnError, signMayHaveHappened: signMayHaveHappened)
+        case .diagnosed(let rejection, let diagnosis):
+            self = Self.diagnosed(rejection, diagnosis)
+        }
+    }
+
+    /// A refusal explained by the process state: nothing was signed.
+    private static func diagnosed(_ rejection: AltinnRejection, _ diagnosis: GatewayError.Diagnosis) -> Problem {
+        var extensions: [(String, JSONValue)] = [
+            ("signMayHaveHappened", false), ("altinnOperation", .string(rejection.operation.rawValue)),
+            ("upstreamStatus", .int(rejection.status)),
+        ]
+        let call = "Altinn answered \(rejection.operation.rawValue) with \(rejection.status)"
+        switch diagnosis {
+        case .processNotStarted:
+            return Problem(
+                .processNotStarted, "\(call): the instance's process has not started. Nothing was signed.",
+                extensions: extensions)
+        case .processEnded:
+            return Problem(.processEnded, "\(call): the process has ended. Nothing was signed.", extensions: extensions)
+        case .notInSigningTask(let position):
+            let task = position.currentTask.map { "\($0.id) (\($0.type ?? "unknown type"))" } ?? "none"
+            extensions.append(("currentTask", position.currentTask.map { .string($0.id) } ?? .null))
+            return Problem(
+                .notASigningTask, "\(call): the current task is \(task), not a signing task. Nothing was signed.",
+                extensions: extensions)
+        case .signingForbidden(let profile, let taskId):
+            extensions.append(("currentTask", .string(taskId)))
+            extensions.append(("tokenProfile", .string(profile)))
+            return Problem(
+                .altinnForbidden,
+                "\(call): the identity of token profile '\(profile)' may not sign this instance in its current task \(taskId). Nothing was signed.",
+                extensions: extensions)
+        case .instanceNotFound:
+            return Problem(
+                .altinnInstanceNotFound,
+                "\(call): no such instance, or the token's identity may not read it. Nothing was signed.",
+                extensions: extensions)
         }
     }
 
@@ -160,6 +197,15 @@ extension Problem {
             switch (rejection.status, rejection.reason) {
             case (_, .processEnded):
                 return Problem(.processEnded, "\(call): the process has ended. \(may)", extensions: extensions)
+            case (_, .processNotStarted):
+                return Problem(
+                    .processNotStarted, "\(call): the instance's process has not started. \(may)",
+                    extensions: extensions)
+            case (409, .instanceLocked):
+                return Problem(
+                    .altinnInstanceLocked,
+                    "\(call): a Storage call answered 409, most often the instance lock of another process/next. \(may)",
+                    extensions: extensions)
             case (_, .notASigningTask):
                 return Problem(
                     .notASigningTask,

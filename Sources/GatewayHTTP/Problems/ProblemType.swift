@@ -12,6 +12,9 @@ public enum ProblemType: String, Sendable, CaseIterable {
     case unsupportedMediaType = "unsupported-media-type"
     case processEnded = "process-ended"
     case notASigningTask = "not-a-signing-task"
+    case processNotStarted = "process-not-started"
+    case altinnForbidden = "altinn-forbidden"
+    case altinnInstanceLocked = "altinn-instance-locked"
     case missingSignatures = "missing-signatures"
     case altinnConflict = "altinn-conflict"
     case altinnInstanceNotFound = "altinn-instance-not-found"
@@ -49,7 +52,10 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .idempotencyKeyReused: return 422
         case .notFound, .altinnInstanceNotFound: return 404
         case .methodNotAllowed: return 405
-        case .processEnded, .notASigningTask, .missingSignatures, .altinnConflict: return 409
+        case .processEnded, .notASigningTask, .missingSignatures, .altinnConflict, .processNotStarted,
+            .altinnInstanceLocked:
+            return 409
+        case .altinnForbidden: return 403
         case .payloadTooLarge: return 413
         case .unsupportedMediaType: return 415
         case .internalError: return 500
@@ -73,9 +79,13 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .unsupportedMediaType: return "The request body must be application/json"
         case .processEnded: return "The instance's process has ended"
         case .notASigningTask: return "The instance is not in a signing task"
+        case .processNotStarted: return "The instance's process has not started"
+        case .altinnForbidden: return "The token profile's identity may not do this in the current task"
+        case .altinnInstanceLocked: return "Another process/next holds the instance's lock at Altinn"
         case .missingSignatures: return "Signatures are still missing"
         case .altinnConflict: return "Altinn refused the operation in the instance's current state"
-        case .altinnInstanceNotFound: return "Altinn does not know this instance"
+        case .altinnInstanceNotFound:
+            return "Altinn does not know this instance, or will not show it to the token's identity"
         case .altinnRefusedCredentials: return "Altinn refused the gateway's credentials"
         case .altinnRejectedRequest: return "Altinn rejected the request"
         case .altinnError: return "Altinn failed"
@@ -110,10 +120,17 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .notFound, .methodNotAllowed: return "Check the path and method against openapi.yaml."
         case .processEnded: return "Nothing to sign or complete: the process is over."
         case .notASigningTask: return "Check the instance's current task; pass ?taskId= for a past signing task."
+        case .processNotStarted: return "Start the instance's process first; nothing was signed."
+        case .altinnForbidden:
+            return
+                "The identity needs the right (a delegation, a role or the app's policy) for this task; nothing was signed."
+        case .altinnInstanceLocked:
+            return "Retry later; if signMayHaveHappened is true, read …/signees first."
         case .missingSignatures:
             return "Wait until every signee has signed (see validationIssues and …/signees), then retry."
         case .altinnConflict: return "Read the instance state; retrying unchanged will fail the same way."
-        case .altinnInstanceNotFound: return "Check app, party id and instance GUID."
+        case .altinnInstanceNotFound:
+            return "Check app, party id and instance GUID, and that the token profile's identity may read the instance."
         case .altinnRefusedCredentials:
             return "The token profile lacks rights for this app or instance; an operator must fix it."
         case .altinnRejectedRequest, .altinnInvalidResponse:

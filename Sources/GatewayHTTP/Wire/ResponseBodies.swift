@@ -10,6 +10,7 @@ enum ResponseBodies {
             ("instance", self.instance(outcome.instance, environment)),
             ("process", outcome.process.map(self.process) ?? .null),
             ("signing", self.signing(outcome.signing)),
+            ("confirmedBy", .string(outcome.confirmedBy.rawValue)),
         ])
     }
 

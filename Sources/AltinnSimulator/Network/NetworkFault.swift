@@ -1,0 +1,117 @@
+import Synchronization
+
+/// What a real network does to an exchange, played by the simulator's connection itself (not by a route
+/// handler), so the client meets it exactly as it would meet a crashing pod or a load balancer.
+public enum NetworkFault: String, Sendable, CaseIterable {
+    /// The handler ran (its effect is applied), then the connection closes with a FIN and no answer.
+    case closeAfterHandler
+    /// The handler ran, then the connection is reset (RST) with no answer.
+    case resetAfterHandler
+    /// The request was read whole, but the connection closes before the handler runs: no effect.
+    case closeBeforeHandler
+    /// The handler ran; only the status line is sent, then FIN.
+    case statusLineThenClose
+    /// The handler ran; the status line and headers are sent, then FIN (the body is missing).
+    case headersThenClose
+    /// The handler ran; headers and half the body are sent, then FIN.
+    case halfBodyThenClose
+    /// The handler ran; the answer's head is sent a few bytes at a time (`dripMilliseconds` apart), then
+    /// the rest. Whether the client waits that long is its deadline's business.
+    case dripHeaders
+}
+
+/// The exchanges a fault can be aimed at, told apart by method and path as Altinn's routes are.
+public enum NetworkRoute: String, Sendable, CaseIterable {
+    /// `POST …/instances/{p}/{g}/actions`
+    case actions
+    /// `PUT …/process/next`
+    case processNext
+    /// `GET …/process`
+    case process
+    /// `GET …/signing`
+    case signing
+    /// `POST /maskinporten/token`
+    case token
+    /// `GET /authentication/api/v1/exchange/{provider}`
+    case exchange
+    /// Any request outside `/_simulator`.
+    case any
+
+    /// The specific route of a request, or nil when it is none of them (admin routes, unknown paths).
+    static func of(method: String, path: String) -> NetworkRoute? {
+        let path = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        if path.hasPrefix("/_simulator") { return nil }
+        switch method {
+        case "POST" where path.hasSuffix("/actions"): return .actions
+        case "PUT" where path.hasSuffix("/process/next"): return .processNext
+        case "GET" where path.hasSuffix("/process"): return .process
+        case "GET" where path.hasSuffix("/signing"): return .signing
+        case "POST" where path.hasSuffix("/maskinporten/token"): return .token
+        case "GET" where path.contains("/authentication/api/v1/exchange/"): return .exchange
+        default: return .any
+        }
+    }
+}
+
+/// Armed faults and the ones that fired. Read and taken on NIO event loops, synchronously, hence a Mutex
+/// rather than the state actor.
+public final class NetworkFaultPlan: Sendable {
+    public struct Rule: Sendable, Equatable {
+        public var route: NetworkRoute
+        public var fault: NetworkFault
+        /// How many more exchanges it hits.
+        public var remaining: Int
+        /// Only on a connection that has already answered a request (where libcurl would reuse it).
+        public var warmOnly: Bool
+        public var dripMilliseconds: Int
+
+        public init(
+            route: NetworkRoute, fault: NetworkFault, count: Int = 1, warmOnly: Bool = true,
+            dripMilliseconds: Int = 100
+        ) {
+            self.route = route
+            self.fault = fault
+            self.remaining = count
+            self.warmOnly = warmOnly
+            self.dripMilliseconds = dripMilliseconds
+        }
+    }
+
+    public struct Firing: Sendable, Equatable {
+        public var route: NetworkRoute
+        public var fault: NetworkFault
+        public var path: String
+    }
+
+    private struct State {
+        var rules: [Rule] = []
+        var fired: [Firing] = []
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func arm(_ rule: Rule) { state.withLock { $0.rules.append(rule) } }
+
+    public func clear() { state.withLock { $0 = State() } }
+
+    public var rules: [Rule] { state.withLock { $0.rules } }
+    public var fired: [Firing] { state.withLock { $0.fired } }
+
+    /// The fault for this exchange, if a rule hits it; the rule's count goes down by one.
+    func take(method: String, path: String, connectionWarm: Bool) -> Rule? {
+        guard let route = NetworkRoute.of(method: method, path: path) else { return nil }
+        return state.withLock { state in
+            guard
+                let index = state.rules.firstIndex(where: {
+                    ($0.route == route || $0.route == .any) && $0.remaining > 0 && (connectionWarm || !$0.warmOnly)
+                })
+            else { return nil }
+            state.rules[index].remaining -= 1
+            let rule = state.rules[index]
+            if rule.remaining == 0 { state.rules.remove(at: index) }
+            state.fired.append(Firing(route: route, fault: rule.fault, path: path))
+            return rule
+        }
+    }
+}
