@@ -73,7 +73,7 @@ struct AdminRoutes {
                 .obj([
                     "title": .string("Bad faults"), "status": .int(400),
                     "detail": .string(
-                        "Expected {latencyMs, errorRate, dropReplyRate, organisationSpelling, failSigningAfterSign}, rates in 0...1."
+                        "Expected {latencyMs, errorRate, dropReplyRate, organisationSpelling, failSigningAfterSign, lockHoldMs}, rates in 0...1."
                     ),
                 ]))
         }

@@ -86,9 +86,16 @@ struct AppRoutes {
             // Storage's 404 becomes `NotFound()` in ProcessController.
             return Replies.problem(.notFound, WireShapes.frameworkNotFound())
         }
-        switch await state.processNext(
-            route.key, identity: identity, action: action, onBehalfOf: onBehalfOf)
-        {
+        // The instance lock is held for the whole move (taken after the pre-checks in Altinn; before them
+        // here, which only changes which 409 a call on an ended process gets while another holds the lock).
+        guard await state.lockInstance(route.key) else {
+            return Replies.problem(.conflict, WireShapes.instanceLockConflict())
+        }
+        let hold = await state.faults.lockHold
+        if hold > .zero { try? await Task.sleep(for: hold) }
+        let result = await state.processNext(route.key, identity: identity, action: action, onBehalfOf: onBehalfOf)
+        await state.unlockInstance(route.key)
+        switch result {
         case .moved(let record):
             return Replies.json(.ok, WireShapes.appProcessState(record))
         case .notFound:

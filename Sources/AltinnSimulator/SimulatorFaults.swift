@@ -11,14 +11,18 @@ public struct SimulatorFaults: Sendable, Equatable {
     public var organisationSpelling: Bool
     /// `GET …/signing` answers 500 (empty) once a system user has signed the instance (§8).
     public var failSigningAfterSign: Bool
+    /// How long a process/next holds the instance lock (its work time), so concurrent writes can collide.
+    public var lockHold: Duration
 
     public init(
         latency: Duration = .zero,
         errorRate: Double = 0,
         dropReplyRate: Double = 0,
         organisationSpelling: Bool = false,
-        failSigningAfterSign: Bool = false
+        failSigningAfterSign: Bool = false,
+        lockHold: Duration = .zero
     ) {
+        self.lockHold = lockHold
         self.latency = latency
         self.errorRate = errorRate
         self.dropReplyRate = dropReplyRate
@@ -34,6 +38,8 @@ public struct SimulatorFaults: Sendable, Equatable {
             "dropReplyRate": .double(dropReplyRate),
             "organisationSpelling": .bool(organisationSpelling),
             "failSigningAfterSign": .bool(failSigningAfterSign),
+            "lockHoldMs": .int(
+                Int(lockHold.components.seconds) * 1000 + Int(lockHold.components.attoseconds / 1_000_000_000_000_000)),
         ])
     }
 
@@ -45,6 +51,10 @@ public struct SimulatorFaults: Sendable, Equatable {
         if let value = body["latencyMs"] {
             guard let ms = value.numberValue, ms >= 0 else { return nil }
             result.latency = .milliseconds(ms)
+        }
+        if let value = body["lockHoldMs"] {
+            guard let ms = value.numberValue, ms >= 0 else { return nil }
+            result.lockHold = .milliseconds(ms)
         }
         for (key, path) in [
             ("errorRate", \SimulatorFaults.errorRate), ("dropReplyRate", \.dropReplyRate),

@@ -71,6 +71,10 @@ public actor SimulatorState {
     public private(set) var faults: SimulatorFaults
     /// Connection-level faults (FIN, RST, cut answers, drips), taken synchronously by the NIO handlers.
     public nonisolated let network = NetworkFaultPlan()
+    /// Instances whose lock a process/next (or a test) holds, as Storage's instance lock does.
+    private var locked: Set<InstanceKey> = []
+    /// process/next calls refused because the lock was held.
+    public private(set) var lockConflicts = 0
     private var random: SeededGenerator
     private var requests: [RecordedRequest] = []
     private let requestLimit: Int
@@ -186,6 +190,25 @@ public actor SimulatorState {
 
     func replyReleased() {
         heldReplies -= 1
+    }
+
+    /// Takes the instance lock (not re-entrant, as Storage's); false when held, counted as a conflict.
+    func lockInstance(_ key: InstanceKey) -> Bool {
+        guard locked.insert(key).inserted else {
+            lockConflicts += 1
+            return false
+        }
+        return true
+    }
+
+    func unlockInstance(_ key: InstanceKey) { locked.remove(key) }
+
+    /// Holds the instance lock for `duration`, as another caller's process/next would.
+    public func holdLock(partyId: Int, guid: UUID, for duration: Duration) async {
+        let key = InstanceKey(partyId: partyId, guid: guid)
+        guard lockInstance(key) else { return }
+        try? await Task.sleep(for: duration)
+        unlockInstance(key)
     }
 
     /// `PUT …/process/next` (§1.1), in the order the ProcessEngine checks.

@@ -157,6 +157,15 @@ enum WireShapes {
         .obj(["status": .int(409), "detail": .string("Process is ended."), "validationIssues": .null])
     }
 
+    /// A Storage 409 (the instance lock) through `HandlePlatformHttpException` → `Conflict()` and
+    /// `[ApiController]` client-error mapping: no `detail`, no `validationIssues` (altinn-signing-more §3).
+    static func instanceLockConflict() -> JSONValue {
+        .obj([
+            "type": .string("https://tools.ietf.org/html/rfc9110#section-15.5.10"), "title": .string("Conflict"),
+            "status": .int(409), "traceId": .string(traceId()),
+        ])
+    }
+
     static func missingSignaturesProblem(taskId: String, language: String) -> JSONValue {
         .obj([
             "title": .string("Validation failed for task"),

@@ -14,6 +14,9 @@ public enum GatewayError: Error, Sendable, Equatable {
     /// Altinn refused a call, and reading the process state told why (instead of guessing from a bare
     /// status). Nothing was signed.
     case diagnosed(AltinnRejection, Diagnosis)
+    /// Another write to the instance (from another replica) held its lease past the wait, or the lease could
+    /// not be taken (`storeFailed`). Nothing was sent to Altinn.
+    case instanceBusy(storeFailed: Bool)
 
     /// What the process state says about a refusal.
     public enum Diagnosis: Sendable, Equatable {

@@ -28,13 +28,21 @@ public enum GatewayAssembly {
         environment: AltinnEnvironment,
         tokens: any TokenProvider,
         transport: any HTTPTransport,
+        store: any Store,
         logger: Logger
     ) -> SigningService {
         let altinn = AltinnClient(
             environment: environment, transport: transport, userAgent: Self.userAgent,
             timeout: .milliseconds(configuration.upstream.timeoutMilliseconds))
+        // One write per instance at a time; across replicas through the shared store's leases. A lease outlives
+        // a write's upstream calls (a sign makes up to four), like the idempotency lease.
+        let timeout = Duration.milliseconds(configuration.upstream.timeoutMilliseconds)
+        let writes = InstanceWriteGate(
+            leases: store as? any InstanceWriteLeases, leaseDuration: timeout * 4 + .seconds(30),
+            maxWait: timeout * 4 + .seconds(5))
         return SigningService(
-            altinn: altinn, tokens: tokens, defaultTokenProfile: configuration.defaultTokenProfile, logger: logger)
+            altinn: altinn, tokens: tokens, defaultTokenProfile: configuration.defaultTokenProfile, writes: writes,
+            logger: logger)
     }
 }
 

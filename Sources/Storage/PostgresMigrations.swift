@@ -194,5 +194,15 @@ enum PostgresMigrations {
             ALTER TABLE deliveries SET (autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 500)
             """,
         ],
+        // 5: one Altinn write per instance at a time across replicas (see `InstanceWriteLeases`).
+        [
+            """
+            CREATE TABLE IF NOT EXISTS instance_write_leases (
+                instance TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """
+        ],
     ]
 }

@@ -142,7 +142,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let service = GatewayAssembly.service(
-            configuration, environment: environment, tokens: tokens, transport: transport, logger: logger)
+            configuration, environment: environment, tokens: tokens, transport: transport, store: store,
+            logger: logger)
         let settings = GatewayApplication.Settings(
             host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxRequestBodyBytes,
             clients: clients, defaultTokenProfile: configuration.defaultTokenProfile,

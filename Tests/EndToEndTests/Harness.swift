@@ -100,7 +100,8 @@ struct Harness: Sendable {
                 tokens = StaticTokenProvider(tokens: ["dev": AccessToken(options.gatewayToken ?? altinnToken)])
             }
             let service = GatewayAssembly.service(
-                configuration, environment: .baseURL(base), tokens: tokens, transport: transport, logger: logger)
+                configuration, environment: .baseURL(base), tokens: tokens, transport: transport, store: store,
+                logger: logger)
             var clients = options.clients
             clients["dev"] = ClientRegistry.devClient(apiKeySha256: APIKeyGenerator.sha256Hex(clientKey))
             var settings = GatewayApplication.Settings(

@@ -20,6 +20,41 @@ struct PostgresReplicaTests {
         for store in stores { await store.close() }
     }
 
+    @Test("an instance's write lease: one replica at a time, taken over when expired, released by its owner")
+    func instanceWriteLeases() async throws {
+        try await withHarness(.postgres) { harness in
+            let replica = try await harness.openReplica()
+            let a = try #require(harness.store as? any InstanceWriteLeases)
+            let b = try #require(replica as? any InstanceWriteLeases)
+            let now = Date()
+            let soon = now.addingTimeInterval(60)
+            // Racing replicas: exactly one takes it.
+            let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<20 {
+                    let leases = index.isMultiple(of: 2) ? a : b
+                    group.addTask {
+                        try await leases.acquireWriteLease(instance: "i1", owner: "r\(index)", now: now, until: soon)
+                    }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(winners == 1)
+            #expect(try await a.acquireWriteLease(instance: "i2", owner: "A", now: now, until: soon))
+            #expect(try await b.acquireWriteLease(instance: "i2", owner: "B", now: now, until: soon) == false)
+            // Another owner's release changes nothing; the owner's frees it.
+            try await b.releaseWriteLease(instance: "i2", owner: "B")
+            #expect(try await b.acquireWriteLease(instance: "i2", owner: "B", now: now, until: soon) == false)
+            try await a.releaseWriteLease(instance: "i2", owner: "A")
+            #expect(try await b.acquireWriteLease(instance: "i2", owner: "B", now: now, until: soon))
+            // A dead holder's lease expires and is taken over.
+            let later = soon.addingTimeInterval(1)
+            #expect(
+                try await a.acquireWriteLease(
+                    instance: "i2", owner: "A", now: later, until: later.addingTimeInterval(60)))
+            await replica.close()
+        }
+    }
+
     @Test("two replicas racing on one key: exactly one acquires")
     func replicasRaceOnKey() async throws {
         try await withHarness(.postgres) { harness in

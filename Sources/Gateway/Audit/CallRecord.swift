@@ -87,7 +87,7 @@ public struct CallRecord: Sendable, Equatable {
             record.upstreamStatus = 200
         case .failure(let error):
             switch error {
-            case .token, .processEnded, .notInSigningTask:
+            case .token, .processEnded, .notInSigningTask, .instanceBusy:
                 record.upstreamMethod = nil
                 record.upstreamURL = nil
                 record.outcome = "refused"
@@ -114,7 +114,7 @@ extension GatewayError {
     /// Such a failure releases its idempotency key so the caller can retry with the same key.
     public var releasesIdempotencyKey: Bool {
         switch self {
-        case .token, .processEnded, .notInSigningTask: return true
+        case .token, .processEnded, .notInSigningTask, .instanceBusy: return true
         case .altinn(.transport(let transport, _), let may): return !may && transport.requestNeverLeft
         case .altinn(.rejected, _), .altinn(.undecodable, _), .diagnosed: return false
         }

@@ -134,6 +134,7 @@ public struct Tracker: Sendable {
         case .altinn(.undecodable, _): return "Altinn's answer could not be read"
         case .processEnded, .notInSigningTask: return "the process is not in a signing task"
         case .diagnosed(let rejection, _): return "Altinn answered \(rejection.status)"
+        case .instanceBusy: return "another write to the instance was in progress"
         }
     }
 }

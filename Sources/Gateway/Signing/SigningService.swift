@@ -10,6 +10,7 @@ public struct SigningService: Sendable {
     private let tokens: any TokenProvider
     private let defaultTokenProfile: String
     private let retry: RetryPolicy
+    private let writes: InstanceWriteGate
     let logger: Logger
 
     public init(
@@ -17,8 +18,10 @@ public struct SigningService: Sendable {
         tokens: any TokenProvider,
         defaultTokenProfile: String,
         retry: RetryPolicy = RetryPolicy(),
+        writes: InstanceWriteGate = InstanceWriteGate(),
         logger: Logger
     ) {
+        self.writes = writes
         self.altinn = altinn
         self.tokens = tokens
         self.defaultTokenProfile = defaultTokenProfile
@@ -33,7 +36,14 @@ public struct SigningService: Sendable {
 
     // MARK: - Sign
 
+    /// Runs with the instance's write gate held: its pre-check, the sign and the reads that settle it.
     public func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
+        try await self.writes.serialized(command.instance.description) { () async throws(GatewayError) in
+            try await self.signGated(command)
+        }
+    }
+
+    private func signGated(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
         let profile = command.tokenProfile ?? self.defaultTokenProfile
         let instance = command.instance
         // Single signing moves the process on, so the signing task's id must be known first:
@@ -108,9 +118,12 @@ public struct SigningService: Sendable {
     public func processNext(_ command: ProcessNextCommand) async throws(GatewayError) -> ProcessNextOutcome {
         let profile = command.tokenProfile ?? self.defaultTokenProfile
         do {
-            let state = try await self.withToken(profile: profile, kind: .write) { token throws(AltinnError) in
-                try await self.altinn.processNext(
-                    command.instance, body: ProcessNext(action: nil), language: command.language, token: token)
+            let state = try await self.writes.serialized(command.instance.description) {
+                () async throws(GatewayError) in
+                try await self.withToken(profile: profile, kind: .write) { token throws(AltinnError) in
+                    try await self.altinn.processNext(
+                        command.instance, body: ProcessNext(action: nil), language: command.language, token: token)
+                }
             }
             return ProcessNextOutcome(instance: command.instance, process: ProcessPosition(state))
         } catch .altinn(let error, _) {
@@ -222,7 +235,9 @@ public struct SigningService: Sendable {
             if rejection.status >= 500 { return true }
             // process/next runs the sign handler before validating the task, so a 409 with
             // validation issues (e.g. other signatures still missing) comes after the signature.
-            return rejection.operation == .processNext && rejection.reason == .validationFailed
+            // Altinn's bare 409 (mostly the instance lock) can also come from a Storage call after the signature.
+            return rejection.operation == .processNext
+                && (rejection.reason == .validationFailed || rejection.reason == .instanceLocked)
         }
     }
 
@@ -233,7 +248,7 @@ public struct SigningService: Sendable {
         case .altinn(.rejected(let rejection), _):
             return "Altinn answered \(rejection.status) to the signing-state request"
         case .altinn(.undecodable, _): return "Altinn's signing-state answer could not be read"
-        case .processEnded, .notInSigningTask, .diagnosed: return "the signing state could not be read"
+        case .processEnded, .notInSigningTask, .diagnosed, .instanceBusy: return "the signing state could not be read"
         }
     }
 }

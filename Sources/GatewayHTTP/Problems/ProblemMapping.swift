@@ -107,6 +107,14 @@ extension Problem {
             self = Self.altinn(altinnError, signMayHaveHappened: signMayHaveHappened)
         case .diagnosed(let rejection, let diagnosis):
             self = Self.diagnosed(rejection, diagnosis)
+        case .instanceBusy(storeFailed: true):
+            self.init(
+                .storeUnavailable, "The instance's write lease could not be taken; nothing was sent to Altinn.",
+                extensions: [("signMayHaveHappened", false)])
+        case .instanceBusy(storeFailed: false):
+            self.init(
+                .instanceBusy, "Another replica's write to this instance did not finish in time; nothing was sent.",
+                extensions: [("signMayHaveHappened", false)])
         }
     }
 

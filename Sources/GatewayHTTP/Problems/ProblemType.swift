@@ -15,6 +15,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
     case processNotStarted = "process-not-started"
     case altinnForbidden = "altinn-forbidden"
     case altinnInstanceLocked = "altinn-instance-locked"
+    case instanceBusy = "instance-busy"
     case missingSignatures = "missing-signatures"
     case altinnConflict = "altinn-conflict"
     case altinnInstanceNotFound = "altinn-instance-not-found"
@@ -53,7 +54,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .notFound, .altinnInstanceNotFound: return 404
         case .methodNotAllowed: return 405
         case .processEnded, .notASigningTask, .missingSignatures, .altinnConflict, .processNotStarted,
-            .altinnInstanceLocked:
+            .altinnInstanceLocked, .instanceBusy:
             return 409
         case .altinnForbidden: return 403
         case .payloadTooLarge: return 413
@@ -82,6 +83,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .processNotStarted: return "The instance's process has not started"
         case .altinnForbidden: return "The token profile's identity may not do this in the current task"
         case .altinnInstanceLocked: return "Another process/next holds the instance's lock at Altinn"
+        case .instanceBusy: return "Another write to this instance is in progress"
         case .missingSignatures: return "Signatures are still missing"
         case .altinnConflict: return "Altinn refused the operation in the instance's current state"
         case .altinnInstanceNotFound:
@@ -126,6 +128,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
                 "The identity needs the right (a delegation, a role or the app's policy) for this task; nothing was signed."
         case .altinnInstanceLocked:
             return "Retry later; if signMayHaveHappened is true, read …/signees first."
+        case .instanceBusy: return "Nothing was sent to Altinn; retry later with the same Idempotency-Key."
         case .missingSignatures:
             return "Wait until every signee has signed (see validationIssues and …/signees), then retry."
         case .altinnConflict: return "Read the instance state; retrying unchanged will fail the same way."

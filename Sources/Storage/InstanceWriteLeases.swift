@@ -1,0 +1,44 @@
+import Foundation
+
+/// A lease per Altinn instance, so that replicas sharing one store write to an instance one at a time
+/// (Altinn's process/next takes an instance lock; a second write meanwhile gets a bare 409, and two racing
+/// writes can move a process twice). Only the shared engine (PostgreSQL) has it: with SQLite there is one
+/// process, and the gateway's in-process queue already serializes.
+public protocol InstanceWriteLeases: Sendable {
+    /// Takes the lease for `owner` until `until` when no other owner holds an unexpired one at `now`.
+    /// False when another owner holds it.
+    func acquireWriteLease(instance: String, owner: String, now: Date, until: Date) async throws(StoreError) -> Bool
+
+    /// Gives the lease back, if `owner` still holds it.
+    func releaseWriteLease(instance: String, owner: String) async throws(StoreError)
+}
+
+extension PostgresStore: InstanceWriteLeases {
+    public func acquireWriteLease(
+        instance: String, owner: String, now: Date, until: Date
+    ) async throws(StoreError) -> Bool {
+        let logger = self.logger
+        return try await Self.run("write lease acquire") {
+            // The primary key decides races; an expired lease is taken over in the same statement.
+            let rows = try await self.client.query(
+                """
+                INSERT INTO instance_write_leases (instance, owner, expires_at)
+                VALUES (\(instance), \(owner), \(AuditChain.micros(until)))
+                ON CONFLICT (instance) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+                WHERE instance_write_leases.expires_at <= \(AuditChain.micros(now))
+                   OR instance_write_leases.owner = EXCLUDED.owner
+                RETURNING 1
+                """, logger: logger
+            ).collect()
+            return !rows.isEmpty
+        }
+    }
+
+    public func releaseWriteLease(instance: String, owner: String) async throws(StoreError) {
+        let logger = self.logger
+        try await Self.run("write lease release") {
+            try await self.client.query(
+                "DELETE FROM instance_write_leases WHERE instance = \(instance) AND owner = \(owner)", logger: logger)
+        }
+    }
+}
