@@ -46,6 +46,7 @@ extension PostgresStore {
         let update = write.apply(current)
         var tracked = current
         if let row = update.tracked { tracked = try await upsert(row, on: connection, logger: logger) }
+        try await Self.applyUpgrades(update.upgrades, on: connection, logger: logger)
 
         var appended: [EventRecord] = []
         var deliveriesCreated = 0

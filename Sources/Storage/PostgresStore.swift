@@ -308,6 +308,25 @@ public final class PostgresStore: Store {
     // MARK: Rows
 
     /// Appends inside the caller's transaction, serialized across replicas by the audit advisory lock.
+    static func applyUpgrades(
+        _ upgrades: [IdempotencyUpgrade], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        for upgrade in upgrades {
+            let rows = try await connection.query(
+                """
+                UPDATE idempotency_keys
+                SET response_status = \(Int32(upgrade.response.status)),
+                    response_content_type = \(upgrade.response.contentType),
+                    response_body = \(ByteBuffer(bytes: upgrade.response.body))
+                WHERE client_id = \(upgrade.scope.clientId) AND key = \(upgrade.scope.key) AND state = 'completed'
+                  AND response_status >= 500
+                RETURNING 1
+                """, logger: logger
+            ).collect()
+            if !rows.isEmpty { try await Self.append(upgrade.audit, on: connection, logger: logger) }
+        }
+    }
+
     private static func append(_ entry: AuditEntry, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("SELECT pg_advisory_xact_lock(\(auditLockKey))", logger: logger)
         let head = try await connection.query(

@@ -27,6 +27,7 @@ extension SQLiteStore {
         let update = write.apply(current)
         var tracked = current
         if let row = update.tracked { tracked = try upsert(row, on: db) }
+        try Self.applyUpgrades(update.upgrades, on: db)
 
         var appended: [EventRecord] = []
         var deliveriesCreated = 0

@@ -210,6 +210,21 @@ public final class SQLiteStore: Store {
 
     /// Reads the chain head and inserts the next record. Callers hold a `BEGIN IMMEDIATE` transaction, so no
     /// other writer can append between the read and the insert.
+    static func applyUpgrades(_ upgrades: [IdempotencyUpgrade], on db: SQLiteConnection) throws(StoreError) {
+        for upgrade in upgrades {
+            let update = try db.prepare(
+                """
+                UPDATE idempotency_keys SET response_status = ?, response_content_type = ?, response_body = ?
+                WHERE client_id = ? AND key = ? AND state = 'completed' AND response_status >= 500
+                """, "idempotency upgrade")
+            try update.bind(
+                .integer(Int64(upgrade.response.status)), .text(upgrade.response.contentType),
+                .blob(upgrade.response.body), .text(upgrade.scope.clientId), .text(upgrade.scope.key))
+            try update.run()
+            if db.changes == 1 { try Self.append(upgrade.audit, on: db) }
+        }
+    }
+
     private static func append(_ entry: AuditEntry, on db: SQLiteConnection) throws(StoreError) {
         let head = try db.prepare(
             "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1", "audit append: read head")

@@ -131,6 +131,45 @@ import Testing
         }
     }
 
+    @Test func anUnknownSignSeenSignedLaterUpgradesItsKeyAndEmitsSignConfirmed() async throws {
+        try await Harness.run { h in
+            try await warmUp(h, Harness.demoB)
+            h.simulator.state.network.arm(.init(route: .actions, fault: .closeBeforeHandler))
+            let key = #""late-1""#
+            let first = try await h.sign(Harness.demoB, key: key)
+            #expect(first.status == 502, "\(first.text)")
+            #expect(first.json["signMayHaveHappened"] as? Bool == true)
+            // Altinn finishes the call after all (a load balancer cut a request the app still completed).
+            let systemUser = SimulatedIdentity.defaultSystemUser.partyId
+            let outOfBand = try await h.client.execute(
+                .init(
+                    method: .post,
+                    url: h.simulatorURL + "/_simulator/instances/\(Harness.demoB)/signees/\(systemUser)/sign"))
+            #expect(outOfBand.status == .noContent)
+            // The tracker's next poll sees the signature: the key now answers the confirmed outcome.
+            var replay = try await h.sign(Harness.demoB, key: key)
+            for _ in 0..<400 where replay.status != 200 {
+                try await Task.sleep(for: .milliseconds(25))
+                replay = try await h.sign(Harness.demoB, key: key)
+            }
+            #expect(replay.status == 200, "\(replay.text)")
+            #expect(replay.headers[.idempotentReplayed] == "true")
+            #expect(replay.json["confirmedBy"] as? String == "observation")
+            let signCalls = await h.simulator.state.recordedRequests().filter {
+                $0.method == "POST" && $0.path.hasSuffix("/actions")
+            }
+            #expect(signCalls.isEmpty, "the gateway never signs again")
+            let feed = try await h.send(.get, "/v1/events?after=0&limit=100")
+            let events = try #require(
+                (try? JSONSerialization.jsonObject(with: Data(feed.text.utf8))) as? [[String: Any]])
+            let confirmed = events.filter { $0["type"] as? String == "no.signinggateway.sign.confirmed" }
+            #expect(confirmed.count == 1)
+            #expect((confirmed.first?["data"] as? [String: Any])?["idempotencyKey"] as? String == "late-1")
+            let audit = try await h.send(.get, "/v1/audit?limit=100")
+            #expect(audit.text.contains("\"operation\":\"signConfirmed\""))
+        }
+    }
+
     /// Reads once, so the sign that follows rides a kept-alive connection.
     private func warmUp(_ h: Harness, _ instance: String) async throws {
         #expect(try await h.signees(instance).status == 200)

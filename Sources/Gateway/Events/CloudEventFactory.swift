@@ -47,7 +47,8 @@ public struct CloudEventFactory: Sendable {
 
     private static func subjectParty(_ transition: Transition) -> Int? {
         switch transition {
-        case .signeeSigned(let signee, _), .notificationFailed(let signee, _), .delegationFailed(let signee, _):
+        case .signeeSigned(let signee, _), .notificationFailed(let signee, _), .delegationFailed(let signee, _),
+            .signConfirmed(_, _, let signee, _):
             return signee.partyId
         default:
             return nil
@@ -61,6 +62,11 @@ public struct CloudEventFactory: Sendable {
             .delegationFailed(let signee, let snapshot):
             return .object([
                 ("instance", instanceJSON), ("signee", StateJSON.signee(signee)),
+                ("signing", StateJSON.signing(.known(snapshot))),
+            ])
+        case .signConfirmed(_, let key, let signee, let snapshot):
+            return .object([
+                ("instance", instanceJSON), ("idempotencyKey", .string(key)), ("signee", StateJSON.signee(signee)),
                 ("signing", StateJSON.signing(.known(snapshot))),
             ])
         case .signingCompleted(let snapshot):

@@ -13,4 +13,6 @@ public enum EventType: String, Sendable, Equatable, CaseIterable {
     case signFailed = "no.signinggateway.sign.failed"
     /// A sign request through the gateway may or may not have signed (Altinn did not answer).
     case signOutcomeUnknown = "no.signinggateway.sign.outcome-unknown"
+    /// A sign whose outcome was unknown has since been observed: the gateway's signee shows as signed.
+    case signConfirmed = "no.signinggateway.sign.confirmed"
 }

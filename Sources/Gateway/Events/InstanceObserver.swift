@@ -62,9 +62,18 @@ public struct InstanceObserver: Sendable {
                     failure.signMayHaveHappened
                     ? .signOutcomeUnknown(request: failure.request, problem: failure.problem)
                     : .signFailed(request: failure.request, problem: failure.problem)
-                // A sign that may have happened: look again soon.
+                // A sign that may have happened: look again soon, and remember it so that the poll that sees it
+                // signed upgrades the key's answer.
                 if failure.signMayHaveHappened, var polled = row, polled.status == .active {
                     polled.nextPollAt = now
+                    if let pending = failure.pending {
+                        var state =
+                            ObservedState.stored(polled.snapshot)
+                            ?? ObservedState(
+                                taskId: nil, signees: [], complete: false, processTask: nil, processEnded: false)
+                        if !state.pending.contains(pending) { state.pending.append(pending) }
+                        polled.snapshot = state.bytes
+                    }
                     row = polled
                 }
                 return InstanceUpdate(
@@ -192,7 +201,21 @@ public struct InstanceObserver: Sendable {
         byTracker: Bool
     ) -> InstanceUpdate {
         let previous = current.flatMap { ObservedState.stored($0.snapshot) }
-        let (state, transitions) = SnapshotDiff.apply(observation, to: previous, signingTask: current?.taskId)
+        var (state, transitions) = SnapshotDiff.apply(observation, to: previous, signingTask: current?.taskId)
+        var upgrades: [IdempotencyUpgrade] = []
+        if let snapshot = observation.signing, let signee = snapshot.gatewaySignee, signee.signedAt != nil {
+            for pending in state.pending {
+                let confirmed = Transition.signConfirmed(
+                    request: pending.request, idempotencyKey: pending.key, signee, snapshot)
+                transitions.append(confirmed)
+                upgrades.append(
+                    Self.upgrade(
+                        pending, instance, snapshot, observation.process,
+                        eventId: CloudEventFactory.id(instance: instance, confirmed), environment: events.environment,
+                        now: now))
+            }
+            state.pending = []
+        }
         let newEvents = transitions.map {
             events.event($0, instance: instance, time: now, traceparent: traceparent)
         }
@@ -241,7 +264,33 @@ public struct InstanceObserver: Sendable {
             let dueNow = !byTracker && state.complete && row.completeWhenAllSigned
             row.nextPollAt = dueNow ? now : now.adding(policy.interval(afterPolls: row.polls, using: &rng))
         }
-        return InstanceUpdate(tracked: row, events: newEvents)
+        return InstanceUpdate(tracked: row, events: newEvents, upgrades: upgrades)
+    }
+
+    /// The answer the key gets once its sign is seen: what a sign confirmed by observation answers at once.
+    static func upgrade(
+        _ pending: PendingSign,
+        _ instance: InstanceReference,
+        _ snapshot: SigningSnapshot,
+        _ process: ProcessPosition?,
+        eventId: String,
+        environment: AltinnEnvironment,
+        now: Date
+    ) -> IdempotencyUpgrade {
+        let outcome = SignOutcome(
+            instance: instance, mode: pending.mode, process: process, signing: .known(snapshot),
+            confirmedBy: .observation)
+        let body = StateJSON.sign(outcome, environment).serialized
+        // The change is the gateway's own (no inbound request): the event's id names it in the audit log.
+        let audit = AuditEntry(
+            time: now, clientId: pending.clientId, sourceAddress: nil, requestId: eventId, traceparent: nil,
+            idempotencyKey: pending.key, operation: "signConfirmed", instance: instance.description,
+            tokenProfile: pending.tokenProfile, upstreamMethod: "GET",
+            upstreamURL: environment.instanceURL(instance) + "/signing", upstreamStatus: 200, latencyMicros: 0,
+            outcome: "confirmed", requestDigest: nil, responseDigest: Digest.sha256Hex(body))
+        return IdempotencyUpgrade(
+            scope: IdempotencyScope(clientId: pending.clientId, key: pending.key),
+            response: StoredResponse(status: 200, contentType: "application/json", body: body), audit: audit)
     }
 }
 
@@ -251,11 +300,14 @@ public struct SignFailure: Error, Sendable, Equatable {
     public var request: String
     public var problem: SignProblem
     public var signMayHaveHappened: Bool
+    /// What a later poll needs to confirm the sign and upgrade its key (only when it may have happened).
+    public var pending: PendingSign?
 
-    public init(request: String, problem: SignProblem, signMayHaveHappened: Bool) {
+    public init(request: String, problem: SignProblem, signMayHaveHappened: Bool, pending: PendingSign? = nil) {
         self.request = request
         self.problem = problem
         self.signMayHaveHappened = signMayHaveHappened
+        self.pending = pending
     }
 }
 

@@ -16,6 +16,8 @@ struct ObservedState: Equatable, Sendable {
     var complete: Bool
     var processTask: String?
     var processEnded: Bool
+    /// Signs through the gateway whose outcome is unknown, waiting to be seen signed.
+    var pending: [PendingSign] = []
 
     init(taskId: String?, signees: [Signee], complete: Bool, processTask: String?, processEnded: Bool) {
         self.taskId = taskId
@@ -25,8 +27,9 @@ struct ObservedState: Equatable, Sendable {
         self.processEnded = processEnded
     }
 
-    /// `v1`, then `task=`, `process=`, `complete=`, `ended=` and one `signee=partyId,status,notification,delegated`
-    /// per signee. Task ids are BPMN ids (no `=` or newline); an absent one is an empty value.
+    /// `v1`, then `task=`, `process=`, `complete=`, `ended=`, one `signee=partyId,status,notification,delegated`
+    /// per signee and one `pending=mode,client,key,profile` per unconfirmed sign (those three hex-encoded: they
+    /// are caller-chosen). Task ids are BPMN ids (no `=` or newline); an absent one is an empty value.
     var bytes: [UInt8] {
         var lines = [
             "v1", "task=\(self.taskId ?? "")", "process=\(self.processTask ?? "")",
@@ -35,6 +38,11 @@ struct ObservedState: Equatable, Sendable {
         for signee in self.signees {
             lines.append(
                 "signee=\(signee.partyId),\(signee.status.rawValue),\(signee.notification.rawValue),\(signee.delegated ? 1 : 0)"
+            )
+        }
+        for sign in self.pending {
+            lines.append(
+                "pending=\(sign.mode.rawValue),\(Hex.encode(sign.clientId)),\(Hex.encode(sign.key)),\(Hex.encode(sign.tokenProfile))"
             )
         }
         return Array(lines.joined(separator: "\n").utf8)
@@ -62,10 +70,63 @@ struct ObservedState: Equatable, Sendable {
                 else { return nil }
                 state.signees.append(
                     Signee(partyId: partyId, status: status, notification: notification, delegated: fields[3] == "1"))
+            case "pending":
+                let fields = value.split(separator: ",", omittingEmptySubsequences: false)
+                guard fields.count == 4, let mode = SigningMode(rawValue: String(fields[0])),
+                    let client = Hex.decode(fields[1]), let key = Hex.decode(fields[2]),
+                    let profile = Hex.decode(fields[3])
+                else { return nil }
+                state.pending.append(PendingSign(mode: mode, clientId: client, key: key, tokenProfile: profile))
             default: return nil
             }
         }
         return state
+    }
+}
+
+/// A sign through the gateway whose outcome is unknown: once the gateway's signee is seen signed, the key's
+/// stored answer is upgraded and `sign.confirmed` emitted.
+public struct PendingSign: Sendable, Equatable {
+    public var mode: SigningMode
+    public var clientId: String
+    public var key: String
+    public var tokenProfile: String
+
+    public init(mode: SigningMode, clientId: String, key: String, tokenProfile: String) {
+        self.mode = mode
+        self.clientId = clientId
+        self.key = key
+        self.tokenProfile = tokenProfile
+    }
+
+    var request: String { "\(self.clientId)/\(self.key)" }
+}
+
+/// Lowercase hex of UTF-8, for caller-chosen values inside the snapshot's lines.
+enum Hex {
+    static func encode(_ text: String) -> String {
+        text.utf8.map { byte in
+            let digits = Array("0123456789abcdef".utf8)
+            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
+        }.joined()
+    }
+
+    static func decode(_ hex: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = hex.utf8.makeIterator()
+        while let high = iterator.next() {
+            guard let low = iterator.next(), let h = Self.value(high), let l = Self.value(low) else { return nil }
+            bytes.append(h << 4 | l)
+        }
+        return String(bytes: bytes, encoding: .utf8)
+    }
+
+    private static func value(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+        default: return nil
+        }
     }
 }
 

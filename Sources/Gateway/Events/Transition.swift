@@ -9,6 +9,8 @@ public enum Transition: Sendable, Equatable {
     /// `request` names the sign request (client and idempotency key), so each failed request is one event.
     case signFailed(request: String, problem: SignProblem)
     case signOutcomeUnknown(request: String, problem: SignProblem)
+    /// A sign request whose outcome was unknown, now seen signed; `idempotencyKey` for the caller to match it.
+    case signConfirmed(request: String, idempotencyKey: String, NormalizedSignee, SigningSnapshot)
 
     public var type: EventType {
         switch self {
@@ -20,6 +22,7 @@ public enum Transition: Sendable, Equatable {
         case .processCompleted: return .processCompleted
         case .signFailed: return .signFailed
         case .signOutcomeUnknown: return .signOutcomeUnknown
+        case .signConfirmed: return .signConfirmed
         }
     }
 
@@ -43,6 +46,8 @@ public enum Transition: Sendable, Equatable {
             return ("request:\(request)", "sign.failed")
         case .signOutcomeUnknown(let request, _):
             return ("request:\(request)", "sign.outcome-unknown")
+        case .signConfirmed(let request, _, _, _):
+            return ("request:\(request)", "sign.confirmed")
         }
     }
 }

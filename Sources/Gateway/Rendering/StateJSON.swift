@@ -25,6 +25,18 @@ public enum StateJSON {
         ])
     }
 
+    /// The answer to a sign (`SignResponse` in openapi.yaml).
+    public static func sign(_ outcome: SignOutcome, _ environment: AltinnEnvironment) -> JSONValue {
+        .object([
+            ("operation", "sign"),
+            ("mode", .string(outcome.mode.rawValue)),
+            ("instance", self.instance(outcome.instance, environment)),
+            ("process", outcome.process.map(self.process) ?? .null),
+            ("signing", self.signing(outcome.signing)),
+            ("confirmedBy", .string(outcome.confirmedBy.rawValue)),
+        ])
+    }
+
     public static func signing(_ observation: SigningObservation) -> JSONValue {
         switch observation {
         case .unknown(let taskId, let reason):

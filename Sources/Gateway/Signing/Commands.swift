@@ -67,6 +67,17 @@ public struct SignOutcome: Sendable, Equatable {
     public var signing: SigningObservation
     /// How the gateway knows the sign happened.
     public var confirmedBy: SignConfirmation = .answer
+
+    public init(
+        instance: InstanceReference, mode: SigningMode, process: ProcessPosition?, signing: SigningObservation,
+        confirmedBy: SignConfirmation = .answer
+    ) {
+        self.instance = instance
+        self.mode = mode
+        self.process = process
+        self.signing = signing
+        self.confirmedBy = confirmedBy
+    }
 }
 
 public enum SignConfirmation: String, Sendable, Equatable {

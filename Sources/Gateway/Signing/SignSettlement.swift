@@ -95,15 +95,20 @@ extension SigningService {
             return nil
         }
         let snapshot = SigningSnapshot(taskId: signingTaskId, states: observed.signeeStates)
-        guard let own = Self.ownSignee(in: snapshot), own.signedAt != nil else { return nil }
+        guard let own = snapshot.gatewaySignee, own.signedAt != nil else { return nil }
         let process = try? await self.processPosition(command.instance, tokenProfile: profile)
         return SignOutcome(
             instance: command.instance, mode: command.mode, process: process, signing: .known(snapshot),
             confirmedBy: .observation)
     }
+}
 
-    static func ownSignee(in snapshot: SigningSnapshot) -> NormalizedSignee? {
-        let systemUsers = snapshot.signees.filter { $0.kind == .systemUser }
+extension SigningSnapshot {
+    /// The signee the gateway signs as: the instance's one system-user signee (the gateway signs as a system
+    /// user; Altinn's signee states carry no organisation number to tell two apart). Nil when there is none or
+    /// several.
+    var gatewaySignee: NormalizedSignee? {
+        let systemUsers = self.signees.filter { $0.kind == .systemUser }
         return systemUsers.count == 1 ? systemUsers[0] : nil
     }
 }

@@ -46,13 +46,26 @@ struct SigningRoutes: Sendable {
             } call: {
                 .sign(command, environment: $0, defaultProfile: self.defaultTokenProfile, result: $1)
             }
+            let profile = command.tokenProfile ?? self.defaultTokenProfile
             let outcome = result.mapError { error in
                 SignFailure(
                     request: "\(context.clientId ?? "")/\(key)", problem: SignProblem(Problem(error)),
-                    signMayHaveHappened: error.signMayHaveHappened)
+                    signMayHaveHappened: error.signMayHaveHappened,
+                    pending: error.signMayHaveHappened
+                        ? PendingSign(
+                            mode: command.mode, clientId: context.clientId ?? "", key: key, tokenProfile: profile)
+                        : nil)
+            }
+            // A sign that may have happened is tracked whatever the caller asked: a later poll that sees it
+            // signed upgrades this key's answer.
+            var tracking = track
+            if tracking == nil, case .failure(let failure) = outcome, failure.signMayHaveHappened {
+                tracking = InstanceObserver.TrackRequest(
+                    clientId: context.clientId, tokenProfile: command.tokenProfile, taskId: nil,
+                    completeWhenAllSigned: false, traceparent: inbound.traceparent)
             }
             executed.outbox = self.observer.afterSign(
-                instance, outcome: outcome, track: track, traceparent: inbound.traceparent, now: Date())
+                instance, outcome: outcome, track: tracking, traceparent: inbound.traceparent, now: Date())
             return executed
         }
     }

@@ -4,14 +4,7 @@ import Gateway
 /// The normalized JSON the gateway answers with (schemas in openapi.yaml).
 enum ResponseBodies {
     static func sign(_ outcome: SignOutcome, environment: AltinnEnvironment) -> JSONValue {
-        .object([
-            ("operation", "sign"),
-            ("mode", .string(outcome.mode.rawValue)),
-            ("instance", self.instance(outcome.instance, environment)),
-            ("process", outcome.process.map(self.process) ?? .null),
-            ("signing", self.signing(outcome.signing)),
-            ("confirmedBy", .string(outcome.confirmedBy.rawValue)),
-        ])
+        StateJSON.sign(outcome, environment)
     }
 
     static func processNext(_ outcome: ProcessNextOutcome, environment: AltinnEnvironment) -> JSONValue {

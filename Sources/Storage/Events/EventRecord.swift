@@ -55,13 +55,31 @@ public struct InstanceUpdate: Sendable {
     public var tracked: TrackedInstance?
     /// Appended in order; ids already present are skipped, so they are not fanned out twice.
     public var events: [NewEvent]
+    /// Stored answers of keys whose sign was ambiguous and has since been observed, with their audit records.
+    public var upgrades: [IdempotencyUpgrade]
 
-    public init(tracked: TrackedInstance?, events: [NewEvent]) {
+    public init(tracked: TrackedInstance?, events: [NewEvent], upgrades: [IdempotencyUpgrade] = []) {
         self.tracked = tracked
         self.events = events
+        self.upgrades = upgrades
     }
 
     public static let none = InstanceUpdate(tracked: nil, events: [])
+}
+
+/// A key's stored answer replaced by a definite one, in the same transaction as the observation that proved it.
+/// Only an ambiguous answer (status 500 or above) of a completed key is replaced; the audit record is appended
+/// only when it was.
+public struct IdempotencyUpgrade: Sendable, Equatable {
+    public var scope: IdempotencyScope
+    public var response: StoredResponse
+    public var audit: AuditEntry
+
+    public init(scope: IdempotencyScope, response: StoredResponse, audit: AuditEntry) {
+        self.scope = scope
+        self.response = response
+        self.audit = audit
+    }
 }
 
 /// What an `OutboxWrite` committed.
