@@ -1,6 +1,6 @@
 # signing-gateway — two commands: `make run` and `make test`.
 SWIFT ?= swift
-PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config
+PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config openssl
 
 .PHONY: run test build deps test-deps lint format bench bench-events clean validate-deploy fuzz
 

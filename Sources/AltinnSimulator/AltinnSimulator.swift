@@ -1,5 +1,8 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
 import Logging
+import NIOSSL
 
 /// A local Altinn app API: the other side of the gateway's wire. Written from Altinn's OpenAPI and
 /// the reference, importing nothing of the gateway.
@@ -20,21 +23,48 @@ public struct AltinnSimulator: Sendable {
         self.authority = await TokenAuthority(settings: configuration.tokens)
     }
 
-    /// A Hummingbird application ready to run; `onServerRunning` gets the bound port.
+    /// A Hummingbird application on plain HTTP/1.1, ready to run; `onServerRunning` gets the bound port.
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
+        let faults = state.network
+        // Network faults are played by the connection, below the router (see `NetworkFault`).
+        return self.application(
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestFaultHandler(plan: faults)])),
+            onServerRunning: onServerRunning)
+    }
+
+    /// The same over TLS, with HTTP/2 chosen by ALPN (HTTP/1.1 for clients that do not offer h2), as
+    /// production Altinn serves.
+    public func makeApplication(
+        tls: SimulatorTLS, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let faults = state.network
+        let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)))
+        let streams = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestFaultHandler(plan: faults)])
+        return self.application(
+            server: try .http2Upgrade(
+                tlsConfiguration: tlsConfiguration,
+                // On shutdown, GOAWAY and then at most a second for idle clients (libcurl keeps its
+                // connection until it next needs it) instead of waiting for them forever.
+                configuration: .init(gracefulCloseTimeout: .seconds(1), streamConfiguration: streams)),
+            onServerRunning: onServerRunning)
+    }
+
+    private func application(
+        server: HTTPServerBuilder, onServerRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
         let router = Router(context: SimulatorRequestContext.self)
         router.add(middleware: AltinnConventionsMiddleware())
         AdminRoutes(state: state).register(on: router)
         MaskinportenTokenRoute(authority: authority).register(on: router)
         ExchangeRoute(authority: authority).register(on: router)
         AppRoutes(state: state, authority: authority).register(on: router, identities: configuration.identities)
-        let plan = state.network
         return Application(
             router: router,
-            // Network faults are played by the connection, below the router (see `NetworkFault`).
-            server: .http1(configuration: .init(additionalChannelHandlers: [RequestFaultHandler(plan: plan)])),
+            server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: nil
@@ -44,5 +74,16 @@ public struct AltinnSimulator: Sendable {
             },
             logger: logger
         )
+    }
+}
+
+/// PEM files of the simulator's TLS server certificate (chain first) and its private key.
+public struct SimulatorTLS: Sendable {
+    public var certificateChainPath: String
+    public var privateKeyPath: String
+
+    public init(certificateChainPath: String, privateKeyPath: String) {
+        self.certificateChainPath = certificateChainPath
+        self.privateKeyPath = privateKeyPath
     }
 }

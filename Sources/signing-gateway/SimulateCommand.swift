@@ -10,6 +10,12 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @Option(help: "PEM certificate chain: serve TLS, with HTTP/2 by ALPN (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     func run() async throws {
         let logger = Bootstrap.logger(level: "info")
         let dataDirectory = try DataDirectory(path: self.options.dataDirectory ?? "./.signing-gateway")
@@ -21,10 +27,21 @@ struct SimulateCommand: AsyncParsableCommand {
         let simulator = await AltinnSimulator(
             configuration: SimulatorConfiguration(host: host, port: port, identities: [token: .defaultSystemUser]),
             logger: logger)
-        let app = simulator.makeApplication { port in
+        let ready: @Sendable (String, Int) -> Void = { scheme, port in
             logger.info(
                 "Altinn simulator ready",
-                metadata: ["listening": "http://\(host):\(port)", "tokenFile": "\(tokenFile)"])
+                metadata: ["listening": "\(scheme)://\(host):\(port)", "tokenFile": "\(tokenFile)"])
+        }
+        let app: any Service
+        switch (self.tlsCert, self.tlsKey) {
+        case (let cert?, let key?):
+            app = try simulator.makeApplication(
+                tls: SimulatorTLS(certificateChainPath: cert, privateKeyPath: key)
+            ) { ready("https", $0) }
+        case (nil, nil):
+            app = simulator.makeApplication { ready("http", $0) }
+        default:
+            throw ValidationError("--tls-cert and --tls-key go together.")
         }
         try await ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -47,6 +47,9 @@ struct Harness: Sendable {
         /// The gateway's clock, for signature timestamps.
         var now: @Sendable () -> Date = { Date() }
         var maxHeaderBytes = 16 * 1024
+        /// Serve the simulator over TLS with HTTP/2 by ALPN (a test CA made at test time, given to the
+        /// gateway as `upstream.caBundle`), as production Altinn is reached.
+        var tls = false
     }
 
     static func run(_ options: Options = Options(), _ body: @Sendable (Harness) async throws -> Void) async throws {
@@ -69,16 +72,20 @@ struct Harness: Sendable {
 
         let (simulatorPorts, simulatorPort) = AsyncStream.makeStream(of: Int.self)
         let (gatewayPorts, gatewayPort) = AsyncStream.makeStream(of: Int.self)
-        let simulatorApp = simulator.makeApplication { simulatorPort.yield($0) }
-        let simulatorGroup = ServiceGroup(services: [simulatorApp], gracefulShutdownSignals: [], logger: logger)
+        let simulatorService: any Service =
+            options.tls
+            ? try simulator.makeApplication(tls: TestCertificates.made.simulatorTLS) { simulatorPort.yield($0) }
+            : simulator.makeApplication { simulatorPort.yield($0) }
+        let simulatorGroup = ServiceGroup(services: [simulatorService], gracefulShutdownSignals: [], logger: logger)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await simulatorGroup.run() }
             let port = await simulatorPorts.first { _ in true } ?? 0
-            let simulatorURL = "http://127.0.0.1:\(port)"
+            let simulatorURL = "\(options.tls ? "https" : "http")://127.0.0.1:\(port)"
 
             var configuration = GatewayConfiguration()
             configuration.upstream.timeoutMilliseconds = options.upstreamTimeoutMilliseconds
+            if options.tls { configuration.upstream.caBundle = TestCertificates.made.caPath }
             configuration.maxRequestBodyBytes = options.maxRequestBodyBytes
             let dataDirectory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("sg-e2e-\(UInt64.random(in: 1 ... .max))").path
@@ -125,9 +132,11 @@ struct Harness: Sendable {
                 dataDirectory: dataDirectory)
             let outcome = await Result(catching: { try await body(harness) })
             await gatewayGroup.triggerGracefulShutdown()
+            // The gateway's connections go first: an HTTP/2 server's graceful shutdown waits for its clients.
+            transport.shutdown()
+            events.transport.shutdown()
             await simulatorGroup.triggerGracefulShutdown()
             try await group.waitForAll()
-            transport.shutdown()
             await store.close()
             try? FileManager.default.removeItem(atPath: dataDirectory)
             try outcome.get()

@@ -1,6 +1,7 @@
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOHTTPTypes
 
 #if canImport(Glibc)
@@ -8,8 +9,9 @@ import NIOHTTPTypes
 #endif
 
 /// Sits between the HTTP codec and Hummingbird and decides, per request, whether the network misbehaves.
-/// On the first request head it also puts a `WireFaultHandler` right above the socket (below the HTTP
-/// encoder), which does the byte-level part: holding, cutting or dripping the encoded answer, and closing.
+/// On HTTP/1.1 it also puts a `WireFaultHandler` right above the socket (or TLS), below the HTTP encoder,
+/// which does the byte-level part: holding, cutting or dripping the encoded answer, and closing. On HTTP/2
+/// it runs in each stream's channel and plays the fault on the stream's parts and the connection.
 final class RequestFaultHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -18,6 +20,9 @@ final class RequestFaultHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let plan: NetworkFaultPlan
     private let wire = WireFaultHandler()
+    /// Nil on HTTP/1.1; on HTTP/2 the stream's fault in play, and what it held back.
+    private var stream: StreamFault?
+    private var isHTTP2 = false
     private var answered = 0
     /// Set by `closeBeforeHandler`: the rest of the request is swallowed, the handler never sees it.
     private var discarding = false
@@ -28,6 +33,8 @@ final class RequestFaultHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let operations = context.pipeline.syncOperations
         if let encoder = try? operations.handler(type: HTTPResponseEncoder.self) {
             try? operations.addHandler(wire, position: .before(encoder))
+        } else {
+            isHTTP2 = context.channel.parent != nil
         }
     }
 
@@ -35,15 +42,19 @@ final class RequestFaultHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         if case .head(let request) = part {
             discarding = false
-            if let rule = plan.take(
-                method: request.method.rawValue, path: request.path ?? "/", connectionWarm: answered > 0)
-            {
+            // A stream channel serves one request; the connection's earlier streams make it warm.
+            if isHTTP2 { plan.countHTTP2Request() }
+            let streamID =
+                isHTTP2 ? try? context.channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID) : nil
+            let warm = streamID.map { Int($0) > 1 } ?? (answered > 0)
+            if let rule = plan.take(method: request.method.rawValue, path: request.path ?? "/", connectionWarm: warm) {
                 if rule.fault == .closeBeforeHandler {
                     discarding = true
-                    context.close(promise: nil)
+                    // On HTTP/2 the connection is the stream's parent; on HTTP/1.1 the parent is the listener.
+                    (isHTTP2 ? context.channel.parent ?? context.channel : context.channel).close(promise: nil)
                     return
                 }
-                wire.arm(rule)
+                if isHTTP2 { stream = StreamFault(rule: rule) } else { wire.arm(rule) }
             }
         }
         guard !discarding else { return }
@@ -51,6 +62,7 @@ final class RequestFaultHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if stream != nil { return streamWrite(context: context, part: unwrapOutboundIn(data), promise: promise) }
         let isEnd: Bool
         if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
         context.write(data, promise: promise)
@@ -59,6 +71,57 @@ final class RequestFaultHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // The encoded answer has passed the wire handler by now (writes run synchronously down the
             // pipeline): let it play the fault on what it holds.
             wire.answerComplete()
+        }
+    }
+}
+
+extension RequestFaultHandler {
+    /// An HTTP/2 stream's fault: the parts it holds back until the answer is complete.
+    struct StreamFault {
+        var rule: NetworkFaultPlan.Rule
+        var head: HTTPResponse?
+        var body = ByteBuffer()
+    }
+
+    /// HTTP/2: holds the answer's parts; at its end plays the fault on the stream and the connection.
+    func streamWrite(context: ChannelHandlerContext, part: HTTPResponsePart, promise: EventLoopPromise<Void>?) {
+        promise?.succeed()
+        switch part {
+        case .head(let head): stream?.head = head
+        case .body(var bytes): stream?.body.writeBuffer(&bytes)
+        case .end: break
+        }
+        guard case .end = part, let fault = stream else { return }
+        stream = nil
+        answered += 1
+        let connection = context.channel.parent ?? context.channel
+        switch fault.rule.fault {
+        case .closeAfterHandler, .closeBeforeHandler, .resetAfterHandler:
+            if fault.rule.fault == .resetAfterHandler, let socket = connection as? any SocketOptionProvider {
+                socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in connection.close(promise: nil) }
+            } else {
+                connection.close(promise: nil)
+            }
+        case .statusLineThenClose, .headersThenClose, .halfBodyThenClose:
+            if let head = fault.head { context.write(wrapOutboundOut(.head(head)), promise: nil) }
+            if fault.rule.fault == .halfBodyThenClose {
+                let half = fault.body.getSlice(at: fault.body.readerIndex, length: fault.body.readableBytes / 2)
+                if let half, half.readableBytes > 0 { context.write(wrapOutboundOut(.body(half)), promise: nil) }
+            }
+            context.writeAndFlush(wrapOutboundOut(.body(ByteBuffer())), promise: nil)
+            connection.eventLoop.execute { connection.close(promise: nil) }
+        case .dripHeaders:
+            let delay = TimeAmount.milliseconds(Int64(20 * fault.rule.dripMilliseconds))
+            context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+                if let head = fault.head { context.write(self.wrapOutboundOut(.head(head)), promise: nil) }
+                context.write(self.wrapOutboundOut(.body(fault.body)), promise: nil)
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        case .goAway:
+            // Hummingbird's connection manager answers a quiesce with GOAWAY; the connection then dies before
+            // the processed stream is answered.
+            connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            connection.eventLoop.execute { connection.close(promise: nil) }
         }
     }
 }
@@ -100,7 +163,7 @@ final class WireFaultHandler: ChannelOutboundHandler, RemovableChannelHandler {
         let bytes = Array(answer.readableBytesView)
         let headEnd = bytes.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound ?? bytes.count
         switch rule.fault {
-        case .closeAfterHandler, .closeBeforeHandler:
+        case .closeAfterHandler, .closeBeforeHandler, .goAway:
             context.close(promise: nil)
         case .resetAfterHandler:
             reset(context)

@@ -16,8 +16,12 @@ public enum NetworkFault: String, Sendable, CaseIterable {
     /// The handler ran; headers and half the body are sent, then FIN.
     case halfBodyThenClose
     /// The handler ran; the answer's head is sent a few bytes at a time (`dripMilliseconds` apart), then
-    /// the rest. Whether the client waits that long is its deadline's business.
+    /// the rest. Whether the client waits that long is its deadline's business. (On HTTP/2, where a HEADERS
+    /// frame cannot be cut, the whole answer waits 20 × `dripMilliseconds`.)
     case dripHeaders
+    /// HTTP/2 only: the handler ran, then the server starts a graceful shutdown (GOAWAY) and the connection
+    /// closes before the answer, as a pod stopping mid-drain does. On HTTP/1.1 it is `closeAfterHandler`.
+    case goAway
 }
 
 /// The exchanges a fault can be aimed at, told apart by method and path as Altinn's routes are.
@@ -86,6 +90,7 @@ public final class NetworkFaultPlan: Sendable {
     private struct State {
         var rules: [Rule] = []
         var fired: [Firing] = []
+        var http2Requests = 0
     }
     private let state = Mutex(State())
 
@@ -97,6 +102,10 @@ public final class NetworkFaultPlan: Sendable {
 
     public var rules: [Rule] { state.withLock { $0.rules } }
     public var fired: [Firing] { state.withLock { $0.fired } }
+    /// Requests that arrived on an HTTP/2 stream, so a test can tell which protocol the client chose.
+    public var http2Requests: Int { state.withLock { $0.http2Requests } }
+
+    func countHTTP2Request() { state.withLock { $0.http2Requests += 1 } }
 
     /// The fault for this exchange, if a rule hits it; the rule's count goes down by one.
     func take(method: String, path: String, connectionWarm: Bool) -> Rule? {
