@@ -71,9 +71,36 @@ final class Transfer {
         return options.result
     }
 
-    /// Safe methods may be resent by libcurl on its own (see "Why libcurl cannot resend a write" below); every other method is
-    /// configured so that libcurl cannot resend it: the body comes from `onRead`, which has no rewind,
-    /// and a write without a body (nothing to rewind) never rides a reused connection.
+    // MARK: Why libcurl cannot resend a write
+    //
+    // libcurl (7.88: lib/transfer.c `Curl_retry_request`, lib/multi.c) silently resends a request on a fresh
+    // connection when a *reused* connection dies before one response byte arrives ("Connection died, retrying
+    // a fresh connect"), or when the send on a reused connection fails, up to 5 times, for every method. That
+    // is right for a GET racing an idle close, and a second legal act for a sign: the peer may have processed
+    // the request and then closed (a crashing pod, a load balancer's idle timeout, a restart). This libcurl has
+    // no option to forbid it (CURLOPT_FORBID_RETRY_ON_REUSE is only proposed upstream, curl PR #18417).
+    // What decides it is the body: when body bytes were written, libcurl sets `rewindbeforesend`, and
+    // `readrewind` (lib/multi.c) runs on the new connection before a byte is sent. With CURLOPT_POSTFIELDS it
+    // needs no rewind and resends; with a CURLOPT_READFUNCTION and no CURLOPT_SEEKFUNCTION it fails the
+    // transfer with CURLE_SEND_FAIL_REWIND. So a write carries its body through `onRead`. A write with no
+    // body leaves nothing to rewind and would be resent: it gets a connection of its own
+    // (CURLOPT_FRESH_CONNECT), and `Curl_retry_request` retries only on a reused one. HTTP/2 takes the same
+    // retry path (a stream cut by a dying connection, GOAWAY, REFUSED_STREAM), so the two rules hold there
+    // too. The classifier maps CURLE_SEND_FAIL_REWIND to ambiguous: the request was written on a connection
+    // that died unanswered. Pinned by CurlHTTPClientTests ("a write on a warm connection that dies after the
+    // peer read it is sent once") and the simulator's network faults (EndToEndTests NetworkFaultTests,
+    // TLSTests). libcurl's own verbose trace of this option set, against a peer that reads the POST on a warm
+    // connection and closes without answering (with POSTFIELDS instead, the POST arrives a second time):
+    //   * Re-using existing connection #0 with host 127.0.0.1
+    //   * Connection died, retrying a fresh connect (retry count: 1)
+    //   * state.rewindbeforesend = TRUE
+    //   * Connected to 127.0.0.1 (127.0.0.1) port 18999 (#1)
+    //   * necessary data rewind wasn't possible
+    //   → CURLE_SEND_FAIL_REWIND (65); the peer saw the POST once.
+
+    /// Safe methods (GET, HEAD, OPTIONS) may be resent by libcurl on its own; every other method is configured
+    /// so that it cannot: the body comes from `onRead`, which has no rewind, and a write without a body never
+    /// rides a reused connection.
     private func setMethodAndBody(_ request: OutboundRequest, _ options: inout OptionSetter) {
         switch request.method {
         case .get where request.body == nil:
