@@ -2,22 +2,35 @@
 """Crash safety over real processes: a gateway killed with SIGKILL in the middle of a burst of signs,
 then restarted on the same SQLite file. Proves: every key signed at most once upstream, every call
 acknowledged before the kill has its audit record, `audit verify` passes, and retries after the
-restart never sign again. Ends with 'N passed, M failed'.
+restart never sign again. Then the same under random network faults (the simulator's connections close,
+reset, cut or drip their answers before each sign; seeded, the seed is printed, FAULT_SEED=<n> replays the
+plan): a sign reaches Altinn at most once per key, a 200 means signed, `signMayHaveHappened: false` means
+not signed. Ends with 'N passed, M failed'.
 """
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
+from network_faults import (JSON, answer_of, check_sign_answer, describe, fault_seed, fired_summary,  # noqa: E402
+                            instance_counts, random_fault)
 
 BURST = 40
 KILL_AFTER = 10
+
+# The network-fault phase.
+FAULT_BURST = 30
+FAULT_KILL_AFTER = 14  # answers (of any kind) before the SIGKILL
+FAULT_WORKERS = 4
+FAULT_UPSTREAM_TIMEOUT_MS = 1500  # a dripped head of ~200 bytes at 100+ ms per 8 bytes runs past it
 
 
 def start_gateway(config_path, log):
@@ -104,9 +117,137 @@ def main():
             check(f"acknowledged key {i} has exactly one audit record", len(records) == 1 and records[0]["outcome"] == "succeeded", str(records))
         verify = subprocess.run([BINARY, "audit", "verify", "--config", config_path], capture_output=True, text=True, timeout=60)
         check("audit verify passes after the crash", verify.returncode == 0, verify.stdout + verify.stderr)
+
+        stop(gateway)
+        gateway = None
+        holder = []
+        try:
+            network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder)
+        finally:
+            gateway = holder[-1] if holder else None
     finally:
         stop(gateway, simulator)
     return finish()
+
+
+def network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder):
+    """Random network faults before each sign, a SIGKILL mid-burst, a restart, one retry per key."""
+    seed = fault_seed("crash")
+    rng = random.Random(seed)
+    plan = [random_fault(rng) for _ in range(FAULT_BURST)]
+    config = gateway_config(work, sim_port, gw_port, logLevel="warning")
+    config["upstream"]["timeoutMilliseconds"] = FAULT_UPSTREAM_TIMEOUT_MS
+    config_path = os.path.join(work, "gateway-faults.json")
+    json.dump(config, open(config_path, "w"))
+    gw = f"http://127.0.0.1:{gw_port}"
+    http("DELETE", sim + "/_simulator/network-faults")
+    http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 100}), JSON)
+    instances = [json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', JSON)[2])["id"]
+                 for _ in range(FAULT_BURST)]
+    keys = [f"crash-fault-{i}-{uuid.uuid4()}" for i in range(FAULT_BURST)]
+    bodies = [json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"}) for instance in instances]
+
+    gateway = start_gateway(config_path, log)
+    holder.append(gateway)
+    wait_ready(gw + "/healthz", gateway)
+
+    first = {}  # index -> answer before the kill
+    armed = {}  # index -> (status of the arming call, rule)
+    pending = list(range(FAULT_BURST))
+    done = threading.Condition()
+    killed = threading.Event()
+
+    def worker():
+        while True:
+            with done:
+                if killed.is_set() or not pending:
+                    return
+                i = pending.pop(0)
+            status, _, _ = http("POST", sim + "/_simulator/network-faults", json.dumps(plan[i]), JSON)
+            armed[i] = (status, plan[i])
+            try:
+                answer = answer_of(*http("POST", gw + "/v1/signatures", bodies[i], {**headers, "Idempotency-Key": keys[i]}))
+            except Exception:  # the connection dies with the gateway
+                continue
+            with done:
+                if not killed.is_set():
+                    first[i] = answer
+                done.notify_all()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(FAULT_WORKERS)]
+    for thread in threads:
+        thread.start()
+    with done:
+        done.wait_for(lambda: len(first) >= FAULT_KILL_AFTER or not any(t.is_alive() for t in threads), timeout=120)
+        killed.set()
+    os.kill(gateway.pid, signal.SIGKILL)
+    gateway.wait()
+    for thread in threads:
+        thread.join(timeout=30)
+    check("faults: workers finished", not any(thread.is_alive() for thread in threads))
+    check("faults: every fault rule was armed", all(status == 201 for status, _ in armed.values()),
+          str([a for a in armed.values() if a[0] != 201]))
+    check("faults: some signs answered before the kill", len(first) >= FAULT_KILL_AFTER, str(len(first)))
+    check("faults: the kill interrupted the burst", len(first) < FAULT_BURST, str(len(first)))
+    faults = json.loads(http("GET", sim + "/_simulator/network-faults")[2])
+    fired = faults["fired"]
+    check("faults: network faults fired", len(fired) > 0, str(faults))
+    # The gateway is dead: nothing more reaches Altinn for these keys until the retries.
+    before_retry = instance_counts(sim)
+    http("DELETE", sim + "/_simulator/network-faults")
+    http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 0}), JSON)
+
+    gateway = start_gateway(config_path, log)
+    holder.append(gateway)
+    wait_ready(gw + "/healthz", gateway)
+    retry = {}
+    for i in range(FAULT_BURST):
+        retry[i] = answer_of(*http("POST", gw + "/v1/signatures", bodies[i], {**headers, "Idempotency-Key": keys[i]}))
+    after_retry = instance_counts(sim)
+
+    fired_on = {}
+    for firing in fired:
+        for i, instance in enumerate(instances):
+            if instance.split("/")[1] in firing["path"]:
+                fired_on.setdefault(i, []).append(f"{firing['fault']}@{firing['route']}")
+
+    def context(i):
+        return (f"seed {seed}, instance {i} {instances[i]}, armed before its sign {plan[i]}, fired on it "
+                f"{fired_on.get(i, [])}, first answer {describe(first.get(i))}, retry {describe(retry[i])}, "
+                f"signCalls before retry {before_retry.get(instances[i])}, after {after_retry.get(instances[i])}")
+
+    for i, instance in enumerate(instances):
+        count = after_retry.get(instance, 0)
+        check(f"faults: instance {i} signed at most once", count <= 1, context(i))
+        check_sign_answer(check, f"faults: first answer of instance {i}", first.get(i), before_retry.get(instance, 0), context(i))
+        check_sign_answer(check, f"faults: retry of instance {i}", retry[i], count, context(i))
+        status, replayed, body, _ = retry[i]
+        if first.get(i) is not None and first[i][0] == 200:
+            check(f"faults: answered sign {i} replays its 200", status == 200 and replayed, context(i))
+        if status == 200 and not replayed:
+            check(f"faults: fresh retry {i} had not signed before", before_retry.get(instance, 0) == 0, context(i))
+        if first.get(i) is not None and replayed:
+            # The stored answer, or the one a later observation upgraded it to (a sign that may have happened).
+            may = isinstance(first[i][2], dict) and first[i][2].get("signMayHaveHappened") is True
+            check(f"faults: retry {i} replays the stored answer", status == first[i][0] or (may and status == 200), context(i))
+
+    export = subprocess.run([BINARY, "audit", "export", "--config", config_path], capture_output=True, text=True, timeout=60)
+    audited = {}
+    for line in export.stdout.splitlines():
+        record = json.loads(line)
+        if record["operation"] == "sign":
+            audited.setdefault(record["idempotencyKey"], []).append(record)
+    for i in first:
+        check(f"faults: answered sign {i} has its audit record", len(audited.get(keys[i], [])) >= 1, context(i))
+    verify = subprocess.run([BINARY, "audit", "verify", "--config", config_path], capture_output=True, text=True, timeout=60)
+    check("faults: audit verify passes after faults and the crash", verify.returncode == 0, verify.stdout + verify.stderr)
+
+    outcomes = {}
+    for answer in list(first.values()) + list(retry.values()):
+        outcomes[describe(answer)] = outcomes.get(describe(answer), 0) + 1
+    print(f"crash: network-fault phase in {time.monotonic() - started:.1f}s; fired {fired_summary(fired)}; "
+          f"answers {sorted(outcomes.items())}", flush=True)
 
 
 if __name__ == "__main__":

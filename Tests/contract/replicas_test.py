@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import random
 import tempfile
 import threading
 import uuid
@@ -17,6 +18,8 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
 from events_helpers import Subscriber, wait_for  # noqa: E402
+from network_faults import (JSON, answer_of, check_sign_answer, describe, fault_seed, fired_summary,  # noqa: E402
+                            instance_counts, random_fault)
 
 ROUNDS = 20
 
@@ -41,6 +44,7 @@ def main():
                 work, sim_port, port, logLevel="warning", storage={"engine": "postgres", "postgresURL": url},
                 events={"trackingInitialIntervalSeconds": 0.1, "trackingMaxIntervalSeconds": 0.3,
                         "deliverySchedule": ["200ms", "200ms", "200ms"], "allowedDestinations": ["127.0.0.0/8"]})
+            config["upstream"]["timeoutMilliseconds"] = FAULT_UPSTREAM_TIMEOUT_MS
             path = os.path.join(work, f"gateway-{replica}.json")
             json.dump(config, open(path, "w"))
             # Both replicas start at once: migrations must be safe under that.
@@ -77,6 +81,7 @@ def main():
             counts = {row["id"]: row["signCalls"] for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
             check(f"round {round_}: Altinn saw one sign", counts.get(instance) == 1, str(counts.get(instance)))
 
+        faults_on_both(sim, [gw for gw, _ in gateways], headers)
         events_on_both(sim, [gw for gw, _ in gateways], headers, subscriber)
 
         verify = subprocess.run([BINARY, "audit", "verify", "--config", gateways[0][1]], capture_output=True, text=True, timeout=120)
@@ -85,6 +90,62 @@ def main():
         stop(*processes)
         subscriber.close()
     return finish()
+
+
+FAULT_ROUNDS = 16
+FAULT_UPSTREAM_TIMEOUT_MS = 1500  # a dripped head of ~200 bytes at 100+ ms per 8 bytes runs past it
+
+
+def faults_on_both(sim, gateways, headers):
+    """One key fired at both replicas at once while the simulator's connections fail at random (seeded): Altinn
+    counts at most one sign per key, every answer tells the truth, and a later retry on either replica replays
+    or upgrades the stored outcome without signing again."""
+    seed = fault_seed("replicas")
+    rng = random.Random(seed)
+    http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 0}), JSON)
+    http("DELETE", sim + "/_simulator/network-faults")
+    for round_ in range(FAULT_ROUNDS):
+        rule = random_fault(rng)
+        instance = json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', JSON)[2])["id"]
+        body = json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"})
+        key = f"replica-fault-{uuid.uuid4()}"
+        status, _, text = http("POST", sim + "/_simulator/network-faults", json.dumps(rule), JSON)
+        check(f"faults round {round_}: rule armed", status == 201, text)
+        barrier = threading.Barrier(2)
+        answers = [None, None]
+
+        def fire(index):
+            barrier.wait()
+            answers[index] = answer_of(*http("POST", gateways[index] + "/v1/signatures", body,
+                                             {**headers, "Idempotency-Key": key}))
+
+        threads = [threading.Thread(target=fire, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        signed = instance_counts(sim).get(instance, 0)
+        retry = answer_of(*http("POST", gateways[rng.randrange(2)] + "/v1/signatures", body,
+                                {**headers, "Idempotency-Key": key}))
+        after = instance_counts(sim).get(instance, 0)
+        context = (f"seed {seed}, round {round_}, rule {rule}, answers {[describe(a) for a in answers]}, "
+                   f"retry {describe(retry)}, signCalls {signed} then {after}")
+        check(f"faults round {round_}: both replicas answered", all(a is not None for a in answers), context)
+        check(f"faults round {round_}: Altinn saw at most one sign", after <= 1, context)
+        check(f"faults round {round_}: the retry signed nothing", after == signed, context)
+        fresh = [a for a in answers if a and not a[1]
+                 and not (isinstance(a[2], dict) and a[2].get("type") == "/problems/idempotency-key-in-use")]
+        check(f"faults round {round_}: one replica made the call, the other replayed or saw the key in use",
+              len(fresh) == 1, context)
+        for index, answer in enumerate(answers):
+            check_sign_answer(check, f"faults round {round_}: replica {index}", answer, signed, context)
+        check_sign_answer(check, f"faults round {round_}: retry", retry, after, context)
+        if fresh and fresh[0][0] == 200:
+            check(f"faults round {round_}: a 200 replays as 200", retry[0] == 200 and retry[1], context)
+    fired = json.loads(http("GET", sim + "/_simulator/network-faults")[2])["fired"]
+    check("faults: network faults fired", len(fired) > 0, str(fired))
+    print(f"replicas: network faults fired {fired_summary(fired)}", flush=True)
+    http("DELETE", sim + "/_simulator/network-faults")
 
 
 EVENT_INSTANCES = 6
