@@ -25,7 +25,13 @@ struct AdminRoutes {
             try await signOutOfBand(context)
         }
         group.get("requests") { _, _ in
-            Replies.json(.ok, .obj(["requests": .array(await state.recordedRequests().map(\.json))]))
+            // `total` counts every request ever received; the list keeps only the last ones.
+            Replies.json(
+                .ok,
+                .obj([
+                    "total": .int(await state.requestTotal),
+                    "requests": .array(await state.recordedRequests().map(\.json)),
+                ]))
         }
     }
 
@@ -38,6 +44,7 @@ struct AdminRoutes {
                 "currentTask": .optionalString(record.currentTask?.elementId),
                 "ended": .bool(record.isEnded),
                 "signCalls": .int(record.signCalls),
+                "processNextCalls": .int(record.processNextCalls),
             ])
         }
         return Replies.json(.ok, .obj(["instances": .array(rows)]))

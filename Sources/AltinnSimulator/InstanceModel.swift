@@ -79,6 +79,8 @@ struct InstanceRecord: Sendable {
     var signees: [String: [SigneeRecord]]
     /// Every sign call that reached the app API for this instance, dropped replies included.
     var signCalls: Int = 0
+    /// Every `PUT …/process/next` that reached the app API for this instance, refused ones included.
+    var processNextCalls: Int = 0
 
     var id: String { "\(partyId)/\(guid.uuidString.lowercased())" }
     var appId: String { "\(org)/\(app)" }

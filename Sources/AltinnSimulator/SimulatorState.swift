@@ -78,6 +78,8 @@ public actor SimulatorState {
     private var random: SeededGenerator
     private var requests: [RecordedRequest] = []
     private let requestLimit: Int
+    /// Requests received since start (never reset), beyond what the bounded log keeps.
+    public private(set) var requestTotal = 0
     private var heldReplies = 0
     private var heldWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private let now: @Sendable () -> Date
@@ -169,6 +171,7 @@ public actor SimulatorState {
     func allInstances() -> [InstanceRecord] { order.compactMap { instances[$0] } }
 
     func record(_ request: RecordedRequest) {
+        requestTotal += 1
         requests.append(request)
         if requests.count > requestLimit { requests.removeFirst(requests.count - requestLimit) }
     }
@@ -217,6 +220,7 @@ public actor SimulatorState {
     )
         -> ProcessNextResult
     {
+        instances[key]?.processNextCalls += 1
         guard var record = instances[key] else { return .notFound }
         guard !record.isEnded, let task = record.currentTask else { return .processEnded }
         if let action, !TaskPolicy.allowedActions(for: task.altinnTaskType).contains(action) {
