@@ -102,6 +102,8 @@ public enum GatewayApplication {
             environment: service.environment, secretDigest: events.altinnEventsSecretDigest,
             maxBodyBytes: settings.maxBodyBytes
         ).register(on: router)
+        // Last, after every route: it wraps only the not-found answer.
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return Application(
             router: router,
             server: .http1(

@@ -70,9 +70,11 @@ import Testing
     }
 
     @Test func aDrippedAnswerPastTheDeadlineIsATimeoutThatObservationConfirms() async throws {
-        try await Harness.run(Harness.Options(upstreamTimeoutMilliseconds: 300)) { h in
+        // A head of ~200 bytes dripped 8 bytes per 400 ms takes ~10 s; the deadline leaves a loaded machine time
+        // to deliver the sign itself.
+        try await Harness.run(Harness.Options(upstreamTimeoutMilliseconds: 1_500)) { h in
             try await warmUp(h, Harness.demoA)
-            h.simulator.state.network.arm(.init(route: .actions, fault: .dripHeaders, dripMilliseconds: 200))
+            h.simulator.state.network.arm(.init(route: .actions, fault: .dripHeaders, dripMilliseconds: 400))
             let reply = try await h.sign(Harness.demoA)
             #expect(await h.signCalls(Harness.demoA) == 1)
             #expect(reply.status == 200, "\(reply.text)")

@@ -13,8 +13,8 @@ import Testing
         // Kept: the next wait returns at once instead of after an hour.
         doorbell.ring()
         await doorbell.wait(timeout: .seconds(3600))
-        // Three waiters of an hour each; rings until all three are awake (a waiter that registers after a ring
-        // is woken by the next one).
+        // Three waiters of an hour each, all registered, then one ring: it must wake all three (else the time
+        // limit fails the test).
         let awake = Awake()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<3 {
@@ -24,10 +24,8 @@ import Testing
                 }
             }
             group.addTask {
-                while awake.count.withLock({ $0 }) < 3 {
-                    doorbell.ring()
-                    await Task.yield()
-                }
+                while doorbell.waiterCount < 3 { await Task.yield() }
+                doorbell.ring()
             }
             await group.waitForAll()
         }
@@ -37,6 +35,7 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func aTimedOutWaitLeavesNoWaiterBehind() async {
         let doorbell = Doorbell()
         await doorbell.wait(timeout: .milliseconds(1))
+        #expect(doorbell.waiterCount == 0)
         // The timed-out wait's continuation was resumed by its cancellation; a ring now has nobody to wake and is
         // kept, so this wait returns at once.
         doorbell.ring()

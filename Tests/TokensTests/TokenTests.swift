@@ -160,12 +160,9 @@ import Testing
             clock.advance(by: 550)
             let during = try await cache.token(forProfile: "p")
             #expect(during == first, "the caller got the valid token at once, not the refreshed one")
-            try await f.waitForExchanges(2)
-            var after = try await cache.token(forProfile: "p")
-            for _ in 0..<100 where after == first {
-                try await Task.sleep(for: .milliseconds(5))
-                after = try await cache.token(forProfile: "p")
-            }
+            await cache.fetchesSettled()
+            #expect(await f.simulator.authority.counters.exchangesIssued == 2)
+            let after = try await cache.token(forProfile: "p")
             #expect(after != first)
             #expect(await f.simulator.authority.counters.grantRequests == 2)
         }
@@ -229,7 +226,10 @@ import Testing
         let source = try await MaskinportenTokenSource(name: "p", profile: profile, transport: transport)
         await #expect(throws: TokenError.self) { try await source.fetch() }
         do throws(TokenError) { _ = try await source.fetch() } catch {
-            guard case .unavailable(_, let step, let reason) = error else { return }
+            guard case .unavailable(_, let step, let reason) = error else {
+                Issue.record("expected .unavailable, got \(error)")
+                return
+            }
             #expect(step == "maskinporten grant" && reason.hasPrefix("unreachable"))
         }
     }
@@ -261,7 +261,10 @@ import Testing
                 _ = try await source.fetch()
                 Issue.record("expected a refusal")
             } catch {
-                guard case .unavailable(_, let step, let reason) = error else { return }
+                guard case .unavailable(_, let step, let reason) = error else {
+                    Issue.record("expected .unavailable, got \(error)")
+                    return
+                }
                 #expect(step == "maskinporten grant")
                 #expect(reason.contains("invalid_authorization_details"))
             }

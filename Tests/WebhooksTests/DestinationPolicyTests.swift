@@ -11,7 +11,10 @@ import Webhooks
             try (policy ?? self.policy).check(addresses: [address(text)])
             return nil
         } catch let error as DestinationError {
-            guard case .deniedAddress(_, let range, _) = error else { return nil }
+            guard case .deniedAddress(_, let range, _) = error else {
+                Issue.record("\(text): expected .deniedAddress, got \(error)")
+                return nil
+            }
             return range.network
         }
     }

@@ -14,6 +14,9 @@ public final class Doorbell: Sendable {
 
     public init() {}
 
+    /// Loops waiting now; a timed-out or cancelled wait leaves none behind.
+    var waiterCount: Int { self.state.withLock { $0.waiters.count } }
+
     public func ring() {
         let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard !state.waiters.isEmpty else {

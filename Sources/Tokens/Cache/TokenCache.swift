@@ -69,6 +69,12 @@ public actor TokenCache {
         self.logger.info("token purged after Altinn refused it", metadata: ["tokenProfile": "\(name)"])
     }
 
+    /// Returns when every fetch started so far has finished and its result is cached; tests wait on this instead
+    /// of the clock.
+    func fetchesSettled() async {
+        for task in self.inFlight.values { _ = await task.value }
+    }
+
     private func start(
         _ generation: Int, profile name: String, source: any TokenSource
     ) -> Task<Result<FetchedToken, TokenError>, Never> {

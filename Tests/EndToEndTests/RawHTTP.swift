@@ -1,0 +1,52 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One HTTP/1.1 request written byte for byte on a fresh loopback socket: for request lines that a client
+/// library would rewrite before sending (libcurl collapses `/../` unless told otherwise).
+enum RawHTTP {
+    /// Sends `GET {target}` with `headers` to 127.0.0.1:`port` and returns the status code of the answer.
+    static func status(port: Int, target: String, headers: [String] = []) async throws -> Int {
+        // Blocking socket calls run on a thread of their own: the gateway under test shares this process's
+        // cooperative pool, and a blocked pool thread would starve it.
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try exchange(port: port, target: target, headers: headers) })
+            }
+        }
+    }
+
+    private static func exchange(port: Int, target: String, headers: [String]) throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawHTTPError.socket }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw RawHTTPError.connect }
+        let lines = ["GET \(target) HTTP/1.1", "Host: 127.0.0.1", "Connection: close"] + headers
+        let request = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
+        guard send(fd, request, request.count, 0) == request.count else { throw RawHTTPError.send }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            answer.append(contentsOf: buffer[0..<count])
+        }
+        // "HTTP/1.1 404 Not Found"
+        let statusLine = String(decoding: answer.prefix { $0 != 13 }, as: UTF8.self).split(separator: " ")
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw RawHTTPError.noStatusLine }
+        return status
+    }
+}
+
+enum RawHTTPError: Error { case socket, connect, send, noStatusLine }
