@@ -66,30 +66,46 @@ nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
 ready "http://127.0.0.1:$NGX/_simulator/instances"
 
 INSTANCE=51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02
+# Signs spread over many instances, as in production: the gateway serializes writes per instance (one Altinn
+# write at a time), so 64 connections signing one instance would measure that queue, not the gateway.
+SIGN_INSTANCES=${SIGN_INSTANCES:-512}
+INSTANCES=$(for _ in $(seq 1 "$SIGN_INSTANCES"); do
+  curl -fs -X POST -H 'Content-Type: application/json' -d '{"template":"B"}' "http://127.0.0.1:$SIM/_simulator/instances" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+done | tr '\n' ' ')
+export INSTANCES
 cat >"$WORK/post.lua" <<'LUA'
--- Every request carries a fresh Idempotency-Key (a replay would not reach Altinn).
+-- Every request carries a fresh Idempotency-Key (a replay would not reach Altinn) and the next instance of
+-- INSTANCES. TARGET=altinn posts to the instance's …/actions; TARGET=gateway posts a sign of it to /v1/signatures.
 wrk.method = "POST"
-wrk.body = os.getenv("BODY")
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = os.getenv("AUTH")
 local counter = 0
 local prefix = ""
+local instances = {}
+for id in string.gmatch(os.getenv("INSTANCES"), "%S+") do instances[#instances + 1] = id end
 function init(args)
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
   prefix = tostring(math.random(1, 2147483647)) .. "-"
+  counter = math.random(0, #instances - 1)
 end
 function request()
   counter = counter + 1
+  local instance = instances[(counter % #instances) + 1]
   wrk.headers["Idempotency-Key"] = prefix .. counter
-  return wrk.format()
+  if os.getenv("TARGET") == "gateway" then
+    return wrk.format(nil, "/v1/signatures", nil,
+      '{"app":"ttd/signing-app","instanceId":"' .. instance .. '","mode":"parallel"}')
+  end
+  return wrk.format(nil, "/ttd/signing-app/instances/" .. instance .. "/actions", nil, '{"action":"sign"}')
 end
 LUA
 cat >"$WORK/get.lua" <<'LUA'
 wrk.headers["Authorization"] = os.getenv("AUTH")
 LUA
 
-run() { # name url script body auth
-  BODY="$4" AUTH="$5" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$3" "$2" >"$WORK/$1.wrk" 2>&1
+run() { # name url script target auth
+  TARGET="$4" AUTH="$5" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$3" "$2" >"$WORK/$1.wrk" 2>&1
   python3 - "$WORK/$1.wrk" "$1" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -105,12 +121,12 @@ PY
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores, everything on this machine"
-run sim-actions   "http://127.0.0.1:$SIM/ttd/signing-app/instances/$INSTANCE/actions" post.lua '{"action":"sign"}' "Bearer $TOKEN"
-run nginx-actions "http://127.0.0.1:$NGX/ttd/signing-app/instances/$INSTANCE/actions" post.lua '{"action":"sign"}' ""
-run gateway-sign  "http://127.0.0.1:$GW/v1/signatures" post.lua "{\"app\":\"ttd/signing-app\",\"instanceId\":\"$INSTANCE\",\"mode\":\"parallel\"}" "Bearer $KEY"
+run sim-actions   "http://127.0.0.1:$SIM/" post.lua altinn "Bearer $TOKEN"
+run nginx-actions "http://127.0.0.1:$NGX/" post.lua altinn ""
+run gateway-sign  "http://127.0.0.1:$GW/" post.lua gateway "Bearer $KEY"
 if [ -n "${BASELINE_BIN:-}" ]; then
-  run baseline-sign "http://127.0.0.1:$GW0/v1/signatures" post.lua "{\"app\":\"ttd/signing-app\",\"instanceId\":\"$INSTANCE\",\"mode\":\"parallel\"}" "Bearer $KEY"
-  echo "durable idempotency + audit on the sign path: with/without $(python3 -c "print(f'{$(cat $WORK/gateway-sign.wrk.rps)/$(cat $WORK/baseline-sign.wrk.rps):.2f}x')")"
+  run baseline-sign "http://127.0.0.1:$GW0/" post.lua gateway "Bearer $KEY"
+  echo "sign path, this build / BASELINE_BIN: $(python3 -c "print(f'{$(cat $WORK/gateway-sign.wrk.rps)/$(cat $WORK/baseline-sign.wrk.rps):.2f}x')")"
 fi
 run sim-signing   "http://127.0.0.1:$SIM/ttd/signing-app/instances/$INSTANCE/signing" get.lua "" "Bearer $TOKEN"
 run nginx-signing "http://127.0.0.1:$NGX/ttd/signing-app/instances/$INSTANCE/signing" get.lua "" ""
