@@ -68,11 +68,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Async HTTP client over curl_multi. Knows nothing about Altinn.
+        // The upstream transport seam: request, response, failure kinds and trace context. No dependencies beyond
+        // HTTP types, so what makes outbound calls does not link libcurl; only the composition root does.
+        .target(
+            name: "Transport",
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Async HTTP client over curl_multi, the production `HTTPTransport`. Knows nothing about Altinn.
         .target(
             name: "CurlHTTP",
             dependencies: [
                 "CCurl",
+                "Transport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -82,7 +92,7 @@ let package = Package(
             name: "AltinnAPI",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
-                "CurlHTTP",
+                "Transport",
                 "Tokens",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -93,7 +103,7 @@ let package = Package(
             name: "Tokens",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
-                "CurlHTTP",
+                "Transport",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,7 +117,7 @@ let package = Package(
                 "Webhooks",
                 .product(name: "Metrics", package: "swift-metrics"),
                 "AltinnAPI",
-                "CurlHTTP",
+                "Transport",
                 "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 "Tokens",
@@ -128,6 +138,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "AltinnAPI",
                 "CurlHTTP",
+                "Transport",
                 "Tokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,6 +173,7 @@ let package = Package(
                 "CMallocTuning",
                 "Webhooks",
                 "GatewayHTTP",
+                "Transport",
                 "AltinnSimulator",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -175,6 +187,7 @@ let package = Package(
             name: "CurlHTTPTests",
             dependencies: [
                 "CurlHTTP",
+                "Transport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -188,13 +201,13 @@ let package = Package(
         ),
         .testTarget(
             name: "AltinnAPITests",
-            dependencies: ["AltinnAPI", "CurlHTTP", "Tokens"],
+            dependencies: ["AltinnAPI", "Transport", "Tokens"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TokensTests",
             dependencies: [
-                "Tokens", "AltinnSimulator", "CurlHTTP",
+                "Tokens", "AltinnSimulator", "CurlHTTP", "Transport",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -204,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "AltinnAPI", "Tokens", "CurlHTTP", "Storage", "Webhooks"],
+            dependencies: ["Gateway", "AltinnAPI", "Tokens", "Transport", "Storage", "Webhooks"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -230,7 +243,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "Webhooks",
-                "GatewayHTTP", "AltinnSimulator", "CurlHTTP", "Gateway", "Tokens", "Storage",
+                "GatewayHTTP", "AltinnSimulator", "CurlHTTP", "Transport", "Gateway", "Tokens", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

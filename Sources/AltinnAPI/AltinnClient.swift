@@ -1,7 +1,7 @@
-public import CurlHTTP
 import Foundation
 import HTTPTypes
 public import Tokens
+public import Transport
 
 /// Typed client for the Altinn app API routes a signing gateway drives. It knows no use case:
 /// one method per route, a token in, a decoded model or an `AltinnError` out. No retries here.

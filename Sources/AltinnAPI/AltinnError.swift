@@ -1,4 +1,4 @@
-public import CurlHTTP
+public import Transport
 
 /// Which Altinn app-API call failed.
 public enum AltinnOperation: String, Sendable, Equatable {

@@ -1,5 +1,5 @@
-import CurlHTTP
 import Foundation
+import Transport
 
 /// Turns a non-2xx app-API answer into an `AltinnRejection`, covering the shapes Altinn really
 /// sends: ProblemDetails (+ `validationIssues`), a failed `UserActionResponse`, a plain-text string,

@@ -1,3 +1,5 @@
+import Transport
+
 /// `HTTPTransport` over libcurl's multi interface.
 ///
 /// One dedicated thread owns a `curl_multi` handle and drives every transfer; callers only enqueue

@@ -1,4 +1,5 @@
 import CCurl
+import Transport
 
 /// What is known about how far a failed (or cancelled) exchange got on the wire.
 struct TransferFacts: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import CCurl
+import Transport
 
 /// The curl thread's whole world: one multi handle (and with it the connection cache), the running
 /// transfers and the easy-handle free list. Created, used and destroyed on that one thread; other

@@ -1,5 +1,6 @@
 import CCurl
 import HTTPTypes
+import Transport
 
 /// One exchange while libcurl owns it. Lives only on the curl thread: created there from a
 /// `Submission`, reached from libcurl callbacks (which run on that thread inside `curl_multi_perform`)
@@ -281,5 +282,12 @@ extension Duration {
         guard !overflow else { return Int(Int32.max) }
         let extra = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
         return Int(max(1, min(ms + extra, Int64(Int32.max))))
+    }
+}
+
+extension PinnedAddresses {
+    /// `host:port:addr[,addr]`, IPv6 in brackets, as libcurl's CURLOPT_RESOLVE reads it.
+    var curlEntry: String {
+        "\(self.host):\(self.port):" + self.addresses.map { $0.contains(":") ? "[\($0)]" : $0 }.joined(separator: ",")
     }
 }

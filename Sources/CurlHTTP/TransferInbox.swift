@@ -1,5 +1,6 @@
 import CCurl
 import Synchronization
+import Transport
 
 /// The continuation a caller awaits; the curl thread resumes it exactly once.
 typealias ExchangeContinuation = CheckedContinuation<Result<InboundResponse, TransportError>, Never>

@@ -1,6 +1,7 @@
 public import CurlHTTP
 import Foundation
 public import Gateway
+import Transport
 public import Webhooks
 
 /// The events parts shared by the routes and the background loops of one gateway process.

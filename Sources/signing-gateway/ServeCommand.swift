@@ -1,12 +1,12 @@
 import AltinnAPI
 import AltinnSimulator
 import ArgumentParser
-import CurlHTTP
 import Foundation
 import GatewayHTTP
 import Logging
 import ServiceLifecycle
 import Tokens
+import Transport
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

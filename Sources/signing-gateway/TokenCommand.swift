@@ -1,11 +1,11 @@
 import AltinnSimulator
 import ArgumentParser
-import CurlHTTP
 import Foundation
 import GatewayHTTP
 import Logging
 import ServiceLifecycle
 import Tokens
+import Transport
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

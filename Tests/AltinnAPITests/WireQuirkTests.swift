@@ -1,7 +1,7 @@
-import CurlHTTP
 import Foundation
 import HTTPTypes
 import Testing
+import Transport
 
 @testable import AltinnAPI
 

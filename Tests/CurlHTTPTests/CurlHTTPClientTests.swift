@@ -1,6 +1,7 @@
 import CurlHTTP
 import HTTPTypes
 import Testing
+import Transport
 
 #if canImport(Glibc)
     import Glibc

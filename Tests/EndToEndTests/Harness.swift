@@ -10,6 +10,7 @@ import ServiceLifecycle
 import Storage
 import Synchronization
 import Tokens
+import Transport
 
 /// A gateway and a simulator, each a real HTTP server on a free loopback port, wired like `make run`;
 /// tests talk to the gateway over real HTTP through libcurl.

@@ -1,10 +1,10 @@
 import AltinnAPI
-import CurlHTTP
 import HTTPTypes
 import Logging
 import Synchronization
 import Testing
 import Tokens
+import Transport
 
 @testable import Gateway
 

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Transport
 
 @testable import Tokens
 

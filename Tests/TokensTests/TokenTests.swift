@@ -5,6 +5,7 @@ import JWTKit
 import Logging
 import Synchronization
 import Testing
+import Transport
 
 @testable import Tokens
 

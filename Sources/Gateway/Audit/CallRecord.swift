@@ -1,5 +1,5 @@
 public import AltinnAPI
-import CurlHTTP
+import Transport
 
 /// What one inbound call did upstream, for its audit record: the state-changing (or, for reads,
 /// the only) Altinn call, and how it ended. Never a token, never a body.

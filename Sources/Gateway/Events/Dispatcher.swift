@@ -1,8 +1,8 @@
-public import CurlHTTP
 import Foundation
 import HTTPTypes
 public import Logging
 public import Storage
+public import Transport
 public import Webhooks
 
 /// How deliveries are attempted.

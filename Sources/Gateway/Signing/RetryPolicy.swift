@@ -1,5 +1,5 @@
 import AltinnAPI
-import CurlHTTP
+import Transport
 
 /// When an Altinn call may be repeated, and after how long.
 ///

@@ -1,5 +1,5 @@
 import AltinnAPI
-import CurlHTTP
+import Transport
 
 /// What the gateway does after a sign call failed, before it answers: it only reads, never signs again.
 ///

@@ -1,7 +1,7 @@
 public import AltinnAPI
-import CurlHTTP
 public import Logging
 public import Tokens
+import Transport
 
 /// The signing use cases: sign (single or parallel), complete a task, read the signing state.
 /// Knows no HTTP server; takes commands, returns outcomes or a `GatewayError`.

@@ -1,11 +1,11 @@
 import AltinnAPI
-import CurlHTTP
 import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import Storage
+import Transport
 
 /// Authenticates `/v1` callers against the configured clients: a Bearer API key, or a Standard Webhooks
 /// signature over the raw body. Then the client's rate limit. Every refusal here is audited with the client

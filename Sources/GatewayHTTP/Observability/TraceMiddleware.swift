@@ -1,7 +1,7 @@
-import CurlHTTP
 import HTTPTypes
 import Hummingbird
 import Logging
+import Transport
 
 /// W3C Trace Context for every inbound request: a valid inbound `traceparent` is continued, anything else
 /// starts a new trace. The gateway's own span (same trace id, new span id) is

@@ -1,9 +1,9 @@
 import AltinnAPI
-import CurlHTTP
 import Gateway
 import HTTPTypes
 import Storage
 import Tokens
+import Transport
 
 /// The single place where use-case errors become HTTP problems.
 extension Problem {

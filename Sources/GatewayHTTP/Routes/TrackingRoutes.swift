@@ -1,10 +1,10 @@
 import AltinnAPI
-import CurlHTTP
 import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
 import Storage
+import Transport
 
 /// `/v1/tracked-instances`: start, list, read and stop tracking.
 struct TrackingRoutes: Sendable {

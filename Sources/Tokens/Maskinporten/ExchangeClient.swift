@@ -1,6 +1,6 @@
-import CurlHTTP
 import Foundation
 import HTTPTypes
+import Transport
 
 /// `GET {platform}/authentication/api/v1/exchange/maskinporten`: trades a Maskinporten token for an
 /// Altinn token, which comes back as plain text or, depending on `Accept`, as a JSON string (§8).

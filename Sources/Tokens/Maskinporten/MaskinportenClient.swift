@@ -1,6 +1,6 @@
-import CurlHTTP
 import Foundation
 import HTTPTypes
+import Transport
 
 /// `POST {issuer}/token` with a JWT grant; returns Maskinporten's access token.
 struct MaskinportenClient: Sendable {

@@ -1,5 +1,5 @@
-import CurlHTTP
 import Foundation
+import Transport
 
 /// A token obtained from its source, with what is known about it. `token` is redacted when printed.
 public struct FetchedToken: Sendable {

@@ -1,4 +1,4 @@
-import CurlHTTP
+import Transport
 
 /// Which step of obtaining a token failed, and why, in words that carry no secret.
 struct StepFailure: Error, Sendable, Equatable {

@@ -43,11 +43,6 @@ public struct PinnedAddresses: Sendable, Equatable {
         self.port = port
         self.addresses = addresses
     }
-
-    /// `host:port:addr[,addr]`, IPv6 in brackets, as libcurl reads it.
-    var curlEntry: String {
-        "\(self.host):\(self.port):" + self.addresses.map { $0.contains(":") ? "[\($0)]" : $0 }.joined(separator: ",")
-    }
 }
 
 /// What came back. Any HTTP status is a response, not an error.
