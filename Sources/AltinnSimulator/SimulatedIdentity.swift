@@ -34,13 +34,6 @@ public struct SimulatedIdentity: Sendable, Equatable {
         organizationName: "ERP SYSTEMBRUKER AS",
         organizationNumber: "310000001"
     )
-
-    /// A person (the instance owner of the demo instances), for tests that need a user token.
-    public static let demoUser = SimulatedIdentity(
-        kind: .user,
-        partyId: 51_281_269,
-        name: "BØYLEHEST MATT"
-    )
 }
 
 public struct SimulatorConfiguration: Sendable {

@@ -58,15 +58,14 @@ extension GatewayAssembly {
     public static func storeConfiguration(_ configuration: GatewayConfiguration) -> StoreConfiguration {
         let storage = configuration.storage
         let engine: StoreConfiguration.Engine
-        if storage.engine == "postgres", let url = storage.postgresURL {
+        if storage.engine == .postgres, let url = storage.postgresURL {
             engine = .postgres(url: url, passwordFile: storage.postgresPasswordFile)
         } else {
             engine = .sqlite(
                 path: storage.sqlitePath
                     ?? (configuration.dataDirectory as NSString).appendingPathComponent("signing-gateway.sqlite"))
         }
-        return StoreConfiguration(
-            engine: engine, idempotencyRetention: .seconds(storage.idempotencyRetentionHours * 3600))
+        return StoreConfiguration(engine: engine)
     }
 
     /// Long enough to outlive any call the gateway makes for one request (every attempt hitting its deadline).

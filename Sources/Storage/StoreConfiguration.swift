@@ -1,6 +1,6 @@
 import Foundation
 
-/// Which engine to open, and how long idempotency keys are kept.
+/// Which engine to open. (How long idempotency keys are kept is the pruner's setting, not the store's.)
 public struct StoreConfiguration: Sendable, Equatable {
     public enum Engine: Sendable, Equatable {
         /// One file (created when missing, with its parent directory), e.g. `<data-dir>/gateway.sqlite`.
@@ -11,18 +11,9 @@ public struct StoreConfiguration: Sendable, Equatable {
     }
 
     public var engine: Engine
-    /// How long a key is kept after it was created; older keys are pruned (in flight or not).
-    public var idempotencyRetention: Duration
 
-    public init(engine: Engine, idempotencyRetention: Duration = .seconds(24 * 60 * 60)) {
+    public init(engine: Engine) {
         self.engine = engine
-        self.idempotencyRetention = idempotencyRetention
-    }
-
-    /// The `createdBefore` cutoff for `Store.pruneIdempotency` at `now`.
-    public func pruneCutoff(now: Date) -> Date {
-        let (seconds, attoseconds) = idempotencyRetention.components
-        return now.addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18))
     }
 }
 

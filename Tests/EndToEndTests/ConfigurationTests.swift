@@ -42,6 +42,19 @@ import Testing
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(file: yaml, environment: [:]) }
     }
 
+    @Test func theStorageEngineIsAClosedChoiceNamedWhereItWasWrong() throws {
+        let file = try write(#"{"storage": {"engine": "mysql"}}"#, "engine.json")
+        #expect(throws: ConfigurationError.invalid("/storage/engine", "must be sqlite or postgres")) {
+            try ConfigurationLoader.load(file: file, environment: [:])
+        }
+        #expect(throws: ConfigurationError.invalid("SIGNING_GATEWAY_STORAGE_ENGINE", "must be sqlite or postgres")) {
+            try ConfigurationLoader.load(file: nil, environment: ["SIGNING_GATEWAY_STORAGE_ENGINE": "Postgres"])
+        }
+        let postgres = try write(
+            #"{"storage": {"engine": "postgres", "postgresURL": "postgres://gw@db/gw"}}"#, "pg.json")
+        #expect(try ConfigurationLoader.load(file: postgres, environment: [:]).storage.engine == .postgres)
+    }
+
     @Test func theEmbeddedDefaultAllowsLoopbackSubscribersAndAFileDoesNot() throws {
         #expect(
             try ConfigurationLoader.load(file: nil, environment: [:]).events.allowedDestinations.contains("127.0.0.0/8")

@@ -94,7 +94,6 @@ struct StoreConfigurationTests {
         let engine = StoreConfiguration.Engine.postgres(url: "postgres://gw:hunter2@db:5432/gateway", passwordFile: nil)
         #expect(!engine.description.contains("hunter2"))
         #expect(engine.description.contains("db:5432/gateway"))
-        #expect(StoreConfiguration(engine: engine).idempotencyRetention == .seconds(86_400))
     }
 
     @Test("the factory creates the SQLite data directory")

@@ -114,6 +114,28 @@ def stop(*processes):
                 process.wait()
 
 
+def simulator_instances(sim):
+    """The simulator's per-instance counters (never trimmed): id -> {signCalls, processNextCalls, ...}."""
+    return {row["id"]: row for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
+
+
+def simulator_requests(sim):
+    """(total, requests): `total` counts every app-API request the simulator ever received (never reset);
+    `requests` is its bounded log of the last ones, oldest first."""
+    body = json.loads(http("GET", sim + "/_simulator/requests")[2])
+    return body["total"], body["requests"]
+
+
+def requests_since(sim, total_before):
+    """The app-API requests received since `total_before` was read, as far as the bounded log still holds them:
+    (requests, complete). The simulator reads `total` before the log, so a request arriving in between shows
+    in the log but not in `total`: taking the last `total - total_before` entries never reaches back before
+    the mark (it may miss the very first of the window, then `complete` is still judged on the count)."""
+    total, requests = simulator_requests(sim)
+    new = total - total_before
+    return (requests[-new:] if new > 0 else []), new <= len(requests)
+
+
 def finish():
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
@@ -236,18 +258,44 @@ def run_checks(work, sim_port, gw_port, logs):
     call("signees C past task", "GET", f"/v1/instances/ttd/signing-app/{DEMO_C}/signees?taskId=Task_2", signees, expect=200)
     call("health", "GET", "/healthz", "/healthz", headers={}, expect=200)
 
-    # Bad input: declared problems, nothing upstream.
-    before = len(json.loads(http("GET", sim + "/_simulator/requests")[2])["requests"])
-    call("malformed", "POST", sign, sign, '{"app":', expect=400)
-    call("unknown member", "POST", sign, sign, '{"app":"ttd/signing-app","instanceId":"%s","mode":"parallel","x":1}' % DEMO_A, expect=400)
-    call("bad guid", "POST", sign, sign, body("51281269/nope", "parallel"), expect=400)
-    call("no auth", "POST", sign, sign, body(DEMO_A, "parallel"), headers={"Content-Type": "application/json"}, expect=401)
-    call("wrong type", "POST", sign, sign, body(DEMO_A, "parallel"), headers={**auth, "Content-Type": "text/plain"}, expect=415)
-    call("too large", "POST", sign, sign, '{"app":"%s"}' % ("a" * 70000), expect=413)
-    call("bad signees path", "GET", "/v1/instances/ttd/signing-app/51281269/nope/signees", signees, expect=400)
-    call("no idempotency key", "POST", sign, sign, body(DEMO_A, "parallel"), headers={**auth, "Idempotency-Key": ""}, expect=400)
-    after = len(json.loads(http("GET", sim + "/_simulator/requests")[2])["requests"])
-    check("bad input reaches no upstream", after == before, f"{before} -> {after}")
+    # Bad input: declared problems, nothing upstream. Trackers poll the signed instances meanwhile, so the
+    # simulator's request count alone proves nothing: every bad call carries its own trace id, which the
+    # gateway would continue into any Altinn call made for it, and Altinn's per-instance counters must not move.
+    bad_trace = uuid.uuid4().hex
+    traced_bad = {"traceparent": f"00-{bad_trace}-{uuid.uuid4().hex[:16]}-01"}
+    bad = {**auth, **traced_bad}
+    total_before, _ = simulator_requests(sim)
+    counters_before = simulator_instances(sim)
+    call("malformed", "POST", sign, sign, '{"app":', headers=bad, expect=400)
+    call("unknown member", "POST", sign, sign, '{"app":"ttd/signing-app","instanceId":"%s","mode":"parallel","x":1}' % DEMO_A,
+         headers=bad, expect=400)
+    call("bad guid", "POST", sign, sign, body("51281269/nope", "parallel"), headers=bad, expect=400)
+    call("no auth", "POST", sign, sign, body(DEMO_A, "parallel"), headers={"Content-Type": "application/json", **traced_bad}, expect=401)
+    call("wrong type", "POST", sign, sign, body(DEMO_A, "parallel"), headers={**bad, "Content-Type": "text/plain"}, expect=415)
+    call("too large", "POST", sign, sign, '{"app":"%s"}' % ("a" * 70000), headers=bad, expect=413)
+    call("bad signees path", "GET", "/v1/instances/ttd/signing-app/51281269/nope/signees", signees, headers=bad, expect=400)
+    call("no idempotency key", "POST", sign, sign, body(DEMO_A, "parallel"), headers={**bad, "Idempotency-Key": ""}, expect=400)
+    counters_after = simulator_instances(sim)
+    # A good read with a trace id of its own, after the bad ones: it must show in the log with that trace id,
+    # which proves the log covers the bad calls' window and that trace ids do reach Altinn.
+    control_trace = uuid.uuid4().hex
+    call("control read", "GET", f"/v1/instances/ttd/signing-app/{DEMO_B}/signees", signees,
+         headers={**auth, "traceparent": f"00-{control_trace}-{uuid.uuid4().hex[:16]}-01"}, expect=200)
+    window, complete = requests_since(sim, total_before)
+    traced = lambda trace: [(r["method"], r["path"]) for r in window if trace in (r.get("traceparent") or "")]
+    check("bad input: the log still holds every request since", complete and len(window) >= 1, f"{len(window)} requests")
+    check("bad input: the control read reached Altinn with its trace id", len(traced(control_trace)) >= 1,
+          str([(r["method"], r["path"], r.get("traceparent")) for r in window][-5:]))
+    check("bad input reaches no upstream (no Altinn request carries its trace id)", traced(bad_trace) == [],
+          str(traced(bad_trace)))
+    check("bad input reaches no upstream (only reads while it ran)",
+          all(r["method"] == "GET" for r in window), str([(r["method"], r["path"]) for r in window if r["method"] != "GET"]))
+    moved = {i: (counters_before[i]["signCalls"], counters_after.get(i, {}).get("signCalls"),
+                 counters_before[i]["processNextCalls"], counters_after.get(i, {}).get("processNextCalls"))
+             for i in counters_before}
+    check("bad input reaches no upstream (no sign or process/next counted by Altinn)",
+          all(a == b and c == d for a, b, c, d in moved.values()) and len(counters_after) == len(counters_before),
+          str({i: v for i, v in moved.items() if v[0] != v[1] or v[2] != v[3]}))
 
     # Replay and reuse of a key.
     keyed = {**auth, "Idempotency-Key": '"contract-replay"'}

@@ -58,8 +58,6 @@ public actor TokenAuthority {
         await self.grantKeys.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: client.kid))
     }
 
-    public func setAltinnTokenLifetime(_ lifetime: Duration) { self.settings.altinnTokenLifetime = lifetime }
-
     /// Makes the token endpoint answer with `status` (e.g. 503) until set back to `nil`.
     public func setMaskinportenFailure(status: Int?) { self.maskinportenFailure = status }
 

@@ -26,7 +26,7 @@ public enum ConfigurationCheck {
         do { _ = try configuration.events.delivery(userAgent: "") } catch { problems.append(error) }
         do { _ = try configuration.events.destinations() } catch { problems.append(error) }
         do { _ = try configuration.events.altinnEventsSecretDigest() } catch { problems.append(error) }
-        if configuration.storage.engine == "postgres", let url = configuration.storage.postgresURL {
+        if configuration.storage.engine == .postgres, let url = configuration.storage.postgresURL {
             let components = URLComponents(string: url)
             let scheme = components?.scheme ?? ""
             if !["postgres", "postgresql"].contains(scheme) || (components?.host?.isEmpty ?? true) {
@@ -122,7 +122,7 @@ public enum ConfigurationCheck {
             (
                 "storage",
                 .object([
-                    ("engine", .string(c.storage.engine)), ("sqlitePath", text(c.storage.sqlitePath)),
+                    ("engine", .string(c.storage.engine.rawValue)), ("sqlitePath", text(c.storage.sqlitePath)),
                     ("postgresURL", text(c.storage.postgresURL.map(Self.maskingPassword))),
                     ("postgresPasswordFile", text(c.storage.postgresPasswordFile)),
                     ("idempotencyRetentionHours", .int(c.storage.idempotencyRetentionHours)),

@@ -51,7 +51,12 @@ public enum ConfigurationLoader {
         if let profile = environment["SIGNING_GATEWAY_DEFAULT_TOKEN_PROFILE"] {
             configuration.defaultTokenProfile = profile
         }
-        if let engine = environment["SIGNING_GATEWAY_STORAGE_ENGINE"] { configuration.storage.engine = engine }
+        if let engine = environment["SIGNING_GATEWAY_STORAGE_ENGINE"] {
+            guard let value = GatewayConfiguration.StorageEngine(rawValue: engine) else {
+                throw .invalid("SIGNING_GATEWAY_STORAGE_ENGINE", "must be sqlite or postgres")
+            }
+            configuration.storage.engine = value
+        }
         if let url = environment["SIGNING_GATEWAY_POSTGRES_URL"] { configuration.storage.postgresURL = url }
         if let file = environment["SIGNING_GATEWAY_POSTGRES_PASSWORD_FILE"] {
             configuration.storage.postgresPasswordFile = file
@@ -87,7 +92,7 @@ extension GatewayConfiguration: Decodable {
         self.tokenProfiles = try container.decodeIfPresent([String: TokenProfile].self, forKey: .tokenProfiles) ?? [:]
         self.defaultTokenProfile =
             try container.decodeIfPresent(String.self, forKey: .defaultTokenProfile) ?? defaults.defaultTokenProfile
-        self.storage = try container.decodeIfPresent(Storage.self, forKey: .storage) ?? defaults.storage
+        self.storage = try container.decodeIfPresent(StorageSettings.self, forKey: .storage) ?? defaults.storage
         self.clients = try container.decodeIfPresent([String: Client].self, forKey: .clients) ?? [:]
         self.signatureToleranceSeconds =
             try container.decodeIfPresent(Int.self, forKey: .signatureToleranceSeconds)
@@ -126,7 +131,7 @@ extension GatewayConfiguration.Events: Decodable {
     }
 }
 
-extension GatewayConfiguration.Storage: Decodable {
+extension GatewayConfiguration.StorageSettings: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case engine, sqlitePath, postgresURL, postgresPasswordFile, idempotencyRetentionHours
     }
@@ -135,7 +140,13 @@ extension GatewayConfiguration.Storage: Decodable {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
-        self.engine = try container.decodeIfPresent(String.self, forKey: .engine) ?? self.engine
+        if let name = try container.decodeIfPresent(String.self, forKey: .engine) {
+            guard let engine = GatewayConfiguration.StorageEngine(rawValue: name) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .engine, in: container, debugDescription: "must be sqlite or postgres")
+            }
+            self.engine = engine
+        }
         self.sqlitePath = try container.decodeIfPresent(String.self, forKey: .sqlitePath)
         self.postgresURL = try container.decodeIfPresent(String.self, forKey: .postgresURL)
         self.postgresPasswordFile = try container.decodeIfPresent(String.self, forKey: .postgresPasswordFile)

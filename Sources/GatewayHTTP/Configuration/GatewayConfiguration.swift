@@ -21,7 +21,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Named token profiles. Ignored for the built-in simulator, which gets a fresh `dev` token.
     public var tokenProfiles: [String: TokenProfile] = [:]
     public var defaultTokenProfile = "dev"
-    public var storage = Storage()
+    public var storage = StorageSettings()
     /// Who may call `/v1`. Empty: `serve` runs the single `dev` client of the data directory's key.
     public var clients: [String: Client] = [:]
     /// How far a signed request's `webhook-timestamp` may be from the gateway's clock, either way.
@@ -56,10 +56,17 @@ public struct GatewayConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// The store engines: a closed choice.
+    public enum StorageEngine: String, Sendable, Equatable, CaseIterable {
+        /// A file in the data directory; the default, for one instance.
+        case sqlite
+        /// A PostgreSQL server shared by any number of replicas.
+        case postgres
+    }
+
     /// Where idempotency keys and the audit log live.
-    public struct Storage: Sendable, Equatable {
-        /// `sqlite` (a file in the data directory; the default) or `postgres`.
-        public var engine = "sqlite"
+    public struct StorageSettings: Sendable, Equatable {
+        public var engine = StorageEngine.sqlite
         /// SQLite file; default `<dataDirectory>/signing-gateway.sqlite`.
         public var sqlitePath: String?
         /// `postgres://user@host:port/database`, without the password.
@@ -192,10 +199,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         guard self.logFormat.map({ ["json", "text"].contains($0) }) ?? true else {
             throw .invalid("logFormat", "must be json or text")
         }
-        guard ["sqlite", "postgres"].contains(self.storage.engine) else {
-            throw .invalid("storage.engine", "must be sqlite or postgres")
-        }
-        guard self.storage.engine != "postgres" || self.storage.postgresURL != nil else {
+        guard self.storage.engine != .postgres || self.storage.postgresURL != nil else {
             throw .invalid("storage.postgresURL", "is required for the postgres engine")
         }
         guard (1...3600).contains(self.signatureToleranceSeconds) else {
