@@ -1,8 +1,12 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+// The compiler enforces the layering: every import is declared where it is used (MemberImportVisibility) and is
+// internal unless a file says `public import` (InternalImportsByDefault).
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(

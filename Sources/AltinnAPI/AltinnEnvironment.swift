@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which Altinn the gateway talks to. The upstream host is derived from this and nothing else.
 public enum AltinnEnvironment: Sendable, Equatable {
     /// `https://{org}.apps.tt02.altinn.no/{org}/{app}`

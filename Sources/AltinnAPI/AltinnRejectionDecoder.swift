@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Transport
 
 /// Turns a non-2xx app-API answer into an `AltinnRejection`, covering the shapes Altinn really

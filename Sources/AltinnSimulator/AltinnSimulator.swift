@@ -1,7 +1,7 @@
-import Hummingbird
+public import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
-import Logging
+public import Logging
 import NIOSSL
 
 /// A local Altinn app API: the other side of the gateway's wire. Written from Altinn's OpenAPI and

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One task of the (fixed) demo BPMN: Task_1 (data) → Task_2 (signing) → EndEvent_1.
 struct ProcessTaskDefinition: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import ServiceLifecycle
 
 /// Outermost: Altinn's security headers on every reply, and ASP.NET-like bodies for failures —

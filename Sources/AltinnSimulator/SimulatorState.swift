@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One app-API request as received, for contract tests. The token itself is never kept.
 public struct RecordedRequest: Sendable {

@@ -1,4 +1,4 @@
-import Transport
+public import Transport
 
 /// `HTTPTransport` over libcurl's multi interface.
 ///

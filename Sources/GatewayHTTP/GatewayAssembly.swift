@@ -6,7 +6,7 @@ public import Gateway
 public import Logging
 public import Storage
 public import Tokens
-import Transport
+public import Transport
 import Webhooks
 
 /// Wires the parts from a configuration: libcurl transport → Altinn client → signing service.

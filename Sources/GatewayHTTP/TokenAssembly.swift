@@ -1,6 +1,6 @@
 public import Logging
 public import Tokens
-import Transport
+public import Transport
 
 /// Builds the token provider from the configured profiles: `static` ones read once, `maskinporten`
 /// ones behind the cache. Key files are read here, once.

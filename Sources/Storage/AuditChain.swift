@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// The audit log's hash chain: the canonical form of a record and how its hash is computed.
 /// Pure and engine-independent, so both engines and the verifier agree byte for byte.

@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import PostgresNIO
 
 /// A lease per Altinn instance, so that replicas sharing one store write to an instance one at a time
 /// (Altinn's process/next takes an instance lock; a second write meanwhile gets a bare 409, and two racing

@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 import PostgresNIO
 
 /// The scale-out engine: N gateway replicas share one PostgreSQL database through a connection pool.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 // The events seam on SQLite. Every write runs on the store's thread inside `db.transaction` (BEGIN IMMEDIATE, or a
 // savepoint of a group commit), so a read-modify-write is never interleaved with another writer, in this process

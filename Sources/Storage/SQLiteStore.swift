@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 
 /// The embedded engine: one SQLite file, one connection owned by a dedicated thread.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The durable store: idempotency keys, the audit log, tracked instances, the event outbox, subscriptions and
 /// deliveries.

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 
 /// Opens the configured engine and brings its schema up to date.
 public enum StoreFactory {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where a `static` profile reads its token from.
 public enum StaticTokenSource: Sendable, Equatable {

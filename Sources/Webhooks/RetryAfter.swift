@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The `Retry-After` response header (RFC 9110 §10.2.3) and how much of it we honour.
 public enum RetryAfter {

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// Why a received webhook did not verify. Used by tests and by anyone checking our own output.
 public enum WebhookVerificationError: Error, Sendable, Equatable {

@@ -1,12 +1,15 @@
 import AltinnAPI
 import AltinnSimulator
 import ArgumentParser
+import CurlHTTP
 import Foundation
 import GatewayHTTP
 import Logging
 import ServiceLifecycle
+import Storage
 import Tokens
 import Transport
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import AltinnSimulator
 import ArgumentParser
+import CurlHTTP
 import Foundation
 import GatewayHTTP
 import Logging

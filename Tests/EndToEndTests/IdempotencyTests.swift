@@ -1,6 +1,8 @@
+import AltinnAPI
 import AltinnSimulator
 import Foundation
 import Gateway
+import HTTPTypes
 import Storage
 import Testing
 

@@ -1,6 +1,9 @@
 import AltinnSimulator
+import CurlHTTP
 import Foundation
+import HTTPTypes
 import Testing
+import Transport
 
 /// The failures real networks make, played by the simulator's connections (not its route handlers), on
 /// connections the gateway has already used: a sign reaches Altinn at most once, and the answer says

@@ -1,7 +1,9 @@
 import AltinnSimulator
 import Foundation
 import HTTPTypes
+import Storage
 import Testing
+import Tokens
 
 /// Readiness, trace propagation, metrics and structured logs over real HTTP.
 @Suite struct OperateTests {

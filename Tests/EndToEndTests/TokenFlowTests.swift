@@ -1,6 +1,7 @@
 import AltinnSimulator
 import Foundation
 import Testing
+import Tokens
 
 /// The real token path through the gateway: grant and exchange at the simulator, then the app call.
 @Suite struct TokenFlowTests {

@@ -1,5 +1,6 @@
 import AltinnSimulator
 import Foundation
+import HTTPTypes
 import Testing
 
 /// Altinn misbehaving, for real, through the simulator's fault knobs and a closed port.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 
 /// The README walkthrough, over real HTTP: gateway → libcurl → simulator.

@@ -1,6 +1,7 @@
 import AltinnSimulator
 import CurlHTTP
 import Foundation
+import HTTPTypes
 import JWTKit
 import Logging
 import Synchronization

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An ISO-8601 timestamp as Altinn writes it: .NET `DateTime` with 0-7 fractional digits
 /// (e.g. `2025-03-03T11:16:02.9390324Z`), with `Z`, an offset, or (for unspecified kinds) none.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A client registered with the simulated Maskinporten: its public key (as the JWK modulus and
 /// exponent, base64url), the scopes it was granted, and the organisation it belongs to.

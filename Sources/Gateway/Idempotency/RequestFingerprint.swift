@@ -1,3 +1,4 @@
+import AltinnAPI
 import Crypto
 
 /// SHA-256 of a request's canonical form: the operation and its normalized fields, so two bodies

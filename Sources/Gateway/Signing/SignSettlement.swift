@@ -1,4 +1,5 @@
 import AltinnAPI
+import Logging
 import Transport
 
 /// What the gateway does after a sign call failed, before it answers: it only reads, never signs again.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Webhooks
 
 /// One configured client: who it is, how it proves it, what it may do.

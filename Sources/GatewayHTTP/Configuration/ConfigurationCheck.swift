@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Gateway
 
 /// Everything `config check` and `serve` verify before starting, and the effective configuration as an

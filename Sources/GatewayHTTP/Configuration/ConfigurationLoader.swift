@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Yams
 
 /// Reads a configuration file (JSON, or YAML when it ends in `.yaml`/`.yml`) and applies `SIGNING_GATEWAY_*`

@@ -1,7 +1,7 @@
-import Foundation
-import Gateway
+public import Foundation
+public import Gateway
 import Hummingbird
-import Storage
+public import Storage
 
 /// `GET /v1/audit`: the audit log, filtered, with cursor pagination (`after` = last sequence seen).
 struct AuditRoutes: Sendable {

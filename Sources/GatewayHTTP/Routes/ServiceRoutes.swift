@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import HTTPTypes
 import Hummingbird
 import Storage

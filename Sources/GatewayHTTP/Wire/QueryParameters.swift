@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import Hummingbird
 
 /// A route's query parameters: each at most once, none unknown, every value printable ASCII.

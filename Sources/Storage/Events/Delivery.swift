@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 public enum DeliveryState: String, Sendable, Equatable, CaseIterable {
     /// Waiting for its first or next attempt.

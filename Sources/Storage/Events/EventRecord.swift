@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An event about to enter the outbox. `body` is the complete CloudEvent as it will be delivered, byte for byte:
 /// signatures are computed over stored bytes, so a retry or a replay sends exactly what was first sent.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A subscriber endpoint. The secrets are Standard Webhooks `whsec_…` strings; the store keeps them because HMAC
 /// needs the key itself, and never returns them anywhere but to the gateway.

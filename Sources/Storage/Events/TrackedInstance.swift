@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An Altinn instance whose signing state the tracker polls, with the last observation it diffed against.
 /// The gateway owns the meaning of `snapshot`; the store keeps its bytes.

@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 
 /// Caches one token per profile in front of its `TokenSource`: one fetch in flight per profile
 /// (single flight), refresh ahead of expiry in the background, a short jittered negative cache.

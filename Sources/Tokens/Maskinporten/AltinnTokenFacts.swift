@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import JWTKit
 
 /// What can be read from an Altinn JWT without verifying it: enough to schedule a refresh and for

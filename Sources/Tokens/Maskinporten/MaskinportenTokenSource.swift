@@ -1,5 +1,5 @@
-import Foundation
-import Transport
+public import Foundation
+public import Transport
 
 /// A token obtained from its source, with what is known about it. `token` is redacted when printed.
 public struct FetchedToken: Sendable {

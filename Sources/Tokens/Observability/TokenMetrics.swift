@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Metrics
 
 /// Token fetches per profile and outcome. Profile names come from configuration, a closed set.
