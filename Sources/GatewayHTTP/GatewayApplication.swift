@@ -75,15 +75,19 @@ public enum GatewayApplication {
                     now: settings.now)
             )
             .add(middleware: RefusalAuditMiddleware(audit: audit))
+        let gate = IdempotencyGate(
+            store: store, lease: settings.idempotencyLease,
+            outboxCommitted: { committed in
+                if committed.deliveriesCreated > 0 { events.deliveryDoorbell.ring() }
+                if committed.tracked?.status == .active { events.trackerDoorbell.ring() }
+            })
         SigningRoutes(
-            service: service, observer: events.observer,
-            gate: IdempotencyGate(
-                store: store, lease: settings.idempotencyLease,
-                outboxCommitted: { committed in
-                    if committed.deliveriesCreated > 0 { events.deliveryDoorbell.ring() }
-                    if committed.tracked?.status == .active { events.trackerDoorbell.ring() }
-                }),
-            audit: audit,
+            signUseCase: SignUseCase(
+                service: service, observer: events.observer, gate: gate,
+                defaultTokenProfile: settings.defaultTokenProfile),
+            processNextUseCase: ProcessNextUseCase(
+                service: service, gate: gate, defaultTokenProfile: settings.defaultTokenProfile),
+            service: service, audit: audit,
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
         AuditRoutes(store: store).register(on: v1)

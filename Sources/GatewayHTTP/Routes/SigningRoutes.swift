@@ -5,12 +5,11 @@ import HTTPTypes
 import Hummingbird
 import Storage
 
-/// `/v1` signing routes. Each handler only translates: HTTP in → command → use case → JSON out,
-/// through the idempotency gate for the two that change state, with an audit record for every call.
+/// `/v1` signing routes. Each handler only translates: HTTP in → command → use case → HTTP out.
 struct SigningRoutes: Sendable {
+    let signUseCase: SignUseCase
+    let processNextUseCase: ProcessNextUseCase
     let service: SigningService
-    let observer: InstanceObserver
-    let gate: IdempotencyGate
     let audit: AuditTrail
     let defaultTokenProfile: String
     let maxBodyBytes: Int
@@ -34,39 +33,12 @@ struct SigningRoutes: Sendable {
                 requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
-        let track =
-            body.track
-            ? InstanceObserver.TrackRequest(
-                clientId: context.clientId, tokenProfile: command.tokenProfile, taskId: nil,
-                completeWhenAllSigned: body.completeWhenAllSigned, traceparent: inbound.traceparent) : nil
-        return try await self.idempotent(key, RequestFingerprint.sign(command), inbound) {
-            let result = await Self.capture { () async throws(GatewayError) in try await self.service.sign(command) }
-            var executed = self.executed(result, context) {
-                ResponseBodies.sign($0, environment: $1)
-            } call: {
-                .sign(command, environment: $0, defaultProfile: self.defaultTokenProfile, result: $1)
-            }
-            let profile = command.tokenProfile ?? self.defaultTokenProfile
-            let outcome = result.mapError { error in
-                SignFailure(
-                    request: "\(context.clientId ?? "")/\(key)", problem: SignProblem(Problem(error)),
-                    signMayHaveHappened: error.signMayHaveHappened,
-                    pending: error.signMayHaveHappened
-                        ? PendingSign(
-                            mode: command.mode, clientId: context.clientId ?? "", key: key, tokenProfile: profile)
-                        : nil)
-            }
-            // A sign that may have happened is tracked whatever the caller asked: a later poll that sees it
-            // signed upgrades this key's answer.
-            var tracking = track
-            if tracking == nil, case .failure(let failure) = outcome, failure.signMayHaveHappened {
-                tracking = InstanceObserver.TrackRequest(
-                    clientId: context.clientId, tokenProfile: command.tokenProfile, taskId: nil,
-                    completeWhenAllSigned: false, traceparent: inbound.traceparent)
-            }
-            executed.outbox = self.observer.afterSign(
-                instance, outcome: outcome, track: tracking, traceparent: inbound.traceparent, now: Date())
-            return executed
+        return try await Self.answer { () async throws(StoreError) -> IdempotencyGate.Answer in
+            try await self.signUseCase.execute(
+                .init(
+                    command: command, track: body.track, completeWhenAllSigned: body.completeWhenAllSigned,
+                    inbound: inbound),
+                rendering: Self.rendering(ResponseBodies.sign, requestId: context.id))
         }
     }
 
@@ -83,15 +55,9 @@ struct SigningRoutes: Sendable {
                 requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
-        return try await self.idempotent(key, RequestFingerprint.processNext(command), inbound) {
-            let result = await Self.capture { () async throws(GatewayError) in
-                try await self.service.processNext(command)
-            }
-            return self.executed(result, context) {
-                ResponseBodies.processNext($0, environment: $1)
-            } call: {
-                .processNext(command, environment: $0, defaultProfile: self.defaultTokenProfile, result: $1)
-            }
+        return try await Self.answer { () async throws(StoreError) -> IdempotencyGate.Answer in
+            try await self.processNextUseCase.execute(
+                command, inbound: inbound, rendering: Self.rendering(ResponseBodies.processNext, requestId: context.id))
         }
     }
 
@@ -129,42 +95,25 @@ struct SigningRoutes: Sendable {
 
     // MARK: - Idempotency
 
-    static func capture<T>(_ body: () async throws(GatewayError) -> T) async -> Result<T, GatewayError> {
-        do {
-            return .success(try await body())
-        } catch {
-            return .failure(error)
-        }
+    /// How answers read over HTTP: a success as JSON, a failure as its problem (stored for replay with the key).
+    static func rendering<Outcome>(
+        _ render: @escaping @Sendable (Outcome, AltinnEnvironment) -> JSONValue, requestId: String
+    ) -> AnswerRendering<Outcome> {
+        AnswerRendering(
+            success: { outcome, environment in .ok(render(outcome, environment)) },
+            failure: { error in
+                let problem = Problem(error)
+                return (problem.stored(requestId: requestId), SignProblem(problem))
+            })
     }
 
-    /// The answer to store (JSON or problem), the audit facts, and whether the key is released.
-    private func executed<T>(
-        _ result: Result<T, GatewayError>,
-        _ context: GatewayRequestContext,
-        render: (T, AltinnEnvironment) -> JSONValue,
-        call: (AltinnEnvironment, Result<Void, GatewayError>) -> CallRecord
-    ) -> IdempotencyGate.Executed {
-        let environment = self.service.environment
-        switch result {
-        case .success(let outcome):
-            return .init(
-                response: .ok(render(outcome, environment)), call: call(environment, .success(())), releaseKey: false)
-        case .failure(let error):
-            return .init(
-                response: .problem(Problem(error), context.id), call: call(environment, .failure(error)),
-                releaseKey: error.releasesIdempotencyKey)
-        }
-    }
-
-    private func idempotent(
-        _ key: String,
-        _ fingerprint: String,
-        _ inbound: InboundFacts,
-        _ work: () async -> IdempotencyGate.Executed
-    ) async throws -> Response {
+    /// The gate's answer as HTTP: fresh or replayed, or a refusal of the key.
+    private static func answer(_ execute: () async throws(StoreError) -> IdempotencyGate.Answer) async throws
+        -> Response
+    {
         let answer: IdempotencyGate.Answer
         do {
-            answer = try await self.gate.execute(key: key, fingerprint: fingerprint, inbound: inbound, work)
+            answer = try await execute()
         } catch {
             // The store failed around the call: the answer is not recorded, so it is not given.
             throw Problem(

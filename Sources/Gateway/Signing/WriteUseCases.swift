@@ -1,0 +1,157 @@
+public import AltinnAPI
+import Foundation
+public import Storage
+
+/// How the edge renders what a write produced, so that the exact answer can be stored with the key for replay.
+/// The use cases decide what happened; the HTTP layer alone knows how that reads as a response.
+public struct AnswerRendering<Outcome: Sendable>: Sendable {
+    /// The answer to a success.
+    public var success: @Sendable (Outcome, AltinnEnvironment) -> StoredResponse
+    /// The answer to a failure, and the problem as a sign-failure event tells it.
+    public var failure: @Sendable (GatewayError) -> (answer: StoredResponse, problem: SignProblem)
+
+    public init(
+        success: @escaping @Sendable (Outcome, AltinnEnvironment) -> StoredResponse,
+        failure: @escaping @Sendable (GatewayError) -> (answer: StoredResponse, problem: SignProblem)
+    ) {
+        self.success = success
+        self.failure = failure
+    }
+}
+
+/// A sign, whole: at most one Altinn sign per (client, key); the calls to Altinn; the answer, its audit record,
+/// the snapshot, the events and the tracking of the instance, committed together.
+public struct SignUseCase: Sendable {
+    private let service: SigningService
+    private let observer: InstanceObserver
+    private let gate: IdempotencyGate
+    private let defaultTokenProfile: String
+
+    public init(service: SigningService, observer: InstanceObserver, gate: IdempotencyGate, defaultTokenProfile: String)
+    {
+        self.service = service
+        self.observer = observer
+        self.gate = gate
+        self.defaultTokenProfile = defaultTokenProfile
+    }
+
+    public struct Request: Sendable {
+        public var command: SignCommand
+        /// The caller asked to track the instance (a sign that may have happened is tracked regardless).
+        public var track: Bool
+        public var completeWhenAllSigned: Bool
+        /// Who called, with the Idempotency-Key.
+        public var inbound: InboundFacts
+
+        public init(command: SignCommand, track: Bool, completeWhenAllSigned: Bool, inbound: InboundFacts) {
+            self.command = command
+            self.track = track
+            self.completeWhenAllSigned = completeWhenAllSigned
+            self.inbound = inbound
+        }
+    }
+
+    public func execute(
+        _ request: Request, rendering: AnswerRendering<SignOutcome>
+    ) async throws(StoreError) -> IdempotencyGate.Answer {
+        let command = request.command
+        let inbound = request.inbound
+        let key = inbound.idempotencyKey ?? ""
+        return try await self.gate.execute(key: key, fingerprint: RequestFingerprint.sign(command), inbound: inbound) {
+            let result = await capture { () async throws(GatewayError) in try await self.service.sign(command) }
+            let environment = self.service.environment
+            let call = CallRecord.sign(
+                command, environment: environment, defaultProfile: self.defaultTokenProfile,
+                result: result.map { _ in () })
+            let profile = command.tokenProfile ?? self.defaultTokenProfile
+            var executed: IdempotencyGate.Executed
+            let outcome: Result<SignOutcome, SignFailure>
+            switch result {
+            case .success(let signed):
+                executed = .init(response: rendering.success(signed, environment), call: call, releaseKey: false)
+                outcome = .success(signed)
+            case .failure(let error):
+                let rendered = rendering.failure(error)
+                executed = .init(response: rendered.answer, call: call, releaseKey: error.releasesIdempotencyKey)
+                outcome = .failure(
+                    SignFailure(
+                        request: "\(inbound.clientId ?? "")/\(key)", problem: rendered.problem,
+                        signMayHaveHappened: error.signMayHaveHappened,
+                        pending: error.signMayHaveHappened
+                            ? PendingSign(
+                                mode: command.mode, clientId: inbound.clientId ?? "", key: key, tokenProfile: profile)
+                            : nil))
+            }
+            // A sign that may have happened is tracked whatever the caller asked: a later poll that sees it
+            // signed upgrades this key's answer.
+            let mayHaveSigned: Bool
+            if case .failure(let failure) = outcome {
+                mayHaveSigned = failure.signMayHaveHappened
+            } else {
+                mayHaveSigned = false
+            }
+            let tracking =
+                request.track || mayHaveSigned
+                ? InstanceObserver.TrackRequest(
+                    clientId: inbound.clientId, tokenProfile: command.tokenProfile, taskId: nil,
+                    completeWhenAllSigned: request.track && request.completeWhenAllSigned,
+                    traceparent: inbound.traceparent) : nil
+            executed.outbox = self.observer.afterSign(
+                command.instance, outcome: outcome, track: tracking, traceparent: inbound.traceparent, now: Date())
+            return executed
+        }
+    }
+}
+
+/// Moves a process on (e.g. completes a parallel signing), at most once per (client, key), audited.
+public struct ProcessNextUseCase: Sendable {
+    private let service: SigningService
+    private let gate: IdempotencyGate
+    private let defaultTokenProfile: String
+
+    public init(service: SigningService, gate: IdempotencyGate, defaultTokenProfile: String) {
+        self.service = service
+        self.gate = gate
+        self.defaultTokenProfile = defaultTokenProfile
+    }
+
+    public func execute(
+        _ command: ProcessNextCommand, inbound: InboundFacts, rendering: AnswerRendering<ProcessNextOutcome>
+    ) async throws(StoreError) -> IdempotencyGate.Answer {
+        try await self.gate.execute(
+            key: inbound.idempotencyKey ?? "", fingerprint: RequestFingerprint.processNext(command), inbound: inbound
+        ) {
+            let result = await capture { () async throws(GatewayError) in try await self.service.processNext(command) }
+            let environment = self.service.environment
+            let call = CallRecord.processNext(
+                command, environment: environment, defaultProfile: self.defaultTokenProfile,
+                result: result.map { _ in () })
+            return IdempotencyGate.Executed(result, call: call, environment: environment, rendering: rendering)
+        }
+    }
+}
+
+extension IdempotencyGate.Executed {
+    /// The answer to store (rendered success or problem), the audit facts, and whether the key is released.
+    init<Outcome>(
+        _ result: Result<Outcome, GatewayError>, call: CallRecord, environment: AltinnEnvironment,
+        rendering: AnswerRendering<Outcome>
+    ) {
+        switch result {
+        case .success(let outcome):
+            self.init(response: rendering.success(outcome, environment), call: call, releaseKey: false)
+        case .failure(let error):
+            self.init(
+                response: rendering.failure(error).answer, call: call, releaseKey: error.releasesIdempotencyKey)
+        }
+    }
+}
+
+/// A typed-throwing call as a `Result`.
+private func capture<T>(_ body: () async throws(GatewayError) -> T) async -> Result<T, GatewayError> {
+    do {
+        return .success(try await body())
+    } catch {
+        return .failure(error)
+    }
+}
