@@ -39,8 +39,13 @@ test: test-deps
 	$(MAKE) validate-deploy
 
 # deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas
-# (kubernetes-validate --strict), systemd unit verified; offline, a few seconds.
+# (kubernetes-validate --strict), systemd unit verified, compose's nginx.conf through `nginx -t`; offline, a
+# few seconds. nginx (Debian's `nginx`; `nginx-light` is only a transitional package for it on bookworm) is
+# installed when missing: the validator fails without it.
 validate-deploy:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "installing: nginx"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
 	@python3 -c "import yaml" 2>/dev/null || python3 -m pip install -q pyyaml
 	@python3 -c "import kubernetes_validate" 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
 	python3 Tests/deploy/validate_deploy.py

@@ -20,11 +20,13 @@ class Subscriber:
 
     Each endpoint is `/s/<name>`; `behaviour[name]` is a function (record, nth) -> (status, headers, body), where
     `nth` counts earlier requests with the same webhook-id on that endpoint. Every request is recorded with its
-    arrival time, raw body, headers and the status answered."""
+    arrival time, its arrival order (`seq`, over all endpoints: for order checks that must not depend on the
+    clock), raw body, headers and the status answered."""
 
     def __init__(self, port=0):
         self.lock = threading.Lock()
         self.records = []
+        self.arrivals = 0
         self.behaviour = {}
         subscriber = self
 
@@ -40,6 +42,8 @@ class Subscriber:
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                 }
                 with subscriber.lock:
+                    record["seq"] = subscriber.arrivals
+                    subscriber.arrivals += 1
                     nth = sum(1 for r in subscriber.records
                               if r["name"] == name and r["headers"].get("webhook-id") == record["headers"].get("webhook-id"))
                     behave = subscriber.behaviour.get(name, lambda r, n: (200, {}, b""))

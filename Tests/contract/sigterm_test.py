@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Graceful shutdown over real processes: SIGTERM to the gateway in the middle of a burst of signs, with the
 simulator slowed down so that calls are in flight. Proves: the process exits 0 within the drain time, every
-call that got an answer completed (200) and has exactly one audit record, at least one call that was in
-flight when the signal came was still answered, and `audit verify` passes. Also reports start-up to ready
+call that got an answer completed (200) and has exactly one audit record, every sign Altinn executed (the
+simulator's per-instance signCalls) was answered to its caller with a complete HTTP answer, at least one call
+that was in flight when the signal came was still answered, and `audit verify` passes. Calls that failed
+(refused once the listener closed) are recorded and reported, never swallowed. Also reports start-up to ready
 (the gateway's `startupMillis`, JSON logs) and checks `/readyz`. Then the dispatcher's drain: SIGTERM while
 deliveries to a slow subscriber are in flight; every delivery the subscriber answered is recorded as delivered
 and no claimed delivery is left half-done. Ends with 'N passed, M failed'.
@@ -20,7 +22,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
+from run_contract import (BINARY, check, finish, free_port, gateway_config, http, simulator_instances,  # noqa: E402
+                          start_simulator, stop, wait_ready)
 
 WAVE_ONE = 8
 WAVE_TWO = 24
@@ -63,6 +66,7 @@ def main():
         keys = [f"drain-{i}-{uuid.uuid4()}" for i in range(total)]
         bodies = [json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"}) for instance in instances]
         answers = {}
+        failed = {}  # call index -> the exception its client got (no complete HTTP answer)
         signalled = threading.Event()
         answered_after_signal = []
         done = threading.Condition()
@@ -70,7 +74,10 @@ def main():
         def fire(i):
             try:
                 status, _, text = http("POST", gw + "/v1/signatures", bodies[i], {**headers, "Idempotency-Key": keys[i]})
-            except Exception:  # refused once the listener has closed
+            except Exception as error:  # noqa: BLE001 - e.g. refused once the listener has closed; judged below
+                with done:
+                    failed[i] = (signalled.is_set(), f"{type(error).__name__}: {error}")
+                    done.notify_all()
                 return
             with done:
                 answers[keys[i]] = (i, status)
@@ -92,11 +99,14 @@ def main():
         # signing-state read (another LATENCY_MS) ahead of them, so they are in flight.
         wave_two_ids = set(instances[WAVE_ONE:])
         deadline = time.monotonic() + 60
+        signed_at_signal = 0
         while time.monotonic() < deadline:
             rows = json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]
-            if sum(row["signCalls"] for row in rows if row["id"] in wave_two_ids) >= 4:
+            signed_at_signal = sum(row["signCalls"] for row in rows if row["id"] in wave_two_ids)
+            if signed_at_signal >= 4:
                 break
             time.sleep(0.01)
+        check("SIGTERM came once Altinn had executed signs of the second wave", signed_at_signal >= 4, str(signed_at_signal))
         signalled.set()
         os.kill(gateway.pid, signal.SIGTERM)
         try:
@@ -105,7 +115,23 @@ def main():
             code = None
         for thread in wave_two:
             thread.join(timeout=30)
+        hanging = [i for i, thread in enumerate(wave_one + wave_two) if thread.is_alive()]
+        check("every call ended with an answer or an error", not hanging, str(hanging))
 
+        counted = simulator_instances(sim)
+        signs = {i: counted.get(instance, {}).get("signCalls") for i, instance in enumerate(instances)}
+        with done:
+            answered = {i: status for i, status in answers.values()}
+            failures = dict(failed)
+        for i, (after_signal, error) in sorted(failures.items()):
+            print(f"call {i} got no answer ({'after' if after_signal else 'before'} SIGTERM; "
+                  f"Altinn signCalls {signs[i]}): {error}")
+        print(f"sigterm: {len(answered)} answered, {len(failures)} failed without an answer, "
+              f"{sum(1 for n in signs.values() if n)} signed by Altinn, {signed_at_signal} of the second wave at the signal")
+        cut = {i: failures.get(i, (None, "no answer"))[1] for i, n in signs.items() if n and i not in answered}
+        check("every sign Altinn executed was answered to its caller with a complete HTTP answer", not cut, str(cut))
+        check("every answered call was signed exactly once by Altinn",
+              all(signs[i] == 1 for i in answered), str({i: signs[i] for i in answered if signs[i] != 1}))
         check("the gateway exited 0 after SIGTERM", code == 0, str(code))
         check("calls in flight at SIGTERM were still answered", len(answered_after_signal) >= 1, str(answered_after_signal))
         check("every answer is a completed sign", all(status == 200 for _, status in answers.values()),
