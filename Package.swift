@@ -129,11 +129,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The Hummingbird application: routes, middleware, problem mapping, configuration.
+        // The Hummingbird application: routes, middleware, problem mapping. No configuration, no libcurl.
         .target(
             name: "GatewayHTTP",
             dependencies: [
-                .product(name: "Yams", package: "Yams"),
                 "Webhooks",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -141,13 +140,33 @@ let package = Package(
                 "Storage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "AltinnAPI",
-                "CurlHTTP",
                 "Transport",
                 "Tokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
+        // The composition root: configuration (file, environment, checks), the wiring of the parts, and the
+        // background services. The only library that links libcurl's client.
+        .target(
+            name: "App",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                "GatewayHTTP",
+                "Gateway",
+                "Storage",
+                "Webhooks",
+                "AltinnAPI",
+                "CurlHTTP",
+                "Transport",
+                "Tokens",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // A local Altinn: the other side of the wire. Imports none of the gateway's modules.
@@ -177,6 +196,7 @@ let package = Package(
                 "CMallocTuning",
                 "Webhooks",
                 "GatewayHTTP",
+                "App",
                 "Transport",
                 "AltinnSimulator",
                 "Storage",
@@ -247,7 +267,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "Webhooks",
-                "GatewayHTTP", "AltinnSimulator", "CurlHTTP", "Transport", "Gateway", "Tokens", "Storage",
+                "GatewayHTTP", "App", "AltinnSimulator", "CurlHTTP", "Transport", "Gateway", "Tokens", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -6,6 +6,7 @@ import NIOCore
 public import ServiceLifecycle
 public import Storage
 import Tokens
+public import Webhooks
 
 /// Builds the Hummingbird application around a `SigningService` and a `Store`.
 public enum GatewayApplication {
@@ -44,11 +45,34 @@ public enum GatewayApplication {
         }
     }
 
+    /// The events parts the routes use; the background loops that share them are the caller's services.
+    public struct Events: Sendable {
+        public let observer: InstanceObserver
+        public let destinations: DestinationPolicy
+        /// SHA-256 of the Altinn Events ingress secret; nil turns the ingress off.
+        public let altinnEventsSecretDigest: [UInt8]?
+        /// Rung when a commit created deliveries, so the dispatcher starts at once.
+        public let deliveryDoorbell: Doorbell
+        /// Rung when a request started tracking, so the first poll is not left to the idle wait.
+        public let trackerDoorbell: Doorbell
+
+        public init(
+            observer: InstanceObserver, destinations: DestinationPolicy, altinnEventsSecretDigest: [UInt8]?,
+            deliveryDoorbell: Doorbell, trackerDoorbell: Doorbell
+        ) {
+            self.observer = observer
+            self.destinations = destinations
+            self.altinnEventsSecretDigest = altinnEventsSecretDigest
+            self.deliveryDoorbell = deliveryDoorbell
+            self.trackerDoorbell = trackerDoorbell
+        }
+    }
+
     public static func make(
         settings: Settings,
         service: SigningService,
         store: any Store,
-        events: EventsWiring,
+        events: Events,
         logger: Logger,
         services: [any Service] = [],
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -116,19 +140,7 @@ public enum GatewayApplication {
                         maxHeaderFieldSize: settings.maxHeaderBytes * 4, maxHeaderListSize: settings.maxHeaderBytes * 4)
                 )),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "signing-gateway"),
-            services: services + [
-                TrackerService(
-                    tracker: Tracker(
-                        store: store, service: service, observer: events.observer, owner: events.owner,
-                        deliveryDoorbell: events.deliveryDoorbell, logger: logger),
-                    doorbell: events.trackerDoorbell),
-                DispatcherService(
-                    dispatcher: Dispatcher(
-                        store: store, transport: events.transport, settings: events.delivery,
-                        destinations: events.destinations, owner: events.owner, logger: logger),
-                    store: store, doorbell: events.deliveryDoorbell, logger: logger),
-                EventGauges(store: store, logger: logger),
-            ],
+            services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger
         )

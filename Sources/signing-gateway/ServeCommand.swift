@@ -1,5 +1,6 @@
 import AltinnAPI
 import AltinnSimulator
+import App
 import ArgumentParser
 import CurlHTTP
 import Foundation
@@ -157,8 +158,8 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, retention: .seconds(configuration.storage.idempotencyRetentionHours * 3600), logger: logger)
         let app = try GatewayApplication.make(
             settings: settings, service: service, store: store,
-            events: events, logger: logger,
-            services: [pruner]
+            events: events.routes, logger: logger,
+            services: events.backgroundServices(store: store, service: service, logger: logger) + [pruner]
         ) { port in
             let elapsed = ContinuousClock.now - started
             logger.info(

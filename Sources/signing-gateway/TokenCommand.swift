@@ -1,4 +1,5 @@
 import AltinnSimulator
+import App
 import ArgumentParser
 import CurlHTTP
 import Foundation

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 
+@testable import App
 @testable import GatewayHTTP
 
 @Suite struct ClientUnitTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import App
 @testable import GatewayHTTP
 
 /// Loading (JSON and YAML), the events section's checks, and what `config check` prints.

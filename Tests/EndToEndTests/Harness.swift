@@ -1,5 +1,6 @@
 import AltinnAPI
 import AltinnSimulator
+import App
 import CurlHTTP
 import Foundation
 import GatewayHTTP
@@ -121,7 +122,8 @@ struct Harness: Sendable {
             defer { events.transport.shutdown() }
             let app = try GatewayApplication.make(
                 settings: settings, service: service, store: store,
-                events: events, logger: logger
+                events: events.routes, logger: logger,
+                services: events.backgroundServices(store: store, service: service, logger: logger)
             ) { gatewayPort.yield($0) }
             let gatewayGroup = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
             group.addTask { try await gatewayGroup.run() }

@@ -59,7 +59,7 @@ def read(path):
 
 def accepted_config_keys():
     sections = {}
-    config_dir = os.path.join(ROOT, "Sources", "GatewayHTTP", "Configuration")
+    config_dir = os.path.join(ROOT, "Sources", "App", "Configuration")
     pattern = re.compile(
         r"extension\s+([\w.]+)\s*:\s*Decodable\s*\{\s*enum\s+CodingKeys[^{]*\{(.*?)\}", re.S)
     for name in sorted(os.listdir(config_dir)):

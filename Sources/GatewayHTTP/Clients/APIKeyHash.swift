@@ -3,11 +3,11 @@ import Foundation
 import Tokens
 
 /// An API key as configured: only the hex SHA-256 of the key is kept, so the config file is no secret.
-struct APIKeyHash: Sendable, Equatable {
+package struct APIKeyHash: Sendable, Equatable {
     let digest: [UInt8]
 
     /// `hex` is 64 lower- or upper-case hex digits.
-    init?(hex: String) {
+    package init?(hex: String) {
         let utf8 = Array(hex.utf8)
         guard utf8.count == 64 else { return nil }
         var bytes: [UInt8] = []
@@ -23,9 +23,9 @@ struct APIKeyHash: Sendable, Equatable {
         self.digest = bytes
     }
 
-    static func of(key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
+    package static func of(key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
 
-    static func hex(of key: String) -> String { Self.of(key: key).map { String(format: "%02x", $0) }.joined() }
+    package static func hex(of key: String) -> String { Self.of(key: key).map { String(format: "%02x", $0) }.joined() }
 
     /// Constant time in the digest length; the presented key is hashed once by the caller.
     func matches(digest presented: [UInt8]) -> Bool { constantTimeEquals(self.digest, presented) }

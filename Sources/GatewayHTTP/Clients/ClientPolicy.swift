@@ -7,11 +7,11 @@ public enum ClientOperation: String, Sendable, CaseIterable {
 }
 
 /// `*`, `org/*` or `org/app`.
-struct AppPattern: Sendable, Equatable {
+package struct AppPattern: Sendable, Equatable {
     let org: String?
     let app: String?
 
-    init?(_ text: String) {
+    package init?(_ text: String) {
         if text == "*" {
             self.org = nil
             self.app = nil
@@ -37,20 +37,36 @@ struct AppPattern: Sendable, Equatable {
     }
 }
 
-struct RateLimit: Sendable, Equatable {
+package struct RateLimit: Sendable, Equatable {
     /// Tokens added per second.
     var perSecond: Double
     /// Bucket size: how many calls may come at once.
     var burst: Double
+
+    package init(perSecond: Double, burst: Double) {
+        self.perSecond = perSecond
+        self.burst = burst
+    }
 }
 
-struct ClientPolicy: Sendable {
+package struct ClientPolicy: Sendable {
     var apps: [AppPattern]
     var operations: Set<ClientOperation>
     /// nil: any profile the gateway has.
     var tokenProfiles: Set<String>?
     var defaultTokenProfile: String?
     var rateLimit: RateLimit?
+
+    package init(
+        apps: [AppPattern], operations: Set<ClientOperation>, tokenProfiles: Set<String>?,
+        defaultTokenProfile: String?, rateLimit: RateLimit?
+    ) {
+        self.apps = apps
+        self.operations = operations
+        self.tokenProfiles = tokenProfiles
+        self.defaultTokenProfile = defaultTokenProfile
+        self.rateLimit = rateLimit
+    }
 
     func allows(_ operation: ClientOperation) -> Bool { self.operations.contains(operation) }
 

@@ -1,85 +1,27 @@
 public import Foundation
-import Webhooks
+package import Webhooks
 
 /// One configured client: who it is, how it proves it, what it may do.
-struct RegisteredClient: Sendable {
+package struct RegisteredClient: Sendable {
     let id: String
     let policy: ClientPolicy
     let apiKeys: [APIKeyHash]
     let secrets: [WebhookSecret]
+
+    package init(id: String, policy: ClientPolicy, apiKeys: [APIKeyHash], secrets: [WebhookSecret]) {
+        self.id = id
+        self.policy = policy
+        self.apiKeys = apiKeys
+        self.secrets = secrets
+    }
 }
 
-/// The configured clients, with their credentials resolved (secret files and variables read once, at start).
+/// The configured clients, with their credentials resolved (secret files and variables read once, at start; see
+/// `ClientRegistry+Configuration` in App).
 public struct ClientRegistry: Sendable {
     let clients: [RegisteredClient]
 
-    init(clients: [RegisteredClient]) { self.clients = clients }
-
-    /// The `make run` default: an ordinary configured client, `dev`, holding the data directory's key,
-    /// with every operation on every app.
-    public static func dev(apiKey: String) throws(ConfigurationError) -> ClientRegistry {
-        try Self.configured(["dev": Self.devClient(apiKeySha256: APIKeyHash.hex(of: apiKey))], environment: [:])
-    }
-
-    public static func devClient(apiKeySha256: String) -> GatewayConfiguration.Client {
-        var credential = GatewayConfiguration.Credential()
-        credential.id = "dev-client-key"
-        credential.apiKeySha256 = apiKeySha256
-        var client = GatewayConfiguration.Client()
-        client.description = "make run: the key in <data-dir>/dev-client.key"
-        client.credentials = [credential]
-        client.policy.apps = ["*"]
-        client.policy.operations = ClientOperation.allCases.map(\.rawValue)
-        return client
-    }
-
-    /// The clients of a configuration; every problem names the config key, never a secret's content.
-    public static func configured(
-        _ clients: [String: GatewayConfiguration.Client],
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws(ConfigurationError) -> ClientRegistry {
-        var registered: [RegisteredClient] = []
-        for (id, client) in clients.sorted(by: { $0.key < $1.key }) {
-            let key = "clients.\(id)"
-            guard Self.isValidId(id) else {
-                throw .invalid(key, "id must be 1-64 of a-z, 0-9, '-', '_', starting with a letter or digit")
-            }
-            guard !client.credentials.isEmpty else { throw .invalid("\(key).credentials", "needs at least one") }
-            var apiKeys: [APIKeyHash] = []
-            var secrets: [WebhookSecret] = []
-            var credentialIds = Set<String>()
-            for credential in client.credentials {
-                let credentialKey = "\(key).credentials.\(credential.id)"
-                guard credentialIds.insert(credential.id).inserted else {
-                    throw .invalid(credentialKey, "credential ids must be unique")
-                }
-                switch (credential.apiKeySha256, credential.hmacSecretFile, credential.hmacSecretEnv) {
-                case (let hex?, nil, nil):
-                    guard let hash = APIKeyHash(hex: hex) else {
-                        throw .invalid("\(credentialKey).apiKeySha256", "must be 64 hex digits")
-                    }
-                    apiKeys.append(hash)
-                case (nil, let file?, nil):
-                    guard let data = FileManager.default.contents(atPath: file) else {
-                        throw .unreadable("\(credentialKey).hmacSecretFile: cannot read \(file)")
-                    }
-                    secrets.append(try Self.secret(String(decoding: data, as: UTF8.self), credentialKey))
-                case (nil, nil, let variable?):
-                    guard let text = environment[variable] else {
-                        throw .invalid("\(credentialKey).hmacSecretEnv", "variable \(variable) is not set")
-                    }
-                    secrets.append(try Self.secret(text, credentialKey))
-                default:
-                    throw .invalid(credentialKey, "give exactly one of apiKeySha256, hmacSecretFile, hmacSecretEnv")
-                }
-            }
-            registered.append(
-                RegisteredClient(
-                    id: id, policy: try Self.policy(client.policy, key: "\(key).policy"), apiKeys: apiKeys,
-                    secrets: secrets))
-        }
-        return ClientRegistry(clients: registered)
-    }
+    package init(clients: [RegisteredClient]) { self.clients = clients }
 
     /// The client holding this API key. Every configured hash is compared, so timing says nothing about which.
     func client(apiKey: String) -> RegisteredClient? {
@@ -105,55 +47,12 @@ public struct ClientRegistry: Sendable {
 
     var ids: [String] { self.clients.map(\.id) }
 
-    static func isValidId(_ id: String) -> Bool {
+    package static func isValidId(_ id: String) -> Bool {
         let bytes = Array(id.utf8)
         guard (1...64).contains(bytes.count) else { return false }
         return bytes.enumerated().allSatisfy { index, byte in
             (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
                 || (index > 0 && (byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")))
         }
-    }
-
-    private static func secret(_ text: String, _ key: String) throws(ConfigurationError) -> WebhookSecret {
-        do {
-            return try WebhookSecret(encoded: text.trimmingCharacters(in: .whitespacesAndNewlines))
-        } catch {
-            throw .invalid(key, "HMAC secret \(error)")
-        }
-    }
-
-    private static func policy(
-        _ policy: GatewayConfiguration.ClientPolicy,
-        key: String
-    ) throws(ConfigurationError) -> ClientPolicy {
-        var apps: [AppPattern] = []
-        for text in policy.apps {
-            guard let pattern = AppPattern(text) else {
-                throw .invalid("\(key).apps", "'\(text.prefix(80))' is not *, org/* or org/app")
-            }
-            apps.append(pattern)
-        }
-        var operations = Set<ClientOperation>()
-        for text in policy.operations {
-            guard let operation = ClientOperation(rawValue: text) else {
-                throw .invalid(
-                    "\(key).operations", "'\(text.prefix(40))' is not one of sign, processNext, read, events, admin")
-            }
-            operations.insert(operation)
-        }
-        var rateLimit: RateLimit?
-        if let limit = policy.rateLimit {
-            guard limit.perSecond > 0, limit.perSecond.isFinite, limit.burst >= 1 else {
-                throw .invalid("\(key).rateLimit", "perSecond must be positive and burst at least 1")
-            }
-            rateLimit = RateLimit(perSecond: limit.perSecond, burst: Double(limit.burst))
-        }
-        let profiles = policy.tokenProfiles.flatMap { $0.contains("*") ? nil : Set($0) }
-        if let profiles, let fallback = policy.defaultTokenProfile, !profiles.contains(fallback) {
-            throw .invalid("\(key).defaultTokenProfile", "must be among tokenProfiles")
-        }
-        return ClientPolicy(
-            apps: apps, operations: operations, tokenProfiles: profiles,
-            defaultTokenProfile: policy.defaultTokenProfile, rateLimit: rateLimit)
     }
 }

@@ -14,7 +14,7 @@ struct AnyCodingKey: CodingKey {
 }
 
 extension Decoder {
-    func rejectUnknownKeys(allowed: Set<String>) throws {
+    package func rejectUnknownKeys(allowed: Set<String>) throws {
         let container = try self.container(keyedBy: AnyCodingKey.self)
         for key in container.allKeys where !allowed.contains(key.stringValue) {
             throw DecodingError.dataCorrupted(
@@ -24,8 +24,8 @@ extension Decoder {
 }
 
 /// Turns a decoding failure into a JSON pointer and a sentence.
-enum DecodingFailure {
-    static func describe(_ error: any Error) -> (pointer: String, detail: String) {
+package enum DecodingFailure {
+    package static func describe(_ error: any Error) -> (pointer: String, detail: String) {
         guard let error = error as? DecodingError else { return ("", "the body is not valid JSON") }
         switch error {
         case .keyNotFound(let key, let context):

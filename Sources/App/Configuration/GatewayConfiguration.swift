@@ -2,6 +2,7 @@ public import AltinnAPI
 import Crypto
 import Foundation
 public import Gateway
+import GatewayHTTP
 public import Tokens
 public import Webhooks
 

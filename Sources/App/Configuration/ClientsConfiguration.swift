@@ -1,4 +1,5 @@
 import Foundation
+import GatewayHTTP
 
 extension GatewayConfiguration {
     /// A caller of the gateway, as configured under `clients.<id>`.

@@ -1,4 +1,5 @@
 public import Gateway
+import GatewayHTTP
 public import ServiceLifecycle
 
 /// Runs the tracker until shutdown: a round whenever instances are due, otherwise a short idle wait (cut short

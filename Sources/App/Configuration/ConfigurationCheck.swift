@@ -1,5 +1,6 @@
 public import Foundation
 import Gateway
+import GatewayHTTP
 
 /// Everything `config check` and `serve` verify before starting, and the effective configuration as an
 /// operator may see it. One list of messages for both, so they cannot drift apart.

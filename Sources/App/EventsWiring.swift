@@ -1,6 +1,10 @@
 public import CurlHTTP
 import Foundation
 public import Gateway
+public import GatewayHTTP
+public import Logging
+public import ServiceLifecycle
+public import Storage
 import Transport
 public import Webhooks
 
@@ -19,6 +23,33 @@ public struct EventsWiring: Sendable {
     public let trackerDoorbell = Doorbell()
     /// This process's name on leases (tracker rows, deliveries).
     public let owner = "gw_\(UUID().uuidString)"
+
+    /// What the HTTP routes need of these parts.
+    public var routes: GatewayApplication.Events {
+        GatewayApplication.Events(
+            observer: self.observer, destinations: self.destinations,
+            altinnEventsSecretDigest: self.altinnEventsSecretDigest, deliveryDoorbell: self.deliveryDoorbell,
+            trackerDoorbell: self.trackerDoorbell)
+    }
+
+    /// The loops of one process: the tracker, the dispatcher and the outbox gauges.
+    public func backgroundServices(
+        store: any Store, service: SigningService, logger: Logger
+    ) -> [any Service] {
+        [
+            TrackerService(
+                tracker: Tracker(
+                    store: store, service: service, observer: self.observer, owner: self.owner,
+                    deliveryDoorbell: self.deliveryDoorbell, logger: logger),
+                doorbell: self.trackerDoorbell),
+            DispatcherService(
+                dispatcher: Dispatcher(
+                    store: store, transport: self.transport, settings: self.delivery,
+                    destinations: self.destinations, owner: self.owner, logger: logger),
+                store: store, doorbell: self.deliveryDoorbell, logger: logger),
+            EventGauges(store: store, logger: logger),
+        ]
+    }
 
     public init(
         observer: InstanceObserver,

@@ -1,4 +1,5 @@
 public import Foundation
+import GatewayHTTP
 import Yams
 
 /// Reads a configuration file (JSON, or YAML when it ends in `.yaml`/`.yml`) and applies `SIGNING_GATEWAY_*`

@@ -1,4 +1,5 @@
 import Gateway
+import GatewayHTTP
 public import Logging
 public import ServiceLifecycle
 public import Storage

@@ -3,6 +3,7 @@ import Crypto
 public import CurlHTTP
 import Foundation
 public import Gateway
+import GatewayHTTP
 public import Logging
 public import Storage
 public import Tokens

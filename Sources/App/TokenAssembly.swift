@@ -1,3 +1,4 @@
+import GatewayHTTP
 public import Logging
 public import Tokens
 public import Transport
