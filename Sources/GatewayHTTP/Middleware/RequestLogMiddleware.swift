@@ -2,7 +2,9 @@ import Gateway
 import Hummingbird
 import Logging
 
-/// One log line per request: method, path (no query), status, duration. Never a header value.
+/// One log line per request: method, path (no query), status, duration, and who called, which operation and how
+/// it ended. Never a header value. (Hummingbird's `LogRequestsMiddleware` logs the URI with its query and cannot
+/// add the caller and outcome that are only known inside the handler.)
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 

@@ -4,7 +4,8 @@ import Metrics
 
 /// Counts and times every inbound request by route template, method and status class. The route is the
 /// matched template (`/v1/instances/{org}/…`), never the concrete path, and an unknown method is `other`:
-/// no label can take a value a caller chose.
+/// no label can take a value a caller chose. (Hummingbird's `MetricsMiddleware` labels by the raw method and the
+/// exact status, so a caller inventing methods would grow the series without bound.)
 struct HTTPMetricsMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 

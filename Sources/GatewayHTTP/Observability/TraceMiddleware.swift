@@ -7,6 +7,8 @@ import Transport
 /// starts a new trace. The gateway's own span (same trace id, new span id) is
 /// - bound to the task (`TraceContext.current`) so every Altinn call made for this request carries it,
 /// - added to the request's logger metadata, and returned in the response's `traceparent` header.
+/// Hummingbird's `TracingMiddleware` needs a swift-distributed-tracing backend and does not hand the span to
+/// libcurl calls or the audit record; this one is the propagation the audit log and Altinn calls rely on.
 struct TraceMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
