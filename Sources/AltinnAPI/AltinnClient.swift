@@ -1,17 +1,17 @@
 import Foundation
 import HTTPTypes
-public import Tokens
-public import Transport
+package import Tokens
+package import Transport
 
 /// Typed client for the Altinn app API routes a signing gateway drives. It knows no use case:
 /// one method per route, a token in, a decoded model or an `AltinnError` out. No retries here.
-public struct AltinnClient: Sendable {
-    public let environment: AltinnEnvironment
+package struct AltinnClient: Sendable {
+    package let environment: AltinnEnvironment
     private let transport: any HTTPTransport
     private let userAgent: String
     private let timeout: Duration
 
-    public init(environment: AltinnEnvironment, transport: any HTTPTransport, userAgent: String, timeout: Duration) {
+    package init(environment: AltinnEnvironment, transport: any HTTPTransport, userAgent: String, timeout: Duration) {
         self.environment = environment
         self.transport = transport
         self.userAgent = userAgent
@@ -19,7 +19,7 @@ public struct AltinnClient: Sendable {
     }
 
     /// `GET …/process`
-    public func processState(
+    package func processState(
         _ instance: InstanceReference,
         token: AccessToken
     ) async throws(AltinnError) -> AppProcessState {
@@ -29,7 +29,7 @@ public struct AltinnClient: Sendable {
 
     /// `PUT …/process/next` with `{"action":…,"actionOnBehalfOf":…}`. With `action: "sign"` this signs
     /// and moves the process on (single signing); with no action it completes the current task.
-    public func processNext(
+    package func processNext(
         _ instance: InstanceReference,
         body: ProcessNext,
         language: String?,
@@ -42,7 +42,7 @@ public struct AltinnClient: Sendable {
     }
 
     /// `POST …/actions` with `{"action":"sign","onBehalfOf":…}`: parallel signing; the process stays.
-    public func performAction(
+    package func performAction(
         _ instance: InstanceReference,
         body: UserActionRequest,
         language: String?,
@@ -55,7 +55,7 @@ public struct AltinnClient: Sendable {
     }
 
     /// `GET …/signing[?taskId=]`. Pass the signing task's id once the process has left it.
-    public func signingState(
+    package func signingState(
         _ instance: InstanceReference,
         taskId: String?,
         language: String?,

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which Altinn the gateway talks to. The upstream host is derived from this and nothing else.
-public enum AltinnEnvironment: Sendable, Equatable {
+package enum AltinnEnvironment: Sendable, Equatable {
     /// `https://{org}.apps.tt02.altinn.no/{org}/{app}`
     case tt02
     /// `https://{org}.apps.altinn.no/{org}/{app}`
@@ -10,7 +10,7 @@ public enum AltinnEnvironment: Sendable, Equatable {
     case baseURL(BaseURL)
 
     /// The app API root of one app, without a trailing slash.
-    public func appRoot(_ app: AppReference) -> String {
+    package func appRoot(_ app: AppReference) -> String {
         switch self {
         case .tt02: return "https://\(app.org).apps.tt02.altinn.no/\(app.org)/\(app.app)"
         case .production: return "https://\(app.org).apps.altinn.no/\(app.org)/\(app.app)"
@@ -19,11 +19,11 @@ public enum AltinnEnvironment: Sendable, Equatable {
     }
 
     /// The canonical URL of an instance, as Altinn writes it in `selfLinks.apps`.
-    public func instanceURL(_ instance: InstanceReference) -> String {
+    package func instanceURL(_ instance: InstanceReference) -> String {
         "\(self.appRoot(instance.app))/instances/\(instance.partyId)/\(instance.instanceGuid)"
     }
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .tt02: return "tt02"
         case .production: return "production"
@@ -33,11 +33,11 @@ public enum AltinnEnvironment: Sendable, Equatable {
 }
 
 /// An absolute `http(s)://host[:port][/path]` URL without query, fragment or user info.
-public struct BaseURL: Sendable, Equatable {
+package struct BaseURL: Sendable, Equatable {
     /// Normalized: lower-case scheme and host, no trailing slash.
-    public let value: String
+    package let value: String
 
-    public init?(_ raw: String) {
+    package init?(_ raw: String) {
         var text = raw
         while text.hasSuffix("/") { text.removeLast() }
         guard let schemeEnd = text.range(of: "://") else { return nil }

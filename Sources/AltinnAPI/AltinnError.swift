@@ -1,7 +1,7 @@
-public import Transport
+package import Transport
 
 /// Which Altinn app-API call failed.
-public enum AltinnOperation: String, Sendable, Equatable {
+package enum AltinnOperation: String, Sendable, Equatable {
     case getProcess = "GET process"
     case processNext = "PUT process/next"
     case performAction = "POST actions"
@@ -10,7 +10,7 @@ public enum AltinnOperation: String, Sendable, Equatable {
 
 /// A failed Altinn call, decoded once. Carries Altinn's machine-readable parts (validation issues,
 /// action error code, well-known conflict reasons) but never the raw body or the token.
-public enum AltinnError: Error, Sendable, Equatable {
+package enum AltinnError: Error, Sendable, Equatable {
     /// No HTTP response: see `TransportError` for whether the request left.
     case transport(TransportError, AltinnOperation)
     /// Altinn answered with a non-success status.
@@ -20,16 +20,16 @@ public enum AltinnError: Error, Sendable, Equatable {
 }
 
 /// A non-2xx answer from the app API.
-public struct AltinnRejection: Sendable, Equatable {
-    public var operation: AltinnOperation
-    public var status: Int
-    public var reason: Reason
+package struct AltinnRejection: Sendable, Equatable {
+    package var operation: AltinnOperation
+    package var status: Int
+    package var reason: Reason
     /// `validationIssues` of a 409 ProblemDetails (e.g. `MissingSignatures`).
-    public var validationIssues: [ValidationIssue]
+    package var validationIssues: [ValidationIssue]
     /// `error.code` of a failed `UserActionResponse` (e.g. `UnauthorizedOnBehalfOf`).
-    public var actionErrorCode: String?
+    package var actionErrorCode: String?
 
-    public init(
+    package init(
         operation: AltinnOperation,
         status: Int,
         reason: Reason,
@@ -45,7 +45,7 @@ public struct AltinnRejection: Sendable, Equatable {
 
     /// What the gateway understood from the body. Detail texts Altinn uses as fixed markers are
     /// recognised; any other text is dropped so that upstream bodies never reach a caller verbatim.
-    public enum Reason: Sendable, Equatable {
+    package enum Reason: Sendable, Equatable {
         case processEnded
         case processNotStarted
         /// A bare ASP.NET 409 (`title:"Conflict"`, no `detail`, no `validationIssues`): a Storage call
@@ -60,7 +60,7 @@ public struct AltinnRejection: Sendable, Equatable {
         case other
     }
 
-    public var hasMissingSignatures: Bool {
+    package var hasMissingSignatures: Bool {
         self.validationIssues.contains { $0.code == "MissingSignatures" }
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
 
 /// `{org}/{app}`, validated so it can be placed in a URL path as-is.
-public struct AppReference: Sendable, Hashable, CustomStringConvertible {
-    public let org: String
-    public let app: String
+package struct AppReference: Sendable, Hashable, CustomStringConvertible {
+    package let org: String
+    package let app: String
 
     /// Lower-case letters, digits and inner hyphens; Altinn's org codes and app names fit.
     /// Anything else (`..`, `/`, `%2F`, `%00`, upper case, over-long) is refused.
-    public init(org: String, app: String) throws(InstanceReferenceError) {
+    package init(org: String, app: String) throws(InstanceReferenceError) {
         guard Self.isValidSegment(org, maxLength: 32) else { throw .invalidOrg }
         guard Self.isValidSegment(app, maxLength: 64) else { throw .invalidApp }
         self.org = org
@@ -15,13 +15,13 @@ public struct AppReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses `org/app`.
-    public init(_ text: String) throws(InstanceReferenceError) {
+    package init(_ text: String) throws(InstanceReferenceError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw .invalidAppReference }
         try self.init(org: String(parts[0]), app: String(parts[1]))
     }
 
-    public var description: String { "\(self.org)/\(self.app)" }
+    package var description: String { "\(self.org)/\(self.app)" }
 
     static func isValidSegment(_ value: String, maxLength: Int) -> Bool {
         let bytes = Array(value.utf8)
@@ -36,20 +36,20 @@ public struct AppReference: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One app instance: `{org}/{app}` + `{instanceOwnerPartyId}/{instanceGuid}`.
-public struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
-    public let app: AppReference
-    public let partyId: Int
+package struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
+    package let app: AppReference
+    package let partyId: Int
     /// Lower-case canonical GUID text.
-    public let instanceGuid: String
+    package let instanceGuid: String
 
-    public init(app: AppReference, partyId: Int, instanceGuid: String) throws(InstanceReferenceError) {
+    package init(app: AppReference, partyId: Int, instanceGuid: String) throws(InstanceReferenceError) {
         self.app = app
         self.partyId = partyId
         self.instanceGuid = try Self.canonicalGuid(instanceGuid)
     }
 
     /// Parses Altinn's instance id form `{partyId}/{guid}`.
-    public init(app: AppReference, instanceId: String) throws(InstanceReferenceError) {
+    package init(app: AppReference, instanceId: String) throws(InstanceReferenceError) {
         let parts = instanceId.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw .invalidInstanceId }
         try self.init(app: app, partyId: try Self.partyId(String(parts[0])), instanceGuid: String(parts[1]))
@@ -57,7 +57,7 @@ public struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a full instance URL and checks that it belongs to `environment`:
     /// a URL on any other host is refused, so caller input never chooses the upstream.
-    public init(url: String, environment: AltinnEnvironment) throws(InstanceReferenceError) {
+    package init(url: String, environment: AltinnEnvironment) throws(InstanceReferenceError) {
         guard url.utf8.count <= 512, !url.contains(where: { $0 == "?" || $0 == "#" || $0 == "%" }) else {
             throw .invalidInstanceURL
         }
@@ -79,8 +79,8 @@ public struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `{partyId}/{guid}`
-    public var instanceId: String { "\(self.partyId)/\(self.instanceGuid)" }
-    public var description: String { "\(self.app)/instances/\(self.instanceId)" }
+    package var instanceId: String { "\(self.partyId)/\(self.instanceGuid)" }
+    package var description: String { "\(self.app)/instances/\(self.instanceId)" }
 
     static func partyId(_ text: String) throws(InstanceReferenceError) -> Int {
         // ASP.NET's `int` route constraint: a positive 32-bit integer, digits only.
@@ -108,7 +108,7 @@ public struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Why an instance reference was refused. Each case is a bad input (4xx), never an upstream fault.
-public enum InstanceReferenceError: Error, Sendable, Equatable {
+package enum InstanceReferenceError: Error, Sendable, Equatable {
     case invalidOrg
     case invalidApp
     case invalidAppReference
@@ -119,7 +119,7 @@ public enum InstanceReferenceError: Error, Sendable, Equatable {
     /// The URL is well-formed but does not point into the configured Altinn environment.
     case foreignHost
 
-    public var explanation: String {
+    package var explanation: String {
         switch self {
         case .invalidOrg:
             return "org must be 1-32 lower-case letters, digits or inner hyphens"
@@ -143,7 +143,7 @@ public enum InstanceReferenceError: Error, Sendable, Equatable {
 
 extension InstanceReference {
     /// From `description`, `{org}/{app}/instances/{partyId}/{guid}` (the key stores and audit records use).
-    public init?(key: String) {
+    package init?(key: String) {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 5, parts[2] == "instances",
             let app = try? AppReference(org: parts[0], app: parts[1]),

@@ -1,22 +1,22 @@
-public import Hummingbird
+package import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
-public import Logging
+package import Logging
 import NIOSSL
 
 /// A local Altinn app API: the other side of the gateway's wire. Written from Altinn's OpenAPI and
 /// the reference, importing nothing of the gateway.
-public struct AltinnSimulator: Sendable {
-    public let configuration: SimulatorConfiguration
-    public let logger: Logger
-    public let state: SimulatorState
+package struct AltinnSimulator: Sendable {
+    package let configuration: SimulatorConfiguration
+    package let logger: Logger
+    package let state: SimulatorState
     /// The simulated Maskinporten and Altinn Authentication.
-    public let authority: TokenAuthority
+    package let authority: TokenAuthority
 
     /// The seeded scenarios (see `SeedData`).
-    public static let demoInstances: [DemoInstance] = SeedData.demoInstances
+    package static let demoInstances: [DemoInstance] = SeedData.demoInstances
 
-    public init(configuration: SimulatorConfiguration, logger: Logger) async {
+    package init(configuration: SimulatorConfiguration, logger: Logger) async {
         self.configuration = configuration
         self.logger = logger
         self.state = SimulatorState(configuration: configuration)
@@ -24,7 +24,7 @@ public struct AltinnSimulator: Sendable {
     }
 
     /// A Hummingbird application on plain HTTP/1.1, ready to run; `onServerRunning` gets the bound port.
-    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    package func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
         let faults = state.network
@@ -36,7 +36,7 @@ public struct AltinnSimulator: Sendable {
 
     /// The same over TLS, with HTTP/2 chosen by ALPN (HTTP/1.1 for clients that do not offer h2), as
     /// production Altinn serves.
-    public func makeApplication(
+    package func makeApplication(
         tls: SimulatorTLS, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let faults = state.network
@@ -78,11 +78,11 @@ public struct AltinnSimulator: Sendable {
 }
 
 /// PEM files of the simulator's TLS server certificate (chain first) and its private key.
-public struct SimulatorTLS: Sendable {
-    public var certificateChainPath: String
-    public var privateKeyPath: String
+package struct SimulatorTLS: Sendable {
+    package var certificateChainPath: String
+    package var privateKeyPath: String
 
-    public init(certificateChainPath: String, privateKeyPath: String) {
+    package init(certificateChainPath: String, privateKeyPath: String) {
         self.certificateChainPath = certificateChainPath
         self.privateKeyPath = privateKeyPath
     }

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// One task of the (fixed) demo BPMN: Task_1 (data) → Task_2 (signing) → EndEvent_1.
 struct ProcessTaskDefinition: Sendable, Equatable {
@@ -23,13 +23,13 @@ enum SigneeKind: String, Sendable {
 }
 
 /// Public, read-only view of a signee for tests and the executable.
-public struct SimulatedSigneeState: Sendable, Equatable {
-    public var name: String?
-    public var organization: String?
-    public var delegationSuccessful: Bool
-    public var notificationStatus: String
-    public var partyId: Int
-    public var signedTime: Date?
+package struct SimulatedSigneeState: Sendable, Equatable {
+    package var name: String?
+    package var organization: String?
+    package var delegationSuccessful: Bool
+    package var notificationStatus: String
+    package var partyId: Int
+    package var signedTime: Date?
 }
 
 struct SigneeRecord: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The five demo scenarios. `rawValue` is what `POST /_simulator/instances` takes.
-public enum DemoTemplate: String, Sendable, CaseIterable {
+package enum DemoTemplate: String, Sendable, CaseIterable {
     case a = "A"
     case b = "B"
     case c = "C"
@@ -10,13 +10,13 @@ public enum DemoTemplate: String, Sendable, CaseIterable {
 }
 
 /// A seeded instance, listed by the executable at start-up.
-public struct DemoInstance: Sendable, Equatable {
+package struct DemoInstance: Sendable, Equatable {
     /// `"{partyId}/{guid}"`, as in `Instance.id`.
-    public let id: String
+    package let id: String
     /// `"{org}/{app}"`.
-    public let app: String
-    public let template: DemoTemplate
-    public let description: String
+    package let app: String
+    package let template: DemoTemplate
+    package let description: String
 }
 
 /// Fixed seed data; GUIDs are relied on by the README and other tests.

@@ -1,18 +1,18 @@
 /// Who a bearer token stands for. Only users and system users can sign in Altinn (§1.1), so
 /// those are the only kinds the simulator models.
-public struct SimulatedIdentity: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable {
+package struct SimulatedIdentity: Sendable, Equatable {
+    package enum Kind: String, Sendable, Equatable {
         case user
         case systemUser
     }
 
-    public var kind: Kind
-    public var partyId: Int
-    public var name: String
-    public var organizationName: String?
-    public var organizationNumber: String?
+    package var kind: Kind
+    package var partyId: Int
+    package var name: String
+    package var organizationName: String?
+    package var organizationNumber: String?
 
-    public init(
+    package init(
         kind: Kind,
         partyId: Int,
         name: String,
@@ -27,7 +27,7 @@ public struct SimulatedIdentity: Sendable, Equatable {
     }
 
     /// The system user behind the gateway's dev token.
-    public static let defaultSystemUser = SimulatedIdentity(
+    package static let defaultSystemUser = SimulatedIdentity(
         kind: .systemUser,
         partyId: 50_001_001,
         name: "System",
@@ -36,23 +36,23 @@ public struct SimulatedIdentity: Sendable, Equatable {
     )
 }
 
-public struct SimulatorConfiguration: Sendable {
+package struct SimulatorConfiguration: Sendable {
     /// The bearer token the gateway uses in local development against the simulator.
-    public static let defaultDevToken = "dev-altinn-token"
+    package static let defaultDevToken = "dev-altinn-token"
 
-    public var host = "127.0.0.1"
-    public var port = 0
+    package var host = "127.0.0.1"
+    package var port = 0
     /// Bearer token → identity. Any other token gets 401.
-    public var identities: [String: SimulatedIdentity]
-    public var faults: SimulatorFaults
+    package var identities: [String: SimulatedIdentity]
+    package var faults: SimulatorFaults
     /// How many app-API requests `GET /_simulator/requests` keeps.
-    public var recordedRequestLimit = 200
+    package var recordedRequestLimit = 200
     /// Seed of the RNG behind `errorRate` / `dropReplyRate`, so runs are reproducible.
-    public var randomSeed: UInt64 = 0x5EED
+    package var randomSeed: UInt64 = 0x5EED
     /// Maskinporten clients, system users and token lifetimes.
-    public var tokens: SimulatorTokenSettings
+    package var tokens: SimulatorTokenSettings
 
-    public init(
+    package init(
         host: String = "127.0.0.1",
         port: Int = 0,
         identities: [String: SimulatedIdentity] = [

@@ -1,20 +1,20 @@
 /// Runtime-changeable misbehaviour of the app API (`PUT /_simulator/faults`).
-public struct SimulatorFaults: Sendable, Equatable {
+package struct SimulatorFaults: Sendable, Equatable {
     /// Added before every app-API request is handled.
-    public var latency: Duration
+    package var latency: Duration
     /// Share of app-API requests answered 500 with an empty body before any effect, like an
     /// unhandled ASP.NET exception.
-    public var errorRate: Double
+    package var errorRate: Double
     /// Share of app-API requests whose effect is applied but whose reply is never sent.
-    public var dropReplyRate: Double
+    package var dropReplyRate: Double
     /// Write the docs' wrong key `organisation` instead of `organization` in signee states.
-    public var organisationSpelling: Bool
+    package var organisationSpelling: Bool
     /// `GET …/signing` answers 500 (empty) once a system user has signed the instance (§8).
-    public var failSigningAfterSign: Bool
+    package var failSigningAfterSign: Bool
     /// How long a process/next holds the instance lock (its work time), so concurrent writes can collide.
-    public var lockHold: Duration
+    package var lockHold: Duration
 
-    public init(
+    package init(
         latency: Duration = .zero,
         errorRate: Double = 0,
         dropReplyRate: Double = 0,

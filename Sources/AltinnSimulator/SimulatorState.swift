@@ -1,20 +1,20 @@
-public import Foundation
+package import Foundation
 
 /// One app-API request as received, for contract tests. The token itself is never kept.
-public struct RecordedRequest: Sendable {
-    public let method: String
-    public let path: String
-    public let query: String?
-    public let contentType: String?
-    public let accept: String?
-    public let hasAuthorization: Bool
+package struct RecordedRequest: Sendable {
+    package let method: String
+    package let path: String
+    package let query: String?
+    package let contentType: String?
+    package let accept: String?
+    package let hasAuthorization: Bool
     /// The W3C `traceparent` header as received, so a test can follow a trace across the wire.
-    public let traceparent: String?
+    package let traceparent: String?
     /// The body parsed as JSON, a JSON string when it was not JSON, `nil` when empty.
     let body: JSONValue?
 
     /// The body re-serialized as JSON text, `nil` when empty.
-    public var bodyJSON: String? { body?.serialized }
+    package var bodyJSON: String? { body?.serialized }
 
     var json: JSONValue {
         .obj([
@@ -64,22 +64,22 @@ struct FaultDecision: Sendable {
 }
 
 /// All mutable simulator state. An actor so concurrent requests see each sign and move atomically.
-public actor SimulatorState {
+package actor SimulatorState {
     private var instances: [InstanceKey: InstanceRecord] = [:]
     /// Creation order, so listings are stable.
     private var order: [InstanceKey] = []
-    public private(set) var faults: SimulatorFaults
+    package private(set) var faults: SimulatorFaults
     /// Connection-level faults (FIN, RST, cut answers, drips), taken synchronously by the NIO handlers.
-    public nonisolated let network = NetworkFaultPlan()
+    package nonisolated let network = NetworkFaultPlan()
     /// Instances whose lock a process/next (or a test) holds, as Storage's instance lock does.
     private var locked: Set<InstanceKey> = []
     /// process/next calls refused because the lock was held.
-    public private(set) var lockConflicts = 0
+    package private(set) var lockConflicts = 0
     private var random: SeededGenerator
     private var requests: [RecordedRequest] = []
     private let requestLimit: Int
     /// Requests received since start (never reset), beyond what the bounded log keeps.
-    public private(set) var requestTotal = 0
+    package private(set) var requestTotal = 0
     private var heldReplies = 0
     private var heldWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private let now: @Sendable () -> Date
@@ -110,17 +110,17 @@ public actor SimulatorState {
     // MARK: Public API for the executable and tests
 
     /// Sign calls that reached the app API for the instance (0 for an unknown one).
-    public func signCalls(partyId: Int, guid: UUID) -> Int {
+    package func signCalls(partyId: Int, guid: UUID) -> Int {
         instances[InstanceKey(partyId: partyId, guid: guid)]?.signCalls ?? 0
     }
 
-    public func setFaults(_ faults: SimulatorFaults) {
+    package func setFaults(_ faults: SimulatorFaults) {
         self.faults = faults
     }
 
     /// Back to the seeded instances; created instances, counts and recorded requests are dropped.
     /// Faults are kept: they are configuration, not data.
-    public func reset() {
+    package func reset() {
         network.clear()
         let (seeded, seededOrder) = Self.seed()
         instances = seeded
@@ -129,20 +129,20 @@ public actor SimulatorState {
     }
 
     /// Signee states of the instance's signing task (Task_2), or nil for an unknown instance.
-    public func signeeStates(partyId: Int, guid: UUID) -> [SimulatedSigneeState]? {
+    package func signeeStates(partyId: Int, guid: UUID) -> [SimulatedSigneeState]? {
         guard let record = instances[InstanceKey(partyId: partyId, guid: guid)] else { return nil }
         let signingTask = record.tasks.first { $0.isSigning }?.elementId ?? "Task_2"
         return (record.signees[signingTask] ?? []).map(\.publicState)
     }
 
     /// The current task id, `nil` once the process ended; `.none` for an unknown instance.
-    public func currentTaskId(partyId: Int, guid: UUID) -> String?? {
+    package func currentTaskId(partyId: Int, guid: UUID) -> String?? {
         guard let record = instances[InstanceKey(partyId: partyId, guid: guid)] else { return .none }
         return .some(record.currentTask?.elementId)
     }
 
     /// A fresh copy of a demo scenario with a new GUID; returns its id `"{partyId}/{guid}"`.
-    public func createInstance(template: DemoTemplate) -> String {
+    package func createInstance(template: DemoTemplate) -> String {
         let record = SeedData.instance(template, guid: UUID(), systemUser: .defaultSystemUser)
         let key = InstanceKey(partyId: record.partyId, guid: record.guid)
         instances[key] = record
@@ -151,18 +151,18 @@ public actor SimulatorState {
     }
 
     /// The last received app-API requests, oldest first.
-    public func recordedRequests() -> [RecordedRequest] { requests }
+    package func recordedRequests() -> [RecordedRequest] { requests }
 
     /// Suspends until at least `count` replies are being held by `dropReplyRate`, so a test can
     /// observe a dropped reply without sleeping.
-    public func waitForHeldReplies(atLeast count: Int) async {
+    package func waitForHeldReplies(atLeast count: Int) async {
         if heldReplies >= count { return }
         await withCheckedContinuation { continuation in
             heldWaiters.append((count, continuation))
         }
     }
 
-    public var heldReplyCount: Int { heldReplies }
+    package var heldReplyCount: Int { heldReplies }
 
     // MARK: Used by the routes
 
@@ -207,7 +207,7 @@ public actor SimulatorState {
     func unlockInstance(_ key: InstanceKey) { locked.remove(key) }
 
     /// Holds the instance lock for `duration`, as another caller's process/next would.
-    public func holdLock(partyId: Int, guid: UUID, for duration: Duration) async {
+    package func holdLock(partyId: Int, guid: UUID, for duration: Duration) async {
         let key = InstanceKey(partyId: partyId, guid: guid)
         guard lockInstance(key) else { return }
         try? await Task.sleep(for: duration)

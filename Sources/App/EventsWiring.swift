@@ -1,31 +1,31 @@
-public import CurlHTTP
+package import CurlHTTP
 import Foundation
-public import Gateway
-public import GatewayHTTP
-public import Logging
-public import ServiceLifecycle
-public import Storage
+package import Gateway
+package import GatewayHTTP
+package import Logging
+package import ServiceLifecycle
+package import Storage
 import Transport
-public import Webhooks
+package import Webhooks
 
 /// The events parts shared by the routes and the background loops of one gateway process.
-public struct EventsWiring: Sendable {
-    public let observer: InstanceObserver
-    public let delivery: DeliverySettings
-    public let destinations: DestinationPolicy
+package struct EventsWiring: Sendable {
+    package let observer: InstanceObserver
+    package let delivery: DeliverySettings
+    package let destinations: DestinationPolicy
     /// Its own libcurl client: subscribers' slowness never queues Altinn calls, and answers are capped small.
-    public let transport: CurlHTTPClient
+    package let transport: CurlHTTPClient
     /// SHA-256 of the Altinn Events ingress secret; nil turns the ingress off.
-    public let altinnEventsSecretDigest: [UInt8]?
+    package let altinnEventsSecretDigest: [UInt8]?
     /// Rung when a commit created deliveries, so the dispatcher starts at once.
-    public let deliveryDoorbell = Doorbell()
+    package let deliveryDoorbell = Doorbell()
     /// Rung when a request started tracking, so the first poll is not left to the idle wait.
-    public let trackerDoorbell = Doorbell()
+    package let trackerDoorbell = Doorbell()
     /// This process's name on leases (tracker rows, deliveries).
-    public let owner = "gw_\(UUID().uuidString)"
+    package let owner = "gw_\(UUID().uuidString)"
 
     /// What the HTTP routes need of these parts.
-    public var routes: GatewayApplication.Events {
+    package var routes: GatewayApplication.Events {
         GatewayApplication.Events(
             observer: self.observer, destinations: self.destinations,
             altinnEventsSecretDigest: self.altinnEventsSecretDigest, deliveryDoorbell: self.deliveryDoorbell,
@@ -33,7 +33,7 @@ public struct EventsWiring: Sendable {
     }
 
     /// The loops of one process: the tracker, the dispatcher and the outbox gauges.
-    public func backgroundServices(
+    package func backgroundServices(
         store: any Store, service: SigningService, logger: Logger
     ) -> [any Service] {
         [
@@ -51,7 +51,7 @@ public struct EventsWiring: Sendable {
         ]
     }
 
-    public init(
+    package init(
         observer: InstanceObserver,
         delivery: DeliverySettings,
         destinations: DestinationPolicy,

@@ -1,21 +1,21 @@
-public import AltinnAPI
+package import AltinnAPI
 import Crypto
-public import CurlHTTP
+package import CurlHTTP
 import Foundation
-public import Gateway
+package import Gateway
 import GatewayHTTP
-public import Logging
-public import Storage
-public import Tokens
-public import Transport
+package import Logging
+package import Storage
+package import Tokens
+package import Transport
 import Webhooks
 
 /// Wires the parts from a configuration: libcurl transport → Altinn client → signing service.
 /// Shared by `serve` and the end-to-end tests so both run the same composition.
-public enum GatewayAssembly {
-    public static let userAgent = "signing-gateway/\(GatewayVersion.current)"
+package enum GatewayAssembly {
+    package static let userAgent = "signing-gateway/\(GatewayVersion.current)"
 
-    public static func transport(_ configuration: GatewayConfiguration) -> CurlHTTPClient {
+    package static func transport(_ configuration: GatewayConfiguration) -> CurlHTTPClient {
         var settings = CurlHTTPClient.Configuration()
         settings.connectTimeout = .milliseconds(configuration.upstream.connectTimeoutMilliseconds)
         settings.defaultTimeout = .milliseconds(configuration.upstream.timeoutMilliseconds)
@@ -25,7 +25,7 @@ public enum GatewayAssembly {
         return CurlHTTPClient(configuration: settings)
     }
 
-    public static func service(
+    package static func service(
         _ configuration: GatewayConfiguration,
         environment: AltinnEnvironment,
         tokens: any TokenProvider,
@@ -50,13 +50,13 @@ public enum GatewayAssembly {
 
 extension GatewayAssembly {
     /// The store the configuration names, migrated and ready.
-    public static func store(_ configuration: GatewayConfiguration, logger: Logger) async throws(StoreError)
+    package static func store(_ configuration: GatewayConfiguration, logger: Logger) async throws(StoreError)
         -> any Store
     {
         try await StoreFactory.open(self.storeConfiguration(configuration), logger: logger)
     }
 
-    public static func storeConfiguration(_ configuration: GatewayConfiguration) -> StoreConfiguration {
+    package static func storeConfiguration(_ configuration: GatewayConfiguration) -> StoreConfiguration {
         let storage = configuration.storage
         let engine: StoreConfiguration.Engine
         if storage.engine == .postgres, let url = storage.postgresURL {
@@ -70,14 +70,14 @@ extension GatewayAssembly {
     }
 
     /// Long enough to outlive any call the gateway makes for one request (every attempt hitting its deadline).
-    public static func idempotencyLease(_ configuration: GatewayConfiguration) -> Duration {
+    package static func idempotencyLease(_ configuration: GatewayConfiguration) -> Duration {
         .milliseconds(configuration.upstream.timeoutMilliseconds * 4) + .seconds(30)
     }
 }
 
 extension GatewayAssembly {
     /// Tracking and delivery from the `events` section. Reads the Altinn Events secret file.
-    public static func events(
+    package static func events(
         _ configuration: GatewayConfiguration, environment: AltinnEnvironment
     ) throws(ConfigurationError) -> EventsWiring {
         let events = configuration.events
@@ -96,6 +96,6 @@ extension GatewayAssembly {
     }
 }
 
-public enum GatewayVersion {
-    public static let current = "0.1.0"
+package enum GatewayVersion {
+    package static let current = "0.1.0"
 }

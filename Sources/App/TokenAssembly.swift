@@ -1,12 +1,12 @@
 import GatewayHTTP
-public import Logging
-public import Tokens
-public import Transport
+package import Logging
+package import Tokens
+package import Transport
 
 /// Builds the token provider from the configured profiles: `static` ones read once, `maskinporten`
 /// ones behind the cache. Key files are read here, once.
-public enum TokenAssembly {
-    public static func provider(
+package enum TokenAssembly {
+    package static func provider(
         static staticSources: [String: StaticTokenSource],
         maskinporten profiles: [String: MaskinportenProfile],
         transport: any HTTPTransport,

@@ -1,28 +1,28 @@
-public import Transport
+package import Transport
 
 /// `HTTPTransport` over libcurl's multi interface.
 ///
 /// One dedicated thread owns a `curl_multi` handle and drives every transfer; callers only enqueue
 /// work and await a continuation, so no Swift executor thread ever blocks in libcurl. Connections
 /// are pooled (keep-alive, HTTP/2 multiplexing over TLS) for the lifetime of the client.
-public final class CurlHTTPClient: HTTPTransport {
-    public struct Configuration: Sendable {
+package final class CurlHTTPClient: HTTPTransport {
+    package struct Configuration: Sendable {
         /// Limit for establishing a connection, TLS handshake included.
-        public var connectTimeout: Duration
+        package var connectTimeout: Duration
         /// Total deadline for an exchange whose request has no `timeout`.
-        public var defaultTimeout: Duration
+        package var defaultTimeout: Duration
         /// PEM bundle of trusted CAs; nil uses the system default. Peer and host verification are always on.
-        public var caBundlePath: String?
+        package var caBundlePath: String?
         /// Bodies larger than this abort the transfer with `TransportError.responseTooLarge`.
-        public var maxResponseBodyBytes: Int
+        package var maxResponseBodyBytes: Int
         /// Open connections per host; further exchanges wait for one (or multiplex over HTTP/2).
-        public var maxConnectionsPerHost: Int
+        package var maxConnectionsPerHost: Int
         /// Open connections overall; also the size of the idle keep-alive cache.
-        public var maxTotalConnections: Int
+        package var maxTotalConnections: Int
         /// `User-Agent` for requests that do not set one; nil sends none.
-        public var userAgent: String?
+        package var userAgent: String?
 
-        public init(
+        package init(
             connectTimeout: Duration = .seconds(5),
             defaultTimeout: Duration = .seconds(30),
             caBundlePath: String? = nil,
@@ -41,11 +41,11 @@ public final class CurlHTTPClient: HTTPTransport {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let inbox = TransferInbox()
     private let thread: CurlThread?
 
-    public init(configuration: Configuration = .init()) {
+    package init(configuration: Configuration = .init()) {
         CurlGlobal.ensureInitialized()
         self.configuration = configuration
         let inbox = self.inbox
@@ -63,12 +63,12 @@ public final class CurlHTTPClient: HTTPTransport {
     /// Stops the curl thread and waits for it. In-flight and queued exchanges fail with
     /// `.cancelled(sent:)` (`sent` telling whether request bytes may have left); later calls to
     /// `execute` fail with `.cancelled(sent: false)`. Safe to call more than once.
-    public func shutdown() {
+    package func shutdown() {
         guard inbox.beginShutdown() else { return }
         thread?.join()
     }
 
-    public func execute(_ request: OutboundRequest) async throws(TransportError) -> InboundResponse {
+    package func execute(_ request: OutboundRequest) async throws(TransportError) -> InboundResponse {
         if Task.isCancelled { throw .cancelled(sent: false) }
         let id = inbox.reserve()
         let result = await withTaskCancellationHandler {

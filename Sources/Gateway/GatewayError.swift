@@ -1,8 +1,8 @@
-public import AltinnAPI
-public import Tokens
+package import AltinnAPI
+package import Tokens
 
 /// Why a use case failed. Mapped to an HTTP problem once, at the edge.
-public enum GatewayError: Error, Sendable, Equatable {
+package enum GatewayError: Error, Sendable, Equatable {
     /// No token could be had for the profile; nothing was sent to Altinn.
     case token(TokenError)
     /// Altinn failed or refused. `signMayHaveHappened` is true when a sign call may have been executed.
@@ -19,7 +19,7 @@ public enum GatewayError: Error, Sendable, Equatable {
     case instanceBusy(storeFailed: Bool)
 
     /// What the process state says about a refusal.
-    public enum Diagnosis: Sendable, Equatable {
+    package enum Diagnosis: Sendable, Equatable {
         case processNotStarted
         case processEnded
         case notInSigningTask(ProcessPosition)
@@ -32,7 +32,7 @@ public enum GatewayError: Error, Sendable, Equatable {
 
 extension GatewayError {
     /// Whether Altinn may have executed the sign despite the failure.
-    public var signMayHaveHappened: Bool {
+    package var signMayHaveHappened: Bool {
         if case .altinn(_, let may) = self { return may }
         return false
     }

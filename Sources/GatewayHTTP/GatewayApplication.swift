@@ -1,30 +1,30 @@
-public import Foundation
-public import Gateway
-public import Hummingbird
-public import Logging
+package import Foundation
+package import Gateway
+package import Hummingbird
+package import Logging
 import NIOCore
-public import ServiceLifecycle
-public import Storage
+package import ServiceLifecycle
+package import Storage
 import Tokens
-public import Webhooks
+package import Webhooks
 
 /// Builds the Hummingbird application around a `SigningService` and a `Store`.
-public enum GatewayApplication {
-    public struct Settings: Sendable {
-        public var host: String
-        public var port: Int
-        public var maxBodyBytes: Int
-        public var clients: ClientRegistry
+package enum GatewayApplication {
+    package struct Settings: Sendable {
+        package var host: String
+        package var port: Int
+        package var maxBodyBytes: Int
+        package var clients: ClientRegistry
         /// How far `webhook-timestamp` may be from now, either way.
-        public var signatureTolerance: Duration
-        public var maxHeaderBytes: Int
+        package var signatureTolerance: Duration
+        package var maxHeaderBytes: Int
         /// The clock signature timestamps are checked against (tests move it).
-        public var now: @Sendable () -> Date = { Date() }
-        public var defaultTokenProfile: String
+        package var now: @Sendable () -> Date = { Date() }
+        package var defaultTokenProfile: String
         /// How long an idempotency key stays "in flight" before a retry is told the outcome is unknown.
-        public var idempotencyLease: Duration
+        package var idempotencyLease: Duration
 
-        public init(
+        package init(
             host: String,
             port: Int,
             maxBodyBytes: Int = 64 * 1024,
@@ -46,17 +46,17 @@ public enum GatewayApplication {
     }
 
     /// The events parts the routes use; the background loops that share them are the caller's services.
-    public struct Events: Sendable {
-        public let observer: InstanceObserver
-        public let destinations: DestinationPolicy
+    package struct Events: Sendable {
+        package let observer: InstanceObserver
+        package let destinations: DestinationPolicy
         /// SHA-256 of the Altinn Events ingress secret; nil turns the ingress off.
-        public let altinnEventsSecretDigest: [UInt8]?
+        package let altinnEventsSecretDigest: [UInt8]?
         /// Rung when a commit created deliveries, so the dispatcher starts at once.
-        public let deliveryDoorbell: Doorbell
+        package let deliveryDoorbell: Doorbell
         /// Rung when a request started tracking, so the first poll is not left to the idle wait.
-        public let trackerDoorbell: Doorbell
+        package let trackerDoorbell: Doorbell
 
-        public init(
+        package init(
             observer: InstanceObserver, destinations: DestinationPolicy, altinnEventsSecretDigest: [UInt8]?,
             deliveryDoorbell: Doorbell, trackerDoorbell: Doorbell
         ) {
@@ -68,7 +68,7 @@ public enum GatewayApplication {
         }
     }
 
-    public static func make(
+    package static func make(
         settings: Settings,
         service: SigningService,
         store: any Store,

@@ -1,20 +1,20 @@
 import AltinnAPI
-public import Hummingbird
+package import Hummingbird
 import NIOCore
 
 /// Per-request context: who is calling and from where.
-public struct GatewayRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct GatewayRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// The peer's IP address, for audit records.
-    public var sourceAddress: String?
+    package var sourceAddress: String?
     /// Set by the client-key middleware once the caller is authenticated.
-    public var clientId: String?
+    package var clientId: String?
     /// The authenticated client's policy; nil until then (every check fails closed).
     var policy: ClientPolicy?
     /// The `webhook-id` of a signed request; it serves as the Idempotency-Key when none is sent.
     var webhookId: String?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.sourceAddress = source.channel.remoteAddress?.ipAddress
     }

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+package import Foundation
 
 /// The audit log's hash chain: the canonical form of a record and how its hash is computed.
 /// Pure and engine-independent, so both engines and the verifier agree byte for byte.
@@ -29,12 +29,12 @@ public import Foundation
 /// `hash_n = lowercase-hex(SHA-256(canonical(record_n) ‖ bytes(hash_{n-1})))`, where `bytes(h)` is the 32 raw
 /// bytes the 64 hex digits of `h` stand for, and `hash_0` is 32 zero bytes (hex `"0" × 64`). Sequences start
 /// at 1 and increase by exactly 1.
-public enum AuditChain {
+package enum AuditChain {
     /// The previous hash of the first record: 32 zero bytes, as 64 hex digits.
-    public static let genesisHash = String(repeating: "0", count: 64)
+    package static let genesisHash = String(repeating: "0", count: 64)
 
     /// The hash of the record `sequence` holding `entry`, chained to `previousHash` (64 hex digits).
-    public static func hash(entry: AuditEntry, sequence: Int64, previousHash: String) throws(StoreError) -> String {
+    package static func hash(entry: AuditEntry, sequence: Int64, previousHash: String) throws(StoreError) -> String {
         guard let previous = bytes(hex: previousHash), previous.count == SHA256.byteCount else {
             throw .failed("audit chain: previous hash is not 64 hex digits")
         }
@@ -45,7 +45,7 @@ public enum AuditChain {
     }
 
     /// The canonical UTF-8 bytes of a record (see the type's documentation).
-    public static func canonical(entry: AuditEntry, sequence: Int64) -> [UInt8] {
+    package static func canonical(entry: AuditEntry, sequence: Int64) -> [UInt8] {
         // Written out in sorted order by hand: a dictionary plus a generic encoder would tie the hash to
         // that encoder's escaping and number rules.
         let members: [(String, JSONScalar)] = [
@@ -84,12 +84,12 @@ public enum AuditChain {
 
     /// A time as the integer microseconds since 1970 that both engines store and the canonical form uses.
     /// Rounds to the nearest microsecond, so `micros(date(micros: m)) == m` for every stored value.
-    public static func micros(_ date: Date) -> Int64 {
+    package static func micros(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
 
     /// The `Date` a stored microsecond count stands for.
-    public static func date(micros: Int64) -> Date {
+    package static func date(micros: Int64) -> Date {
         Date(timeIntervalSince1970: Double(micros) / 1_000_000)
     }
 

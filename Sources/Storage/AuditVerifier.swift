@@ -1,5 +1,5 @@
 /// The result of checking the whole audit chain.
-public enum AuditVerification: Sendable, Equatable {
+package enum AuditVerification: Sendable, Equatable {
     /// Every record links to its predecessor and hashes to its stored hash. `head` is the last hash
     /// (the genesis hash when the log is empty).
     case intact(count: Int, head: String)
@@ -8,10 +8,10 @@ public enum AuditVerification: Sendable, Equatable {
 }
 
 /// Recomputes the audit chain from the store, independent of the engine that wrote it.
-public enum AuditVerifier {
+package enum AuditVerifier {
     /// Pages through every record oldest first, checking sequence continuity (1, 2, 3, …), each previous-hash
     /// link and each recomputed hash. Memory stays bounded by `pageSize`.
-    public static func verify(store: any Store, pageSize: Int = 500) async throws(StoreError) -> AuditVerification {
+    package static func verify(store: any Store, pageSize: Int = 500) async throws(StoreError) -> AuditVerification {
         var count = 0
         var lastSequence: Int64 = 0
         var head = AuditChain.genesisHash

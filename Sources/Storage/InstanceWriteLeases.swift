@@ -1,11 +1,11 @@
-public import Foundation
+package import Foundation
 import PostgresNIO
 
 /// A lease per Altinn instance, so that replicas sharing one store write to an instance one at a time
 /// (Altinn's process/next takes an instance lock; a second write meanwhile gets a bare 409, and two racing
 /// writes can move a process twice). Only the shared engine (PostgreSQL) has it: with SQLite there is one
 /// process, and the gateway's in-process queue already serializes.
-public protocol InstanceWriteLeases: Sendable {
+package protocol InstanceWriteLeases: Sendable {
     /// Takes the lease for `owner` until `until` when no other owner holds an unexpired one at `now`.
     /// False when another owner holds it.
     func acquireWriteLease(instance: String, owner: String, now: Date, until: Date) async throws(StoreError) -> Bool
@@ -15,7 +15,7 @@ public protocol InstanceWriteLeases: Sendable {
 }
 
 extension PostgresStore: InstanceWriteLeases {
-    public func acquireWriteLease(
+    package func acquireWriteLease(
         instance: String, owner: String, now: Date, until: Date
     ) async throws(StoreError) -> Bool {
         let logger = self.logger
@@ -35,7 +35,7 @@ extension PostgresStore: InstanceWriteLeases {
         }
     }
 
-    public func releaseWriteLease(instance: String, owner: String) async throws(StoreError) {
+    package func releaseWriteLease(instance: String, owner: String) async throws(StoreError) {
         let logger = self.logger
         try await Self.run("write lease release") {
             try await self.client.query(

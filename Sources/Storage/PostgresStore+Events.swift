@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import Logging
 import PostgresNIO
 
@@ -20,7 +20,7 @@ extension PostgresStore {
 
     // MARK: Tracking and the outbox
 
-    public func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit {
+    package func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit {
         let logger = self.logger
         return try await Self.run("outbox commit") {
             try await self.client.withTransaction(logger: logger) { connection in
@@ -114,7 +114,7 @@ extension PostgresStore {
         return try trackedInstance(first.makeRandomAccess())
     }
 
-    public func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {
+    package func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {
         let logger = self.logger
         return try await Self.run("tracked instance") {
             let rows = try await self.client.query(
@@ -127,7 +127,7 @@ extension PostgresStore {
         }
     }
 
-    public func trackedInstances(after: String?, limit: Int, status: TrackingStatus?) async throws(StoreError)
+    package func trackedInstances(after: String?, limit: Int, status: TrackingStatus?) async throws(StoreError)
         -> [TrackedInstance]
     {
         guard limit > 0 else { return [] }
@@ -138,7 +138,7 @@ extension PostgresStore {
         }
     }
 
-    public func untrack(_ instance: String) async throws(StoreError) -> Bool {
+    package func untrack(_ instance: String) async throws(StoreError) -> Bool {
         let logger = self.logger
         return try await Self.run("untrack") {
             let rows = try await self.client.query(
@@ -148,7 +148,7 @@ extension PostgresStore {
         }
     }
 
-    public func claimDueTrackedInstances(owner: String, now: Date, leaseUntil: Date, limit: Int)
+    package func claimDueTrackedInstances(owner: String, now: Date, leaseUntil: Date, limit: Int)
         async throws(StoreError) -> [TrackedInstance]
     {
         guard limit > 0 else { return [] }
@@ -175,7 +175,7 @@ extension PostgresStore {
         }
     }
 
-    public func trackingCounts() async throws(StoreError) -> [TrackingCount] {
+    package func trackingCounts() async throws(StoreError) -> [TrackingCount] {
         let logger = self.logger
         return try await Self.run("tracking counts") {
             let rows = try await self.client.query(
@@ -190,7 +190,7 @@ extension PostgresStore {
         }
     }
 
-    public func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
+    package func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
         guard limit > 0 else { return [] }
         let logger = self.logger
         return try await Self.run("events") {
@@ -215,7 +215,7 @@ extension PostgresStore {
 
     // MARK: Subscriptions
 
-    public func createSubscription(_ subscription: Subscription) async throws(StoreError) {
+    package func createSubscription(_ subscription: Subscription) async throws(StoreError) {
         let logger = self.logger
         let inserted: Bool = try await Self.run("create subscription") {
             // The primary key decides a race between replicas: exactly one INSERT returns a row.
@@ -236,7 +236,7 @@ extension PostgresStore {
         guard inserted else { throw .conflict }
     }
 
-    public func subscription(id: String) async throws(StoreError) -> Subscription? {
+    package func subscription(id: String) async throws(StoreError) -> Subscription? {
         let logger = self.logger
         return try await Self.run("subscription") {
             let rows = try await self.client.query(
@@ -248,7 +248,7 @@ extension PostgresStore {
         }
     }
 
-    public func subscriptions() async throws(StoreError) -> [Subscription] {
+    package func subscriptions() async throws(StoreError) -> [Subscription] {
         let logger = self.logger
         return try await Self.run("subscriptions") {
             let rows = try await self.client.query(
@@ -261,7 +261,7 @@ extension PostgresStore {
         }
     }
 
-    public func updateSubscription(id: String, _ change: @escaping @Sendable (Subscription) -> Subscription)
+    package func updateSubscription(id: String, _ change: @escaping @Sendable (Subscription) -> Subscription)
         async throws(StoreError) -> Subscription?
     {
         let logger = self.logger
@@ -295,7 +295,7 @@ extension PostgresStore {
         }
     }
 
-    public func deleteSubscription(id: String) async throws(StoreError) -> Bool {
+    package func deleteSubscription(id: String) async throws(StoreError) -> Bool {
         let logger = self.logger
         return try await Self.run("delete subscription") {
             try await self.client.withTransaction(logger: logger) { connection in
@@ -315,7 +315,7 @@ extension PostgresStore {
 
     // MARK: Deliveries
 
-    public func claimDeliveries(
+    package func claimDeliveries(
         owner: String, now: Date, leaseUntil: Date, limit: Int, subscriptionId: String?
     ) async throws(StoreError) -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
@@ -361,7 +361,7 @@ extension PostgresStore {
         }
     }
 
-    public func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
+    package func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
         guard !outcomes.isEmpty else { return }
         // The whole batch in one statement: one array per column, unnested into rows. Arrays of optionals do not
         // encode, so absent values travel as sentinels (-1, "") turned back into NULL by NULLIF.
@@ -424,7 +424,7 @@ extension PostgresStore {
         }
     }
 
-    public func deliveries(after: Int64, limit: Int, filter: DeliveryFilter) async throws(StoreError)
+    package func deliveries(after: Int64, limit: Int, filter: DeliveryFilter) async throws(StoreError)
         -> [DeliveryRecord]
     {
         guard limit > 0 else { return [] }
@@ -438,7 +438,7 @@ extension PostgresStore {
         }
     }
 
-    public func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord? {
+    package func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord? {
         let logger = self.logger
         return try await Self.run("delivery") {
             let rows = try await self.client.query(
@@ -449,7 +449,7 @@ extension PostgresStore {
         }
     }
 
-    public func deliveryAttempts(deliveryId: Int64) async throws(StoreError) -> [DeliveryAttempt] {
+    package func deliveryAttempts(deliveryId: Int64) async throws(StoreError) -> [DeliveryAttempt] {
         let logger = self.logger
         return try await Self.run("delivery attempts") {
             let rows = try await self.client.query(
@@ -472,7 +472,7 @@ extension PostgresStore {
         }
     }
 
-    public func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? {
+    package func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? {
         let logger = self.logger
         let nowMicros = AuditChain.micros(now)
         return try await Self.run("retry delivery") {
@@ -489,7 +489,7 @@ extension PostgresStore {
         }
     }
 
-    public func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int? {
+    package func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int? {
         let logger = self.logger
         let nowMicros = AuditChain.micros(now)
         let matches = EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "strpos")
@@ -528,7 +528,7 @@ extension PostgresStore {
 
     static let replayAnalyzeThreshold = 1000
 
-    public func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
+    package func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
         let logger = self.logger
         return try await Self.run("delivery counts") {
             let rows = try await self.client.query(

@@ -1,5 +1,5 @@
-public import Foundation
-public import Logging
+package import Foundation
+package import Logging
 import PostgresNIO
 
 /// The scale-out engine: N gateway replicas share one PostgreSQL database through a connection pool.
@@ -10,7 +10,7 @@ import PostgresNIO
 ///   transaction, then reads the head, hashes and inserts; the lock is released by COMMIT/ROLLBACK. Appends are
 ///   therefore serialized cluster-wide (they are short), and the chain never forks — simpler to verify than
 ///   per-replica chains.
-public final class PostgresStore: Store {
+package final class PostgresStore: Store {
     /// Key of the transaction advisory lock that serializes audit appends across replicas.
     static let auditLockKey: Int64 = 0x5349_474E_4155_4454  // "SIGNAUDT"
 
@@ -27,7 +27,7 @@ public final class PostgresStore: Store {
     /// Starts a pool for `url` (`postgres://user@host:port/db`, optional `?sslmode=`) and checks the server
     /// answers. The password comes from `passwordFile` when given. Call `migrate()` next (`StoreFactory.open`
     /// does both).
-    public static func open(
+    package static func open(
         url: String,
         passwordFile: String?,
         maximumConnections: Int = 20,
@@ -82,7 +82,7 @@ public final class PostgresStore: Store {
         guard answered else { throw .unavailable("postgres: no answer from the server within 15 s") }
     }
 
-    public func migrate() async throws(StoreError) {
+    package func migrate() async throws(StoreError) {
         let logger = self.logger
         try await Self.run("migrate") {
             try await self.client.withConnection { connection in
@@ -123,7 +123,7 @@ public final class PostgresStore: Store {
 
     // MARK: Idempotency
 
-    public func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin {
+    package func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin {
         let logger = self.logger
         return try await Self.run("idempotency begin") {
             // A key may vanish between the conflicting INSERT and the SELECT (released or pruned); then the
@@ -163,7 +163,7 @@ public final class PostgresStore: Store {
         }
     }
 
-    public func completeIdempotent(
+    package func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,
         audit: AuditEntry,
@@ -190,7 +190,7 @@ public final class PostgresStore: Store {
         return committed
     }
 
-    public func releaseIdempotent(
+    package func releaseIdempotent(
         _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
     ) async throws(StoreError) -> OutboxCommit? {
         let logger = self.logger
@@ -223,7 +223,7 @@ public final class PostgresStore: Store {
         return committed
     }
 
-    public func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
+    package func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
         let logger = self.logger
         return try await Self.run("idempotency prune") {
             let rows = try await self.client.query(
@@ -236,7 +236,7 @@ public final class PostgresStore: Store {
 
     // MARK: Signed-request replay
 
-    public func rememberWebhookId(
+    package func rememberWebhookId(
         clientId: String, id: String, now: Date, expiresAt: Date
     ) async throws(StoreError) -> Bool {
         let logger = self.logger
@@ -260,7 +260,7 @@ public final class PostgresStore: Store {
 
     // MARK: Audit
 
-    public func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
+    package func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
         let logger = self.logger
         try await Self.run("audit append") {
             try await self.client.withTransaction(logger: logger) { connection in
@@ -269,7 +269,7 @@ public final class PostgresStore: Store {
         }
     }
 
-    public func auditRecords(
+    package func auditRecords(
         after: Int64,
         limit: Int,
         filter: AuditFilter
@@ -300,7 +300,7 @@ public final class PostgresStore: Store {
         }
     }
 
-    public func close() async {
+    package func close() async {
         runTask.cancel()
         await runTask.value
     }

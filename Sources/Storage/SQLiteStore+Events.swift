@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 // The events seam on SQLite. Every write runs on the store's thread inside `db.transaction` (BEGIN IMMEDIATE, or a
 // savepoint of a group commit), so a read-modify-write is never interleaved with another writer, in this process
@@ -8,7 +8,7 @@ extension SQLiteStore {
 
     // MARK: Tracking and the outbox
 
-    public func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit {
+    package func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit {
         try await thread.run { db throws(StoreError) in
             try db.transaction("outbox commit") { () throws(StoreError) -> OutboxCommit in
                 try Self.applyOutbox(write, on: db)
@@ -92,7 +92,7 @@ extension SQLiteStore {
         return stored
     }
 
-    public func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {
+    package func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {
         try await thread.run { db throws(StoreError) in
             let read = try db.prepare(
                 "SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances WHERE instance = ?",
@@ -102,7 +102,7 @@ extension SQLiteStore {
         }
     }
 
-    public func trackedInstances(after: String?, limit: Int, status: TrackingStatus?) async throws(StoreError)
+    package func trackedInstances(after: String?, limit: Int, status: TrackingStatus?) async throws(StoreError)
         -> [TrackedInstance]
     {
         guard limit > 0 else { return [] }
@@ -113,7 +113,7 @@ extension SQLiteStore {
         }
     }
 
-    public func untrack(_ instance: String) async throws(StoreError) -> Bool {
+    package func untrack(_ instance: String) async throws(StoreError) -> Bool {
         try await thread.run { db throws(StoreError) in
             let delete = try db.prepare("DELETE FROM tracked_instances WHERE instance = ?", "untrack")
             try delete.bind(.text(instance))
@@ -122,7 +122,7 @@ extension SQLiteStore {
         }
     }
 
-    public func claimDueTrackedInstances(owner: String, now: Date, leaseUntil: Date, limit: Int)
+    package func claimDueTrackedInstances(owner: String, now: Date, leaseUntil: Date, limit: Int)
         async throws(StoreError) -> [TrackedInstance]
     {
         guard limit > 0 else { return [] }
@@ -152,7 +152,7 @@ extension SQLiteStore {
         }
     }
 
-    public func trackingCounts() async throws(StoreError) -> [TrackingCount] {
+    package func trackingCounts() async throws(StoreError) -> [TrackingCount] {
         try await thread.run { db throws(StoreError) in
             let select = try db.prepare(
                 "SELECT status, count(*) FROM tracked_instances GROUP BY status ORDER BY status", "tracking counts")
@@ -165,7 +165,7 @@ extension SQLiteStore {
         }
     }
 
-    public func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
+    package func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
         guard limit > 0 else { return [] }
         return try await thread.run { db throws(StoreError) in
             let select = try db.prepare(
@@ -187,7 +187,7 @@ extension SQLiteStore {
 
     // MARK: Subscriptions
 
-    public func createSubscription(_ subscription: Subscription) async throws(StoreError) {
+    package func createSubscription(_ subscription: Subscription) async throws(StoreError) {
         try await thread.run { db throws(StoreError) in
             let names = EventColumns.subscription
             let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
@@ -202,11 +202,11 @@ extension SQLiteStore {
         }
     }
 
-    public func subscription(id: String) async throws(StoreError) -> Subscription? {
+    package func subscription(id: String) async throws(StoreError) -> Subscription? {
         try await thread.run { db throws(StoreError) in try Self.readSubscription(id, on: db) }
     }
 
-    public func subscriptions() async throws(StoreError) -> [Subscription] {
+    package func subscriptions() async throws(StoreError) -> [Subscription] {
         try await thread.run { db throws(StoreError) in
             let select = try db.prepare(
                 "SELECT \(EventColumns.list(EventColumns.subscription)) FROM subscriptions ORDER BY created_at, id",
@@ -217,7 +217,7 @@ extension SQLiteStore {
         }
     }
 
-    public func updateSubscription(id: String, _ change: @escaping @Sendable (Subscription) -> Subscription)
+    package func updateSubscription(id: String, _ change: @escaping @Sendable (Subscription) -> Subscription)
         async throws(StoreError) -> Subscription?
     {
         try await thread.run { db throws(StoreError) in
@@ -238,7 +238,7 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteSubscription(id: String) async throws(StoreError) -> Bool {
+    package func deleteSubscription(id: String) async throws(StoreError) -> Bool {
         try await thread.run { db throws(StoreError) in
             try db.transaction("delete subscription") { () throws(StoreError) -> Bool in
                 for (sql, what) in [
@@ -262,7 +262,7 @@ extension SQLiteStore {
 
     // MARK: Deliveries
 
-    public func claimDeliveries(
+    package func claimDeliveries(
         owner: String, now: Date, leaseUntil: Date, limit: Int, subscriptionId: String?
     ) async throws(StoreError) -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
@@ -323,7 +323,7 @@ extension SQLiteStore {
         ORDER BY d.event_sequence, d.id LIMIT ?2
         """
 
-    public func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
+    package func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
         guard !outcomes.isEmpty else { return }
         try await thread.run { db throws(StoreError) in
             try db.transaction("finish deliveries") { () throws(StoreError) in
@@ -373,7 +373,7 @@ extension SQLiteStore {
         }
     }
 
-    public func deliveries(after: Int64, limit: Int, filter: DeliveryFilter) async throws(StoreError)
+    package func deliveries(after: Int64, limit: Int, filter: DeliveryFilter) async throws(StoreError)
         -> [DeliveryRecord]
     {
         guard limit > 0 else { return [] }
@@ -387,7 +387,7 @@ extension SQLiteStore {
         }
     }
 
-    public func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord? {
+    package func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord? {
         try await thread.run { db throws(StoreError) in
             let select = try db.prepare(
                 "SELECT \(EventColumns.list(EventColumns.delivery)) FROM deliveries WHERE id = ?", "delivery")
@@ -396,7 +396,7 @@ extension SQLiteStore {
         }
     }
 
-    public func deliveryAttempts(deliveryId: Int64) async throws(StoreError) -> [DeliveryAttempt] {
+    package func deliveryAttempts(deliveryId: Int64) async throws(StoreError) -> [DeliveryAttempt] {
         try await thread.run { db throws(StoreError) in
             let select = try db.prepare(
                 """
@@ -417,7 +417,7 @@ extension SQLiteStore {
         }
     }
 
-    public func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? {
+    package func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? {
         try await thread.run { db throws(StoreError) in
             let update = try db.prepare(
                 """
@@ -434,7 +434,7 @@ extension SQLiteStore {
         }
     }
 
-    public func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int? {
+    package func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int? {
         try await thread.run { db throws(StoreError) in
             try db.transaction("replay") { () throws(StoreError) -> Int? in
                 guard try Self.readSubscription(subscriptionId, on: db) != nil else { return nil }
@@ -456,7 +456,7 @@ extension SQLiteStore {
         }
     }
 
-    public func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
+    package func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
         try await thread.run { db throws(StoreError) in
             let select = try db.prepare(
                 """

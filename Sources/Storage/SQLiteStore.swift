@@ -1,11 +1,11 @@
-public import Foundation
-public import Logging
+package import Foundation
+package import Logging
 
 /// The embedded engine: one SQLite file, one connection owned by a dedicated thread.
 ///
 /// Durability: WAL journal with `synchronous=FULL`, so every commit is fsynced before the call returns and an
 /// acknowledged call survives `kill -9` and power loss (`NORMAL` would only survive a process crash).
-public final class SQLiteStore: Store {
+package final class SQLiteStore: Store {
     let thread: SQLiteThread
     private let logger: Logger
 
@@ -16,7 +16,7 @@ public final class SQLiteStore: Store {
 
     /// Opens (creating when missing) the database file at `path` and sets its pragmas. Call `migrate()` next
     /// (`StoreFactory.open` does both).
-    public static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteStore {
+    package static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteStore {
         let thread = try await SQLiteThread.start(path: path)
         do throws(StoreError) {
             try await thread.run { db throws(StoreError) in
@@ -33,13 +33,13 @@ public final class SQLiteStore: Store {
         return SQLiteStore(thread: thread, logger: logger)
     }
 
-    public func migrate() async throws(StoreError) {
+    package func migrate() async throws(StoreError) {
         try await thread.run { db throws(StoreError) in try SQLiteMigrations.migrate(db) }
     }
 
     // MARK: Idempotency
 
-    public func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin {
+    package func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin {
         try await thread.run { db throws(StoreError) in
             try db.transaction("idempotency begin") { () throws(StoreError) -> IdempotencyBegin in
                 let read = try db.prepare(
@@ -75,7 +75,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func completeIdempotent(
+    package func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,
         audit: AuditEntry,
@@ -109,7 +109,7 @@ public final class SQLiteStore: Store {
         return committed
     }
 
-    public func releaseIdempotent(
+    package func releaseIdempotent(
         _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
     ) async throws(StoreError) -> OutboxCommit? {
         try await thread.run { db throws(StoreError) in
@@ -125,7 +125,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
+    package func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
         try await thread.run { db throws(StoreError) in
             let delete = try db.prepare("DELETE FROM idempotency_keys WHERE created_at < ?", "idempotency prune")
             try delete.bind(.integer(AuditChain.micros(cutoff)))
@@ -136,7 +136,7 @@ public final class SQLiteStore: Store {
 
     // MARK: Signed-request replay
 
-    public func rememberWebhookId(
+    package func rememberWebhookId(
         clientId: String, id: String, now: Date, expiresAt: Date
     ) async throws(StoreError) -> Bool {
         try await thread.run { db throws(StoreError) in
@@ -159,13 +159,13 @@ public final class SQLiteStore: Store {
 
     // MARK: Audit
 
-    public func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
+    package func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
         try await thread.run { db throws(StoreError) in
             try db.transaction("audit append") { () throws(StoreError) in try Self.append(entry, on: db) }
         }
     }
 
-    public func auditRecords(
+    package func auditRecords(
         after: Int64,
         limit: Int,
         filter: AuditFilter
@@ -202,7 +202,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func close() async {
+    package func close() async {
         await thread.shutdown()
     }
 

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// The durable store: idempotency keys, the audit log, tracked instances, the event outbox, subscriptions and
 /// deliveries.
@@ -6,7 +6,7 @@ public import Foundation
 ///
 /// Every method that writes an audit record does so in the same transaction as the rest of its write,
 /// so an acknowledged call never lacks its record.
-public protocol Store: Sendable {
+package protocol Store: Sendable {
     /// Creates or upgrades the schema. Safe when several replicas start at once.
     func migrate() async throws(StoreError)
 
@@ -124,14 +124,14 @@ public protocol Store: Sendable {
 
 extension Store {
     /// Any subscription's due deliveries.
-    public func claimDeliveries(
+    package func claimDeliveries(
         owner: String, now: Date, leaseUntil: Date, limit: Int
     ) async throws(StoreError) -> [ClaimedDelivery] {
         try await self.claimDeliveries(
             owner: owner, now: now, leaseUntil: leaseUntil, limit: limit, subscriptionId: nil)
     }
 
-    public func completeIdempotent(
+    package func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,
         audit: AuditEntry
@@ -139,12 +139,12 @@ extension Store {
         try await self.completeIdempotent(scope, response: response, audit: audit, outbox: nil)
     }
 
-    public func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
+    package func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
         try await self.releaseIdempotent(scope, audit: audit, outbox: nil)
     }
 }
 
-public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database could not be reached or opened.
     case unavailable(String)
     /// A statement failed; the message names the statement, never a value.
@@ -154,7 +154,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A create whose id exists.
     case conflict
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unavailable(let why): return "store unavailable: \(why)"
         case .failed(let why): return "store failure: \(why)"
@@ -167,25 +167,25 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 // MARK: - Idempotency values
 
 /// Keys are scoped per inbound client: one client can never see another's.
-public struct IdempotencyScope: Sendable, Hashable {
-    public var clientId: String
-    public var key: String
+package struct IdempotencyScope: Sendable, Hashable {
+    package var clientId: String
+    package var key: String
 
-    public init(clientId: String, key: String) {
+    package init(clientId: String, key: String) {
         self.clientId = clientId
         self.key = key
     }
 }
 
-public struct IdempotencyClaim: Sendable, Equatable {
-    public var scope: IdempotencyScope
+package struct IdempotencyClaim: Sendable, Equatable {
+    package var scope: IdempotencyScope
     /// Hex SHA-256 of the canonical request (operation + normalized body).
-    public var fingerprint: String
-    public var now: Date
+    package var fingerprint: String
+    package var now: Date
     /// Until when the claimant is presumed alive. After it, a still-in-flight key is `outcomeUnknown`.
-    public var leaseUntil: Date
+    package var leaseUntil: Date
 
-    public init(scope: IdempotencyScope, fingerprint: String, now: Date, leaseUntil: Date) {
+    package init(scope: IdempotencyScope, fingerprint: String, now: Date, leaseUntil: Date) {
         self.scope = scope
         self.fingerprint = fingerprint
         self.now = now
@@ -193,7 +193,7 @@ public struct IdempotencyClaim: Sendable, Equatable {
     }
 }
 
-public enum IdempotencyBegin: Sendable, Equatable {
+package enum IdempotencyBegin: Sendable, Equatable {
     /// The key was new: it is now in flight and belongs to this call.
     case acquired
     /// Completed earlier with the same fingerprint: answer with this.
@@ -207,12 +207,12 @@ public enum IdempotencyBegin: Sendable, Equatable {
 }
 
 /// The answer given for a key, replayed byte for byte.
-public struct StoredResponse: Sendable, Equatable {
-    public var status: Int
-    public var contentType: String
-    public var body: [UInt8]
+package struct StoredResponse: Sendable, Equatable {
+    package var status: Int
+    package var contentType: String
+    package var body: [UInt8]
 
-    public init(status: Int, contentType: String, body: [UInt8]) {
+    package init(status: Int, contentType: String, body: [UInt8]) {
         self.status = status
         self.contentType = contentType
         self.body = body
@@ -222,29 +222,29 @@ public struct StoredResponse: Sendable, Equatable {
 // MARK: - Audit values
 
 /// One forwarded (or refused) call, as the gateway saw it. Never holds a token or a body: only digests.
-public struct AuditEntry: Sendable, Equatable {
-    public var time: Date
-    public var clientId: String?
-    public var sourceAddress: String?
-    public var requestId: String
-    public var traceparent: String?
-    public var idempotencyKey: String?
+package struct AuditEntry: Sendable, Equatable {
+    package var time: Date
+    package var clientId: String?
+    package var sourceAddress: String?
+    package var requestId: String
+    package var traceparent: String?
+    package var idempotencyKey: String?
     /// `sign`, `processNext`, `signingState`, or `refused`.
-    public var operation: String
+    package var operation: String
     /// `{org}/{app}/{partyId}/{guid}` when known.
-    public var instance: String?
-    public var tokenProfile: String?
-    public var upstreamMethod: String?
-    public var upstreamURL: String?
-    public var upstreamStatus: Int?
-    public var latencyMicros: Int64
+    package var instance: String?
+    package var tokenProfile: String?
+    package var upstreamMethod: String?
+    package var upstreamURL: String?
+    package var upstreamStatus: Int?
+    package var latencyMicros: Int64
     /// e.g. `succeeded`, `rejected`, `failed`, `unknown`, `refused`.
-    public var outcome: String
+    package var outcome: String
     /// Hex SHA-256 of the inbound request body and of the answer body.
-    public var requestDigest: String?
-    public var responseDigest: String?
+    package var requestDigest: String?
+    package var responseDigest: String?
 
-    public init(
+    package init(
         time: Date,
         clientId: String?,
         sourceAddress: String?,
@@ -282,14 +282,14 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// A stored audit record: the entry, its place in the chain and its hash.
-public struct AuditRecord: Sendable, Equatable {
-    public var sequence: Int64
-    public var entry: AuditEntry
+package struct AuditRecord: Sendable, Equatable {
+    package var sequence: Int64
+    package var entry: AuditEntry
     /// Hex SHA-256; the first record's previous hash is 64 zeros.
-    public var previousHash: String
-    public var hash: String
+    package var previousHash: String
+    package var hash: String
 
-    public init(sequence: Int64, entry: AuditEntry, previousHash: String, hash: String) {
+    package init(sequence: Int64, entry: AuditEntry, previousHash: String, hash: String) {
         self.sequence = sequence
         self.entry = entry
         self.previousHash = previousHash
@@ -298,16 +298,16 @@ public struct AuditRecord: Sendable, Equatable {
 }
 
 /// Every set member must match. Times compare at microsecond precision, as stored.
-public struct AuditFilter: Sendable, Equatable {
+package struct AuditFilter: Sendable, Equatable {
     /// Records at or after this time (inclusive).
-    public var from: Date?
+    package var from: Date?
     /// Records strictly before this time (exclusive), so consecutive windows never overlap.
-    public var until: Date?
-    public var clientId: String?
-    public var instance: String?
-    public var outcome: String?
+    package var until: Date?
+    package var clientId: String?
+    package var instance: String?
+    package var outcome: String?
 
-    public init(
+    package init(
         from: Date? = nil, until: Date? = nil, clientId: String? = nil, instance: String? = nil, outcome: String? = nil
     ) {
         self.from = from

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Which engine to open. (How long idempotency keys are kept is the pruner's setting, not the store's.)
-public struct StoreConfiguration: Sendable, Equatable {
-    public enum Engine: Sendable, Equatable {
+package struct StoreConfiguration: Sendable, Equatable {
+    package enum Engine: Sendable, Equatable {
         /// One file (created when missing, with its parent directory), e.g. `<data-dir>/gateway.sqlite`.
         case sqlite(path: String)
         /// `postgres://user@host:port/database[?sslmode=disable|prefer|require]`. The password comes from
@@ -10,16 +10,16 @@ public struct StoreConfiguration: Sendable, Equatable {
         case postgres(url: String, passwordFile: String?)
     }
 
-    public var engine: Engine
+    package var engine: Engine
 
-    public init(engine: Engine) {
+    package init(engine: Engine) {
         self.engine = engine
     }
 }
 
 extension StoreConfiguration.Engine: CustomStringConvertible {
     /// Safe to log: a postgres URL is shown without its password.
-    public var description: String {
+    package var description: String {
         switch self {
         case .sqlite(let path):
             return "sqlite \(path)"

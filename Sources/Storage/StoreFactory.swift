@@ -1,9 +1,10 @@
 import Foundation
-public import Logging
+package import Logging
 
 /// Opens the configured engine and brings its schema up to date.
-public enum StoreFactory {
-    public static func open(_ configuration: StoreConfiguration, logger: Logger) async throws(StoreError) -> any Store {
+package enum StoreFactory {
+    package static func open(_ configuration: StoreConfiguration, logger: Logger) async throws(StoreError) -> any Store
+    {
         let store: any Store
         switch configuration.engine {
         case .sqlite(let path):

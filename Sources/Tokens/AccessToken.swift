@@ -2,36 +2,36 @@
 ///
 /// The value cannot be printed, logged, encoded or interpolated: every textual representation
 /// is redacted, so a token can only reach the wire through `authorizationHeaderValue`.
-public struct AccessToken: Sendable, Equatable {
+package struct AccessToken: Sendable, Equatable {
     private let value: String
     /// When the token stops being valid, if known.
-    public let expiresAt: ContinuousClock.Instant?
+    package let expiresAt: ContinuousClock.Instant?
 
-    public init(_ value: String, expiresAt: ContinuousClock.Instant? = nil) {
+    package init(_ value: String, expiresAt: ContinuousClock.Instant? = nil) {
         self.value = value
         self.expiresAt = expiresAt
     }
 
     /// `Bearer <token>`: the only way to read the secret, used when building an upstream request.
-    public var authorizationHeaderValue: String { "Bearer \(self.value)" }
+    package var authorizationHeaderValue: String { "Bearer \(self.value)" }
 
     /// The raw secret, for this module's own wire code (a grant in a form body, decoding `exp`).
     var secret: String { self.value }
 
     /// True when `candidate` is this token (constant time in the token's length).
-    public func matches(_ candidate: String) -> Bool {
+    package func matches(_ candidate: String) -> Bool {
         constantTimeEquals(Array(self.value.utf8), Array(candidate.utf8))
     }
 }
 
 extension AccessToken: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String { "AccessToken(<redacted>)" }
-    public var debugDescription: String { self.description }
-    public var customMirror: Mirror { Mirror(self, children: []) }
+    package var description: String { "AccessToken(<redacted>)" }
+    package var debugDescription: String { self.description }
+    package var customMirror: Mirror { Mirror(self, children: []) }
 }
 
 /// Compares two byte strings without an early exit on the first difference.
-public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+package func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
     for index in 0..<max(a.count, b.count) {
         let x = index < a.count ? a[index] : 0

@@ -1,7 +1,7 @@
-public import Foundation
+package import Foundation
 
 /// Where a `static` profile reads its token from.
-public enum StaticTokenSource: Sendable, Equatable {
+package enum StaticTokenSource: Sendable, Equatable {
     /// An environment variable holding the token.
     case environment(String)
     /// A file holding the token (surrounding whitespace ignored).
@@ -10,15 +10,15 @@ public enum StaticTokenSource: Sendable, Equatable {
 
 /// Profiles whose token is fixed: read once at start-up from a file or the environment.
 /// For local test, the built-in simulator and emergencies.
-public struct StaticTokenProvider: TokenProvider {
+package struct StaticTokenProvider: TokenProvider {
     private let tokens: [String: AccessToken]
 
-    public init(tokens: [String: AccessToken]) {
+    package init(tokens: [String: AccessToken]) {
         self.tokens = tokens
     }
 
     /// Reads every source once. Errors name the profile and the source, never the content.
-    public init(
+    package init(
         sources: [String: StaticTokenSource],
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(TokenError) {
@@ -40,15 +40,15 @@ public struct StaticTokenProvider: TokenProvider {
         self.tokens = tokens
     }
 
-    public var profileNames: [String] { self.tokens.keys.sorted() }
+    package var profileNames: [String] { self.tokens.keys.sorted() }
 
-    public func token(forProfile name: String) async throws(TokenError) -> AccessToken {
+    package func token(forProfile name: String) async throws(TokenError) -> AccessToken {
         guard let token = self.tokens[name] else { throw .unknownProfile(name) }
         return token
     }
 
     /// A static token cannot be refreshed; the next call gets the same one.
-    public func invalidate(profile name: String, token: AccessToken) async {}
+    package func invalidate(profile name: String, token: AccessToken) async {}
 }
 
 extension StaticTokenSource {

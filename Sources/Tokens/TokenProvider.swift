@@ -1,5 +1,5 @@
 /// Why a token could not be had. Carries no secret.
-public enum TokenError: Error, Sendable, Equatable {
+package enum TokenError: Error, Sendable, Equatable {
     /// No profile of that name is configured.
     case unknownProfile(String)
     /// The profile is configured but its token could not be obtained.
@@ -7,7 +7,7 @@ public enum TokenError: Error, Sendable, Equatable {
 }
 
 /// Supplies the Altinn token for a named profile. The seam where Maskinporten plugs in.
-public protocol TokenProvider: Sendable {
+package protocol TokenProvider: Sendable {
     /// The names of the configured profiles.
     var profileNames: [String] { get }
     func token(forProfile name: String) async throws(TokenError) -> AccessToken

@@ -1,20 +1,20 @@
-public import HTTPTypes
+package import HTTPTypes
 
 /// One outbound HTTP exchange. The body is sent as-is; the transport adds nothing
 /// but `Content-Length` (and whatever libcurl needs for the protocol).
-public struct OutboundRequest: Sendable {
-    public var method: HTTPRequest.Method
+package struct OutboundRequest: Sendable {
+    package var method: HTTPRequest.Method
     /// Absolute `http://` or `https://` URL.
-    public var url: String
-    public var headerFields: HTTPFields
-    public var body: [UInt8]?
+    package var url: String
+    package var headerFields: HTTPFields
+    package var body: [UInt8]?
     /// Total deadline for this exchange (connect + send + receive). `nil` uses the client default.
-    public var timeout: Duration?
+    package var timeout: Duration?
     /// Connect to these addresses instead of resolving the URL's host again, so the addresses a caller checked
     /// are the ones used (no DNS answer can change in between). Empty: resolve as usual.
-    public var pinnedAddresses: PinnedAddresses?
+    package var pinnedAddresses: PinnedAddresses?
 
-    public init(
+    package init(
         method: HTTPRequest.Method,
         url: String,
         headerFields: HTTPFields = [:],
@@ -32,13 +32,13 @@ public struct OutboundRequest: Sendable {
 }
 
 /// A host name and port of the URL, and the numeric addresses to use for it (`CURLOPT_RESOLVE`).
-public struct PinnedAddresses: Sendable, Equatable {
-    public var host: String
-    public var port: Int
+package struct PinnedAddresses: Sendable, Equatable {
+    package var host: String
+    package var port: Int
     /// Numeric IPv4 or IPv6 addresses (without brackets).
-    public var addresses: [String]
+    package var addresses: [String]
 
-    public init(host: String, port: Int, addresses: [String]) {
+    package init(host: String, port: Int, addresses: [String]) {
         self.host = host
         self.port = port
         self.addresses = addresses
@@ -46,16 +46,16 @@ public struct PinnedAddresses: Sendable, Equatable {
 }
 
 /// What came back. Any HTTP status is a response, not an error.
-public struct InboundResponse: Sendable {
-    public var status: HTTPResponse.Status
-    public var headerFields: HTTPFields
-    public var body: [UInt8]
+package struct InboundResponse: Sendable {
+    package var status: HTTPResponse.Status
+    package var headerFields: HTTPFields
+    package var body: [UInt8]
     /// Connections libcurl had to open for this exchange (`CURLINFO_NUM_CONNECTS`): 0 means a pooled one was reused.
-    public var newConnections: Int
+    package var newConnections: Int
     /// Wall time of the exchange as libcurl measured it.
-    public var duration: Duration
+    package var duration: Duration
 
-    public init(
+    package init(
         status: HTTPResponse.Status,
         headerFields: HTTPFields = [:],
         body: [UInt8] = [],
@@ -71,7 +71,7 @@ public struct InboundResponse: Sendable {
 }
 
 /// Why an exchange produced no response, classified so callers can decide whether a retry is safe.
-public enum TransportError: Error, Sendable, Equatable {
+package enum TransportError: Error, Sendable, Equatable {
     /// The request provably never left this process: DNS failure, connection refused, connect timeout,
     /// TLS handshake or certificate failure, malformed URL. Safe to retry even a non-idempotent call.
     case notSent(NotSentReason)
@@ -84,7 +84,7 @@ public enum TransportError: Error, Sendable, Equatable {
     /// `sent` says whether any request bytes may have reached the server.
     case cancelled(sent: Bool)
 
-    public enum NotSentReason: Sendable, Equatable {
+    package enum NotSentReason: Sendable, Equatable {
         case dnsFailure
         case connectFailed
         case connectTimeout
@@ -92,14 +92,14 @@ public enum TransportError: Error, Sendable, Equatable {
         case invalidRequest
     }
 
-    public enum AmbiguousReason: Sendable, Equatable {
+    package enum AmbiguousReason: Sendable, Equatable {
         case deadlineExceeded
         case connectionReset
         case incompleteResponse
     }
 
     /// True when the server cannot have seen the request.
-    public var requestNeverLeft: Bool {
+    package var requestNeverLeft: Bool {
         switch self {
         case .notSent: return true
         case .cancelled(let sent): return !sent
@@ -109,6 +109,6 @@ public enum TransportError: Error, Sendable, Equatable {
 }
 
 /// The upstream transport seam. `CurlHTTPClient` is the production implementation.
-public protocol HTTPTransport: Sendable {
+package protocol HTTPTransport: Sendable {
     func execute(_ request: OutboundRequest) async throws(TransportError) -> InboundResponse
 }

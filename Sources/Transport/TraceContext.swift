@@ -1,21 +1,21 @@
 /// A W3C Trace Context position (`traceparent`): which trace a piece of work belongs to and which span
 /// it is. It lives here, below every module that makes outbound calls, because propagation is a transport
 /// concern; it knows nothing about Altinn.
-public struct TraceContext: Sendable, Equatable {
+package struct TraceContext: Sendable, Equatable {
     /// 32 lowercase hex digits, not all zero.
-    public let traceId: String
+    package let traceId: String
     /// 16 lowercase hex digits, not all zero.
-    public let spanId: String
+    package let spanId: String
     /// 2 lowercase hex digits (`01` = sampled).
-    public let flags: String
+    package let flags: String
 
     /// The trace the current task works for, bound by the inbound HTTP layer for the duration of one request,
     /// so every outbound call made on its behalf (including token fetches it triggers) carries the trace.
-    @TaskLocal public static var current: TraceContext?
+    @TaskLocal package static var current: TraceContext?
 
     /// Parses a `traceparent` header. Version `00` exactly; a future version is read by its first four
     /// fields, as the specification asks. Anything malformed gives `nil` (the caller starts a new trace).
-    public init?(traceparent value: String) {
+    package init?(traceparent value: String) {
         let parts = value.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 4, parts[0].count == 2, parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
             parts[0] != "ff", parts[0] != "00" || parts.count == 4,
@@ -34,17 +34,17 @@ public struct TraceContext: Sendable, Equatable {
     }
 
     /// A new trace: fresh trace id and span id. Flagged sampled, so a collector downstream may keep it.
-    public static func root() -> TraceContext {
+    package static func root() -> TraceContext {
         TraceContext(traceId: Self.randomHex(bytes: 16), spanId: Self.randomHex(bytes: 8), flags: "01")
     }
 
     /// A new span in the same trace (a new span id, the same trace id and flags).
-    public func child() -> TraceContext {
+    package func child() -> TraceContext {
         TraceContext(traceId: self.traceId, spanId: Self.randomHex(bytes: 8), flags: self.flags)
     }
 
     /// The `traceparent` header value, always version `00`.
-    public var traceparent: String { "00-\(self.traceId)-\(self.spanId)-\(self.flags)" }
+    package var traceparent: String { "00-\(self.traceId)-\(self.spanId)-\(self.flags)" }
 
     private static func isLowerHex(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)

@@ -1,6 +1,6 @@
 /// The outcome of one delivery attempt. Raw values are stable: they go into logs, metric
 /// labels and stored attempt records, so never rename one.
-public enum DeliveryVerdict: String, Sendable, CaseIterable {
+package enum DeliveryVerdict: String, Sendable, CaseIterable {
     /// Any 2xx.
     case delivered
     /// 410: the subscriber says the endpoint is gone; disable the subscription, stop retrying.
@@ -21,7 +21,7 @@ public enum DeliveryVerdict: String, Sendable, CaseIterable {
     /// Not sent: the URL now resolves to an address the destination policy refuses (e.g. DNS rebinding).
     case destinationRefused = "destination_refused"
 
-    public static func classify(status: Int) -> DeliveryVerdict {
+    package static func classify(status: Int) -> DeliveryVerdict {
         switch status {
         case 200...299: .delivered
         case 410: .gone
@@ -32,7 +32,7 @@ public enum DeliveryVerdict: String, Sendable, CaseIterable {
         }
     }
 
-    public static func classify(transportFailure: TransportFailureKind) -> DeliveryVerdict {
+    package static func classify(transportFailure: TransportFailureKind) -> DeliveryVerdict {
         switch transportFailure {
         case .timeout: .timeout
         case .connect: .connectFailed
@@ -41,7 +41,7 @@ public enum DeliveryVerdict: String, Sendable, CaseIterable {
     }
 
     /// Whether another attempt may follow (if the schedule has one left).
-    public var retryable: Bool {
+    package var retryable: Bool {
         switch self {
         case .delivered, .gone: false
         default: true
@@ -50,7 +50,7 @@ public enum DeliveryVerdict: String, Sendable, CaseIterable {
 
     /// True when the subscriber has to fix something on their side; false for delivered and
     /// for failures that may be on either side or in between (5xx, timeouts, network).
-    public var isSubscriberMisconfiguration: Bool {
+    package var isSubscriberMisconfiguration: Bool {
         switch self {
         case .clientError, .redirect, .gone, .destinationRefused: true
         default: false
@@ -58,15 +58,15 @@ public enum DeliveryVerdict: String, Sendable, CaseIterable {
     }
 
     /// Only throttling responses have their `Retry-After` honoured.
-    public var honoursRetryAfter: Bool { self == .throttled }
+    package var honoursRetryAfter: Bool { self == .throttled }
 }
 
 /// The transport failure classes the gateway maps its HTTP client's errors into.
-public enum TransportFailureKind: Sendable, Equatable {
+package enum TransportFailureKind: Sendable, Equatable {
     case timeout
     /// DNS, connection refused, TLS handshake: no request reached the subscriber.
     case connect
     case other
 
-    public var verdict: DeliveryVerdict { DeliveryVerdict.classify(transportFailure: self) }
+    package var verdict: DeliveryVerdict { DeliveryVerdict.classify(transportFailure: self) }
 }

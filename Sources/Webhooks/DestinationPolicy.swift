@@ -2,7 +2,7 @@ import Foundation
 
 /// Why a subscriber URL was refused. Descriptions are written for an RFC 9457 `detail` and
 /// repeat at most 200 characters of what the caller sent.
-public enum DestinationError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum DestinationError: Error, Sendable, Equatable, CustomStringConvertible {
     case urlTooLong(length: Int)
     case invalidURL
     case unsupportedScheme(String)
@@ -16,7 +16,7 @@ public enum DestinationError: Error, Sendable, Equatable, CustomStringConvertibl
     case deniedHostname(String, allowListName: String)
     case deniedAddress(IPAddress, range: ReservedRange, allowListName: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .urlTooLong(let length):
             "the URL is \(length) characters long; at most \(DestinationPolicy.maxURLLength) are allowed"
@@ -47,51 +47,51 @@ public enum DestinationError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 /// One special-purpose block that webhooks are not sent to by default.
-public struct ReservedRange: Sendable, Hashable {
-    public let network: IPNetwork
+package struct ReservedRange: Sendable, Hashable {
+    package let network: IPNetwork
     /// Reads after "the URL resolves to 10.0.0.5, ": e.g. "a private address".
-    public let purpose: String
+    package let purpose: String
 }
 
 /// A syntactically acceptable subscriber URL, taken apart.
-public struct DestinationURL: Sendable, Hashable {
-    public let string: String
+package struct DestinationURL: Sendable, Hashable {
+    package let string: String
     /// Lowercased: `http` or `https`.
-    public let scheme: String
+    package let scheme: String
     /// Lowercased, without IPv6 brackets.
-    public let host: String
+    package let host: String
     /// The explicit port, or 80/443 from the scheme.
-    public let port: Int
+    package let port: Int
 }
 
 /// A subscriber URL that passed every check, with the addresses it was vetted against. The
 /// sender should connect to exactly these addresses (e.g. curl's `CURLOPT_RESOLVE`), or a DNS
 /// answer that changes between vetting and connecting could still reach a private address.
-public struct VettedDestination: Sendable, Hashable {
-    public let url: String
-    public let host: String
-    public let port: Int
-    public let addresses: [IPAddress]
+package struct VettedDestination: Sendable, Hashable {
+    package let url: String
+    package let host: String
+    package let port: Int
+    package let addresses: [IPAddress]
 }
 
 /// SSRF guard for subscriber URLs: http(s) only, and no delivery to loopback, private,
 /// link-local (cloud metadata), multicast or otherwise special addresses unless allowed.
-public struct DestinationPolicy: Sendable {
-    public static let maxURLLength = 2048
+package struct DestinationPolicy: Sendable {
+    package static let maxURLLength = 2048
 
     /// Networks that may be reached even though they are reserved (e.g. `127.0.0.0/8` in tests).
-    public var allowed: [IPNetwork]
+    package var allowed: [IPNetwork]
     /// What an operator edits to allow a destination; named in refusals.
-    public var allowListName: String
+    package var allowListName: String
 
-    public init(allowed: [IPNetwork] = [], allowListName: String = "the allowed destinations") {
+    package init(allowed: [IPNetwork] = [], allowListName: String = "the allowed destinations") {
         self.allowed = allowed
         self.allowListName = allowListName
     }
 
     // MARK: URL syntax
 
-    public func checkURL(_ string: String) throws(DestinationError) -> DestinationURL {
+    package func checkURL(_ string: String) throws(DestinationError) -> DestinationURL {
         guard string.utf8.count <= Self.maxURLLength else { throw .urlTooLong(length: string.utf8.count) }
         guard let components = URLComponents(string: string), let rawScheme = components.scheme else {
             throw .invalidURL
@@ -118,7 +118,7 @@ public struct DestinationPolicy: Sendable {
     // MARK: Addresses
 
     /// Refuses if any address is reserved and not inside an allowed network.
-    public func check(addresses: [IPAddress]) throws(DestinationError) {
+    package func check(addresses: [IPAddress]) throws(DestinationError) {
         for address in addresses where !isAllowed(address) {
             if let range = Self.reservedRange(containing: address) {
                 throw .deniedAddress(address, range: range, allowListName: allowListName)
@@ -128,7 +128,7 @@ public struct DestinationPolicy: Sendable {
 
     /// `check(addresses:)`, plus refusal by name: local and metadata names are only reachable
     /// when every address they resolve to is allowed.
-    public func check(host: String, addresses: [IPAddress]) throws(DestinationError) {
+    package func check(host: String, addresses: [IPAddress]) throws(DestinationError) {
         guard !addresses.isEmpty else { throw .unresolvable(host) }
         if Self.isReservedName(host), !addresses.allSatisfy(isAllowed) {
             throw .deniedHostname(host, allowListName: allowListName)
@@ -137,7 +137,7 @@ public struct DestinationPolicy: Sendable {
     }
 
     /// A literal IP is parsed directly; a name goes to the system resolver.
-    public func resolve(host: String) async throws(DestinationError) -> [IPAddress] {
+    package func resolve(host: String) async throws(DestinationError) -> [IPAddress] {
         if let literal = IPAddress(host) { return [literal] }
         // A NUL would end the C string early: getaddrinfo would resolve another name than the checked one.
         guard !host.isEmpty, !host.contains("\0"), let addresses = await HostResolver.resolve(host) else {
@@ -147,7 +147,7 @@ public struct DestinationPolicy: Sendable {
     }
 
     /// Syntax, resolution and address checks in one step.
-    public func vet(_ url: String) async throws(DestinationError) -> VettedDestination {
+    package func vet(_ url: String) async throws(DestinationError) -> VettedDestination {
         let destination = try checkURL(url)
         let addresses = try await resolve(host: destination.host)
         try check(host: destination.host, addresses: addresses)
@@ -165,7 +165,7 @@ public struct DestinationPolicy: Sendable {
 
     /// The reserved block an address falls in, looking through IPv6 forms that carry an IPv4
     /// address (mapped, compatible, NAT64, 6to4) so `::ffff:127.0.0.1` is loopback too.
-    public static func reservedRange(containing address: IPAddress) -> ReservedRange? {
+    package static func reservedRange(containing address: IPAddress) -> ReservedRange? {
         if let range = reservedRanges.first(where: { $0.network.contains(address) }) { return range }
         return embeddedIPv4(in: address).flatMap { v4 in reservedRanges.first { $0.network.contains(.v4(v4)) } }
     }
@@ -187,7 +187,7 @@ public struct DestinationPolicy: Sendable {
     }
 
     /// Ordered so the most specific purpose is reported (broadcast before reserved 240/4).
-    public static let reservedRanges: [ReservedRange] = [
+    package static let reservedRanges: [ReservedRange] = [
         v4(0, 0, 0, 0, 8, "a \"this network\" address"),
         v4(10, 0, 0, 0, 8, "a private address"),
         v4(100, 64, 0, 0, 10, "a carrier-grade NAT (shared) address"),

@@ -3,14 +3,14 @@
 /// The parser is strict on purpose: IPv4 is exactly four decimal octets without leading zeros
 /// (`010.0.0.1` is octal to `inet_aton`, so accepting it here would disagree with the resolver).
 /// Anything else is handed to the resolver and checked after resolution.
-public enum IPAddress: Sendable, Hashable {
+package enum IPAddress: Sendable, Hashable {
     case v4(UInt32)
     /// The 16 address bytes, big-endian.
     case v6(UInt128)
 
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (optionally in URL brackets). Zone ids
     /// (`fe80::1%eth0`) are refused.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         var body = Substring(text)
         if body.hasPrefix("["), body.hasSuffix("]") { body = body.dropFirst().dropLast() }
         if let v4 = Self.parseV4(body) {
@@ -23,7 +23,7 @@ public enum IPAddress: Sendable, Hashable {
     }
 
     /// From 4 or 16 network-order bytes, as `getaddrinfo` returns them.
-    public init?(bytes: some Collection<UInt8>) {
+    package init?(bytes: some Collection<UInt8>) {
         switch bytes.count {
         case 4: self = .v4(bytes.reduce(0) { $0 << 8 | UInt32($1) })
         case 16: self = .v6(bytes.reduce(0) { $0 << 8 | UInt128($1) })
@@ -32,7 +32,7 @@ public enum IPAddress: Sendable, Hashable {
     }
 
     /// Network-order bytes: 4 for IPv4, 16 for IPv6.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         switch self {
         case .v4(let value): (0..<4).reversed().map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) }
         case .v6(let value): (0..<16).reversed().map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) }
@@ -40,7 +40,7 @@ public enum IPAddress: Sendable, Hashable {
     }
 
     /// For an IPv4-mapped address (`::ffff:a.b.c.d`), the IPv4 address it stands for.
-    public var mappedIPv4: UInt32? {
+    package var mappedIPv4: UInt32? {
         guard case .v6(let value) = self, value >> 32 == 0xffff else { return nil }
         return UInt32(truncatingIfNeeded: value)
     }
@@ -100,7 +100,7 @@ public enum IPAddress: Sendable, Hashable {
 
 extension IPAddress: CustomStringConvertible {
     /// Dotted quad for IPv4; RFC 5952 canonical text for IPv6 (`::ffff:a.b.c.d` for mapped).
-    public var description: String {
+    package var description: String {
         switch self {
         case .v4(let value):
             return Self.dotted(value)

@@ -1,9 +1,9 @@
 /// Why a CIDR string from configuration was refused.
-public enum IPNetworkError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum IPNetworkError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidAddress(String)
     case invalidPrefixLength(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidAddress(let text):
             "\"\(Clip.input(text))\" is not an IP network (e.g. \"10.0.0.0/8\", \"::1/128\" or \"192.0.2.7\")"
@@ -14,20 +14,20 @@ public enum IPNetworkError: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 /// A CIDR block such as `127.0.0.0/8` or `fc00::/7`; a bare address is a single-host network.
-public struct IPNetwork: Sendable, Hashable {
+package struct IPNetwork: Sendable, Hashable {
     /// The first address of the block: host bits are always zero.
-    public let address: IPAddress
-    public let prefixLength: Int
+    package let address: IPAddress
+    package let prefixLength: Int
 
     /// Host bits in the address are cleared, so `10.1.2.3/8` means `10.0.0.0/8`.
-    public init(address: IPAddress, prefixLength: Int) throws(IPNetworkError) {
+    package init(address: IPAddress, prefixLength: Int) throws(IPNetworkError) {
         guard (0...address.bitWidth).contains(prefixLength) else {
             throw .invalidPrefixLength("\(address)/\(prefixLength)")
         }
         self.init(validated: address, prefixLength: prefixLength)
     }
 
-    public init(parsing text: String) throws(IPNetworkError) {
+    package init(parsing text: String) throws(IPNetworkError) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let address = IPAddress(String(parts[0])) else { throw .invalidAddress(text) }
         guard parts.count == 2 else {
@@ -51,7 +51,7 @@ public struct IPNetwork: Sendable, Hashable {
     }
 
     /// Only addresses of the same family match: IPv4 inside IPv6 is the policy's business.
-    public func contains(_ candidate: IPAddress) -> Bool {
+    package func contains(_ candidate: IPAddress) -> Bool {
         switch (address, candidate) {
         case (.v4(let network), .v4(let value)): value & Self.mask(prefixLength, of: UInt32.self) == network
         case (.v6(let network), .v6(let value)): value & Self.mask(prefixLength, of: UInt128.self) == network
@@ -66,7 +66,7 @@ public struct IPNetwork: Sendable, Hashable {
 }
 
 extension IPNetwork: CustomStringConvertible {
-    public var description: String { "\(address)/\(prefixLength)" }
+    package var description: String { "\(address)/\(prefixLength)" }
 }
 
 extension IPAddress {

@@ -1,14 +1,14 @@
 /// A short, single-line, secret-free rendering of a subscriber's response body, for attempt
 /// records and logs. Subscribers sometimes echo request headers or their own tokens back.
-public enum ResponseExcerpt {
-    public static let defaultLimit = 256
+package enum ResponseExcerpt {
+    package static let defaultLimit = 256
     /// Only this many leading bytes are examined, so a huge body costs bounded work.
-    public static let scanLimit = 64 * 1024
-    public static let redactedMarker = "[redacted]"
+    package static let scanLimit = 64 * 1024
+    package static let redactedMarker = "[redacted]"
 
     /// Nil for an empty (or all-whitespace) body. Secrets are redacted before truncation, so a
     /// secret straddling the limit cannot leave its prefix behind.
-    public static func make(
+    package static func make(
         _ body: some Collection<UInt8>, limit: Int = defaultLimit, redacting secrets: [String]
     ) -> String? {
         guard !body.isEmpty else { return nil }

@@ -1,10 +1,10 @@
-public import Foundation
+package import Foundation
 
 /// The `Retry-After` response header (RFC 9110 §10.2.3) and how much of it we honour.
-public enum RetryAfter {
+package enum RetryAfter {
     /// Delta-seconds or an HTTP-date, as a wait from `now`. A date in the past is zero;
     /// anything unparseable is nil (the header is then ignored).
-    public static func parse(_ value: String, now: Date) -> Duration? {
+    package static func parse(_ value: String, now: Date) -> Duration? {
         let text = value.trimmingCharacters(in: .whitespaces)
         if !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
             // RFC 9110: an overflowing delta-seconds means "very long"; the caller's cap applies.
@@ -18,7 +18,7 @@ public enum RetryAfter {
     /// Svix's policy (svix-webhooks PR #2203): wait at least our own backoff, longer if the
     /// subscriber asks, but never more than `cap` beyond the backoff, so a subscriber cannot
     /// park a message for days.
-    public static func nextDelay(backoff: Duration, retryAfter: Duration?, cap: Duration) -> Duration {
+    package static func nextDelay(backoff: Duration, retryAfter: Duration?, cap: Duration) -> Duration {
         guard let retryAfter, retryAfter > backoff else { return backoff }
         return min(retryAfter, backoff + max(cap, .zero))
     }

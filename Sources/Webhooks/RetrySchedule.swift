@@ -1,10 +1,10 @@
 /// Why a configured retry schedule was refused. The description names the offending entry.
-public enum RetryScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum RetryScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `index` is 1-based, as a person counts entries in a config list.
     case invalidDelay(index: Int, entry: String)
     case invalidJitter(Double)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidDelay(let index, let entry):
             "retry delay #\(index) \"\(Clip.input(entry))\" is not a positive integer followed by ms, s, m or h "
@@ -17,18 +17,18 @@ public enum RetryScheduleError: Error, Sendable, Equatable, CustomStringConverti
 
 /// The waits between delivery attempts. Attempt 1 goes out at once; after failed attempt n
 /// the wait is `delays[n-1]`, spread by ±`jitter` so retries of many messages do not align.
-public struct RetrySchedule: Sendable, Equatable {
-    public var delays: [Duration]
+package struct RetrySchedule: Sendable, Equatable {
+    package var delays: [Duration]
     /// A fraction: 0.2 means each delay is drawn uniformly from [0.8·d, 1.2·d].
-    public var jitter: Double
+    package var jitter: Double
 
-    public init(delays: [Duration], jitter: Double) {
+    package init(delays: [Duration], jitter: Double) {
         self.delays = delays
         self.jitter = jitter
     }
 
     /// Standard Webhooks' example schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
-    public static let standard = RetrySchedule(
+    package static let standard = RetrySchedule(
         delays: [
             .seconds(5), .minutes(5), .minutes(30), .hours(2), .hours(5), .hours(10), .hours(14), .hours(20),
             .hours(24),
@@ -37,10 +37,10 @@ public struct RetrySchedule: Sendable, Equatable {
     )
 
     /// The first attempt plus one per delay.
-    public var maxAttempts: Int { delays.count + 1 }
+    package var maxAttempts: Int { delays.count + 1 }
 
     /// The wait after failed attempt `n` (1-based), or nil when that was the last attempt.
-    public func delay(afterFailedAttempt n: Int, using rng: inout some RandomNumberGenerator) -> Duration? {
+    package func delay(afterFailedAttempt n: Int, using rng: inout some RandomNumberGenerator) -> Duration? {
         guard n >= 1, n <= delays.count else { return nil }
         let base = delays[n - 1]
         // The parser only admits 0 ≤ jitter < 1; a schedule built directly is clamped the same way
@@ -50,13 +50,13 @@ public struct RetrySchedule: Sendable, Equatable {
         return base * Double.random(in: (1 - spread)...(1 + spread), using: &rng)
     }
 
-    public func delay(afterFailedAttempt n: Int) -> Duration? {
+    package func delay(afterFailedAttempt n: Int) -> Duration? {
         var rng = SystemRandomNumberGenerator()
         return delay(afterFailedAttempt: n, using: &rng)
     }
 
     /// Parses config entries such as `["5s", "5m", "2h"]`. An empty list means no retries.
-    public init(parsing entries: [String], jitter: Double) throws(RetryScheduleError) {
+    package init(parsing entries: [String], jitter: Double) throws(RetryScheduleError) {
         // Below 0 is meaningless; 1 or more would allow zero or negative waits.
         guard jitter.isFinite, jitter >= 0, jitter < 1 else { throw .invalidJitter(jitter) }
         var delays: [Duration] = []

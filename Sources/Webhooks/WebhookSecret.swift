@@ -1,12 +1,12 @@
 import Foundation
 
 /// Why a `whsec_…` string was refused. Never carries key material, so it is safe to log.
-public enum WebhookSecretError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum WebhookSecretError: Error, Sendable, Equatable, CustomStringConvertible {
     case missingPrefix
     case invalidBase64
     case invalidKeyLength(Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .missingPrefix:
             "a webhook secret must start with \"\(WebhookSecret.prefix)\""
@@ -23,16 +23,16 @@ public enum WebhookSecretError: Error, Sendable, Equatable, CustomStringConverti
 ///
 /// Every textual and reflective view of it is redacted: the key is only reachable through
 /// `encoded` and `keyBytes`, so logging or dumping a struct that holds one cannot leak it.
-public struct WebhookSecret: Sendable {
-    public static let prefix = "whsec_"
+package struct WebhookSecret: Sendable {
+    package static let prefix = "whsec_"
     /// Standard Webhooks: symmetric keys are 192–512 bits.
-    public static let keyLengthRange = 24...64
+    package static let keyLengthRange = 24...64
     /// Length of keys made by `generate()`: 256 bits, as the Standard Webhooks libraries do.
-    public static let generatedKeyLength = 32
+    package static let generatedKeyLength = 32
 
-    public let keyBytes: [UInt8]
+    package let keyBytes: [UInt8]
 
-    public init(encoded: String) throws(WebhookSecretError) {
+    package init(encoded: String) throws(WebhookSecretError) {
         guard encoded.hasPrefix(Self.prefix) else { throw .missingPrefix }
         guard let data = Data(base64Encoded: String(encoded.dropFirst(Self.prefix.count))) else {
             throw .invalidBase64
@@ -40,18 +40,18 @@ public struct WebhookSecret: Sendable {
         try self.init(keyBytes: Array(data))
     }
 
-    public init(keyBytes: [UInt8]) throws(WebhookSecretError) {
+    package init(keyBytes: [UInt8]) throws(WebhookSecretError) {
         guard Self.keyLengthRange.contains(keyBytes.count) else { throw .invalidKeyLength(keyBytes.count) }
         self.keyBytes = keyBytes
     }
 
-    public static func generate() -> WebhookSecret {
+    package static func generate() -> WebhookSecret {
         var rng = SystemRandomNumberGenerator()
         return generate(using: &rng)
     }
 
     /// Deterministic with a seeded generator; production code uses `generate()`.
-    public static func generate(using rng: inout some RandomNumberGenerator) -> WebhookSecret {
+    package static func generate(using rng: inout some RandomNumberGenerator) -> WebhookSecret {
         let bytes = (0..<generatedKeyLength).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
         return WebhookSecret(validatedKeyBytes: bytes)
     }
@@ -61,14 +61,14 @@ public struct WebhookSecret: Sendable {
     }
 
     /// The full `whsec_…` form: shown to the subscriber once, and what is stored.
-    public var encoded: String { Self.prefix + base64Key }
+    package var encoded: String { Self.prefix + base64Key }
 
     /// The key in base64 without the prefix.
-    public var base64Key: String { Data(keyBytes).base64EncodedString() }
+    package var base64Key: String { Data(keyBytes).base64EncodedString() }
 
     /// The strings under which this secret could appear in a subscriber's response body
     /// (with and without prefix, and with `/` JSON-escaped), for `ResponseExcerpt.make`.
-    public var redactionStrings: [String] {
+    package var redactionStrings: [String] {
         let forms = [encoded, base64Key]
         let escaped = forms.map { $0.replacingOccurrences(of: "/", with: "\\/") }.filter { !forms.contains($0) }
         return forms + escaped
@@ -77,21 +77,21 @@ public struct WebhookSecret: Sendable {
 
 extension WebhookSecret: Hashable {
     /// Constant-time over the bytes so equality cannot be used as a timing oracle.
-    public static func == (lhs: WebhookSecret, rhs: WebhookSecret) -> Bool {
+    package static func == (lhs: WebhookSecret, rhs: WebhookSecret) -> Bool {
         guard lhs.keyBytes.count == rhs.keyBytes.count else { return false }
         var difference: UInt8 = 0
         for (left, right) in zip(lhs.keyBytes, rhs.keyBytes) { difference |= left ^ right }
         return difference == 0
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(keyBytes)
     }
 }
 
 extension WebhookSecret: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String { Self.prefix + "…(redacted)" }
-    public var debugDescription: String { description }
+    package var description: String { Self.prefix + "…(redacted)" }
+    package var debugDescription: String { description }
     /// No children: `dump()` and reflection of containing values stop here.
-    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+    package var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }

@@ -1,24 +1,24 @@
 import Crypto
-public import Foundation
+package import Foundation
 
 /// Why a received webhook did not verify. Used by tests and by anyone checking our own output.
-public enum WebhookVerificationError: Error, Sendable, Equatable {
+package enum WebhookVerificationError: Error, Sendable, Equatable {
     case timestampTooOld
     case timestampTooNew
     case noMatchingSignature
 }
 
 /// Standard Webhooks symmetric (`v1`) signatures: HMAC-SHA256 over `{id}.{timestamp}.{body}`.
-public enum WebhookSigner {
-    public static let idHeader = "webhook-id"
-    public static let timestampHeader = "webhook-timestamp"
-    public static let signatureHeader = "webhook-signature"
+package enum WebhookSigner {
+    package static let idHeader = "webhook-id"
+    package static let timestampHeader = "webhook-timestamp"
+    package static let signatureHeader = "webhook-signature"
     /// Standard Webhooks' recommended replay window.
-    public static let defaultTolerance: Duration = .seconds(5 * 60)
+    package static let defaultTolerance: Duration = .seconds(5 * 60)
 
     /// The `webhook-signature` value: one `v1,<base64>` per secret, space-separated, so during a
     /// rotation receivers holding either the old or the new key can verify.
-    public static func signature(
+    package static func signature(
         id: String, timestamp: Int64, body: some Collection<UInt8>, secrets: [WebhookSecret]
     ) -> String {
         let content = signedContent(id: id, timestamp: timestamp, body: body)
@@ -27,7 +27,7 @@ public enum WebhookSigner {
     }
 
     /// The three Standard Webhooks headers, in a fixed order.
-    public static func headers(
+    package static func headers(
         id: String, timestamp: Int64, body: some Collection<UInt8>, secrets: [WebhookSecret]
     ) -> [(name: String, value: String)] {
         [
@@ -39,7 +39,7 @@ public enum WebhookSigner {
 
     /// Receiver-side check: the timestamp is within `tolerance` of `now` and at least one `v1`
     /// signature in the header matches `secret`. The MAC comparison is constant-time.
-    public static func verify(
+    package static func verify(
         id: String,
         timestamp: Int64,
         body: some Collection<UInt8>,

@@ -38,7 +38,7 @@ struct KeysGenerateCommand: AsyncParsableCommand {
         print(
             """
             private key (keep secret, mode 0600): \(written.privateKeyPath)
-            public JWK (register this in Maskinporten for your client): \(written.publicJWKPath)
+            package JWK (register this in Maskinporten for your client): \(written.publicJWKPath)
             \(written.publicJWK)
 
             config snippet (tokenProfiles):

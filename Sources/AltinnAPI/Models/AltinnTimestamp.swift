@@ -1,21 +1,21 @@
-public import Foundation
+package import Foundation
 
 /// An ISO-8601 timestamp as Altinn writes it: .NET `DateTime` with 0-7 fractional digits
 /// (e.g. `2025-03-03T11:16:02.9390324Z`), with `Z`, an offset, or (for unspecified kinds) none.
-public struct AltinnTimestamp: Sendable, Hashable, Decodable, CustomStringConvertible {
+package struct AltinnTimestamp: Sendable, Hashable, Decodable, CustomStringConvertible {
     /// Seconds since 1970 in UTC, with the fraction kept to 100 ns like .NET ticks.
-    public let date: Date
+    package let date: Date
 
-    public init(date: Date) {
+    package init(date: Date) {
         self.date = date
     }
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard let date = Self.parse(text) else { return nil }
         self.date = date
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let date = Self.parse(text) else {
@@ -25,7 +25,7 @@ public struct AltinnTimestamp: Sendable, Hashable, Decodable, CustomStringConver
     }
 
     /// RFC 3339 in UTC with millisecond precision, e.g. `2025-03-03T11:16:02.939Z`.
-    public var description: String {
+    package var description: String {
         self.date.formatted(
             Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
         )

@@ -1,22 +1,22 @@
 /// ASP.NET `ProblemDetails` with Altinn's flattened `validationIssues` extension.
-public struct AltinnProblemDetails: Decodable, Sendable, Equatable {
-    public var type: String?
-    public var title: String?
-    public var status: Int?
-    public var detail: String?
-    public var validationIssues: [ValidationIssue]?
+package struct AltinnProblemDetails: Decodable, Sendable, Equatable {
+    package var type: String?
+    package var title: String?
+    package var status: Int?
+    package var detail: String?
+    package var validationIssues: [ValidationIssue]?
 }
 
 /// `ValidationIssueWithSource`. `severity` is a number: 1 Error, 2 Warning, 3 Informational, ...
-public struct ValidationIssue: Codable, Sendable, Equatable {
-    public var severity: Int
-    public var code: String?
-    public var description: String?
-    public var field: String?
-    public var dataElementId: String?
-    public var source: String?
+package struct ValidationIssue: Codable, Sendable, Equatable {
+    package var severity: Int
+    package var code: String?
+    package var description: String?
+    package var field: String?
+    package var dataElementId: String?
+    package var source: String?
 
-    public init(
+    package init(
         severity: Int,
         code: String?,
         description: String?,
@@ -32,7 +32,7 @@ public struct ValidationIssue: Codable, Sendable, Equatable {
         self.source = source
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.severity = try container.decodeIfPresent(Int.self, forKey: .severity) ?? 0
         self.code = try container.decodeIfPresent(String.self, forKey: .code)

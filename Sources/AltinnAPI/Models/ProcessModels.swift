@@ -1,15 +1,15 @@
 /// `AppProcessState` (GET process, PUT process/next). Only what the gateway reads is decoded;
 /// unknown members are ignored, as Altinn adds members between versions.
-public struct AppProcessState: Decodable, Sendable, Equatable {
-    public var started: AltinnTimestamp?
-    public var startEvent: String?
+package struct AppProcessState: Decodable, Sendable, Equatable {
+    package var started: AltinnTimestamp?
+    package var startEvent: String?
     /// Null once the process has ended.
-    public var currentTask: AppProcessTask?
-    public var ended: AltinnTimestamp?
-    public var endEvent: String?
-    public var processTasks: [ProcessTaskInfo]?
+    package var currentTask: AppProcessTask?
+    package var ended: AltinnTimestamp?
+    package var endEvent: String?
+    package var processTasks: [ProcessTaskInfo]?
 
-    public init(
+    package init(
         started: AltinnTimestamp? = nil,
         startEvent: String? = nil,
         currentTask: AppProcessTask? = nil,
@@ -27,19 +27,19 @@ public struct AppProcessState: Decodable, Sendable, Equatable {
 }
 
 /// `AppProcessElementInfo`: the current task.
-public struct AppProcessTask: Decodable, Sendable, Equatable {
-    public var flow: Int?
-    public var started: AltinnTimestamp?
-    public var elementId: String
-    public var name: String?
-    public var altinnTaskType: String?
-    public var ended: AltinnTimestamp?
-    public var flowType: String?
+package struct AppProcessTask: Decodable, Sendable, Equatable {
+    package var flow: Int?
+    package var started: AltinnTimestamp?
+    package var elementId: String
+    package var name: String?
+    package var altinnTaskType: String?
+    package var ended: AltinnTimestamp?
+    package var flowType: String?
     /// Process actions and whether the caller may perform them, e.g. `["sign": true]`.
-    public var actions: [String: Bool]?
-    public var userActions: [UserAction]?
+    package var actions: [String: Bool]?
+    package var userActions: [UserAction]?
 
-    public init(
+    package init(
         elementId: String,
         name: String? = nil,
         altinnTaskType: String? = nil,
@@ -53,28 +53,28 @@ public struct AppProcessTask: Decodable, Sendable, Equatable {
         self.actions = actions
     }
 
-    public var isSigningTask: Bool { self.altinnTaskType == "signing" }
+    package var isSigningTask: Bool { self.altinnTaskType == "signing" }
 }
 
-public struct UserAction: Decodable, Sendable, Equatable {
-    public var id: String
-    public var authorized: Bool?
+package struct UserAction: Decodable, Sendable, Equatable {
+    package var id: String
+    package var authorized: Bool?
     /// `ProcessAction` or `ServerAction` (a string on the wire; the generated OpenAPI wrongly says int).
-    public var type: String?
+    package var type: String?
 }
 
-public struct ProcessTaskInfo: Decodable, Sendable, Equatable {
-    public var altinnTaskType: String?
-    public var elementId: String
-    public var elementType: String?
+package struct ProcessTaskInfo: Decodable, Sendable, Equatable {
+    package var altinnTaskType: String?
+    package var elementId: String
+    package var elementType: String?
 }
 
 /// `ProcessNext`: body of PUT process/next. Note `actionOnBehalfOf` here vs `onBehalfOf` in `/actions`.
-public struct ProcessNext: Encodable, Sendable, Equatable {
-    public var action: String?
-    public var actionOnBehalfOf: String?
+package struct ProcessNext: Encodable, Sendable, Equatable {
+    package var action: String?
+    package var actionOnBehalfOf: String?
 
-    public init(action: String?, actionOnBehalfOf: String? = nil) {
+    package init(action: String?, actionOnBehalfOf: String? = nil) {
         self.action = action
         self.actionOnBehalfOf = actionOnBehalfOf
     }
@@ -82,7 +82,7 @@ public struct ProcessNext: Encodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case action, actionOnBehalfOf }
 
     // Nulls are written like the app frontend does: `{"action":null}` is "no action".
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(self.action, forKey: .action)
         try container.encodeIfPresent(self.actionOnBehalfOf, forKey: .actionOnBehalfOf)

@@ -1,24 +1,24 @@
 /// `SigningStateResponse`: answer of GET signing.
-public struct SigningStateResponse: Decodable, Sendable, Equatable {
-    public var signeeStates: [SigneeState]
+package struct SigningStateResponse: Decodable, Sendable, Equatable {
+    package var signeeStates: [SigneeState]
 
-    public init(signeeStates: [SigneeState]) {
+    package init(signeeStates: [SigneeState]) {
         self.signeeStates = signeeStates
     }
 }
 
 /// `SigneeState`. There is no "hasSigned" on the wire: a signee has signed when `signedTime` is set.
-public struct SigneeState: Decodable, Sendable, Equatable {
+package struct SigneeState: Decodable, Sendable, Equatable {
     /// Person's full name; "System" for a system user; null for an organisation not yet signed.
-    public var name: String?
+    package var name: String?
     /// Organisation name. The code writes `organization`; one Altinn doc example says `organisation`.
-    public var organization: String?
-    public var delegationSuccessful: Bool
-    public var notificationStatus: NotificationStatus
-    public var partyId: Int
-    public var signedTime: AltinnTimestamp?
+    package var organization: String?
+    package var delegationSuccessful: Bool
+    package var notificationStatus: NotificationStatus
+    package var partyId: Int
+    package var signedTime: AltinnTimestamp?
 
-    public init(
+    package init(
         name: String?,
         organization: String?,
         delegationSuccessful: Bool,
@@ -38,7 +38,7 @@ public struct SigneeState: Decodable, Sendable, Equatable {
         case name, organization, organisation, delegationSuccessful, notificationStatus, partyId, signedTime
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.name = try container.decodeIfPresent(String.self, forKey: .name)
         self.organization =
@@ -53,13 +53,13 @@ public struct SigneeState: Decodable, Sendable, Equatable {
 }
 
 /// `NotificationStatus` (a string enum on the wire). Unknown values are kept, not fatal.
-public enum NotificationStatus: Sendable, Equatable, Decodable {
+package enum NotificationStatus: Sendable, Equatable, Decodable {
     case notSent
     case sent
     case failed
     case other(String)
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         switch raw.lowercased() {
         case "notsent": self = .notSent

@@ -2,7 +2,7 @@ import Synchronization
 
 /// What a real network does to an exchange, played by the simulator's connection itself (not by a route
 /// handler), so the client meets it exactly as it would meet a crashing pod or a load balancer.
-public enum NetworkFault: String, Sendable, CaseIterable {
+package enum NetworkFault: String, Sendable, CaseIterable {
     /// The handler ran (its effect is applied), then the connection closes with a FIN and no answer.
     case closeAfterHandler
     /// The handler ran, then the connection is reset (RST) with no answer.
@@ -25,7 +25,7 @@ public enum NetworkFault: String, Sendable, CaseIterable {
 }
 
 /// The exchanges a fault can be aimed at, told apart by method and path as Altinn's routes are.
-public enum NetworkRoute: String, Sendable, CaseIterable {
+package enum NetworkRoute: String, Sendable, CaseIterable {
     /// `POST …/instances/{p}/{g}/actions`
     case actions
     /// `PUT …/process/next`
@@ -59,17 +59,17 @@ public enum NetworkRoute: String, Sendable, CaseIterable {
 
 /// Armed faults and the ones that fired. Read and taken on NIO event loops, synchronously, hence a Mutex
 /// rather than the state actor.
-public final class NetworkFaultPlan: Sendable {
-    public struct Rule: Sendable, Equatable {
-        public var route: NetworkRoute
-        public var fault: NetworkFault
+package final class NetworkFaultPlan: Sendable {
+    package struct Rule: Sendable, Equatable {
+        package var route: NetworkRoute
+        package var fault: NetworkFault
         /// How many more exchanges it hits.
-        public var remaining: Int
+        package var remaining: Int
         /// Only on a connection that has already answered a request (where libcurl would reuse it).
-        public var warmOnly: Bool
-        public var dripMilliseconds: Int
+        package var warmOnly: Bool
+        package var dripMilliseconds: Int
 
-        public init(
+        package init(
             route: NetworkRoute, fault: NetworkFault, count: Int = 1, warmOnly: Bool = true,
             dripMilliseconds: Int = 100
         ) {
@@ -81,10 +81,10 @@ public final class NetworkFaultPlan: Sendable {
         }
     }
 
-    public struct Firing: Sendable, Equatable {
-        public var route: NetworkRoute
-        public var fault: NetworkFault
-        public var path: String
+    package struct Firing: Sendable, Equatable {
+        package var route: NetworkRoute
+        package var fault: NetworkFault
+        package var path: String
     }
 
     private struct State {
@@ -94,16 +94,16 @@ public final class NetworkFaultPlan: Sendable {
     }
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public func arm(_ rule: Rule) { state.withLock { $0.rules.append(rule) } }
+    package func arm(_ rule: Rule) { state.withLock { $0.rules.append(rule) } }
 
-    public func clear() { state.withLock { $0 = State() } }
+    package func clear() { state.withLock { $0 = State() } }
 
-    public var rules: [Rule] { state.withLock { $0.rules } }
-    public var fired: [Firing] { state.withLock { $0.fired } }
+    package var rules: [Rule] { state.withLock { $0.rules } }
+    package var fired: [Firing] { state.withLock { $0.fired } }
     /// Requests that arrived on an HTTP/2 stream, so a test can tell which protocol the client chose.
-    public var http2Requests: Int { state.withLock { $0.http2Requests } }
+    package var http2Requests: Int { state.withLock { $0.http2Requests } }
 
     func countHTTP2Request() { state.withLock { $0.http2Requests += 1 } }
 

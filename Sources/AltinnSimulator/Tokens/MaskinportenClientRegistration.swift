@@ -1,17 +1,17 @@
-public import Foundation
+package import Foundation
 
 /// A client registered with the simulated Maskinporten: its public key (as the JWK modulus and
 /// exponent, base64url), the scopes it was granted, and the organisation it belongs to.
-public struct MaskinportenClientRegistration: Sendable, Equatable {
-    public var clientId: String
-    public var kid: String
-    public var modulus: String
-    public var exponent: String
-    public var scopes: Set<String>
+package struct MaskinportenClientRegistration: Sendable, Equatable {
+    package var clientId: String
+    package var kid: String
+    package var modulus: String
+    package var exponent: String
+    package var scopes: Set<String>
     /// The consumer organisation number the issued tokens carry.
-    public var consumerOrg: String
+    package var consumerOrg: String
 
-    public init(
+    package init(
         clientId: String, kid: String, modulus: String, exponent: String,
         scopes: Set<String> = ["altinn:instances.read", "altinn:instances.write"],
         consumerOrg: String = "310000001"
@@ -25,7 +25,7 @@ public struct MaskinportenClientRegistration: Sendable, Equatable {
     }
 
     /// From a public JWK document (`kty` RSA, `n`, `e`, `kid`), as registered in Maskinporten's portal.
-    public init?(clientId: String, publicJWK json: Data, scopes: Set<String>? = nil, consumerOrg: String = "310000001")
+    package init?(clientId: String, publicJWK json: Data, scopes: Set<String>? = nil, consumerOrg: String = "310000001")
     {
         guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
             object["kty"] as? String == "RSA", let n = object["n"] as? String, let e = object["e"] as? String,
@@ -38,16 +38,16 @@ public struct MaskinportenClientRegistration: Sendable, Equatable {
 }
 
 /// Knobs for the token side of the simulator.
-public struct SimulatorTokenSettings: Sendable {
+package struct SimulatorTokenSettings: Sendable {
     /// Lifetime of issued Altinn tokens; short in tests so refresh is exercised.
-    public var altinnTokenLifetime: Duration = .seconds(1800)
-    public var maskinportenTokenLifetime: Duration = .seconds(120)
+    package var altinnTokenLifetime: Duration = .seconds(1800)
+    package var maskinportenTokenLifetime: Duration = .seconds(120)
     /// Registered Maskinporten clients.
-    public var clients: [MaskinportenClientRegistration] = []
+    package var clients: [MaskinportenClientRegistration] = []
     /// System users by organisation number: whom a system-user grant signs as.
-    public var systemUsers: [String: SimulatedIdentity] = ["310000001": .defaultSystemUser]
+    package var systemUsers: [String: SimulatedIdentity] = ["310000001": .defaultSystemUser]
 
-    public init(
+    package init(
         altinnTokenLifetime: Duration = .seconds(1800),
         clients: [MaskinportenClientRegistration] = [],
         systemUsers: [String: SimulatedIdentity] = ["310000001": .defaultSystemUser]

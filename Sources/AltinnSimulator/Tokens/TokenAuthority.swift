@@ -4,19 +4,19 @@ import JWTKit
 /// The simulator's Maskinporten and Altinn Authentication: registered clients, used `jti`s, issued
 /// tokens and the counters tests assert single flight with. Issued tokens are HS256 JWTs signed with
 /// per-run secrets; the app routes accept only tokens issued here and not expired or revoked.
-public actor TokenAuthority {
-    public struct Counters: Sendable, Equatable {
+package actor TokenAuthority {
+    package struct Counters: Sendable, Equatable {
         /// Requests to the Maskinporten token endpoint (accepted or not).
-        public var grantRequests = 0
-        public var grantsIssued = 0
+        package var grantRequests = 0
+        package var grantsIssued = 0
         /// Grants whose `jti` had been used before: a client that resent a grant.
-        public var replayedGrants = 0
+        package var replayedGrants = 0
         /// Requests to the exchange (accepted or not).
-        public var exchangeRequests = 0
-        public var exchangesIssued = 0
+        package var exchangeRequests = 0
+        package var exchangesIssued = 0
     }
 
-    public private(set) var counters = Counters()
+    package private(set) var counters = Counters()
     private var settings: SimulatorTokenSettings
     private var registrations: [String: MaskinportenClientRegistration] = [:]
     private let grantKeys = JWTKeyCollection()
@@ -50,7 +50,7 @@ public actor TokenAuthority {
     // MARK: Knobs for the executable and tests
 
     /// Registers (or replaces) a client's public key, as the Maskinporten portal would.
-    public func register(_ client: MaskinportenClientRegistration) async {
+    package func register(_ client: MaskinportenClientRegistration) async {
         guard let key = try? JWTKit.Insecure.RSA.PublicKey(modulus: client.modulus, exponent: client.exponent) else {
             return
         }
@@ -59,15 +59,15 @@ public actor TokenAuthority {
     }
 
     /// Makes the token endpoint answer with `status` (e.g. 503) until set back to `nil`.
-    public func setMaskinportenFailure(status: Int?) { self.maskinportenFailure = status }
+    package func setMaskinportenFailure(status: Int?) { self.maskinportenFailure = status }
 
     /// Every Altinn token issued so far is refused from now on (as after a key rotation).
-    public func revokeIssuedTokens() {
+    package func revokeIssuedTokens() {
         for key in self.issued.keys { self.issued[key]?.revoked = true }
     }
 
     /// Every Altinn token issued so far is expired from now on.
-    public func expireIssuedTokens() {
+    package func expireIssuedTokens() {
         let past = self.now().addingTimeInterval(-1)
         for key in self.issued.keys { self.issued[key]?.expiresAt = past }
     }

@@ -1,8 +1,8 @@
-public import Gateway
+package import Gateway
 import GatewayHTTP
-public import Logging
-public import ServiceLifecycle
-public import Storage
+package import Logging
+package import ServiceLifecycle
+package import Storage
 import Synchronization
 
 /// Runs one dispatcher loop per enabled subscription, so a slow or failing subscriber only ever delays its own
@@ -11,7 +11,7 @@ import Synchronization
 ///
 /// At graceful shutdown each loop finishes its current round (its attempts are recorded), then stops; what is
 /// left stays in the outbox for the next start or another replica.
-public struct DispatcherService: Service {
+package struct DispatcherService: Service {
     let dispatcher: Dispatcher
     let store: any Store
     let doorbell: Doorbell
@@ -19,7 +19,7 @@ public struct DispatcherService: Service {
     let refresh: Duration
     let logger: Logger
 
-    public init(
+    package init(
         dispatcher: Dispatcher, store: any Store, doorbell: Doorbell, idle: Duration = .milliseconds(250),
         refresh: Duration = .seconds(1), logger: Logger
     ) {
@@ -31,7 +31,7 @@ public struct DispatcherService: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let loops = Loops()
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully, !Task.isCancelled {

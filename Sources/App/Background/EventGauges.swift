@@ -1,24 +1,24 @@
 import Gateway
 import GatewayHTTP
-public import Logging
-public import ServiceLifecycle
-public import Storage
+package import Logging
+package import ServiceLifecycle
+package import Storage
 
 /// Refreshes the outbox, dead-letter and tracking gauges from the store, at start and then periodically:
 /// counts the store keeps anyway, read by one query each instead of being tracked in memory (which several
 /// replicas would get wrong).
-public struct EventGauges: Service {
+package struct EventGauges: Service {
     let store: any Store
     let interval: Duration
     let logger: Logger
 
-    public init(store: any Store, interval: Duration = .seconds(10), logger: Logger) {
+    package init(store: any Store, interval: Duration = .seconds(10), logger: Logger) {
         self.store = store
         self.interval = interval
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.refresh()

@@ -1,24 +1,24 @@
 import Foundation
 import GatewayHTTP
-public import Logging
-public import ServiceLifecycle
-public import Storage
+package import Logging
+package import ServiceLifecycle
+package import Storage
 
 /// Deletes idempotency keys older than the retention, at start and then periodically.
-public struct IdempotencyPruner: Service {
+package struct IdempotencyPruner: Service {
     let store: any Store
     let retention: Duration
     let interval: Duration
     let logger: Logger
 
-    public init(store: any Store, retention: Duration, interval: Duration = .seconds(600), logger: Logger) {
+    package init(store: any Store, retention: Duration, interval: Duration = .seconds(600), logger: Logger) {
         self.store = store
         self.retention = retention
         self.interval = interval
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         // Stops at graceful shutdown: the sleep is cancelled and the loop ends.
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

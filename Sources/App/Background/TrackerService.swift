@@ -1,21 +1,21 @@
-public import Gateway
+package import Gateway
 import GatewayHTTP
-public import ServiceLifecycle
+package import ServiceLifecycle
 
 /// Runs the tracker until shutdown: a round whenever instances are due, otherwise a short idle wait (cut short
 /// when a request starts tracking something).
-public struct TrackerService: Service {
+package struct TrackerService: Service {
     let tracker: Tracker
     let doorbell: Doorbell
     let idle: Duration
 
-    public init(tracker: Tracker, doorbell: Doorbell, idle: Duration = .milliseconds(500)) {
+    package init(tracker: Tracker, doorbell: Doorbell, idle: Duration = .milliseconds(500)) {
         self.tracker = tracker
         self.doorbell = doorbell
         self.idle = idle
     }
 
-    public func run() async throws {
+    package func run() async throws {
         // At graceful shutdown the wait is cancelled; a round in progress finishes its commits first.
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

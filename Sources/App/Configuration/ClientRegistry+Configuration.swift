@@ -1,5 +1,5 @@
-public import Foundation
-public import GatewayHTTP
+package import Foundation
+package import GatewayHTTP
 import Webhooks
 
 /// Builds the registry from a configuration's `clients`; every problem names the config key, never a secret's
@@ -7,11 +7,11 @@ import Webhooks
 extension ClientRegistry {
     /// The `make run` default: an ordinary configured client, `dev`, holding the data directory's key,
     /// with every operation on every app.
-    public static func dev(apiKey: String) throws(ConfigurationError) -> ClientRegistry {
+    package static func dev(apiKey: String) throws(ConfigurationError) -> ClientRegistry {
         try Self.configured(["dev": Self.devClient(apiKeySha256: APIKeyHash.hex(of: apiKey))], environment: [:])
     }
 
-    public static func devClient(apiKeySha256: String) -> GatewayConfiguration.Client {
+    package static func devClient(apiKeySha256: String) -> GatewayConfiguration.Client {
         var credential = GatewayConfiguration.Credential()
         credential.id = "dev-client-key"
         credential.apiKeySha256 = apiKeySha256
@@ -24,7 +24,7 @@ extension ClientRegistry {
     }
 
     /// The clients of a configuration; every problem names the config key, never a secret's content.
-    public static func configured(
+    package static func configured(
         _ clients: [String: GatewayConfiguration.Client],
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) -> ClientRegistry {

@@ -3,47 +3,47 @@ import GatewayHTTP
 
 extension GatewayConfiguration {
     /// A caller of the gateway, as configured under `clients.<id>`.
-    public struct Client: Sendable, Equatable {
-        public var description = ""
+    package struct Client: Sendable, Equatable {
+        package var description = ""
         /// Several at once, so a credential can be rotated without downtime.
-        public var credentials: [Credential] = []
-        public var policy = ClientPolicy()
+        package var credentials: [Credential] = []
+        package var policy = ClientPolicy()
 
-        public init() {}
+        package init() {}
     }
 
     /// Exactly one of the three: an API key's SHA-256 (hex), or a `whsec_` secret by reference.
-    public struct Credential: Sendable, Equatable {
+    package struct Credential: Sendable, Equatable {
         /// A name for rotation and for humans (`erp-2026-01`).
-        public var id = ""
-        public var apiKeySha256: String?
+        package var id = ""
+        package var apiKeySha256: String?
         /// File holding the `whsec_…` secret (a mounted secret). Never inline in the config.
-        public var hmacSecretFile: String?
+        package var hmacSecretFile: String?
         /// Environment variable holding the `whsec_…` secret.
-        public var hmacSecretEnv: String?
+        package var hmacSecretEnv: String?
 
-        public init() {}
+        package init() {}
     }
 
-    public struct ClientPolicy: Sendable, Equatable {
+    package struct ClientPolicy: Sendable, Equatable {
         /// `org/app`, `org/*` or `*`. Empty: no app at all.
-        public var apps: [String] = []
+        package var apps: [String] = []
         /// `sign`, `processNext`, `read`, `events`, `admin`.
-        public var operations: [String] = []
+        package var operations: [String] = []
         /// Allowed token profiles; absent or containing `*`: any the gateway has.
-        public var tokenProfiles: [String]?
+        package var tokenProfiles: [String]?
         /// Used when a request names none; absent: the gateway's `defaultTokenProfile`.
-        public var defaultTokenProfile: String?
-        public var rateLimit: RateLimitSetting?
+        package var defaultTokenProfile: String?
+        package var rateLimit: RateLimitSetting?
 
-        public init() {}
+        package init() {}
     }
 
-    public struct RateLimitSetting: Sendable, Equatable {
-        public var perSecond: Double
-        public var burst: Int
+    package struct RateLimitSetting: Sendable, Equatable {
+        package var perSecond: Double
+        package var burst: Int
 
-        public init(perSecond: Double, burst: Int) {
+        package init(perSecond: Double, burst: Int) {
             self.perSecond = perSecond
             self.burst = burst
         }
@@ -53,7 +53,7 @@ extension GatewayConfiguration {
 extension GatewayConfiguration.Client: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable { case description, credentials, policy }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
@@ -66,7 +66,7 @@ extension GatewayConfiguration.Client: Decodable {
 extension GatewayConfiguration.Credential: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable { case id, apiKeySha256, hmacSecretFile, hmacSecretEnv }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
@@ -82,7 +82,7 @@ extension GatewayConfiguration.ClientPolicy: Decodable {
         case apps, operations, tokenProfiles, defaultTokenProfile, rateLimit
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
@@ -97,7 +97,7 @@ extension GatewayConfiguration.ClientPolicy: Decodable {
 extension GatewayConfiguration.RateLimitSetting: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable { case perSecond, burst }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.perSecond = try container.decode(Double.self, forKey: .perSecond)

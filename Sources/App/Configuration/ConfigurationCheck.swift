@@ -1,13 +1,13 @@
-public import Foundation
+package import Foundation
 import Gateway
 import GatewayHTTP
 
 /// Everything `config check` and `serve` verify before starting, and the effective configuration as an
 /// operator may see it. One list of messages for both, so they cannot drift apart.
-public enum ConfigurationCheck {
+package enum ConfigurationCheck {
     /// Every problem found (empty when the configuration can be served): the shape checks of `validate()`,
     /// then what needs the file system: key, token, CA and password files readable, token variables set.
-    public static func problems(
+    package static func problems(
         _ configuration: GatewayConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> [ConfigurationError] {
@@ -50,13 +50,13 @@ public enum ConfigurationCheck {
     }
 
     /// `json` or `text`: the configured format, else `json` when a file was given, `text` for the embedded default.
-    public static func logFormat(_ configuration: GatewayConfiguration, fromFile: Bool) -> String {
+    package static func logFormat(_ configuration: GatewayConfiguration, fromFile: Bool) -> String {
         configuration.logFormat ?? (fromFile ? "json" : "text")
     }
 
     /// The configuration as `serve` will use it, as JSON. Paths and variable names are shown (they are not
     /// secrets); a password inside the PostgreSQL URL is masked.
-    public static func effectiveJSON(_ configuration: GatewayConfiguration, fromFile: Bool) -> [UInt8] {
+    package static func effectiveJSON(_ configuration: GatewayConfiguration, fromFile: Bool) -> [UInt8] {
         let c = configuration
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         let profiles: [(String, JSONValue)] = c.tokenProfiles.keys.sorted().compactMap { name in

@@ -1,12 +1,12 @@
-public import Foundation
+package import Foundation
 import GatewayHTTP
 import Yams
 
 /// Reads a configuration file (JSON, or YAML when it ends in `.yaml`/`.yml`) and applies `SIGNING_GATEWAY_*`
 /// environment overrides.
 /// Unknown keys are refused so a typo cannot silently fall back to a default.
-public enum ConfigurationLoader {
-    public static func load(
+package enum ConfigurationLoader {
+    package static func load(
         file: String?,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) -> GatewayConfiguration {
@@ -75,7 +75,7 @@ extension GatewayConfiguration: Decodable {
         case clients, signatureToleranceSeconds, maxRequestHeaderBytes, events
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = GatewayConfiguration()
@@ -111,7 +111,7 @@ extension GatewayConfiguration.Events: Decodable {
         case allowedDestinations, altinnEventsSecretFile
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
@@ -137,7 +137,7 @@ extension GatewayConfiguration.StorageSettings: Decodable {
         case engine, sqlitePath, postgresURL, postgresPasswordFile, idempotencyRetentionHours
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
@@ -162,7 +162,7 @@ extension GatewayConfiguration.Upstream: Decodable {
         case environment, timeoutMilliseconds, connectTimeoutMilliseconds, caBundle, maxResponseBytes
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
@@ -184,7 +184,7 @@ extension GatewayConfiguration.TokenProfile: Decodable {
         case clientId, kid, keyFile, scopes, resource, systemUserOrg, issuer, platform
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(

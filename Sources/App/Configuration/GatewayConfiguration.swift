@@ -1,64 +1,64 @@
-public import AltinnAPI
+package import AltinnAPI
 import Crypto
 import Foundation
-public import Gateway
+package import Gateway
 import GatewayHTTP
-public import Tokens
-public import Webhooks
+package import Tokens
+package import Webhooks
 
 /// Everything `serve` needs, from a JSON file, then environment variables, then flags.
 /// With no file at all it runs the embedded default: the built-in simulator and a `dev` profile.
-public struct GatewayConfiguration: Sendable, Equatable {
-    public var host = "127.0.0.1"
-    public var port = 8080
-    public var dataDirectory = "./.signing-gateway"
-    public var logLevel = "info"
+package struct GatewayConfiguration: Sendable, Equatable {
+    package var host = "127.0.0.1"
+    package var port = 8080
+    package var dataDirectory = "./.signing-gateway"
+    package var logLevel = "info"
     /// `json` (one object per line) or `text`; when unset, `json` with a configuration file, `text` without.
-    public var logFormat: String?
-    public var maxRequestBodyBytes = 64 * 1024
+    package var logFormat: String?
+    package var maxRequestBodyBytes = 64 * 1024
     /// On SIGTERM/SIGINT: how long in-flight requests may take to finish before they are cancelled.
-    public var drainTimeoutSeconds = 25
-    public var upstream = Upstream()
+    package var drainTimeoutSeconds = 25
+    package var upstream = Upstream()
     /// Named token profiles. Ignored for the built-in simulator, which gets a fresh `dev` token.
-    public var tokenProfiles: [String: TokenProfile] = [:]
-    public var defaultTokenProfile = "dev"
-    public var storage = StorageSettings()
+    package var tokenProfiles: [String: TokenProfile] = [:]
+    package var defaultTokenProfile = "dev"
+    package var storage = StorageSettings()
     /// Who may call `/v1`. Empty: `serve` runs the single `dev` client of the data directory's key.
-    public var clients: [String: Client] = [:]
+    package var clients: [String: Client] = [:]
     /// How far a signed request's `webhook-timestamp` may be from the gateway's clock, either way.
-    public var signatureToleranceSeconds = 300
+    package var signatureToleranceSeconds = 300
     /// Requests whose header fields add up to more are answered 431 (the HTTP parser's hard cap is 4x this).
-    public var maxRequestHeaderBytes = 16 * 1024
-    public var events = Events()
+    package var maxRequestHeaderBytes = 16 * 1024
+    package var events = Events()
 
     /// Tracking, delivery and the Altinn Events ingress.
-    public struct Events: Sendable, Equatable {
+    package struct Events: Sendable, Equatable {
         /// First wait between polls of a tracked instance; it doubles up to the maximum.
-        public var trackingInitialIntervalSeconds = 2.0
-        public var trackingMaxIntervalSeconds = 300.0
+        package var trackingInitialIntervalSeconds = 2.0
+        package var trackingMaxIntervalSeconds = 300.0
         /// Tracking stops after this.
-        public var trackingDeadlineHours = 14 * 24
+        package var trackingDeadlineHours = 14 * 24
         /// Waits between delivery attempts (`500ms`, `5s`, `5m`, `2h`); the last entry is the last retry.
-        public var deliverySchedule = ["5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h"]
+        package var deliverySchedule = ["5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h"]
         /// ± fraction added to each wait.
-        public var deliveryJitter = 0.2
-        public var deliveryTimeoutSeconds = 15
+        package var deliveryJitter = 0.2
+        package var deliveryTimeoutSeconds = 15
         /// Deliveries in flight at once per gateway.
-        public var deliveryConcurrency = 64
+        package var deliveryConcurrency = 64
         /// `Retry-After` is honoured up to the scheduled wait plus this.
-        public var retryAfterCapSeconds = 7200
+        package var retryAfterCapSeconds = 7200
         /// Subscriber addresses allowed although private, loopback or link-local (CIDRs).
         /// Without a configuration file (the embedded default) loopback is allowed.
-        public var allowedDestinations: [String] = []
+        package var allowedDestinations: [String] = []
         /// File holding the shared secret Altinn Events must present (`Authorization: Bearer …`) on
         /// `POST /v1/altinn-events`; the ingress is off without one. `SIGNING_GATEWAY_ALTINN_EVENTS_SECRET_FILE`.
-        public var altinnEventsSecretFile: String?
+        package var altinnEventsSecretFile: String?
 
-        public init() {}
+        package init() {}
     }
 
     /// The store engines: a closed choice.
-    public enum StorageEngine: String, Sendable, Equatable, CaseIterable {
+    package enum StorageEngine: String, Sendable, Equatable, CaseIterable {
         /// A file in the data directory; the default, for one instance.
         case sqlite
         /// A PostgreSQL server shared by any number of replicas.
@@ -66,64 +66,64 @@ public struct GatewayConfiguration: Sendable, Equatable {
     }
 
     /// Where idempotency keys and the audit log live.
-    public struct StorageSettings: Sendable, Equatable {
-        public var engine = StorageEngine.sqlite
+    package struct StorageSettings: Sendable, Equatable {
+        package var engine = StorageEngine.sqlite
         /// SQLite file; default `<dataDirectory>/signing-gateway.sqlite`.
-        public var sqlitePath: String?
+        package var sqlitePath: String?
         /// `postgres://user@host:port/database`, without the password.
-        public var postgresURL: String?
+        package var postgresURL: String?
         /// File holding the PostgreSQL password (a mounted secret).
-        public var postgresPasswordFile: String?
+        package var postgresPasswordFile: String?
         /// How long idempotency keys are kept.
-        public var idempotencyRetentionHours = 24
+        package var idempotencyRetentionHours = 24
 
-        public init() {}
+        package init() {}
     }
 
-    public struct Upstream: Sendable, Equatable {
+    package struct Upstream: Sendable, Equatable {
         /// `simulator` (built-in, in-process), `tt02`, `production`, or an `http(s)://` base URL.
-        public var environment = "simulator"
-        public var timeoutMilliseconds = 10_000
-        public var connectTimeoutMilliseconds = 3_000
+        package var environment = "simulator"
+        package var timeoutMilliseconds = 10_000
+        package var connectTimeoutMilliseconds = 3_000
         /// CA bundle for TLS verification; the system store when absent.
-        public var caBundle: String?
-        public var maxResponseBytes = 1024 * 1024
+        package var caBundle: String?
+        package var maxResponseBytes = 1024 * 1024
 
-        public init() {}
+        package init() {}
     }
 
-    public struct TokenProfile: Sendable, Equatable {
+    package struct TokenProfile: Sendable, Equatable {
         /// `static` (a token from a file or env var) or `maskinporten` (JWT grant + Altinn exchange).
-        public var kind = "static"
-        public var tokenFile: String?
-        public var tokenEnv: String?
+        package var kind = "static"
+        package var tokenFile: String?
+        package var tokenEnv: String?
         // maskinporten
-        public var clientId: String?
-        public var kid: String?
+        package var clientId: String?
+        package var kid: String?
         /// PEM or JWK private key file; read once at start, never logged.
-        public var keyFile: String?
-        public var scopes: [String]?
-        public var resource: String?
+        package var keyFile: String?
+        package var scopes: [String]?
+        package var resource: String?
         /// Organisation number of the system user to act as.
-        public var systemUserOrg: String?
+        package var systemUserOrg: String?
         /// `test`, `prod` or the issuer URL.
-        public var issuer: String?
+        package var issuer: String?
         /// `tt02`, `production` or the platform base URL.
-        public var platform: String?
+        package var platform: String?
 
-        public init(kind: String = "static", tokenFile: String? = nil, tokenEnv: String? = nil) {
+        package init(kind: String = "static", tokenFile: String? = nil, tokenEnv: String? = nil) {
             self.kind = kind
             self.tokenFile = tokenFile
             self.tokenEnv = tokenEnv
         }
     }
 
-    public init() {}
+    package init() {}
 
-    public var usesBuiltInSimulator: Bool { self.upstream.environment == "simulator" }
+    package var usesBuiltInSimulator: Bool { self.upstream.environment == "simulator" }
 
     /// The Altinn environment, for any upstream but the built-in simulator (whose port is only known once it runs).
-    public func altinnEnvironment() throws(ConfigurationError) -> AltinnEnvironment {
+    package func altinnEnvironment() throws(ConfigurationError) -> AltinnEnvironment {
         switch self.upstream.environment {
         case "tt02": return .tt02
         case "production": return .production
@@ -136,7 +136,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     }
 
     /// Static token sources per profile, checked for shape (not yet read).
-    public func staticTokenSources() throws(ConfigurationError) -> [String: StaticTokenSource] {
+    package func staticTokenSources() throws(ConfigurationError) -> [String: StaticTokenSource] {
         var sources: [String: StaticTokenSource] = [:]
         for (name, profile) in self.tokenProfiles where profile.kind != "maskinporten" {
             guard profile.kind == "static" else {
@@ -152,7 +152,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     }
 
     /// `maskinporten` profiles, checked for shape (the key file is read when the provider starts).
-    public func maskinportenProfiles() throws(ConfigurationError) -> [String: MaskinportenProfile] {
+    package func maskinportenProfiles() throws(ConfigurationError) -> [String: MaskinportenProfile] {
         var profiles: [String: MaskinportenProfile] = [:]
         for (name, profile) in self.tokenProfiles where profile.kind == "maskinporten" {
             let key = "tokenProfiles.\(name)"
@@ -177,7 +177,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     }
 
     /// Both kinds, and the default profile among them.
-    public func checkTokenProfiles() throws(ConfigurationError) {
+    package func checkTokenProfiles() throws(ConfigurationError) {
         let names = Set(try self.staticTokenSources().keys).union(try self.maskinportenProfiles().keys)
         guard names.contains(self.defaultTokenProfile) else {
             throw .invalid("defaultTokenProfile", "'\(self.defaultTokenProfile)' is not among tokenProfiles")
@@ -185,7 +185,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     }
 
     /// Checks what can be checked without touching the network.
-    public func validate() throws(ConfigurationError) {
+    package func validate() throws(ConfigurationError) {
         guard (0...65535).contains(self.port) else { throw .invalid("port", "must be 0-65535") }
         guard (1...600).contains(self.drainTimeoutSeconds) else {
             throw .invalid("drainTimeoutSeconds", "must be 1-600")
@@ -220,11 +220,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
     }
 }
 
-public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(String)
     case invalid(String, String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let what): return "configuration: \(what)"
         case .invalid(let key, let why): return "configuration: \(key) \(why)"
@@ -252,14 +252,14 @@ extension GatewayConfiguration.Events {
 }
 
 extension GatewayConfiguration.Events {
-    public var tracking: TrackingPolicy {
+    package var tracking: TrackingPolicy {
         TrackingPolicy(
             initialInterval: .milliseconds(Int64(self.trackingInitialIntervalSeconds * 1000)),
             maxInterval: .milliseconds(Int64(self.trackingMaxIntervalSeconds * 1000)),
             deadline: .seconds(self.trackingDeadlineHours * 3600))
     }
 
-    public func delivery(userAgent: String) throws(ConfigurationError) -> DeliverySettings {
+    package func delivery(userAgent: String) throws(ConfigurationError) -> DeliverySettings {
         let schedule: RetrySchedule
         do {
             schedule = try RetrySchedule(parsing: self.deliverySchedule, jitter: self.deliveryJitter)
@@ -272,7 +272,7 @@ extension GatewayConfiguration.Events {
             userAgent: userAgent)
     }
 
-    public func destinations() throws(ConfigurationError) -> DestinationPolicy {
+    package func destinations() throws(ConfigurationError) -> DestinationPolicy {
         var allowed: [IPNetwork] = []
         for text in self.allowedDestinations {
             do {
@@ -285,7 +285,7 @@ extension GatewayConfiguration.Events {
     }
 
     /// SHA-256 of the secret in `altinnEventsSecretFile`; nil when none is configured (the ingress is off).
-    public func altinnEventsSecretDigest() throws(ConfigurationError) -> [UInt8]? {
+    package func altinnEventsSecretDigest() throws(ConfigurationError) -> [UInt8]? {
         guard let file = self.altinnEventsSecretFile else { return nil }
         guard let data = FileManager.default.contents(atPath: file),
             let secret = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),

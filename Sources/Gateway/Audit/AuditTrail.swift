@@ -1,18 +1,18 @@
 import Foundation
-public import Storage
+package import Storage
 
 /// Who called, from where, with what: the inbound half of an audit record.
-public struct InboundFacts: Sendable, Equatable {
-    public var clientId: String?
-    public var sourceAddress: String?
-    public var requestId: String
-    public var traceparent: String?
-    public var idempotencyKey: String?
+package struct InboundFacts: Sendable, Equatable {
+    package var clientId: String?
+    package var sourceAddress: String?
+    package var requestId: String
+    package var traceparent: String?
+    package var idempotencyKey: String?
     /// Hex SHA-256 of the raw inbound body, when there was one.
-    public var requestDigest: String?
-    public var receivedAt: ContinuousClock.Instant
+    package var requestDigest: String?
+    package var receivedAt: ContinuousClock.Instant
 
-    public init(
+    package init(
         clientId: String?,
         sourceAddress: String?,
         requestId: String,
@@ -32,14 +32,14 @@ public struct InboundFacts: Sendable, Equatable {
 }
 
 /// Builds audit entries and appends the ones that carry no idempotency result.
-public struct AuditTrail: Sendable {
+package struct AuditTrail: Sendable {
     private let store: any Store
 
-    public init(store: any Store) {
+    package init(store: any Store) {
         self.store = store
     }
 
-    public static func entry(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) -> AuditEntry {
+    package static func entry(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) -> AuditEntry {
         let elapsed = ContinuousClock.now - inbound.receivedAt
         CallLogFacts.note(clientId: inbound.clientId, operation: call.operation, outcome: call.outcome)
         return AuditEntry(
@@ -53,7 +53,7 @@ public struct AuditTrail: Sendable {
             responseDigest: responseBody.map(Digest.sha256Hex))
     }
 
-    public func append(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) async throws(StoreError) {
+    package func append(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) async throws(StoreError) {
         try await self.store.appendAudit(Self.entry(inbound, call, responseBody: responseBody))
         UseCaseMetrics.auditAppended(operation: call.operation)
     }

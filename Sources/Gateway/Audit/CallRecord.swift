@@ -1,20 +1,20 @@
-public import AltinnAPI
+package import AltinnAPI
 import Transport
 
 /// What one inbound call did upstream, for its audit record: the state-changing (or, for reads,
 /// the only) Altinn call, and how it ended. Never a token, never a body.
-public struct CallRecord: Sendable, Equatable {
-    public var operation: String
-    public var instance: String?
-    public var tokenProfile: String?
-    public var upstreamMethod: String?
-    public var upstreamURL: String?
-    public var upstreamStatus: Int?
+package struct CallRecord: Sendable, Equatable {
+    package var operation: String
+    package var instance: String?
+    package var tokenProfile: String?
+    package var upstreamMethod: String?
+    package var upstreamURL: String?
+    package var upstreamStatus: Int?
     /// `succeeded`, `rejected` (Altinn said no), `failed` (no answer or 5xx), `unknown` (may have happened),
     /// `refused` (never forwarded).
-    public var outcome: String
+    package var outcome: String
 
-    public init(
+    package init(
         operation: String,
         instance: String? = nil,
         tokenProfile: String? = nil,
@@ -32,7 +32,7 @@ public struct CallRecord: Sendable, Equatable {
         self.outcome = outcome
     }
 
-    public static func sign(
+    package static func sign(
         _ command: SignCommand,
         environment: AltinnEnvironment,
         defaultProfile: String,
@@ -44,7 +44,7 @@ public struct CallRecord: Sendable, Equatable {
             environment.instanceURL(command.instance) + suffix, result)
     }
 
-    public static func processNext(
+    package static func processNext(
         _ command: ProcessNextCommand,
         environment: AltinnEnvironment,
         defaultProfile: String,
@@ -55,7 +55,7 @@ public struct CallRecord: Sendable, Equatable {
             environment.instanceURL(command.instance) + "/process/next", result)
     }
 
-    public static func signingState(
+    package static func signingState(
         _ query: SigningStateQuery,
         environment: AltinnEnvironment,
         defaultProfile: String,
@@ -67,7 +67,7 @@ public struct CallRecord: Sendable, Equatable {
     }
 
     /// An inbound call refused before anything was forwarded.
-    public static func refused(reason: String) -> CallRecord {
+    package static func refused(reason: String) -> CallRecord {
         CallRecord(operation: "refused", outcome: "refused:\(reason)")
     }
 
@@ -112,7 +112,7 @@ extension GatewayError {
     /// True when the state-changing Altinn call provably did not happen and Altinn gave no answer to
     /// replay: no token, a pre-check refusal, or a transport failure before the request left.
     /// Such a failure releases its idempotency key so the caller can retry with the same key.
-    public var releasesIdempotencyKey: Bool {
+    package var releasesIdempotencyKey: Bool {
         switch self {
         case .token, .processEnded, .notInSigningTask, .instanceBusy: return true
         case .altinn(.transport(let transport, _), let may): return !may && transport.requestNeverLeft

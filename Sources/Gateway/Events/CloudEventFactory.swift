@@ -1,18 +1,18 @@
-public import AltinnAPI
+package import AltinnAPI
 import Crypto
-public import Foundation
-public import Storage
+package import Foundation
+package import Storage
 
 /// Turns transitions into CloudEvents 1.0 in structured JSON mode, serialized once: the stored bytes are what
 /// every attempt, retry and replay sends and signs.
-public struct CloudEventFactory: Sendable {
-    public let environment: AltinnEnvironment
+package struct CloudEventFactory: Sendable {
+    package let environment: AltinnEnvironment
 
-    public init(environment: AltinnEnvironment) {
+    package init(environment: AltinnEnvironment) {
         self.environment = environment
     }
 
-    public func event(
+    package func event(
         _ transition: Transition,
         instance: InstanceReference,
         time: Date,

@@ -1,24 +1,24 @@
 import Foundation
 import HTTPTypes
-public import Logging
-public import Storage
-public import Transport
-public import Webhooks
+package import Logging
+package import Storage
+package import Transport
+package import Webhooks
 
 /// How deliveries are attempted.
-public struct DeliverySettings: Sendable, Equatable {
-    public var schedule: RetrySchedule
+package struct DeliverySettings: Sendable, Equatable {
+    package var schedule: RetrySchedule
     /// Per attempt: connect, send and answer.
-    public var timeout: Duration
+    package var timeout: Duration
     /// `Retry-After` is honoured up to the scheduled wait plus this.
-    public var retryAfterCap: Duration
+    package var retryAfterCap: Duration
     /// Attempts in flight at once, per subscription.
-    public var concurrency: Int
+    package var concurrency: Int
     /// Deliveries claimed per round (larger rounds spend less of each delivery on claiming and recording).
-    public var batch: Int
-    public var userAgent: String
+    package var batch: Int
+    package var userAgent: String
 
-    public init(
+    package init(
         schedule: RetrySchedule = .standard,
         timeout: Duration = .seconds(15),
         retryAfterCap: Duration = .seconds(7200),
@@ -45,7 +45,7 @@ public struct DeliverySettings: Sendable, Equatable {
 /// Sends due outbox deliveries to subscribers as Standard Webhooks, and records every attempt.
 /// Order per (subscription, instance) comes from the store's claim: a later event is never claimed while an
 /// earlier one for the same pair is pending. Other instances are not blocked.
-public struct Dispatcher: Sendable {
+package struct Dispatcher: Sendable {
     private let store: any Store
     private let transport: any HTTPTransport
     private let settings: DeliverySettings
@@ -53,7 +53,7 @@ public struct Dispatcher: Sendable {
     private let owner: String
     private let logger: Logger
 
-    public init(
+    package init(
         store: any Store, transport: any HTTPTransport, settings: DeliverySettings, destinations: DestinationPolicy,
         owner: String, logger: Logger
     ) {
@@ -68,7 +68,7 @@ public struct Dispatcher: Sendable {
     /// One round: claim due deliveries (of one subscription when given), attempt them concurrently, record the
     /// outcomes in one transaction. Returns how many were attempted.
     @discardableResult
-    public func deliverDue(subscriptionId: String? = nil) async -> Int {
+    package func deliverDue(subscriptionId: String? = nil) async -> Int {
         let now = Date()
         let claimed: [ClaimedDelivery]
         do {

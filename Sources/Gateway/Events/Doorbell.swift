@@ -3,7 +3,7 @@ import Synchronization
 /// Wakes background loops early: rung when new work was committed in this process, so the loops need not wait
 /// for their next idle check. A ring wakes every loop waiting; a ring with nobody waiting is kept for the next
 /// wait.
-public final class Doorbell: Sendable {
+package final class Doorbell: Sendable {
     private struct State {
         var rung = false
         var nextId: UInt64 = 0
@@ -12,12 +12,12 @@ public final class Doorbell: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// Loops waiting now; a timed-out or cancelled wait leaves none behind.
     var waiterCount: Int { self.state.withLock { $0.waiters.count } }
 
-    public func ring() {
+    package func ring() {
         let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard !state.waiters.isEmpty else {
                 state.rung = true
@@ -30,7 +30,7 @@ public final class Doorbell: Sendable {
     }
 
     /// Returns when rung (or already rung since the last wait), after `timeout`, or when cancelled.
-    public func wait(timeout: Duration) async {
+    package func wait(timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForRing() }
             group.addTask { try? await Task.sleep(for: timeout) }

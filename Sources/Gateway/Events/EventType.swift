@@ -1,6 +1,6 @@
 /// The event catalogue. Types are reverse-DNS and stable: subscribers filter and switch on them.
 /// Each is documented with its data schema under `webhooks:` in openapi.yaml.
-public enum EventType: String, Sendable, Equatable, CaseIterable {
+package enum EventType: String, Sendable, Equatable, CaseIterable {
     case signeeSigned = "no.signinggateway.signee.signed"
     case notificationFailed = "no.signinggateway.signee.notification.failed"
     case delegationFailed = "no.signinggateway.signee.delegation.failed"

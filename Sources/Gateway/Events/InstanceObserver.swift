@@ -1,28 +1,28 @@
-public import AltinnAPI
-public import Foundation
-public import Storage
+package import AltinnAPI
+package import Foundation
+package import Storage
 
 /// The one place that turns an observation of an instance into its new tracking row and its events.
 /// Every path uses it — a sign through the gateway, the tracker's poll, an Altinn Events push — so they agree on
 /// what changed, and the store runs it under the row's lock so they never race.
-public struct InstanceObserver: Sendable {
-    public let events: CloudEventFactory
-    public let policy: TrackingPolicy
+package struct InstanceObserver: Sendable {
+    package let events: CloudEventFactory
+    package let policy: TrackingPolicy
 
-    public init(events: CloudEventFactory, policy: TrackingPolicy) {
+    package init(events: CloudEventFactory, policy: TrackingPolicy) {
         self.events = events
         self.policy = policy
     }
 
     /// What to track when a caller asks.
-    public struct TrackRequest: Sendable, Equatable {
-        public var clientId: String?
-        public var tokenProfile: String?
-        public var taskId: String?
-        public var completeWhenAllSigned: Bool
-        public var traceparent: String?
+    package struct TrackRequest: Sendable, Equatable {
+        package var clientId: String?
+        package var tokenProfile: String?
+        package var taskId: String?
+        package var completeWhenAllSigned: Bool
+        package var traceparent: String?
 
-        public init(
+        package init(
             clientId: String?, tokenProfile: String?, taskId: String?, completeWhenAllSigned: Bool,
             traceparent: String?
         ) {
@@ -35,7 +35,7 @@ public struct InstanceObserver: Sendable {
     }
 
     /// Starts tracking (or, when already tracked, keeps the row and turns on what the new request adds).
-    public func track(_ instance: InstanceReference, _ request: TrackRequest, now: Date) -> OutboxWrite {
+    package func track(_ instance: InstanceReference, _ request: TrackRequest, now: Date) -> OutboxWrite {
         let policy = self.policy
         return OutboxWrite(instance: instance.description) { existing in
             InstanceUpdate(tracked: Self.tracking(instance, existing, request, policy: policy, now: now), events: [])
@@ -44,7 +44,7 @@ public struct InstanceObserver: Sendable {
 
     /// After a sign through the gateway: its events (also for untracked instances: ids are deterministic, so a
     /// later poll cannot repeat them), and the row refreshed at once when tracked or asked to be.
-    public func afterSign(
+    package func afterSign(
         _ instance: InstanceReference,
         outcome: Result<SignOutcome, SignFailure>,
         track: TrackRequest?,
@@ -92,7 +92,7 @@ public struct InstanceObserver: Sendable {
 
     /// After the tracker (or an Altinn Events push) read the instance. `claimToken` lets this observation claim the
     /// once-only `process/next` of `completeWhenAllSigned`.
-    public func afterPoll(
+    package func afterPoll(
         _ instance: InstanceReference,
         observation: Observation,
         claimToken: String?,
@@ -109,7 +109,7 @@ public struct InstanceObserver: Sendable {
     }
 
     /// Something outside (an Altinn Events push) says the instance changed: poll it now.
-    public func pollNow(_ instance: InstanceReference, now: Date) -> OutboxWrite {
+    package func pollNow(_ instance: InstanceReference, now: Date) -> OutboxWrite {
         OutboxWrite(instance: instance.description) { existing in
             guard var row = existing, row.status == .active else { return .none }
             row.nextPollAt = now
@@ -120,7 +120,7 @@ public struct InstanceObserver: Sendable {
 
     /// After a failed poll: remember why, back off, release the lease. `instanceGone`: Altinn says the instance
     /// does not exist (404), so polling ends.
-    public func afterPollFailure(
+    package func afterPollFailure(
         _ instance: InstanceReference, reason: String, instanceGone: Bool = false, now: Date
     ) -> OutboxWrite {
         let policy = self.policy
@@ -138,7 +138,7 @@ public struct InstanceObserver: Sendable {
     }
 
     /// After the automatic `process/next` answered: the guard is settled and the process event emitted.
-    public func afterProcessNext(
+    package func afterProcessNext(
         _ instance: InstanceReference,
         token: String,
         result: Result<ProcessPosition, ProcessNextFailure>,
@@ -295,15 +295,15 @@ public struct InstanceObserver: Sendable {
 }
 
 /// Why a sign through the gateway failed, as its event tells it.
-public struct SignFailure: Error, Sendable, Equatable {
+package struct SignFailure: Error, Sendable, Equatable {
     /// `{clientId}/{idempotencyKey}`.
-    public var request: String
-    public var problem: SignProblem
-    public var signMayHaveHappened: Bool
+    package var request: String
+    package var problem: SignProblem
+    package var signMayHaveHappened: Bool
     /// What a later poll needs to confirm the sign and upgrade its key (only when it may have happened).
-    public var pending: PendingSign?
+    package var pending: PendingSign?
 
-    public init(request: String, problem: SignProblem, signMayHaveHappened: Bool, pending: PendingSign? = nil) {
+    package init(request: String, problem: SignProblem, signMayHaveHappened: Bool, pending: PendingSign? = nil) {
         self.request = request
         self.problem = problem
         self.signMayHaveHappened = signMayHaveHappened
@@ -311,7 +311,7 @@ public struct SignFailure: Error, Sendable, Equatable {
     }
 }
 
-public enum ProcessNextFailure: Error, Sendable, Equatable {
+package enum ProcessNextFailure: Error, Sendable, Equatable {
     /// The call provably never reached Altinn (or Altinn refused it before acting).
     case notSent
     case unknown

@@ -86,13 +86,13 @@ struct ObservedState: Equatable, Sendable {
 
 /// A sign through the gateway whose outcome is unknown: once the gateway's signee is seen signed, the key's
 /// stored answer is upgraded and `sign.confirmed` emitted.
-public struct PendingSign: Sendable, Equatable {
-    public var mode: SigningMode
-    public var clientId: String
-    public var key: String
-    public var tokenProfile: String
+package struct PendingSign: Sendable, Equatable {
+    package var mode: SigningMode
+    package var clientId: String
+    package var key: String
+    package var tokenProfile: String
 
-    public init(mode: SigningMode, clientId: String, key: String, tokenProfile: String) {
+    package init(mode: SigningMode, clientId: String, key: String, tokenProfile: String) {
         self.mode = mode
         self.clientId = clientId
         self.key = key
@@ -131,11 +131,11 @@ enum Hex {
 }
 
 /// One reading of an instance: its signing state and process position, each when known.
-public struct Observation: Sendable, Equatable {
-    public var signing: SigningSnapshot?
-    public var process: ProcessPosition?
+package struct Observation: Sendable, Equatable {
+    package var signing: SigningSnapshot?
+    package var process: ProcessPosition?
 
-    public init(signing: SigningSnapshot?, process: ProcessPosition?) {
+    package init(signing: SigningSnapshot?, process: ProcessPosition?) {
         self.signing = signing
         self.process = process
     }

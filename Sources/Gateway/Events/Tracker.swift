@@ -1,11 +1,11 @@
-public import AltinnAPI
-public import Foundation
-public import Logging
-public import Storage
+package import AltinnAPI
+package import Foundation
+package import Logging
+package import Storage
 
 /// Polls tracked instances that are due, diffs each observation into events, and makes the automatic
 /// `process/next` of `completeWhenAllSigned` at most once. Safe on several replicas: rows are leased in the store.
-public struct Tracker: Sendable {
+package struct Tracker: Sendable {
     private let store: any Store
     private let service: SigningService
     private let observer: InstanceObserver
@@ -14,7 +14,7 @@ public struct Tracker: Sendable {
     private let deliveryDoorbell: Doorbell
     private let logger: Logger
 
-    public init(
+    package init(
         store: any Store, service: SigningService, observer: InstanceObserver, owner: String,
         deliveryDoorbell: Doorbell,
         logger: Logger
@@ -29,7 +29,7 @@ public struct Tracker: Sendable {
 
     /// One round: leases the due instances and polls them concurrently. Returns how many were polled.
     @discardableResult
-    public func pollDue(now: Date = Date()) async -> Int {
+    package func pollDue(now: Date = Date()) async -> Int {
         let policy = self.observer.policy
         let claimed: [TrackedInstance]
         do {

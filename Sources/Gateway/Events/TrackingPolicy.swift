@@ -2,21 +2,21 @@ import Foundation
 
 /// How often the tracker polls `…/signing`: seconds at first, minutes later, with jitter so replicas and
 /// instances do not poll in lockstep.
-public struct TrackingPolicy: Sendable, Equatable {
-    public var initialInterval: Duration
-    public var maxInterval: Duration
+package struct TrackingPolicy: Sendable, Equatable {
+    package var initialInterval: Duration
+    package var maxInterval: Duration
     /// Each poll waits this much longer than the one before, up to `maxInterval`.
-    public var growth: Double
+    package var growth: Double
     /// Fraction of the interval added or taken at random (0.2 = ±20 %).
-    public var jitter: Double
+    package var jitter: Double
     /// How long an instance is tracked at most.
-    public var deadline: Duration
+    package var deadline: Duration
     /// How long a tracker holds an instance while polling it; also when a `process/next` claim counts as stale.
-    public var lease: Duration
+    package var lease: Duration
     /// Instances polled at once per tracker.
-    public var batch: Int
+    package var batch: Int
 
-    public init(
+    package init(
         initialInterval: Duration = .seconds(2),
         maxInterval: Duration = .seconds(300),
         growth: Double = 2,
@@ -35,7 +35,7 @@ public struct TrackingPolicy: Sendable, Equatable {
     }
 
     /// The wait after the `polls`-th poll (0 before the first).
-    public func interval(afterPolls polls: Int, using rng: inout some RandomNumberGenerator) -> Duration {
+    package func interval(afterPolls polls: Int, using rng: inout some RandomNumberGenerator) -> Duration {
         let initial = Self.seconds(self.initialInterval)
         let base = min(initial * pow(self.growth, Double(min(polls, 64))), Self.seconds(self.maxInterval))
         let spread = base * self.jitter

@@ -1,5 +1,5 @@
 /// One change the gateway observed, before it becomes a CloudEvent.
-public enum Transition: Sendable, Equatable {
+package enum Transition: Sendable, Equatable {
     case signeeSigned(NormalizedSignee, SigningSnapshot)
     case notificationFailed(NormalizedSignee, SigningSnapshot)
     case delegationFailed(NormalizedSignee, SigningSnapshot)
@@ -12,7 +12,7 @@ public enum Transition: Sendable, Equatable {
     /// A sign request whose outcome was unknown, now seen signed; `idempotencyKey` for the caller to match it.
     case signConfirmed(request: String, idempotencyKey: String, NormalizedSignee, SigningSnapshot)
 
-    public var type: EventType {
+    package var type: EventType {
         switch self {
         case .signeeSigned: return .signeeSigned
         case .notificationFailed: return .notificationFailed
@@ -53,13 +53,13 @@ public enum Transition: Sendable, Equatable {
 }
 
 /// Why a sign request failed, as the caller was told (the problem's type, status and detail).
-public struct SignProblem: Sendable, Equatable {
-    public var type: String
-    public var status: Int
-    public var detail: String
-    public var upstreamStatus: Int?
+package struct SignProblem: Sendable, Equatable {
+    package var type: String
+    package var status: Int
+    package var detail: String
+    package var upstreamStatus: Int?
 
-    public init(type: String, status: Int, detail: String, upstreamStatus: Int?) {
+    package init(type: String, status: Int, detail: String, upstreamStatus: Int?) {
         self.type = type
         self.status = status
         self.detail = detail

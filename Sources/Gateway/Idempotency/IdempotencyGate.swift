@@ -1,9 +1,9 @@
 import Foundation
-public import Storage
+package import Storage
 
 /// Runs a non-idempotent call at most once per (client, key): the key and the request's fingerprint
 /// are stored *before* the call, the answer and the audit record in one transaction after it.
-public struct IdempotencyGate: Sendable {
+package struct IdempotencyGate: Sendable {
     private let store: any Store
     /// How long a claimant is presumed alive. Past it, an in-flight key is "outcome unknown":
     /// it is never re-sent blindly.
@@ -12,7 +12,7 @@ public struct IdempotencyGate: Sendable {
     /// Told about events a call committed, to wake the dispatcher.
     private let outboxCommitted: @Sendable (OutboxCommit) -> Void
 
-    public init(
+    package init(
         store: any Store, lease: Duration, outboxCommitted: @escaping @Sendable (OutboxCommit) -> Void = { _ in }
     ) {
         self.store = store
@@ -22,13 +22,13 @@ public struct IdempotencyGate: Sendable {
 
     /// The finished call: its answer, its audit facts, whether the key is released instead of kept, and the
     /// snapshot and events to commit with it.
-    public struct Executed: Sendable {
-        public var response: StoredResponse
-        public var call: CallRecord
-        public var releaseKey: Bool
-        public var outbox: OutboxWrite?
+    package struct Executed: Sendable {
+        package var response: StoredResponse
+        package var call: CallRecord
+        package var releaseKey: Bool
+        package var outbox: OutboxWrite?
 
-        public init(response: StoredResponse, call: CallRecord, releaseKey: Bool, outbox: OutboxWrite? = nil) {
+        package init(response: StoredResponse, call: CallRecord, releaseKey: Bool, outbox: OutboxWrite? = nil) {
             self.response = response
             self.call = call
             self.releaseKey = releaseKey
@@ -36,13 +36,13 @@ public struct IdempotencyGate: Sendable {
         }
     }
 
-    public enum Answer: Sendable, Equatable {
+    package enum Answer: Sendable, Equatable {
         case fresh(StoredResponse)
         case replayed(StoredResponse)
         case refused(Refusal)
     }
 
-    public enum Refusal: String, Sendable, Equatable {
+    package enum Refusal: String, Sendable, Equatable {
         /// The same key is being processed right now (409).
         case inFlight
         /// The key was used with a different request (422).
@@ -51,7 +51,7 @@ public struct IdempotencyGate: Sendable {
         case outcomeUnknown
     }
 
-    public func execute(
+    package func execute(
         key: String,
         fingerprint: String,
         inbound: InboundFacts,

@@ -1,9 +1,9 @@
 /// The `Idempotency-Key` request header (draft-ietf-httpapi-idempotency-key-header): an RFC 8941
 /// sf-string (`"…"`), or, leniently, a bare token. At most 255 characters, printable ASCII only.
-public struct IdempotencyKey: Sendable, Hashable, CustomStringConvertible {
-    public let value: String
+package struct IdempotencyKey: Sendable, Hashable, CustomStringConvertible {
+    package let value: String
 
-    public init(headerValue raw: String) throws(IdempotencyKeyError) {
+    package init(headerValue raw: String) throws(IdempotencyKeyError) {
         let text = raw.trimmingSpaces
         let bytes = Array(text.utf8)
         var key: [UInt8] = []
@@ -34,7 +34,7 @@ public struct IdempotencyKey: Sendable, Hashable, CustomStringConvertible {
         self.value = String(decoding: key, as: UTF8.self)
     }
 
-    public var description: String { self.value }
+    package var description: String { self.value }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
@@ -42,7 +42,7 @@ public struct IdempotencyKey: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-public enum IdempotencyKeyError: Error, Sendable, Equatable {
+package enum IdempotencyKeyError: Error, Sendable, Equatable {
     case malformed
     case tooLong
 }

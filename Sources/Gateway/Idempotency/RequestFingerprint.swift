@@ -3,15 +3,15 @@ import Crypto
 
 /// SHA-256 of a request's canonical form: the operation and its normalized fields, so two bodies
 /// that mean the same (member order, GUID case, URL vs app+instanceId) share a fingerprint.
-public enum RequestFingerprint {
-    public static func sign(_ command: SignCommand) -> String {
+package enum RequestFingerprint {
+    package static func sign(_ command: SignCommand) -> String {
         self.digest([
             "sign", command.instance.description, command.mode.rawValue, command.onBehalfOf ?? "",
             command.language ?? "", command.tokenProfile ?? "",
         ])
     }
 
-    public static func processNext(_ command: ProcessNextCommand) -> String {
+    package static func processNext(_ command: ProcessNextCommand) -> String {
         self.digest(["processNext", command.instance.description, command.language ?? "", command.tokenProfile ?? ""])
     }
 
@@ -26,9 +26,9 @@ public enum RequestFingerprint {
     }
 }
 
-public enum Digest {
+package enum Digest {
     /// Lower-case hex SHA-256.
-    public static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
+    package static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
         let digest = SHA256.hash(data: Array(bytes))
         let hex = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

@@ -1,7 +1,7 @@
-public import AltinnAPI
+package import AltinnAPI
 
 /// Who a signee is, derived from which of `name` / `organization` Altinn fills in.
-public enum SigneeKind: String, Sendable, Equatable, Codable {
+package enum SigneeKind: String, Sendable, Equatable, Codable {
     case person
     case organization
     case personOnBehalfOfOrganization
@@ -9,31 +9,31 @@ public enum SigneeKind: String, Sendable, Equatable, Codable {
 }
 
 /// Where a signee stands, in one word a caller can switch on.
-public enum SigneeStatus: String, Sendable, Equatable, Codable {
+package enum SigneeStatus: String, Sendable, Equatable, Codable {
     case signed
     case awaitingSignature
     case notificationFailed
     case delegationFailed
 }
 
-public enum NotificationState: String, Sendable, Equatable, Codable {
+package enum NotificationState: String, Sendable, Equatable, Codable {
     case notSent
     case sent
     case failed
 }
 
 /// One signee, normalized from Altinn's `SigneeState`.
-public struct NormalizedSignee: Sendable, Equatable {
-    public var partyId: Int
-    public var kind: SigneeKind
-    public var name: String?
-    public var organization: String?
-    public var delegated: Bool
-    public var notification: NotificationState
-    public var signedAt: AltinnTimestamp?
-    public var status: SigneeStatus
+package struct NormalizedSignee: Sendable, Equatable {
+    package var partyId: Int
+    package var kind: SigneeKind
+    package var name: String?
+    package var organization: String?
+    package var delegated: Bool
+    package var notification: NotificationState
+    package var signedAt: AltinnTimestamp?
+    package var status: SigneeStatus
 
-    public init(_ state: SigneeState) {
+    package init(_ state: SigneeState) {
         self.partyId = state.partyId
         self.name = state.name.flatMap { $0.isEmpty ? nil : $0 }
         self.organization = state.organization.flatMap { $0.isEmpty ? nil : $0 }
@@ -65,27 +65,27 @@ public struct NormalizedSignee: Sendable, Equatable {
 }
 
 /// The signing state of one task: every listed signee, counts, and whether all have signed.
-public struct SigningSnapshot: Sendable, Equatable {
-    public var taskId: String?
-    public var signees: [NormalizedSignee]
+package struct SigningSnapshot: Sendable, Equatable {
+    package var taskId: String?
+    package var signees: [NormalizedSignee]
 
-    public init(taskId: String?, states: [SigneeState]) {
+    package init(taskId: String?, states: [SigneeState]) {
         self.taskId = taskId
         self.signees = states.map(NormalizedSignee.init)
     }
 
-    public func count(_ status: SigneeStatus) -> Int {
+    package func count(_ status: SigneeStatus) -> Int {
         self.signees.reduce(0) { $0 + ($1.status == status ? 1 : 0) }
     }
 
     /// Every listed signee has signed (and there is at least one).
-    public var complete: Bool {
+    package var complete: Bool {
         !self.signees.isEmpty && self.signees.allSatisfy { $0.status == .signed }
     }
 }
 
 /// What the gateway knows of the signing state after an operation.
-public enum SigningObservation: Sendable, Equatable {
+package enum SigningObservation: Sendable, Equatable {
     case known(SigningSnapshot)
     /// Altinn did not tell (e.g. a 5xx from `…/signing` right after a sign). Never means "not signed".
     case unknown(taskId: String?, reason: String)

@@ -1,16 +1,16 @@
 import Metrics
-public import Storage
+package import Storage
 
 /// Events and deliveries. Labels are closed sets: event types from the catalogue, verdicts, subscription ids
 /// (configured by operators, not by callers) — never instance ids.
-public enum EventMetrics {
-    public static let appended = "signing_gateway_events_appended_total"
-    public static let attempts = "signing_gateway_delivery_attempts_total"
-    public static let attemptSeconds = "signing_gateway_delivery_attempt_duration_seconds"
-    public static let deadLettered = "signing_gateway_deliveries_dead_lettered_total"
-    public static let outboxDepth = "signing_gateway_outbox_depth"
-    public static let deadLetters = "signing_gateway_dead_letters"
-    public static let tracked = "signing_gateway_tracked_instances"
+package enum EventMetrics {
+    package static let appended = "signing_gateway_events_appended_total"
+    package static let attempts = "signing_gateway_delivery_attempts_total"
+    package static let attemptSeconds = "signing_gateway_delivery_attempt_duration_seconds"
+    package static let deadLettered = "signing_gateway_deliveries_dead_lettered_total"
+    package static let outboxDepth = "signing_gateway_outbox_depth"
+    package static let deadLetters = "signing_gateway_dead_letters"
+    package static let tracked = "signing_gateway_tracked_instances"
 
     static func appended(_ events: [EventRecord]) {
         for event in events {
@@ -30,7 +30,7 @@ public enum EventMetrics {
     }
 
     /// Gauges from the store's counts, refreshed periodically.
-    public static func record(deliveries: [DeliveryCount], tracking: [TrackingCount], subscriptions: [String]) {
+    package static func record(deliveries: [DeliveryCount], tracking: [TrackingCount], subscriptions: [String]) {
         for id in subscriptions {
             let pending = deliveries.first { $0.subscriptionId == id && $0.state == .pending }?.count ?? 0
             let dead = deliveries.first { $0.subscriptionId == id && $0.state == .dead }?.count ?? 0

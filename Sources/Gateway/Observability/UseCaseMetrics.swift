@@ -2,9 +2,9 @@ import Metrics
 
 /// The use cases' counters: idempotency outcomes and audit appends. Recorded through the swift-metrics
 /// API, so they are free until the executable bootstraps a backend. Labels are closed sets.
-public enum UseCaseMetrics {
-    public static let idempotency = "signing_gateway_idempotency_total"
-    public static let auditAppends = "signing_gateway_audit_appends_total"
+package enum UseCaseMetrics {
+    package static let idempotency = "signing_gateway_idempotency_total"
+    package static let auditAppends = "signing_gateway_audit_appends_total"
 
     /// `result`: `fresh`, `replayed`, `inFlight`, `fingerprintMismatch` or `outcomeUnknown`.
     static func idempotency(_ result: String) {

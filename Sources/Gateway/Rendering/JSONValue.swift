@@ -1,5 +1,5 @@
 /// A JSON value, for problem extension members and other open-ended output.
-public enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+package enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByBooleanLiteral
 {
     case string(String)
@@ -9,11 +9,11 @@ public enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressi
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .int(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int) { self = .int(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.string(let a), .string(let b)): return a == b
         case (.int(let a), .int(let b)): return a == b
@@ -29,7 +29,7 @@ public enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressi
 extension JSONValue {
     /// Compact UTF-8 JSON with object members in the order given: stable, readable output
     /// (Foundation's encoder reorders keys) without a second pass.
-    public var serialized: [UInt8] {
+    package var serialized: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         self.write(to: &out)
@@ -83,5 +83,5 @@ extension JSONValue {
 }
 
 extension Optional where Wrapped == String {
-    public var json: JSONValue { self.map(JSONValue.string) ?? .null }
+    package var json: JSONValue { self.map(JSONValue.string) ?? .null }
 }

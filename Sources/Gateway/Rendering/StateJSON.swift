@@ -1,8 +1,8 @@
-public import AltinnAPI
+package import AltinnAPI
 
 /// The normalized state as JSON: one rendering for API answers and event data alike.
-public enum StateJSON {
-    public static func instance(_ instance: InstanceReference, _ environment: AltinnEnvironment) -> JSONValue {
+package enum StateJSON {
+    package static func instance(_ instance: InstanceReference, _ environment: AltinnEnvironment) -> JSONValue {
         .object([
             ("app", .string(instance.app.description)),
             ("partyId", .int(instance.partyId)),
@@ -12,7 +12,7 @@ public enum StateJSON {
         ])
     }
 
-    public static func process(_ position: ProcessPosition) -> JSONValue {
+    package static func process(_ position: ProcessPosition) -> JSONValue {
         .object([
             (
                 "currentTask",
@@ -26,7 +26,7 @@ public enum StateJSON {
     }
 
     /// The answer to a sign (`SignResponse` in openapi.yaml).
-    public static func sign(_ outcome: SignOutcome, _ environment: AltinnEnvironment) -> JSONValue {
+    package static func sign(_ outcome: SignOutcome, _ environment: AltinnEnvironment) -> JSONValue {
         .object([
             ("operation", "sign"),
             ("mode", .string(outcome.mode.rawValue)),
@@ -37,7 +37,7 @@ public enum StateJSON {
         ])
     }
 
-    public static func signing(_ observation: SigningObservation) -> JSONValue {
+    package static func signing(_ observation: SigningObservation) -> JSONValue {
         switch observation {
         case .unknown(let taskId, let reason):
             return .object([("taskId", taskId.json), ("stateKnown", false), ("reason", .string(reason))])
@@ -61,7 +61,7 @@ public enum StateJSON {
         }
     }
 
-    public static func signee(_ signee: NormalizedSignee) -> JSONValue {
+    package static func signee(_ signee: NormalizedSignee) -> JSONValue {
         .object([
             ("partyId", .int(signee.partyId)),
             ("kind", .string(signee.kind.rawValue)),

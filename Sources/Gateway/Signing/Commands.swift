@@ -1,22 +1,22 @@
-public import AltinnAPI
+package import AltinnAPI
 
 /// Single signing moves the process on (`PUT process/next {"action":"sign"}`); parallel signing
 /// leaves the process in the signing task (`POST actions {"action":"sign"}`).
-public enum SigningMode: String, Sendable, Equatable, CaseIterable {
+package enum SigningMode: String, Sendable, Equatable, CaseIterable {
     case single
     case parallel
 }
 
-public struct SignCommand: Sendable, Equatable {
-    public var instance: InstanceReference
-    public var mode: SigningMode
+package struct SignCommand: Sendable, Equatable {
+    package var instance: InstanceReference
+    package var mode: SigningMode
     /// Organisation number to sign on behalf of.
-    public var onBehalfOf: String?
-    public var language: String?
+    package var onBehalfOf: String?
+    package var language: String?
     /// Token profile to use; `nil` means the configured default.
-    public var tokenProfile: String?
+    package var tokenProfile: String?
 
-    public init(
+    package init(
         instance: InstanceReference,
         mode: SigningMode,
         onBehalfOf: String? = nil,
@@ -31,25 +31,25 @@ public struct SignCommand: Sendable, Equatable {
     }
 }
 
-public struct ProcessNextCommand: Sendable, Equatable {
-    public var instance: InstanceReference
-    public var language: String?
-    public var tokenProfile: String?
+package struct ProcessNextCommand: Sendable, Equatable {
+    package var instance: InstanceReference
+    package var language: String?
+    package var tokenProfile: String?
 
-    public init(instance: InstanceReference, language: String? = nil, tokenProfile: String? = nil) {
+    package init(instance: InstanceReference, language: String? = nil, tokenProfile: String? = nil) {
         self.instance = instance
         self.language = language
         self.tokenProfile = tokenProfile
     }
 }
 
-public struct SigningStateQuery: Sendable, Equatable {
-    public var instance: InstanceReference
-    public var taskId: String?
-    public var language: String?
-    public var tokenProfile: String?
+package struct SigningStateQuery: Sendable, Equatable {
+    package var instance: InstanceReference
+    package var taskId: String?
+    package var language: String?
+    package var tokenProfile: String?
 
-    public init(
+    package init(
         instance: InstanceReference, taskId: String? = nil, language: String? = nil, tokenProfile: String? = nil
     ) {
         self.instance = instance
@@ -59,16 +59,16 @@ public struct SigningStateQuery: Sendable, Equatable {
     }
 }
 
-public struct SignOutcome: Sendable, Equatable {
-    public var instance: InstanceReference
-    public var mode: SigningMode
+package struct SignOutcome: Sendable, Equatable {
+    package var instance: InstanceReference
+    package var mode: SigningMode
     /// Where the process stands after the sign, when Altinn said.
-    public var process: ProcessPosition?
-    public var signing: SigningObservation
+    package var process: ProcessPosition?
+    package var signing: SigningObservation
     /// How the gateway knows the sign happened.
-    public var confirmedBy: SignConfirmation = .answer
+    package var confirmedBy: SignConfirmation = .answer
 
-    public init(
+    package init(
         instance: InstanceReference, mode: SigningMode, process: ProcessPosition?, signing: SigningObservation,
         confirmedBy: SignConfirmation = .answer
     ) {
@@ -80,14 +80,14 @@ public struct SignOutcome: Sendable, Equatable {
     }
 }
 
-public enum SignConfirmation: String, Sendable, Equatable {
+package enum SignConfirmation: String, Sendable, Equatable {
     /// Altinn answered the sign call.
     case answer
     /// The sign call's answer was lost, and the signing state read afterwards shows the gateway's signee signed.
     case observation
 }
 
-public struct ProcessNextOutcome: Sendable, Equatable {
-    public var instance: InstanceReference
-    public var process: ProcessPosition
+package struct ProcessNextOutcome: Sendable, Equatable {
+    package var instance: InstanceReference
+    package var process: ProcessPosition
 }

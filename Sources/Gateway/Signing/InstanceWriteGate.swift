@@ -1,11 +1,11 @@
-public import Foundation
-public import Storage
+package import Foundation
+package import Storage
 
 /// One Altinn write at a time per instance, from every caller of this gateway: two clients, the tracker's
 /// completeWhenAllSigned and, through `InstanceWriteLeases`, other replicas. Altinn's process/next takes an
 /// instance lock and answers a concurrent one with a bare 409; two writes racing can also move a process
 /// twice. Writers queue in arrival order in-process; across replicas they wait for the lease.
-public struct InstanceWriteGate: Sendable {
+package struct InstanceWriteGate: Sendable {
     private let queue = WriteQueue()
     private let leases: (any InstanceWriteLeases)?
     private let owner: String
@@ -14,7 +14,7 @@ public struct InstanceWriteGate: Sendable {
     /// How long a writer waits for another replica's lease before giving up (nothing sent).
     private let maxWait: Duration
 
-    public init(
+    package init(
         leases: (any InstanceWriteLeases)? = nil,
         owner: String = UUID().uuidString,
         leaseDuration: Duration = .seconds(60),

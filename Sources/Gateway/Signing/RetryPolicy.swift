@@ -5,16 +5,16 @@ import Transport
 ///
 /// A sign is a legal act: it is repeated only when libcurl proves the request never left
 /// (DNS, connect, TLS). Reads are repeated on any transport failure and on 502/503/504.
-public struct RetryPolicy: Sendable {
-    public var maxRetries: Int
-    public var baseDelay: Duration
+package struct RetryPolicy: Sendable {
+    package var maxRetries: Int
+    package var baseDelay: Duration
 
-    public init(maxRetries: Int = 2, baseDelay: Duration = .milliseconds(50)) {
+    package init(maxRetries: Int = 2, baseDelay: Duration = .milliseconds(50)) {
         self.maxRetries = maxRetries
         self.baseDelay = baseDelay
     }
 
-    public static let none = RetryPolicy(maxRetries: 0)
+    package static let none = RetryPolicy(maxRetries: 0)
 
     enum CallKind {
         /// Safe to repeat: GET.

@@ -1,11 +1,11 @@
-public import AltinnAPI
-public import Logging
-public import Tokens
+package import AltinnAPI
+package import Logging
+package import Tokens
 import Transport
 
 /// The signing use cases: sign (single or parallel), complete a task, read the signing state.
 /// Knows no HTTP server; takes commands, returns outcomes or a `GatewayError`.
-public struct SigningService: Sendable {
+package struct SigningService: Sendable {
     let altinn: AltinnClient
     private let tokens: any TokenProvider
     private let defaultTokenProfile: String
@@ -13,7 +13,7 @@ public struct SigningService: Sendable {
     private let writes: InstanceWriteGate
     let logger: Logger
 
-    public init(
+    package init(
         altinn: AltinnClient,
         tokens: any TokenProvider,
         defaultTokenProfile: String,
@@ -29,15 +29,15 @@ public struct SigningService: Sendable {
         self.logger = logger
     }
 
-    public var environment: AltinnEnvironment { self.altinn.environment }
+    package var environment: AltinnEnvironment { self.altinn.environment }
 
     /// The token profiles this service draws on, for readiness and expiry metrics.
-    public var tokenProvider: any TokenProvider { self.tokens }
+    package var tokenProvider: any TokenProvider { self.tokens }
 
     // MARK: - Sign
 
     /// Runs with the instance's write gate held: its pre-check, the sign and the reads that settle it.
-    public func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
+    package func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
         try await self.writes.serialized(command.instance.description) { () async throws(GatewayError) in
             try await self.signGated(command)
         }
@@ -115,7 +115,7 @@ public struct SigningService: Sendable {
 
     /// `PUT process/next` without an action: completes the current task (e.g. a parallel signing
     /// once everyone has signed). Not retried unless the request provably never left.
-    public func processNext(_ command: ProcessNextCommand) async throws(GatewayError) -> ProcessNextOutcome {
+    package func processNext(_ command: ProcessNextCommand) async throws(GatewayError) -> ProcessNextOutcome {
         let profile = command.tokenProfile ?? self.defaultTokenProfile
         do {
             let state = try await self.writes.serialized(command.instance.description) {
@@ -133,7 +133,7 @@ public struct SigningService: Sendable {
 
     // MARK: - Signing state
 
-    public func signingState(_ query: SigningStateQuery) async throws(GatewayError) -> SigningSnapshot {
+    package func signingState(_ query: SigningStateQuery) async throws(GatewayError) -> SigningSnapshot {
         let profile = query.tokenProfile ?? self.defaultTokenProfile
         do {
             let state = try await self.read(profile: profile) { token throws(AltinnError) in
@@ -154,7 +154,7 @@ public struct SigningService: Sendable {
     // MARK: - Process position
 
     /// `GET process`: where the instance's process stands (for the tracker).
-    public func processPosition(
+    package func processPosition(
         _ instance: InstanceReference, tokenProfile: String?
     ) async throws(GatewayError) -> ProcessPosition {
         let profile = tokenProfile ?? self.defaultTokenProfile

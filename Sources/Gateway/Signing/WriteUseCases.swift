@@ -1,16 +1,16 @@
-public import AltinnAPI
+package import AltinnAPI
 import Foundation
-public import Storage
+package import Storage
 
 /// How the edge renders what a write produced, so that the exact answer can be stored with the key for replay.
 /// The use cases decide what happened; the HTTP layer alone knows how that reads as a response.
-public struct AnswerRendering<Outcome: Sendable>: Sendable {
+package struct AnswerRendering<Outcome: Sendable>: Sendable {
     /// The answer to a success.
-    public var success: @Sendable (Outcome, AltinnEnvironment) -> StoredResponse
+    package var success: @Sendable (Outcome, AltinnEnvironment) -> StoredResponse
     /// The answer to a failure, and the problem as a sign-failure event tells it.
-    public var failure: @Sendable (GatewayError) -> (answer: StoredResponse, problem: SignProblem)
+    package var failure: @Sendable (GatewayError) -> (answer: StoredResponse, problem: SignProblem)
 
-    public init(
+    package init(
         success: @escaping @Sendable (Outcome, AltinnEnvironment) -> StoredResponse,
         failure: @escaping @Sendable (GatewayError) -> (answer: StoredResponse, problem: SignProblem)
     ) {
@@ -21,29 +21,30 @@ public struct AnswerRendering<Outcome: Sendable>: Sendable {
 
 /// A sign, whole: at most one Altinn sign per (client, key); the calls to Altinn; the answer, its audit record,
 /// the snapshot, the events and the tracking of the instance, committed together.
-public struct SignUseCase: Sendable {
+package struct SignUseCase: Sendable {
     private let service: SigningService
     private let observer: InstanceObserver
     private let gate: IdempotencyGate
     private let defaultTokenProfile: String
 
-    public init(service: SigningService, observer: InstanceObserver, gate: IdempotencyGate, defaultTokenProfile: String)
-    {
+    package init(
+        service: SigningService, observer: InstanceObserver, gate: IdempotencyGate, defaultTokenProfile: String
+    ) {
         self.service = service
         self.observer = observer
         self.gate = gate
         self.defaultTokenProfile = defaultTokenProfile
     }
 
-    public struct Request: Sendable {
-        public var command: SignCommand
+    package struct Request: Sendable {
+        package var command: SignCommand
         /// The caller asked to track the instance (a sign that may have happened is tracked regardless).
-        public var track: Bool
-        public var completeWhenAllSigned: Bool
+        package var track: Bool
+        package var completeWhenAllSigned: Bool
         /// Who called, with the Idempotency-Key.
-        public var inbound: InboundFacts
+        package var inbound: InboundFacts
 
-        public init(command: SignCommand, track: Bool, completeWhenAllSigned: Bool, inbound: InboundFacts) {
+        package init(command: SignCommand, track: Bool, completeWhenAllSigned: Bool, inbound: InboundFacts) {
             self.command = command
             self.track = track
             self.completeWhenAllSigned = completeWhenAllSigned
@@ -51,7 +52,7 @@ public struct SignUseCase: Sendable {
         }
     }
 
-    public func execute(
+    package func execute(
         _ request: Request, rendering: AnswerRendering<SignOutcome>
     ) async throws(StoreError) -> IdempotencyGate.Answer {
         let command = request.command
@@ -104,18 +105,18 @@ public struct SignUseCase: Sendable {
 }
 
 /// Moves a process on (e.g. completes a parallel signing), at most once per (client, key), audited.
-public struct ProcessNextUseCase: Sendable {
+package struct ProcessNextUseCase: Sendable {
     private let service: SigningService
     private let gate: IdempotencyGate
     private let defaultTokenProfile: String
 
-    public init(service: SigningService, gate: IdempotencyGate, defaultTokenProfile: String) {
+    package init(service: SigningService, gate: IdempotencyGate, defaultTokenProfile: String) {
         self.service = service
         self.gate = gate
         self.defaultTokenProfile = defaultTokenProfile
     }
 
-    public func execute(
+    package func execute(
         _ command: ProcessNextCommand, inbound: InboundFacts, rendering: AnswerRendering<ProcessNextOutcome>
     ) async throws(StoreError) -> IdempotencyGate.Answer {
         try await self.gate.execute(

@@ -32,13 +32,13 @@ package struct APIKeyHash: Sendable, Equatable {
 }
 
 /// Fresh API keys from the system CSPRNG: `sgk_` + 64 hex digits.
-public enum APIKeyGenerator {
-    public static func generate() -> String {
+package enum APIKeyGenerator {
+    package static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         return "sgk_"
             + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
             .joined()
     }
 
-    public static func sha256Hex(_ key: String) -> String { APIKeyHash.hex(of: key) }
+    package static func sha256Hex(_ key: String) -> String { APIKeyHash.hex(of: key) }
 }

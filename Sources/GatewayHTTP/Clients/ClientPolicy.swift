@@ -2,7 +2,7 @@ import AltinnAPI
 
 /// What a client may ask for. Operations are checked first thing in each handler; apps and token
 /// profiles once the request names them, before anything is sent to Altinn or the token provider.
-public enum ClientOperation: String, Sendable, CaseIterable {
+package enum ClientOperation: String, Sendable, CaseIterable {
     case sign, processNext, read, events, admin
 }
 

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 package import Webhooks
 
 /// One configured client: who it is, how it proves it, what it may do.
@@ -18,7 +18,7 @@ package struct RegisteredClient: Sendable {
 
 /// The configured clients, with their credentials resolved (secret files and variables read once, at start; see
 /// `ClientRegistry+Configuration` in App).
-public struct ClientRegistry: Sendable {
+package struct ClientRegistry: Sendable {
     let clients: [RegisteredClient]
 
     package init(clients: [RegisteredClient]) { self.clients = clients }

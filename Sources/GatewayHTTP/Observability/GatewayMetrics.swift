@@ -1,10 +1,10 @@
 import Metrics
-public import Prometheus
+package import Prometheus
 
 /// The process's one Prometheus registry. swift-metrics has a single global backend, so it is bootstrapped
 /// once per process (the first application built), and `GET /metrics` renders this registry.
-public enum GatewayMetrics {
-    public static let registry = PrometheusCollectorRegistry()
+package enum GatewayMetrics {
+    package static let registry = PrometheusCollectorRegistry()
 
     static let inboundRequests = "signing_gateway_http_requests_total"
     static let inboundDuration = "signing_gateway_http_request_duration_seconds"
@@ -24,7 +24,7 @@ public enum GatewayMetrics {
     }()
 
     /// Installs the Prometheus backend for swift-metrics, once per process.
-    public static func bootstrap() {
+    package static func bootstrap() {
         _ = Self.bootstrapped
     }
 }

@@ -1,27 +1,27 @@
-public import Foundation
+package import Foundation
 import Gateway
-public import Logging
+package import Logging
 
 /// swift-log backend writing one JSON object per line: `time`, `level`, `label`, `message`, then the
 /// metadata (request id, traceparent, client id, operation, outcome, …) as string members. Secrets cannot
 /// reach it in clear: `AccessToken` renders as `<redacted>` wherever it is interpolated.
-public struct JSONLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .info
+package struct JSONLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level = .info
     private let label: String
     private let sink: LogSink
 
-    public init(label: String, sink: LogSink = .standardError) {
+    package init(label: String, sink: LogSink = .standardError) {
         self.label = label
         self.sink = sink
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { self.metadata[key] }
         set { self.metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = self.metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         self.sink.write(
@@ -33,7 +33,7 @@ public struct JSONLogHandler: LogHandler {
     private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// One line of JSON. Metadata keys are sorted so lines diff well; the fixed members come first.
-    public static func line(
+    package static func line(
         time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
     ) -> [UInt8] {
         var members: [(String, JSONValue)] = [
@@ -59,22 +59,22 @@ public struct JSONLogHandler: LogHandler {
 
 /// Where log lines go: standard error,
 /// or an in-memory buffer for tests.
-public struct LogSink: Sendable {
+package struct LogSink: Sendable {
     let write: @Sendable ([UInt8]) -> Void
 
-    public init(write: @escaping @Sendable ([UInt8]) -> Void) {
+    package init(write: @escaping @Sendable ([UInt8]) -> Void) {
         self.write = write
     }
 
     /// FileHandle writes the whole line before returning, so concurrent lines do not interleave mid-line.
-    public static let standardError = LogSink { line in
+    package static let standardError = LogSink { line in
         FileHandle.standardError.write(Data(line))
     }
 }
 
 /// Installs the process's log backend from the configuration: `json` (one object per line) or `text`.
-public enum LogBootstrap {
-    public static func install(format: String, level: Logger.Level) {
+package enum LogBootstrap {
+    package static func install(format: String, level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler
             if format == "json" {

@@ -1,20 +1,20 @@
-public import Gateway
-public import HTTPTypes
-public import Hummingbird
+package import Gateway
+package import HTTPTypes
+package import Hummingbird
 import Storage
 
 /// An RFC 9457 problem answer. The only error type that leaves the HTTP layer.
 /// `detail` and extensions are written by the gateway: never a token, a stack trace or an upstream body.
-public struct Problem: Error, HTTPResponseError, Sendable {
-    public var type: ProblemType
-    public var detail: String
+package struct Problem: Error, HTTPResponseError, Sendable {
+    package var type: ProblemType
+    package var detail: String
     /// Extension members, in output order.
-    public var extensions: [(String, JSONValue)]
-    public var headers: HTTPFields
+    package var extensions: [(String, JSONValue)]
+    package var headers: HTTPFields
     /// Finer than `type`, for the audit log only (`unknown-api-key`, `stale-timestamp`); never a value sent.
     var auditDetail: String?
 
-    public init(
+    package init(
         _ type: ProblemType,
         _ detail: String,
         extensions: [(String, JSONValue)] = [],
@@ -36,9 +36,9 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     /// The audit record's reason: the type, and the detail when there is one.
     var auditReason: String { self.auditDetail.map { "\(self.type.rawValue):\($0)" } ?? self.type.rawValue }
 
-    public var status: HTTPResponse.Status { HTTPResponse.Status(code: self.type.status) }
+    package var status: HTTPResponse.Status { HTTPResponse.Status(code: self.type.status) }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = Response(stored: self.stored(requestId: context.id))
         for field in self.headers { response.headers.append(field) }
         return response

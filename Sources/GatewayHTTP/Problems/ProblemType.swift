@@ -1,7 +1,7 @@
 /// The one catalogue of problem `type`s the gateway answers with (RFC 9457). Each type is
 /// `/problems/{slug}` (resolved against the gateway), documented in README.md and openapi.yaml,
 /// and listed by `GET /problems`.
-public enum ProblemType: String, Sendable, CaseIterable {
+package enum ProblemType: String, Sendable, CaseIterable {
     case invalidRequest = "invalid-request"
     case invalidInstanceReference = "invalid-instance-reference"
     case unknownTokenProfile = "unknown-token-profile"
@@ -39,9 +39,9 @@ public enum ProblemType: String, Sendable, CaseIterable {
     case headersTooLarge = "headers-too-large"
     case internalError = "internal-error"
 
-    public var uri: String { "/problems/\(self.rawValue)" }
+    package var uri: String { "/problems/\(self.rawValue)" }
 
-    public var status: Int {
+    package var status: Int {
         switch self {
         case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile, .idempotencyKeyMissing: return 400
         case .unauthenticated, .signatureInvalid: return 401
@@ -68,7 +68,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
         }
     }
 
-    public var title: String {
+    package var title: String {
         switch self {
         case .invalidRequest: return "The request is not valid"
         case .invalidInstanceReference: return "The instance reference is not valid"
@@ -111,7 +111,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
     }
 
     /// What a caller should do, for the catalogue.
-    public var guidance: String {
+    package var guidance: String {
         switch self {
         case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile, .payloadTooLarge,
             .unsupportedMediaType:

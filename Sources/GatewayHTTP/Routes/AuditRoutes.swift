@@ -1,7 +1,7 @@
-public import Foundation
-public import Gateway
+package import Foundation
+package import Gateway
 import Hummingbird
-public import Storage
+package import Storage
 
 /// `GET /v1/audit`: the audit log, filtered, with cursor pagination (`after` = last sequence seen).
 struct AuditRoutes: Sendable {
@@ -36,8 +36,8 @@ struct AuditRoutes: Sendable {
 }
 
 /// The JSON form of audit records, shared by `GET /v1/audit` and `audit export` (JSON Lines).
-public enum AuditJSON {
-    public static func record(_ record: AuditRecord) -> JSONValue {
+package enum AuditJSON {
+    package static func record(_ record: AuditRecord) -> JSONValue {
         let entry = record.entry
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         return .object([
@@ -63,11 +63,11 @@ public enum AuditJSON {
         ])
     }
 
-    public static func formatTime(_ date: Date) -> String {
+    package static func formatTime(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
     }
 
-    public static func parseTime(_ text: String) -> Date? {
+    package static func parseTime(_ text: String) -> Date? {
         (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
             ?? (try? Date.ISO8601FormatStyle().parse(text))
     }

@@ -1,6 +1,6 @@
-public import Foundation
+package import Foundation
 
-public enum DeliveryState: String, Sendable, Equatable, CaseIterable {
+package enum DeliveryState: String, Sendable, Equatable, CaseIterable {
     /// Waiting for its first or next attempt.
     case pending
     case delivered
@@ -9,27 +9,27 @@ public enum DeliveryState: String, Sendable, Equatable, CaseIterable {
 }
 
 /// One event on its way to one subscription.
-public struct DeliveryRecord: Sendable, Equatable {
-    public var id: Int64
-    public var subscriptionId: String
-    public var eventId: String
-    public var eventSequence: Int64
-    public var eventType: String
-    public var instance: String
-    public var state: DeliveryState
+package struct DeliveryRecord: Sendable, Equatable {
+    package var id: Int64
+    package var subscriptionId: String
+    package var eventId: String
+    package var eventSequence: Int64
+    package var eventType: String
+    package var instance: String
+    package var state: DeliveryState
     /// Attempts made in all (numbering of `DeliveryAttempt`).
-    public var attempts: Int
+    package var attempts: Int
     /// Failed attempts since the delivery was last (re-)armed: the position in the retry schedule.
-    public var failuresSinceArmed: Int
+    package var failuresSinceArmed: Int
     /// When the next attempt is due (pending only).
-    public var nextAttemptAt: Date?
-    public var lastStatus: Int?
+    package var nextAttemptAt: Date?
+    package var lastStatus: Int?
     /// The last attempt's verdict (`DeliveryVerdict` raw value).
-    public var lastVerdict: String?
-    public var createdAt: Date
-    public var updatedAt: Date
+    package var lastVerdict: String?
+    package var createdAt: Date
+    package var updatedAt: Date
 
-    public init(
+    package init(
         id: Int64,
         subscriptionId: String,
         eventId: String,
@@ -63,13 +63,13 @@ public struct DeliveryRecord: Sendable, Equatable {
 }
 
 /// A due delivery leased to one dispatcher, with what it needs to send it.
-public struct ClaimedDelivery: Sendable, Equatable {
-    public var delivery: DeliveryRecord
+package struct ClaimedDelivery: Sendable, Equatable {
+    package var delivery: DeliveryRecord
     /// The stored CloudEvent bytes.
-    public var body: [UInt8]
-    public var subscription: Subscription
+    package var body: [UInt8]
+    package var subscription: Subscription
 
-    public init(delivery: DeliveryRecord, body: [UInt8], subscription: Subscription) {
+    package init(delivery: DeliveryRecord, body: [UInt8], subscription: Subscription) {
         self.delivery = delivery
         self.body = body
         self.subscription = subscription
@@ -77,17 +77,17 @@ public struct ClaimedDelivery: Sendable, Equatable {
 }
 
 /// One HTTP attempt, as recorded. The excerpt is already stripped of secrets.
-public struct DeliveryAttempt: Sendable, Equatable {
-    public var deliveryId: Int64
+package struct DeliveryAttempt: Sendable, Equatable {
+    package var deliveryId: Int64
     /// 1-based, across re-arms.
-    public var number: Int
-    public var time: Date
-    public var status: Int?
-    public var latencyMicros: Int64
-    public var verdict: String
-    public var responseExcerpt: String?
+    package var number: Int
+    package var time: Date
+    package var status: Int?
+    package var latencyMicros: Int64
+    package var verdict: String
+    package var responseExcerpt: String?
 
-    public init(
+    package init(
         deliveryId: Int64, number: Int, time: Date, status: Int?, latencyMicros: Int64, verdict: String,
         responseExcerpt: String?
     ) {
@@ -102,19 +102,19 @@ public struct DeliveryAttempt: Sendable, Equatable {
 }
 
 /// The result of one attempt, applied by `finishDeliveries`.
-public struct DeliveryOutcome: Sendable, Equatable {
-    public enum Next: Sendable, Equatable {
+package struct DeliveryOutcome: Sendable, Equatable {
+    package enum Next: Sendable, Equatable {
         case delivered
         case retry(at: Date)
         case dead
     }
 
-    public var attempt: DeliveryAttempt
-    public var next: Next
+    package var attempt: DeliveryAttempt
+    package var next: Next
     /// Set when the endpoint answered 410: the subscription is disabled with this reason, in the same transaction.
-    public var disableSubscription: String?
+    package var disableSubscription: String?
 
-    public init(attempt: DeliveryAttempt, next: Next, disableSubscription: String? = nil) {
+    package init(attempt: DeliveryAttempt, next: Next, disableSubscription: String? = nil) {
         self.attempt = attempt
         self.next = next
         self.disableSubscription = disableSubscription
@@ -122,12 +122,12 @@ public struct DeliveryOutcome: Sendable, Equatable {
 }
 
 /// Every set member must match.
-public struct DeliveryFilter: Sendable, Equatable {
-    public var state: DeliveryState?
-    public var subscriptionId: String?
-    public var instance: String?
+package struct DeliveryFilter: Sendable, Equatable {
+    package var state: DeliveryState?
+    package var subscriptionId: String?
+    package var instance: String?
 
-    public init(state: DeliveryState? = nil, subscriptionId: String? = nil, instance: String? = nil) {
+    package init(state: DeliveryState? = nil, subscriptionId: String? = nil, instance: String? = nil) {
         self.state = state
         self.subscriptionId = subscriptionId
         self.instance = instance
@@ -135,12 +135,12 @@ public struct DeliveryFilter: Sendable, Equatable {
 }
 
 /// Deliveries per subscription and state, for metrics (outbox depth, dead letters).
-public struct DeliveryCount: Sendable, Equatable {
-    public var subscriptionId: String
-    public var state: DeliveryState
-    public var count: Int
+package struct DeliveryCount: Sendable, Equatable {
+    package var subscriptionId: String
+    package var state: DeliveryState
+    package var count: Int
 
-    public init(subscriptionId: String, state: DeliveryState, count: Int) {
+    package init(subscriptionId: String, state: DeliveryState, count: Int) {
         self.subscriptionId = subscriptionId
         self.state = state
         self.count = count

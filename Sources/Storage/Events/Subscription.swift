@@ -1,26 +1,26 @@
-public import Foundation
+package import Foundation
 
 /// A subscriber endpoint. The secrets are Standard Webhooks `whsec_…` strings; the store keeps them because HMAC
 /// needs the key itself, and never returns them anywhere but to the gateway.
-public struct Subscription: Sendable, Equatable {
-    public var id: String
-    public var url: String
+package struct Subscription: Sendable, Equatable {
+    package var id: String
+    package var url: String
     /// Event types delivered; empty = all.
-    public var types: [String]
+    package var types: [String]
     /// `{org}/{app}` whose events are delivered; empty = all.
-    public var apps: [String]
-    public var enabled: Bool
+    package var apps: [String]
+    package var enabled: Bool
     /// Why the gateway disabled it (e.g. the endpoint answered 410), nil when enabled or disabled by a user.
-    public var disabledReason: String?
-    public var description: String?
-    public var secret: String
+    package var disabledReason: String?
+    package var description: String?
+    package var secret: String
     /// After a rotation, the old secret keeps signing until `previousSecretExpiresAt`.
-    public var previousSecret: String?
-    public var previousSecretExpiresAt: Date?
-    public var createdAt: Date
-    public var updatedAt: Date
+    package var previousSecret: String?
+    package var previousSecretExpiresAt: Date?
+    package var createdAt: Date
+    package var updatedAt: Date
 
-    public init(
+    package init(
         id: String,
         url: String,
         types: [String],
@@ -49,7 +49,7 @@ public struct Subscription: Sendable, Equatable {
     }
 
     /// Whether an event of `type` about an instance of `app` goes to this subscription (enabled or not).
-    public func matches(type: String, app: String) -> Bool {
+    package func matches(type: String, app: String) -> Bool {
         (self.types.isEmpty || self.types.contains(type)) && (self.apps.isEmpty || self.apps.contains(app))
     }
 }
@@ -57,11 +57,11 @@ public struct Subscription: Sendable, Equatable {
 /// The secrets never print: not in a log line, an error, a test failure message or `dump` (`description` is the
 /// user's text, so printing goes through the mirror).
 extension Subscription: CustomDebugStringConvertible, CustomReflectable {
-    public var debugDescription: String {
+    package var debugDescription: String {
         "Subscription(id: \(self.id), url: \(self.url), enabled: \(self.enabled), secret: <redacted>)"
     }
 
-    public var customMirror: Mirror {
+    package var customMirror: Mirror {
         Mirror(
             self,
             children: [

@@ -1,34 +1,34 @@
-public import Foundation
+package import Foundation
 
 /// An Altinn instance whose signing state the tracker polls, with the last observation it diffed against.
 /// The gateway owns the meaning of `snapshot`; the store keeps its bytes.
-public struct TrackedInstance: Sendable, Equatable {
+package struct TrackedInstance: Sendable, Equatable {
     /// `{org}/{app}/{partyId}/{guid}`, the same form as audit records' `instance`.
-    public var instance: String
-    public var clientId: String?
-    public var tokenProfile: String?
+    package var instance: String
+    package var clientId: String?
+    package var tokenProfile: String?
     /// The signing task to read (`?taskId=`), once known.
-    public var taskId: String?
-    public var completeWhenAllSigned: Bool
-    public var status: TrackingStatus
+    package var taskId: String?
+    package var completeWhenAllSigned: Bool
+    package var status: TrackingStatus
     /// The last observed state as the gateway serialized it; empty before the first observation.
-    public var snapshot: [UInt8]
-    public var polls: Int
-    public var nextPollAt: Date
+    package var snapshot: [UInt8]
+    package var polls: Int
+    package var nextPollAt: Date
     /// Polling stops (status `expired`) after this.
-    public var deadline: Date
+    package var deadline: Date
     /// The once-only guard of the automatic `process/next` of `completeWhenAllSigned`.
-    public var processNext: ProcessNextGuard
-    public var traceparent: String?
+    package var processNext: ProcessNextGuard
+    package var traceparent: String?
     /// Why the last poll failed, in words without values from Altinn; nil after a successful poll.
-    public var lastError: String?
+    package var lastError: String?
     /// Which tracker holds the row, until when. Cleared by the holder's commit.
-    public var leaseOwner: String?
-    public var leaseUntil: Date?
-    public var createdAt: Date
-    public var updatedAt: Date
+    package var leaseOwner: String?
+    package var leaseUntil: Date?
+    package var createdAt: Date
+    package var updatedAt: Date
 
-    public init(
+    package init(
         instance: String,
         clientId: String?,
         tokenProfile: String?,
@@ -67,7 +67,7 @@ public struct TrackedInstance: Sendable, Equatable {
     }
 }
 
-public enum TrackingStatus: String, Sendable, Equatable, CaseIterable {
+package enum TrackingStatus: String, Sendable, Equatable, CaseIterable {
     /// Polled until one of the others.
     case active
     /// Every signee signed (and, with `completeWhenAllSigned`, the process was moved on).
@@ -79,7 +79,7 @@ public enum TrackingStatus: String, Sendable, Equatable, CaseIterable {
 }
 
 /// `process/next` must be called at most once per tracked instance, whichever replica sees completion.
-public enum ProcessNextGuard: Sendable, Equatable {
+package enum ProcessNextGuard: Sendable, Equatable {
     case notClaimed
     /// A tracker claimed the call with this token at this time; it may or may not have reached Altinn.
     case claimed(token: String, at: Date)
@@ -87,11 +87,11 @@ public enum ProcessNextGuard: Sendable, Equatable {
 }
 
 /// Counts for metrics.
-public struct TrackingCount: Sendable, Equatable {
-    public var status: TrackingStatus
-    public var count: Int
+package struct TrackingCount: Sendable, Equatable {
+    package var status: TrackingStatus
+    package var count: Int
 
-    public init(status: TrackingStatus, count: Int) {
+    package init(status: TrackingStatus, count: Int) {
         self.status = status
         self.count = count
     }

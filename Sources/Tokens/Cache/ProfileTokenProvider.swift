@@ -1,23 +1,23 @@
 /// The gateway's `TokenProvider`: `static` profiles answered directly, fetched profiles through the cache.
-public struct ProfileTokenProvider: TokenProvider {
+package struct ProfileTokenProvider: TokenProvider {
     private let fixed: StaticTokenProvider
     private let cache: TokenCache
 
-    public init(static fixed: StaticTokenProvider, cache: TokenCache) {
+    package init(static fixed: StaticTokenProvider, cache: TokenCache) {
         self.fixed = fixed
         self.cache = cache
     }
 
-    public var profileNames: [String] { (self.fixed.profileNames + self.cache.profileNames).sorted() }
+    package var profileNames: [String] { (self.fixed.profileNames + self.cache.profileNames).sorted() }
 
-    public func token(forProfile name: String) async throws(TokenError) -> AccessToken {
+    package func token(forProfile name: String) async throws(TokenError) -> AccessToken {
         if self.cache.profileNames.contains(name) { return try await self.cache.token(forProfile: name) }
         return try await self.fixed.token(forProfile: name)
     }
 
     var cacheForExpiries: TokenCache { self.cache }
 
-    public func invalidate(profile name: String, token: AccessToken) async {
+    package func invalidate(profile name: String, token: AccessToken) async {
         await self.cache.invalidate(profile: name, token: token)
     }
 }

@@ -1,20 +1,20 @@
-public import Foundation
-public import Logging
+package import Foundation
+package import Logging
 
 /// Caches one token per profile in front of its `TokenSource`: one fetch in flight per profile
 /// (single flight), refresh ahead of expiry in the background, a short jittered negative cache.
-public actor TokenCache {
-    public struct Settings: Sendable {
+package actor TokenCache {
+    package struct Settings: Sendable {
         /// How long a failure is remembered, before jitter (±50 %).
-        public var failureBackoff: Duration = .seconds(3)
+        package var failureBackoff: Duration = .seconds(3)
         /// Used when the Altinn token's `exp` cannot be read.
-        public var fallbackLifetime: Duration = .seconds(1800)
+        package var fallbackLifetime: Duration = .seconds(1800)
         /// The cache's notion of now (wall time, since token `exp` is wall time). Injectable for tests.
-        public var now: @Sendable () -> Date = { Date() }
+        package var now: @Sendable () -> Date = { Date() }
         /// Jitter factor in 0.5...1.5 for the negative cache. Injectable for tests.
-        public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1.5) }
+        package var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1.5) }
 
-        public init() {}
+        package init() {}
     }
 
     private let sources: [String: any TokenSource]
@@ -24,18 +24,18 @@ public actor TokenCache {
     private var inFlight: [Int: Task<Result<FetchedToken, TokenError>, Never>] = [:]
     private var generation = 0
 
-    public init(sources: [String: any TokenSource], settings: Settings = Settings(), logger: Logger) {
+    package init(sources: [String: any TokenSource], settings: Settings = Settings(), logger: Logger) {
         self.sources = sources
         self.settings = settings
         self.logger = logger
     }
 
-    public nonisolated var profileNames: [String] { self.sources.keys.sorted() }
+    package nonisolated var profileNames: [String] { self.sources.keys.sorted() }
 
     /// Read by `expiries()` (in Observability), which lives apart to keep this type about caching.
     var currentStates: [String: TokenCacheState] { self.states }
 
-    public func token(forProfile name: String) async throws(TokenError) -> AccessToken {
+    package func token(forProfile name: String) async throws(TokenError) -> AccessToken {
         guard let source = self.sources[name] else { throw .unknownProfile(name) }
         self.generation += 1
         var state = self.states[name] ?? .empty
@@ -62,7 +62,7 @@ public actor TokenCache {
     }
 
     /// Drops `token` for `name` if it is the cached one, so the next call fetches a new one.
-    public func invalidate(profile name: String, token: AccessToken) {
+    package func invalidate(profile name: String, token: AccessToken) {
         guard var state = self.states[name] else { return }
         state.invalidate(token)
         self.states[name] = state

@@ -1,15 +1,15 @@
-public import Foundation
+package import Foundation
 import JWTKit
 
 /// What can be read from an Altinn JWT without verifying it: enough to schedule a refresh and for
 /// `token check` to report. Holds no secret.
-public struct AltinnTokenFacts: Sendable, Equatable {
-    public var expiresAt: Date?
-    public var issuedAt: Date?
-    public var scope: String?
-    public var issuer: String?
+package struct AltinnTokenFacts: Sendable, Equatable {
+    package var expiresAt: Date?
+    package var issuedAt: Date?
+    package var scope: String?
+    package var issuer: String?
     /// The system user's organisation number, when the token stands for one.
-    public var systemUserOrg: String?
+    package var systemUserOrg: String?
 
     /// `nil` facts (not an error) when the token is not a readable JWT: Altinn tokens are opaque to callers.
     static func read(_ token: AccessToken) -> AltinnTokenFacts {

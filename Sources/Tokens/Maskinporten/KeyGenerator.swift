@@ -4,15 +4,15 @@ import JWTKit
 
 /// Makes a new RSA-2048 key pair for a Maskinporten client: the private key as PEM (mode 0600)
 /// and the public JWK to register.
-public enum KeyGenerator {
-    public struct Written: Sendable {
-        public let privateKeyPath: String
-        public let publicJWKPath: String
+package enum KeyGenerator {
+    package struct Written: Sendable {
+        package let privateKeyPath: String
+        package let publicJWKPath: String
         /// The public JWK as JSON text (safe to print and to register).
-        public let publicJWK: String
+        package let publicJWK: String
     }
 
-    public static func generate(kid: String, directory: String) throws(KeyLoadingError) -> Written {
+    package static func generate(kid: String, directory: String) throws(KeyLoadingError) -> Written {
         let key: SigningKey
         do {
             let backing = try _RSA.Signing.PrivateKey(keySize: .bits2048)

@@ -2,24 +2,24 @@ import Foundation
 
 /// A `maskinporten` token profile: what the gateway needs to obtain an Altinn token on its own.
 /// Holds the key file's path, never its content.
-public struct MaskinportenProfile: Sendable, Equatable {
-    public var clientId: String
+package struct MaskinportenProfile: Sendable, Equatable {
+    package var clientId: String
     /// The key id registered with Maskinporten; sent as the grant's `kid` header.
-    public var kid: String
+    package var kid: String
     /// PEM (PKCS#1 or PKCS#8) or JWK file with the RSA private key.
-    public var keyFile: String
-    public var scopes: [String]
-    public var resource: String?
+    package var keyFile: String
+    package var scopes: [String]
+    package var resource: String?
     /// Organisation number of the system user to act as (adds `authorization_details`).
-    public var systemUserOrg: String?
+    package var systemUserOrg: String?
     /// Maskinporten issuer identifier, e.g. `https://test.maskinporten.no/`; the grant's `aud`.
-    public var issuer: String
+    package var issuer: String
     /// Altinn platform base URL for the exchange, e.g. `https://platform.tt02.altinn.no`.
-    public var platform: String
+    package var platform: String
     /// Used when the Altinn token's `exp` cannot be read.
-    public var fallbackLifetime: Duration
+    package var fallbackLifetime: Duration
 
-    public init(
+    package init(
         clientId: String, kid: String, keyFile: String, scopes: [String], resource: String? = nil,
         systemUserOrg: String? = nil, issuer: String, platform: String, fallbackLifetime: Duration = .seconds(1800)
     ) {
@@ -35,7 +35,7 @@ public struct MaskinportenProfile: Sendable, Equatable {
     }
 
     /// `test`, `prod` or a URL → the issuer identifier (with the trailing slash Maskinporten uses).
-    public static func issuer(named value: String) -> String? {
+    package static func issuer(named value: String) -> String? {
         switch value {
         case "test": return "https://test.maskinporten.no/"
         case "prod", "production": return "https://maskinporten.no/"
@@ -44,7 +44,7 @@ public struct MaskinportenProfile: Sendable, Equatable {
     }
 
     /// `tt02`, `production` or a URL → the Altinn platform base URL.
-    public static func platform(named value: String) -> String? {
+    package static func platform(named value: String) -> String? {
         switch value {
         case "tt02": return "https://platform.tt02.altinn.no"
         case "production", "prod": return "https://platform.altinn.no"
@@ -53,9 +53,9 @@ public struct MaskinportenProfile: Sendable, Equatable {
     }
 
     /// `{issuer}/token`, however the issuer ends.
-    public var tokenEndpoint: String { Self.trimmingSlashes(self.issuer) + "/token" }
+    package var tokenEndpoint: String { Self.trimmingSlashes(self.issuer) + "/token" }
 
-    public var exchangeEndpoint: String {
+    package var exchangeEndpoint: String {
         Self.trimmingSlashes(self.platform) + "/authentication/api/v1/exchange/maskinporten"
     }
 

@@ -1,21 +1,21 @@
-public import Foundation
-public import Transport
+package import Foundation
+package import Transport
 
 /// A token obtained from its source, with what is known about it. `token` is redacted when printed.
-public struct FetchedToken: Sendable {
-    public let token: AccessToken
-    public let facts: AltinnTokenFacts
+package struct FetchedToken: Sendable {
+    package let token: AccessToken
+    package let facts: AltinnTokenFacts
     /// Each step and how long it took, in order (for `token check`).
-    public let steps: [(name: String, duration: Duration)]
+    package let steps: [(name: String, duration: Duration)]
 }
 
 /// Where a cached profile gets a fresh token from. The seam the cache is tested through.
-public protocol TokenSource: Sendable {
+package protocol TokenSource: Sendable {
     func fetch() async throws(TokenError) -> FetchedToken
 }
 
 /// Signs a grant, trades it at Maskinporten, exchanges the result at Altinn.
-public struct MaskinportenTokenSource: TokenSource {
+package struct MaskinportenTokenSource: TokenSource {
     let name: String
     let grants: GrantBuilder
     let maskinporten: MaskinportenClient
@@ -23,7 +23,7 @@ public struct MaskinportenTokenSource: TokenSource {
     let wallClock: @Sendable () -> Date
 
     /// Reads the key file once (its content is never logged; errors name the path only).
-    public init(
+    package init(
         name: String,
         profile: MaskinportenProfile,
         transport: any HTTPTransport,
@@ -43,9 +43,9 @@ public struct MaskinportenTokenSource: TokenSource {
         self.wallClock = wallClock
     }
 
-    public var profile: MaskinportenProfile { self.grants.profile }
+    package var profile: MaskinportenProfile { self.grants.profile }
 
-    public func fetch() async throws(TokenError) -> FetchedToken {
+    package func fetch() async throws(TokenError) -> FetchedToken {
         let clock = ContinuousClock()
         var steps: [(name: String, duration: Duration)] = []
         do throws(StepFailure) {

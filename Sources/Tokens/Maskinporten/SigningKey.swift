@@ -4,12 +4,12 @@ import JWTKit
 
 /// The RSA private key a profile signs its grants with, read once from a PEM or JWK file.
 /// Never printable: errors name the file and what was wrong, never the content.
-public struct SigningKey: Sendable {
+package struct SigningKey: Sendable {
     let privateKey: JWTKit.Insecure.RSA.PrivateKey
-    public let kid: String
+    package let kid: String
 
     /// Reads `path` as a PEM private key, or as a JWK when the content is a JSON object.
-    public static func load(file path: String, kid: String) throws(KeyLoadingError) -> SigningKey {
+    package static func load(file path: String, kid: String) throws(KeyLoadingError) -> SigningKey {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path) }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if text.hasPrefix("{") {
@@ -49,7 +49,7 @@ public struct SigningKey: Sendable {
     }
 
     /// The public half as a JWK (`kty`, `alg`, `use`, `kid`, `n`, `e`): what Maskinporten registers.
-    public func publicJWK() throws(KeyLoadingError) -> [String: String] {
+    package func publicJWK() throws(KeyLoadingError) -> [String: String] {
         do {
             let (modulus, exponent) = try self.privateKey.publicKey.getKeyPrimitives()
             return [
@@ -63,17 +63,17 @@ public struct SigningKey: Sendable {
 }
 
 extension SigningKey: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String { "SigningKey(kid: \(self.kid), <redacted>)" }
-    public var debugDescription: String { self.description }
-    public var customMirror: Mirror { Mirror(self, children: ["kid": self.kid]) }
+    package var description: String { "SigningKey(kid: \(self.kid), <redacted>)" }
+    package var debugDescription: String { self.description }
+    package var customMirror: Mirror { Mirror(self, children: ["kid": self.kid]) }
 }
 
-public enum KeyLoadingError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum KeyLoadingError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(path: String)
     case invalid(path: String, reason: String)
     case cannotWrite(path: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let path): return "cannot read key file \(path)"
         case .invalid(let path, let reason): return "key file \(path): \(reason)"

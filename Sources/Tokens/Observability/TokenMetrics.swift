@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import Metrics
 
 /// Token fetches per profile and outcome. Profile names come from configuration, a closed set.
@@ -16,7 +16,7 @@ enum TokenMetrics {
 extension TokenProvider {
     /// When each fetched (cached) profile's token expires; `nil` while it holds none (not fetched yet, or
     /// failing). Static profiles have no known expiry and are absent.
-    public func tokenExpiries() async -> [String: Date?] {
+    package func tokenExpiries() async -> [String: Date?] {
         guard let provider = self as? ProfileTokenProvider else { return [:] }
         return await provider.cacheExpiries()
     }
@@ -28,7 +28,7 @@ extension ProfileTokenProvider {
 
 extension TokenCache {
     /// The expiry of every profile's current token (valid or being refreshed).
-    public func expiries() -> [String: Date?] {
+    package func expiries() -> [String: Date?] {
         var result: [String: Date?] = [:]
         for name in self.profileNames {
             switch self.currentStates[name] ?? .empty {
