@@ -19,6 +19,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from events_helpers import wait_for  # noqa: E402
 from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
 from network_faults import (JSON, answer_of, check_sign_answer, describe, fault_seed, fired_summary,  # noqa: E402
                             instance_counts, random_fault)
@@ -31,6 +32,9 @@ FAULT_BURST = 30
 FAULT_KILL_AFTER = 14  # answers (of any kind) before the SIGKILL
 FAULT_WORKERS = 4
 FAULT_UPSTREAM_TIMEOUT_MS = 1500  # a dripped head of ~200 bytes at 100+ ms per 8 bytes runs past it
+
+# The outcome-unknown phase: a short deadline keeps the lease (4 × deadline + 30 s) short.
+LEASE_UPSTREAM_TIMEOUT_MS = 3000
 
 
 def start_gateway(config_path, log):
@@ -123,11 +127,78 @@ def main():
         holder = []
         try:
             network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder)
+            stop(holder[-1])
+            outcome_unknown_phase(work, sim, sim_port, gw_port, headers, log, holder)
         finally:
             gateway = holder[-1] if holder else None
     finally:
         stop(gateway, simulator)
     return finish()
+
+
+def outcome_unknown_phase(work, sim, sim_port, gw_port, headers, log, holder):
+    """A gateway killed while its sign waits for Altinn's answer (the simulator ran the sign and drips the reply):
+    after the restart the key is in use until its lease runs out, then it answers `outcome-unknown` with
+    `signMayHaveHappened: true`, and the sign is never sent again."""
+    config = gateway_config(work, sim_port, gw_port, logLevel="warning")
+    config["upstream"]["timeoutMilliseconds"] = LEASE_UPSTREAM_TIMEOUT_MS
+    config_path = os.path.join(work, "gateway-lease.json")
+    json.dump(config, open(config_path, "w"))
+    gw = f"http://127.0.0.1:{gw_port}"
+    http("DELETE", sim + "/_simulator/network-faults")
+    http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 0}), JSON)
+    instance = json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', JSON)[2])["id"]
+    body = json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"})
+    key = {**headers, "Idempotency-Key": f"crash-lease-{uuid.uuid4()}"}
+
+    gateway = start_gateway(config_path, log)
+    holder.append(gateway)
+    wait_ready(gw + "/healthz", gateway)
+    # The reply's head comes 8 bytes every 2 s: far past the moment of the kill.
+    status, _, text = http("POST", sim + "/_simulator/network-faults", json.dumps(
+        {"route": "actions", "fault": "dripHeaders", "count": 1, "warmOnly": False, "dripMilliseconds": 2000}), JSON)
+    check("lease: drip armed", status == 201, text)
+
+    def first_call():
+        try:
+            http("POST", gw + "/v1/signatures", body, key)
+        except Exception:  # the connection dies with the gateway
+            pass
+
+    caller = threading.Thread(target=first_call, daemon=True)
+    caller.start()
+    reached = wait_for(lambda: instance_counts(sim).get(instance, 0) == 1, deadline=10)
+    os.kill(gateway.pid, signal.SIGKILL)
+    gateway.wait()
+    caller.join(timeout=30)
+    check("lease: the sign reached Altinn before the kill", bool(reached), str(instance_counts(sim).get(instance)))
+    fired = json.loads(http("GET", sim + "/_simulator/network-faults")[2])["fired"]
+    check("lease: the reply was held by the drip", [f["fault"] for f in fired] == ["dripHeaders"], str(fired))
+    http("DELETE", sim + "/_simulator/network-faults")
+
+    gateway = start_gateway(config_path, log)
+    holder.append(gateway)
+    wait_ready(gw + "/healthz", gateway)
+    status, _, text = http("POST", gw + "/v1/signatures", body, key)
+    check("lease: right after the restart the key is in use", status == 409
+          and json.loads(text).get("type") == "/problems/idempotency-key-in-use", f"{status} {text[:300]}")
+
+    def past_lease():
+        answer = http("POST", gw + "/v1/signatures", body, key)
+        return answer if json.loads(answer[2]).get("type") != "/problems/idempotency-key-in-use" else None
+
+    # The lease is 4 × the upstream timeout + 30 s after the first call began.
+    restarted = time.monotonic()
+    answer = wait_for(past_lease, deadline=LEASE_UPSTREAM_TIMEOUT_MS * 4 / 1000 + 45, interval=1, what="lease expiry")
+    print(f"crash: outcome-unknown phase: the key left 'in use' {time.monotonic() - restarted:.0f}s after the restart",
+          flush=True)
+    status, _, text = answer if answer else (None, None, "{}")
+    problem = json.loads(text)
+    check("lease: past the lease the key answers outcome-unknown", status == 409
+          and problem.get("type") == "/problems/outcome-unknown", f"{status} {text[:300]}")
+    check("lease: outcome-unknown says the sign may have happened", problem.get("signMayHaveHappened") is True, text[:300])
+    check("lease: the sign was never sent again", instance_counts(sim).get(instance) == 1,
+          str(instance_counts(sim).get(instance)))
 
 
 def network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder):
