@@ -122,7 +122,8 @@ package enum GatewayApplication {
         ).register(on: v1)
         EventFeedRoutes(store: store).register(on: v1)
         SubscriptionRoutes(
-            store: store, destinations: events.destinations, doorbell: events.deliveryDoorbell,
+            subscriptions: Subscriptions(
+                store: store, destinations: events.destinations, doorbell: events.deliveryDoorbell),
             maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
         AltinnEventsRoutes(

@@ -5,11 +5,9 @@ import Hummingbird
 import Storage
 import Webhooks
 
-/// `/v1/subscriptions` and `/v1/deliveries`: who gets events, and what happened to each delivery.
+/// `/v1/subscriptions` and `/v1/deliveries`: HTTP in, the subscriptions use case, HTTP out.
 struct SubscriptionRoutes: Sendable {
-    let store: any Store
-    let destinations: DestinationPolicy
-    let doorbell: Doorbell
+    let subscriptions: Subscriptions
     let maxBodyBytes: Int
 
     func register(on group: RouterGroup<GatewayRequestContext>) {
@@ -31,29 +29,25 @@ struct SubscriptionRoutes: Sendable {
             SubscriptionBody.self, from: try await JSONBody.read(request, limit: self.maxBodyBytes))
         guard let url = body.url else { throw Problem.invalidMember("/url", "url is required") }
         try self.authorizeApps(body.apps ?? [], context)
-        try await self.vet(url)
-        let now = Date()
-        let subscription = Subscription(
-            id: "sub_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), url: url,
-            types: body.types ?? [], apps: body.apps ?? [], enabled: body.enabled ?? true,
-            description: body.description, secret: Webhooks.WebhookSecret.generate().encoded, createdAt: now,
-            updatedAt: now)
-        try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.createSubscription(subscription)
+        let created = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.create(url: url, body.changes, now: Date())
         }
-        return Response(stored: .json(201, SubscriptionJSON.withSecret(subscription)))
+        return Response(stored: .json(201, SubscriptionJSON.withSecret(created)))
     }
 
     @Sendable func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         _ = try QueryParameters(request.uri.queryParameters, allowed: [])
-        let all = try await Problem.fromStore { () async throws(StoreError) in try await self.store.subscriptions() }
+        let all = try await Self.run { () async throws(Subscriptions.Failure) in try await self.subscriptions.all() }
         return Response(stored: .ok(.object([("items", .array(all.map(SubscriptionJSON.subscription)))])))
     }
 
     @Sendable func get(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
-        let subscription = try await self.existing(context)
+        let id = try Self.id(context)
+        let subscription = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.subscription(id: id)
+        }
         return Response(stored: .ok(SubscriptionJSON.subscription(subscription)))
     }
 
@@ -63,66 +57,31 @@ struct SubscriptionRoutes: Sendable {
         let body = try JSONBody.decode(
             SubscriptionBody.self, from: try await JSONBody.read(request, limit: self.maxBodyBytes))
         if let apps = body.apps { try self.authorizeApps(apps, context) }
-        if let url = body.url { try await self.vet(url) }
-        let now = Date()
-        let updated = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.updateSubscription(id: id) { current in
-                var next = current
-                next.url = body.url ?? current.url
-                next.types = body.types ?? current.types
-                next.apps = body.apps ?? current.apps
-                next.description = body.description ?? current.description
-                if let enabled = body.enabled {
-                    next.enabled = enabled
-                    if enabled { next.disabledReason = nil }
-                }
-                next.updatedAt = now
-                return next
-            }
+        let updated = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.update(id: id, body.changes, now: Date())
         }
-        guard let updated else { throw Self.notFound }
-        if updated.enabled { self.doorbell.ring() }
         return Response(stored: .ok(SubscriptionJSON.subscription(updated)))
     }
 
     @Sendable func delete(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.id(context)
-        let deleted = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.deleteSubscription(id: id)
-        }
-        guard deleted else { throw Self.notFound }
+        try await Self.run { () async throws(Subscriptions.Failure) in try await self.subscriptions.delete(id: id) }
         return Response(status: .noContent)
     }
 
-    /// A new secret; the old one keeps signing (a second signature) for the grace period.
     @Sendable func rotate(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.id(context)
         var request = request
         let bytes = try await JSONBody.collect(&request, limit: self.maxBodyBytes)
-        let body =
-            bytes.isEmpty
-            ? try JSONBody.decode(RotateSecretBody.self, from: Array("{}".utf8))
-            : try JSONBody.decode(RotateSecretBody.self, from: bytes)
-        let now = Date()
-        let secret = Webhooks.WebhookSecret.generate().encoded
-        let rotated = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.updateSubscription(id: id) { current in
-                var next = current
-                next.previousSecret = body.gracePeriodSeconds > 0 ? current.secret : nil
-                next.previousSecretExpiresAt =
-                    body.gracePeriodSeconds > 0 ? now.addingTimeInterval(Double(body.gracePeriodSeconds)) : nil
-                next.secret = secret
-                next.updatedAt = now
-                return next
-            }
+        let body = try JSONBody.decode(RotateSecretBody.self, from: bytes.isEmpty ? Array("{}".utf8) : bytes)
+        let rotated = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.rotateSecret(id: id, gracePeriodSeconds: body.gracePeriodSeconds, now: Date())
         }
-        guard let rotated else { throw Self.notFound }
         return Response(stored: .ok(SubscriptionJSON.withSecret(rotated)))
     }
 
-    /// Re-sends every stored event since `since` that matches the subscription (same event ids).
     @Sendable func replay(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.id(context)
@@ -130,11 +89,9 @@ struct SubscriptionRoutes: Sendable {
         guard let since = try query.time("since") else {
             throw QueryParameters.invalid("since", "since is required: an RFC 3339 time")
         }
-        let count = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.replay(subscriptionId: id, since: since, now: Date())
+        let count = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.replay(id: id, since: since, now: Date())
         }
-        guard let count else { throw Self.notFound }
-        if count > 0 { self.doorbell.ring() }
         return Response(stored: .json(202, .object([("subscriptionId", .string(id)), ("deliveries", .int(count))])))
     }
 
@@ -151,8 +108,8 @@ struct SubscriptionRoutes: Sendable {
         }
         let after = try query.sequence("after")
         let limit = try query.limit(default: 100, max: 1000)
-        let records = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.deliveries(after: after, limit: limit, filter: filter)
+        let records = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.deliveries(after: after, limit: limit, filter: filter)
         }
         let next: JSONValue = records.count == limit ? records.last.map { .int(Int($0.id)) } ?? .null : .null
         return Response(
@@ -162,39 +119,35 @@ struct SubscriptionRoutes: Sendable {
     @Sendable func delivery(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.deliveryId(context)
-        guard
-            let record = try await Problem.fromStore({ () async throws(StoreError) in
-                try await self.store.delivery(id: id)
-            })
-        else { throw Self.notFound }
-        let attempts = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.deliveryAttempts(deliveryId: id)
+        let (record, attempts) = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.delivery(id: id)
         }
         guard case .object(var members) = SubscriptionJSON.delivery(record) else { throw Self.notFound }
         members.append(("attemptLog", .array(attempts.map(SubscriptionJSON.attempt))))
         return Response(stored: .ok(.object(members)))
     }
 
-    /// Re-arms a delivery in any state for an attempt now, its retry schedule starting over.
     @Sendable func retry(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.deliveryId(context)
-        guard
-            let record = try await Problem.fromStore({ () async throws(StoreError) in
-                try await self.store.retryDelivery(id: id, now: Date())
-            })
-        else { throw Self.notFound }
-        self.doorbell.ring()
+        let record = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.retry(deliveryId: id, now: Date())
+        }
         return Response(stored: .json(202, SubscriptionJSON.delivery(record)))
     }
 
     // MARK: - Helpers
 
-    private func vet(_ url: String) async throws(Problem) {
+    /// The use case's failures as problems.
+    private static func run<T>(_ body: () async throws(Subscriptions.Failure) -> T) async throws(Problem) -> T {
         do {
-            _ = try await self.destinations.vet(url)
+            return try await body()
         } catch {
-            throw Problem.invalidMember("/url", error.description)
+            switch error {
+            case .notFound: throw Self.notFound
+            case .refusedURL(let why): throw Problem.invalidMember("/url", why)
+            case .store(let failure): throw Problem(failure)
+            }
         }
     }
 
@@ -203,16 +156,6 @@ struct SubscriptionRoutes: Sendable {
         for app in apps {
             if let reference = try? AppReference(app) { try context.authorize(app: reference) }
         }
-    }
-
-    private func existing(_ context: GatewayRequestContext) async throws -> Subscription {
-        let id = try Self.id(context)
-        guard
-            let subscription = try await Problem.fromStore({ () async throws(StoreError) in
-                try await self.store.subscription(id: id)
-            })
-        else { throw Self.notFound }
-        return subscription
     }
 
     static let notFound = Problem(.notFound, "No such subscription or delivery.")

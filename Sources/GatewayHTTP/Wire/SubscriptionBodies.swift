@@ -11,6 +11,12 @@ struct SubscriptionBody: Decodable, Sendable {
     var description: String?
     var enabled: Bool?
 
+    /// What the body asks to set.
+    var changes: Subscriptions.Changes {
+        Subscriptions.Changes(
+            url: self.url, types: self.types, apps: self.apps, enabled: self.enabled, description: self.description)
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, types, apps, description, enabled
     }
