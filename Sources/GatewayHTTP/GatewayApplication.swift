@@ -115,9 +115,9 @@ package enum GatewayApplication {
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
         AuditRoutes(store: store).register(on: v1)
+        let tracking = Tracking(store: store, observer: events.observer, doorbell: events.trackerDoorbell)
         TrackingRoutes(
-            store: store, observer: events.observer, trackerDoorbell: events.trackerDoorbell,
-            environment: service.environment,
+            tracking: tracking, environment: service.environment,
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
         EventFeedRoutes(store: store).register(on: v1)
@@ -127,8 +127,7 @@ package enum GatewayApplication {
             maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
         AltinnEventsRoutes(
-            store: store, observer: events.observer, trackerDoorbell: events.trackerDoorbell,
-            environment: service.environment, secretDigest: events.altinnEventsSecretDigest,
+            tracking: tracking, environment: service.environment, secretDigest: events.altinnEventsSecretDigest,
             maxBodyBytes: settings.maxBodyBytes
         ).register(on: router)
         // Last, after every route: it wraps only the not-found answer.

@@ -13,9 +13,7 @@ import Storage
 /// Authenticated by the configured shared secret (`Authorization: Bearer …`), not by client keys: Altinn is not
 /// one of the gateway's clients. Without a secret the route answers 404.
 struct AltinnEventsRoutes: Sendable {
-    let store: any Store
-    let observer: InstanceObserver
-    let trackerDoorbell: Doorbell
+    let tracking: Tracking
     let environment: AltinnEnvironment
     /// SHA-256 of the secret: compared digest to digest, so the comparison's time says nothing about it.
     let secretDigest: [UInt8]?
@@ -48,11 +46,9 @@ struct AltinnEventsRoutes: Sendable {
         guard let source = event["source"] as? String,
             let instance = try? InstanceReference(url: source, environment: self.environment)
         else { throw Problem.invalidMember("/source", "source must be the URL of an app instance of this environment") }
-        let committed = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.commit(self.observer.pollNow(instance, now: Date()))
+        let refreshed = try await TrackingRoutes.run { () async throws(Tracking.Failure) in
+            try await self.tracking.pollNow(instance, now: Date())
         }
-        let refreshed = committed.tracked?.status == .active
-        if refreshed { self.trackerDoorbell.ring() }
         // 200 whether tracked or not: Altinn retries anything else, and an untracked instance is not an error.
         return Response(stored: .ok(.object([("tracked", .bool(refreshed))])))
     }

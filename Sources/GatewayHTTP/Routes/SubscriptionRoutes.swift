@@ -3,7 +3,6 @@ import Foundation
 import Gateway
 import Hummingbird
 import Storage
-import Webhooks
 
 /// `/v1/subscriptions` and `/v1/deliveries`: HTTP in, the subscriptions use case, HTTP out.
 struct SubscriptionRoutes: Sendable {

@@ -8,9 +8,7 @@ import Transport
 
 /// `/v1/tracked-instances`: start, list, read and stop tracking.
 struct TrackingRoutes: Sendable {
-    let store: any Store
-    let observer: InstanceObserver
-    let trackerDoorbell: Doorbell
+    let tracking: Tracking
     let environment: AltinnEnvironment
     let defaultTokenProfile: String
     let maxBodyBytes: Int
@@ -34,14 +32,9 @@ struct TrackingRoutes: Sendable {
                 requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile),
             taskId: body.taskId, completeWhenAllSigned: body.completeWhenAllSigned,
             traceparent: TraceContext.current?.traceparent)
-        let now = Date()
-        let committed = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.commit(self.observer.track(instance, trackRequest, now: now))
+        let (row, created) = try await Self.run { () async throws(Tracking.Failure) in
+            try await self.tracking.track(instance, trackRequest, now: Date())
         }
-        guard let row = committed.tracked else { throw Problem(.storeUnavailable, "The instance was not tracked.") }
-        self.trackerDoorbell.ring()
-        // A row created by this call carries this call's time (as stored: to the microsecond).
-        let created = AuditChain.micros(row.createdAt) == AuditChain.micros(now)
         return Response(stored: .json(created ? 201 : 200, TrackingJSON.tracked(row, environment: self.environment)))
     }
 
@@ -56,8 +49,8 @@ struct TrackingRoutes: Sendable {
             status = parsed
         }
         let limit = try query.limit(default: 100, max: 1000)
-        let rows = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.trackedInstances(after: query["after"], limit: limit, status: status)
+        let rows = try await Self.run { () async throws(Tracking.Failure) in
+            try await self.tracking.rows(after: query["after"], limit: limit, status: status)
         }
         let next: JSONValue = rows.count == limit ? rows.last.map { .string($0.instance) } ?? .null : .null
         return Response(
@@ -72,11 +65,7 @@ struct TrackingRoutes: Sendable {
         try context.authorize(.events)
         let instance = try context.instanceFromPath()
         try context.authorize(app: instance.app)
-        guard
-            let row = try await Problem.fromStore({ () async throws(StoreError) in
-                try await self.store.trackedInstance(instance.description)
-            })
-        else { throw Problem(.notFound, "This instance is not tracked.") }
+        let row = try await Self.run { () async throws(Tracking.Failure) in try await self.tracking.row(instance) }
         return Response(stored: .ok(TrackingJSON.tracked(row, environment: self.environment)))
     }
 
@@ -84,11 +73,19 @@ struct TrackingRoutes: Sendable {
         try context.authorize(.events)
         let instance = try context.instanceFromPath()
         try context.authorize(app: instance.app)
-        let removed = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.untrack(instance.description)
-        }
-        guard removed else { throw Problem(.notFound, "This instance is not tracked.") }
+        try await Self.run { () async throws(Tracking.Failure) in try await self.tracking.untrack(instance) }
         return Response(status: .noContent)
     }
 
+    /// The use case's failures as problems.
+    static func run<T>(_ body: () async throws(Tracking.Failure) -> T) async throws(Problem) -> T {
+        do {
+            return try await body()
+        } catch {
+            switch error {
+            case .notTracked: throw Problem(.notFound, "This instance is not tracked.")
+            case .store(let failure): throw Problem(failure)
+            }
+        }
+    }
 }
