@@ -111,7 +111,9 @@ package enum GatewayApplication {
                 defaultTokenProfile: settings.defaultTokenProfile),
             processNextUseCase: ProcessNextUseCase(
                 service: service, gate: gate, defaultTokenProfile: settings.defaultTokenProfile),
-            service: service, audit: audit,
+            signingStateUseCase: SigningStateUseCase(
+                service: service, audit: audit, defaultTokenProfile: settings.defaultTokenProfile),
+            service: service,
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
         AuditRoutes(store: store).register(on: v1)

@@ -9,8 +9,8 @@ import Storage
 struct SigningRoutes: Sendable {
     let signUseCase: SignUseCase
     let processNextUseCase: ProcessNextUseCase
+    let signingStateUseCase: SigningStateUseCase
     let service: SigningService
-    let audit: AuditTrail
     let defaultTokenProfile: String
     let maxBodyBytes: Int
 
@@ -70,27 +70,16 @@ struct SigningRoutes: Sendable {
             instance: instance, taskId: query.taskId, language: query.language,
             tokenProfile: try context.tokenProfile(
                 requested: query.tokenProfile, gatewayDefault: self.defaultTokenProfile))
-        let response: StoredResponse
-        let result: Result<Void, GatewayError>
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
+        let rendering = Self.rendering(
+            { snapshot, environment in ResponseBodies.signees(snapshot, instance: instance, environment: environment) },
+            requestId: context.id)
         do {
-            let snapshot = try await self.service.signingState(stateQuery)
-            response = .ok(ResponseBodies.signees(snapshot, instance: instance, environment: self.service.environment))
-            result = .success(())
-        } catch {
-            response = .problem(Problem(error), context.id)
-            result = .failure(error)
-        }
-        do {
-            try await self.audit.append(
-                InboundFacts(context, request: request, clientId: context.clientId),
-                .signingState(
-                    stateQuery, environment: self.service.environment, defaultProfile: self.defaultTokenProfile,
-                    result: result),
-                responseBody: response.body)
+            return Response(
+                stored: try await self.signingStateUseCase.execute(stateQuery, inbound: inbound, rendering: rendering))
         } catch {
             throw Problem(.storeUnavailable, "The call could not be recorded in the audit log.")
         }
-        return Response(stored: response)
     }
 
     // MARK: - Idempotency

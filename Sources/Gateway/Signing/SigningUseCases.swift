@@ -156,3 +156,36 @@ private func capture<T>(_ body: () async throws(GatewayError) -> T) async -> Res
         return .failure(error)
     }
 }
+
+/// Reads an instance's signing state for a caller, audited like every forwarded call (the answer's digest
+/// included).
+package struct SigningStateUseCase: Sendable {
+    private let service: SigningService
+    private let audit: AuditTrail
+    private let defaultTokenProfile: String
+
+    package init(service: SigningService, audit: AuditTrail, defaultTokenProfile: String) {
+        self.service = service
+        self.audit = audit
+        self.defaultTokenProfile = defaultTokenProfile
+    }
+
+    package func execute(
+        _ query: SigningStateQuery, inbound: InboundFacts, rendering: AnswerRendering<SigningSnapshot>
+    ) async throws(StoreError) -> StoredResponse {
+        let environment = self.service.environment
+        let result = await capture { () async throws(GatewayError) in try await self.service.signingState(query) }
+        let response: StoredResponse
+        switch result {
+        case .success(let snapshot): response = rendering.success(snapshot, environment)
+        case .failure(let error): response = rendering.failure(error).answer
+        }
+        try await self.audit.append(
+            inbound,
+            .signingState(
+                query, environment: environment, defaultProfile: self.defaultTokenProfile,
+                result: result.map { _ in () }),
+            responseBody: response.body)
+        return response
+    }
+}
