@@ -33,9 +33,9 @@ package struct InboundFacts: Sendable, Equatable {
 
 /// Builds audit entries and appends the ones that carry no idempotency result.
 package struct AuditTrail: Sendable {
-    private let store: any Store
+    private let store: any AuditStore
 
-    package init(store: any Store) {
+    package init(store: any AuditStore) {
         self.store = store
     }
 

@@ -6,11 +6,11 @@ package import Webhooks
 /// A subscriber's URL is vetted against the destination policy on every change; changes that create work wake
 /// the dispatcher.
 package struct Subscriptions: Sendable {
-    private let store: any Store
+    private let store: any SubscriptionStore & DeliveryStore
     private let destinations: DestinationPolicy
     private let doorbell: Doorbell
 
-    package init(store: any Store, destinations: DestinationPolicy, doorbell: Doorbell) {
+    package init(store: any SubscriptionStore & DeliveryStore, destinations: DestinationPolicy, doorbell: Doorbell) {
         self.store = store
         self.destinations = destinations
         self.doorbell = doorbell

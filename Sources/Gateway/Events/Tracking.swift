@@ -5,11 +5,11 @@ package import Storage
 /// Tracked instances: start, read, stop, and "poll now" when Altinn Events says something happened. Starting or
 /// refreshing tracking wakes the tracker.
 package struct Tracking: Sendable {
-    private let store: any Store
+    private let store: any TrackingStore
     private let observer: InstanceObserver
     private let doorbell: Doorbell
 
-    package init(store: any Store, observer: InstanceObserver, doorbell: Doorbell) {
+    package init(store: any TrackingStore, observer: InstanceObserver, doorbell: Doorbell) {
         self.store = store
         self.observer = observer
         self.doorbell = doorbell

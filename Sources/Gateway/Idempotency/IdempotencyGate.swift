@@ -4,7 +4,7 @@ package import Storage
 /// Runs a non-idempotent call at most once per (client, key): the key and the request's fingerprint
 /// are stored *before* the call, the answer and the audit record in one transaction after it.
 package struct IdempotencyGate: Sendable {
-    private let store: any Store
+    private let store: any IdempotencyStore
     /// How long a claimant is presumed alive. Past it, an in-flight key is "outcome unknown":
     /// it is never re-sent blindly.
     private let lease: Duration
@@ -13,7 +13,8 @@ package struct IdempotencyGate: Sendable {
     private let outboxCommitted: @Sendable (OutboxCommit) -> Void
 
     package init(
-        store: any Store, lease: Duration, outboxCommitted: @escaping @Sendable (OutboxCommit) -> Void = { _ in }
+        store: any IdempotencyStore, lease: Duration,
+        outboxCommitted: @escaping @Sendable (OutboxCommit) -> Void = { _ in }
     ) {
         self.store = store
         self.lease = lease

@@ -1,0 +1,40 @@
+package import Foundation
+
+/// Deliveries of events to subscriptions, their leases and attempt log.
+package protocol DeliveryStore: Sendable {
+    /// Leases up to `limit` pending deliveries due at `now` of enabled subscriptions (only `subscriptionId`'s when
+    /// given), oldest event first, to `owner` until `leaseUntil`. Never one whose subscription has an earlier
+    /// pending delivery for the same instance: per (subscription, instance) one delivery is in flight at a time,
+    /// in event order.
+    func claimDeliveries(
+        owner: String, now: Date, leaseUntil: Date, limit: Int, subscriptionId: String?
+    ) async throws(StoreError) -> [ClaimedDelivery]
+
+    /// Records each attempt and applies its outcome (and any subscription disabling) in one transaction;
+    /// clears the leases.
+    func finishDeliveries(_ outcomes: [DeliveryOutcome]) async throws(StoreError)
+
+    /// Ordered by id, those after `after`, at most `limit`.
+    func deliveries(after: Int64, limit: Int, filter: DeliveryFilter) async throws(StoreError) -> [DeliveryRecord]
+    func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord?
+    func deliveryAttempts(deliveryId: Int64) async throws(StoreError) -> [DeliveryAttempt]
+
+    /// Re-arms a delivery (any state) for an attempt at `now`, the retry schedule starting over. Nil when unknown.
+    func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord?
+
+    /// New pending deliveries, to this subscription, of every stored event at or after `since` that matches
+    /// its filters (same event ids, so subscribers dedupe). Returns how many; nil when the subscription is unknown.
+    func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int?
+
+    func deliveryCounts() async throws(StoreError) -> [DeliveryCount]
+}
+
+extension DeliveryStore {
+    /// Any subscription's due deliveries.
+    package func claimDeliveries(
+        owner: String, now: Date, leaseUntil: Date, limit: Int
+    ) async throws(StoreError) -> [ClaimedDelivery] {
+        try await self.claimDeliveries(
+            owner: owner, now: now, leaseUntil: leaseUntil, limit: limit, subscriptionId: nil)
+    }
+}

@@ -1,0 +1,22 @@
+/// Why a store call failed. Messages name the statement or the condition, never a stored value.
+package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The database could not be reached or opened.
+    case unavailable(String)
+    /// A statement failed; the message names the statement, never a value.
+    case failed(String)
+    /// `complete`/`release` for a key that is not in flight (a bug, or the key was pruned).
+    case notInFlight
+    /// A create whose id exists.
+    case conflict
+
+    package var description: String {
+        switch self {
+        case .unavailable(let why): return "store unavailable: \(why)"
+        case .failed(let why): return "store failure: \(why)"
+        case .notInFlight: return "idempotency key is not in flight"
+        case .conflict: return "the id already exists"
+        }
+    }
+}
+
+// MARK: - Idempotency values
