@@ -2,7 +2,8 @@ package import AltinnAPI
 import Foundation
 package import Storage
 
-/// How the edge renders what a write produced, so that the exact answer can be stored with the key for replay.
+/// How the edge renders what a use case produced, so that the exact answer can be stored (with the key, for replay;
+/// or as the digest in the audit record).
 /// The use cases decide what happened; the HTTP layer alone knows how that reads as a response.
 package struct AnswerRendering<Outcome: Sendable>: Sendable {
     /// The answer to a success.
