@@ -37,7 +37,7 @@ extension PostgresStore: InstanceWriteLeases {
 
     package func releaseWriteLease(instance: String, owner: String) async throws(StoreError) {
         let logger = self.logger
-        try await Self.run("write lease release") {
+        _ = try await Self.run("write lease release") {
             try await self.client.query(
                 "DELETE FROM instance_write_leases WHERE instance = \(instance) AND owner = \(owner)", logger: logger)
         }

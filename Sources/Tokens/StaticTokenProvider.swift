@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Where a `static` profile reads its token from.
 package enum StaticTokenSource: Sendable, Equatable {

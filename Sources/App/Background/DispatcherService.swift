@@ -1,7 +1,7 @@
 package import Gateway
 import GatewayHTTP
 package import Logging
-package import ServiceLifecycle
+import ServiceLifecycle
 package import Storage
 import Synchronization
 

@@ -1,7 +1,7 @@
 import Gateway
 import GatewayHTTP
 package import Logging
-package import ServiceLifecycle
+import ServiceLifecycle
 package import Storage
 
 /// Refreshes the outbox, dead-letter and tracking gauges from the store, at start and then periodically:

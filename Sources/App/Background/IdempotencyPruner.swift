@@ -1,7 +1,7 @@
 import Foundation
 import GatewayHTTP
 package import Logging
-package import ServiceLifecycle
+import ServiceLifecycle
 package import Storage
 
 /// Deletes idempotency keys older than the retention, at start and then periodically.

@@ -1,6 +1,6 @@
 package import Gateway
 import GatewayHTTP
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// Runs the tracker until shutdown: a round whenever instances are due, otherwise a short idle wait (cut short
 /// when a request starts tracking something).

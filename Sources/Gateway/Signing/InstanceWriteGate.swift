@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 package import Storage
 
 /// One Altinn write at a time per instance, from every caller of this gateway: two clients, the tracker's

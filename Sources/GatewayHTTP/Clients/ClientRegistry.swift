@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 package import Webhooks
 
 /// One configured client: who it is, how it proves it, what it may do.

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// The hash-chained, append-only audit log.
 package protocol AuditStore: Sendable {

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// The durable store: idempotency keys, the audit log, tracked instances, the event outbox, subscriptions and
 /// deliveries — one protocol per concern, composed. Two engines implement it (SQLite, PostgreSQL) and pass one

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Who gets events.
 package protocol SubscriptionStore: Sendable {
