@@ -116,13 +116,14 @@ package enum GatewayApplication {
             service: service,
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
-        AuditRoutes(store: store).register(on: v1)
+        let feeds = Feeds(store: store)
+        AuditRoutes(feeds: feeds).register(on: v1)
         let tracking = Tracking(store: store, observer: events.observer, doorbell: events.trackerDoorbell)
         TrackingRoutes(
             tracking: tracking, environment: service.environment,
             defaultTokenProfile: settings.defaultTokenProfile, maxBodyBytes: settings.maxBodyBytes
         ).register(on: v1)
-        EventFeedRoutes(store: store).register(on: v1)
+        EventFeedRoutes(feeds: feeds).register(on: v1)
         SubscriptionRoutes(
             subscriptions: Subscriptions(
                 store: store, destinations: events.destinations, doorbell: events.deliveryDoorbell),

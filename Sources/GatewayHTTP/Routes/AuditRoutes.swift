@@ -5,7 +5,7 @@ package import Storage
 
 /// `GET /v1/audit`: the audit log, filtered, with cursor pagination (`after` = last sequence seen).
 struct AuditRoutes: Sendable {
-    let store: any Store
+    let feeds: Feeds
 
     func register(on group: RouterGroup<GatewayRequestContext>) {
         group.get("audit", use: self.list)
@@ -26,7 +26,7 @@ struct AuditRoutes: Sendable {
         let limit = try query.limit(default: 100, max: 1000)
         let records: [AuditRecord]
         do {
-            records = try await self.store.auditRecords(after: after, limit: limit, filter: filter)
+            records = try await self.feeds.auditRecords(after: after, limit: limit, filter: filter)
         } catch {
             throw Problem(.storeUnavailable, "The audit log could not be read.")
         }

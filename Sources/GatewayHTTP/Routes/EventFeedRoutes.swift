@@ -5,7 +5,7 @@ import Storage
 
 /// `GET /v1/events`: the pull feed, the alternative to subscriptions.
 struct EventFeedRoutes: Sendable {
-    let store: any Store
+    let feeds: Feeds
 
     func register(on group: RouterGroup<GatewayRequestContext>) {
         group.get("events", use: self.feed)
@@ -19,7 +19,7 @@ struct EventFeedRoutes: Sendable {
         let after = try query.sequence("after")
         let limit = try query.limit(default: 100, max: 1000)
         let events = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.store.events(after: after, limit: limit)
+            try await self.feeds.events(after: after, limit: limit)
         }
         var body: [UInt8] = [UInt8(ascii: "[")]
         for (index, event) in events.enumerated() {
