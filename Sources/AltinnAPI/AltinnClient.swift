@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-package import Tokens
 package import Transport
 
 /// Typed client for the Altinn app API routes a signing gateway drives. It knows no use case:

@@ -1,4 +1,5 @@
 import Foundation
+package import Transport
 
 /// Where a `static` profile reads its token from.
 package enum StaticTokenSource: Sendable, Equatable {

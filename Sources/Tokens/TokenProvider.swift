@@ -1,3 +1,5 @@
+package import Transport
+
 /// Why a token could not be had. Carries no secret.
 package enum TokenError: Error, Sendable, Equatable {
     /// No profile of that name is configured.

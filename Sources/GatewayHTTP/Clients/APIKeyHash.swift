@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Tokens
+import Transport
 
 /// An API key as configured: only the hex SHA-256 of the key is kept, so the config file is no secret.
 package struct APIKeyHash: Sendable, Equatable {

@@ -1,6 +1,7 @@
 package import Foundation
 import Gateway
 package import Logging
+import Transport
 
 /// swift-log backend writing one JSON object per line: `time`, `level`, `label`, `message`, then the
 /// metadata (request id, traceparent, client id, operation, outcome, …) as string members. Secrets cannot

@@ -1,3 +1,5 @@
+package import Transport
+
 /// The gateway's `TokenProvider`: `static` profiles answered directly, fetched profiles through the cache.
 package struct ProfileTokenProvider: TokenProvider {
     private let fixed: StaticTokenProvider

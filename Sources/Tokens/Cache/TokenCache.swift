@@ -1,5 +1,6 @@
 package import Foundation
 package import Logging
+package import Transport
 
 /// Caches one token per profile in front of its `TokenSource`: one fetch in flight per profile
 /// (single flight), refresh ahead of expiry in the background, a short jittered negative cache.

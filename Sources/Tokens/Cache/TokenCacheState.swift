@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 
 /// One profile's cache as an explicit state machine. Pure: no clock, no I/O; the `TokenCache`
 /// actor feeds it the time and the outcome of fetches, and carries out the decisions it returns.

@@ -1,5 +1,6 @@
 package import Foundation
 import JWTKit
+import Transport
 
 /// What can be read from an Altinn JWT without verifying it: enough to schedule a refresh and for
 /// `token check` to report. Holds no secret.

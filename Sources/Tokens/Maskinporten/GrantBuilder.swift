@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Transport
 
 /// The claims of a Maskinporten JWT grant, exactly those Maskinporten accepts: anything extra is
 /// refused with "Invalid assertion", so optional claims are left out rather than sent as null.

@@ -1,4 +1,5 @@
-/// A bearer token for an upstream (Altinn, later Maskinporten).
+/// A bearer token for an upstream (Altinn, later Maskinporten). It lives with the transport seam because it is what
+/// an outbound request carries: the token providers make it, the Altinn client only sends it.
 ///
 /// The value cannot be printed, logged, encoded or interpolated: every textual representation
 /// is redacted, so a token can only reach the wire through `authorizationHeaderValue`.
@@ -15,8 +16,8 @@ package struct AccessToken: Sendable, Equatable {
     /// `Bearer <token>`: the only way to read the secret, used when building an upstream request.
     package var authorizationHeaderValue: String { "Bearer \(self.value)" }
 
-    /// The raw secret, for this module's own wire code (a grant in a form body, decoding `exp`).
-    var secret: String { self.value }
+    /// The raw secret, for the token providers' own wire code (a grant in a form body, decoding `exp`).
+    package var secret: String { self.value }
 
     /// True when `candidate` is this token (constant time in the token's length).
     package func matches(_ candidate: String) -> Bool {
