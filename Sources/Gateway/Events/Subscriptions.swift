@@ -48,16 +48,20 @@ package struct Subscriptions: Sendable {
             types: changes.types ?? [], apps: changes.apps ?? [], enabled: changes.enabled ?? true,
             description: changes.description, secret: WebhookSecret.generate().encoded, createdAt: now,
             updatedAt: now)
-        try await Self.storing { () async throws(StoreError) in try await self.store.createSubscription(subscription) }
+        try await storing(Failure.store) { () async throws(StoreError) in
+            try await self.store.createSubscription(subscription)
+        }
         return subscription
     }
 
     package func all() async throws(Failure) -> [Subscription] {
-        try await Self.storing { () async throws(StoreError) in try await self.store.subscriptions() }
+        try await storing(Failure.store) { () async throws(StoreError) in try await self.store.subscriptions() }
     }
 
     package func subscription(id: String) async throws(Failure) -> Subscription {
-        let found = try await Self.storing { () async throws(StoreError) in try await self.store.subscription(id: id) }
+        let found = try await storing(Failure.store) { () async throws(StoreError) in
+            try await self.store.subscription(id: id)
+        }
         guard let found else { throw .notFound }
         return found
     }
@@ -65,7 +69,7 @@ package struct Subscriptions: Sendable {
     /// Applies `changes`; re-enabling clears the reason it was disabled and wakes the dispatcher.
     package func update(id: String, _ changes: Changes, now: Date) async throws(Failure) -> Subscription {
         if let url = changes.url { try await self.vet(url) }
-        let updated = try await Self.storing { () async throws(StoreError) in
+        let updated = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.updateSubscription(id: id) { current in
                 var next = current
                 next.url = changes.url ?? current.url
@@ -86,7 +90,7 @@ package struct Subscriptions: Sendable {
     }
 
     package func delete(id: String) async throws(Failure) {
-        let deleted = try await Self.storing { () async throws(StoreError) in
+        let deleted = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.deleteSubscription(id: id)
         }
         guard deleted else { throw .notFound }
@@ -95,7 +99,7 @@ package struct Subscriptions: Sendable {
     /// A new secret; the old one keeps signing (a second signature) for `gracePeriodSeconds`.
     package func rotateSecret(id: String, gracePeriodSeconds: Int, now: Date) async throws(Failure) -> Subscription {
         let secret = WebhookSecret.generate().encoded
-        let rotated = try await Self.storing { () async throws(StoreError) in
+        let rotated = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.updateSubscription(id: id) { current in
                 var next = current
                 next.previousSecret = gracePeriodSeconds > 0 ? current.secret : nil
@@ -112,7 +116,7 @@ package struct Subscriptions: Sendable {
 
     /// Re-sends every stored event since `since` that matches the subscription (same event ids); how many.
     package func replay(id: String, since: Date, now: Date) async throws(Failure) -> Int {
-        let count = try await Self.storing { () async throws(StoreError) in
+        let count = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.replay(subscriptionId: id, since: since, now: now)
         }
         guard let count else { throw .notFound }
@@ -122,16 +126,18 @@ package struct Subscriptions: Sendable {
 
     package func deliveries(after: Int64, limit: Int, filter: DeliveryFilter) async throws(Failure) -> [DeliveryRecord]
     {
-        try await Self.storing { () async throws(StoreError) in
+        try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.deliveries(after: after, limit: limit, filter: filter)
         }
     }
 
     /// One delivery with its attempt log.
     package func delivery(id: Int64) async throws(Failure) -> (DeliveryRecord, [DeliveryAttempt]) {
-        let record = try await Self.storing { () async throws(StoreError) in try await self.store.delivery(id: id) }
+        let record = try await storing(Failure.store) { () async throws(StoreError) in
+            try await self.store.delivery(id: id)
+        }
         guard let record else { throw .notFound }
-        let attempts = try await Self.storing { () async throws(StoreError) in
+        let attempts = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.deliveryAttempts(deliveryId: id)
         }
         return (record, attempts)
@@ -139,7 +145,7 @@ package struct Subscriptions: Sendable {
 
     /// Re-arms a delivery in any state for an attempt now, its retry schedule starting over.
     package func retry(deliveryId id: Int64, now: Date) async throws(Failure) -> DeliveryRecord {
-        let record = try await Self.storing { () async throws(StoreError) in
+        let record = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.retryDelivery(id: id, now: now)
         }
         guard let record else { throw .notFound }
@@ -155,11 +161,4 @@ package struct Subscriptions: Sendable {
         }
     }
 
-    private static func storing<T>(_ body: () async throws(StoreError) -> T) async throws(Failure) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw .store(error)
-        }
-    }
 }

@@ -24,7 +24,7 @@ package struct Tracking: Sendable {
     package func track(
         _ instance: InstanceReference, _ request: InstanceObserver.TrackRequest, now: Date
     ) async throws(Failure) -> (row: TrackedInstance, created: Bool) {
-        let committed = try await Self.storing { () async throws(StoreError) in
+        let committed = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.commit(self.observer.track(instance, request, now: now))
         }
         // The commit of a track write always returns the row (created or merged).
@@ -35,13 +35,13 @@ package struct Tracking: Sendable {
     }
 
     package func rows(after: String?, limit: Int, status: TrackingStatus?) async throws(Failure) -> [TrackedInstance] {
-        try await Self.storing { () async throws(StoreError) in
+        try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.trackedInstances(after: after, limit: limit, status: status)
         }
     }
 
     package func row(_ instance: InstanceReference) async throws(Failure) -> TrackedInstance {
-        let row = try await Self.storing { () async throws(StoreError) in
+        let row = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.trackedInstance(instance.description)
         }
         guard let row else { throw .notTracked }
@@ -49,7 +49,7 @@ package struct Tracking: Sendable {
     }
 
     package func untrack(_ instance: InstanceReference) async throws(Failure) {
-        let removed = try await Self.storing { () async throws(StoreError) in
+        let removed = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.untrack(instance.description)
         }
         guard removed else { throw .notTracked }
@@ -57,7 +57,7 @@ package struct Tracking: Sendable {
 
     /// Makes a tracked instance due at once (Altinn Events told us it changed); false when it is not tracked.
     package func pollNow(_ instance: InstanceReference, now: Date) async throws(Failure) -> Bool {
-        let committed = try await Self.storing { () async throws(StoreError) in
+        let committed = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.commit(self.observer.pollNow(instance, now: now))
         }
         let refreshed = committed.tracked?.status == .active
@@ -65,11 +65,4 @@ package struct Tracking: Sendable {
         return refreshed
     }
 
-    private static func storing<T>(_ body: () async throws(StoreError) -> T) async throws(Failure) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw .store(error)
-        }
-    }
 }

@@ -68,12 +68,14 @@ package struct SignUseCase: Sendable {
             let profile = command.tokenProfile ?? self.defaultTokenProfile
             var executed: IdempotencyGate.Executed
             let outcome: Result<SignOutcome, SignFailure>
+            var mayHaveSigned = false
             switch result {
             case .success(let signed):
                 executed = .init(response: rendering.success(signed, environment), call: call, releaseKey: false)
                 outcome = .success(signed)
             case .failure(let error):
                 let rendered = rendering.failure(error)
+                mayHaveSigned = error.signMayHaveHappened
                 executed = .init(response: rendered.answer, call: call, releaseKey: error.releasesIdempotencyKey)
                 outcome = .failure(
                     SignFailure(
@@ -86,12 +88,6 @@ package struct SignUseCase: Sendable {
             }
             // A sign that may have happened is tracked whatever the caller asked: a later poll that sees it
             // signed upgrades this key's answer.
-            let mayHaveSigned: Bool
-            if case .failure(let failure) = outcome {
-                mayHaveSigned = failure.signMayHaveHappened
-            } else {
-                mayHaveSigned = false
-            }
             let tracking =
                 request.track || mayHaveSigned
                 ? InstanceObserver.TrackRequest(
