@@ -7,6 +7,7 @@ pending, and per instance the first deliveries follow commit order. Ends with 'N
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,12 @@ def http(method, url, body=None, headers=None):
 
 def main():
     work = tempfile.mkdtemp(prefix="sg-events-crash-")
-    sim_port, gw_port, sub_port = free_port(), free_port(), free_port()
+    sim_port, gw_port = free_port(), free_port()
+    # The subscriber's port is held, bound but not listening, until the subscriber starts: connections to it are
+    # refused, and the gateway's own outgoing connections cannot be given it as their local port meanwhile.
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    sub_port = held.getsockname()[1]
     log = open(os.path.join(work, "processes.log"), "w")
     simulator = start_simulator(work, sim_port, log)
     PROCESSES["simulator"] = simulator
@@ -90,6 +96,7 @@ def main():
         os.kill(gateway.pid, signal.SIGKILL)
         gateway.wait()
         gateway = start_gateway()
+        held.close()
         subscriber = Subscriber(sub_port)
 
         committed_after = feed()
