@@ -52,10 +52,16 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // Byte-level helpers every layer shares: lowercase hex, constant-time comparison. No dependencies.
+        .target(
+            name: "Primitives",
+            swiftSettings: swiftSettings
+        ),
         // The durable store: idempotency keys and the hash-chained audit log, on SQLite or PostgreSQL.
         .target(
             name: "Storage",
             dependencies: [
+                "Primitives",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -68,6 +74,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
+                "Primitives",
                 .product(name: "Crypto", package: "swift-crypto")
             ],
             swiftSettings: swiftSettings
@@ -77,6 +84,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
+                "Primitives",
                 .product(name: "HTTPTypes", package: "swift-http-types")
             ],
             swiftSettings: swiftSettings
@@ -118,6 +126,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "Primitives",
                 "Webhooks",
                 .product(name: "Metrics", package: "swift-metrics"),
                 "AltinnAPI",
@@ -134,6 +143,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
+                "Primitives",
                 "Webhooks",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

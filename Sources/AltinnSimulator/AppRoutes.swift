@@ -54,16 +54,16 @@ struct AppRoutes {
         -> Response
     {
         guard let record = await lookup(try route(context)) else {
-            return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+            return Replies.problem(.notFound, Bodies.frameworkNotFound())
         }
-        return Replies.json(.ok, WireShapes.instance(record, baseURL: Self.baseURL(request)))
+        return Replies.json(.ok, Bodies.instance(record, baseURL: Self.baseURL(request)))
     }
 
     private func getProcess(_ context: SimulatorRequestContext) async throws -> Response {
         guard let record = await lookup(try route(context)) else {
-            return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+            return Replies.problem(.notFound, Bodies.frameworkNotFound())
         }
-        return Replies.json(.ok, WireShapes.appProcessState(record))
+        return Replies.json(.ok, Bodies.appProcessState(record))
     }
 
     private func processNext(_ request: Request, _ context: SimulatorRequestContext) async throws
@@ -77,19 +77,19 @@ struct AppRoutes {
         var onBehalfOf: String?
         if !bytes.isEmpty {
             guard let body = JSONValue.parse(bytes), let fields = ProcessNextBody(body) else {
-                return Replies.problem(.badRequest, WireShapes.frameworkBadRequest())
+                return Replies.problem(.badRequest, Bodies.frameworkBadRequest())
             }
             action = fields.action
             onBehalfOf = fields.actionOnBehalfOf
         }
         guard await lookup(route) != nil else {
             // Storage's 404 becomes `NotFound()` in ProcessController.
-            return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+            return Replies.problem(.notFound, Bodies.frameworkNotFound())
         }
         // The instance lock is held for the whole move (taken after the pre-checks in Altinn; before them
         // here, which only changes which 409 a call on an ended process gets while another holds the lock).
         guard await state.lockInstance(route.key) else {
-            return Replies.problem(.conflict, WireShapes.instanceLockConflict())
+            return Replies.problem(.conflict, Bodies.instanceLockConflict())
         }
         let hold = await state.faults.lockHold
         if hold > .zero { try? await Task.sleep(for: hold) }
@@ -97,22 +97,22 @@ struct AppRoutes {
         await state.unlockInstance(route.key)
         switch result {
         case .moved(let record):
-            return Replies.json(.ok, WireShapes.appProcessState(record))
+            return Replies.json(.ok, Bodies.appProcessState(record))
         case .notFound:
-            return Replies.problem(.notFound, WireShapes.frameworkNotFound())
+            return Replies.problem(.notFound, Bodies.frameworkNotFound())
         case .processEnded:
-            return Replies.problem(.conflict, WireShapes.processEndedProblem())
+            return Replies.problem(.conflict, Bodies.processEndedProblem())
         case .forbidden(let taskId, let taskType, let action):
             return Replies.problem(
                 .forbidden,
-                WireShapes.processNextForbidden(taskId: taskId, taskType: taskType, action: action))
+                Bodies.processNextForbidden(taskId: taskId, taskType: taskType, action: action))
         case .handlerUnauthorized:
             // The handler's own error code (UnauthorizedOnBehalfOf) is not returned here (§1.1).
-            return Replies.problem(.forbidden, WireShapes.signHandlerUnauthorized())
+            return Replies.problem(.forbidden, Bodies.signHandlerUnauthorized())
         case .missingSignatures(let taskId, _):
             return Replies.problem(
                 .conflict,
-                WireShapes.missingSignaturesProblem(taskId: taskId, language: Self.language(request)))
+                Bodies.missingSignaturesProblem(taskId: taskId, language: Self.language(request)))
         }
     }
 
@@ -127,7 +127,7 @@ struct AppRoutes {
         let fields = JSONValue.parse(bytes).flatMap(UserActionBody.init)
         guard let action = fields?.action else {
             return Replies.problem(
-                .badRequest, WireShapes.actionMissingProblem(instanceGuid: route.key.guid))
+                .badRequest, Bodies.actionMissingProblem(instanceGuid: route.key.guid))
         }
         guard await lookup(route) != nil else {
             // Storage errors are not caught in ActionsController: unhandled → empty 500.
@@ -138,7 +138,7 @@ struct AppRoutes {
             route.key, identity: identity, action: action, onBehalfOf: fields?.onBehalfOf)
         {
         case .done(let record):
-            return Replies.json(.ok, WireShapes.userActionResponse(record, baseURL: baseURL, error: nil))
+            return Replies.json(.ok, Bodies.userActionResponse(record, baseURL: baseURL, error: nil))
         case .notFound:
             return Replies.empty(.internalServerError)
         case .processEnded:
@@ -152,13 +152,13 @@ struct AppRoutes {
             // Allowed by the policy but no handler (e.g. `write`): §1.2 step 6.
             return Replies.json(
                 .notFound,
-                WireShapes.userActionResponse(
+                Bodies.userActionResponse(
                     record, baseURL: baseURL,
                     error: ("ActionNotFound", "Action handler with id \(action) not found")))
         case .unauthorizedOnBehalfOf(let record):
             return Replies.json(
                 .unauthorized,
-                WireShapes.userActionResponse(
+                Bodies.userActionResponse(
                     record, baseURL: baseURL,
                     error: ("UnauthorizedOnBehalfOf", "Unauthorized to sign on behalf of.")))
         }
@@ -176,11 +176,11 @@ struct AppRoutes {
         switch await state.signingState(route.key, taskId: taskId) {
         case .states(let rows):
             let spelling = await state.faults.organisationSpelling
-            return Replies.json(.ok, WireShapes.signingState(rows, organisationSpelling: spelling))
+            return Replies.json(.ok, Bodies.signingState(rows, organisationSpelling: spelling))
         case .notFound, .failedAfterSystemUserSign:
             return Replies.empty(.internalServerError)
         case .notASigningTask:
-            return Replies.problem(.badRequest, WireShapes.notASigningTaskProblem())
+            return Replies.problem(.badRequest, Bodies.notASigningTaskProblem())
         }
     }
 }

@@ -24,9 +24,9 @@ extension PostgresStore: InstanceWriteLeases {
             let rows = try await self.client.query(
                 """
                 INSERT INTO instance_write_leases (instance, owner, expires_at)
-                VALUES (\(instance), \(owner), \(AuditChain.micros(until)))
+                VALUES (\(instance), \(owner), \(StoredTime.micros(until)))
                 ON CONFLICT (instance) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-                WHERE instance_write_leases.expires_at <= \(AuditChain.micros(now))
+                WHERE instance_write_leases.expires_at <= \(StoredTime.micros(now))
                    OR instance_write_leases.owner = EXCLUDED.owner
                 RETURNING 1
                 """, logger: logger

@@ -1,3 +1,5 @@
+import Primitives
+
 /// A bearer token for an upstream (Altinn, later Maskinporten). It lives with the transport seam because it is what
 /// an outbound request carries: the token providers make it, the Altinn client only sends it.
 ///
@@ -29,15 +31,4 @@ extension AccessToken: CustomStringConvertible, CustomDebugStringConvertible, Cu
     package var description: String { "AccessToken(<redacted>)" }
     package var debugDescription: String { self.description }
     package var customMirror: Mirror { Mirror(self, children: []) }
-}
-
-/// Compares two byte strings without an early exit on the first difference.
-package func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-    for index in 0..<max(a.count, b.count) {
-        let x = index < a.count ? a[index] : 0
-        let y = index < b.count ? b[index] : 0
-        difference |= x ^ y
-    }
-    return difference == 0
 }

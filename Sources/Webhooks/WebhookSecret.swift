@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Why a `whsec_…` string was refused. Never carries key material, so it is safe to log.
 package enum WebhookSecretError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -78,10 +79,7 @@ package struct WebhookSecret: Sendable {
 extension WebhookSecret: Hashable {
     /// Constant-time over the bytes so equality cannot be used as a timing oracle.
     package static func == (lhs: WebhookSecret, rhs: WebhookSecret) -> Bool {
-        guard lhs.keyBytes.count == rhs.keyBytes.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(lhs.keyBytes, rhs.keyBytes) { difference |= left ^ right }
-        return difference == 0
+        constantTimeEquals(lhs.keyBytes, rhs.keyBytes)
     }
 
     package func hash(into hasher: inout Hasher) {

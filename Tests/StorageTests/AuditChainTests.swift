@@ -48,7 +48,7 @@ struct AuditChainTests {
     @Test("microsecond times round-trip exactly")
     func microsRoundTrip() {
         for micros: Int64 in [0, 1, 1_767_225_600_000_001, 1_767_225_600_123_457, 4_102_444_800_999_999, -1] {
-            #expect(AuditChain.micros(AuditChain.date(micros: micros)) == micros)
+            #expect(StoredTime.micros(StoredTime.date(micros: micros)) == micros)
         }
     }
 }

@@ -1,6 +1,7 @@
 package import AltinnAPI
 import Crypto
 package import Foundation
+import Primitives
 package import Storage
 
 /// Turns transitions into CloudEvents 1.0 in structured JSON mode, serialized once: the stored bytes are what
@@ -42,7 +43,7 @@ package struct CloudEventFactory: Sendable {
     static func id(instance: InstanceReference, _ transition: Transition) -> String {
         let identity = transition.identity
         let digest = SHA256.hash(data: Data("\(instance.description)\n\(identity.subject)\n\(identity.change)".utf8))
-        return "evt_" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        return "evt_" + Hex.encode(digest.prefix(16))
     }
 
     private static func subjectParty(_ transition: Transition) -> Int? {

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// What the gateway remembers of an instance between observations: just enough to tell what changed.
 /// Stored in the tracked instance's `snapshot` as short `key=value` lines: it is read and written inside the
@@ -42,7 +43,7 @@ struct ObservedState: Equatable, Sendable {
         }
         for sign in self.pending {
             lines.append(
-                "pending=\(sign.mode.rawValue),\(Hex.encode(sign.clientId)),\(Hex.encode(sign.key)),\(Hex.encode(sign.tokenProfile))"
+                "pending=\(sign.mode.rawValue),\(Self.hex(sign.clientId)),\(Self.hex(sign.key)),\(Self.hex(sign.tokenProfile))"
             )
         }
         return Array(lines.joined(separator: "\n").utf8)
@@ -73,14 +74,21 @@ struct ObservedState: Equatable, Sendable {
             case "pending":
                 let fields = value.split(separator: ",", omittingEmptySubsequences: false)
                 guard fields.count == 4, let mode = SigningMode(rawValue: String(fields[0])),
-                    let client = Hex.decode(fields[1]), let key = Hex.decode(fields[2]),
-                    let profile = Hex.decode(fields[3])
+                    let client = Self.text(hex: fields[1]), let key = Self.text(hex: fields[2]),
+                    let profile = Self.text(hex: fields[3])
                 else { return nil }
                 state.pending.append(PendingSign(mode: mode, clientId: client, key: key, tokenProfile: profile))
             default: return nil
             }
         }
         return state
+    }
+
+    /// Caller-chosen text as lowercase hex of its UTF-8, so it cannot break the line format.
+    private static func hex(_ text: String) -> String { Hex.encode(text.utf8) }
+
+    private static func text(hex: Substring) -> String? {
+        Hex.decode(String(hex)).flatMap { String(bytes: $0, encoding: .utf8) }
     }
 }
 
@@ -100,34 +108,6 @@ package struct PendingSign: Sendable, Equatable {
     }
 
     var request: String { "\(self.clientId)/\(self.key)" }
-}
-
-/// Lowercase hex of UTF-8, for caller-chosen values inside the snapshot's lines.
-enum Hex {
-    static func encode(_ text: String) -> String {
-        text.utf8.map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
-        }.joined()
-    }
-
-    static func decode(_ hex: Substring) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = hex.utf8.makeIterator()
-        while let high = iterator.next() {
-            guard let low = iterator.next(), let h = Self.value(high), let l = Self.value(low) else { return nil }
-            bytes.append(h << 4 | l)
-        }
-        return String(bytes: bytes, encoding: .utf8)
-    }
-
-    private static func value(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-        default: return nil
-        }
-    }
 }
 
 /// One reading of an instance: its signing state and process position, each when known.

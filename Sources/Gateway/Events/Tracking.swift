@@ -30,8 +30,7 @@ package struct Tracking: Sendable {
         // The commit of a track write always returns the row (created or merged).
         guard let row = committed.tracked else { throw .store(.unavailable("the instance was not tracked")) }
         self.doorbell.ring()
-        // A row created by this call carries this call's time, as the store keeps it: to the microsecond.
-        return (row, AuditChain.micros(row.createdAt) == AuditChain.micros(now))
+        return (row, committed.trackingStarted)
     }
 
     package func rows(after: String?, limit: Int, status: TrackingStatus?) async throws(Failure) -> [TrackedInstance] {

@@ -1,5 +1,6 @@
 import Crypto
 package import Foundation
+import Primitives
 
 /// The audit log's hash chain: the canonical form of a record and how its hash is computed.
 /// Pure and engine-independent, so both engines and the verifier agree byte for byte.
@@ -35,13 +36,13 @@ package enum AuditChain {
 
     /// The hash of the record `sequence` holding `entry`, chained to `previousHash` (64 hex digits).
     package static func hash(entry: AuditEntry, sequence: Int64, previousHash: String) throws(StoreError) -> String {
-        guard let previous = bytes(hex: previousHash), previous.count == SHA256.byteCount else {
+        guard let previous = Hex.decode(previousHash), previous.count == SHA256.byteCount else {
             throw .failed("audit chain: previous hash is not 64 hex digits")
         }
         var hasher = SHA256()
         hasher.update(data: canonical(entry: entry, sequence: sequence))
         hasher.update(data: previous)
-        return hex(hasher.finalize())
+        return Hex.encode(hasher.finalize())
     }
 
     /// The canonical UTF-8 bytes of a record (see the type's documentation).
@@ -60,7 +61,7 @@ package enum AuditChain {
             ("responseDigest", .string(entry.responseDigest)),
             ("sequence", .integer(sequence)),
             ("sourceAddress", .string(entry.sourceAddress)),
-            ("timeMicros", .integer(micros(entry.time))),
+            ("timeMicros", .integer(StoredTime.micros(entry.time))),
             ("tokenProfile", .string(entry.tokenProfile)),
             ("traceparent", .string(entry.traceparent)),
             ("upstreamMethod", .string(entry.upstreamMethod)),
@@ -82,68 +83,23 @@ package enum AuditChain {
         return out
     }
 
-    /// A time as the integer microseconds since 1970 that both engines store and the canonical form uses.
-    /// Rounds to the nearest microsecond, so `micros(date(micros: m)) == m` for every stored value.
-    package static func micros(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
-    }
-
-    /// The `Date` a stored microsecond count stands for.
-    package static func date(micros: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(micros) / 1_000_000)
-    }
-
     private enum JSONScalar {
         case string(String?)
         case integer(Int64?)
     }
 
     private static func appendString(_ text: String, to out: inout [UInt8]) {
-        let hexDigits = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
             case 0x00..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0x0F)])
+                let (high, low) = Hex.digits(of: byte)
+                out.append(contentsOf: Array("\\u00".utf8) + [high, low])
             default: out.append(byte)
             }
         }
         out.append(UInt8(ascii: "\""))
-    }
-
-    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Lowercase hex only: the chain never produces uppercase, so accepting it would admit two spellings.
-    static func bytes(hex: String) -> [UInt8]? {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
     }
 }

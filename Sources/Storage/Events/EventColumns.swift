@@ -69,7 +69,7 @@ enum EventColumns {
         switch guardValue {
         case .notClaimed: return GuardColumns(state: "not_claimed", token: nil, claimedAtMicros: nil)
         case .claimed(let token, let at):
-            return GuardColumns(state: "claimed", token: token, claimedAtMicros: AuditChain.micros(at))
+            return GuardColumns(state: "claimed", token: token, claimedAtMicros: StoredTime.micros(at))
         case .done: return GuardColumns(state: "done", token: nil, claimedAtMicros: nil)
         }
     }
@@ -84,7 +84,7 @@ enum EventColumns {
             guard let token, let claimedAtMicros else {
                 throw .failed("tracked instance: a claimed process-next guard lacks its token or time")
             }
-            return .claimed(token: token, at: AuditChain.date(micros: claimedAtMicros))
+            return .claimed(token: token, at: StoredTime.date(micros: claimedAtMicros))
         default: throw .failed("tracked instance: unknown process-next state")
         }
     }
@@ -103,7 +103,7 @@ enum EventColumns {
     static func after(_ next: DeliveryOutcome.Next) -> (state: DeliveryState, nextAttemptAt: Int64?, failed: Bool) {
         switch next {
         case .delivered: return (.delivered, nil, false)
-        case .retry(let at): return (.pending, AuditChain.micros(at), true)
+        case .retry(let at): return (.pending, StoredTime.micros(at), true)
         case .dead: return (.dead, nil, true)
         }
     }

@@ -90,10 +90,15 @@ package struct OutboxCommit: Sendable, Equatable {
     package var appended: [EventRecord]
     /// How many deliveries the appended events fanned out to.
     package var deliveriesCreated: Int
+    /// True when this commit created the tracked row (there was none before it).
+    package var trackingStarted: Bool
 
-    package init(tracked: TrackedInstance?, appended: [EventRecord], deliveriesCreated: Int) {
+    package init(
+        tracked: TrackedInstance?, appended: [EventRecord], deliveriesCreated: Int, trackingStarted: Bool = false
+    ) {
         self.tracked = tracked
         self.appended = appended
         self.deliveriesCreated = deliveriesCreated
+        self.trackingStarted = trackingStarted
     }
 }

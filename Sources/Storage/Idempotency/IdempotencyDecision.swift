@@ -10,6 +10,6 @@ enum IdempotencyDecision {
         // The fingerprint is checked first: a different payload is the caller's bug whatever the key's state.
         guard fingerprint == claim.fingerprint else { return .fingerprintMismatch }
         if state == "completed" { return .replay(response) }
-        return AuditChain.micros(claim.now) < leaseUntilMicros ? .inFlight : .outcomeUnknown
+        return StoredTime.micros(claim.now) < leaseUntilMicros ? .inFlight : .outcomeUnknown
     }
 }

@@ -42,16 +42,18 @@ extension PostgresStore {
             WHERE instance = \(write.instance) FOR UPDATE
             """, logger: logger
         ).collect()
-        let current = try rows.first.map { try trackedInstance($0.makeRandomAccess()) }
+        let current = try rows.first.map { try TrackedInstance(row: $0.makeRandomAccess()) }
         let update = write.apply(current)
         var tracked = current
+        let started = current == nil && update.tracked != nil
         if let row = update.tracked { tracked = try await upsert(row, on: connection, logger: logger) }
         try await Self.applyUpgrades(update.upgrades, on: connection, logger: logger)
 
         var appended: [EventRecord] = []
         var deliveriesCreated = 0
         guard !update.events.isEmpty else {
-            return OutboxCommit(tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated)
+            return OutboxCommit(
+                tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated, trackingStarted: started)
         }
         try await connection.query("SELECT pg_advisory_xact_lock(\(eventsLockKey))", logger: logger)
         let head = try await connection.query("SELECT COALESCE(MAX(sequence), 0) FROM events", logger: logger)
@@ -65,7 +67,7 @@ extension PostgresStore {
                 WITH ev AS (
                     INSERT INTO events (sequence, id, type, instance, app, time_micros, body)
                     VALUES (\(next), \(event.id), \(event.type), \(event.instance), \(event.app),
-                            \(AuditChain.micros(event.time)), \(ByteBuffer(bytes: event.body)))
+                            \(StoredTime.micros(event.time)), \(ByteBuffer(bytes: event.body)))
                     ON CONFLICT (id) DO NOTHING
                     RETURNING sequence, id, type, instance, app, time_micros
                 ), fanned AS (
@@ -86,7 +88,8 @@ extension PostgresStore {
             deliveriesCreated += Int(try row[1].decode(Int64.self))
             next += 1
         }
-        return OutboxCommit(tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated)
+        return OutboxCommit(
+            tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated, trackingStarted: started)
     }
 
     private static func upsert(
@@ -100,10 +103,10 @@ extension PostgresStore {
             INSERT INTO tracked_instances (\(unescaped: EventColumns.list(names))) VALUES (
                 \(row.instance), \(row.clientId), \(row.tokenProfile), \(row.taskId), \(row.completeWhenAllSigned),
                 \(row.status.rawValue), \(ByteBuffer(bytes: row.snapshot)), \(Int32(clamping: row.polls)),
-                \(AuditChain.micros(row.nextPollAt)), \(AuditChain.micros(row.deadline)), \(guardColumns.state),
+                \(StoredTime.micros(row.nextPollAt)), \(StoredTime.micros(row.deadline)), \(guardColumns.state),
                 \(guardColumns.token), \(guardColumns.claimedAtMicros), \(row.traceparent), \(row.lastError),
-                \(row.leaseOwner), \(row.leaseUntil.map(AuditChain.micros)), \(AuditChain.micros(row.createdAt)),
-                \(AuditChain.micros(row.updatedAt)))
+                \(row.leaseOwner), \(row.leaseUntil.map(StoredTime.micros)), \(StoredTime.micros(row.createdAt)),
+                \(StoredTime.micros(row.updatedAt)))
             ON CONFLICT (instance) DO UPDATE SET \(unescaped: assignments)
             RETURNING \(unescaped: EventColumns.list(names))
             """, logger: logger
@@ -111,7 +114,7 @@ extension PostgresStore {
         guard let first = stored.first else {
             throw StoreError.failed("postgres: outbox commit: the stored row was not returned")
         }
-        return try trackedInstance(first.makeRandomAccess())
+        return try TrackedInstance(row: first.makeRandomAccess())
     }
 
     package func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {
@@ -123,7 +126,7 @@ extension PostgresStore {
                 WHERE instance = \(instance)
                 """, logger: logger
             ).collect()
-            return try rows.first.map { try Self.trackedInstance($0.makeRandomAccess()) }
+            return try rows.first.map { try TrackedInstance(row: $0.makeRandomAccess()) }
         }
     }
 
@@ -134,7 +137,7 @@ extension PostgresStore {
         return try await Self.run("tracked instances") {
             try await self.page(
                 of: "tracked_instances", EventColumns.tracked, after: after.map { ("instance", $0) },
-                filters: [("status", status?.rawValue)], limit: limit, Self.trackedInstance)
+                filters: [("status", status?.rawValue)], limit: limit, TrackedInstance.init(row:))
         }
     }
 
@@ -153,7 +156,7 @@ extension PostgresStore {
     {
         guard limit > 0 else { return [] }
         let logger = self.logger
-        let nowMicros = AuditChain.micros(now)
+        let nowMicros = StoredTime.micros(now)
         return try await Self.run("claim tracked instances") {
             let rows = try await self.client.query(
                 """
@@ -165,12 +168,12 @@ extension PostgresStore {
                     LIMIT \(Int64(limit))
                     FOR UPDATE SKIP LOCKED
                 )
-                UPDATE tracked_instances t SET lease_owner = \(owner), lease_until = \(AuditChain.micros(leaseUntil))
+                UPDATE tracked_instances t SET lease_owner = \(owner), lease_until = \(StoredTime.micros(leaseUntil))
                 FROM due WHERE t.instance = due.instance
                 RETURNING \(unescaped: EventColumns.list(EventColumns.tracked, alias: "t"))
                 """, logger: logger
             ).collect()
-            return try rows.map { try Self.trackedInstance($0.makeRandomAccess()) }
+            return try rows.map { try TrackedInstance(row: $0.makeRandomAccess()) }
                 .sorted { ($0.nextPollAt, $0.instance) < ($1.nextPollAt, $1.instance) }
         }
     }
@@ -207,7 +210,7 @@ extension PostgresStore {
                     event: NewEvent(
                         id: try row[1].decode(String.self), type: try row[2].decode(String.self),
                         instance: try row[3].decode(String.self), app: try row[4].decode(String.self),
-                        time: AuditChain.date(micros: try row[5].decode(Int64.self)),
+                        time: StoredTime.date(micros: try row[5].decode(Int64.self)),
                         body: Array(try row[6].decode(ByteBuffer.self).readableBytesView)))
             }
         }
@@ -225,8 +228,8 @@ extension PostgresStore {
                     \(subscription.id), \(subscription.url), \(EventColumns.joined(subscription.types)),
                     \(EventColumns.joined(subscription.apps)), \(subscription.enabled), \(subscription.disabledReason),
                     \(subscription.description), \(subscription.secret), \(subscription.previousSecret),
-                    \(subscription.previousSecretExpiresAt.map(AuditChain.micros)),
-                    \(AuditChain.micros(subscription.createdAt)), \(AuditChain.micros(subscription.updatedAt)))
+                    \(subscription.previousSecretExpiresAt.map(StoredTime.micros)),
+                    \(StoredTime.micros(subscription.createdAt)), \(StoredTime.micros(subscription.updatedAt)))
                 ON CONFLICT (id) DO NOTHING
                 RETURNING 1
                 """, logger: logger
@@ -244,7 +247,7 @@ extension PostgresStore {
                 SELECT \(unescaped: EventColumns.list(EventColumns.subscription)) FROM subscriptions WHERE id = \(id)
                 """, logger: logger
             ).collect()
-            return try rows.first.map { try Self.subscription($0.makeRandomAccess()) }
+            return try rows.first.map { try Subscription(row: $0.makeRandomAccess()) }
         }
     }
 
@@ -257,7 +260,7 @@ extension PostgresStore {
                 ORDER BY created_at, id
                 """, logger: logger
             ).collect()
-            return try rows.map { try Self.subscription($0.makeRandomAccess()) }
+            return try rows.map { try Subscription(row: $0.makeRandomAccess()) }
         }
     }
 
@@ -274,7 +277,7 @@ extension PostgresStore {
                     """, logger: logger
                 ).collect()
                 guard let row = rows.first else { return nil }
-                let changed = change(try Self.subscription(row.makeRandomAccess()))
+                let changed = change(try Subscription(row: row.makeRandomAccess()))
                 // The id is the key: a change never moves the row.
                 let updated = try await connection.query(
                     """
@@ -283,14 +286,14 @@ extension PostgresStore {
                         apps = \(EventColumns.joined(changed.apps)), enabled = \(changed.enabled),
                         disabled_reason = \(changed.disabledReason), description = \(changed.description),
                         secret = \(changed.secret), previous_secret = \(changed.previousSecret),
-                        previous_secret_expires_at = \(changed.previousSecretExpiresAt.map(AuditChain.micros)),
-                        created_at = \(AuditChain.micros(changed.createdAt)),
-                        updated_at = \(AuditChain.micros(changed.updatedAt))
+                        previous_secret_expires_at = \(changed.previousSecretExpiresAt.map(StoredTime.micros)),
+                        created_at = \(StoredTime.micros(changed.createdAt)),
+                        updated_at = \(StoredTime.micros(changed.updatedAt))
                     WHERE id = \(id)
                     RETURNING \(unescaped: EventColumns.list(EventColumns.subscription))
                     """, logger: logger
                 ).collect()
-                return try updated.first.map { try Self.subscription($0.makeRandomAccess()) }
+                return try updated.first.map { try Subscription(row: $0.makeRandomAccess()) }
             }
         }
     }
@@ -320,7 +323,7 @@ extension PostgresStore {
     ) async throws(StoreError) -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let logger = self.logger
-        let nowMicros = AuditChain.micros(now)
+        let nowMicros = StoredTime.micros(now)
         // Bound by hand so the one-subscription claim has a plain `subscription_id = $n` the planner can walk
         // its index with (a `$n IS NULL OR …` condition would not).
         var binds = PostgresBindings()
@@ -340,7 +343,7 @@ extension PostgresStore {
                 LIMIT \(bind(Int64(limit)))
                 FOR UPDATE OF d SKIP LOCKED
             )
-            UPDATE deliveries d SET lease_owner = \(bind(owner)), lease_until = \(bind(AuditChain.micros(leaseUntil)))
+            UPDATE deliveries d SET lease_owner = \(bind(owner)), lease_until = \(bind(StoredTime.micros(leaseUntil)))
             FROM due, events ev, subscriptions s
             WHERE d.id = due.id AND ev.sequence = d.event_sequence AND s.id = d.subscription_id
             RETURNING \(EventColumns.list(EventColumns.delivery, alias: "d")), ev.body,
@@ -353,9 +356,9 @@ extension PostgresStore {
             return try rows.map { row in
                 let row = row.makeRandomAccess()
                 return ClaimedDelivery(
-                    delivery: try Self.delivery(row),
+                    delivery: try DeliveryRecord(row: row),
                     body: Array(try row[first].decode(ByteBuffer.self).readableBytesView),
-                    subscription: try Self.subscription(row, from: first + 1))
+                    subscription: try Subscription(row: row, from: first + 1))
             }
             .sorted { ($0.delivery.eventSequence, $0.delivery.id) < ($1.delivery.eventSequence, $1.delivery.id) }
         }
@@ -381,7 +384,7 @@ extension PostgresStore {
             let after = EventColumns.after(outcome.next)
             ids.append(attempt.deliveryId)
             numbers.append(Int32(clamping: attempt.number))
-            times.append(AuditChain.micros(attempt.time))
+            times.append(StoredTime.micros(attempt.time))
             statuses.append(attempt.status.map { Int32(clamping: $0) } ?? -1)
             verdicts.append(attempt.verdict)
             states.append(after.state.rawValue)
@@ -434,7 +437,7 @@ extension PostgresStore {
                 filters: [
                     ("state", filter.state?.rawValue), ("subscription_id", filter.subscriptionId),
                     ("instance", filter.instance),
-                ], limit: limit, Self.delivery)
+                ], limit: limit, DeliveryRecord.init(row:))
         }
     }
 
@@ -445,7 +448,7 @@ extension PostgresStore {
                 "SELECT \(unescaped: EventColumns.list(EventColumns.delivery)) FROM deliveries WHERE id = \(id)",
                 logger: logger
             ).collect()
-            return try rows.first.map { try Self.delivery($0.makeRandomAccess()) }
+            return try rows.first.map { try DeliveryRecord(row: $0.makeRandomAccess()) }
         }
     }
 
@@ -463,7 +466,7 @@ extension PostgresStore {
                 return DeliveryAttempt(
                     deliveryId: try row[0].decode(Int64.self),
                     number: Int(try row[1].decode(Int32.self)),
-                    time: AuditChain.date(micros: try row[2].decode(Int64.self)),
+                    time: StoredTime.date(micros: try row[2].decode(Int64.self)),
                     status: try row[3].decode(Int32?.self).map(Int.init),
                     latencyMicros: try row[4].decode(Int64.self),
                     verdict: try row[5].decode(String.self),
@@ -474,7 +477,7 @@ extension PostgresStore {
 
     package func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? {
         let logger = self.logger
-        let nowMicros = AuditChain.micros(now)
+        let nowMicros = StoredTime.micros(now)
         return try await Self.run("retry delivery") {
             let rows = try await self.client.query(
                 """
@@ -485,13 +488,13 @@ extension PostgresStore {
                 RETURNING \(unescaped: EventColumns.list(EventColumns.delivery))
                 """, logger: logger
             ).collect()
-            return try rows.first.map { try Self.delivery($0.makeRandomAccess()) }
+            return try rows.first.map { try DeliveryRecord(row: $0.makeRandomAccess()) }
         }
     }
 
     package func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int? {
         let logger = self.logger
-        let nowMicros = AuditChain.micros(now)
+        let nowMicros = StoredTime.micros(now)
         let matches = EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "strpos")
         let count: Int? = try await Self.run("replay") {
             try await self.client.withTransaction(logger: logger) { connection -> Int? in
@@ -507,7 +510,7 @@ extension PostgresStore {
                         SELECT s.id, ev.sequence, ev.id, ev.type, ev.instance, 'pending', \(nowMicros), \(nowMicros),
                                \(nowMicros)
                         FROM subscriptions s CROSS JOIN events ev
-                        WHERE s.id = \(subscriptionId) AND ev.time_micros >= \(AuditChain.micros(since))
+                        WHERE s.id = \(subscriptionId) AND ev.time_micros >= \(StoredTime.micros(since))
                           AND \(unescaped: matches)
                         ORDER BY ev.sequence
                         RETURNING 1
@@ -575,63 +578,4 @@ extension PostgresStore {
         return try rows.map { try decode($0.makeRandomAccess()) }
     }
 
-    private static func trackedInstance(_ row: PostgresRandomAccessRow) throws -> TrackedInstance {
-        TrackedInstance(
-            instance: try row[0].decode(String.self),
-            clientId: try row[1].decode(String?.self),
-            tokenProfile: try row[2].decode(String?.self),
-            taskId: try row[3].decode(String?.self),
-            completeWhenAllSigned: try row[4].decode(Bool.self),
-            status: try EventColumns.status(try row[5].decode(String.self)),
-            snapshot: Array(try row[6].decode(ByteBuffer.self).readableBytesView),
-            polls: Int(try row[7].decode(Int32.self)),
-            nextPollAt: AuditChain.date(micros: try row[8].decode(Int64.self)),
-            deadline: AuditChain.date(micros: try row[9].decode(Int64.self)),
-            processNext: try EventColumns.processNext(
-                state: try row[10].decode(String.self), token: try row[11].decode(String?.self),
-                claimedAtMicros: try row[12].decode(Int64?.self)),
-            traceparent: try row[13].decode(String?.self),
-            lastError: try row[14].decode(String?.self),
-            leaseOwner: try row[15].decode(String?.self),
-            leaseUntil: try row[16].decode(Int64?.self).map(AuditChain.date(micros:)),
-            createdAt: AuditChain.date(micros: try row[17].decode(Int64.self)),
-            updatedAt: AuditChain.date(micros: try row[18].decode(Int64.self))
-        )
-    }
-
-    private static func subscription(_ row: PostgresRandomAccessRow, from first: Int = 0) throws -> Subscription {
-        Subscription(
-            id: try row[first].decode(String.self),
-            url: try row[first + 1].decode(String.self),
-            types: EventColumns.split(try row[first + 2].decode(String.self)),
-            apps: EventColumns.split(try row[first + 3].decode(String.self)),
-            enabled: try row[first + 4].decode(Bool.self),
-            disabledReason: try row[first + 5].decode(String?.self),
-            description: try row[first + 6].decode(String?.self),
-            secret: try row[first + 7].decode(String.self),
-            previousSecret: try row[first + 8].decode(String?.self),
-            previousSecretExpiresAt: try row[first + 9].decode(Int64?.self).map(AuditChain.date(micros:)),
-            createdAt: AuditChain.date(micros: try row[first + 10].decode(Int64.self)),
-            updatedAt: AuditChain.date(micros: try row[first + 11].decode(Int64.self))
-        )
-    }
-
-    private static func delivery(_ row: PostgresRandomAccessRow) throws -> DeliveryRecord {
-        DeliveryRecord(
-            id: try row[0].decode(Int64.self),
-            subscriptionId: try row[1].decode(String.self),
-            eventId: try row[2].decode(String.self),
-            eventSequence: try row[3].decode(Int64.self),
-            eventType: try row[4].decode(String.self),
-            instance: try row[5].decode(String.self),
-            state: try EventColumns.state(try row[6].decode(String.self)),
-            attempts: Int(try row[7].decode(Int32.self)),
-            failuresSinceArmed: Int(try row[8].decode(Int32.self)),
-            nextAttemptAt: try row[9].decode(Int64?.self).map(AuditChain.date(micros:)),
-            lastStatus: try row[10].decode(Int32?.self).map(Int.init),
-            lastVerdict: try row[11].decode(String?.self),
-            createdAt: AuditChain.date(micros: try row[12].decode(Int64.self)),
-            updatedAt: AuditChain.date(micros: try row[13].decode(Int64.self))
-        )
-    }
 }

@@ -133,7 +133,7 @@ package final class PostgresStore: Store {
                     """
                     INSERT INTO idempotency_keys (client_id, key, fingerprint, state, lease_until, created_at)
                     VALUES (\(claim.scope.clientId), \(claim.scope.key), \(claim.fingerprint), 'in_flight',
-                            \(AuditChain.micros(claim.leaseUntil)), \(AuditChain.micros(claim.now)))
+                            \(StoredTime.micros(claim.leaseUntil)), \(StoredTime.micros(claim.now)))
                     ON CONFLICT (client_id, key) DO NOTHING
                     RETURNING 1
                     """, logger: logger
@@ -227,7 +227,7 @@ package final class PostgresStore: Store {
         let logger = self.logger
         return try await Self.run("idempotency prune") {
             let rows = try await self.client.query(
-                "DELETE FROM idempotency_keys WHERE created_at < \(AuditChain.micros(cutoff)) RETURNING 1",
+                "DELETE FROM idempotency_keys WHERE created_at < \(StoredTime.micros(cutoff)) RETURNING 1",
                 logger: logger
             ).collect()
             return rows.count
@@ -243,12 +243,12 @@ package final class PostgresStore: Store {
         return try await Self.run("webhook id remember") {
             try await self.client.withTransaction(logger: logger) { connection in
                 try await connection.query(
-                    "DELETE FROM webhook_ids WHERE expires_at <= \(AuditChain.micros(now))", logger: logger)
+                    "DELETE FROM webhook_ids WHERE expires_at <= \(StoredTime.micros(now))", logger: logger)
                 // The primary key decides races between replicas: exactly one INSERT returns a row.
                 let rows = try await connection.query(
                     """
                     INSERT INTO webhook_ids (client_id, webhook_id, expires_at)
-                    VALUES (\(clientId), \(id), \(AuditChain.micros(expiresAt)))
+                    VALUES (\(clientId), \(id), \(StoredTime.micros(expiresAt)))
                     ON CONFLICT (client_id, webhook_id) DO NOTHING
                     RETURNING 1
                     """, logger: logger
@@ -284,8 +284,8 @@ package final class PostgresStore: Store {
                 conditions.append(sql.replacingOccurrences(of: "?", with: "$\(binds.count)"))
             }
             condition("sequence > ?", after)
-            if let from = filter.from { condition("time_micros >= ?", AuditChain.micros(from)) }
-            if let until = filter.until { condition("time_micros < ?", AuditChain.micros(until)) }
+            if let from = filter.from { condition("time_micros >= ?", StoredTime.micros(from)) }
+            if let until = filter.until { condition("time_micros < ?", StoredTime.micros(until)) }
             if let clientId = filter.clientId { condition("client_id = ?", clientId) }
             if let instance = filter.instance { condition("instance = ?", instance) }
             if let outcome = filter.outcome { condition("outcome = ?", outcome) }
@@ -296,7 +296,7 @@ package final class PostgresStore: Store {
                 """
             let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
                 .collect()
-            return try rows.map { try Self.record($0.makeRandomAccess()) }
+            return try rows.map { try AuditRecord(row: $0.makeRandomAccess()) }
         }
     }
 
@@ -343,38 +343,12 @@ package final class PostgresStore: Store {
         try await connection.query(
             """
             INSERT INTO audit_log (\(unescaped: AuditColumns.list)) VALUES (
-                \(sequence), \(AuditChain.micros(entry.time)), \(entry.clientId), \(entry.sourceAddress),
+                \(sequence), \(StoredTime.micros(entry.time)), \(entry.clientId), \(entry.sourceAddress),
                 \(entry.requestId), \(entry.traceparent), \(entry.idempotencyKey), \(entry.operation), \(entry.instance),
                 \(entry.tokenProfile), \(entry.upstreamMethod), \(entry.upstreamURL), \(upstreamStatus),
                 \(entry.latencyMicros), \(entry.outcome), \(entry.requestDigest), \(entry.responseDigest),
                 \(previousHash), \(hash))
             """, logger: logger)
-    }
-
-    private static func record(_ row: PostgresRandomAccessRow) throws -> AuditRecord {
-        AuditRecord(
-            sequence: try row[0].decode(Int64.self),
-            entry: AuditEntry(
-                time: AuditChain.date(micros: try row[1].decode(Int64.self)),
-                clientId: try row[2].decode(String?.self),
-                sourceAddress: try row[3].decode(String?.self),
-                requestId: try row[4].decode(String.self),
-                traceparent: try row[5].decode(String?.self),
-                idempotencyKey: try row[6].decode(String?.self),
-                operation: try row[7].decode(String.self),
-                instance: try row[8].decode(String?.self),
-                tokenProfile: try row[9].decode(String?.self),
-                upstreamMethod: try row[10].decode(String?.self),
-                upstreamURL: try row[11].decode(String?.self),
-                upstreamStatus: try row[12].decode(Int32?.self).map(Int.init),
-                latencyMicros: try row[13].decode(Int64.self),
-                outcome: try row[14].decode(String.self),
-                requestDigest: try row[15].decode(String?.self),
-                responseDigest: try row[16].decode(String?.self)
-            ),
-            previousHash: try row[17].decode(String.self),
-            hash: try row[18].decode(String.self)
-        )
     }
 
     /// Runs `body`, turning whatever it throws into a `StoreError` that names the operation and the server's

@@ -216,3 +216,12 @@ final class SQLiteStatement {
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 }
+
+extension SQLiteStatement: StoredRow {
+    func text(_ column: Int) -> String { self.text(Int32(column)) }
+    func optionalText(_ column: Int) -> String? { self.optionalText(Int32(column)) }
+    func integer(_ column: Int) -> Int64 { self.int64(Int32(column)) }
+    func optionalInteger(_ column: Int) -> Int64? { self.optionalInt64(Int32(column)) }
+    func bool(_ column: Int) -> Bool { self.int64(Int32(column)) != 0 }
+    func bytes(_ column: Int) -> [UInt8] { self.blob(Int32(column)) }
+}

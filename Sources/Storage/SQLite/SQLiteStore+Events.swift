@@ -23,16 +23,18 @@ extension SQLiteStore {
             "SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances WHERE instance = ?",
             "outbox commit: read row")
         try read.bind(.text(write.instance))
-        let current = try read.step() ? try trackedInstance(read) : nil
+        let current = try read.step() ? try TrackedInstance(row: read) : nil
         let update = write.apply(current)
         var tracked = current
+        let started = current == nil && update.tracked != nil
         if let row = update.tracked { tracked = try upsert(row, on: db) }
         try Self.applyUpgrades(update.upgrades, on: db)
 
         var appended: [EventRecord] = []
         var deliveriesCreated = 0
         guard !update.events.isEmpty else {
-            return OutboxCommit(tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated)
+            return OutboxCommit(
+                tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated, trackingStarted: started)
         }
         let insert = try db.prepare(
             """
@@ -51,7 +53,7 @@ extension SQLiteStore {
             insert.reset()
             try insert.bind(
                 .text(event.id), .text(event.type), .text(event.instance), .text(event.app),
-                .integer(AuditChain.micros(event.time)), .blob(event.body))
+                .integer(StoredTime.micros(event.time)), .blob(event.body))
             guard try insert.step() else { continue }  // the id exists: nothing appended, nothing fanned out
             let sequence = insert.int64(0)
             try insert.run()
@@ -59,11 +61,12 @@ extension SQLiteStore {
             fanOut.reset()
             try fanOut.bind(
                 .integer(sequence), .text(event.id), .text(event.type), .text(event.instance), .text(event.app),
-                .integer(AuditChain.micros(event.time)))
+                .integer(StoredTime.micros(event.time)))
             try fanOut.run()
             deliveriesCreated += db.changes
         }
-        return OutboxCommit(tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated)
+        return OutboxCommit(
+            tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated, trackingStarted: started)
     }
 
     private static func upsert(_ row: TrackedInstance, on db: SQLiteConnection) throws(StoreError) -> TrackedInstance {
@@ -80,14 +83,14 @@ extension SQLiteStore {
         try statement.bind([
             .text(row.instance), text(row.clientId), text(row.tokenProfile), text(row.taskId),
             .integer(row.completeWhenAllSigned ? 1 : 0), .text(row.status.rawValue), .blob(row.snapshot),
-            .integer(Int64(row.polls)), .integer(AuditChain.micros(row.nextPollAt)),
-            .integer(AuditChain.micros(row.deadline)), .text(guardColumns.state), text(guardColumns.token),
+            .integer(Int64(row.polls)), .integer(StoredTime.micros(row.nextPollAt)),
+            .integer(StoredTime.micros(row.deadline)), .text(guardColumns.state), text(guardColumns.token),
             integer(guardColumns.claimedAtMicros), text(row.traceparent), text(row.lastError), text(row.leaseOwner),
-            micros(row.leaseUntil), .integer(AuditChain.micros(row.createdAt)),
-            .integer(AuditChain.micros(row.updatedAt)),
+            micros(row.leaseUntil), .integer(StoredTime.micros(row.createdAt)),
+            .integer(StoredTime.micros(row.updatedAt)),
         ])
         guard try statement.step() else { throw .failed("sqlite: outbox commit: the stored row was not returned") }
-        let stored = try trackedInstance(statement)
+        let stored = try TrackedInstance(row: statement)
         try statement.run()
         return stored
     }
@@ -98,7 +101,7 @@ extension SQLiteStore {
                 "SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances WHERE instance = ?",
                 "tracked instance")
             try read.bind(.text(instance))
-            return try read.step() ? try Self.trackedInstance(read) : nil
+            return try read.step() ? try TrackedInstance(row: read) : nil
         }
     }
 
@@ -109,7 +112,7 @@ extension SQLiteStore {
         return try await thread.run { db throws(StoreError) in
             try Self.page(
                 of: "tracked_instances", EventColumns.tracked, after: after.map { ("instance", .text($0)) },
-                filters: [("status", status?.rawValue)], limit: limit, on: db, Self.trackedInstance)
+                filters: [("status", status?.rawValue)], limit: limit, on: db, TrackedInstance.init(row:))
         }
     }
 
@@ -134,18 +137,18 @@ extension SQLiteStore {
                     WHERE status = 'active' AND next_poll_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
                     ORDER BY next_poll_at, instance LIMIT ?2
                     """, "claim tracked instances: select")
-                try select.bind(.integer(AuditChain.micros(now)), .integer(Int64(limit)))
+                try select.bind(.integer(StoredTime.micros(now)), .integer(Int64(limit)))
                 var rows: [TrackedInstance] = []
-                while try select.step() { rows.append(try Self.trackedInstance(select)) }
+                while try select.step() { rows.append(try TrackedInstance(row: select)) }
                 let lease = try db.prepare(
                     "UPDATE tracked_instances SET lease_owner = ?, lease_until = ? WHERE instance = ?",
                     "claim tracked instances: lease")
                 for index in rows.indices {
                     lease.reset()
-                    try lease.bind(.text(owner), .integer(AuditChain.micros(leaseUntil)), .text(rows[index].instance))
+                    try lease.bind(.text(owner), .integer(StoredTime.micros(leaseUntil)), .text(rows[index].instance))
                     try lease.run()
                     rows[index].leaseOwner = owner
-                    rows[index].leaseUntil = AuditChain.date(micros: AuditChain.micros(leaseUntil))
+                    rows[index].leaseUntil = StoredTime.date(micros: StoredTime.micros(leaseUntil))
                 }
                 return rows
             }
@@ -179,7 +182,7 @@ extension SQLiteStore {
                         sequence: select.int64(0),
                         event: NewEvent(
                             id: select.text(1), type: select.text(2), instance: select.text(3), app: select.text(4),
-                            time: AuditChain.date(micros: select.int64(5)), body: select.blob(6))))
+                            time: StoredTime.date(micros: select.int64(5)), body: select.blob(6))))
             }
             return records
         }
@@ -212,7 +215,7 @@ extension SQLiteStore {
                 "SELECT \(EventColumns.list(EventColumns.subscription)) FROM subscriptions ORDER BY created_at, id",
                 "subscriptions")
             var subscriptions: [Subscription] = []
-            while try select.step() { subscriptions.append(Self.subscription(select)) }
+            while try select.step() { subscriptions.append(try Subscription(row: select)) }
             return subscriptions
         }
     }
@@ -274,24 +277,24 @@ extension SQLiteStore {
                 let select: SQLiteStatement
                 if let subscriptionId {
                     select = try db.prepare(Self.claimOneSubscriptionSQL, "claim deliveries: select")
-                    try select.bind(.integer(AuditChain.micros(now)), .integer(Int64(limit)), .text(subscriptionId))
+                    try select.bind(.integer(StoredTime.micros(now)), .integer(Int64(limit)), .text(subscriptionId))
                 } else {
                     select = try db.prepare(Self.claimSQL, "claim deliveries: select")
-                    try select.bind(.integer(AuditChain.micros(now)), .integer(Int64(limit)))
+                    try select.bind(.integer(StoredTime.micros(now)), .integer(Int64(limit)))
                 }
                 var claimed: [ClaimedDelivery] = []
                 while try select.step() {
                     claimed.append(
                         ClaimedDelivery(
-                            delivery: try Self.delivery(select),
+                            delivery: try DeliveryRecord(row: select),
                             body: select.blob(deliveryCount),
-                            subscription: Self.subscription(select, from: deliveryCount + 1)))
+                            subscription: try Subscription(row: select, from: Int(deliveryCount) + 1)))
                 }
                 let lease = try db.prepare(
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?", "claim deliveries: lease")
                 for item in claimed {
                     lease.reset()
-                    try lease.bind(.text(owner), .integer(AuditChain.micros(leaseUntil)), .integer(item.delivery.id))
+                    try lease.bind(.text(owner), .integer(StoredTime.micros(leaseUntil)), .integer(item.delivery.id))
                     try lease.run()
                 }
                 return claimed
@@ -352,20 +355,20 @@ extension SQLiteStore {
                     try update.bind(
                         .integer(Int64(attempt.number)), Self.integer(attempt.status.map(Int64.init)),
                         .text(attempt.verdict), .text(after.state.rawValue), Self.integer(after.nextAttemptAt),
-                        .integer(after.failed ? 1 : 0), .integer(AuditChain.micros(attempt.time)),
+                        .integer(after.failed ? 1 : 0), .integer(StoredTime.micros(attempt.time)),
                         .integer(attempt.deliveryId))
                     try update.run()
                     guard db.changes == 1 else { continue }  // deleted with its subscription meanwhile
                     record.reset()
                     try record.bind(
                         .integer(attempt.deliveryId), .integer(Int64(attempt.number)),
-                        .integer(AuditChain.micros(attempt.time)), Self.integer(attempt.status.map(Int64.init)),
+                        .integer(StoredTime.micros(attempt.time)), Self.integer(attempt.status.map(Int64.init)),
                         .integer(attempt.latencyMicros), .text(attempt.verdict), Self.text(attempt.responseExcerpt))
                     try record.run()
                     if let reason = outcome.disableSubscription {
                         disable.reset()
                         try disable.bind(
-                            .text(reason), .integer(AuditChain.micros(attempt.time)), .integer(attempt.deliveryId))
+                            .text(reason), .integer(StoredTime.micros(attempt.time)), .integer(attempt.deliveryId))
                         try disable.run()
                     }
                 }
@@ -383,7 +386,7 @@ extension SQLiteStore {
                 filters: [
                     ("state", filter.state?.rawValue), ("subscription_id", filter.subscriptionId),
                     ("instance", filter.instance),
-                ], limit: limit, on: db, Self.delivery)
+                ], limit: limit, on: db, DeliveryRecord.init(row:))
         }
     }
 
@@ -392,7 +395,7 @@ extension SQLiteStore {
             let select = try db.prepare(
                 "SELECT \(EventColumns.list(EventColumns.delivery)) FROM deliveries WHERE id = ?", "delivery")
             try select.bind(.integer(id))
-            return try select.step() ? try Self.delivery(select) : nil
+            return try select.step() ? try DeliveryRecord(row: select) : nil
         }
     }
 
@@ -409,7 +412,7 @@ extension SQLiteStore {
                 attempts.append(
                     DeliveryAttempt(
                         deliveryId: select.int64(0), number: Int(select.int64(1)),
-                        time: AuditChain.date(micros: select.int64(2)), status: select.optionalInt64(3).map(Int.init),
+                        time: StoredTime.date(micros: select.int64(2)), status: select.optionalInt64(3).map(Int.init),
                         latencyMicros: select.int64(4), verdict: select.text(5), responseExcerpt: select.optionalText(6)
                     ))
             }
@@ -426,9 +429,9 @@ extension SQLiteStore {
                     lease_until = NULL, updated_at = ?1
                 WHERE id = ?2 RETURNING \(EventColumns.list(EventColumns.delivery))
                 """, "retry delivery")
-            try update.bind(.integer(AuditChain.micros(now)), .integer(id))
+            try update.bind(.integer(StoredTime.micros(now)), .integer(id))
             guard try update.step() else { return nil }
-            let record = try Self.delivery(update)
+            let record = try DeliveryRecord(row: update)
             try update.run()
             return record
         }
@@ -449,7 +452,7 @@ extension SQLiteStore {
                     ORDER BY ev.sequence
                     """, "replay")
                 try insert.bind(
-                    .text(subscriptionId), .integer(AuditChain.micros(since)), .integer(AuditChain.micros(now)))
+                    .text(subscriptionId), .integer(StoredTime.micros(since)), .integer(StoredTime.micros(now)))
                 try insert.run()
                 return db.changes
             }
@@ -507,7 +510,7 @@ extension SQLiteStore {
 
     private static func text(_ value: String?) -> Value { value.map { .text($0) } ?? .null }
     private static func integer(_ value: Int64?) -> Value { value.map { .integer($0) } ?? .null }
-    private static func micros(_ value: Date?) -> Value { integer(value.map(AuditChain.micros)) }
+    private static func micros(_ value: Date?) -> Value { integer(value.map(StoredTime.micros)) }
 
     private static func values(_ subscription: Subscription) -> [Value] {
         [
@@ -515,7 +518,7 @@ extension SQLiteStore {
             .text(EventColumns.joined(subscription.apps)), .integer(subscription.enabled ? 1 : 0),
             text(subscription.disabledReason), text(subscription.description), .text(subscription.secret),
             text(subscription.previousSecret), micros(subscription.previousSecretExpiresAt),
-            .integer(AuditChain.micros(subscription.createdAt)), .integer(AuditChain.micros(subscription.updatedAt)),
+            .integer(StoredTime.micros(subscription.createdAt)), .integer(StoredTime.micros(subscription.updatedAt)),
         ]
     }
 
@@ -523,65 +526,7 @@ extension SQLiteStore {
         let select = try db.prepare(
             "SELECT \(EventColumns.list(EventColumns.subscription)) FROM subscriptions WHERE id = ?", "subscription")
         try select.bind(.text(id))
-        return try select.step() ? subscription(select) : nil
+        return try select.step() ? try Subscription(row: select) : nil
     }
 
-    private static func subscription(_ row: SQLiteStatement, from first: Int32 = 0) -> Subscription {
-        Subscription(
-            id: row.text(first),
-            url: row.text(first + 1),
-            types: EventColumns.split(row.text(first + 2)),
-            apps: EventColumns.split(row.text(first + 3)),
-            enabled: row.int64(first + 4) != 0,
-            disabledReason: row.optionalText(first + 5),
-            description: row.optionalText(first + 6),
-            secret: row.text(first + 7),
-            previousSecret: row.optionalText(first + 8),
-            previousSecretExpiresAt: row.optionalInt64(first + 9).map(AuditChain.date(micros:)),
-            createdAt: AuditChain.date(micros: row.int64(first + 10)),
-            updatedAt: AuditChain.date(micros: row.int64(first + 11))
-        )
-    }
-
-    private static func trackedInstance(_ row: SQLiteStatement) throws(StoreError) -> TrackedInstance {
-        TrackedInstance(
-            instance: row.text(0),
-            clientId: row.optionalText(1),
-            tokenProfile: row.optionalText(2),
-            taskId: row.optionalText(3),
-            completeWhenAllSigned: row.int64(4) != 0,
-            status: try EventColumns.status(row.text(5)),
-            snapshot: row.blob(6),
-            polls: Int(row.int64(7)),
-            nextPollAt: AuditChain.date(micros: row.int64(8)),
-            deadline: AuditChain.date(micros: row.int64(9)),
-            processNext: try EventColumns.processNext(
-                state: row.text(10), token: row.optionalText(11), claimedAtMicros: row.optionalInt64(12)),
-            traceparent: row.optionalText(13),
-            lastError: row.optionalText(14),
-            leaseOwner: row.optionalText(15),
-            leaseUntil: row.optionalInt64(16).map(AuditChain.date(micros:)),
-            createdAt: AuditChain.date(micros: row.int64(17)),
-            updatedAt: AuditChain.date(micros: row.int64(18))
-        )
-    }
-
-    private static func delivery(_ row: SQLiteStatement) throws(StoreError) -> DeliveryRecord {
-        DeliveryRecord(
-            id: row.int64(0),
-            subscriptionId: row.text(1),
-            eventId: row.text(2),
-            eventSequence: row.int64(3),
-            eventType: row.text(4),
-            instance: row.text(5),
-            state: try EventColumns.state(row.text(6)),
-            attempts: Int(row.int64(7)),
-            failuresSinceArmed: Int(row.int64(8)),
-            nextAttemptAt: row.optionalInt64(9).map(AuditChain.date(micros:)),
-            lastStatus: row.optionalInt64(10).map(Int.init),
-            lastVerdict: row.optionalText(11),
-            createdAt: AuditChain.date(micros: row.int64(12)),
-            updatedAt: AuditChain.date(micros: row.int64(13))
-        )
-    }
 }

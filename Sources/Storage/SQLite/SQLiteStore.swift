@@ -68,7 +68,7 @@ package final class SQLiteStore: Store {
                     """, "idempotency begin: insert")
                 try insert.bind(
                     .text(claim.scope.clientId), .text(claim.scope.key), .text(claim.fingerprint),
-                    .integer(AuditChain.micros(claim.leaseUntil)), .integer(AuditChain.micros(claim.now)))
+                    .integer(StoredTime.micros(claim.leaseUntil)), .integer(StoredTime.micros(claim.now)))
                 try insert.run()
                 return .acquired
             }
@@ -128,7 +128,7 @@ package final class SQLiteStore: Store {
     package func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
         try await thread.run { db throws(StoreError) in
             let delete = try db.prepare("DELETE FROM idempotency_keys WHERE created_at < ?", "idempotency prune")
-            try delete.bind(.integer(AuditChain.micros(cutoff)))
+            try delete.bind(.integer(StoredTime.micros(cutoff)))
             try delete.run()
             return db.changes
         }
@@ -142,7 +142,7 @@ package final class SQLiteStore: Store {
         try await thread.run { db throws(StoreError) in
             try db.transaction("webhook id remember") { () throws(StoreError) -> Bool in
                 let forget = try db.prepare("DELETE FROM webhook_ids WHERE expires_at <= ?", "webhook id: forget")
-                try forget.bind(.integer(AuditChain.micros(now)))
+                try forget.bind(.integer(StoredTime.micros(now)))
                 try forget.run()
                 // The conflict leaves the row alone: an id seen and not yet expired is a replay.
                 let insert = try db.prepare(
@@ -150,7 +150,7 @@ package final class SQLiteStore: Store {
                     INSERT INTO webhook_ids (client_id, webhook_id, expires_at) VALUES (?, ?, ?)
                     ON CONFLICT (client_id, webhook_id) DO NOTHING
                     """, "webhook id: insert")
-                try insert.bind(.text(clientId), .text(id), .integer(AuditChain.micros(expiresAt)))
+                try insert.bind(.text(clientId), .text(id), .integer(StoredTime.micros(expiresAt)))
                 try insert.run()
                 return db.changes == 1
             }
@@ -176,11 +176,11 @@ package final class SQLiteStore: Store {
             var values: [SQLiteStatement.Value] = [.integer(after)]
             if let from = filter.from {
                 conditions.append("time_micros >= ?")
-                values.append(.integer(AuditChain.micros(from)))
+                values.append(.integer(StoredTime.micros(from)))
             }
             if let until = filter.until {
                 conditions.append("time_micros < ?")
-                values.append(.integer(AuditChain.micros(until)))
+                values.append(.integer(StoredTime.micros(until)))
             }
             for (column, value) in [
                 ("client_id", filter.clientId), ("instance", filter.instance), ("outcome", filter.outcome),
@@ -197,7 +197,7 @@ package final class SQLiteStore: Store {
                 """, "audit records")
             try select.bind(values)
             var records: [AuditRecord] = []
-            while try select.step() { records.append(Self.record(select)) }
+            while try select.step() { records.append(try AuditRecord(row: select)) }
             return records
         }
     }
@@ -240,7 +240,7 @@ package final class SQLiteStore: Store {
             "INSERT INTO audit_log (\(AuditColumns.list)) VALUES (\(placeholders))", "audit append: insert")
         func text(_ value: String?) -> SQLiteStatement.Value { value.map { .text($0) } ?? .null }
         try insert.bind([
-            .integer(sequence), .integer(AuditChain.micros(entry.time)), text(entry.clientId),
+            .integer(sequence), .integer(StoredTime.micros(entry.time)), text(entry.clientId),
             text(entry.sourceAddress), .text(entry.requestId), text(entry.traceparent), text(entry.idempotencyKey),
             .text(entry.operation), text(entry.instance), text(entry.tokenProfile), text(entry.upstreamMethod),
             text(entry.upstreamURL), entry.upstreamStatus.map { .integer(Int64($0)) } ?? .null,
@@ -250,29 +250,4 @@ package final class SQLiteStore: Store {
         try insert.run()
     }
 
-    private static func record(_ row: SQLiteStatement) -> AuditRecord {
-        AuditRecord(
-            sequence: row.int64(0),
-            entry: AuditEntry(
-                time: AuditChain.date(micros: row.int64(1)),
-                clientId: row.optionalText(2),
-                sourceAddress: row.optionalText(3),
-                requestId: row.text(4),
-                traceparent: row.optionalText(5),
-                idempotencyKey: row.optionalText(6),
-                operation: row.text(7),
-                instance: row.optionalText(8),
-                tokenProfile: row.optionalText(9),
-                upstreamMethod: row.optionalText(10),
-                upstreamURL: row.optionalText(11),
-                upstreamStatus: row.optionalInt64(12).map { Int($0) },
-                latencyMicros: row.int64(13),
-                outcome: row.text(14),
-                requestDigest: row.optionalText(15),
-                responseDigest: row.optionalText(16)
-            ),
-            previousHash: row.text(17),
-            hash: row.text(18)
-        )
-    }
 }

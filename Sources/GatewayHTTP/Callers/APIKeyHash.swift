@@ -1,31 +1,20 @@
 import Crypto
 import Foundation
-import Transport
+import Primitives
 
 /// An API key as configured: only the hex SHA-256 of the key is kept, so the config file is no secret.
 package struct APIKeyHash: Sendable, Equatable {
     let digest: [UInt8]
 
-    /// `hex` is 64 lower- or upper-case hex digits.
+    /// `hex` is 64 lower- or upper-case hex digits (operators paste either).
     package init?(hex: String) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        var index = 0
-        while index < 64 {
-            guard let byte = UInt8(String(decoding: utf8[index..<index + 2], as: UTF8.self), radix: 16) else {
-                return nil
-            }
-            bytes.append(byte)
-            index += 2
-        }
-        self.digest = bytes
+        guard let digest = Hex.decode(hex.lowercased()), digest.count == 32 else { return nil }
+        self.digest = digest
     }
 
     package static func of(key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
 
-    package static func hex(of key: String) -> String { Self.of(key: key).map { String(format: "%02x", $0) }.joined() }
+    package static func hex(of key: String) -> String { Hex.encode(Self.of(key: key)) }
 
     /// Constant time in the digest length; the presented key is hashed once by the caller.
     func matches(digest presented: [UInt8]) -> Bool { constantTimeEquals(self.digest, presented) }
@@ -35,9 +24,7 @@ package struct APIKeyHash: Sendable, Equatable {
 package enum APIKeyGenerator {
     package static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        return "sgk_"
-            + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
-            .joined()
+        return "sgk_" + Hex.encode((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
     package static func sha256Hex(_ key: String) -> String { APIKeyHash.hex(of: key) }

@@ -2,7 +2,7 @@ import Foundation
 
 /// JSON shapes of the app API, written from Altinn's OpenAPI (`Instance`, `AppProcessState`,
 /// `UserActionResponse`, `SigningStateResponse`, `ProblemDetails`) and the reference.
-enum WireShapes {
+enum Bodies {
     // MARK: Instance (Storage model)
 
     static func instance(_ record: InstanceRecord, baseURL: String) -> JSONValue {

@@ -1,0 +1,42 @@
+/// Lowercase hexadecimal, the one spelling the gateway writes (audit hashes, API key digests, event ids).
+package enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    package static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The two lowercase digits of `byte`, for escapes such as JSON's `\u00XX`.
+    package static func digits(of byte: UInt8) -> (UInt8, UInt8) {
+        (digits[Int(byte >> 4)], digits[Int(byte & 0x0F)])
+    }
+
+    /// Lowercase only: what the gateway wrote has one spelling, so accepting a second would admit two. Callers
+    /// that take operator input in either case lowercase it first.
+    package static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+}
