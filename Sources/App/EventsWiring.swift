@@ -1,7 +1,6 @@
 package import CurlHTTP
 import Foundation
 package import Gateway
-package import GatewayHTTP
 package import Logging
 package import ServiceLifecycle
 package import Storage
@@ -24,12 +23,24 @@ package struct EventsWiring: Sendable {
     /// This process's name on leases (tracker rows, deliveries).
     package let owner = "gw_\(UUID().uuidString)"
 
-    /// What the HTTP routes need of these parts.
-    package var routes: GatewayApplication.Events {
-        GatewayApplication.Events(
-            observer: self.observer, destinations: self.destinations,
-            altinnEventsSecretDigest: self.altinnEventsSecretDigest, deliveryDoorbell: self.deliveryDoorbell,
-            trackerDoorbell: self.trackerDoorbell)
+    /// The use cases of one process, over `store` and `service`, sharing this process's doorbells.
+    package func useCases(store: any Store, service: SigningService, idempotencyLease: Duration) -> UseCases {
+        let profile = service.defaultTokenProfile
+        let audit = AuditTrail(store: store)
+        let gate = IdempotencyGate(
+            store: store, lease: idempotencyLease,
+            outboxCommitted: { [deliveryDoorbell, trackerDoorbell] committed in
+                if committed.deliveriesCreated > 0 { deliveryDoorbell.ring() }
+                if committed.tracked?.status == .active { trackerDoorbell.ring() }
+            })
+        return UseCases(
+            sign: SignUseCase(service: service, observer: self.observer, gate: gate, defaultTokenProfile: profile),
+            processNext: ProcessNextUseCase(service: service, gate: gate, defaultTokenProfile: profile),
+            signingState: SigningStateUseCase(service: service, audit: audit, defaultTokenProfile: profile),
+            tracking: Tracking(store: store, observer: self.observer, doorbell: self.trackerDoorbell),
+            subscriptions: Subscriptions(
+                store: store, destinations: self.destinations, doorbell: self.deliveryDoorbell),
+            feeds: Feeds(store: store), audit: audit, environment: service.environment, defaultTokenProfile: profile)
     }
 
     /// The loops of one process: the tracker, the dispatcher and the outbox gauges.

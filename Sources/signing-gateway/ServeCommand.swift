@@ -150,15 +150,15 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
         let settings = GatewayApplication.Settings(
             host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxRequestBodyBytes,
-            clients: clients, defaultTokenProfile: configuration.defaultTokenProfile,
-            idempotencyLease: GatewayAssembly.idempotencyLease(configuration),
-            signatureTolerance: .seconds(configuration.signatureToleranceSeconds),
+            clients: clients, signatureTolerance: .seconds(configuration.signatureToleranceSeconds),
             maxHeaderBytes: configuration.maxRequestHeaderBytes)
         let pruner = IdempotencyPruner(
             store: store, retention: .seconds(configuration.storage.idempotencyRetentionHours * 3600), logger: logger)
         let app = try GatewayApplication.make(
-            settings: settings, service: service, store: store,
-            events: events.routes, logger: logger,
+            settings: settings,
+            useCases: events.useCases(
+                store: store, service: service, idempotencyLease: GatewayAssembly.idempotencyLease(configuration)),
+            store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest, logger: logger,
             services: events.backgroundServices(store: store, service: service, logger: logger) + [pruner]
         ) { port in
             let elapsed = ContinuousClock.now - started

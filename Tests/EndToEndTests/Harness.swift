@@ -116,13 +116,15 @@ struct Harness: Sendable {
             var settings = GatewayApplication.Settings(
                 host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
                 clients: try ClientRegistry.configured(clients, environment: options.clientEnvironment),
-                idempotencyLease: options.idempotencyLease, maxHeaderBytes: options.maxHeaderBytes)
+                maxHeaderBytes: options.maxHeaderBytes)
             settings.now = options.now
             let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
             defer { events.transport.shutdown() }
             let app = try GatewayApplication.make(
-                settings: settings, service: service, store: store,
-                events: events.routes, logger: logger,
+                settings: settings,
+                useCases: events.useCases(store: store, service: service, idempotencyLease: options.idempotencyLease),
+                store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest,
+                logger: logger,
                 services: events.backgroundServices(store: store, service: service, logger: logger)
             ) { gatewayPort.yield($0) }
             let gatewayGroup = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)

@@ -8,7 +8,7 @@ import Transport
 package struct SigningService: Sendable {
     let altinn: AltinnClient
     private let tokens: any TokenProvider
-    private let defaultTokenProfile: String
+    package let defaultTokenProfile: String
     private let retry: RetryPolicy
     private let writes: InstanceWriteGate
     let logger: Logger

@@ -7,11 +7,7 @@ import Storage
 
 /// `/v1` signing routes. Each handler only translates: HTTP in → command → use case → HTTP out.
 struct SigningRoutes: Sendable {
-    let signUseCase: SignUseCase
-    let processNextUseCase: ProcessNextUseCase
-    let signingStateUseCase: SigningStateUseCase
-    let service: SigningService
-    let defaultTokenProfile: String
+    let useCases: UseCases
     let maxBodyBytes: Int
 
     func register(on group: RouterGroup<GatewayRequestContext>) {
@@ -25,16 +21,16 @@ struct SigningRoutes: Sendable {
         let key = try Self.idempotencyKey(request, context: context)
         let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
         let body = try JSONBody.decode(SignRequestBody.self, from: bytes)
-        let instance = try body.selector.resolve(in: self.service.environment)
+        let instance = try body.selector.resolve(in: self.useCases.environment)
         try context.authorize(app: instance.app)
         let command = SignCommand(
             instance: instance, mode: body.mode, onBehalfOf: body.onBehalfOf, language: body.language,
             tokenProfile: try context.tokenProfile(
-                requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
+                requested: body.tokenProfile, gatewayDefault: self.useCases.defaultTokenProfile))
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
         return try await Self.answer { () async throws(StoreError) -> IdempotencyGate.Answer in
-            try await self.signUseCase.execute(
+            try await self.useCases.sign.execute(
                 .init(
                     command: command, track: body.track, completeWhenAllSigned: body.completeWhenAllSigned,
                     inbound: inbound),
@@ -47,16 +43,16 @@ struct SigningRoutes: Sendable {
         let key = try Self.idempotencyKey(request, context: context)
         let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
         let body = try JSONBody.decode(ProcessNextRequestBody.self, from: bytes)
-        let instance = try body.selector.resolve(in: self.service.environment)
+        let instance = try body.selector.resolve(in: self.useCases.environment)
         try context.authorize(app: instance.app)
         let command = ProcessNextCommand(
             instance: instance, language: body.language,
             tokenProfile: try context.tokenProfile(
-                requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile))
+                requested: body.tokenProfile, gatewayDefault: self.useCases.defaultTokenProfile))
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
         return try await Self.answer { () async throws(StoreError) -> IdempotencyGate.Answer in
-            try await self.processNextUseCase.execute(
+            try await self.useCases.processNext.execute(
                 command, inbound: inbound, rendering: Self.rendering(ResponseBodies.processNext, requestId: context.id))
         }
     }
@@ -69,14 +65,15 @@ struct SigningRoutes: Sendable {
         let stateQuery = SigningStateQuery(
             instance: instance, taskId: query.taskId, language: query.language,
             tokenProfile: try context.tokenProfile(
-                requested: query.tokenProfile, gatewayDefault: self.defaultTokenProfile))
+                requested: query.tokenProfile, gatewayDefault: self.useCases.defaultTokenProfile))
         let inbound = InboundFacts(context, request: request, clientId: context.clientId)
         let rendering = Self.rendering(
             { snapshot, environment in ResponseBodies.signees(snapshot, instance: instance, environment: environment) },
             requestId: context.id)
         do {
             return Response(
-                stored: try await self.signingStateUseCase.execute(stateQuery, inbound: inbound, rendering: rendering))
+                stored: try await self.useCases.signingState.execute(stateQuery, inbound: inbound, rendering: rendering)
+            )
         } catch {
             throw Problem(.storeUnavailable, "The call could not be recorded in the audit log.")
         }

@@ -8,9 +8,7 @@ import Transport
 
 /// `/v1/tracked-instances`: start, list, read and stop tracking.
 struct TrackingRoutes: Sendable {
-    let tracking: Tracking
-    let environment: AltinnEnvironment
-    let defaultTokenProfile: String
+    let useCases: UseCases
     let maxBodyBytes: Int
 
     func register(on group: RouterGroup<GatewayRequestContext>) {
@@ -24,18 +22,19 @@ struct TrackingRoutes: Sendable {
         try context.authorize(.events)
         let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
         let body = try JSONBody.decode(TrackRequestBody.self, from: bytes)
-        let instance = try body.selector.resolve(in: self.environment)
+        let instance = try body.selector.resolve(in: self.useCases.environment)
         try context.authorize(app: instance.app)
         let trackRequest = InstanceObserver.TrackRequest(
             clientId: context.clientId,
             tokenProfile: try context.tokenProfile(
-                requested: body.tokenProfile, gatewayDefault: self.defaultTokenProfile),
+                requested: body.tokenProfile, gatewayDefault: self.useCases.defaultTokenProfile),
             taskId: body.taskId, completeWhenAllSigned: body.completeWhenAllSigned,
             traceparent: TraceContext.current?.traceparent)
         let (row, created) = try await Self.run { () async throws(Tracking.Failure) in
-            try await self.tracking.track(instance, trackRequest, now: Date())
+            try await self.useCases.tracking.track(instance, trackRequest, now: Date())
         }
-        return Response(stored: .json(created ? 201 : 200, TrackingJSON.tracked(row, environment: self.environment)))
+        return Response(
+            stored: .json(created ? 201 : 200, TrackingJSON.tracked(row, environment: self.useCases.environment)))
     }
 
     @Sendable func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -50,13 +49,13 @@ struct TrackingRoutes: Sendable {
         }
         let limit = try query.limit(default: 100, max: 1000)
         let rows = try await Self.run { () async throws(Tracking.Failure) in
-            try await self.tracking.rows(after: query["after"], limit: limit, status: status)
+            try await self.useCases.tracking.rows(after: query["after"], limit: limit, status: status)
         }
         let next: JSONValue = rows.count == limit ? rows.last.map { .string($0.instance) } ?? .null : .null
         return Response(
             stored: .ok(
                 .object([
-                    ("items", .array(rows.map { TrackingJSON.tracked($0, environment: self.environment) })),
+                    ("items", .array(rows.map { TrackingJSON.tracked($0, environment: self.useCases.environment) })),
                     ("next", next),
                 ])))
     }
@@ -65,15 +64,17 @@ struct TrackingRoutes: Sendable {
         try context.authorize(.events)
         let instance = try context.instanceFromPath()
         try context.authorize(app: instance.app)
-        let row = try await Self.run { () async throws(Tracking.Failure) in try await self.tracking.row(instance) }
-        return Response(stored: .ok(TrackingJSON.tracked(row, environment: self.environment)))
+        let row = try await Self.run { () async throws(Tracking.Failure) in
+            try await self.useCases.tracking.row(instance)
+        }
+        return Response(stored: .ok(TrackingJSON.tracked(row, environment: self.useCases.environment)))
     }
 
     @Sendable func untrack(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let instance = try context.instanceFromPath()
         try context.authorize(app: instance.app)
-        try await Self.run { () async throws(Tracking.Failure) in try await self.tracking.untrack(instance) }
+        try await Self.run { () async throws(Tracking.Failure) in try await self.useCases.tracking.untrack(instance) }
         return Response(status: .noContent)
     }
 
