@@ -22,7 +22,7 @@ package struct AltinnClient: Sendable {
         _ instance: InstanceReference,
         token: AccessToken
     ) async throws(AltinnError) -> AppProcessState {
-        let response = try await self.send(.get, instance, "/process", query: [], body: nil, token, .getProcess)
+        let response = try await self.send(.getProcess, instance, query: [], body: nil, token)
         return try Self.decode(AppProcessState.self, response, .getProcess)
     }
 
@@ -35,8 +35,7 @@ package struct AltinnClient: Sendable {
         token: AccessToken
     ) async throws(AltinnError) -> AppProcessState {
         let response = try await self.send(
-            .put, instance, "/process/next", query: Self.languageQuery(language), body: Self.encode(body),
-            token, .processNext)
+            .processNext, instance, query: Self.languageQuery(language), body: Self.encode(body), token)
         return try Self.decode(AppProcessState.self, response, .processNext)
     }
 
@@ -48,8 +47,7 @@ package struct AltinnClient: Sendable {
         token: AccessToken
     ) async throws(AltinnError) -> UserActionResponse {
         let response = try await self.send(
-            .post, instance, "/actions", query: Self.languageQuery(language), body: Self.encode(body), token,
-            .performAction)
+            .performAction, instance, query: Self.languageQuery(language), body: Self.encode(body), token)
         return try Self.decode(UserActionResponse.self, response, .performAction)
     }
 
@@ -62,22 +60,20 @@ package struct AltinnClient: Sendable {
     ) async throws(AltinnError) -> SigningStateResponse {
         var query = Self.languageQuery(language)
         if let taskId { query.append(("taskId", taskId)) }
-        let response = try await self.send(.get, instance, "/signing", query: query, body: nil, token, .getSigningState)
+        let response = try await self.send(.getSigningState, instance, query: query, body: nil, token)
         return try Self.decode(SigningStateResponse.self, response, .getSigningState)
     }
 
     // MARK: - Wire
 
     private func send(
-        _ method: HTTPRequest.Method,
+        _ operation: AltinnOperation,
         _ instance: InstanceReference,
-        _ suffix: String,
         query: [(String, String)],
         body: [UInt8]?,
-        _ token: AccessToken,
-        _ operation: AltinnOperation
+        _ token: AccessToken
     ) async throws(AltinnError) -> InboundResponse {
-        var url = self.environment.instanceURL(instance) + suffix
+        var url = operation.url(instance, in: self.environment)
         if !query.isEmpty {
             url += "?" + query.map { "\($0.0)=\(Self.percentEncode($0.1))" }.joined(separator: "&")
         }
@@ -90,7 +86,7 @@ package struct AltinnClient: Sendable {
         // Each upstream call is its own span in the caller's trace.
         if let trace = TraceContext.current { headers[Self.traceparent] = trace.child().traceparent }
         let request = OutboundRequest(
-            method: method, url: url, headerFields: headers, body: body, timeout: self.timeout)
+            method: operation.method, url: url, headerFields: headers, body: body, timeout: self.timeout)
         let response: InboundResponse
         let started = ContinuousClock.now
         do {

@@ -1,11 +1,36 @@
+package import HTTPTypes
 package import Transport
 
-/// Which Altinn app-API call failed.
+/// One Altinn app-API route: its method and where it lives below the instance. The one route table: the client
+/// sends through it and audit records name the call by it.
 package enum AltinnOperation: String, Sendable, Equatable {
     case getProcess = "GET process"
     case processNext = "PUT process/next"
     case performAction = "POST actions"
     case getSigningState = "GET signing"
+
+    package var method: HTTPRequest.Method {
+        switch self {
+        case .getProcess, .getSigningState: .get
+        case .processNext: .put
+        case .performAction: .post
+        }
+    }
+
+    /// The route below `…/instances/{partyId}/{guid}`.
+    package var path: String {
+        switch self {
+        case .getProcess: "/process"
+        case .processNext: "/process/next"
+        case .performAction: "/actions"
+        case .getSigningState: "/signing"
+        }
+    }
+
+    /// The call's URL without its query.
+    package func url(_ instance: InstanceReference, in environment: AltinnEnvironment) -> String {
+        environment.instanceURL(instance) + self.path
+    }
 }
 
 /// A failed Altinn call, decoded once. Carries Altinn's machine-readable parts (validation issues,

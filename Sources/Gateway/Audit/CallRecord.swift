@@ -1,4 +1,5 @@
 package import AltinnAPI
+import HTTPTypes
 import Transport
 
 /// What one inbound call did upstream, for its audit record: the state-changing (or, for reads,
@@ -38,10 +39,9 @@ package struct CallRecord: Sendable, Equatable {
         defaultProfile: String,
         result: Result<Void, GatewayError>
     ) -> CallRecord {
-        let (method, suffix) = command.mode == .parallel ? ("POST", "/actions") : ("PUT", "/process/next")
-        return self.make(
-            "sign", command.instance, command.tokenProfile ?? defaultProfile, method,
-            environment.instanceURL(command.instance) + suffix, result)
+        self.make(
+            "sign", command.instance, command.tokenProfile ?? defaultProfile,
+            command.mode == .parallel ? .performAction : .processNext, environment, result)
     }
 
     package static func processNext(
@@ -51,8 +51,7 @@ package struct CallRecord: Sendable, Equatable {
         result: Result<Void, GatewayError>
     ) -> CallRecord {
         self.make(
-            "processNext", command.instance, command.tokenProfile ?? defaultProfile, "PUT",
-            environment.instanceURL(command.instance) + "/process/next", result)
+            "processNext", command.instance, command.tokenProfile ?? defaultProfile, .processNext, environment, result)
     }
 
     package static func signingState(
@@ -62,8 +61,8 @@ package struct CallRecord: Sendable, Equatable {
         result: Result<Void, GatewayError>
     ) -> CallRecord {
         self.make(
-            "signingState", query.instance, query.tokenProfile ?? defaultProfile, "GET",
-            environment.instanceURL(query.instance) + "/signing", result)
+            "signingState", query.instance, query.tokenProfile ?? defaultProfile, .getSigningState, environment,
+            result)
     }
 
     /// An inbound call refused before anything was forwarded.
@@ -75,13 +74,14 @@ package struct CallRecord: Sendable, Equatable {
         _ operation: String,
         _ instance: InstanceReference,
         _ profile: String,
-        _ method: String,
-        _ url: String,
+        _ call: AltinnOperation,
+        _ environment: AltinnEnvironment,
         _ result: Result<Void, GatewayError>
     ) -> CallRecord {
         var record = CallRecord(
-            operation: operation, instance: instance.description, tokenProfile: profile, upstreamMethod: method,
-            upstreamURL: url, outcome: "succeeded")
+            operation: operation, instance: instance.description, tokenProfile: profile,
+            upstreamMethod: call.method.rawValue, upstreamURL: call.url(instance, in: environment),
+            outcome: "succeeded")
         switch result {
         case .success:
             record.upstreamStatus = 200

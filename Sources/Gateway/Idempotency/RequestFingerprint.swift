@@ -1,5 +1,6 @@
 import AltinnAPI
 import Crypto
+import Primitives
 
 /// SHA-256 of a request's canonical form: the operation and its normalized fields, so two bodies
 /// that mean the same (member order, GUID case, URL vs app+instanceId) share a fingerprint.
@@ -28,15 +29,7 @@ package enum RequestFingerprint {
 
 package enum Digest {
     /// Lower-case hex SHA-256.
-    package static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digest = SHA256.hash(data: Array(bytes))
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
+    package static func sha256Hex(_ bytes: [UInt8]) -> String {
+        Hex.encode(SHA256.hash(data: bytes))
     }
 }
