@@ -237,6 +237,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PrimitivesTests",
+            dependencies: ["Primitives"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TransportTests",
+            dependencies: ["Transport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AppTests",
+            dependencies: ["App", "GatewayHTTP", "AltinnAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WebhooksTests",
             dependencies: ["Webhooks"],
             swiftSettings: swiftSettings

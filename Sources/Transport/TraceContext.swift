@@ -1,3 +1,5 @@
+import Primitives
+
 /// A W3C Trace Context position (`traceparent`): which trace a piece of work belongs to and which span
 /// it is. It lives here, below every module that makes outbound calls, because propagation is a transport
 /// concern; it knows nothing about Altinn.
@@ -56,14 +58,7 @@ package struct TraceContext: Sendable, Equatable {
         while true {
             let raw = (0..<bytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
             guard raw.contains(where: { $0 != 0 }) else { continue }
-            let digits = Array("0123456789abcdef".utf8)
-            var text: [UInt8] = []
-            text.reserveCapacity(bytes * 2)
-            for byte in raw {
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0f)])
-            }
-            return String(decoding: text, as: UTF8.self)
+            return Hex.encode(raw)
         }
     }
 }
