@@ -92,7 +92,8 @@ extension GatewayAssembly {
             delivery: try events.delivery(userAgent: Self.userAgent),
             destinations: try events.destinations(),
             transport: CurlHTTPClient(configuration: settings),
-            altinnEventsSecretDigest: try events.altinnEventsSecretDigest())
+            altinnEventsSecretDigest: try events.altinnEventsSecretDigest(),
+            maxSubscriptionsPerClient: events.maxSubscriptionsPerClient)
     }
 }
 

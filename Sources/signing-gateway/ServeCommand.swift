@@ -157,7 +157,8 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try GatewayApplication.make(
             settings: settings,
             useCases: events.useCases(
-                store: store, service: service, idempotencyLease: GatewayAssembly.idempotencyLease(configuration)),
+                store: store, service: service, clients: clients,
+                idempotencyLease: GatewayAssembly.idempotencyLease(configuration)),
             store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest, logger: logger,
             services: events.backgroundServices(store: store, service: service, logger: logger) + [pruner]
         ) { port in

@@ -113,16 +113,17 @@ struct Harness: Sendable {
                 logger: logger)
             var clients = options.clients
             clients["dev"] = ClientRegistry.devClient(apiKeySha256: APIKeyGenerator.sha256Hex(clientKey))
+            let registry = try ClientRegistry.configured(clients, environment: options.clientEnvironment)
             var settings = GatewayApplication.Settings(
-                host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
-                clients: try ClientRegistry.configured(clients, environment: options.clientEnvironment),
+                host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes, clients: registry,
                 maxHeaderBytes: options.maxHeaderBytes)
             settings.now = options.now
             let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
             defer { events.transport.shutdown() }
             let app = try GatewayApplication.make(
                 settings: settings,
-                useCases: events.useCases(store: store, service: service, idempotencyLease: options.idempotencyLease),
+                useCases: events.useCases(
+                    store: store, service: service, clients: registry, idempotencyLease: options.idempotencyLease),
                 store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest,
                 logger: logger,
                 services: events.backgroundServices(store: store, service: service, logger: logger)

@@ -420,13 +420,20 @@ struct EventStoreConformanceTests {
             #expect(due.map(\.delivery.eventId) == ["e1", "e3"])
             #expect(try await store.retryDelivery(id: 999_999, now: now) == nil)
 
+            // While e1, e3 and e5 still wait, a replay adds no second copy of them.
+            #expect(try await store.replay(subscriptionId: "s1", since: fixedTime(0), now: now + 150) == 0)
+            try await deliverAll(store, at: now + 150)
+
             // Replay from e2's time on: e3 and e5 (e2's type and e4's app do not match), in event order.
             let before = try await store.deliveries(after: 0, limit: 100, filter: DeliveryFilter()).map(\.id).max() ?? 0
             #expect(try await store.replay(subscriptionId: "s1", since: fixedTime(2), now: now + 200) == 2)
             let replayed = try await store.deliveries(after: before, limit: 100, filter: DeliveryFilter())
             #expect(replayed.map(\.eventId) == ["e3", "e5"])
             #expect(replayed.allSatisfy { $0.state == .pending && $0.nextAttemptAt == now + 200 && $0.attempts == 0 })
+            // Replaying again at once: both still wait, nothing is added.
+            #expect(try await store.replay(subscriptionId: "s1", since: fixedTime(2), now: now + 200) == 0)
             #expect(try await store.replay(subscriptionId: "nope", since: fixedTime(0), now: now) == nil)
+            try await deliverAll(store, at: now + 200)
             // A disabled subscription can be replayed to (it is sent once re-enabled).
             _ = try await store.updateSubscription(id: "s1") { current in
                 var changed = current
@@ -669,6 +676,15 @@ func subscription(
     Subscription(
         id: id, url: "https://erp.example/hooks/\(id)", types: types, apps: apps, enabled: enabled, description: nil,
         secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: created, updatedAt: created)
+}
+
+/// Claims and delivers every due delivery until none is left (each instance's queue in turn).
+func deliverAll(_ store: any Store, at time: Date) async throws {
+    while true {
+        let claimed = try await store.claimDeliveries(owner: "drain", now: time, leaseUntil: time + 10, limit: 100)
+        if claimed.isEmpty { return }
+        try await store.finishDeliveries(claimed.map { outcome($0.delivery.id, number: 1, next: .delivered) })
+    }
 }
 
 func outcome(

@@ -145,6 +145,8 @@ package enum ConfigurationCheck {
                     ("retryAfterCapSeconds", .int(c.events.retryAfterCapSeconds)),
                     ("allowedDestinations", .array(c.events.allowedDestinations.map(JSONValue.string))),
                     ("altinnEventsSecretFile", text(c.events.altinnEventsSecretFile)),
+                    ("maxSubscriptionsPerClient", .int(c.events.maxSubscriptionsPerClient)),
+                    ("retentionDays", .int(c.events.retentionDays)),
                 ])
             ),
         ])

@@ -108,7 +108,7 @@ extension GatewayConfiguration.Events: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trackingInitialIntervalSeconds, trackingMaxIntervalSeconds, trackingDeadlineHours
         case deliverySchedule, deliveryJitter, deliveryTimeoutSeconds, deliveryConcurrency, retryAfterCapSeconds
-        case allowedDestinations, altinnEventsSecretFile
+        case allowedDestinations, altinnEventsSecretFile, maxSubscriptionsPerClient, retentionDays
     }
 
     package init(from decoder: any Decoder) throws {
@@ -129,6 +129,8 @@ extension GatewayConfiguration.Events: Decodable {
         self.retryAfterCapSeconds = try value(.retryAfterCapSeconds, self.retryAfterCapSeconds)
         self.allowedDestinations = try value(.allowedDestinations, self.allowedDestinations)
         self.altinnEventsSecretFile = try container.decodeIfPresent(String.self, forKey: .altinnEventsSecretFile)
+        self.maxSubscriptionsPerClient = try value(.maxSubscriptionsPerClient, self.maxSubscriptionsPerClient)
+        self.retentionDays = try value(.retentionDays, self.retentionDays)
     }
 }
 

@@ -53,6 +53,11 @@ package struct GatewayConfiguration: Sendable, Equatable {
         /// File holding the shared secret Altinn Events must present (`Authorization: Bearer …`) on
         /// `POST /v1/altinn-events`; the ingress is off without one. `SIGNING_GATEWAY_ALTINN_EVENTS_SECRET_FILE`.
         package var altinnEventsSecretFile: String?
+        /// Subscriptions one client may own at once.
+        package var maxSubscriptionsPerClient = 100
+        /// Delivered and dead deliveries (with their attempts), and events with no pending delivery and no longer
+        /// needed by a tracked instance, are removed this long after they were last touched; 0 keeps them forever.
+        package var retentionDays = 30
 
         package init() {}
     }
@@ -248,6 +253,12 @@ extension GatewayConfiguration.Events {
             throw .invalid("events.deliveryConcurrency", "must be 1-1024")
         }
         guard self.retryAfterCapSeconds >= 0 else { throw .invalid("events.retryAfterCapSeconds", "must be >= 0") }
+        guard (1...10_000).contains(self.maxSubscriptionsPerClient) else {
+            throw .invalid("events.maxSubscriptionsPerClient", "must be 1-10000")
+        }
+        guard (0...3650).contains(self.retentionDays) else {
+            throw .invalid("events.retentionDays", "must be 0-3650 (0 keeps everything)")
+        }
     }
 }
 

@@ -10,7 +10,7 @@ enum EventColumns {
 
     static let subscription = [
         "id", "url", "types", "apps", "enabled", "disabled_reason", "description", "secret", "previous_secret",
-        "previous_secret_expires_at", "created_at", "updated_at",
+        "previous_secret_expires_at", "created_at", "updated_at", "owner",
     ]
 
     static let delivery = [
@@ -40,6 +40,14 @@ enum EventColumns {
         """
         (\(s).types = '' OR \(position)(' ' || \(s).types || ' ', ' ' || \(type) || ' ') > 0) \
         AND (\(s).apps = '' OR \(position)(' ' || \(s).apps || ' ', ' ' || \(app) || ' ') > 0)
+        """
+    }
+
+    /// "Subscription `s` has no pending delivery of event `ev`": a replay adds no second copy of what still waits.
+    static func noPendingDelivery(subscription s: String, event ev: String) -> String {
+        """
+        NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.state = 'pending' AND p.subscription_id = \(s).id \
+        AND p.event_id = \(ev).id)
         """
     }
 

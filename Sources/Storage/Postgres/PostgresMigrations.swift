@@ -204,5 +204,10 @@ enum PostgresMigrations {
             )
             """
         ],
+        // 6: subscriptions belong to the client that created them; older ones to admins only.
+        [
+            "ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT '_before-ownership'",
+            "CREATE INDEX IF NOT EXISTS subscriptions_owner ON subscriptions (owner)",
+        ],
     ]
 }

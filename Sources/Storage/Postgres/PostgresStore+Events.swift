@@ -229,7 +229,8 @@ extension PostgresStore {
                     \(EventColumns.joined(subscription.apps)), \(subscription.enabled), \(subscription.disabledReason),
                     \(subscription.description), \(subscription.secret), \(subscription.previousSecret),
                     \(subscription.previousSecretExpiresAt.map(StoredTime.micros)),
-                    \(StoredTime.micros(subscription.createdAt)), \(StoredTime.micros(subscription.updatedAt)))
+                    \(StoredTime.micros(subscription.createdAt)), \(StoredTime.micros(subscription.updatedAt)),
+                    \(subscription.owner))
                 ON CONFLICT (id) DO NOTHING
                 RETURNING 1
                 """, logger: logger
@@ -278,7 +279,7 @@ extension PostgresStore {
                 ).collect()
                 guard let row = rows.first else { return nil }
                 let changed = change(try Subscription(row: row.makeRandomAccess()))
-                // The id is the key: a change never moves the row.
+                // The id is the key and the owner never changes: neither is written.
                 let updated = try await connection.query(
                     """
                     UPDATE subscriptions SET
@@ -512,6 +513,7 @@ extension PostgresStore {
                         FROM subscriptions s CROSS JOIN events ev
                         WHERE s.id = \(subscriptionId) AND ev.time_micros >= \(StoredTime.micros(since))
                           AND \(unescaped: matches)
+                          AND \(unescaped: EventColumns.noPendingDelivery(subscription: "s", event: "ev"))
                         ORDER BY ev.sequence
                         RETURNING 1
                     )

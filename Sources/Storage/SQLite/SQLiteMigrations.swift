@@ -144,6 +144,11 @@ enum SQLiteMigrations {
         CREATE INDEX IF NOT EXISTS deliveries_pending_subscription
             ON deliveries (subscription_id, event_sequence, id) WHERE state = 'pending';
         """,
+        // 5: subscriptions belong to the client that created them; older ones to admins only.
+        """
+        ALTER TABLE subscriptions ADD COLUMN owner TEXT NOT NULL DEFAULT '_before-ownership';
+        CREATE INDEX IF NOT EXISTS subscriptions_owner ON subscriptions (owner);
+        """,
     ]
 
     /// Applies the missing steps, each in its own `BEGIN IMMEDIATE` transaction with its version row, so a

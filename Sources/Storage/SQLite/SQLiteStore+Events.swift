@@ -228,6 +228,7 @@ extension SQLiteStore {
                 guard let current = try Self.readSubscription(id, on: db) else { return nil }
                 var changed = change(current)
                 changed.id = id  // the id is the key: a change never moves the row
+                changed.owner = current.owner
                 let names = EventColumns.subscription
                 let update = try db.prepare(
                     """
@@ -449,6 +450,7 @@ extension SQLiteStore {
                     FROM subscriptions s CROSS JOIN events ev
                     WHERE s.id = ?1 AND ev.time_micros >= ?2
                       AND \(EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "instr"))
+                      AND \(EventColumns.noPendingDelivery(subscription: "s", event: "ev"))
                     ORDER BY ev.sequence
                     """, "replay")
                 try insert.bind(
@@ -519,6 +521,7 @@ extension SQLiteStore {
             text(subscription.disabledReason), text(subscription.description), .text(subscription.secret),
             text(subscription.previousSecret), micros(subscription.previousSecretExpiresAt),
             .integer(StoredTime.micros(subscription.createdAt)), .integer(StoredTime.micros(subscription.updatedAt)),
+            .text(subscription.owner),
         ]
     }
 
