@@ -41,7 +41,7 @@ package struct EventsWiring: Sendable {
             sign: SignUseCase(service: service, observer: self.observer, gate: gate, defaultTokenProfile: profile),
             processNext: ProcessNextUseCase(service: service, gate: gate, defaultTokenProfile: profile),
             signingState: SigningStateUseCase(service: service, audit: audit, defaultTokenProfile: profile),
-            tracking: Tracking(store: store, observer: self.observer, doorbell: self.trackerDoorbell),
+            tracking: Tracking(store: store, audit: audit, observer: self.observer, doorbell: self.trackerDoorbell),
             subscriptions: Subscriptions(
                 store: store, audit: audit, destinations: self.destinations, doorbell: self.deliveryDoorbell,
                 appsOf: { clients.apps(of: $0) }, maxPerClient: self.maxSubscriptionsPerClient),

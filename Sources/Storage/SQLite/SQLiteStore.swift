@@ -184,6 +184,7 @@ package final class SQLiteStore: Store {
             }
             for (column, value) in [
                 ("client_id", filter.clientId), ("instance", filter.instance), ("outcome", filter.outcome),
+                ("operation", filter.operation),
             ] {
                 guard let value else { continue }
                 conditions.append("\(column) = ?")
