@@ -49,6 +49,8 @@ struct Harness: Sendable {
         /// The gateway's clock, for signature timestamps.
         var now: @Sendable () -> Date = { Date() }
         var maxHeaderBytes = 16 * 1024
+        /// The store on a fresh database of the test PostgreSQL server instead of a SQLite file.
+        var postgres = false
         /// Serve the simulator over TLS with HTTP/2 by ALPN (a test CA made at test time, given to the
         /// gateway as `upstream.caBundle`), as production Altinn is reached.
         var tls = false
@@ -93,6 +95,12 @@ struct Harness: Sendable {
                 .appendingPathComponent("sg-e2e-\(UInt64.random(in: 1 ... .max))").path
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             configuration.dataDirectory = dataDirectory
+            // Subscribers in these tests listen on loopback.
+            configuration.events.allowedDestinations = ["127.0.0.0/8"]
+            if options.postgres {
+                configuration.storage.engine = .postgres
+                configuration.storage.postgresURL = try await FreshPostgres.database()
+            }
             let store = try await GatewayAssembly.store(configuration, logger: logger)
             let base = BaseURL(options.upstreamOverride ?? simulatorURL)!
             let transport = GatewayAssembly.transport(configuration)
