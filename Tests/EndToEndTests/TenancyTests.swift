@@ -199,6 +199,24 @@ import Testing
                     .status == 204)
             let stops = try await h.send(.get, "/v1/audit?operation=tracking.stop")
             #expect((stops.json["records"] as? [[String: Any]])?.first?["clientId"] as? String == "watcher")
+
+            // The erp signs the last signee with completeWhenAllSigned: the tracker's process/next is audited in
+            // the erp's name, like a forwarded call (polled until the tracker has done it, within a deadline).
+            let signed = try await call(
+                Self.erpKey, .post, "/v1/signatures",
+                #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","track":true,"completeWhenAllSigned":true}"#)
+            #expect(signed.status == 200)
+            var automatic: [[String: Any]] = []
+            let deadline = ContinuousClock.now + .seconds(30)
+            while automatic.isEmpty, ContinuousClock.now < deadline {
+                let page = try await h.send(.get, "/v1/audit?operation=trackerProcessNext")
+                automatic = page.json["records"] as? [[String: Any]] ?? []
+                if automatic.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(automatic.count == 1)
+            #expect(automatic.first?["clientId"] as? String == "erp")
+            #expect(automatic.first?["outcome"] as? String == "succeeded")
+            #expect((automatic.first?["upstreamUrl"] as? String)?.hasSuffix("/process/next") == true)
         }
     }
 }
