@@ -152,8 +152,11 @@ struct ServeCommand: AsyncParsableCommand {
             host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxRequestBodyBytes,
             clients: clients, signatureTolerance: .seconds(configuration.signatureToleranceSeconds),
             maxHeaderBytes: configuration.maxRequestHeaderBytes)
-        let pruner = IdempotencyPruner(
-            store: store, retention: .seconds(configuration.storage.idempotencyRetentionHours * 3600), logger: logger)
+        let pruner = RetentionPruner(
+            store: store, idempotencyRetention: .seconds(configuration.storage.idempotencyRetentionHours * 3600),
+            eventsRetention: configuration.events.retentionDays > 0
+                ? .seconds(configuration.events.retentionDays * 86_400) : nil,
+            logger: logger)
         let app = try GatewayApplication.make(
             settings: settings,
             useCases: events.useCases(

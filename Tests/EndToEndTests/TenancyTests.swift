@@ -204,7 +204,8 @@ import Testing
             // the erp's name, like a forwarded call (polled until the tracker has done it, within a deadline).
             let signed = try await call(
                 Self.erpKey, .post, "/v1/signatures",
-                #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","track":true,"completeWhenAllSigned":true}"#)
+                #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","track":true,"completeWhenAllSigned":true}"#
+            )
             #expect(signed.status == 200)
             var automatic: [[String: Any]] = []
             let deadline = ContinuousClock.now + .seconds(30)

@@ -444,6 +444,43 @@ struct EventStoreConformanceTests {
         }
     }
 
+    @Test(
+        "retention removes finished deliveries and unreferenced old events, never pending ones",
+        arguments: Engine.allCases)
+    func retentionPrunesOnlyWhatIsFinished(engine: Engine) async throws {
+        try await withHarness(engine) { harness in
+            let store = harness.store
+            try await store.createSubscription(subscription("s1", apps: ["ttd/signing"]))
+            _ = try await append(store, [event("old1", instance: instanceA, time: fixedTime(1))])
+            _ = try await append(store, [event("old2", instance: instanceB, time: fixedTime(2))])
+            _ = try await append(store, [event("old3", instance: instanceC, time: fixedTime(3))])
+            // Matches no subscription: no delivery ever refers to it.
+            _ = try await append(store, [event("orphan", instance: instanceA, app: "ttd/other", time: fixedTime(4))])
+            _ = try await append(store, [event("recent", instance: instanceB, time: now + 500)])
+            let claimed = try await store.claimDeliveries(owner: "w", now: now, leaseUntil: now + 10, limit: 10)
+            let byEvent = Dictionary(uniqueKeysWithValues: claimed.map { ($0.delivery.eventId, $0.delivery.id) })
+            let delivered = try #require(byEvent["old1"])
+            let dead = try #require(byEvent["old2"])
+            try await store.finishDeliveries([
+                outcome(delivered, number: 1, next: .delivered), outcome(dead, number: 1, status: 500, next: .dead),
+            ])
+            // old3's delivery stays pending (its lease simply expires).
+
+            let pruned = try await store.pruneDeliveries(before: now + 100)
+            #expect(pruned == PrunedDeliveries(attempts: 2, deliveries: 2, events: 3))
+            let left = try await store.deliveries(after: 0, limit: 100, filter: DeliveryFilter())
+            #expect(Set(left.map(\.eventId)) == ["old3", "recent"])
+            #expect(left.allSatisfy { $0.state == .pending })
+            #expect(try await store.deliveryAttempts(deliveryId: delivered).isEmpty)
+            let events = try await store.events(after: 0, limit: 100).map(\.event.id)
+            #expect(events == ["old3", "recent"])
+            // A second pass finds nothing more.
+            #expect(
+                try await store.pruneDeliveries(before: now + 100)
+                    == PrunedDeliveries(attempts: 0, deliveries: 0, events: 0))
+        }
+    }
+
     @Test("attempts are recorded in order and the record follows them", arguments: Engine.allCases)
     func attemptsInOrder(engine: Engine) async throws {
         try await withHarness(engine) { harness in

@@ -51,6 +51,22 @@ enum EventColumns {
         """
     }
 
+    /// The retention pass, in order (attempts, deliveries, events), both engines; `cutoff` is the placeholder of
+    /// the cutoff time in microseconds (`?1` in SQLite, `$1` in PostgreSQL).
+    static func prune(cutoff: String) -> [String] {
+        [
+            """
+            DELETE FROM delivery_attempts WHERE delivery_id IN (
+                SELECT id FROM deliveries WHERE state IN ('delivered', 'dead') AND updated_at < \(cutoff))
+            """,
+            "DELETE FROM deliveries WHERE state IN ('delivered', 'dead') AND updated_at < \(cutoff)",
+            """
+            DELETE FROM events WHERE time_micros < \(cutoff)
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_sequence = events.sequence)
+            """,
+        ]
+    }
+
     /// The claim's ordering rule: the candidate is the earliest pending delivery of its subscription and instance.
     /// `d` is the candidate's alias. Written as "equals the first row" (an ordered index lookup that stops at one
     /// row) rather than "no earlier row exists", which PostgreSQL planned as a scan per candidate whenever its

@@ -208,6 +208,8 @@ enum PostgresMigrations {
         [
             "ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT '_before-ownership'",
             "CREATE INDEX IF NOT EXISTS subscriptions_owner ON subscriptions (owner)",
+            // Retention asks per event whether any delivery still refers to it.
+            "CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_sequence)",
         ],
     ]
 }

@@ -552,6 +552,24 @@ extension PostgresStore {
         }
     }
 
+    package func pruneDeliveries(before cutoff: Date) async throws(StoreError) -> PrunedDeliveries {
+        let logger = self.logger
+        return try await Self.run("prune deliveries") {
+            try await self.client.withTransaction(logger: logger) { connection -> PrunedDeliveries in
+                var counts: [Int] = []
+                for sql in EventColumns.prune(cutoff: "$1") {
+                    var binds = PostgresBindings()
+                    binds.append(StoredTime.micros(cutoff))
+                    let rows = try await connection.query(
+                        PostgresQuery(unsafeSQL: sql + " RETURNING 1", binds: binds), logger: logger
+                    ).collect()
+                    counts.append(rows.count)
+                }
+                return PrunedDeliveries(attempts: counts[0], deliveries: counts[1], events: counts[2])
+            }
+        }
+    }
+
     // MARK: Rows
 
     /// A listing page: rows whose first column (the order) is after the cursor, matching every set filter.

@@ -148,6 +148,7 @@ enum SQLiteMigrations {
         """
         ALTER TABLE subscriptions ADD COLUMN owner TEXT NOT NULL DEFAULT '_before-ownership';
         CREATE INDEX IF NOT EXISTS subscriptions_owner ON subscriptions (owner);
+        CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_sequence);
         """,
     ]
 

@@ -479,6 +479,21 @@ extension SQLiteStore {
         }
     }
 
+    package func pruneDeliveries(before cutoff: Date) async throws(StoreError) -> PrunedDeliveries {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("prune deliveries") { () throws(StoreError) -> PrunedDeliveries in
+                var counts: [Int] = []
+                for sql in EventColumns.prune(cutoff: "?1") {
+                    let delete = try db.prepare(sql, "prune deliveries")
+                    try delete.bind(.integer(StoredTime.micros(cutoff)))
+                    try delete.run()
+                    counts.append(db.changes)
+                }
+                return PrunedDeliveries(attempts: counts[0], deliveries: counts[1], events: counts[2])
+            }
+        }
+    }
+
     // MARK: Rows
 
     /// A listing page: rows whose first column (the order) is after the cursor, matching every set filter.
