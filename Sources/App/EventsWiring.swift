@@ -24,6 +24,8 @@ package struct EventsWiring: Sendable {
     /// This process's name on leases (tracker rows, deliveries).
     package let owner = "gw_\(UUID().uuidString)"
     package let maxSubscriptionsPerClient: Int
+    /// Seals subscription secrets at rest (the key file of `events.secretKeyFile`).
+    package let sealer: SecretSealer
 
     /// The use cases of one process, over `store` and `service`, sharing this process's doorbells.
     package func useCases(
@@ -43,7 +45,8 @@ package struct EventsWiring: Sendable {
             signingState: SigningStateUseCase(service: service, audit: audit, defaultTokenProfile: profile),
             tracking: Tracking(store: store, audit: audit, observer: self.observer, doorbell: self.trackerDoorbell),
             subscriptions: Subscriptions(
-                store: store, audit: audit, destinations: self.destinations, doorbell: self.deliveryDoorbell,
+                store: store, audit: audit, destinations: self.destinations, sealer: self.sealer,
+                doorbell: self.deliveryDoorbell,
                 appsOf: { clients.apps(of: $0) }, maxPerClient: self.maxSubscriptionsPerClient),
             feeds: Feeds(store: store), audit: audit, environment: service.environment, defaultTokenProfile: profile)
     }
@@ -61,7 +64,7 @@ package struct EventsWiring: Sendable {
             DispatcherService(
                 dispatcher: Dispatcher(
                     store: store, transport: self.transport, settings: self.delivery,
-                    destinations: self.destinations, owner: self.owner, logger: logger),
+                    destinations: self.destinations, sealer: self.sealer, owner: self.owner, logger: logger),
                 store: store, doorbell: self.deliveryDoorbell, logger: logger),
             EventGauges(store: store, logger: logger),
         ]
@@ -73,8 +76,10 @@ package struct EventsWiring: Sendable {
         destinations: DestinationPolicy,
         transport: CurlHTTPClient,
         altinnEventsSecretDigest: [UInt8]?,
-        maxSubscriptionsPerClient: Int
+        maxSubscriptionsPerClient: Int,
+        sealer: SecretSealer
     ) {
+        self.sealer = sealer
         self.observer = observer
         self.delivery = delivery
         self.destinations = destinations

@@ -93,7 +93,8 @@ extension GatewayAssembly {
             destinations: try events.destinations(),
             transport: CurlHTTPClient(configuration: settings),
             altinnEventsSecretDigest: try events.altinnEventsSecretDigest(),
-            maxSubscriptionsPerClient: events.maxSubscriptionsPerClient)
+            maxSubscriptionsPerClient: events.maxSubscriptionsPerClient,
+            sealer: try events.secretSealer(dataDirectory: configuration.dataDirectory))
     }
 }
 

@@ -4,6 +4,7 @@ import App
 import ArgumentParser
 import CurlHTTP
 import Foundation
+import Gateway
 import GatewayHTTP
 import Logging
 import ServiceLifecycle
@@ -157,11 +158,22 @@ struct ServeCommand: AsyncParsableCommand {
             eventsRetention: configuration.events.retentionDays > 0
                 ? .seconds(configuration.events.retentionDays * 86_400) : nil,
             logger: logger)
+        let useCases = events.useCases(
+            store: store, service: service, clients: clients,
+            idempotencyLease: GatewayAssembly.idempotencyLease(configuration))
+        // Secrets still in plaintext (stored before sealing) or under a rotated-out key are sealed anew first.
+        do {
+            let resealed = try await useCases.subscriptions.resealSecrets()
+            if resealed > 0 {
+                logger.info("sealed subscription secrets under the current key", metadata: ["count": "\(resealed)"])
+            }
+        } catch {
+            logger.warning(
+                "sealing subscription secrets failed; they stay as they were", metadata: ["error": "\(error)"])
+        }
         let app = try GatewayApplication.make(
             settings: settings,
-            useCases: events.useCases(
-                store: store, service: service, clients: clients,
-                idempotencyLease: GatewayAssembly.idempotencyLease(configuration)),
+            useCases: useCases,
             store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest, logger: logger,
             services: events.backgroundServices(store: store, service: service, logger: logger) + [pruner]
         ) { port in

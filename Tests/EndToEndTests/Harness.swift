@@ -3,6 +3,7 @@ import AltinnSimulator
 import App
 import CurlHTTP
 import Foundation
+import Gateway
 import GatewayHTTP
 import HTTPTypes
 import Hummingbird
@@ -25,6 +26,8 @@ struct Harness: Sendable {
     let logs: LogCapture
     let store: any Store
     let dataDirectory: String
+    /// The gateway's use cases, for what the HTTP API does not expose (re-sealing secrets at start).
+    let useCases: UseCases
 
     static let demoA = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01"
     static let demoB = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02"
@@ -128,10 +131,11 @@ struct Harness: Sendable {
             settings.now = options.now
             let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
             defer { events.transport.shutdown() }
+            let useCases = events.useCases(
+                store: store, service: service, clients: registry, idempotencyLease: options.idempotencyLease)
             let app = try GatewayApplication.make(
                 settings: settings,
-                useCases: events.useCases(
-                    store: store, service: service, clients: registry, idempotencyLease: options.idempotencyLease),
+                useCases: useCases,
                 store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest,
                 logger: logger,
                 services: events.backgroundServices(store: store, service: service, logger: logger)
@@ -143,7 +147,7 @@ struct Harness: Sendable {
             let harness = Harness(
                 gatewayURL: "http://127.0.0.1:\(gateway)", simulatorURL: simulatorURL, clientKey: clientKey,
                 altinnToken: altinnToken, simulator: simulator, client: client, logs: logs, store: store,
-                dataDirectory: dataDirectory)
+                dataDirectory: dataDirectory, useCases: useCases)
             let outcome = await Result(catching: { try await body(harness) })
             await gatewayGroup.triggerGracefulShutdown()
             // The gateway's connections go first: an HTTP/2 server's graceful shutdown waits for its clients.

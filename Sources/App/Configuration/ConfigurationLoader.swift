@@ -108,7 +108,7 @@ extension GatewayConfiguration.Events: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trackingInitialIntervalSeconds, trackingMaxIntervalSeconds, trackingDeadlineHours
         case deliverySchedule, deliveryJitter, deliveryTimeoutSeconds, deliveryConcurrency, retryAfterCapSeconds
-        case allowedDestinations, altinnEventsSecretFile, maxSubscriptionsPerClient, retentionDays
+        case allowedDestinations, altinnEventsSecretFile, maxSubscriptionsPerClient, retentionDays, secretKeyFile
     }
 
     package init(from decoder: any Decoder) throws {
@@ -131,6 +131,7 @@ extension GatewayConfiguration.Events: Decodable {
         self.altinnEventsSecretFile = try container.decodeIfPresent(String.self, forKey: .altinnEventsSecretFile)
         self.maxSubscriptionsPerClient = try value(.maxSubscriptionsPerClient, self.maxSubscriptionsPerClient)
         self.retentionDays = try value(.retentionDays, self.retentionDays)
+        self.secretKeyFile = try container.decodeIfPresent(String.self, forKey: .secretKeyFile)
     }
 }
 

@@ -53,6 +53,10 @@ package struct GatewayConfiguration: Sendable, Equatable {
         /// File holding the shared secret Altinn Events must present (`Authorization: Bearer …`) on
         /// `POST /v1/altinn-events`; the ingress is off without one. `SIGNING_GATEWAY_ALTINN_EVENTS_SECRET_FILE`.
         package var altinnEventsSecretFile: String?
+        /// The key file that seals subscription secrets at rest (`<id>:<base64 of 32 bytes>` per line, the current
+        /// key first). Default `<dataDirectory>/subscription-secrets.key`, created when missing; replicas that do
+        /// not share a data directory must share this file (a mounted secret).
+        package var secretKeyFile: String?
         /// Subscriptions one client may own at once.
         package var maxSubscriptionsPerClient = 100
         /// Delivered and dead deliveries (with their attempts), and events with no pending delivery and no longer
@@ -296,6 +300,37 @@ extension GatewayConfiguration.Events {
     }
 
     /// SHA-256 of the secret in `altinnEventsSecretFile`; nil when none is configured (the ingress is off).
+    /// The sealer of subscription secrets, from `secretKeyFile`; the default file in `dataDirectory` is created
+    /// when missing (link(2) into place, so replicas starting at once on one data directory agree on one key).
+    package func secretSealer(dataDirectory: String) throws(ConfigurationError) -> SecretSealer {
+        let key = "events.secretKeyFile"
+        let path: String
+        if let configured = self.secretKeyFile {
+            path = configured
+        } else {
+            path = (dataDirectory as NSString).appendingPathComponent("subscription-secrets.key")
+            if !FileManager.default.fileExists(atPath: path) {
+                let temporary = path + ".\(getpid()).tmp"
+                guard
+                    FileManager.default.createFile(
+                        atPath: temporary, contents: Data(SecretSealer.newKeyFile().utf8),
+                        attributes: [.posixPermissions: 0o600])
+                else { throw .invalid(key, "\(path) could not be created") }
+                defer { unlink(temporary) }
+                guard link(temporary, path) == 0 || errno == EEXIST else {
+                    throw .invalid(key, "\(path) could not be created")
+                }
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else { throw .invalid(key, "\(path) is not a readable file") }
+        do {
+            return try SecretSealer(keyFile: text)
+        } catch {
+            throw .invalid(key, error.description)
+        }
+    }
+
     package func altinnEventsSecretDigest() throws(ConfigurationError) -> [UInt8]? {
         guard let file = self.altinnEventsSecretFile else { return nil }
         guard let data = FileManager.default.contents(atPath: file),

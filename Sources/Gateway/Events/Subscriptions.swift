@@ -13,6 +13,8 @@ package struct Subscriptions: Sendable {
     private let store: any SubscriptionStore & DeliveryStore
     private let audit: AuditTrail
     private let destinations: DestinationPolicy
+    /// Secrets are stored sealed; callers see the plaintext once, in the answer that creates or rotates one.
+    private let sealer: SecretSealer
     private let doorbell: Doorbell
     /// The app patterns of a client's policy (empty for a client no longer configured).
     private let appsOf: @Sendable (String) -> [AppPattern]
@@ -20,8 +22,10 @@ package struct Subscriptions: Sendable {
 
     package init(
         store: any SubscriptionStore & DeliveryStore, audit: AuditTrail, destinations: DestinationPolicy,
-        doorbell: Doorbell, appsOf: @escaping @Sendable (String) -> [AppPattern], maxPerClient: Int
+        sealer: SecretSealer, doorbell: Doorbell, appsOf: @escaping @Sendable (String) -> [AppPattern],
+        maxPerClient: Int
     ) {
+        self.sealer = sealer
         self.store = store
         self.audit = audit
         self.destinations = destinations
@@ -67,15 +71,17 @@ package struct Subscriptions: Sendable {
         try await self.vet(url)
         let owned = try await self.all(for: caller, everyone: false)
         guard owned.count < self.maxPerClient else { throw .limitReached(self.maxPerClient) }
-        let subscription = Subscription(
-            id: "sub_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), url: url,
-            types: changes.types ?? [], apps: apps, enabled: changes.enabled ?? true,
-            description: changes.description, secret: WebhookSecret.generate().encoded, createdAt: now,
+        let id = "sub_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let secret = WebhookSecret.generate().encoded
+        var subscription = Subscription(
+            id: id, url: url, types: changes.types ?? [], apps: apps, enabled: changes.enabled ?? true,
+            description: changes.description, secret: self.sealer.seal(secret, subscription: id), createdAt: now,
             updatedAt: now, owner: caller.clientId)
         try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.createSubscription(subscription)
         }
         try await self.record("subscription.create", subscription.id, inbound)
+        subscription.secret = secret
         return subscription
     }
 
@@ -131,25 +137,28 @@ package struct Subscriptions: Sendable {
         try await self.record("subscription.delete", id, inbound)
     }
 
-    /// A new secret; the old one keeps signing (a second signature) for `gracePeriodSeconds`.
+    /// A new secret (in the answer, in plaintext, this once); the old one keeps signing (a second signature) for
+    /// `gracePeriodSeconds`.
     package func rotateSecret(
         id: String, gracePeriodSeconds: Int, by caller: Caller, _ inbound: InboundFacts, now: Date
     ) async throws(Failure) -> Subscription {
         _ = try await self.subscription(id: id, for: caller)
         let secret = WebhookSecret.generate().encoded
+        let sealed = self.sealer.seal(secret, subscription: id)
         let rotated = try await storing(Failure.store) { () async throws(StoreError) in
             try await self.store.updateSubscription(id: id) { current in
                 var next = current
                 next.previousSecret = gracePeriodSeconds > 0 ? current.secret : nil
                 next.previousSecretExpiresAt =
                     gracePeriodSeconds > 0 ? now.addingTimeInterval(Double(gracePeriodSeconds)) : nil
-                next.secret = secret
+                next.secret = sealed
                 next.updatedAt = now
                 return next
             }
         }
-        guard let rotated else { throw .notFound }
+        guard var rotated else { throw .notFound }
         try await self.record("subscription.rotateSecret", id, inbound)
+        rotated.secret = secret
         return rotated
     }
 
@@ -203,6 +212,37 @@ package struct Subscriptions: Sendable {
         try await self.record("delivery.retry", record.subscriptionId, inbound)
         self.doorbell.ring()
         return record
+    }
+
+    /// Seals every secret still stored in plaintext, or sealed under a key other than the current one (after a
+    /// key rotation); how many subscriptions were re-sealed. Run at start, before deliveries.
+    package func resealSecrets() async throws(Failure) -> Int {
+        let all = try await storing(Failure.store) { () async throws(StoreError) in
+            try await self.store.subscriptions()
+        }
+        var resealed = 0
+        for subscription in all
+        where self.sealer.needsReseal(subscription.secret)
+            || subscription.previousSecret.map(self.sealer.needsReseal) == true
+        {
+            let sealer = self.sealer
+            _ = try await storing(Failure.store) { () async throws(StoreError) in
+                try await self.store.updateSubscription(id: subscription.id) { current in
+                    var next = current
+                    // Re-read under the row's lock; a secret that does not open is left for the operator.
+                    func reseal(_ stored: String) -> String {
+                        guard sealer.needsReseal(stored), let plain = try? sealer.open(stored, subscription: current.id)
+                        else { return stored }
+                        return sealer.seal(plain, subscription: current.id)
+                    }
+                    next.secret = reseal(current.secret)
+                    next.previousSecret = current.previousSecret.map(reseal)
+                    return next
+                }
+            }
+            resealed += 1
+        }
+        return resealed
     }
 
     // MARK: - Rules
