@@ -54,6 +54,7 @@ struct Harness: Sendable {
         var maxHeaderBytes = 16 * 1024
         /// The store on a fresh database of the test PostgreSQL server instead of a SQLite file.
         var postgres = false
+        var maxSubscriptionsPerClient = 100
         /// Serve the simulator over TLS with HTTP/2 by ALPN (a test CA made at test time, given to the
         /// gateway as `upstream.caBundle`), as production Altinn is reached.
         var tls = false
@@ -100,6 +101,7 @@ struct Harness: Sendable {
             configuration.dataDirectory = dataDirectory
             // Subscribers in these tests listen on loopback.
             configuration.events.allowedDestinations = ["127.0.0.0/8"]
+            configuration.events.maxSubscriptionsPerClient = options.maxSubscriptionsPerClient
             if options.postgres {
                 configuration.storage.engine = .postgres
                 configuration.storage.postgresURL = try await FreshPostgres.database()

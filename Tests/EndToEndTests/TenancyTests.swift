@@ -161,6 +161,33 @@ import Testing
         }
     }
 
+    @Test("a client's subscriptions are capped; another client's count does not use up its own")
+    func subscriptionsPerClientAreCapped() async throws {
+        var options = Self.options(postgres: false)
+        options.maxSubscriptionsPerClient = 2
+        try await Harness.run(options) { h in
+            func create(_ key: String, _ n: Int) async throws -> Harness.Reply {
+                try await h.send(
+                    .post, "/v1/subscriptions", body: #"{"url":"http://127.0.0.1:9/\#(n)","apps":["acme/x"]}"#,
+                    headers: [.authorization: "Bearer \(key)", .contentType: "application/json"])
+            }
+            #expect(try await create(Self.batchKey, 1).status == 201)
+            let second = try await create(Self.batchKey, 2)
+            #expect(second.status == 201)
+            let third = try await create(Self.batchKey, 3)
+            #expect(third.status == 409)
+            #expect(third.problemType?.hasSuffix("limit-reached") == true)
+            // Deleting one makes room again; the admin's own subscriptions count for the admin only.
+            let id = try #require(second.json["id"] as? String)
+            let deleted = try await h.send(
+                .delete, "/v1/subscriptions/\(id)", headers: [.authorization: "Bearer \(Self.batchKey)"])
+            #expect(deleted.status == 204)
+            #expect(try await create(Self.batchKey, 4).status == 201)
+            let admin = try await h.send(.post, "/v1/subscriptions", body: #"{"url":"http://127.0.0.1:9/admin"}"#)
+            #expect(admin.status == 201)
+        }
+    }
+
     @Test("completeWhenAllSigned needs processNext and is never merged onto another client's row")
     func armingNeedsProcessNext() async throws {
         try await Harness.run(Self.options(postgres: false)) { h in
