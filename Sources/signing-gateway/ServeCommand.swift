@@ -136,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         defer { events.transport.shutdown() }
-        let store = try await GatewayAssembly.store(configuration, logger: logger)
+        let store = try await GatewayAssembly.store(configuration, serving: true, logger: logger)
         let transport = GatewayAssembly.transport(configuration)
         defer { transport.shutdown() }
         let tokens: any TokenProvider

@@ -106,7 +106,7 @@ struct Harness: Sendable {
                 configuration.storage.engine = .postgres
                 configuration.storage.postgresURL = try await FreshPostgres.database()
             }
-            let store = try await GatewayAssembly.store(configuration, logger: logger)
+            let store = try await GatewayAssembly.store(configuration, serving: true, logger: logger)
             let base = BaseURL(options.upstreamOverride ?? simulatorURL)!
             let transport = GatewayAssembly.transport(configuration)
             let tokens: any TokenProvider
