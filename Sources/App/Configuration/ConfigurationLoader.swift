@@ -89,7 +89,8 @@ extension GatewayConfiguration: Decodable {
             try container.decodeIfPresent(Int.self, forKey: .maxRequestBodyBytes) ?? defaults.maxRequestBodyBytes
         self.drainTimeoutSeconds =
             try container.decodeIfPresent(Int.self, forKey: .drainTimeoutSeconds) ?? defaults.drainTimeoutSeconds
-        self.upstream = try container.decodeIfPresent(Upstream.self, forKey: .upstream) ?? defaults.upstream
+        // A file names its upstream: the built-in simulator never stands in for Altinn by omission.
+        self.upstream = try container.decodeIfPresent(Upstream.self, forKey: .upstream) ?? .unset
         self.tokenProfiles = try container.decodeIfPresent([String: TokenProfile].self, forKey: .tokenProfiles) ?? [:]
         self.defaultTokenProfile =
             try container.decodeIfPresent(String.self, forKey: .defaultTokenProfile) ?? defaults.defaultTokenProfile
@@ -169,7 +170,7 @@ extension GatewayConfiguration.Upstream: Decodable {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
-        self.environment = try container.decodeIfPresent(String.self, forKey: .environment) ?? self.environment
+        self.environment = try container.decodeIfPresent(String.self, forKey: .environment) ?? ""
         self.timeoutMilliseconds =
             try container.decodeIfPresent(Int.self, forKey: .timeoutMilliseconds) ?? self.timeoutMilliseconds
         self.connectTimeoutMilliseconds =

@@ -99,6 +99,14 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var maxResponseBytes = 1024 * 1024
 
         package init() {}
+
+        /// What a configuration file without `upstream.environment` gives: refused by `validate`, unless the
+        /// environment (`SIGNING_GATEWAY_UPSTREAM`) or `--upstream` names one.
+        static var unset: Upstream {
+            var upstream = Upstream()
+            upstream.environment = ""
+            return upstream
+        }
     }
 
     package struct TokenProfile: Sendable, Equatable {
@@ -195,6 +203,12 @@ package struct GatewayConfiguration: Sendable, Equatable {
 
     /// Checks what can be checked without touching the network.
     package func validate() throws(ConfigurationError) {
+        guard !self.upstream.environment.isEmpty else {
+            throw .invalid(
+                "upstream.environment",
+                "is required in a configuration file: tt02, production or an http(s):// base URL (or simulator, "
+                    + "the built-in fake Altinn, only for trying the gateway out)")
+        }
         guard (0...65535).contains(self.port) else { throw .invalid("port", "must be 0-65535") }
         guard (1...600).contains(self.drainTimeoutSeconds) else {
             throw .invalid("drainTimeoutSeconds", "must be 1-600")
