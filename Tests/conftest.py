@@ -41,7 +41,7 @@ def checks(request):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    collector = item.funcargs.get("checks")
+    collector = getattr(item, "funcargs", {}).get("checks")
     try:
         result = yield
     except BaseException as error:
@@ -60,11 +60,11 @@ def pytest_runtest_call(item):
 
 
 # ---------- Logs of the processes, on failure ----------
+_LOGS = pytest.StashKey[list]()  # (label, path) of every process log of a test
+
+
 def _keep_log(request, label, path):
     request.node.stash.setdefault(_LOGS, []).append((label, path))
-
-
-_LOGS = pytest.StashKey[list]()
 
 
 @pytest.hookimpl(wrapper=True)

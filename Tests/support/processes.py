@@ -129,7 +129,8 @@ class Simulator:
         return open(os.path.join(self.work, "simulator.token")).read().strip()
 
     def new_instance(self, template="A"):
-        return json.loads(http("POST", self.url + "/_simulator/instances", json.dumps({"template": template}), JSON)[2])["id"]
+        answer = http("POST", self.url + "/_simulator/instances", json.dumps({"template": template}), JSON)
+        return json.loads(answer[2])["id"]
 
     def log_text(self):
         self._log.flush()
