@@ -22,6 +22,7 @@ package enum GatewayAssembly {
         settings.caBundlePath = configuration.upstream.caBundle
         settings.maxResponseBodyBytes = configuration.upstream.maxResponseBytes
         settings.userAgent = Self.userAgent
+        settings.proxy = configuration.upstream.proxy
         return CurlHTTPClient(configuration: settings)
     }
 
@@ -91,6 +92,7 @@ extension GatewayAssembly {
         // Only an excerpt of a subscriber's answer is kept.
         settings.maxResponseBodyBytes = 64 * 1024
         settings.userAgent = Self.userAgent
+        settings.proxy = events.proxy
         return EventsWiring(
             observer: InstanceObserver(events: CloudEventFactory(environment: environment), policy: events.tracking),
             delivery: try events.delivery(userAgent: Self.userAgent),

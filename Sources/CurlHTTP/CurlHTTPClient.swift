@@ -21,6 +21,11 @@ package final class CurlHTTPClient: HTTPTransport {
         package var maxTotalConnections: Int
         /// `User-Agent` for requests that do not set one; nil sends none.
         package var userAgent: String?
+        /// A proxy URL (`http://host:port`); nil: none. libcurl's environment proxies (`http_proxy`, `https_proxy`,
+        /// `all_proxy`) are never used: a proxy resolves names itself, so an unconfigured one would silently
+        /// undo the pinning of vetted subscriber addresses and route Altinn calls through whoever set the
+        /// variable.
+        package var proxy: String?
 
         package init(
             connectTimeout: Duration = .seconds(5),

@@ -51,6 +51,8 @@ final class Transfer {
         options.set(CURLOPT_SSL_VERIFYHOST, 2)
         if let caBundlePath = config.caBundlePath { options.set(CURLOPT_CAINFO, caBundlePath) }
         if let userAgent = config.userAgent { options.set(CURLOPT_USERAGENT, userAgent) }
+        // "" switches proxies off, the environment's included (see `Configuration.proxy`).
+        options.set(CURLOPT_PROXY, config.proxy ?? "")
         options.set(CURLOPT_TIMEOUT_MS, (request.timeout ?? config.defaultTimeout).curlMilliseconds)
         options.set(CURLOPT_CONNECTTIMEOUT_MS, config.connectTimeout.curlMilliseconds)
         options.apply { cg_easy_setopt_write_cb($0, Self.onBody) }

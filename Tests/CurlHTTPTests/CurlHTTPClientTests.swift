@@ -317,3 +317,36 @@ extension Result {
         return nil
     }
 }
+
+/// libcurl honours `http_proxy` from the environment by itself; the client must not, and must use a configured
+/// proxy. The "proxy" is a port where nothing listens: a request sent there fails to connect.
+@Suite(.serialized) struct ProxyTests {
+    @Test func anEnvironmentProxyIsIgnored() async throws {
+        let deadProxy = try LoopbackSocket.refusedPort()
+        setenv("http_proxy", "http://127.0.0.1:\(deadProxy)", 1)
+        setenv("ALL_PROXY", "http://127.0.0.1:\(deadProxy)", 1)
+        defer {
+            unsetenv("http_proxy")
+            unsetenv("ALL_PROXY")
+        }
+        try await TestServer.run { server in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            let reply = try await client.execute(OutboundRequest(method: .get, url: server.url("/echo")))
+            #expect(reply.status == .ok)
+        }
+    }
+
+    @Test func aConfiguredProxyIsUsed() async throws {
+        let deadProxy = try LoopbackSocket.refusedPort()
+        try await TestServer.run { server in
+            var configuration = CurlHTTPClient.Configuration()
+            configuration.proxy = "http://127.0.0.1:\(deadProxy)"
+            let client = CurlHTTPClient(configuration: configuration)
+            defer { client.shutdown() }
+            await #expect(throws: TransportError.self) {
+                _ = try await client.execute(OutboundRequest(method: .get, url: server.url("/echo")))
+            }
+        }
+    }
+}

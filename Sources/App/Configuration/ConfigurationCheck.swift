@@ -124,6 +124,7 @@ package enum ConfigurationCheck {
                     ("timeoutMilliseconds", .int(c.upstream.timeoutMilliseconds)),
                     ("connectTimeoutMilliseconds", .int(c.upstream.connectTimeoutMilliseconds)),
                     ("caBundle", text(c.upstream.caBundle)), ("maxResponseBytes", .int(c.upstream.maxResponseBytes)),
+                    ("proxy", text(c.upstream.proxy)),
                 ])
             ),
             ("tokenProfiles", .object(profiles)), ("defaultTokenProfile", .string(c.defaultTokenProfile)),
@@ -157,6 +158,7 @@ package enum ConfigurationCheck {
                     ("maxSubscriptionsPerClient", .int(c.events.maxSubscriptionsPerClient)),
                     ("retentionDays", .int(c.events.retentionDays)),
                     ("secretKeyFile", text(c.events.secretKeyFile)),
+                    ("proxy", text(c.events.proxy)),
                 ])
             ),
         ])

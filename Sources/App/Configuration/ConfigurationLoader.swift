@@ -109,7 +109,7 @@ extension GatewayConfiguration.Events: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trackingInitialIntervalSeconds, trackingMaxIntervalSeconds, trackingDeadlineHours
         case deliverySchedule, deliveryJitter, deliveryTimeoutSeconds, deliveryConcurrency, retryAfterCapSeconds
-        case allowedDestinations, altinnEventsSecretFile, maxSubscriptionsPerClient, retentionDays, secretKeyFile
+        case allowedDestinations, altinnEventsSecretFile, maxSubscriptionsPerClient, retentionDays, secretKeyFile, proxy
     }
 
     package init(from decoder: any Decoder) throws {
@@ -133,6 +133,7 @@ extension GatewayConfiguration.Events: Decodable {
         self.maxSubscriptionsPerClient = try value(.maxSubscriptionsPerClient, self.maxSubscriptionsPerClient)
         self.retentionDays = try value(.retentionDays, self.retentionDays)
         self.secretKeyFile = try container.decodeIfPresent(String.self, forKey: .secretKeyFile)
+        self.proxy = try container.decodeIfPresent(String.self, forKey: .proxy)
     }
 }
 
@@ -167,7 +168,7 @@ extension GatewayConfiguration.StorageSettings: Decodable {
 
 extension GatewayConfiguration.Upstream: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case environment, timeoutMilliseconds, connectTimeoutMilliseconds, caBundle, maxResponseBytes
+        case environment, timeoutMilliseconds, connectTimeoutMilliseconds, caBundle, maxResponseBytes, proxy
     }
 
     package init(from decoder: any Decoder) throws {
@@ -183,6 +184,7 @@ extension GatewayConfiguration.Upstream: Decodable {
         self.caBundle = try container.decodeIfPresent(String.self, forKey: .caBundle)
         self.maxResponseBytes =
             try container.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? self.maxResponseBytes
+        self.proxy = try container.decodeIfPresent(String.self, forKey: .proxy)
     }
 }
 

@@ -57,6 +57,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
         /// key first). Default `<dataDirectory>/subscription-secrets.key`, created when missing; replicas that do
         /// not share a data directory must share this file (a mounted secret).
         package var secretKeyFile: String?
+        /// Proxy for deliveries to subscribers (`http://host:port`); none when absent. A proxy resolves names
+        /// itself, so the gateway's check of the addresses a subscriber's name resolves to does not hold through it.
+        package var proxy: String?
         /// Subscriptions one client may own at once.
         package var maxSubscriptionsPerClient = 100
         /// Delivered and dead deliveries (with their attempts), and events with no pending delivery and no longer
@@ -101,6 +104,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
         /// CA bundle for TLS verification; the system store when absent.
         package var caBundle: String?
         package var maxResponseBytes = 1024 * 1024
+        /// Proxy for Altinn and Maskinporten calls (`http://host:port`); none when absent. Environment proxy
+        /// variables are never used.
+        package var proxy: String?
 
         package init() {}
 
@@ -218,6 +224,13 @@ package struct GatewayConfiguration: Sendable, Equatable {
             throw .invalid("drainTimeoutSeconds", "must be 1-600")
         }
         guard self.maxRequestBodyBytes >= 1024 else { throw .invalid("maxRequestBodyBytes", "must be at least 1024") }
+        for (key, proxy) in [("upstream.proxy", self.upstream.proxy), ("events.proxy", self.events.proxy)] {
+            guard let proxy else { continue }
+            let scheme = URLComponents(string: proxy)?.scheme?.lowercased()
+            guard let scheme, ["http", "https", "socks5", "socks5h"].contains(scheme),
+                URLComponents(string: proxy)?.host?.isEmpty == false
+            else { throw .invalid(key, "must be an http://, https:// or socks5:// proxy URL") }
+        }
         guard self.upstream.timeoutMilliseconds > 0, self.upstream.connectTimeoutMilliseconds > 0 else {
             throw .invalid("upstream", "timeouts must be positive")
         }
