@@ -17,6 +17,10 @@ package enum GatewayApplication {
         /// How far `webhook-timestamp` may be from now, either way.
         package var signatureTolerance: Duration
         package var maxHeaderBytes: Int
+        /// A connection with no request in progress, or whose request head is still incomplete, is closed after this.
+        package var idleTimeout: Duration = .seconds(60)
+        /// A request whose body has not fully arrived this long after its head is cut off (connection closed).
+        package var bodyTimeout: Duration = .seconds(30)
         /// The clock signature timestamps are checked against (tests move it).
         package var now: @Sendable () -> Date = { Date() }
 
@@ -85,6 +89,8 @@ package enum GatewayApplication {
             router: router,
             server: .http1(
                 configuration: .init(
+                    additionalChannelHandlers: [BodyDeadlineHandler(timeout: .init(settings.bodyTimeout))],
+                    idleTimeout: .init(settings.idleTimeout),
                     httpDecoderConfiguration: .init(
                         maxHeaderFieldSize: settings.maxHeaderBytes * 4, maxHeaderListSize: settings.maxHeaderBytes * 4)
                 )),

@@ -149,10 +149,12 @@ struct ServeCommand: AsyncParsableCommand {
         let service = GatewayAssembly.service(
             configuration, environment: environment, tokens: tokens, transport: transport, store: store,
             logger: logger)
-        let settings = GatewayApplication.Settings(
+        var settings = GatewayApplication.Settings(
             host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxRequestBodyBytes,
             clients: clients, signatureTolerance: .seconds(configuration.signatureToleranceSeconds),
             maxHeaderBytes: configuration.maxRequestHeaderBytes)
+        settings.idleTimeout = .seconds(configuration.idleTimeoutSeconds)
+        settings.bodyTimeout = .seconds(configuration.requestBodyTimeoutSeconds)
         let pruner = RetentionPruner(
             store: store, idempotencyRetention: .seconds(configuration.storage.idempotencyRetentionHours * 3600),
             eventsRetention: configuration.events.retentionDays > 0

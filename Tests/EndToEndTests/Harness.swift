@@ -55,6 +55,8 @@ struct Harness: Sendable {
         /// The store on a fresh database of the test PostgreSQL server instead of a SQLite file.
         var postgres = false
         var maxSubscriptionsPerClient = 100
+        var idleTimeout: Duration = .seconds(60)
+        var bodyTimeout: Duration = .seconds(30)
         /// Serve the simulator over TLS with HTTP/2 by ALPN (a test CA made at test time, given to the
         /// gateway as `upstream.caBundle`), as production Altinn is reached.
         var tls = false
@@ -131,6 +133,8 @@ struct Harness: Sendable {
                 host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes, clients: registry,
                 maxHeaderBytes: options.maxHeaderBytes)
             settings.now = options.now
+            settings.idleTimeout = options.idleTimeout
+            settings.bodyTimeout = options.bodyTimeout
             let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
             defer { events.transport.shutdown() }
             let useCases = events.useCases(

@@ -50,3 +50,47 @@ enum RawHTTP {
 }
 
 enum RawHTTPError: Error { case socket, connect, send, noStatusLine }
+
+extension RawHTTP {
+    /// Sends `prefix` at once, then `trickle` one byte per `pause`, until all is sent or the server closes the
+    /// connection. Returns whether the server closed it before the last byte. Runs on a thread of its own.
+    static func trickle(port: Int, prefix: [UInt8], trickle: [UInt8], pause: Duration) async throws -> Bool {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result { try trickling(port: port, prefix: prefix, trickle: trickle, pause: pause) })
+            }
+        }
+    }
+
+    private static func trickling(port: Int, prefix: [UInt8], trickle: [UInt8], pause: Duration) throws -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawHTTPError.socket }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw RawHTTPError.connect }
+        // MSG_NOSIGNAL: a write to a connection the server closed fails instead of raising SIGPIPE.
+        if !prefix.isEmpty, send(fd, prefix, prefix.count, Int32(MSG_NOSIGNAL)) != prefix.count {
+            return true
+        }
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        for byte in trickle {
+            // The client's own pace, not a wait for the server.
+            Thread.sleep(
+                forTimeInterval: Double(pause.components.attoseconds) / 1e18 + Double(pause.components.seconds))
+            // A closed connection reads as end-of-stream (0) or an error; an open one has nothing to read.
+            let peeked = recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT))
+            if peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { return true }
+            if send(fd, [byte], 1, Int32(MSG_NOSIGNAL)) != 1 { return true }
+        }
+        return false
+    }
+}

@@ -117,6 +117,8 @@ package enum ConfigurationCheck {
             ("host", .string(c.host)), ("port", .int(c.port)), ("dataDirectory", .string(c.dataDirectory)),
             ("logLevel", .string(c.logLevel)), ("logFormat", .string(Self.logFormat(c, fromFile: fromFile))),
             ("maxRequestBodyBytes", .int(c.maxRequestBodyBytes)), ("drainTimeoutSeconds", .int(c.drainTimeoutSeconds)),
+            ("idleTimeoutSeconds", .int(c.idleTimeoutSeconds)),
+            ("requestBodyTimeoutSeconds", .int(c.requestBodyTimeoutSeconds)),
             (
                 "upstream",
                 .object([

@@ -71,6 +71,7 @@ package enum ConfigurationLoader {
 extension GatewayConfiguration: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds
+        case idleTimeoutSeconds, requestBodyTimeoutSeconds
         case upstream, tokenProfiles, defaultTokenProfile, storage
         case clients, signatureToleranceSeconds, maxRequestHeaderBytes, events
     }
@@ -89,6 +90,11 @@ extension GatewayConfiguration: Decodable {
             try container.decodeIfPresent(Int.self, forKey: .maxRequestBodyBytes) ?? defaults.maxRequestBodyBytes
         self.drainTimeoutSeconds =
             try container.decodeIfPresent(Int.self, forKey: .drainTimeoutSeconds) ?? defaults.drainTimeoutSeconds
+        self.idleTimeoutSeconds =
+            try container.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
+        self.requestBodyTimeoutSeconds =
+            try container.decodeIfPresent(Int.self, forKey: .requestBodyTimeoutSeconds)
+            ?? defaults.requestBodyTimeoutSeconds
         // A file names its upstream: the built-in simulator never stands in for Altinn by omission.
         self.upstream = try container.decodeIfPresent(Upstream.self, forKey: .upstream) ?? .unset
         self.tokenProfiles = try container.decodeIfPresent([String: TokenProfile].self, forKey: .tokenProfiles) ?? [:]

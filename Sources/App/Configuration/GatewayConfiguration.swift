@@ -18,6 +18,10 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var maxRequestBodyBytes = 64 * 1024
     /// On SIGTERM/SIGINT: how long in-flight requests may take to finish before they are cancelled.
     package var drainTimeoutSeconds = 25
+    /// An inbound connection with no request in progress, or whose request head is incomplete, is closed after this.
+    package var idleTimeoutSeconds = 60
+    /// A request whose body has not fully arrived this long after its head is cut off.
+    package var requestBodyTimeoutSeconds = 30
     package var upstream = Upstream()
     /// Named token profiles. Ignored for the built-in simulator, which gets a fresh `dev` token.
     package var tokenProfiles: [String: TokenProfile] = [:]
@@ -220,6 +224,12 @@ package struct GatewayConfiguration: Sendable, Equatable {
                     + "the built-in fake Altinn, only for trying the gateway out)")
         }
         guard (0...65535).contains(self.port) else { throw .invalid("port", "must be 0-65535") }
+        guard (1...3600).contains(self.idleTimeoutSeconds) else {
+            throw .invalid("idleTimeoutSeconds", "must be 1-3600")
+        }
+        guard (1...3600).contains(self.requestBodyTimeoutSeconds) else {
+            throw .invalid("requestBodyTimeoutSeconds", "must be 1-3600")
+        }
         guard (1...600).contains(self.drainTimeoutSeconds) else {
             throw .invalid("drainTimeoutSeconds", "must be 1-600")
         }
