@@ -65,3 +65,45 @@ def test_slow_subscriber_delays_only_its_own_deliveries(subscriber, simulator, g
         check("the fast subscriber got them in commit order, each once",
               len(set(ids)) == 5 and ids == [e["id"] for e in json.loads(
                   http("GET", gw.url + "/v1/events?limit=100", None, headers)[2]) if e["resourceinstance"] == instance])
+
+
+def test_hostile_subscriber_answers_cost_only_their_own_attempts(subscriber, simulator, gateway):
+    """A subscriber answering 64 KiB shaped to make a backtracking redactor go quadratic (`eyJeyJ…`, `eyJa.eyJa…`)
+    gets its attempts recorded with a short, redacted excerpt, while another subscription receives every event."""
+    gw = gateway(logLevel="warning", events={"allowedDestinations": ["127.0.0.0/8"], "deliverySchedule": ["1s"]})
+    headers = {"Authorization": "Bearer " + gw.client_key(), "Content-Type": "application/json"}
+    hostile_body = (b"eyJ" * 10000) + (b"eyJa." * 6500)  # just under the 64 KiB a delivery reads of an answer
+    subscriber.behaviour["hostile"] = lambda record, nth: (400, {"Content-Type": "text/plain"}, hostile_body)
+    subscriber.behaviour["calm"] = lambda record, nth: (200, {}, b"")
+    ids = {}
+    for name in ("hostile", "calm"):
+        status, _, text = http("POST", gw.url + "/v1/subscriptions", json.dumps({"url": subscriber.url(name)}), headers)
+        check(f"subscription {name} created", status == 201, text)
+        ids[name] = json.loads(text).get("id") if status == 201 else None
+    instance = simulator.new_instance("A")
+    status, _, text = http("POST", gw.url + "/v1/signatures",
+                           json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel",
+                                       "track": False}),
+                           {**headers, "Idempotency-Key": f"hostile-{uuid.uuid4()}"})
+    check("sign answered 200", status == 200, text[:300])
+    calm = wait_for(lambda: len(subscriber.received("calm")) >= 5 and subscriber.received("calm"), deadline=30)
+    check("the calm subscriber got all five events", calm and len(calm) == 5, str(len(calm or [])))
+    hostile = wait_for(lambda: subscriber.received("hostile"), deadline=30)
+    check("the hostile subscriber was attempted", bool(hostile))
+
+    def excerpts():
+        status, _, text = http("GET", gw.url + f"/v1/deliveries?subscription={ids['hostile']}", None, headers)
+        if status != 200:
+            return None
+        found = []
+        for item in json.loads(text).get("items", []):
+            status, _, detail = http("GET", gw.url + f"/v1/deliveries/{item['id']}", None, headers)
+            if status == 200:
+                found += [a.get("responseExcerpt") for a in json.loads(detail).get("attemptLog", [])]
+        return [e for e in found if e] or None
+
+    recorded = wait_for(excerpts, deadline=30)
+    check("the hostile answers were recorded", bool(recorded))
+    check("each excerpt is short and holds no token shape",
+          bool(recorded) and all(len(e) <= 257 and "eyJ" not in e for e in recorded),
+          str([(len(e), e[:40]) for e in (recorded or [])][:3]))
