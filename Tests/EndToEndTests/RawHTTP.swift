@@ -19,19 +19,8 @@ enum RawHTTP {
     }
 
     private static func exchange(port: Int, target: String, headers: [String]) throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawHTTPError.socket }
+        let fd = try connected(port: port)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw RawHTTPError.connect }
         let lines = ["GET \(target) HTTP/1.1", "Host: 127.0.0.1", "Connection: close"] + headers
         let request = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
         guard send(fd, request, request.count, 0) == request.count else { throw RawHTTPError.send }
@@ -52,6 +41,28 @@ enum RawHTTP {
 enum RawHTTPError: Error { case socket, connect, send, noStatusLine }
 
 extension RawHTTP {
+    /// A blocking TCP socket connected to 127.0.0.1:`port`; the caller closes it.
+    fileprivate static func connected(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawHTTPError.socket }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            close(fd)
+            throw RawHTTPError.connect
+        }
+        return fd
+    }
+}
+
+extension RawHTTP {
     /// Sends `prefix` at once, then `trickle` one byte per `pause`, until all is sent or the server closes the
     /// connection. Returns whether the server closed it before the last byte. Runs on a thread of its own.
     static func trickle(port: Int, prefix: [UInt8], trickle: [UInt8], pause: Duration) async throws -> Bool {
@@ -64,19 +75,8 @@ extension RawHTTP {
     }
 
     private static func trickling(port: Int, prefix: [UInt8], trickle: [UInt8], pause: Duration) throws -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawHTTPError.socket }
+        let fd = try connected(port: port)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw RawHTTPError.connect }
         // MSG_NOSIGNAL: a write to a connection the server closed fails instead of raising SIGPIPE.
         if !prefix.isEmpty, send(fd, prefix, prefix.count, Int32(MSG_NOSIGNAL)) != prefix.count {
             return true
