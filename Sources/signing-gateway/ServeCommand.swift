@@ -61,10 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
-        if configuration.usesBuiltInSimulator {
+        switch try configuration.upstreamKind() {
+        case .builtInSimulator:
             try await self.runWithSimulator(configuration, clients: clients, logger: logger, started: started)
-        } else {
-            let environment = try configuration.altinnEnvironment()
+        case .altinn(let environment):
             let staticSources = try configuration.staticTokenSources()
             let profiles = try configuration.maskinportenProfiles()
             try await self.runGateway(

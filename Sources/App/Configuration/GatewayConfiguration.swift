@@ -151,19 +151,34 @@ package struct GatewayConfiguration: Sendable, Equatable {
 
     package init() {}
 
-    package var usesBuiltInSimulator: Bool { self.upstream.environment == "simulator" }
+    /// What `upstream.environment` names: a closed choice, read once.
+    package enum UpstreamKind: Sendable, Equatable {
+        /// The in-process fake Altinn (its port is only known once it runs).
+        case builtInSimulator
+        case altinn(AltinnEnvironment)
+    }
 
-    /// The Altinn environment, for any upstream but the built-in simulator (whose port is only known once it runs).
-    package func altinnEnvironment() throws(ConfigurationError) -> AltinnEnvironment {
+    package func upstreamKind() throws(ConfigurationError) -> UpstreamKind {
         switch self.upstream.environment {
-        case "tt02": return .tt02
-        case "production": return .production
+        case "simulator": return .builtInSimulator
+        case "tt02": return .altinn(.tt02)
+        case "production": return .altinn(.production)
         case let raw:
             guard let base = BaseURL(raw) else {
                 throw .invalid("upstream.environment", "must be simulator, tt02, production or an http(s):// base URL")
             }
-            return .baseURL(base)
+            return .altinn(.baseURL(base))
         }
+    }
+
+    package var usesBuiltInSimulator: Bool { (try? self.upstreamKind()) == .builtInSimulator }
+
+    /// The Altinn environment, for any upstream but the built-in simulator.
+    package func altinnEnvironment() throws(ConfigurationError) -> AltinnEnvironment {
+        guard case .altinn(let environment) = try self.upstreamKind() else {
+            throw .invalid("upstream.environment", "the built-in simulator has no fixed Altinn environment")
+        }
+        return environment
     }
 
     /// Static token sources per profile, checked for shape (not yet read).
