@@ -147,6 +147,21 @@ package enum ConfigurationCheck {
                     ("altinnEventsSecretFile", text(c.events.altinnEventsSecretFile)),
                 ])
             ),
+            (
+                "audit",
+                .object([
+                    ("checkpointKeyFile", text(c.audit.checkpointKeyFile)),
+                    ("checkpointIntervalSeconds", .int(c.audit.checkpointIntervalSeconds)),
+                    ("retentionDays", c.audit.retentionDays.map { .int($0) } ?? .null),
+                ])
+            ),
+            (
+                "preAuth",
+                .object([
+                    ("perSecond", .string(String(c.preAuth.perSecond))), ("burst", .int(c.preAuth.burst)),
+                    ("maxSources", .int(c.preAuth.maxSources)), ("windowSeconds", .int(c.preAuth.windowSeconds)),
+                ])
+            ),
         ])
         return json.serialized
     }

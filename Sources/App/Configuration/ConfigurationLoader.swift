@@ -73,6 +73,7 @@ extension GatewayConfiguration: Decodable {
         case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds
         case upstream, tokenProfiles, defaultTokenProfile, storage
         case clients, signatureToleranceSeconds, maxRequestHeaderBytes, events
+        case audit, preAuth
     }
 
     package init(from decoder: any Decoder) throws {
@@ -101,6 +102,8 @@ extension GatewayConfiguration: Decodable {
         self.maxRequestHeaderBytes =
             try container.decodeIfPresent(Int.self, forKey: .maxRequestHeaderBytes) ?? defaults.maxRequestHeaderBytes
         self.events = try container.decodeIfPresent(Events.self, forKey: .events) ?? defaults.events
+        self.audit = try container.decodeIfPresent(Audit.self, forKey: .audit) ?? defaults.audit
+        self.preAuth = try container.decodeIfPresent(PreAuth.self, forKey: .preAuth) ?? defaults.preAuth
     }
 }
 
