@@ -148,10 +148,19 @@ struct ServeCommand: AsyncParsableCommand {
         let service = GatewayAssembly.service(
             configuration, environment: environment, tokens: tokens, transport: transport, store: store,
             logger: logger)
-        let settings = GatewayApplication.Settings(
+        var settings = GatewayApplication.Settings(
             host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxRequestBodyBytes,
             clients: clients, signatureTolerance: .seconds(configuration.signatureToleranceSeconds),
             maxHeaderBytes: configuration.maxRequestHeaderBytes)
+        settings.preAuth = PreAuthDefence(limits: configuration.preAuth.limits)
+        let checkpoints: [any Service]
+        do {
+            checkpoints = try AuditCheckpointWiring.services(configuration, store: store, logger: logger)
+        } catch {
+            await store.close()
+            FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
         let pruner = IdempotencyPruner(
             store: store, retention: .seconds(configuration.storage.idempotencyRetentionHours * 3600), logger: logger)
         let app = try GatewayApplication.make(
@@ -160,6 +169,7 @@ struct ServeCommand: AsyncParsableCommand {
                 store: store, service: service, idempotencyLease: GatewayAssembly.idempotencyLease(configuration)),
             store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest, logger: logger,
             services: events.backgroundServices(store: store, service: service, logger: logger) + [pruner]
+                + checkpoints
         ) { port in
             let elapsed = ContinuousClock.now - started
             logger.info(
