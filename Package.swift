@@ -248,7 +248,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AppTests",
-            dependencies: ["App", "GatewayHTTP", "AltinnAPI"],
+            dependencies: [
+                "App", "GatewayHTTP", "AltinnAPI", "Storage", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

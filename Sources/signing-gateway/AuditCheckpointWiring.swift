@@ -10,7 +10,9 @@ enum AuditCheckpointWiring {
     /// start like the dev client key.
     static func key(_ configuration: GatewayConfiguration, create: Bool, logger: Logger) throws -> AuditCheckpointKey {
         let file = configuration.audit.keyFile(dataDirectory: configuration.dataDirectory)
-        guard configuration.audit.checkpointKeyFile == nil, create else { return try AuditCheckpointKey.load(file: file) }
+        guard configuration.audit.checkpointKeyFile == nil, create else {
+            return try AuditCheckpointKey.load(file: file)
+        }
         let (key, created) = try AuditCheckpointKey.loadOrCreate(file: file)
         if created {
             // The public key is no secret: keep it to verify exported checkpoints elsewhere.
@@ -30,7 +32,8 @@ enum AuditCheckpointWiring {
         guard configuration.audit.checkpointIntervalSeconds > 0 else { return [] }
         let key = try Self.key(configuration, create: true, logger: logger)
         logger.info(
-            "audit checkpoints every \(configuration.audit.checkpointIntervalSeconds) s", metadata: ["keyId": "\(key.keyId)"])
+            "audit checkpoints every \(configuration.audit.checkpointIntervalSeconds) s",
+            metadata: ["keyId": "\(key.keyId)"])
         return [
             AuditCheckpointService(
                 store: store, key: key, interval: .seconds(configuration.audit.checkpointIntervalSeconds),

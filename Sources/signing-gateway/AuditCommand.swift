@@ -73,7 +73,9 @@ struct AuditCommand: AsyncParsableCommand {
             await store.close()
             switch report.verification {
             case .intact(let count, let head):
-                let start = report.firstSequence.map { $0 > 1 ? " from record \($0) (older ones dropped by retention)" : "" }
+                let start = report.firstSequence.map {
+                    $0 > 1 ? " from record \($0) (older ones dropped by retention)" : ""
+                }
                 print(
                     "audit log intact: \(count) records\(start ?? ""), head \(head); "
                         + "\(report.checkpointsMatched) signed checkpoint(s) matched")
@@ -127,7 +129,8 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try AuditCommand.configuration(self.options)
-            let key = try AuditCheckpointWiring.key(configuration, create: false, logger: Bootstrap.logger(level: "warning"))
+            let key = try AuditCheckpointWiring.key(
+                configuration, create: false, logger: Bootstrap.logger(level: "warning"))
             print(AuditCheckpointKey.encode(key.publicKey))
         }
     }

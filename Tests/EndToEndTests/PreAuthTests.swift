@@ -97,7 +97,8 @@ import Testing
         let lines = Set(entries.map { "\($0.sourceAddress ?? "-") \($0.outcome)" })
         #expect(
             lines == [
-                "10.0.0.1 refused:unauthenticated:unknown-api-key x2", "10.0.0.2 refused:unauthenticated:unknown-api-key x1",
+                "10.0.0.1 refused:unauthenticated:unknown-api-key x2",
+                "10.0.0.2 refused:unauthenticated:unknown-api-key x1",
                 "overflow refused:unauthenticated:unknown-api-key x2",
                 "overflow refused:signature-invalid:signature-mismatch x1",
             ])
@@ -115,7 +116,8 @@ import Testing
         let defence = PreAuthDefence(limits: PreAuthLimits(window: .seconds(3_600)))
         for _ in 0..<7 { defence.count(source: "192.0.2.7", outcome: "refused:unauthenticated:missing-credentials") }
         let flusher = PreAuthFlusher(defence: defence, store: store, logger: Logger(label: "preauth-test"))
-        let group = ServiceGroup(services: [flusher], gracefulShutdownSignals: [], logger: Logger(label: "preauth-test"))
+        let group = ServiceGroup(
+            services: [flusher], gracefulShutdownSignals: [], logger: Logger(label: "preauth-test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             // The window is an hour: only the shutdown can write the count.

@@ -72,7 +72,8 @@ struct AuditCheckpointTests {
 
             // More records after the checkpoint still verify against it.
             for number in 6...7 { try await harness.store.appendAudit(entry(number)) }
-            guard case .intact(7, _) = try await AuditVerifier.verify(store: harness.store, anchors: Self.anchors(parsed))
+            guard
+                case .intact(7, _) = try await AuditVerifier.verify(store: harness.store, anchors: Self.anchors(parsed))
             else {
                 Issue.record("expected 7 intact records")
                 return
@@ -89,7 +90,9 @@ struct AuditCheckpointTests {
             #expect(checkpoint.sequence == 6)
 
             // The guard refuses deleting the checkpointed record or anything after it.
-            await #expect(throws: (any Error).self) { try await harness.raw("DELETE FROM audit_log WHERE sequence >= 5") }
+            await #expect(throws: (any Error).self) {
+                try await harness.raw("DELETE FROM audit_log WHERE sequence >= 5")
+            }
 
             try await Self.dropGuards(harness)
             try await harness.raw("DELETE FROM audit_log WHERE sequence >= 5")
@@ -176,8 +179,12 @@ struct AuditCheckpointTests {
                 try await AuditVerifier.verify(store: harness.store, anchors: Self.anchors(early)), at: 3,
                 mentioning: "retention")
             // Records newer than the newest checkpoint stay guarded.
-            await #expect(throws: (any Error).self) { try await harness.raw("DELETE FROM audit_log WHERE sequence = 8") }
-            await #expect(throws: (any Error).self) { try await harness.raw("DELETE FROM audit_log WHERE sequence = 6") }
+            await #expect(throws: (any Error).self) {
+                try await harness.raw("DELETE FROM audit_log WHERE sequence = 8")
+            }
+            await #expect(throws: (any Error).self) {
+                try await harness.raw("DELETE FROM audit_log WHERE sequence = 6")
+            }
         }
     }
 

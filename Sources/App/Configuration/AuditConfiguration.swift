@@ -76,7 +76,8 @@ extension GatewayConfiguration.Audit: Decodable {
         self.init()
         self.checkpointKeyFile = try container.decodeIfPresent(String.self, forKey: .checkpointKeyFile)
         self.checkpointIntervalSeconds =
-            try container.decodeIfPresent(Int.self, forKey: .checkpointIntervalSeconds) ?? self.checkpointIntervalSeconds
+            try container.decodeIfPresent(Int.self, forKey: .checkpointIntervalSeconds)
+            ?? self.checkpointIntervalSeconds
         self.retentionDays = try container.decodeIfPresent(Int.self, forKey: .retentionDays)
     }
 }

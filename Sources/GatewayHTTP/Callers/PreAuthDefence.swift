@@ -78,7 +78,8 @@ package final class PreAuthDefence: Sendable {
                 if state.buckets.count >= limits.maxSources { key = Self.overflowSource }
             }
             var bucket = state.buckets[key] ?? Bucket(tokens: limits.burst, updated: now)
-            bucket.tokens = min(limits.burst, bucket.tokens + max(0, Self.seconds(now - bucket.updated)) * limits.perSecond)
+            bucket.tokens = min(
+                limits.burst, bucket.tokens + max(0, Self.seconds(now - bucket.updated)) * limits.perSecond)
             bucket.updated = now
             defer { state.buckets[key] = bucket }
             if bucket.tokens >= 1 {
@@ -129,7 +130,8 @@ package final class PreAuthDefence: Sendable {
                     let count = Int(entry.outcome[range.upperBound...])
                 else { continue }
                 let key = CountKey(
-                    source: entry.sourceAddress ?? Self.unknownSource, outcome: String(entry.outcome[..<range.lowerBound]))
+                    source: entry.sourceAddress ?? Self.unknownSource,
+                    outcome: String(entry.outcome[..<range.lowerBound]))
                 state.counts[key, default: 0] += count
             }
         }
