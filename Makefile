@@ -34,7 +34,7 @@ test: test-deps
 	python3 Tests/contract/crash_test.py && python3 Tests/contract/replicas_test.py && \
 	python3 Tests/contract/clients_test.py && python3 Tests/contract/sigterm_test.py && \
 	python3 Tests/contract/events_test.py && python3 Tests/contract/events_crash_test.py && \
-	python3 Tests/contract/events_isolation_test.py && \
+	python3 Tests/contract/events_isolation_test.py && python3 Tests/contract/audit_checkpoint_test.py && \
 	SIGNING_GATEWAY_EVENTS_POSTGRES=1 python3 Tests/contract/events_test.py
 	$(MAKE) validate-deploy
 
