@@ -31,6 +31,11 @@ enum AuditCheckpointWiring {
     ) throws -> [any Service] {
         guard configuration.audit.checkpointIntervalSeconds > 0 else { return [] }
         let key = try Self.key(configuration, create: true, logger: logger)
+        if configuration.storage.engine == .postgres, configuration.audit.checkpointKeyFile == nil {
+            logger.warning(
+                "audit checkpoints are signed with this replica's own key in its data directory; give every replica the same audit.checkpointKeyFile so one public key verifies them all"
+            )
+        }
         logger.info(
             "audit checkpoints every \(configuration.audit.checkpointIntervalSeconds) s",
             metadata: ["keyId": "\(key.keyId)"])
