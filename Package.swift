@@ -316,6 +316,7 @@ let package = Package(
                 "Webhooks",
                 "GatewayHTTP", "App", "AltinnSimulator", "CurlHTTP", "Transport", "Gateway", "Tokens", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

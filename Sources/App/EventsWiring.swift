@@ -1,6 +1,7 @@
 package import CurlHTTP
 import Foundation
 package import Gateway
+package import GatewayHTTP
 package import Logging
 package import ServiceLifecycle
 package import Storage
@@ -22,9 +23,14 @@ package struct EventsWiring: Sendable {
     package let trackerDoorbell = Doorbell()
     /// This process's name on leases (tracker rows, deliveries).
     package let owner = "gw_\(UUID().uuidString)"
+    package let maxSubscriptionsPerClient: Int
+    /// Seals subscription secrets at rest (the key file of `events.secretKeyFile`).
+    package let sealer: SecretSealer
 
     /// The use cases of one process, over `store` and `service`, sharing this process's doorbells.
-    package func useCases(store: any Store, service: SigningService, idempotencyLease: Duration) -> UseCases {
+    package func useCases(
+        store: any Store, service: SigningService, clients: ClientRegistry, idempotencyLease: Duration
+    ) -> UseCases {
         let profile = service.defaultTokenProfile
         let audit = AuditTrail(store: store)
         let gate = IdempotencyGate(
@@ -37,9 +43,11 @@ package struct EventsWiring: Sendable {
             sign: SignUseCase(service: service, observer: self.observer, gate: gate, defaultTokenProfile: profile),
             processNext: ProcessNextUseCase(service: service, gate: gate, defaultTokenProfile: profile),
             signingState: SigningStateUseCase(service: service, audit: audit, defaultTokenProfile: profile),
-            tracking: Tracking(store: store, observer: self.observer, doorbell: self.trackerDoorbell),
+            tracking: Tracking(store: store, audit: audit, observer: self.observer, doorbell: self.trackerDoorbell),
             subscriptions: Subscriptions(
-                store: store, destinations: self.destinations, doorbell: self.deliveryDoorbell),
+                store: store, audit: audit, destinations: self.destinations, sealer: self.sealer,
+                doorbell: self.deliveryDoorbell,
+                appsOf: { clients.apps(of: $0) }, maxPerClient: self.maxSubscriptionsPerClient),
             feeds: Feeds(store: store), audit: audit, environment: service.environment, defaultTokenProfile: profile)
     }
 
@@ -56,7 +64,7 @@ package struct EventsWiring: Sendable {
             DispatcherService(
                 dispatcher: Dispatcher(
                     store: store, transport: self.transport, settings: self.delivery,
-                    destinations: self.destinations, owner: self.owner, logger: logger),
+                    destinations: self.destinations, sealer: self.sealer, owner: self.owner, logger: logger),
                 store: store, doorbell: self.deliveryDoorbell, logger: logger),
             EventGauges(store: store, logger: logger),
         ]
@@ -67,12 +75,16 @@ package struct EventsWiring: Sendable {
         delivery: DeliverySettings,
         destinations: DestinationPolicy,
         transport: CurlHTTPClient,
-        altinnEventsSecretDigest: [UInt8]?
+        altinnEventsSecretDigest: [UInt8]?,
+        maxSubscriptionsPerClient: Int,
+        sealer: SecretSealer
     ) {
+        self.sealer = sealer
         self.observer = observer
         self.delivery = delivery
         self.destinations = destinations
         self.transport = transport
         self.altinnEventsSecretDigest = altinnEventsSecretDigest
+        self.maxSubscriptionsPerClient = maxSubscriptionsPerClient
     }
 }

@@ -50,10 +50,13 @@ package enum GatewayAssembly {
 
 extension GatewayAssembly {
     /// The store the configuration names, migrated and ready.
-    package static func store(_ configuration: GatewayConfiguration, logger: Logger) async throws(StoreError)
-        -> any Store
+    /// `serving`: this process serves the API, so a SQLite file another process serves is refused.
+    package static func store(_ configuration: GatewayConfiguration, serving: Bool = false, logger: Logger)
+        async throws(StoreError) -> any Store
     {
-        try await StoreFactory.open(self.storeConfiguration(configuration), logger: logger)
+        var settings = self.storeConfiguration(configuration)
+        settings.serving = serving
+        return try await StoreFactory.open(settings, logger: logger)
     }
 
     package static func storeConfiguration(_ configuration: GatewayConfiguration) -> StoreConfiguration {
@@ -92,7 +95,9 @@ extension GatewayAssembly {
             delivery: try events.delivery(userAgent: Self.userAgent),
             destinations: try events.destinations(),
             transport: CurlHTTPClient(configuration: settings),
-            altinnEventsSecretDigest: try events.altinnEventsSecretDigest())
+            altinnEventsSecretDigest: try events.altinnEventsSecretDigest(),
+            maxSubscriptionsPerClient: events.maxSubscriptionsPerClient,
+            sealer: try events.secretSealer(dataDirectory: configuration.dataDirectory))
     }
 }
 

@@ -11,9 +11,12 @@ package struct StoreConfiguration: Sendable, Equatable {
     }
 
     package var engine: Engine
+    /// For `serve`: a SQLite file is refused when another process serves it (see `SQLiteServeLock`).
+    package var serving: Bool
 
-    package init(engine: Engine) {
+    package init(engine: Engine, serving: Bool = false) {
         self.engine = engine
+        self.serving = serving
     }
 }
 

@@ -14,7 +14,7 @@ package enum StoreFactory {
             } catch {
                 throw .unavailable("sqlite: cannot create the data directory \(directory.path)")
             }
-            store = try await SQLiteStore.open(path: path, logger: logger)
+            store = try await SQLiteStore.open(path: path, exclusive: configuration.serving, logger: logger)
         case .postgres(let url, let passwordFile):
             store = try await PostgresStore.open(url: url, passwordFile: passwordFile, logger: logger)
         }

@@ -4,6 +4,7 @@ import App
 import ArgumentParser
 import CurlHTTP
 import Foundation
+import Gateway
 import GatewayHTTP
 import Logging
 import ServiceLifecycle
@@ -135,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         defer { events.transport.shutdown() }
-        let store = try await GatewayAssembly.store(configuration, logger: logger)
+        let store = try await GatewayAssembly.store(configuration, serving: true, logger: logger)
         let transport = GatewayAssembly.transport(configuration)
         defer { transport.shutdown() }
         let tokens: any TokenProvider
@@ -161,12 +162,27 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
             throw ExitCode.failure
         }
-        let pruner = IdempotencyPruner(
-            store: store, retention: .seconds(configuration.storage.idempotencyRetentionHours * 3600), logger: logger)
+        let pruner = RetentionPruner(
+            store: store, idempotencyRetention: .seconds(configuration.storage.idempotencyRetentionHours * 3600),
+            eventsRetention: configuration.events.retentionDays > 0
+                ? .seconds(configuration.events.retentionDays * 86_400) : nil,
+            logger: logger)
+        let useCases = events.useCases(
+            store: store, service: service, clients: clients,
+            idempotencyLease: GatewayAssembly.idempotencyLease(configuration))
+        // Secrets still in plaintext (stored before sealing) or under a rotated-out key are sealed anew first.
+        do {
+            let resealed = try await useCases.subscriptions.resealSecrets()
+            if resealed > 0 {
+                logger.info("sealed subscription secrets under the current key", metadata: ["count": "\(resealed)"])
+            }
+        } catch {
+            logger.warning(
+                "sealing subscription secrets failed; they stay as they were", metadata: ["error": "\(error)"])
+        }
         let app = try GatewayApplication.make(
             settings: settings,
-            useCases: events.useCases(
-                store: store, service: service, idempotencyLease: GatewayAssembly.idempotencyLease(configuration)),
+            useCases: useCases,
             store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest, logger: logger,
             services: events.backgroundServices(store: store, service: service, logger: logger) + [pruner]
                 + checkpoints

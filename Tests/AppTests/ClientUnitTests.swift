@@ -1,5 +1,6 @@
 import AltinnAPI
 import Foundation
+import Gateway
 import Synchronization
 import Testing
 

@@ -17,12 +17,15 @@ import Testing
     @Test func yamlAndJSONLoadTheSameConfiguration() throws {
         let json = try write(
             #"""
-            {"port": 9000, "events": {"deliverySchedule": ["1s", "2m"], "deliveryJitter": 0.1,
+            {"port": 9000, "upstream": {"environment": "simulator"},
+             "events": {"deliverySchedule": ["1s", "2m"], "deliveryJitter": 0.1,
              "allowedDestinations": ["10.1.0.0/16"], "trackingInitialIntervalSeconds": 1}}
             """#, "gateway.json")
         let yaml = try write(
             """
             port: 9000
+            upstream:
+              environment: simulator
             events:
               deliverySchedule: [1s, 2m]
               deliveryJitter: 0.1
@@ -36,6 +39,22 @@ import Testing
         #expect(fromYAML.events.deliverySchedule == ["1s", "2m"])
         #expect(fromYAML.events.allowedDestinations == ["10.1.0.0/16"])
         #expect(ConfigurationCheck.problems(fromYAML, environment: [:]).isEmpty)
+    }
+
+    @Test("a file that names no upstream is refused; the simulator runs only when asked for")
+    func aFileMustNameItsUpstream() throws {
+        let file = try write(#"{"port": 9000}"#, "no-upstream.json")
+        let loaded = try ConfigurationLoader.load(file: file, environment: [:])
+        let problems = ConfigurationCheck.problems(loaded, environment: [:]).map { "\($0)" }
+        #expect(problems.contains { $0.contains("upstream.environment is required") })
+        #expect(!loaded.usesBuiltInSimulator)
+        // Named by the operator's environment instead: accepted.
+        let named = try ConfigurationLoader.load(file: file, environment: ["SIGNING_GATEWAY_UPSTREAM": "tt02"])
+        #expect(named.upstream.environment == "tt02")
+        // Written out: the simulator, as asked. Without any file: the embedded default, the simulator.
+        let asked = try write(#"{"upstream": {"environment": "simulator"}}"#, "sim.json")
+        #expect(try ConfigurationLoader.load(file: asked, environment: [:]).usesBuiltInSimulator)
+        #expect(try ConfigurationLoader.load(file: nil, environment: [:]).usesBuiltInSimulator)
     }
 
     @Test func unknownKeysAreRefusedInYAMLToo() throws {

@@ -3,6 +3,7 @@ import AltinnSimulator
 import App
 import CurlHTTP
 import Foundation
+import Gateway
 import GatewayHTTP
 import HTTPTypes
 import Hummingbird
@@ -25,6 +26,8 @@ struct Harness: Sendable {
     let logs: LogCapture
     let store: any Store
     let dataDirectory: String
+    /// The gateway's use cases, for what the HTTP API does not expose (re-sealing secrets at start).
+    let useCases: UseCases
     /// The pre-authentication defence the gateway runs with; `flushRefusals()` writes its counts now.
     let preAuth: PreAuthDefence
 
@@ -51,6 +54,9 @@ struct Harness: Sendable {
         /// The gateway's clock, for signature timestamps.
         var now: @Sendable () -> Date = { Date() }
         var maxHeaderBytes = 16 * 1024
+        /// The store on a fresh database of the test PostgreSQL server instead of a SQLite file.
+        var postgres = false
+        var maxSubscriptionsPerClient = 100
         /// Serve the simulator over TLS with HTTP/2 by ALPN (a test CA made at test time, given to the
         /// gateway as `upstream.caBundle`), as production Altinn is reached.
         var tls = false
@@ -105,7 +111,14 @@ struct Harness: Sendable {
                 .appendingPathComponent("sg-e2e-\(UInt64.random(in: 1 ... .max))").path
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             configuration.dataDirectory = dataDirectory
-            let store = try await GatewayAssembly.store(configuration, logger: logger)
+            // Subscribers in these tests listen on loopback.
+            configuration.events.allowedDestinations = ["127.0.0.0/8"]
+            configuration.events.maxSubscriptionsPerClient = options.maxSubscriptionsPerClient
+            if options.postgres {
+                configuration.storage.engine = .postgres
+                configuration.storage.postgresURL = try await FreshPostgres.database()
+            }
+            let store = try await GatewayAssembly.store(configuration, serving: true, logger: logger)
             let base = BaseURL(options.upstreamOverride ?? simulatorURL)!
             let transport = GatewayAssembly.transport(configuration)
             let tokens: any TokenProvider
@@ -125,17 +138,19 @@ struct Harness: Sendable {
                 logger: logger)
             var clients = options.clients
             clients["dev"] = ClientRegistry.devClient(apiKeySha256: APIKeyGenerator.sha256Hex(clientKey))
+            let registry = try ClientRegistry.configured(clients, environment: options.clientEnvironment)
             var settings = GatewayApplication.Settings(
-                host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes,
-                clients: try ClientRegistry.configured(clients, environment: options.clientEnvironment),
+                host: "127.0.0.1", port: 0, maxBodyBytes: configuration.maxRequestBodyBytes, clients: registry,
                 maxHeaderBytes: options.maxHeaderBytes)
             settings.now = options.now
             settings.preAuth = PreAuthDefence(limits: options.preAuth, now: options.preAuthNow)
             let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
             defer { events.transport.shutdown() }
+            let useCases = events.useCases(
+                store: store, service: service, clients: registry, idempotencyLease: options.idempotencyLease)
             let app = try GatewayApplication.make(
                 settings: settings,
-                useCases: events.useCases(store: store, service: service, idempotencyLease: options.idempotencyLease),
+                useCases: useCases,
                 store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest,
                 logger: logger,
                 services: events.backgroundServices(store: store, service: service, logger: logger)
@@ -147,7 +162,7 @@ struct Harness: Sendable {
             let harness = Harness(
                 gatewayURL: "http://127.0.0.1:\(gateway)", simulatorURL: simulatorURL, clientKey: clientKey,
                 altinnToken: altinnToken, simulator: simulator, client: client, logs: logs, store: store,
-                dataDirectory: dataDirectory, preAuth: settings.preAuth)
+                dataDirectory: dataDirectory, useCases: useCases, preAuth: settings.preAuth)
             let outcome = await Result(catching: { try await body(harness) })
             await gatewayGroup.triggerGracefulShutdown()
             // The gateway's connections go first: an HTTP/2 server's graceful shutdown waits for its clients.

@@ -146,8 +146,14 @@ import Testing
             #expect(!page.text.contains(h.altinnToken))
             #expect(!page.text.contains(h.clientKey))
 
-            let filtered = try await h.send(.get, "/v1/audit?outcome=succeeded&operation=x")
+            let filtered = try await h.send(.get, "/v1/audit?outcome=succeeded&verb=x")
             #expect(filtered.status == 400)
+            let signs = try await h.send(.get, "/v1/audit?operation=sign")
+            let signRecords = signs.json["records"] as? [[String: Any]] ?? []
+            #expect(!signRecords.isEmpty)
+            #expect(signRecords.allSatisfy { $0["operation"] as? String == "sign" })
+            let none = try await h.send(.get, "/v1/audit?operation=subscription.create")
+            #expect((none.json["records"] as? [Any])?.isEmpty == true)
             // The malformed body and the unknown audit parameter were both refused as invalid requests.
             let onlyRefused = try await h.send(.get, "/v1/audit?outcome=refused:invalid-request")
             #expect((onlyRefused.json["records"] as? [Any])?.count == 2)

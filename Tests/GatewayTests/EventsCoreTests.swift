@@ -212,12 +212,15 @@ import Webhooks
     @Test func rotationSignsWithBothSecretsUntilTheGraceEnds() throws {
         let old = WebhookSecret.generate()
         let new = WebhookSecret.generate()
+        let sealer = try SecretSealer(keyFile: SecretSealer.newKeyFile())
         var subscription = Subscription(
             id: "sub_1", url: "http://127.0.0.1/", types: [], apps: [], enabled: true, description: nil,
-            secret: new.encoded, previousSecret: old.encoded,
+            secret: sealer.seal(new.encoded, subscription: "sub_1"),
+            // Stored before sealing existed: still opens.
+            previousSecret: old.encoded,
             previousSecretExpiresAt: Self.now.addingTimeInterval(60), createdAt: Self.now, updatedAt: Self.now)
-        #expect(Dispatcher.signingSecrets(subscription, now: Self.now) == [new, old])
-        #expect(Dispatcher.signingSecrets(subscription, now: Self.now.addingTimeInterval(61)) == [new])
+        #expect(Dispatcher.signingSecrets(subscription, now: Self.now, sealer: sealer) == [new, old])
+        #expect(Dispatcher.signingSecrets(subscription, now: Self.now.addingTimeInterval(61), sealer: sealer) == [new])
         // However a subscription is printed, neither secret shows.
         var dumped = ""
         dump(subscription, to: &dumped)
@@ -226,6 +229,6 @@ import Webhooks
             #expect(!printed.contains(String(old.encoded.dropFirst(6))))
         }
         subscription.previousSecret = nil
-        #expect(Dispatcher.signingSecrets(subscription, now: Self.now) == [new])
+        #expect(Dispatcher.signingSecrets(subscription, now: Self.now, sealer: sealer) == [new])
     }
 }

@@ -420,13 +420,20 @@ struct EventStoreConformanceTests {
             #expect(due.map(\.delivery.eventId) == ["e1", "e3"])
             #expect(try await store.retryDelivery(id: 999_999, now: now) == nil)
 
+            // While e1, e3 and e5 still wait, a replay adds no second copy of them.
+            #expect(try await store.replay(subscriptionId: "s1", since: fixedTime(0), now: now + 150) == 0)
+            try await deliverAll(store, at: now + 150)
+
             // Replay from e2's time on: e3 and e5 (e2's type and e4's app do not match), in event order.
             let before = try await store.deliveries(after: 0, limit: 100, filter: DeliveryFilter()).map(\.id).max() ?? 0
             #expect(try await store.replay(subscriptionId: "s1", since: fixedTime(2), now: now + 200) == 2)
             let replayed = try await store.deliveries(after: before, limit: 100, filter: DeliveryFilter())
             #expect(replayed.map(\.eventId) == ["e3", "e5"])
             #expect(replayed.allSatisfy { $0.state == .pending && $0.nextAttemptAt == now + 200 && $0.attempts == 0 })
+            // Replaying again at once: both still wait, nothing is added.
+            #expect(try await store.replay(subscriptionId: "s1", since: fixedTime(2), now: now + 200) == 0)
             #expect(try await store.replay(subscriptionId: "nope", since: fixedTime(0), now: now) == nil)
+            try await deliverAll(store, at: now + 200)
             // A disabled subscription can be replayed to (it is sent once re-enabled).
             _ = try await store.updateSubscription(id: "s1") { current in
                 var changed = current
@@ -434,6 +441,43 @@ struct EventStoreConformanceTests {
                 return changed
             }
             #expect(try await store.replay(subscriptionId: "s1", since: fixedTime(5), now: now) == 1)
+        }
+    }
+
+    @Test(
+        "retention removes finished deliveries and unreferenced old events, never pending ones",
+        arguments: Engine.allCases)
+    func retentionPrunesOnlyWhatIsFinished(engine: Engine) async throws {
+        try await withHarness(engine) { harness in
+            let store = harness.store
+            try await store.createSubscription(subscription("s1", apps: ["ttd/signing"]))
+            _ = try await append(store, [event("old1", instance: instanceA, time: fixedTime(1))])
+            _ = try await append(store, [event("old2", instance: instanceB, time: fixedTime(2))])
+            _ = try await append(store, [event("old3", instance: instanceC, time: fixedTime(3))])
+            // Matches no subscription: no delivery ever refers to it.
+            _ = try await append(store, [event("orphan", instance: instanceA, app: "ttd/other", time: fixedTime(4))])
+            _ = try await append(store, [event("recent", instance: instanceB, time: now + 500)])
+            let claimed = try await store.claimDeliveries(owner: "w", now: now, leaseUntil: now + 10, limit: 10)
+            let byEvent = Dictionary(uniqueKeysWithValues: claimed.map { ($0.delivery.eventId, $0.delivery.id) })
+            let delivered = try #require(byEvent["old1"])
+            let dead = try #require(byEvent["old2"])
+            try await store.finishDeliveries([
+                outcome(delivered, number: 1, next: .delivered), outcome(dead, number: 1, status: 500, next: .dead),
+            ])
+            // old3's delivery stays pending (its lease simply expires).
+
+            let pruned = try await store.pruneDeliveries(before: now + 100)
+            #expect(pruned == PrunedDeliveries(attempts: 2, deliveries: 2, events: 3))
+            let left = try await store.deliveries(after: 0, limit: 100, filter: DeliveryFilter())
+            #expect(Set(left.map(\.eventId)) == ["old3", "recent"])
+            #expect(left.allSatisfy { $0.state == .pending })
+            #expect(try await store.deliveryAttempts(deliveryId: delivered).isEmpty)
+            let events = try await store.events(after: 0, limit: 100).map(\.event.id)
+            #expect(events == ["old3", "recent"])
+            // A second pass finds nothing more.
+            #expect(
+                try await store.pruneDeliveries(before: now + 100)
+                    == PrunedDeliveries(attempts: 0, deliveries: 0, events: 0))
         }
     }
 
@@ -669,6 +713,15 @@ func subscription(
     Subscription(
         id: id, url: "https://erp.example/hooks/\(id)", types: types, apps: apps, enabled: enabled, description: nil,
         secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: created, updatedAt: created)
+}
+
+/// Claims and delivers every due delivery until none is left (each instance's queue in turn).
+func deliverAll(_ store: any Store, at time: Date) async throws {
+    while true {
+        let claimed = try await store.claimDeliveries(owner: "drain", now: time, leaseUntil: time + 10, limit: 100)
+        if claimed.isEmpty { return }
+        try await store.finishDeliveries(claimed.map { outcome($0.delivery.id, number: 1, next: .delivered) })
+    }
 }
 
 func outcome(

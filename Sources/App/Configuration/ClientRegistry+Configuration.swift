@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 package import GatewayHTTP
 import Webhooks
 

@@ -27,6 +27,12 @@ package enum ConfigurationCheck {
         do { _ = try configuration.events.delivery(userAgent: "") } catch { problems.append(error) }
         do { _ = try configuration.events.destinations() } catch { problems.append(error) }
         do { _ = try configuration.events.altinnEventsSecretDigest() } catch { problems.append(error) }
+        // Only a configured key file is checked: the default one is made at the first start.
+        if configuration.events.secretKeyFile != nil {
+            do { _ = try configuration.events.secretSealer(dataDirectory: configuration.dataDirectory) } catch {
+                problems.append(error)
+            }
+        }
         if configuration.storage.engine == .postgres, let url = configuration.storage.postgresURL {
             let components = URLComponents(string: url)
             let scheme = components?.scheme ?? ""
@@ -145,6 +151,9 @@ package enum ConfigurationCheck {
                     ("retryAfterCapSeconds", .int(c.events.retryAfterCapSeconds)),
                     ("allowedDestinations", .array(c.events.allowedDestinations.map(JSONValue.string))),
                     ("altinnEventsSecretFile", text(c.events.altinnEventsSecretFile)),
+                    ("maxSubscriptionsPerClient", .int(c.events.maxSubscriptionsPerClient)),
+                    ("retentionDays", .int(c.events.retentionDays)),
+                    ("secretKeyFile", text(c.events.secretKeyFile)),
                 ])
             ),
             (

@@ -90,7 +90,8 @@ extension GatewayConfiguration: Decodable {
             try container.decodeIfPresent(Int.self, forKey: .maxRequestBodyBytes) ?? defaults.maxRequestBodyBytes
         self.drainTimeoutSeconds =
             try container.decodeIfPresent(Int.self, forKey: .drainTimeoutSeconds) ?? defaults.drainTimeoutSeconds
-        self.upstream = try container.decodeIfPresent(Upstream.self, forKey: .upstream) ?? defaults.upstream
+        // A file names its upstream: the built-in simulator never stands in for Altinn by omission.
+        self.upstream = try container.decodeIfPresent(Upstream.self, forKey: .upstream) ?? .unset
         self.tokenProfiles = try container.decodeIfPresent([String: TokenProfile].self, forKey: .tokenProfiles) ?? [:]
         self.defaultTokenProfile =
             try container.decodeIfPresent(String.self, forKey: .defaultTokenProfile) ?? defaults.defaultTokenProfile
@@ -111,7 +112,7 @@ extension GatewayConfiguration.Events: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trackingInitialIntervalSeconds, trackingMaxIntervalSeconds, trackingDeadlineHours
         case deliverySchedule, deliveryJitter, deliveryTimeoutSeconds, deliveryConcurrency, retryAfterCapSeconds
-        case allowedDestinations, altinnEventsSecretFile
+        case allowedDestinations, altinnEventsSecretFile, maxSubscriptionsPerClient, retentionDays, secretKeyFile
     }
 
     package init(from decoder: any Decoder) throws {
@@ -132,6 +133,9 @@ extension GatewayConfiguration.Events: Decodable {
         self.retryAfterCapSeconds = try value(.retryAfterCapSeconds, self.retryAfterCapSeconds)
         self.allowedDestinations = try value(.allowedDestinations, self.allowedDestinations)
         self.altinnEventsSecretFile = try container.decodeIfPresent(String.self, forKey: .altinnEventsSecretFile)
+        self.maxSubscriptionsPerClient = try value(.maxSubscriptionsPerClient, self.maxSubscriptionsPerClient)
+        self.retentionDays = try value(.retentionDays, self.retentionDays)
+        self.secretKeyFile = try container.decodeIfPresent(String.self, forKey: .secretKeyFile)
     }
 }
 
@@ -169,7 +173,7 @@ extension GatewayConfiguration.Upstream: Decodable {
         try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
-        self.environment = try container.decodeIfPresent(String.self, forKey: .environment) ?? self.environment
+        self.environment = try container.decodeIfPresent(String.self, forKey: .environment) ?? ""
         self.timeoutMilliseconds =
             try container.decodeIfPresent(Int.self, forKey: .timeoutMilliseconds) ?? self.timeoutMilliseconds
         self.connectTimeoutMilliseconds =

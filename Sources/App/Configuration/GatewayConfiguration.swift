@@ -57,6 +57,15 @@ package struct GatewayConfiguration: Sendable, Equatable {
         /// File holding the shared secret Altinn Events must present (`Authorization: Bearer …`) on
         /// `POST /v1/altinn-events`; the ingress is off without one. `SIGNING_GATEWAY_ALTINN_EVENTS_SECRET_FILE`.
         package var altinnEventsSecretFile: String?
+        /// The key file that seals subscription secrets at rest (`<id>:<base64 of 32 bytes>` per line, the current
+        /// key first). Default `<dataDirectory>/subscription-secrets.key`, created when missing; replicas that do
+        /// not share a data directory must share this file (a mounted secret).
+        package var secretKeyFile: String?
+        /// Subscriptions one client may own at once.
+        package var maxSubscriptionsPerClient = 100
+        /// Delivered and dead deliveries (with their attempts), and events with no pending delivery and no longer
+        /// needed by a tracked instance, are removed this long after they were last touched; 0 keeps them forever.
+        package var retentionDays = 30
 
         package init() {}
     }
@@ -94,6 +103,14 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var maxResponseBytes = 1024 * 1024
 
         package init() {}
+
+        /// What a configuration file without `upstream.environment` gives: refused by `validate`, unless the
+        /// environment (`SIGNING_GATEWAY_UPSTREAM`) or `--upstream` names one.
+        static var unset: Upstream {
+            var upstream = Upstream()
+            upstream.environment = ""
+            return upstream
+        }
     }
 
     package struct TokenProfile: Sendable, Equatable {
@@ -190,6 +207,12 @@ package struct GatewayConfiguration: Sendable, Equatable {
 
     /// Checks what can be checked without touching the network.
     package func validate() throws(ConfigurationError) {
+        guard !self.upstream.environment.isEmpty else {
+            throw .invalid(
+                "upstream.environment",
+                "is required in a configuration file: tt02, production or an http(s):// base URL (or simulator, "
+                    + "the built-in fake Altinn, only for trying the gateway out)")
+        }
         guard (0...65535).contains(self.port) else { throw .invalid("port", "must be 0-65535") }
         guard (1...600).contains(self.drainTimeoutSeconds) else {
             throw .invalid("drainTimeoutSeconds", "must be 1-600")
@@ -254,6 +277,12 @@ extension GatewayConfiguration.Events {
             throw .invalid("events.deliveryConcurrency", "must be 1-1024")
         }
         guard self.retryAfterCapSeconds >= 0 else { throw .invalid("events.retryAfterCapSeconds", "must be >= 0") }
+        guard (1...10_000).contains(self.maxSubscriptionsPerClient) else {
+            throw .invalid("events.maxSubscriptionsPerClient", "must be 1-10000")
+        }
+        guard (0...3650).contains(self.retentionDays) else {
+            throw .invalid("events.retentionDays", "must be 0-3650 (0 keeps everything)")
+        }
     }
 }
 
@@ -291,6 +320,37 @@ extension GatewayConfiguration.Events {
     }
 
     /// SHA-256 of the secret in `altinnEventsSecretFile`; nil when none is configured (the ingress is off).
+    /// The sealer of subscription secrets, from `secretKeyFile`; the default file in `dataDirectory` is created
+    /// when missing (link(2) into place, so replicas starting at once on one data directory agree on one key).
+    package func secretSealer(dataDirectory: String) throws(ConfigurationError) -> SecretSealer {
+        let key = "events.secretKeyFile"
+        let path: String
+        if let configured = self.secretKeyFile {
+            path = configured
+        } else {
+            path = (dataDirectory as NSString).appendingPathComponent("subscription-secrets.key")
+            if !FileManager.default.fileExists(atPath: path) {
+                let temporary = path + ".\(getpid()).tmp"
+                guard
+                    FileManager.default.createFile(
+                        atPath: temporary, contents: Data(SecretSealer.newKeyFile().utf8),
+                        attributes: [.posixPermissions: 0o600])
+                else { throw .invalid(key, "\(path) could not be created") }
+                defer { unlink(temporary) }
+                guard link(temporary, path) == 0 || errno == EEXIST else {
+                    throw .invalid(key, "\(path) could not be created")
+                }
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else { throw .invalid(key, "\(path) is not a readable file") }
+        do {
+            return try SecretSealer(keyFile: text)
+        } catch {
+            throw .invalid(key, error.description)
+        }
+    }
+
     package func altinnEventsSecretDigest() throws(ConfigurationError) -> [UInt8]? {
         guard let file = self.altinnEventsSecretFile else { return nil }
         guard let data = FileManager.default.contents(atPath: file),

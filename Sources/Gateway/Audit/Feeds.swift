@@ -16,8 +16,13 @@ package struct Feeds: Sendable {
         try await self.store.auditRecords(after: after, limit: limit, filter: filter)
     }
 
-    /// Events with `sequence > after` in commit order, at most `limit`.
-    package func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
-        try await self.store.events(after: after, limit: limit)
+    /// The events with `sequence > after` in commit order, among the next `limit`, about apps the caller's policy
+    /// covers. `cursor` is the last sequence looked at: others' events are passed over, so a page may hold fewer
+    /// than `limit` (even none) while more follow.
+    package func events(after: Int64, limit: Int, for caller: Caller) async throws(StoreError)
+        -> (events: [EventRecord], cursor: Int64)
+    {
+        let page = try await self.store.events(after: after, limit: limit)
+        return (page.filter { caller.covers(app: $0.event.app) }, page.last?.sequence ?? after)
     }
 }

@@ -50,13 +50,16 @@ package struct Dispatcher: Sendable {
     private let transport: any HTTPTransport
     private let settings: DeliverySettings
     private let destinations: DestinationPolicy
+    /// Opens the secrets as stored (sealed at rest).
+    private let sealer: SecretSealer
     private let owner: String
     private let logger: Logger
 
     package init(
         store: any Store, transport: any HTTPTransport, settings: DeliverySettings, destinations: DestinationPolicy,
-        owner: String, logger: Logger
+        sealer: SecretSealer, owner: String, logger: Logger
     ) {
+        self.sealer = sealer
         self.store = store
         self.transport = transport
         self.settings = settings
@@ -131,7 +134,7 @@ package struct Dispatcher: Sendable {
         let subscription = claimed.subscription
         let delivery = claimed.delivery
         let started = Date()
-        let secrets = Self.signingSecrets(subscription, now: started)
+        let secrets = Self.signingSecrets(subscription, now: started, sealer: self.sealer)
         let timestamp = Int64(started.timeIntervalSince1970)
         var headers: HTTPFields = [
             .contentType: "application/cloudevents+json",
@@ -228,12 +231,16 @@ package struct Dispatcher: Sendable {
         }
     }
 
-    /// The current secret, and the previous one during its grace period (both signatures are sent).
-    static func signingSecrets(_ subscription: Subscription, now: Date) -> [WebhookSecret] {
+    /// The current secret, and the previous one during its grace period (both signatures are sent), opened from
+    /// their sealed form. One that does not open (its key gone from the key file) signs nothing.
+    static func signingSecrets(_ subscription: Subscription, now: Date, sealer: SecretSealer) -> [WebhookSecret] {
+        func open(_ stored: String) -> WebhookSecret? {
+            (try? sealer.open(stored, subscription: subscription.id)).flatMap { try? WebhookSecret(encoded: $0) }
+        }
         var secrets: [WebhookSecret] = []
-        if let current = try? WebhookSecret(encoded: subscription.secret) { secrets.append(current) }
+        if let current = open(subscription.secret) { secrets.append(current) }
         if let previous = subscription.previousSecret, let until = subscription.previousSecretExpiresAt, until > now,
-            let secret = try? WebhookSecret(encoded: previous)
+            let secret = open(previous)
         {
             secrets.append(secret)
         }

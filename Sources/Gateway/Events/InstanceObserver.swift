@@ -183,9 +183,15 @@ package struct InstanceObserver: Sendable {
                 deadline: now.adding(policy.deadline), traceparent: request.traceparent, createdAt: now,
                 updatedAt: now)
         }
-        row.completeWhenAllSigned = row.completeWhenAllSigned || request.completeWhenAllSigned
         row.taskId = row.taskId ?? request.taskId
-        row.tokenProfile = row.tokenProfile ?? request.tokenProfile
+        // Who the row acts for (client and token profile together) is never merged from two requests: the first
+        // request keeps it, except that the first one to arm `completeWhenAllSigned` takes it over, so the
+        // automatic process/next runs with the arming client's own profile and is audited in its name.
+        if request.completeWhenAllSigned, !row.completeWhenAllSigned {
+            row.completeWhenAllSigned = true
+            row.clientId = request.clientId
+            row.tokenProfile = request.tokenProfile
+        }
         return row
     }
 

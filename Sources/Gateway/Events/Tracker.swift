@@ -87,17 +87,36 @@ package struct Tracker: Sendable {
     }
 
     /// The once-only `process/next`: this tracker holds the claim named `token`.
+    /// Audited like any forwarded call, in the name of the client that armed `completeWhenAllSigned` and with
+    /// that client's token profile.
     private func completeTask(_ instance: InstanceReference, row: TrackedInstance, token: String) async {
         let result: Result<ProcessPosition, ProcessNextFailure>
+        let command = ProcessNextCommand(instance: instance, tokenProfile: row.tokenProfile)
+        let inbound = InboundFacts(
+            clientId: row.clientId, sourceAddress: nil, requestId: token, traceparent: row.traceparent,
+            idempotencyKey: nil, requestDigest: nil)
+        let called: Result<Void, GatewayError>
         do {
-            let outcome = try await self.service.processNext(
-                ProcessNextCommand(instance: instance, tokenProfile: row.tokenProfile))
+            let outcome = try await self.service.processNext(command)
             result = .success(outcome.process)
+            called = .success(())
             self.logger.info("completed signing task after all signed", metadata: ["instance": "\(instance)"])
         } catch {
             result = .failure(error.processNextNotExecuted ? .notSent : .unknown)
+            called = .failure(error)
             self.logger.warning(
                 "automatic process/next failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
+        }
+        var call = CallRecord.processNext(
+            command, environment: self.service.environment, defaultProfile: self.service.defaultTokenProfile,
+            result: called)
+        call.operation = "trackerProcessNext"
+        do {
+            try await AuditTrail(store: self.store).append(inbound, call, responseBody: nil)
+        } catch {
+            self.logger.warning(
+                "auditing the automatic process/next failed",
+                metadata: ["instance": "\(instance)", "error": "\(error)"])
         }
         _ = await self.commit(
             self.observer.afterProcessNext(instance, token: token, result: result, now: Date()), instance)

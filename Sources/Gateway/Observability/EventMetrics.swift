@@ -1,5 +1,6 @@
 import Metrics
 package import Storage
+import Webhooks
 
 /// Events and deliveries. Labels are closed sets: event types from the catalogue, verdicts, subscription ids
 /// (configured by operators, not by callers) — never instance ids.
@@ -27,6 +28,20 @@ package enum EventMetrics {
 
     static func deadLettered(subscription: String) {
         Metrics.Counter(label: Self.deadLettered, dimensions: [("subscription", subscription)]).increment()
+    }
+
+    /// A deleted subscription's series go with it, so deleting and creating subscriptions cannot grow them.
+    static func forget(subscription: String) {
+        for verdict in DeliveryVerdict.allCases {
+            Metrics.Counter(
+                label: Self.attempts, dimensions: [("subscription", subscription), ("verdict", verdict.rawValue)]
+            )
+            .destroy()
+        }
+        Metrics.Timer(label: Self.attemptSeconds, dimensions: [("subscription", subscription)]).destroy()
+        Metrics.Counter(label: Self.deadLettered, dimensions: [("subscription", subscription)]).destroy()
+        Gauge(label: Self.outboxDepth, dimensions: [("subscription", subscription)]).destroy()
+        Gauge(label: Self.deadLetters, dimensions: [("subscription", subscription)]).destroy()
     }
 
     /// Gauges from the store's counts, refreshed periodically.

@@ -1,40 +1,10 @@
 import AltinnAPI
+package import Gateway
 
 /// What a client may ask for. Operations are checked first thing in each handler; apps and token
 /// profiles once the request names them, before anything is sent to Altinn or the token provider.
 package enum ClientOperation: String, Sendable, CaseIterable {
     case sign, processNext, read, events, admin
-}
-
-/// `*`, `org/*` or `org/app`.
-package struct AppPattern: Sendable, Equatable {
-    let org: String?
-    let app: String?
-
-    package init?(_ text: String) {
-        if text == "*" {
-            self.org = nil
-            self.app = nil
-            return
-        }
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2 else { return nil }
-        if parts[1] == "*" {
-            guard (try? AppReference(org: parts[0], app: "x")) != nil else { return nil }
-            self.org = parts[0]
-            self.app = nil
-        } else {
-            guard (try? AppReference(org: parts[0], app: parts[1])) != nil else { return nil }
-            self.org = parts[0]
-            self.app = parts[1]
-        }
-    }
-
-    func matches(_ reference: AppReference) -> Bool {
-        guard let org else { return true }
-        guard org == reference.org else { return false }
-        return self.app.map { $0 == reference.app } ?? true
-    }
 }
 
 package struct RateLimit: Sendable, Equatable {
@@ -69,6 +39,11 @@ package struct ClientPolicy: Sendable {
     }
 
     func allows(_ operation: ClientOperation) -> Bool { self.operations.contains(operation) }
+
+    func caller(id: String) -> Caller {
+        Caller(
+            clientId: id, isAdmin: self.allows(.admin), apps: self.apps, mayProcessNext: self.allows(.processNext))
+    }
 
     func allows(app: AppReference) -> Bool { self.apps.contains { $0.matches(app) } }
 

@@ -1,4 +1,5 @@
 import Foundation
+package import Gateway
 package import Webhooks
 
 /// One configured client: who it is, how it proves it, what it may do.
@@ -46,6 +47,11 @@ package struct ClientRegistry: Sendable {
     }
 
     var ids: [String] { self.clients.map(\.id) }
+
+    /// The app patterns of client `id`'s policy; none for a client that is not configured (any more).
+    package func apps(of id: String) -> [AppPattern] {
+        self.clients.first { $0.id == id }?.policy.apps ?? []
+    }
 
     package static func isValidId(_ id: String) -> Bool {
         let bytes = Array(id.utf8)

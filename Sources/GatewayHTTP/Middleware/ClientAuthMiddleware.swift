@@ -186,6 +186,14 @@ extension GatewayRequestContext {
         }
     }
 
+    /// The authenticated caller as the use cases see it; fails closed before authentication.
+    func caller() throws(Problem) -> Caller {
+        guard let policy = self.policy, let clientId = self.clientId else {
+            throw Problem(ClientRefusal.operationNotAllowed(.events))
+        }
+        return policy.caller(id: clientId)
+    }
+
     func authorize(app: AppReference) throws(Problem) {
         guard let policy = self.policy, policy.allows(app: app) else {
             throw Problem(ClientRefusal.appNotAllowed(app.description))

@@ -37,6 +37,7 @@ package enum ProblemType: String, Sendable, CaseIterable {
     case webhookReplayed = "webhook-replayed"
     case rateLimited = "rate-limited"
     case headersTooLarge = "headers-too-large"
+    case limitReached = "limit-reached"
     case internalError = "internal-error"
 
     package var uri: String { "/problems/\(self.rawValue)" }
@@ -48,6 +49,7 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .webhookReplayed: return 409
         case .rateLimited: return 429
         case .headersTooLarge: return 431
+        case .limitReached: return 409
         case .forbidden: return 403
         case .idempotencyKeyInUse, .outcomeUnknown: return 409
         case .idempotencyKeyReused: return 422
@@ -106,6 +108,7 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .webhookReplayed: return "This webhook-id was already used"
         case .rateLimited: return "Too many requests from this client"
         case .headersTooLarge: return "The request headers are too large"
+        case .limitReached: return "A limit of the caller's was reached"
         case .internalError: return "Internal error"
         }
     }
@@ -156,6 +159,7 @@ package enum ProblemType: String, Sendable, CaseIterable {
             return "Use a new webhook-id for a new request; read the state (…/signees) instead of resending."
         case .rateLimited: return "Wait for Retry-After seconds, then retry."
         case .headersTooLarge: return "Send fewer or smaller headers."
+        case .limitReached: return "Remove something of yours first (for example a subscription)."
         case .internalError: return "Report it with the requestId."
         }
     }

@@ -15,13 +15,13 @@ struct AuditRoutes: Sendable {
         try context.authorize(.admin)
         let query = try QueryParameters(
             request.uri.queryParameters,
-            allowed: ["from", "until", "clientId", "instance", "outcome", "after", "limit"])
-        for key in ["clientId", "instance", "outcome"] where (query[key]?.utf8.count ?? 0) > 256 {
+            allowed: ["from", "until", "clientId", "instance", "outcome", "operation", "after", "limit"])
+        for key in ["clientId", "instance", "outcome", "operation"] where (query[key]?.utf8.count ?? 0) > 256 {
             throw QueryParameters.invalid(key, "\(key) must be 1-256 printable characters")
         }
         let filter = AuditFilter(
             from: try query.time("from"), until: try query.time("until"), clientId: query["clientId"],
-            instance: query["instance"], outcome: query["outcome"])
+            instance: query["instance"], outcome: query["outcome"], operation: query["operation"])
         let after = try query.sequence("after")
         let limit = try query.limit(default: 100, max: 1000)
         let records: [AuditRecord]

@@ -11,15 +11,16 @@ struct EventFeedRoutes: Sendable {
         group.get("events", use: self.feed)
     }
 
-    /// `GET /v1/events?after=&limit=`: a CloudEvents batch in commit order. The cursor to pass next is in
-    /// `Next-Cursor` (the last event's sequence, or `after` when the batch is empty).
+    /// `GET /v1/events?after=&limit=`: a CloudEvents batch in commit order, only about apps the caller's policy
+    /// covers. The cursor to pass next is in `Next-Cursor` (the last sequence looked at, or `after` when none).
     @Sendable func feed(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let query = try QueryParameters(request.uri.queryParameters, allowed: ["after", "limit"])
         let after = try query.sequence("after")
         let limit = try query.limit(default: 100, max: 1000)
-        let events = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.feeds.events(after: after, limit: limit)
+        let caller = try context.caller()
+        let (events, cursor) = try await Problem.fromStore { () async throws(StoreError) in
+            try await self.feeds.events(after: after, limit: limit, for: caller)
         }
         var body: [UInt8] = [UInt8(ascii: "[")]
         for (index, event) in events.enumerated() {
@@ -29,7 +30,7 @@ struct EventFeedRoutes: Sendable {
         body.append(UInt8(ascii: "]"))
         var response = Response(
             stored: StoredResponse(status: 200, contentType: "application/cloudevents-batch+json", body: body))
-        response.headers[.nextCursor] = String(events.last?.sequence ?? after)
+        response.headers[.nextCursor] = String(cursor)
         return response
     }
 }

@@ -21,6 +21,8 @@ struct SigningRoutes: Sendable {
         let key = try Self.idempotencyKey(request, context: context)
         let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
         let body = try JSONBody.decode(SignRequestBody.self, from: bytes)
+        // Arming makes the gateway call process/next later, in this client's name.
+        if body.track, body.completeWhenAllSigned { try context.authorize(.processNext) }
         let instance = try body.selector.resolve(in: self.useCases.environment)
         try context.authorize(app: instance.app)
         let command = SignCommand(

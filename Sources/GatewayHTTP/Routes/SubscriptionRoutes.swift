@@ -27,9 +27,10 @@ struct SubscriptionRoutes: Sendable {
         let body = try JSONBody.decode(
             SubscriptionBody.self, from: try await JSONBody.read(request, limit: self.maxBodyBytes))
         guard let url = body.url else { throw Problem.invalidMember("/url", "url is required") }
-        try self.authorizeApps(body.apps ?? [], context)
+        let caller = try context.caller()
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
         let created = try await Self.run { () async throws(Subscriptions.Failure) in
-            try await self.subscriptions.create(url: url, body.changes, now: Date())
+            try await self.subscriptions.create(url: url, body.changes, by: caller, inbound, now: Date())
         }
         return Response(stored: .json(201, SubscriptionJSON.withSecret(created)))
     }
@@ -37,15 +38,19 @@ struct SubscriptionRoutes: Sendable {
     @Sendable func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         _ = try QueryParameters(request.uri.queryParameters, allowed: [])
-        let all = try await Self.run { () async throws(Subscriptions.Failure) in try await self.subscriptions.all() }
+        let caller = try context.caller()
+        let all = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.list(for: caller)
+        }
         return Response(stored: .ok(.object([("items", .array(all.map(SubscriptionJSON.subscription)))])))
     }
 
     @Sendable func get(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.id(context)
+        let caller = try context.caller()
         let subscription = try await Self.run { () async throws(Subscriptions.Failure) in
-            try await self.subscriptions.subscription(id: id)
+            try await self.subscriptions.subscription(id: id, for: caller)
         }
         return Response(stored: .ok(SubscriptionJSON.subscription(subscription)))
     }
@@ -55,9 +60,10 @@ struct SubscriptionRoutes: Sendable {
         let id = try Self.id(context)
         let body = try JSONBody.decode(
             SubscriptionBody.self, from: try await JSONBody.read(request, limit: self.maxBodyBytes))
-        if let apps = body.apps { try self.authorizeApps(apps, context) }
+        let caller = try context.caller()
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
         let updated = try await Self.run { () async throws(Subscriptions.Failure) in
-            try await self.subscriptions.update(id: id, body.changes, now: Date())
+            try await self.subscriptions.update(id: id, body.changes, by: caller, inbound, now: Date())
         }
         return Response(stored: .ok(SubscriptionJSON.subscription(updated)))
     }
@@ -65,7 +71,11 @@ struct SubscriptionRoutes: Sendable {
     @Sendable func delete(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.id(context)
-        try await Self.run { () async throws(Subscriptions.Failure) in try await self.subscriptions.delete(id: id) }
+        let caller = try context.caller()
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
+        try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.delete(id: id, by: caller, inbound)
+        }
         return Response(status: .noContent)
     }
 
@@ -75,8 +85,11 @@ struct SubscriptionRoutes: Sendable {
         var request = request
         let bytes = try await JSONBody.collect(&request, limit: self.maxBodyBytes)
         let body = try JSONBody.decode(RotateSecretBody.self, from: bytes.isEmpty ? Array("{}".utf8) : bytes)
+        let caller = try context.caller()
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId, body: bytes)
         let rotated = try await Self.run { () async throws(Subscriptions.Failure) in
-            try await self.subscriptions.rotateSecret(id: id, gracePeriodSeconds: body.gracePeriodSeconds, now: Date())
+            try await self.subscriptions.rotateSecret(
+                id: id, gracePeriodSeconds: body.gracePeriodSeconds, by: caller, inbound, now: Date())
         }
         return Response(stored: .ok(SubscriptionJSON.withSecret(rotated)))
     }
@@ -88,8 +101,10 @@ struct SubscriptionRoutes: Sendable {
         guard let since = try query.time("since") else {
             throw QueryParameters.invalid("since", "since is required: an RFC 3339 time")
         }
+        let caller = try context.caller()
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
         let count = try await Self.run { () async throws(Subscriptions.Failure) in
-            try await self.subscriptions.replay(id: id, since: since, now: Date())
+            try await self.subscriptions.replay(id: id, since: since, by: caller, inbound, now: Date())
         }
         return Response(stored: .json(202, .object([("subscriptionId", .string(id)), ("deliveries", .int(count))])))
     }
@@ -107,10 +122,11 @@ struct SubscriptionRoutes: Sendable {
         }
         let after = try query.sequence("after")
         let limit = try query.limit(default: 100, max: 1000)
-        let records = try await Self.run { () async throws(Subscriptions.Failure) in
-            try await self.subscriptions.deliveries(after: after, limit: limit, filter: filter)
+        let caller = try context.caller()
+        let (records, scanned) = try await Self.run { () async throws(Subscriptions.Failure) in
+            try await self.subscriptions.deliveries(after: after, limit: limit, filter: filter, for: caller)
         }
-        let next: JSONValue = records.count == limit ? records.last.map { .int(Int($0.id)) } ?? .null : .null
+        let next: JSONValue = scanned.map { .int(Int($0)) } ?? .null
         return Response(
             stored: .ok(.object([("items", .array(records.map(SubscriptionJSON.delivery))), ("next", next)])))
     }
@@ -118,8 +134,9 @@ struct SubscriptionRoutes: Sendable {
     @Sendable func delivery(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.deliveryId(context)
+        let caller = try context.caller()
         let (record, attempts) = try await Self.run { () async throws(Subscriptions.Failure) in
-            try await self.subscriptions.delivery(id: id)
+            try await self.subscriptions.delivery(id: id, for: caller)
         }
         guard case .object(var members) = SubscriptionJSON.delivery(record) else { throw Self.notFound }
         members.append(("attemptLog", .array(attempts.map(SubscriptionJSON.attempt))))
@@ -129,8 +146,10 @@ struct SubscriptionRoutes: Sendable {
     @Sendable func retry(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let id = try Self.deliveryId(context)
+        let caller = try context.caller()
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
         let record = try await Self.run { () async throws(Subscriptions.Failure) in
-            try await self.subscriptions.retry(deliveryId: id, now: Date())
+            try await self.subscriptions.retry(deliveryId: id, by: caller, inbound, now: Date())
         }
         return Response(stored: .json(202, SubscriptionJSON.delivery(record)))
     }
@@ -145,15 +164,11 @@ struct SubscriptionRoutes: Sendable {
             switch error {
             case .notFound: throw Self.notFound
             case .refusedURL(let why): throw Problem.invalidMember("/url", why)
+            case .appNotAllowed(let app): throw Problem(ClientRefusal.appNotAllowed(app))
+            case .limitReached(let limit):
+                throw Problem(.limitReached, "A client may have at most \(limit) subscriptions; delete one first.")
             case .store(let failure): throw Problem(failure)
             }
-        }
-    }
-
-    private func authorizeApps(_ apps: [String], _ context: GatewayRequestContext) throws(Problem) {
-        guard !apps.isEmpty else { return try context.authorizeEveryApp() }
-        for app in apps {
-            if let reference = try? AppReference(app) { try context.authorize(app: reference) }
         }
     }
 

@@ -22,6 +22,8 @@ struct TrackingRoutes: Sendable {
         try context.authorize(.events)
         let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
         let body = try JSONBody.decode(TrackRequestBody.self, from: bytes)
+        // Arming makes the gateway call process/next later, in this client's name.
+        if body.completeWhenAllSigned { try context.authorize(.processNext) }
         let instance = try body.selector.resolve(in: self.useCases.environment)
         try context.authorize(app: instance.app)
         let trackRequest = InstanceObserver.TrackRequest(
@@ -31,7 +33,10 @@ struct TrackingRoutes: Sendable {
             taskId: body.taskId, completeWhenAllSigned: body.completeWhenAllSigned,
             traceparent: TraceContext.current?.traceparent)
         let (row, created) = try await Self.run { () async throws(Tracking.Failure) in
-            try await self.useCases.tracking.track(instance, trackRequest, now: Date())
+            try await self.useCases.tracking.track(
+                instance, trackRequest,
+                InboundFacts(context, request: request, clientId: context.clientId, body: bytes),
+                now: Date())
         }
         return Response(
             stored: .json(created ? 201 : 200, TrackingJSON.tracked(row, environment: self.useCases.environment)))
@@ -48,10 +53,11 @@ struct TrackingRoutes: Sendable {
             status = parsed
         }
         let limit = try query.limit(default: 100, max: 1000)
-        let rows = try await Self.run { () async throws(Tracking.Failure) in
-            try await self.useCases.tracking.rows(after: query["after"], limit: limit, status: status)
+        let caller = try context.caller()
+        let (rows, scanned) = try await Self.run { () async throws(Tracking.Failure) in
+            try await self.useCases.tracking.rows(after: query["after"], limit: limit, status: status, for: caller)
         }
-        let next: JSONValue = rows.count == limit ? rows.last.map { .string($0.instance) } ?? .null : .null
+        let next: JSONValue = scanned.map { .string($0) } ?? .null
         return Response(
             stored: .ok(
                 .object([
@@ -74,7 +80,10 @@ struct TrackingRoutes: Sendable {
         try context.authorize(.events)
         let instance = try context.instanceFromPath()
         try context.authorize(app: instance.app)
-        try await Self.run { () async throws(Tracking.Failure) in try await self.useCases.tracking.untrack(instance) }
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
+        try await Self.run { () async throws(Tracking.Failure) in
+            try await self.useCases.tracking.untrack(instance, inbound)
+        }
         return Response(status: .noContent)
     }
 

@@ -85,14 +85,18 @@ package struct AuditFilter: Sendable, Equatable {
     package var clientId: String?
     package var instance: String?
     package var outcome: String?
+    /// `sign`, `subscription.create`, … exactly.
+    package var operation: String?
 
     package init(
-        from: Date? = nil, until: Date? = nil, clientId: String? = nil, instance: String? = nil, outcome: String? = nil
+        from: Date? = nil, until: Date? = nil, clientId: String? = nil, instance: String? = nil, outcome: String? = nil,
+        operation: String? = nil
     ) {
         self.from = from
         self.until = until
         self.clientId = clientId
         self.instance = instance
         self.outcome = outcome
+        self.operation = operation
     }
 }

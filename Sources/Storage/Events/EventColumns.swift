@@ -10,7 +10,7 @@ enum EventColumns {
 
     static let subscription = [
         "id", "url", "types", "apps", "enabled", "disabled_reason", "description", "secret", "previous_secret",
-        "previous_secret_expires_at", "created_at", "updated_at",
+        "previous_secret_expires_at", "created_at", "updated_at", "owner",
     ]
 
     static let delivery = [
@@ -41,6 +41,30 @@ enum EventColumns {
         (\(s).types = '' OR \(position)(' ' || \(s).types || ' ', ' ' || \(type) || ' ') > 0) \
         AND (\(s).apps = '' OR \(position)(' ' || \(s).apps || ' ', ' ' || \(app) || ' ') > 0)
         """
+    }
+
+    /// "Subscription `s` has no pending delivery of event `ev`": a replay adds no second copy of what still waits.
+    static func noPendingDelivery(subscription s: String, event ev: String) -> String {
+        """
+        NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.state = 'pending' AND p.subscription_id = \(s).id \
+        AND p.event_id = \(ev).id)
+        """
+    }
+
+    /// The retention pass, in order (attempts, deliveries, events), both engines; `cutoff` is the placeholder of
+    /// the cutoff time in microseconds (`?1` in SQLite, `$1` in PostgreSQL).
+    static func prune(cutoff: String) -> [String] {
+        [
+            """
+            DELETE FROM delivery_attempts WHERE delivery_id IN (
+                SELECT id FROM deliveries WHERE state IN ('delivered', 'dead') AND updated_at < \(cutoff))
+            """,
+            "DELETE FROM deliveries WHERE state IN ('delivered', 'dead') AND updated_at < \(cutoff)",
+            """
+            DELETE FROM events WHERE time_micros < \(cutoff)
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_sequence = events.sequence)
+            """,
+        ]
     }
 
     /// The claim's ordering rule: the candidate is the earliest pending delivery of its subscription and instance.

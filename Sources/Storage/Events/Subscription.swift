@@ -19,6 +19,12 @@ package struct Subscription: Sendable, Equatable {
     package var previousSecretExpiresAt: Date?
     package var createdAt: Date
     package var updatedAt: Date
+    /// The client that created it; only it (and admin clients) see and change it. Never changes.
+    package var owner: String
+
+    /// The owner the migration gave subscriptions created before they had owners: not a valid client id, so
+    /// only admin clients see and manage them.
+    package static let ownerBeforeOwnership = "_before-ownership"
 
     package init(
         id: String,
@@ -32,7 +38,8 @@ package struct Subscription: Sendable, Equatable {
         previousSecret: String? = nil,
         previousSecretExpiresAt: Date? = nil,
         createdAt: Date,
-        updatedAt: Date
+        updatedAt: Date,
+        owner: String = Subscription.ownerBeforeOwnership
     ) {
         self.id = id
         self.url = url
@@ -46,6 +53,7 @@ package struct Subscription: Sendable, Equatable {
         self.previousSecretExpiresAt = previousSecretExpiresAt
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.owner = owner
     }
 
     /// Whether an event of `type` about an instance of `app` goes to this subscription (enabled or not).

@@ -204,7 +204,14 @@ enum PostgresMigrations {
             )
             """
         ],
-        // 6: signed checkpoints of the audit chain's head (append-only), and audit retention: a record may be
+        // 6: subscriptions belong to the client that created them; older ones to admins only.
+        [
+            "ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT '_before-ownership'",
+            "CREATE INDEX IF NOT EXISTS subscriptions_owner ON subscriptions (owner)",
+            // Retention asks per event whether any delivery still refers to it.
+            "CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_sequence)",
+        ],
+        // 7: signed checkpoints of the audit chain's head (append-only), and audit retention: a record may be
         // deleted once a checkpoint above its sequence vouches for the chain that is left.
         [
             """

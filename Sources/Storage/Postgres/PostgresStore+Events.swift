@@ -229,7 +229,8 @@ extension PostgresStore {
                     \(EventColumns.joined(subscription.apps)), \(subscription.enabled), \(subscription.disabledReason),
                     \(subscription.description), \(subscription.secret), \(subscription.previousSecret),
                     \(subscription.previousSecretExpiresAt.map(StoredTime.micros)),
-                    \(StoredTime.micros(subscription.createdAt)), \(StoredTime.micros(subscription.updatedAt)))
+                    \(StoredTime.micros(subscription.createdAt)), \(StoredTime.micros(subscription.updatedAt)),
+                    \(subscription.owner))
                 ON CONFLICT (id) DO NOTHING
                 RETURNING 1
                 """, logger: logger
@@ -278,7 +279,7 @@ extension PostgresStore {
                 ).collect()
                 guard let row = rows.first else { return nil }
                 let changed = change(try Subscription(row: row.makeRandomAccess()))
-                // The id is the key: a change never moves the row.
+                // The id is the key and the owner never changes: neither is written.
                 let updated = try await connection.query(
                     """
                     UPDATE subscriptions SET
@@ -512,6 +513,7 @@ extension PostgresStore {
                         FROM subscriptions s CROSS JOIN events ev
                         WHERE s.id = \(subscriptionId) AND ev.time_micros >= \(StoredTime.micros(since))
                           AND \(unescaped: matches)
+                          AND \(unescaped: EventColumns.noPendingDelivery(subscription: "s", event: "ev"))
                         ORDER BY ev.sequence
                         RETURNING 1
                     )
@@ -546,6 +548,24 @@ extension PostgresStore {
                     subscriptionId: try row[0].decode(String.self),
                     state: try EventColumns.state(try row[1].decode(String.self)),
                     count: Int(try row[2].decode(Int64.self)))
+            }
+        }
+    }
+
+    package func pruneDeliveries(before cutoff: Date) async throws(StoreError) -> PrunedDeliveries {
+        let logger = self.logger
+        return try await Self.run("prune deliveries") {
+            try await self.client.withTransaction(logger: logger) { connection -> PrunedDeliveries in
+                var counts: [Int] = []
+                for sql in EventColumns.prune(cutoff: "$1") {
+                    var binds = PostgresBindings()
+                    binds.append(StoredTime.micros(cutoff))
+                    let rows = try await connection.query(
+                        PostgresQuery(unsafeSQL: sql + " RETURNING 1", binds: binds), logger: logger
+                    ).collect()
+                    counts.append(rows.count)
+                }
+                return PrunedDeliveries(attempts: counts[0], deliveries: counts[1], events: counts[2])
             }
         }
     }

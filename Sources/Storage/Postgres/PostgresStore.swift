@@ -289,6 +289,7 @@ package final class PostgresStore: Store {
             if let clientId = filter.clientId { condition("client_id = ?", clientId) }
             if let instance = filter.instance { condition("instance = ?", instance) }
             if let outcome = filter.outcome { condition("outcome = ?", outcome) }
+            if let operation = filter.operation { condition("operation = ?", operation) }
             binds.append(Int64(limit))
             let sql = """
                 SELECT \(AuditColumns.list) FROM audit_log

@@ -27,6 +27,24 @@ package protocol DeliveryStore: Sendable {
     func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int?
 
     func deliveryCounts() async throws(StoreError) -> [DeliveryCount]
+
+    /// Retention: removes delivered and dead deliveries last changed before `cutoff` with their attempts, then the
+    /// events before `cutoff` that no delivery refers to any more. Never a pending delivery, never an event a
+    /// pending delivery waits to send. One transaction.
+    func pruneDeliveries(before cutoff: Date) async throws(StoreError) -> PrunedDeliveries
+}
+
+/// What one retention pass removed.
+package struct PrunedDeliveries: Sendable, Equatable {
+    package var attempts: Int
+    package var deliveries: Int
+    package var events: Int
+
+    package init(attempts: Int, deliveries: Int, events: Int) {
+        self.attempts = attempts
+        self.deliveries = deliveries
+        self.events = events
+    }
 }
 
 extension DeliveryStore {

@@ -39,7 +39,8 @@ extension Subscription {
             previousSecret: try row.optionalText(first + 8),
             previousSecretExpiresAt: try row.optionalTime(first + 9),
             createdAt: try row.time(first + 10),
-            updatedAt: try row.time(first + 11)
+            updatedAt: try row.time(first + 11),
+            owner: try row.text(first + 12)
         )
     }
 }

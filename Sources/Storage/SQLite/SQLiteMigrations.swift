@@ -144,7 +144,13 @@ enum SQLiteMigrations {
         CREATE INDEX IF NOT EXISTS deliveries_pending_subscription
             ON deliveries (subscription_id, event_sequence, id) WHERE state = 'pending';
         """,
-        // 5: signed checkpoints of the audit chain's head (append-only), and audit retention: a record may be
+        // 5: subscriptions belong to the client that created them; older ones to admins only.
+        """
+        ALTER TABLE subscriptions ADD COLUMN owner TEXT NOT NULL DEFAULT '_before-ownership';
+        CREATE INDEX IF NOT EXISTS subscriptions_owner ON subscriptions (owner);
+        CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_sequence);
+        """,
+        // 6: signed checkpoints of the audit chain's head (append-only), and audit retention: a record may be
         // deleted once a checkpoint above its sequence vouches for the chain that is left.
         """
         CREATE TABLE IF NOT EXISTS audit_checkpoints (

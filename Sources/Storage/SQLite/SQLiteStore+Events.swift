@@ -228,6 +228,7 @@ extension SQLiteStore {
                 guard let current = try Self.readSubscription(id, on: db) else { return nil }
                 var changed = change(current)
                 changed.id = id  // the id is the key: a change never moves the row
+                changed.owner = current.owner
                 let names = EventColumns.subscription
                 let update = try db.prepare(
                     """
@@ -449,6 +450,7 @@ extension SQLiteStore {
                     FROM subscriptions s CROSS JOIN events ev
                     WHERE s.id = ?1 AND ev.time_micros >= ?2
                       AND \(EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "instr"))
+                      AND \(EventColumns.noPendingDelivery(subscription: "s", event: "ev"))
                     ORDER BY ev.sequence
                     """, "replay")
                 try insert.bind(
@@ -474,6 +476,21 @@ extension SQLiteStore {
                         count: Int(select.int64(2))))
             }
             return counts
+        }
+    }
+
+    package func pruneDeliveries(before cutoff: Date) async throws(StoreError) -> PrunedDeliveries {
+        try await thread.run { db throws(StoreError) in
+            try db.transaction("prune deliveries") { () throws(StoreError) -> PrunedDeliveries in
+                var counts: [Int] = []
+                for sql in EventColumns.prune(cutoff: "?1") {
+                    let delete = try db.prepare(sql, "prune deliveries")
+                    try delete.bind(.integer(StoredTime.micros(cutoff)))
+                    try delete.run()
+                    counts.append(db.changes)
+                }
+                return PrunedDeliveries(attempts: counts[0], deliveries: counts[1], events: counts[2])
+            }
         }
     }
 
@@ -519,6 +536,7 @@ extension SQLiteStore {
             text(subscription.disabledReason), text(subscription.description), .text(subscription.secret),
             text(subscription.previousSecret), micros(subscription.previousSecretExpiresAt),
             .integer(StoredTime.micros(subscription.createdAt)), .integer(StoredTime.micros(subscription.updatedAt)),
+            .text(subscription.owner),
         ]
     }
 

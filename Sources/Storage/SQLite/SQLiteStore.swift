@@ -7,17 +7,29 @@ package import Logging
 /// acknowledged call survives `kill -9` and power loss (`NORMAL` would only survive a process crash).
 package final class SQLiteStore: Store {
     let thread: SQLiteThread
+    /// Held while serving (see `SQLiteServeLock`); nil for tools and tests that open the file beside a server.
+    private let serveLock: SQLiteServeLock?
     private let logger: Logger
 
-    private init(thread: SQLiteThread, logger: Logger) {
+    private init(thread: SQLiteThread, serveLock: SQLiteServeLock?, logger: Logger) {
         self.thread = thread
+        self.serveLock = serveLock
         self.logger = logger
     }
 
     /// Opens (creating when missing) the database file at `path` and sets its pragmas. Call `migrate()` next
     /// (`StoreFactory.open` does both).
-    package static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteStore {
-        let thread = try await SQLiteThread.start(path: path)
+    package static func open(path: String, exclusive: Bool = false, logger: Logger) async throws(StoreError)
+        -> SQLiteStore
+    {
+        let lock = exclusive ? try SQLiteServeLock.acquire(databasePath: path) : nil
+        let thread: SQLiteThread
+        do throws(StoreError) {
+            thread = try await SQLiteThread.start(path: path)
+        } catch {
+            lock?.release()
+            throw error
+        }
         do throws(StoreError) {
             try await thread.run { db throws(StoreError) in
                 // busy_timeout first: the journal-mode switch itself needs a lock another process may hold.
@@ -27,10 +39,11 @@ package final class SQLiteStore: Store {
             }
         } catch {
             await thread.shutdown()
+            lock?.release()
             throw error
         }
         logger.info("sqlite store opened", metadata: ["path": "\(path)"])
-        return SQLiteStore(thread: thread, logger: logger)
+        return SQLiteStore(thread: thread, serveLock: lock, logger: logger)
     }
 
     package func migrate() async throws(StoreError) {
@@ -184,6 +197,7 @@ package final class SQLiteStore: Store {
             }
             for (column, value) in [
                 ("client_id", filter.clientId), ("instance", filter.instance), ("outcome", filter.outcome),
+                ("operation", filter.operation),
             ] {
                 guard let value else { continue }
                 conditions.append("\(column) = ?")
@@ -204,6 +218,7 @@ package final class SQLiteStore: Store {
 
     package func close() async {
         await thread.shutdown()
+        self.serveLock?.release()
     }
 
     // MARK: Rows
