@@ -78,7 +78,10 @@ struct AuditCommand: AsyncParsableCommand {
                 }
                 print(
                     "audit log intact: \(count) records\(start ?? ""), head \(head); "
-                        + "\(report.checkpointsMatched) signed checkpoint(s) matched")
+                        + "\(report.checkpointsMatched) signed checkpoint(s) matched"
+                        + (report.checkpointsIgnored > 0
+                            ? "; \(report.checkpointsIgnored) stored checkpoint(s) signed with another key not checked"
+                            : ""))
             case .broken(let sequence, let reason):
                 print("audit log BROKEN at record \(sequence): \(reason)")
                 throw ExitCode.failure

@@ -226,6 +226,20 @@ struct AuditCheckpointTests {
         }
     }
 
+    @Test("retention's bound: below the newest checkpoint, before the first recent record, one batch at a time")
+    func retentionBound() {
+        #expect(AuditRetention.bound(newestCheckpoint: 0, firstRecent: nil, oldest: 1) <= 0, "no checkpoint: none")
+        #expect(AuditRetention.bound(newestCheckpoint: 6, firstRecent: nil, oldest: 1) == 5)
+        #expect(AuditRetention.bound(newestCheckpoint: 6, firstRecent: 4, oldest: 1) == 3)
+        #expect(AuditRetention.bound(newestCheckpoint: 6, firstRecent: 1, oldest: 1) == 0)
+        #expect(AuditRetention.bound(newestCheckpoint: 6, firstRecent: nil, oldest: nil) == 0, "empty log")
+        let far = AuditRetention.batch * 3
+        #expect(AuditRetention.bound(newestCheckpoint: far, firstRecent: nil, oldest: 1) == AuditRetention.batch)
+        #expect(
+            AuditRetention.bound(newestCheckpoint: far, firstRecent: nil, oldest: AuditRetention.batch + 1)
+                == 2 * AuditRetention.batch)
+    }
+
     @Test("the key file is made once, mode 0600, and read back as the same key")
     func keyFile() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ck-\(UUID().uuidString)")

@@ -55,7 +55,13 @@ package struct AuditCheckpointService: Service {
         guard let retention = self.retention else { return last }
         do {
             let cutoff = now.addingTimeInterval(-Double(retention.components.seconds))
-            let dropped = try await self.store.dropAuditRecords(olderThan: cutoff)
+            // In batches, each its own short transaction, so appends are never held up for long.
+            var dropped = 0
+            while !Task.isCancelled {
+                let batch = try await self.store.dropAuditRecords(olderThan: cutoff)
+                dropped += batch
+                if Int64(batch) < AuditRetention.batch { break }
+            }
             if dropped > 0 { self.logger.info("audit retention dropped records", metadata: ["count": "\(dropped)"]) }
         } catch {
             self.logger.warning("audit retention failed", metadata: ["error": "\(error)"])

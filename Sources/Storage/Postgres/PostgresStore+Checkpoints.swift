@@ -48,9 +48,12 @@ extension PostgresStore {
                     "SELECT MIN(sequence) FROM audit_log WHERE time_micros >= \(StoredTime.micros(cutoff))",
                     logger: logger
                 ).collect()
+                let oldest = try await connection.query("SELECT MIN(sequence) FROM audit_log", logger: logger)
+                    .collect()
                 let bound = AuditRetention.bound(
                     newestCheckpoint: try newest.first?.makeRandomAccess()[0].decode(Int64.self) ?? 0,
-                    firstRecent: try recent.first?.makeRandomAccess()[0].decode(Int64?.self))
+                    firstRecent: try recent.first?.makeRandomAccess()[0].decode(Int64?.self),
+                    oldest: try oldest.first?.makeRandomAccess()[0].decode(Int64?.self))
                 guard bound > 0 else { return 0 }
                 let deleted = try await connection.query(
                     "DELETE FROM audit_log WHERE sequence <= \(bound) RETURNING 1", logger: logger

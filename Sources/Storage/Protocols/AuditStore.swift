@@ -17,8 +17,9 @@ package protocol AuditStore: Sendable {
     /// Every stored checkpoint, by sequence.
     func auditCheckpoints() async throws(StoreError) -> [AuditCheckpoint]
 
-    /// Retention: deletes the oldest records, as one prefix of the chain, that are older than `cutoff` and at
-    /// or below the newest stored checkpoint's sequence (which vouches for what is left). Returns how many.
+    /// Retention: deletes the oldest records, as one prefix of the chain, that are older than `cutoff` and below
+    /// the newest stored checkpoint's sequence (which vouches for what is left), at most `AuditRetention.batch`
+    /// per call so the writer is never held long. Returns how many; call again while it returns a full batch.
     func dropAuditRecords(olderThan cutoff: Date) async throws(StoreError) -> Int
 }
 

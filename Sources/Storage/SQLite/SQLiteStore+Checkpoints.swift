@@ -44,8 +44,11 @@ extension SQLiteStore {
                     "SELECT MIN(sequence) FROM audit_log WHERE time_micros >= ?", "audit retention: first recent")
                 try recent.bind(.integer(StoredTime.micros(cutoff)))
                 _ = try recent.step()
+                let oldest = try db.prepare("SELECT MIN(sequence) FROM audit_log", "audit retention: oldest")
+                _ = try oldest.step()
                 let bound = AuditRetention.bound(
-                    newestCheckpoint: newest.int64(0), firstRecent: recent.optionalInt64(0))
+                    newestCheckpoint: newest.int64(0), firstRecent: recent.optionalInt64(0),
+                    oldest: oldest.optionalInt64(0))
                 guard bound > 0 else { return 0 }
                 let delete = try db.prepare("DELETE FROM audit_log WHERE sequence <= ?", "audit retention: delete")
                 try delete.bind(.integer(bound))
