@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL server for the test suite.
 #   scripts/test-postgres.sh start   installs Debian's postgresql when missing, starts a private cluster on
-#                                    127.0.0.1 and writes SIGNING_GATEWAY_TEST_POSTGRES_URL=… to .build-pg/env
+#                                    127.0.0.1 with TLS (a throw-away CA) and writes
+#                                    SIGNING_GATEWAY_TEST_POSTGRES_URL=… and …_CA=… to .build-pg/env
 #   scripts/test-postgres.sh stop    stops it and removes its directory
 # Run as root (it creates the cluster as the `postgres` user). Safe to call `stop` when nothing runs.
 set -euo pipefail
@@ -56,11 +57,24 @@ start() {
     runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
 
+    # TLS on, with a throw-away CA: the store's sslmode handling (prefer, require, verify-ca, verify-full with
+    # a CA file) is tested against a real server.
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=signing-gateway test CA" \
+        -keyout "$dir/ca.key" -out "$dir/ca.crt" >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$dir/server.key" -out "$dir/server.csr" \
+        >/dev/null 2>&1
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+        -extfile "$dir/san.ext" -out "$dir/server.crt" >/dev/null 2>&1
+    chown postgres:postgres "$dir/server.key" "$dir/server.crt"
+    chmod 600 "$dir/server.key"
+    chmod 644 "$dir/ca.crt"
+
     port="$PORT_FIRST"
     while ! port_free "$port"; do port=$((port + 1)); done
     # fsync off: the cluster is thrown away after the run, and the tests check logic, not the disk.
     runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     for _ in $(seq 1 60); do
         "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
@@ -69,7 +83,10 @@ start() {
     "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" || { cat "$dir/server.log" >&2; exit 1; }
     runuser -u postgres -- "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$DB"
 
-    echo "SIGNING_GATEWAY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/$DB" | tee "$STATE/env"
+    {
+        echo "SIGNING_GATEWAY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/$DB"
+        echo "SIGNING_GATEWAY_TEST_POSTGRES_CA=$dir/ca.crt"
+    } | tee "$STATE/env"
 }
 
 case "${1:-}" in

@@ -69,7 +69,8 @@ extension GatewayAssembly {
                 path: storage.sqlitePath
                     ?? (configuration.dataDirectory as NSString).appendingPathComponent("signing-gateway.sqlite"))
         }
-        return StoreConfiguration(engine: engine)
+        return StoreConfiguration(
+            engine: engine, postgresCAFile: storage.postgresCAFile, postgresPoolSize: storage.postgresPoolSize)
     }
 
     /// Long enough to outlive any call the gateway makes for one request (every attempt hitting its deadline).

@@ -5,7 +5,7 @@ package struct StoreConfiguration: Sendable, Equatable {
     package enum Engine: Sendable, Equatable {
         /// One file (created when missing, with its parent directory), e.g. `<data-dir>/gateway.sqlite`.
         case sqlite(path: String)
-        /// `postgres://user@host:port/database[?sslmode=disable|prefer|require]`. The password comes from
+        /// `postgres://user@host:port/database[?sslmode=…]` (libpq's modes; `prefer` when absent). The password comes from
         /// `passwordFile` (a mounted secret, trailing newline trimmed) when given, else from the URL.
         case postgres(url: String, passwordFile: String?)
     }
@@ -13,10 +13,16 @@ package struct StoreConfiguration: Sendable, Equatable {
     package var engine: Engine
     /// For `serve`: a SQLite file is refused when another process serves it (see `SQLiteServeLock`).
     package var serving: Bool
+    /// PostgreSQL: the CA file the server's certificate is checked against (`sslmode=verify-ca|verify-full`).
+    package var postgresCAFile: String?
+    /// PostgreSQL: connections per process; replicas × this must stay under the server's `max_connections`.
+    package var postgresPoolSize: Int
 
-    package init(engine: Engine, serving: Bool = false) {
+    package init(engine: Engine, serving: Bool = false, postgresCAFile: String? = nil, postgresPoolSize: Int = 10) {
         self.engine = engine
         self.serving = serving
+        self.postgresCAFile = postgresCAFile
+        self.postgresPoolSize = postgresPoolSize
     }
 }
 

@@ -16,7 +16,9 @@ package enum StoreFactory {
             }
             store = try await SQLiteStore.open(path: path, exclusive: configuration.serving, logger: logger)
         case .postgres(let url, let passwordFile):
-            store = try await PostgresStore.open(url: url, passwordFile: passwordFile, logger: logger)
+            store = try await PostgresStore.open(
+                url: url, passwordFile: passwordFile, caFile: configuration.postgresCAFile,
+                maximumConnections: configuration.postgresPoolSize, logger: logger)
         }
         do throws(StoreError) {
             try await store.migrate()

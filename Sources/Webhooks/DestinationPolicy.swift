@@ -39,9 +39,9 @@ package enum DestinationError: Error, Sendable, Equatable, CustomStringConvertib
         case .deniedHostname(let host, let allowListName):
             "the URL host \"\(Clip.input(host))\" names a local or metadata service; "
                 + "to allow it, add the networks it resolves to to \(allowListName)"
-        case .deniedAddress(let address, let range, let allowListName):
-            "the URL resolves to \(address), \(range.purpose) (\(range.network)); "
-                + "to allow it, add its network to \(allowListName)"
+        case .deniedAddress(_, let range, let allowListName):
+            // Never the address the name resolved to: that would map the inside of the network for the caller.
+            "the URL resolves to \(range.purpose); to allow it, add its network to \(allowListName)"
         }
     }
 }
@@ -165,9 +165,15 @@ package struct DestinationPolicy: Sendable {
 
     /// The reserved block an address falls in, looking through IPv6 forms that carry an IPv4
     /// address (mapped, compatible, NAT64, 6to4) so `::ffff:127.0.0.1` is loopback too.
+    /// A carried IPv4 address is judged by the IPv4 rules before its carrier block is refused as a whole, so the
+    /// more telling purpose (loopback, private) is the one reported.
     package static func reservedRange(containing address: IPAddress) -> ReservedRange? {
         if let range = reservedRanges.first(where: { $0.network.contains(address) }) { return range }
-        return embeddedIPv4(in: address).flatMap { v4 in reservedRanges.first { $0.network.contains(.v4(v4)) } }
+        if let v4 = embeddedIPv4(in: address), let range = reservedRanges.first(where: { $0.network.contains(.v4(v4)) })
+        {
+            return range
+        }
+        return refusedCarriers.first { $0.network.contains(address) }
     }
 
     static func embeddedIPv4(in address: IPAddress) -> UInt32? {
@@ -208,6 +214,17 @@ package struct DestinationPolicy: Sendable {
         v6(0xff00 << 112, 8, "a multicast address"),
         // Local-use NAT64 (RFC 8215): where the IPv4 address sits depends on the local setup.
         v6(0x0064_ff9b_0001 << 80, 48, "a local-use NAT64 address"),
+    ]
+
+    /// Blocks refused whatever they carry, judged after the IPv4 address inside them.
+    package static let refusedCarriers: [ReservedRange] = [
+        // An IPv4-mapped address is never a real IPv6 destination: it only reaches the IPv4 host through the
+        // local stack, so it is refused whatever IPv4 address it carries.
+        v6(0xffff << 32, 96, "an IPv4-mapped address"),
+        // Teredo tunnels to an IPv4 address and port of the relay's choosing.
+        v6(0x2001_0000 << 96, 32, "a Teredo tunnel address"),
+        // Discard-only (RFC 6666).
+        v6(0x0100 << 112, 64, "a discard-only address"),
     ]
 
     private static func v4(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32, _ prefix: Int, _ purpose: String)

@@ -69,6 +69,31 @@ import Testing
         #expect(policy.tokenProfile(requested: nil, gatewayDefault: "dev") == nil)
         policy.tokenProfiles = nil
         #expect(policy.tokenProfile(requested: nil, gatewayDefault: "dev") == "dev")
+        // No list: only the default, never another profile (another client's system user).
+        #expect(policy.tokenProfile(requested: "other-clients-profile", gatewayDefault: "dev") == nil)
+        policy.defaultTokenProfile = "erp"
+        #expect(policy.tokenProfile(requested: "dev", gatewayDefault: "dev") == nil)
+        #expect(policy.tokenProfile(requested: nil, gatewayDefault: "dev") == "erp")
+        // `["*"]` in the configuration: any.
+        policy.anyTokenProfile = true
+        #expect(policy.tokenProfile(requested: "prod", gatewayDefault: "dev") == "prod")
+    }
+
+    @Test func noConfiguredRateCanMakeTheLimiterTrap() {
+        let limiter = RateLimiter()
+        let tiny = RateLimit(perSecond: 1e-300, burst: 1)
+        #expect(limiter.take("a", tiny) == nil)
+        let wait = limiter.take("a", tiny)
+        #expect(wait == .seconds(86_400))
+    }
+
+    @Test(
+        "rate limits out of bounds are configuration errors",
+        arguments: [(0.0001, 1), (0, 1), (200_000, 1), (1, 0), (1, 1_000_000)] as [(Double, Int)])
+    func rateLimitBounds(perSecond: Double, burst: Int) {
+        var client = ClientRegistry.devClient(apiKeySha256: APIKeyHash.hex(of: "k"))
+        client.policy.rateLimit = .init(perSecond: perSecond, burst: burst)
+        #expect(throws: ConfigurationError.self) { try ClientRegistry.configured(["c": client], environment: [:]) }
     }
 
     @Test func webhookIds() {

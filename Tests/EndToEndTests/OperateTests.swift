@@ -27,6 +27,11 @@ import Tokens
             #expect(reply.status == 503)
             #expect(reply.json["notReady"] as? [String] == ["tokenProfile:dev"])
             #expect(!reply.text.contains("eyJ"))
+            // The gateway's words, never what Maskinporten said.
+            #expect(reply.text.contains("no token can be obtained"))
+            for upstream in ["server_error", "Maskinporten is unavailable", "503"] {
+                #expect(!reply.text.contains(upstream), "\(upstream)")
+            }
         }
     }
 

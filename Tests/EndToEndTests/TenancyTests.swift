@@ -161,6 +161,27 @@ import Testing
         }
     }
 
+    @Test("a client with no tokenProfiles list may use only the default profile")
+    func noProfileListMeansTheDefaultOnly() async throws {
+        try await Harness.run(Self.options(postgres: false)) { h in
+            let headers: HTTPFields = [.authorization: "Bearer \(Self.erpKey)", .contentType: "application/json"]
+            let other = try await h.send(
+                .post, "/v1/signatures",
+                body:
+                    #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","tokenProfile":"batch-system-user"}"#,
+                headers: headers)
+            #expect(other.status == 403)
+            #expect(other.problemType == "/problems/forbidden")
+            #expect(await h.signCalls(Harness.demoA) == 0)
+            let named = try await h.send(
+                .post, "/v1/signatures",
+                body:
+                    #"{"app":"ttd/signing-app","instanceId":"\#(Harness.demoA)","mode":"parallel","tokenProfile":"dev"}"#,
+                headers: headers)
+            #expect(named.status == 200)
+        }
+    }
+
     @Test("a client's subscriptions are capped; another client's count does not use up its own")
     func subscriptionsPerClientAreCapped() async throws {
         var options = Self.options(postgres: false)

@@ -1,5 +1,6 @@
 import AltinnSimulator
 import Foundation
+import Storage
 import Testing
 import Tokens
 
@@ -34,6 +35,15 @@ import Tokens
             #expect(reply.status == 503)
             #expect(reply.problemType == "/problems/token-unavailable")
             #expect(reply.text.contains("maskinporten grant"))
+            // The gateway's words only: neither the problem nor the sign.failed event carries what Maskinporten
+            // said (its error and error_description).
+            let events = try await h.store.events(after: 0, limit: 100)
+            #expect(events.contains { $0.event.type.hasSuffix("sign.failed") })
+            let eventText = events.map { String(decoding: $0.event.body, as: UTF8.self) }.joined()
+            for upstream in ["server_error", "Maskinporten is unavailable"] {
+                #expect(!reply.text.contains(upstream), "\(upstream)")
+                #expect(!eventText.contains(upstream), "\(upstream)")
+            }
             #expect(await h.signCalls(Harness.demoA) == 0)
             _ = try await h.sign(Harness.demoA)
             #expect(await h.simulator.authority.counters.grantRequests == 1, "negative cache")

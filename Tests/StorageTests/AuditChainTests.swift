@@ -72,13 +72,14 @@ struct StoreConfigurationTests {
         let inline = try PostgresDSN(url: "postgresql://gw:inline@db/gateway", passwordFile: nil)
         #expect(inline.password == "inline")
         #expect(inline.port == 5432)
-        #expect(inline.tlsMode == .disable)
+        // libpq's default: encrypt when the server offers it.
+        #expect(inline.tlsMode == .prefer)
         #expect(!inline.description.contains("inline"))
     }
 
     @Test("bad postgres URLs are refused without echoing them")
     func badDSN() {
-        for url in ["mysql://u:pw@h/db", "not a url", "postgres:///db", "postgres://u:pw@h/db?sslmode=verify-full"] {
+        for url in ["mysql://u:pw@h/db", "not a url", "postgres:///db", "postgres://u:pw@h/db?sslmode=sometimes"] {
             #expect(throws: StoreError.self) { try PostgresDSN(url: url, passwordFile: nil) }
             do {
                 _ = try PostgresDSN(url: url, passwordFile: nil)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import Webhooks
+
+@testable import Webhooks
 
 @Suite struct ResponseExcerptTests {
     func excerpt(_ text: String, limit: Int = 256, secrets: [String] = []) -> String? {
@@ -82,5 +83,39 @@ import Webhooks
         let text = try #require(ResponseExcerpt.make(Array(body.utf8), limit: 1_000_000, redacting: [secret.encoded]))
         #expect(text.hasSuffix("b [redacted]"))
         #expect(!text.contains("whsec_"))
+    }
+}
+
+/// Hostile answers: shapes that make a backtracking matcher go quadratic cost one pass here.
+@Suite struct HostileExcerptTests {
+    static let adversarial: [String: String] = [
+        "eyJ runs": String(repeating: "eyJ", count: 22_000),
+        "eyJ with dots": String(repeating: "eyJa.", count: 13_200),
+        "eyJ with one segment": String(repeating: "eyJa.b", count: 11_000),
+        "bearer runs": String(repeating: "bearer ", count: 9_400),
+    ]
+
+    @Test("a 64 KiB hostile answer is examined only up to the scan limit", arguments: Array(adversarial.keys).sorted())
+    func hostileAnswersAreBounded(_ name: String) throws {
+        let body = try #require(Self.adversarial[name])
+        #expect(body.utf8.count >= 64 * 1024)
+        let text = try #require(ResponseExcerpt.make(Array(body.utf8), redacting: ["whsec_abc"]))
+        #expect(text.count <= ResponseExcerpt.defaultLimit + 1)
+    }
+
+    @Test("the token scan is one pass: a megabyte of hostile text completes and is redacted right")
+    func theScanIsLinear() {
+        // Not capped here: quadratic work on this input would not finish within the test run.
+        let runs = String(repeating: "eyJ", count: 350_000)
+        #expect(TokenScanner.redact(runs, cut: false) == runs)
+        #expect(TokenScanner.redact(runs, cut: true) == ResponseExcerpt.redactedMarker)
+        // Every three segments are a JWT shape: all of it goes, in one pass.
+        let dotted = TokenScanner.redact(String(repeating: "eyJa.", count: 200_000) + " x", cut: false)
+        #expect(!dotted.contains("eyJa.eyJa.eyJa"))
+        #expect(dotted.hasSuffix(" x"))
+        // A real token after a hostile run is still found.
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.sig"
+        #expect(
+            TokenScanner.redact(String(repeating: "eyJ ", count: 100_000) + jwt, cut: false).hasSuffix(" [redacted]"))
     }
 }

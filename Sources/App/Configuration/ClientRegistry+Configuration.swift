@@ -7,7 +7,7 @@ import Webhooks
 /// content.
 extension ClientRegistry {
     /// The `make run` default: an ordinary configured client, `dev`, holding the data directory's key,
-    /// with every operation on every app.
+    /// with every operation on every app and every token profile.
     package static func dev(apiKey: String) throws(ConfigurationError) -> ClientRegistry {
         try Self.configured(["dev": Self.devClient(apiKeySha256: APIKeyHash.hex(of: apiKey))], environment: [:])
     }
@@ -21,6 +21,7 @@ extension ClientRegistry {
         client.credentials = [credential]
         client.policy.apps = ["*"]
         client.policy.operations = ClientOperation.allCases.map(\.rawValue)
+        client.policy.tokenProfiles = ["*"]
         return client
     }
 
@@ -101,8 +102,10 @@ extension ClientRegistry {
         }
         var rateLimit: RateLimit?
         if let limit = policy.rateLimit {
-            guard limit.perSecond > 0, limit.perSecond.isFinite, limit.burst >= 1 else {
-                throw .invalid("\(key).rateLimit", "perSecond must be positive and burst at least 1")
+            guard limit.perSecond.isFinite, (0.001...100_000).contains(limit.perSecond),
+                (1...100_000).contains(limit.burst)
+            else {
+                throw .invalid("\(key).rateLimit", "perSecond must be 0.001-100000 and burst 1-100000")
             }
             rateLimit = RateLimit(perSecond: limit.perSecond, burst: Double(limit.burst))
         }
@@ -112,6 +115,7 @@ extension ClientRegistry {
         }
         return ClientPolicy(
             apps: apps, operations: operations, tokenProfiles: profiles,
+            anyTokenProfile: policy.tokenProfiles?.contains("*") == true,
             defaultTokenProfile: policy.defaultTokenProfile, rateLimit: rateLimit)
     }
 }

@@ -41,6 +41,7 @@ package enum ConfigurationCheck {
                 problems.append(.invalid("storage.postgresURL", "must be postgres://user@host:port/database"))
             }
             readable(configuration.storage.postgresPasswordFile, "storage.postgresPasswordFile")
+            readable(configuration.storage.postgresCAFile, "storage.postgresCAFile")
         }
         guard !configuration.usesBuiltInSimulator else { return problems }
         for name in configuration.tokenProfiles.keys.sorted() {
@@ -132,6 +133,8 @@ package enum ConfigurationCheck {
                     ("engine", .string(c.storage.engine.rawValue)), ("sqlitePath", text(c.storage.sqlitePath)),
                     ("postgresURL", text(c.storage.postgresURL.map(Self.maskingPassword))),
                     ("postgresPasswordFile", text(c.storage.postgresPasswordFile)),
+                    ("postgresCAFile", text(c.storage.postgresCAFile)),
+                    ("postgresPoolSize", .int(c.storage.postgresPoolSize)),
                     ("idempotencyRetentionHours", .int(c.storage.idempotencyRetentionHours)),
                 ])
             ),

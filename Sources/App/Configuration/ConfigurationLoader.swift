@@ -141,7 +141,8 @@ extension GatewayConfiguration.Events: Decodable {
 
 extension GatewayConfiguration.StorageSettings: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case engine, sqlitePath, postgresURL, postgresPasswordFile, idempotencyRetentionHours
+        case engine, sqlitePath, postgresURL, postgresPasswordFile, postgresCAFile, postgresPoolSize
+        case idempotencyRetentionHours
     }
 
     package init(from decoder: any Decoder) throws {
@@ -158,6 +159,9 @@ extension GatewayConfiguration.StorageSettings: Decodable {
         self.sqlitePath = try container.decodeIfPresent(String.self, forKey: .sqlitePath)
         self.postgresURL = try container.decodeIfPresent(String.self, forKey: .postgresURL)
         self.postgresPasswordFile = try container.decodeIfPresent(String.self, forKey: .postgresPasswordFile)
+        self.postgresCAFile = try container.decodeIfPresent(String.self, forKey: .postgresCAFile)
+        self.postgresPoolSize =
+            try container.decodeIfPresent(Int.self, forKey: .postgresPoolSize) ?? self.postgresPoolSize
         self.idempotencyRetentionHours =
             try container.decodeIfPresent(Int.self, forKey: .idempotencyRetentionHours)
             ?? self.idempotencyRetentionHours

@@ -87,6 +87,10 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var postgresURL: String?
         /// File holding the PostgreSQL password (a mounted secret).
         package var postgresPasswordFile: String?
+        /// CA file the server's certificate is checked against (`sslmode=verify-ca` or `verify-full`).
+        package var postgresCAFile: String?
+        /// Connections per replica; replicas × this must stay under the server's `max_connections`.
+        package var postgresPoolSize = 10
         /// How long idempotency keys are kept.
         package var idempotencyRetentionHours = 24
 
@@ -235,6 +239,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
         }
         guard (1024...1024 * 1024).contains(self.maxRequestHeaderBytes) else {
             throw .invalid("maxRequestHeaderBytes", "must be 1024-1048576")
+        }
+        guard (1...200).contains(self.storage.postgresPoolSize) else {
+            throw .invalid("storage.postgresPoolSize", "must be 1-200")
         }
         guard self.storage.idempotencyRetentionHours >= 1 else {
             throw .invalid("storage.idempotencyRetentionHours", "must be at least 1")

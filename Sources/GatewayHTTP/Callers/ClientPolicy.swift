@@ -22,18 +22,22 @@ package struct RateLimit: Sendable, Equatable {
 package struct ClientPolicy: Sendable {
     var apps: [AppPattern]
     var operations: Set<ClientOperation>
-    /// nil: any profile the gateway has.
+    /// nil: only the client's default profile, else the gateway's (another client's system user is never
+    /// reachable by leaving the list out); `["*"]` in the configuration: any.
     var tokenProfiles: Set<String>?
+    /// `["*"]`: every profile the gateway has.
+    var anyTokenProfile = false
     var defaultTokenProfile: String?
     var rateLimit: RateLimit?
 
     package init(
         apps: [AppPattern], operations: Set<ClientOperation>, tokenProfiles: Set<String>?,
-        defaultTokenProfile: String?, rateLimit: RateLimit?
+        anyTokenProfile: Bool = false, defaultTokenProfile: String?, rateLimit: RateLimit?
     ) {
         self.apps = apps
         self.operations = operations
         self.tokenProfiles = tokenProfiles
+        self.anyTokenProfile = anyTokenProfile
         self.defaultTokenProfile = defaultTokenProfile
         self.rateLimit = rateLimit
     }
@@ -53,7 +57,10 @@ package struct ClientPolicy: Sendable {
     /// The profile to use: the requested one if allowed, else the client's default, else the gateway's.
     func tokenProfile(requested: String?, gatewayDefault: String) -> String? {
         let profile = requested ?? self.defaultTokenProfile ?? gatewayDefault
-        guard let allowed = self.tokenProfiles else { return profile }
+        if self.anyTokenProfile { return profile }
+        guard let allowed = self.tokenProfiles else {
+            return profile == (self.defaultTokenProfile ?? gatewayDefault) ? profile : nil
+        }
         return allowed.contains(profile) ? profile : nil
     }
 }

@@ -29,7 +29,9 @@ final class RateLimiter: Sendable {
                 bucket.tokens -= 1
                 return nil
             }
-            return .milliseconds(Int64(((1 - bucket.tokens) / limit.perSecond * 1000).rounded(.up)))
+            // Bounded before the conversion, so no configured rate can make it trap; a day is "not soon".
+            let milliseconds = min(((1 - bucket.tokens) / limit.perSecond * 1000).rounded(.up), 86_400_000)
+            return .milliseconds(Int64(milliseconds.isFinite ? milliseconds : 86_400_000))
         }
     }
 }

@@ -1,35 +1,48 @@
 import Foundation
+import Logging
 import Storage
 import Tokens
 
 /// Whether this instance can do its job now: the store answers a query, and every token profile holds a
 /// valid token or can get one. Each check has a deadline, so a hung dependency makes the instance
 /// not ready instead of making the probe hang.
+///
+/// `/readyz` is unauthenticated, so a finding says in the gateway's own words which check failed; what the
+/// store or Maskinporten said goes to the log (and the token metrics), never into the answer.
 struct ReadinessCheck: Sendable {
     let store: any Store
     let tokens: any TokenProvider
     let deadline: Duration
+    var logger = Logger(label: "signing-gateway.readiness")
 
     struct Finding: Sendable, Equatable {
         var name: String
         var ready: Bool
-        /// Why not ready; never a secret (store and token errors carry none).
+        /// Why not ready, in the gateway's words.
         var detail: String?
     }
 
     func run() async -> [Finding] {
         let store = self.store
         let tokens = self.tokens
-        var checks: [(String, @Sendable () async -> String?)] = [("store", { await Self.probe(store) })]
+        var checks: [(String, String, @Sendable () async -> String?)] = [
+            ("store", "the store does not answer", { await Self.probe(store) })
+        ]
         for name in tokens.profileNames {
-            checks.append(("tokenProfile:\(name)", { await Self.probe(tokens, profile: name) }))
+            checks.append(
+                ("tokenProfile:\(name)", "no token can be obtained", { await Self.probe(tokens, profile: name) }))
         }
+        let logger = self.logger
         return await withTaskGroup(of: (Int, Finding).self) { group in
-            for (index, (name, check)) in checks.enumerated() {
+            for (index, (name, reason, check)) in checks.enumerated() {
                 let deadline = self.deadline
                 group.addTask {
-                    let problem = await Self.withDeadline(deadline, check)
-                    return (index, Finding(name: name, ready: problem == nil, detail: problem))
+                    guard let problem = await Self.withDeadline(deadline, check) else {
+                        return (index, Finding(name: name, ready: true, detail: nil))
+                    }
+                    logger.warning("not ready", metadata: ["check": "\(name)", "error": "\(problem)"])
+                    let timedOut = problem == Self.timedOut
+                    return (index, Finding(name: name, ready: false, detail: timedOut ? "no answer in time" : reason))
                 }
             }
             var findings: [(Int, Finding)] = []
@@ -59,6 +72,8 @@ struct ReadinessCheck: Sendable {
         }
     }
 
+    private static let timedOut = "timed out"
+
     /// The check's answer, or "timed out" when the deadline passes first (the check is then cancelled).
     private static func withDeadline(_ deadline: Duration, _ check: @escaping @Sendable () async -> String?) async
         -> String?
@@ -67,7 +82,7 @@ struct ReadinessCheck: Sendable {
             group.addTask { await check() }
             group.addTask {
                 try? await Task.sleep(for: deadline)
-                return "timed out after \(deadline)"
+                return Self.timedOut
             }
             let first = await group.next() ?? nil
             group.cancelAll()

@@ -90,10 +90,12 @@ extension Problem {
         switch error {
         case .token(.unknownProfile(let name)):
             self.init(.unknownTokenProfile, "Token profile '\(name)' is not configured on this gateway.")
-        case .token(.unavailable(let profile, let step, let reason)):
+        case .token(.unavailable(let profile, let step, _)):
+            // The gateway's words only: what Maskinporten or the exchange said (`error_description`) is logged
+            // where it happened, never handed to callers or written into events.
             self.init(
                 .tokenUnavailable,
-                "No token for profile '\(profile)' (\(step) step failed: \(reason)). Nothing was sent to Altinn.",
+                "No token for profile '\(profile)': the \(step) step failed. Nothing was sent to Altinn.",
                 extensions: [("tokenProfile", .string(profile)), ("signMayHaveHappened", false)])
         case .processEnded:
             self.init(

@@ -1,10 +1,14 @@
 import Foundation
 
-/// A parsed `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]` URL.
+/// A parsed `postgres://user[:password]@host[:port]/database[?sslmode=…&sslrootcert=…]` URL.
 /// Its `description` never shows the password.
 struct PostgresDSN: Sendable, Equatable, CustomStringConvertible {
-    enum TLSMode: String, Sendable {
-        case disable, prefer, require
+    /// libpq's modes and meanings: `prefer` (the default) and `require` encrypt without checking the server's
+    /// certificate, `verify-ca` checks it against the CA, `verify-full` also checks the host name.
+    enum TLSMode: String, Sendable, CaseIterable {
+        case disable, allow, prefer, require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
     }
 
     var host: String
@@ -13,6 +17,8 @@ struct PostgresDSN: Sendable, Equatable, CustomStringConvertible {
     var password: String?
     var database: String?
     var tlsMode: TLSMode
+    /// `sslrootcert`: the CA file the server's certificate is checked against (else the system store).
+    var rootCertificateFile: String?
 
     /// Parses `url`; a password read from `passwordFile` (trailing newlines trimmed) wins over one in the URL.
     init(url: String, passwordFile: String?) throws(StoreError) {
@@ -29,11 +35,14 @@ struct PostgresDSN: Sendable, Equatable, CustomStringConvertible {
         password = components.password
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = path.isEmpty ? nil : path
-        let sslmode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+        let sslmode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
         guard let mode = TLSMode(rawValue: sslmode) else {
-            throw .unavailable("postgres: unsupported sslmode \(sslmode) (use disable, prefer or require)")
+            throw .unavailable(
+                "postgres: unsupported sslmode \(sslmode) (use \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         tlsMode = mode
+        rootCertificateFile = components.queryItems?.first { $0.name == "sslrootcert" }?.value
         if let passwordFile {
             guard let contents = FileManager.default.contents(atPath: passwordFile) else {
                 throw .unavailable("postgres: cannot read the password file \(passwordFile)")

@@ -1,5 +1,6 @@
 package import Foundation
 package import Logging
+import NIOSSL
 import PostgresNIO
 
 /// The scale-out engine: N gateway replicas share one PostgreSQL database through a connection pool.
@@ -30,16 +31,13 @@ package final class PostgresStore: Store {
     package static func open(
         url: String,
         passwordFile: String?,
-        maximumConnections: Int = 20,
+        caFile: String? = nil,
+        maximumConnections: Int = 10,
         logger: Logger
     ) async throws(StoreError) -> PostgresStore {
-        let dsn = try PostgresDSN(url: url, passwordFile: passwordFile)
-        let tls: PostgresClient.Configuration.TLS
-        switch dsn.tlsMode {
-        case .disable: tls = .disable
-        case .prefer: tls = .prefer(.makeClientConfiguration())
-        case .require: tls = .require(.makeClientConfiguration())
-        }
+        var dsn = try PostgresDSN(url: url, passwordFile: passwordFile)
+        if let caFile { dsn.rootCertificateFile = caFile }
+        let tls = try Self.tls(dsn)
         var configuration = PostgresClient.Configuration(
             host: dsn.host, port: dsn.port, username: dsn.username, password: dsn.password, database: dsn.database,
             tls: tls)
@@ -57,6 +55,33 @@ package final class PostgresStore: Store {
         // `dsn.description` omits the password.
         logger.info("postgres store opened", metadata: ["dsn": "\(dsn)"])
         return store
+    }
+
+    /// The TLS settings for the DSN's `sslmode`, as libpq reads them.
+    static func tls(_ dsn: PostgresDSN) throws(StoreError) -> PostgresClient.Configuration.TLS {
+        var settings = TLSConfiguration.makeClientConfiguration()
+        if let file = dsn.rootCertificateFile {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw .unavailable("postgres: cannot read the CA file \(file)")
+            }
+            settings.trustRoots = .file(file)
+        }
+        switch dsn.tlsMode {
+        case .disable:
+            return .disable
+        case .allow, .prefer:
+            settings.certificateVerification = .none
+            return .prefer(settings)
+        case .require:
+            settings.certificateVerification = .none
+            return .require(settings)
+        case .verifyCA:
+            settings.certificateVerification = .noHostnameVerification
+            return .require(settings)
+        case .verifyFull:
+            settings.certificateVerification = .fullVerification
+            return .require(settings)
+        }
     }
 
     /// One round trip, bounded: the pool retries connecting forever, so an unreachable server must not hang

@@ -1,96 +1,69 @@
-#!/usr/bin/env python3
 """Two gateway replicas on one PostgreSQL database: the same Idempotency-Key fired at both at once
 signs upstream at most once, and the shared audit chain verifies. Then events on both replicas at once: both
 trackers poll the same instances, both dispatchers deliver from the same outbox; every signing completed by
 out-of-band signatures gets exactly one automatic process/next, every event reaches the subscriber once, in
 commit order per instance. Needs SIGNING_GATEWAY_TEST_POSTGRES_URL (`make test` starts a throw-away server).
-Ends with 'N passed, M failed'.
 """
 import json
-import os
-import subprocess
-import sys
 import random
-import tempfile
 import threading
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import (BINARY, check, finish, free_port, gateway_config, http, simulator_instances,  # noqa: E402
-                          simulator_requests, start_simulator, stop, wait_ready)
-from events_helpers import Subscriber, wait_for  # noqa: E402
-from network_faults import (JSON, answer_of, check_sign_answer, describe, fault_seed, fired_summary,  # noqa: E402
-                            instance_counts, random_fault)
+from network_faults import (answer_of, check_sign_answer, describe, fault_seed, fired_summary, instance_counts,
+                            random_fault)
+from support import JSON, check, http, run_binary, simulator_instances, simulator_requests, wait_for
 
 ROUNDS = 20
 
 
-def main():
-    url = os.environ.get("SIGNING_GATEWAY_TEST_POSTGRES_URL")
-    if not url:
-        print("SIGNING_GATEWAY_TEST_POSTGRES_URL is not set: run `make test`, which starts PostgreSQL", file=sys.stderr)
-        print("0 passed, 1 failed")
-        return 1
-    work = tempfile.mkdtemp(prefix="sg-replicas-")
-    log = open(os.path.join(work, "processes.log"), "w")
-    sim_port = free_port()
-    processes = [start_simulator(work, sim_port, log)]
-    subscriber = Subscriber()
-    try:
-        sim = f"http://127.0.0.1:{sim_port}"
-        gateways = []
-        for replica in range(2):
-            port = free_port()
-            config = gateway_config(
-                work, sim_port, port, logLevel="warning", storage={"engine": "postgres", "postgresURL": url},
-                events={"trackingInitialIntervalSeconds": 0.1, "trackingMaxIntervalSeconds": 0.3,
-                        "deliverySchedule": ["200ms", "200ms", "200ms"], "allowedDestinations": ["127.0.0.0/8"]})
-            config["upstream"]["timeoutMilliseconds"] = FAULT_UPSTREAM_TIMEOUT_MS
-            path = os.path.join(work, f"gateway-{replica}.json")
-            json.dump(config, open(path, "w"))
-            # Both replicas start at once: migrations must be safe under that.
-            processes.append(subprocess.Popen([BINARY, "serve", "--config", path], stdout=log, stderr=subprocess.STDOUT))
-            gateways.append((f"http://127.0.0.1:{port}", path))
-        for (gw, _), process in zip(gateways, processes[1:]):
-            wait_ready(gw + "/healthz", process)
-        headers = {"Authorization": "Bearer " + open(os.path.join(work, "dev-client.key")).read().strip(),
-                   "Content-Type": "application/json"}
-        http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 50}), {"Content-Type": "application/json"})
+def test_two_replicas_on_one_postgres(subscriber, simulator, gateway, postgres_url):
+    sim = simulator.url
+    replicas = []
+    for replica in range(2):
+        # Both replicas start at once: migrations must be safe under that.
+        replicas.append(gateway(
+            f"gateway-{replica}", upstream_timeout_ms=FAULT_UPSTREAM_TIMEOUT_MS, start=False, logLevel="warning",
+            storage={"engine": "postgres", "postgresURL": postgres_url},
+            events={"trackingInitialIntervalSeconds": 0.1, "trackingMaxIntervalSeconds": 0.3,
+                    "deliverySchedule": ["200ms", "200ms", "200ms"], "allowedDestinations": ["127.0.0.0/8"]}))
+    for server in replicas:
+        server.start(wait=False)
+    for server in replicas:
+        server.wait_ready()
+    gateways = [(server.url, server.config_path) for server in replicas]
+    headers = {"Authorization": "Bearer " + replicas[0].client_key(), "Content-Type": "application/json"}
+    http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 50}), {"Content-Type": "application/json"})
 
-        for round_ in range(ROUNDS):
-            instance = json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', {"Content-Type": "application/json"})[2])["id"]
-            body = json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"})
-            key = f"replica-race-{uuid.uuid4()}"
-            barrier = threading.Barrier(2)
-            answers = [None, None]
+    for round_ in range(ROUNDS):
+        instance = json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', {"Content-Type": "application/json"})[2])["id"]
+        body = json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"})
+        key = f"replica-race-{uuid.uuid4()}"
+        barrier = threading.Barrier(2)
+        answers = [None, None]
 
-            def fire(index):
-                barrier.wait()
-                status, response_headers, text = http("POST", gateways[index][0] + "/v1/signatures", body, {**headers, "Idempotency-Key": key})
-                answers[index] = (status, response_headers.get("Idempotent-Replayed"), json.loads(text).get("type"))
+        def fire(index):
+            barrier.wait()
+            status, response_headers, text = http("POST", gateways[index][0] + "/v1/signatures", body, {**headers, "Idempotency-Key": key})
+            answers[index] = (status, response_headers.get("Idempotent-Replayed"), json.loads(text).get("type"))
 
-            threads = [threading.Thread(target=fire, args=(i,)) for i in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=60)
-            fresh = [a for a in answers if a and a[0] == 200 and a[1] is None]
-            others = [a for a in answers if a and not (a[0] == 200 and a[1] is None)]
-            check(f"round {round_}: exactly one replica signed", len(fresh) == 1, str(answers))
-            check(f"round {round_}: the other replayed or saw the key in use",
-                  all((a[0] == 200 and a[1] == "true") or a[2] == "/problems/idempotency-key-in-use" for a in others), str(answers))
-            counts = {row["id"]: row["signCalls"] for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
-            check(f"round {round_}: Altinn saw one sign", counts.get(instance) == 1, str(counts.get(instance)))
+        threads = [threading.Thread(target=fire, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        fresh = [a for a in answers if a and a[0] == 200 and a[1] is None]
+        others = [a for a in answers if a and not (a[0] == 200 and a[1] is None)]
+        check(f"round {round_}: exactly one replica signed", len(fresh) == 1, str(answers))
+        check(f"round {round_}: the other replayed or saw the key in use",
+              all((a[0] == 200 and a[1] == "true") or a[2] == "/problems/idempotency-key-in-use" for a in others), str(answers))
+        counts = {row["id"]: row["signCalls"] for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
+        check(f"round {round_}: Altinn saw one sign", counts.get(instance) == 1, str(counts.get(instance)))
 
-        faults_on_both(sim, [gw for gw, _ in gateways], headers)
-        events_on_both(sim, [gw for gw, _ in gateways], headers, subscriber)
+    faults_on_both(sim, [gw for gw, _ in gateways], headers)
+    events_on_both(sim, [gw for gw, _ in gateways], headers, subscriber)
 
-        verify = subprocess.run([BINARY, "audit", "verify", "--config", gateways[0][1]], capture_output=True, text=True, timeout=120)
-        check("shared audit chain verifies", verify.returncode == 0, verify.stdout + verify.stderr)
-    finally:
-        stop(*processes)
-        subscriber.close()
-    return finish()
+    verify = run_binary("audit", "verify", "--config", gateways[0][1], timeout=120)
+    check("shared audit chain verifies", verify.returncode == 0, verify.stdout + verify.stderr)
 
 
 FAULT_ROUNDS = 16
@@ -139,8 +112,8 @@ def faults_on_both(sim, gateways, headers):
         check(f"faults round {round_}: one replica made the call, the other replayed or saw the key in use",
               len(fresh) == 1, context)
         for index, answer in enumerate(answers):
-            check_sign_answer(check, f"faults round {round_}: replica {index}", answer, signed, context)
-        check_sign_answer(check, f"faults round {round_}: retry", retry, after, context)
+            check_sign_answer(f"faults round {round_}: replica {index}", answer, signed, context)
+        check_sign_answer(f"faults round {round_}: retry", retry, after, context)
         if fresh and fresh[0][0] == 200:
             check(f"faults round {round_}: a 200 replays as 200", retry[0] == 200 and retry[1], context)
     fired = json.loads(http("GET", sim + "/_simulator/network-faults")[2])["fired"]
@@ -212,7 +185,3 @@ def events_on_both(sim, gateways, headers, subscriber):
     for index, instance in enumerate(instances):
         order = [i for i in ids if i in set(per_instance[instance])]
         check(f"events: instance {index}: delivered in commit order", order == per_instance[instance], str(order))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,16 +1,15 @@
 """Random network faults on the simulator's connections, and the sign-safety invariants checked under them.
-Shared by crash_test.py and replicas_test.py. Plans are seeded; the seed is printed and FAULT_SEED=<n> replays it.
+Shared by test_crash.py and test_replicas.py. Plans are seeded; the seed is printed and FAULT_SEED=<n> replays it.
 """
 import json
 import os
 import random
 
-from run_contract import http
+from support import check, simulator_instances
 
 FAULTS = ["closeAfterHandler", "resetAfterHandler", "closeBeforeHandler", "statusLineThenClose",
           "headersThenClose", "halfBodyThenClose", "dripHeaders"]
 DRIP_MILLISECONDS = [5, 20, 100, 400]
-JSON = {"Content-Type": "application/json"}
 
 
 def random_fault(rng):
@@ -30,7 +29,7 @@ def fault_seed(name):
 
 def instance_counts(sim):
     """Sign calls per instance, from the simulator's state (not its bounded request log)."""
-    return {row["id"]: row["signCalls"] for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
+    return {instance: row["signCalls"] for instance, row in simulator_instances(sim).items()}
 
 
 def answer_of(status, response_headers, text):
@@ -52,7 +51,7 @@ def describe(answer):
     return f"{status}{' replayed' if replayed else ''} {detail}"
 
 
-def check_sign_answer(check, label, answer, signed, context):
+def check_sign_answer(label, answer, signed, context):
     """The invariants of one sign answer, given how many sign calls Altinn counted for its instance when the
     answer was read: a 200 means signed (by the answer or by observation), any other status is an RFC 9457
     problem, and `signMayHaveHappened: false` means Altinn holds no sign of it."""

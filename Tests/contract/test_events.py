@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Events over real processes and real loopback HTTP: the simulator, the gateway, and a scriptable subscriber.
 
 Every delivery is verified with the reference Standard Webhooks library and parsed with the CloudEvents SDK.
@@ -7,25 +6,21 @@ calling process/next exactly once; order per (subscription, instance) under fail
 Retry-After honoured (from the attempt log); 410 disabling; dead letters, retry and replay with the same ids;
 secret rotation (both signatures verify during grace); the pull feed and its cursor; the Altinn Events ingress;
 bad inputs answered with problems that change nothing; no secret in any log line or problem body.
-With SIGNING_GATEWAY_EVENTS_POSTGRES=1 (and SIGNING_GATEWAY_TEST_POSTGRES_URL) the gateway stores on PostgreSQL,
-in a fresh database. Ends with 'N passed, M failed'.
+Runs once per storage engine: SQLite, and PostgreSQL in a fresh database (SIGNING_GATEWAY_TEST_POSTGRES_URL).
 """
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import (BINARY, DEMO_A, DEMO_B, check, finish, free_port, gateway_config, http,  # noqa: E402
-                          requests_since, simulator_instances, simulator_requests, start_simulator, stop, wait_ready)
-from events_helpers import Subscriber, event_of, from_dict, parse_time, verify_delivery, wait_for  # noqa: E402
-from standardwebhooks import Webhook  # noqa: E402
-from standardwebhooks.webhooks import WebhookVerificationError  # noqa: E402
+import pytest
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from support import DEMO_A, DEMO_B, check, http, requests_since, simulator_instances, simulator_requests, wait_for
+from support.events import event_of, from_dict, parse_time, verify_delivery
 
 APP = "ttd/signing-app"
 T = "no.signinggateway."
@@ -35,60 +30,35 @@ SYSTEM_USER_MARK = None  # the system user's partyId is learned from the first e
 ORDER_HOLD_SECONDS = 10  # at most this long a first attempt is held open (section 4); the delivery timeout is longer
 
 
-def fresh_postgres_url(base):
-    """A new database on the test server, named per run (as a replica set would share one)."""
-    name = "sg_events_" + uuid.uuid4().hex[:12]
-    parsed = urllib.parse.urlparse(base)
-    admin = parsed._replace(path="/postgres").geturl()
-    psql = next((os.path.join(d, "psql") for d in sorted(os.popen("ls -d /usr/lib/postgresql/*/bin 2>/dev/null").read().split())
-                 if os.path.exists(os.path.join(d, "psql"))), "psql")
-    subprocess.run([psql, admin, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    return parsed._replace(path="/" + name).geturl()
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage(request):
+    """The gateway's `storage` section: the embedded SQLite, or a fresh database on the test PostgreSQL."""
+    if request.param == "sqlite":
+        return {}
+    url = request.getfixturevalue("postgres_database")("sg_events_")
+    print(f"events test on PostgreSQL ({url.rsplit('/', 1)[-1]})")
+    return {"storage": {"engine": "postgres", "postgresURL": url}}
 
 
-def main():
-    work = tempfile.mkdtemp(prefix="sg-events-")
-    sim_port, gw_port = free_port(), free_port()
-    logs = {name: open(os.path.join(work, f"{name}.log"), "w+") for name in ("simulator", "gateway")}
-    simulator = start_simulator(work, sim_port, logs["simulator"])
-    subscriber = Subscriber()
-    gateway = None
-    try:
-        altinn_secret = "altinn-events-" + uuid.uuid4().hex
-        secret_file = os.path.join(work, "altinn-events.secret")
-        open(secret_file, "w").write(altinn_secret)
-        events = {
-            "trackingInitialIntervalSeconds": 0.2, "trackingMaxIntervalSeconds": 1,
-            # The timeout outlasts ORDER_HOLD_SECONDS: section 4 holds one attempt open on purpose.
-            "deliverySchedule": ["200ms", "200ms", "200ms"], "deliveryJitter": 0, "deliveryTimeoutSeconds": 15,
-            "retryAfterCapSeconds": 5, "allowedDestinations": ["127.0.0.0/8"], "altinnEventsSecretFile": secret_file,
-        }
-        extra = {"logLevel": "debug", "events": events}
-        if os.environ.get("SIGNING_GATEWAY_EVENTS_POSTGRES") == "1":
-            base = os.environ.get("SIGNING_GATEWAY_TEST_POSTGRES_URL")
-            if not base:
-                print("SIGNING_GATEWAY_TEST_POSTGRES_URL is not set: run `make test`, which starts PostgreSQL", file=sys.stderr)
-                print("0 passed, 1 failed")
-                return 1
-            extra["storage"] = {"engine": "postgres", "postgresURL": fresh_postgres_url(base)}
-            print(f"events_test on PostgreSQL ({extra['storage']['postgresURL'].rsplit('/', 1)[-1]})")
-        config = gateway_config(work, sim_port, gw_port, **extra)
-        config_path = os.path.join(work, "gateway.json")
-        json.dump(config, open(config_path, "w"))
-        gateway = subprocess.Popen([BINARY, "serve", "--config", config_path], stdout=logs["gateway"], stderr=subprocess.STDOUT)
-        wait_ready(f"http://127.0.0.1:{gw_port}/healthz", gateway)
-        run_checks(work, sim_port, gw_port, subscriber, logs, altinn_secret)
-    finally:
-        stop(gateway, simulator)
-        subscriber.close()
-    return finish()
+def test_events(work, subscriber, simulator, gateway, storage):
+    altinn_secret = "altinn-events-" + uuid.uuid4().hex
+    secret_file = os.path.join(work, "altinn-events.secret")
+    open(secret_file, "w").write(altinn_secret)
+    events = {
+        "trackingInitialIntervalSeconds": 0.2, "trackingMaxIntervalSeconds": 1,
+        # The timeout outlasts ORDER_HOLD_SECONDS: section 4 holds one attempt open on purpose.
+        "deliverySchedule": ["200ms", "200ms", "200ms"], "deliveryJitter": 0, "deliveryTimeoutSeconds": 15,
+        "retryAfterCapSeconds": 5, "allowedDestinations": ["127.0.0.0/8"], "altinnEventsSecretFile": secret_file,
+    }
+    server = gateway(logLevel="debug", events=events, **storage)
+    run_checks(simulator, server, subscriber, altinn_secret)
 
 
-def run_checks(work, sim_port, gw_port, sub, logs, altinn_secret):
-    gw = f"http://127.0.0.1:{gw_port}"
-    sim = f"http://127.0.0.1:{sim_port}"
-    key = open(os.path.join(work, "dev-client.key")).read().strip()
-    token = open(os.path.join(work, "simulator.token")).read().strip()
+def run_checks(simulator, gateway, sub, altinn_secret):
+    gw = gateway.url
+    sim = simulator.url
+    key = gateway.client_key()
+    token = simulator.token
     auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     json_headers = {"Content-Type": "application/json"}
     problems = []  # every problem body the gateway answered
@@ -444,7 +414,7 @@ def run_checks(work, sim_port, gw_port, sub, logs, altinn_secret):
             except Exception:  # noqa: BLE001
                 pass
         check(f"delivery to {name} {record['headers'].get('webhook-id')}: verifies with one of its secrets", bool(valid))
-        verify_delivery(check, f"delivery to {name}", record, valid[:1] or pool[:1], instance_prefix)
+        verify_delivery(f"delivery to {name}", record, valid[:1] or pool[:1], instance_prefix)
 
     counted, logged = process_next_calls(auto)
     check("completeWhenAllSigned: still exactly one process/next at the end (settled rows are not polled)",
@@ -480,10 +450,7 @@ def run_checks(work, sim_port, gw_port, sub, logs, altinn_secret):
     check("bad inputs changed nothing", json.loads(text)["items"] == before, text[:300])
 
     # ---------- 12. No secret in logs or problems ----------
-    for name, log in logs.items():
-        log.flush()
-        log.seek(0)
-        content = log.read()
+    for name, content in (("simulator", simulator.log_text()), ("gateway", gateway.log_text())):
         for sub_name, values in secrets.items():
             for secret in values:
                 check(f"{name} log has no whsec of {sub_name}", secret not in content and secret[len("whsec_"):] not in content)
@@ -496,7 +463,3 @@ def run_checks(work, sim_port, gw_port, sub, logs, altinn_secret):
     check("no problem body carries a secret", not any(s in joined for s in everything))
     excerpts = json.dumps([delivery_detail(d["id"]) for d in deliveries(subscription=ids["dead"])[:5]])
     check("attempt log excerpts carry no secret", not any(s in excerpts for s in everything))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

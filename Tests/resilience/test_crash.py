@@ -1,28 +1,21 @@
-#!/usr/bin/env python3
 """Crash safety over real processes: a gateway killed with SIGKILL in the middle of a burst of signs,
 then restarted on the same SQLite file. Proves: every key signed at most once upstream, every call
 acknowledged before the kill has its audit record, `audit verify` passes, and retries after the
 restart never sign again. Then the same under random network faults (the simulator's connections close,
 reset, cut or drip their answers before each sign; seeded, the seed is printed, FAULT_SEED=<n> replays the
 plan): a sign reaches Altinn at most once per key, a 200 means signed, `signMayHaveHappened: false` means
-not signed. Ends with 'N passed, M failed'.
+not signed. Then a gateway killed while its sign waits for Altinn's answer: outcome-unknown after the lease.
+The three phases share the simulator and one data directory (the audit chain runs across both crashes).
 """
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from events_helpers import wait_for  # noqa: E402
-from run_contract import BINARY, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
-from network_faults import (JSON, answer_of, check_sign_answer, describe, fault_seed, fired_summary,  # noqa: E402
-                            instance_counts, random_fault)
+from network_faults import (answer_of, check_sign_answer, describe, fault_seed, fired_summary, instance_counts,
+                            random_fault)
+from support import JSON, audit_records, check, http, run_binary, wait_for
 
 BURST = 40
 KILL_AFTER = 10
@@ -37,123 +30,89 @@ FAULT_UPSTREAM_TIMEOUT_MS = 1500  # a dripped head of ~200 bytes at 100+ ms per 
 LEASE_UPSTREAM_TIMEOUT_MS = 3000
 
 
-def start_gateway(config_path, log):
-    process = subprocess.Popen([BINARY, "serve", "--config", config_path], stdout=log, stderr=subprocess.STDOUT)
-    return process
+def test_sigkill_mid_burst_then_network_faults_then_outcome_unknown(simulator, gateway):
+    sim = simulator.url
+    server = gateway(logLevel="warning", start=False)
+    gw = server.url
+    config_path = server.config_path
+    # Slow Altinn down so that some signs are in flight when the gateway dies.
+    http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 150}), {"Content-Type": "application/json"})
+    instances = [json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', {"Content-Type": "application/json"})[2])["id"] for _ in range(BURST)]
 
+    server.start()
+    headers = {"Authorization": "Bearer " + server.client_key(), "Content-Type": "application/json"}
+    keys = [f"crash-{i}-{uuid.uuid4()}" for i in range(BURST)]
+    bodies = [json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"}) for instance in instances]
 
-def main():
-    work = tempfile.mkdtemp(prefix="sg-crash-")
-    sim_port, gw_port = free_port(), free_port()
-    log = open(os.path.join(work, "processes.log"), "w")
-    simulator = start_simulator(work, sim_port, log)
-    gateway = None
-    try:
-        sim = f"http://127.0.0.1:{sim_port}"
-        gw = f"http://127.0.0.1:{gw_port}"
-        config = gateway_config(work, sim_port, gw_port, logLevel="warning")
-        config_path = os.path.join(work, "gateway.json")
-        json.dump(config, open(config_path, "w"))
-        # Slow Altinn down so that some signs are in flight when the gateway dies.
-        http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 150}), {"Content-Type": "application/json"})
-        instances = [json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', {"Content-Type": "application/json"})[2])["id"] for _ in range(BURST)]
+    acknowledged = {}
+    done = threading.Condition()
 
-        gateway = start_gateway(config_path, log)
-        wait_ready(gw + "/healthz", gateway)
-        key_file = os.path.join(work, "dev-client.key")
-        headers = {"Authorization": "Bearer " + open(key_file).read().strip(), "Content-Type": "application/json"}
-        keys = [f"crash-{i}-{uuid.uuid4()}" for i in range(BURST)]
-        bodies = [json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"}) for instance in instances]
-
-        acknowledged = {}
-        done = threading.Condition()
-
-        def fire(i):
-            try:
-                status, _, text = http("POST", gw + "/v1/signatures", bodies[i], {**headers, "Idempotency-Key": keys[i]})
-            except Exception:  # the connection dies with the gateway
-                return
-            with done:
-                if status == 200:
-                    acknowledged[keys[i]] = i
-                done.notify_all()
-
-        threads = [threading.Thread(target=fire, args=(i,)) for i in range(BURST)]
-        for thread in threads:
-            thread.start()
-        with done:
-            done.wait_for(lambda: len(acknowledged) >= KILL_AFTER, timeout=60)
-        os.kill(gateway.pid, signal.SIGKILL)
-        gateway.wait()
-        for thread in threads:
-            thread.join(timeout=30)
-        check("some calls were acknowledged before the kill", len(acknowledged) >= KILL_AFTER, str(len(acknowledged)))
-        check("the kill interrupted the burst", len(acknowledged) < BURST, str(len(acknowledged)))
-
-        gateway = start_gateway(config_path, log)
-        wait_ready(gw + "/healthz", gateway)
-        http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 0}), {"Content-Type": "application/json"})
-
-        outcomes = {}
-        for i in range(BURST):
-            status, response_headers, text = http("POST", gw + "/v1/signatures", bodies[i], {**headers, "Idempotency-Key": keys[i]})
-            kind = json.loads(text).get("type") if status != 200 else ("replayed" if response_headers.get("Idempotent-Replayed") == "true" else "fresh")
-            outcomes[keys[i]] = (status, kind)
-            if keys[i] in acknowledged:
-                check(f"acknowledged key {i} replays", status == 200 and kind == "replayed", f"{status} {kind}")
-            else:
-                check(f"interrupted key {i} is never resent blindly", (status, kind) in {(200, "replayed"), (200, "fresh"), (409, "/problems/idempotency-key-in-use"), (409, "/problems/outcome-unknown")}, f"{status} {kind}")
-
-        counts = {row["id"]: row["signCalls"] for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
-        for i, instance in enumerate(instances):
-            check(f"instance {i} signed at most once", counts.get(instance, 0) <= 1, str(counts.get(instance)))
-            if outcomes[keys[i]][1] == "fresh":
-                check(f"fresh retry {i} had not signed before", counts.get(instance) == 1, str(counts.get(instance)))
-
-        export = subprocess.run([BINARY, "audit", "export", "--config", config_path], capture_output=True, text=True, timeout=60)
-        audited = {}
-        for line in export.stdout.splitlines():
-            record = json.loads(line)
-            if record["operation"] == "sign":
-                audited.setdefault(record["idempotencyKey"], []).append(record)
-        for key, i in acknowledged.items():
-            records = audited.get(key, [])
-            check(f"acknowledged key {i} has exactly one audit record", len(records) == 1 and records[0]["outcome"] == "succeeded", str(records))
-        verify = subprocess.run([BINARY, "audit", "verify", "--config", config_path], capture_output=True, text=True, timeout=60)
-        check("audit verify passes after the crash", verify.returncode == 0, verify.stdout + verify.stderr)
-
-        stop(gateway)
-        gateway = None
-        holder = []
+    def fire(i):
         try:
-            network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder)
-            stop(holder[-1])
-            outcome_unknown_phase(work, sim, sim_port, gw_port, headers, log, holder)
-        finally:
-            gateway = holder[-1] if holder else None
-    finally:
-        stop(gateway, simulator)
-    return finish()
+            status, _, text = http("POST", gw + "/v1/signatures", bodies[i], {**headers, "Idempotency-Key": keys[i]})
+        except Exception:  # the connection dies with the gateway
+            return
+        with done:
+            if status == 200:
+                acknowledged[keys[i]] = i
+            done.notify_all()
+
+    threads = [threading.Thread(target=fire, args=(i,)) for i in range(BURST)]
+    for thread in threads:
+        thread.start()
+    with done:
+        done.wait_for(lambda: len(acknowledged) >= KILL_AFTER, timeout=60)
+    server.kill()
+    for thread in threads:
+        thread.join(timeout=30)
+    check("some calls were acknowledged before the kill", len(acknowledged) >= KILL_AFTER, str(len(acknowledged)))
+    check("the kill interrupted the burst", len(acknowledged) < BURST, str(len(acknowledged)))
+
+    server.start()
+    http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 0}), {"Content-Type": "application/json"})
+
+    outcomes = {}
+    for i in range(BURST):
+        status, response_headers, text = http("POST", gw + "/v1/signatures", bodies[i], {**headers, "Idempotency-Key": keys[i]})
+        kind = json.loads(text).get("type") if status != 200 else ("replayed" if response_headers.get("Idempotent-Replayed") == "true" else "fresh")
+        outcomes[keys[i]] = (status, kind)
+        if keys[i] in acknowledged:
+            check(f"acknowledged key {i} replays", status == 200 and kind == "replayed", f"{status} {kind}")
+        else:
+            check(f"interrupted key {i} is never resent blindly", (status, kind) in {(200, "replayed"), (200, "fresh"), (409, "/problems/idempotency-key-in-use"), (409, "/problems/outcome-unknown")}, f"{status} {kind}")
+
+    counts = {row["id"]: row["signCalls"] for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
+    for i, instance in enumerate(instances):
+        check(f"instance {i} signed at most once", counts.get(instance, 0) <= 1, str(counts.get(instance)))
+        if outcomes[keys[i]][1] == "fresh":
+            check(f"fresh retry {i} had not signed before", counts.get(instance) == 1, str(counts.get(instance)))
+
+    audited = audit_records(config_path)
+    for key, i in acknowledged.items():
+        records = audited.get(key, [])
+        check(f"acknowledged key {i} has exactly one audit record", len(records) == 1 and records[0]["outcome"] == "succeeded", str(records))
+    verify = run_binary("audit", "verify", "--config", config_path)
+    check("audit verify passes after the crash", verify.returncode == 0, verify.stdout + verify.stderr)
+
+    server.stop()
+    network_fault_phase(sim, gateway, server.port, headers).stop()
+    outcome_unknown_phase(sim, gateway, server.port, headers)
 
 
-def outcome_unknown_phase(work, sim, sim_port, gw_port, headers, log, holder):
+def outcome_unknown_phase(sim, gateway, gw_port, headers):
     """A gateway killed while its sign waits for Altinn's answer (the simulator ran the sign and drips the reply):
     after the restart the key is in use until its lease runs out, then it answers `outcome-unknown` with
     `signMayHaveHappened: true`, and the sign is never sent again."""
-    config = gateway_config(work, sim_port, gw_port, logLevel="warning")
-    config["upstream"]["timeoutMilliseconds"] = LEASE_UPSTREAM_TIMEOUT_MS
-    config_path = os.path.join(work, "gateway-lease.json")
-    json.dump(config, open(config_path, "w"))
-    gw = f"http://127.0.0.1:{gw_port}"
+    lease_gateway = gateway("gateway-lease", port=gw_port, upstream_timeout_ms=LEASE_UPSTREAM_TIMEOUT_MS,
+                            start=False, logLevel="warning")
+    gw = lease_gateway.url
     http("DELETE", sim + "/_simulator/network-faults")
     http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 0}), JSON)
     instance = json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', JSON)[2])["id"]
     body = json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"})
     key = {**headers, "Idempotency-Key": f"crash-lease-{uuid.uuid4()}"}
 
-    gateway = start_gateway(config_path, log)
-    holder.append(gateway)
-    wait_ready(gw + "/healthz", gateway)
+    lease_gateway.start()
     # The reply's head comes 8 bytes every 2 s: far past the moment of the kill.
     status, _, text = http("POST", sim + "/_simulator/network-faults", json.dumps(
         {"route": "actions", "fault": "dripHeaders", "count": 1, "warmOnly": False, "dripMilliseconds": 2000}), JSON)
@@ -168,17 +127,14 @@ def outcome_unknown_phase(work, sim, sim_port, gw_port, headers, log, holder):
     caller = threading.Thread(target=first_call, daemon=True)
     caller.start()
     reached = wait_for(lambda: instance_counts(sim).get(instance, 0) == 1, deadline=10)
-    os.kill(gateway.pid, signal.SIGKILL)
-    gateway.wait()
+    lease_gateway.kill()
     caller.join(timeout=30)
     check("lease: the sign reached Altinn before the kill", bool(reached), str(instance_counts(sim).get(instance)))
     fired = json.loads(http("GET", sim + "/_simulator/network-faults")[2])["fired"]
     check("lease: the reply was held by the drip", [f["fault"] for f in fired] == ["dripHeaders"], str(fired))
     http("DELETE", sim + "/_simulator/network-faults")
 
-    gateway = start_gateway(config_path, log)
-    holder.append(gateway)
-    wait_ready(gw + "/healthz", gateway)
+    lease_gateway.start()
     status, _, text = http("POST", gw + "/v1/signatures", body, key)
     check("lease: right after the restart the key is in use", status == 409
           and json.loads(text).get("type") == "/problems/idempotency-key-in-use", f"{status} {text[:300]}")
@@ -201,16 +157,15 @@ def outcome_unknown_phase(work, sim, sim_port, gw_port, headers, log, holder):
           str(instance_counts(sim).get(instance)))
 
 
-def network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder):
+def network_fault_phase(sim, gateway, gw_port, headers):
     """Random network faults before each sign, a SIGKILL mid-burst, a restart, one retry per key."""
     seed = fault_seed("crash")
     rng = random.Random(seed)
     plan = [random_fault(rng) for _ in range(FAULT_BURST)]
-    config = gateway_config(work, sim_port, gw_port, logLevel="warning")
-    config["upstream"]["timeoutMilliseconds"] = FAULT_UPSTREAM_TIMEOUT_MS
-    config_path = os.path.join(work, "gateway-faults.json")
-    json.dump(config, open(config_path, "w"))
-    gw = f"http://127.0.0.1:{gw_port}"
+    faults_gateway = gateway("gateway-faults", port=gw_port, upstream_timeout_ms=FAULT_UPSTREAM_TIMEOUT_MS,
+                             start=False, logLevel="warning")
+    gw = faults_gateway.url
+    config_path = faults_gateway.config_path
     http("DELETE", sim + "/_simulator/network-faults")
     http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 100}), JSON)
     instances = [json.loads(http("POST", sim + "/_simulator/instances", '{"template":"B"}', JSON)[2])["id"]
@@ -218,9 +173,7 @@ def network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder):
     keys = [f"crash-fault-{i}-{uuid.uuid4()}" for i in range(FAULT_BURST)]
     bodies = [json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"}) for instance in instances]
 
-    gateway = start_gateway(config_path, log)
-    holder.append(gateway)
-    wait_ready(gw + "/healthz", gateway)
+    faults_gateway.start()
 
     first = {}  # index -> answer before the kill
     armed = {}  # index -> (status of the arming call, rule)
@@ -252,8 +205,7 @@ def network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder):
     with done:
         done.wait_for(lambda: len(first) >= FAULT_KILL_AFTER or not any(t.is_alive() for t in threads), timeout=120)
         killed.set()
-    os.kill(gateway.pid, signal.SIGKILL)
-    gateway.wait()
+    faults_gateway.kill()
     for thread in threads:
         thread.join(timeout=30)
     check("faults: workers finished", not any(thread.is_alive() for thread in threads))
@@ -269,9 +221,7 @@ def network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder):
     http("DELETE", sim + "/_simulator/network-faults")
     http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 0}), JSON)
 
-    gateway = start_gateway(config_path, log)
-    holder.append(gateway)
-    wait_ready(gw + "/healthz", gateway)
+    faults_gateway.start()
     retry = {}
     for i in range(FAULT_BURST):
         retry[i] = answer_of(*http("POST", gw + "/v1/signatures", bodies[i], {**headers, "Idempotency-Key": keys[i]}))
@@ -291,8 +241,8 @@ def network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder):
     for i, instance in enumerate(instances):
         count = after_retry.get(instance, 0)
         check(f"faults: instance {i} signed at most once", count <= 1, context(i))
-        check_sign_answer(check, f"faults: first answer of instance {i}", first.get(i), before_retry.get(instance, 0), context(i))
-        check_sign_answer(check, f"faults: retry of instance {i}", retry[i], count, context(i))
+        check_sign_answer(f"faults: first answer of instance {i}", first.get(i), before_retry.get(instance, 0), context(i))
+        check_sign_answer(f"faults: retry of instance {i}", retry[i], count, context(i))
         status, replayed, body, _ = retry[i]
         if first.get(i) is not None and first[i][0] == 200:
             check(f"faults: answered sign {i} replays its 200", status == 200 and replayed, context(i))
@@ -303,15 +253,10 @@ def network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder):
             may = isinstance(first[i][2], dict) and first[i][2].get("signMayHaveHappened") is True
             check(f"faults: retry {i} replays the stored answer", status == first[i][0] or (may and status == 200), context(i))
 
-    export = subprocess.run([BINARY, "audit", "export", "--config", config_path], capture_output=True, text=True, timeout=60)
-    audited = {}
-    for line in export.stdout.splitlines():
-        record = json.loads(line)
-        if record["operation"] == "sign":
-            audited.setdefault(record["idempotencyKey"], []).append(record)
+    audited = audit_records(config_path)
     for i in first:
         check(f"faults: answered sign {i} has its audit record", len(audited.get(keys[i], [])) >= 1, context(i))
-    verify = subprocess.run([BINARY, "audit", "verify", "--config", config_path], capture_output=True, text=True, timeout=60)
+    verify = run_binary("audit", "verify", "--config", config_path)
     check("faults: audit verify passes after faults and the crash", verify.returncode == 0, verify.stdout + verify.stderr)
 
     outcomes = {}
@@ -319,7 +264,4 @@ def network_fault_phase(work, sim, sim_port, gw_port, headers, log, holder):
         outcomes[describe(answer)] = outcomes.get(describe(answer), 0) + 1
     print(f"crash: network-fault phase in {time.monotonic() - started:.1f}s; fired {fired_summary(fired)}; "
           f"answers {sorted(outcomes.items())}", flush=True)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return faults_gateway

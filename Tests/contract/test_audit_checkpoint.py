@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Audit checkpoints and the pre-authentication defence through the real binary.
 
-Starts `signing-gateway simulate` and `signing-gateway serve` (SQLite), makes a few calls and a burst of
-unauthenticated ones, stops the gateway with SIGTERM, then:
+The `simulator` and a `gateway` (SQLite); a few calls and a burst of unauthenticated ones, the gateway stopped
+with SIGTERM, then:
   * the unauthenticated refusals are in the audit log as counted records (written at shutdown) whose counts
     sum to the 401 answers, and the over-limit ones were answered 429 with Retry-After;
   * `audit checkpoint --out F` writes one signed JSON line; `audit verify --checkpoint F` passes, also with
@@ -10,22 +9,17 @@ unauthenticated ones, stops the gateway with SIGTERM, then:
   * a checkpoint file with a changed hash (bad signature) is refused;
   * records deleted from the tail by direct SQL (triggers dropped) are reported as a truncated tail;
   * a rewritten record with every later hash recomputed is reported as a rewritten chain.
-Ends with 'N passed, M failed'.
 """
 import hashlib
 import json
 import os
 import sqlite3
-import subprocess
-import sys
-import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import BINARY, DEMO_A, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
+from support import DEMO_A, check, http, run_binary
 
 
 def cli(*args):
-    return subprocess.run([BINARY, "audit", *args], capture_output=True, text=True, timeout=60)
+    return run_binary("audit", *args)
 
 
 def canonical(row):
@@ -63,43 +57,31 @@ def canonical(row):
     return ("{" + ",".join(f'"{name}":{value}' for name, value in members) + "}").encode()
 
 
-def main():
-    work = tempfile.mkdtemp(prefix="sg-checkpoint-")
-    sim_port, gw_port = free_port(), free_port()
-    logs = {name: open(os.path.join(work, f"{name}.log"), "w+") for name in ("simulator", "gateway")}
-    simulator = start_simulator(work, sim_port, logs["simulator"])
-    gateway = None
-    config_path = os.path.join(work, "gateway.json")
-    try:
-        config = gateway_config(
-            work, sim_port, gw_port,
-            preAuth={"perSecond": 0.001, "burst": 10, "windowSeconds": 3600},
-            audit={"checkpointIntervalSeconds": 3600})
-        json.dump(config, open(config_path, "w"))
-        gateway = subprocess.Popen(
-            [BINARY, "serve", "--config", config_path], stdout=logs["gateway"], stderr=subprocess.STDOUT)
-        wait_ready(f"http://127.0.0.1:{gw_port}/healthz", gateway)
-        gw = f"http://127.0.0.1:{gw_port}"
-        key = open(os.path.join(work, "dev-client.key")).read().strip()
-        signees = f"/v1/instances/ttd/signing-app/{DEMO_A}/signees"
-        for _ in range(3):
-            status, _, _ = http("GET", gw + signees, headers={"Authorization": f"Bearer {key}"})
-            check("a valid read", status == 200, str(status))
-        statuses = []
-        for index in range(30):
-            status, headers, _ = http("GET", gw + signees, headers={"Authorization": f"Bearer wrong-{index}"})
-            statuses.append(status)
-            if status == 429:
-                retry = {k.lower(): v for k, v in headers.items()}.get("retry-after", "0")
-                check("429 carries Retry-After", int(retry) >= 1, retry)
-        answered = statuses.count(401)
-        check("unauthenticated refusals: the burst answered 401, the rest 429",
-              answered == 10 and statuses.count(429) == 20, str(statuses))
+def test_audit_checkpoints_and_counted_refusals(work, simulator, gateway):
+    server = gateway(
+        preAuth={"perSecond": 0.001, "burst": 10, "windowSeconds": 3600},
+        audit={"checkpointIntervalSeconds": 3600})
+    config_path = server.config_path
+    gw = server.url
+    key = server.client_key()
+    signees = f"/v1/instances/ttd/signing-app/{DEMO_A}/signees"
+    for _ in range(3):
         status, _, _ = http("GET", gw + signees, headers={"Authorization": f"Bearer {key}"})
-        check("a valid client from the same address is not limited", status == 200, str(status))
-    finally:
-        stop(gateway)  # SIGTERM: the refusal counts and a last checkpoint are written after the server drained
-        stop(simulator)
+        check("a valid read", status == 200, str(status))
+    statuses = []
+    for index in range(30):
+        status, headers, _ = http("GET", gw + signees, headers={"Authorization": f"Bearer wrong-{index}"})
+        statuses.append(status)
+        if status == 429:
+            retry = {k.lower(): v for k, v in headers.items()}.get("retry-after", "0")
+            check("429 carries Retry-After", int(retry) >= 1, retry)
+    answered = statuses.count(401)
+    check("unauthenticated refusals: the burst answered 401, the rest 429",
+          answered == 10 and statuses.count(429) == 20, str(statuses))
+    status, _, _ = http("GET", gw + signees, headers={"Authorization": f"Bearer {key}"})
+    check("a valid client from the same address is not limited", status == 200, str(status))
+    server.stop()  # SIGTERM: the refusal counts and a last checkpoint are written after the server drained
+    check("the gateway exited cleanly on SIGTERM", server.process.returncode == 0, str(server.process.returncode))
     check("the key file was made in the data directory", os.path.exists(os.path.join(work, "audit-checkpoint.key")))
 
     export = cli("export", "--config", config_path)
@@ -163,8 +145,3 @@ def main():
     verify = cli("verify", "--config", config_path, "--checkpoint", out)
     check("a truncated tail is caught by the checkpoint", verify.returncode == 1 and "truncated" in verify.stdout,
           verify.stdout + verify.stderr)
-    return finish()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

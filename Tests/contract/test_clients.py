@@ -1,14 +1,13 @@
-#!/usr/bin/env python3
 """Inbound clients against the real binary.
 
-Starts `signing-gateway simulate` and `signing-gateway serve` with configured clients, then:
+The `simulator` and a `gateway` with configured clients, then:
   * signs requests with the reference Python `standardwebhooks` library and checks the gateway accepts
     them (and refuses a replay, a different body, a stale timestamp);
   * checks the library and the spec agree on the test vector;
   * runs schemathesis against openapi.yaml with a bounded number of cases (SCHEMATHESIS_MAX_EXAMPLES,
     default 20): no 5xx, no status/content type/body outside the spec, no hang (request timeout);
   * greps every log line, answer and audit record for every secret.
-Ends with 'N passed, M failed'.
+`make fuzz` runs this test with SCHEMATHESIS_MAX_EXAMPLES=500 (FUZZ_EXAMPLES).
 """
 import datetime
 import hashlib
@@ -16,75 +15,57 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
 from standardwebhooks.webhooks import Webhook
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_contract import GATEWAY_SPEC, BINARY, DEMO_A, ROOT, check, finish, free_port, gateway_config, http, start_simulator, stop, wait_ready  # noqa: E402
+from support import DEMO_A, ROOT, check, gateway_spec, http
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
 
 
-def main():
-    work = tempfile.mkdtemp(prefix="sg-clients-")
-    sim_port, gw_port = free_port(), free_port()
+def test_clients(work, simulator, gateway):
     erp_key = "sgk_" + uuid.uuid4().hex + uuid.uuid4().hex
     fuzz_key = "sgk_" + uuid.uuid4().hex + uuid.uuid4().hex
     secret = "whsec_" + __import__("base64").b64encode(os.urandom(32)).decode()
     secret_file = os.path.join(work, "erp.whsec")
     with open(secret_file, "w") as handle:
         handle.write(secret + "\n")
-    logs = {name: open(os.path.join(work, f"{name}.log"), "w+") for name in ("simulator", "gateway", "fuzz")}
-    simulator = start_simulator(work, sim_port, logs["simulator"])
-    gateway = None
-    try:
-        config = gateway_config(work, sim_port, gw_port, clients={
-                "erp": {
-                    "description": "ERP, signing with HMAC",
-                    "credentials": [
-                        {"id": "erp-key", "apiKeySha256": hashlib.sha256(erp_key.encode()).hexdigest()},
-                        {"id": "erp-hmac", "hmacSecretFile": secret_file},
-                    ],
-                    "policy": {"apps": ["ttd/*"], "operations": ["sign", "processNext", "read"],
-                               "tokenProfiles": ["dev"], "defaultTokenProfile": "dev"},
-                },
-                "fuzz": {
-                    "credentials": [{"id": "fuzz-key", "apiKeySha256": hashlib.sha256(fuzz_key.encode()).hexdigest()}],
-                    # One app: fuzzed apps are refused (403) before Altinn, whose answers to unknown apps are
-                    # not the gateway's to judge; fuzzed instances of the real app still reach the simulator.
-                    "policy": {"apps": ["ttd/signing-app"],
-                               "operations": ["sign", "processNext", "read", "events", "admin"]},
-                },
-        })
-        config_path = os.path.join(work, "gateway.json")
-        json.dump(config, open(config_path, "w"))
-        gateway = subprocess.Popen(
-            [BINARY, "serve", "--config", config_path], stdout=logs["gateway"], stderr=subprocess.STDOUT)
-        wait_ready(f"http://127.0.0.1:{gw_port}/healthz", gateway)
-        gw = f"http://127.0.0.1:{gw_port}"
-        answers = interop(gw, secret)
-        answers += fuzz(gw, fuzz_key, logs["fuzz"])
-        status, _, audit = http("GET", gw + "/v1/audit?limit=1000", headers={"Authorization": f"Bearer {fuzz_key}"})
-        check("audit readable by an admin client", status == 200, audit[:200])
-        check("audit names the erp client", '"clientId":"erp"' in audit)
-        check("audit has the replay refusal", "refused:webhook-replayed:replayed-webhook-id" in audit)
-        answers.append(audit)
-        # The dev key file is not made when clients are configured: no unlisted way in.
-        check("no dev client key when clients are configured", not os.path.exists(os.path.join(work, "dev-client.key")))
-        haystack = "\n".join(answers)
-        for name, log in logs.items():
-            log.flush()
-            log.seek(0)
-            haystack += log.read()
-        raw = secret[len("whsec_"):]
-        for label, value in (("whsec secret", secret), ("secret base64", raw), ("erp key", erp_key), ("fuzz key", fuzz_key)):
-            check(f"no {label} in logs, answers or audit", value not in haystack)
-    finally:
-        stop(gateway, simulator)
-    return finish()
+    server = gateway(clients={
+            "erp": {
+                "description": "ERP, signing with HMAC",
+                "credentials": [
+                    {"id": "erp-key", "apiKeySha256": hashlib.sha256(erp_key.encode()).hexdigest()},
+                    {"id": "erp-hmac", "hmacSecretFile": secret_file},
+                ],
+                "policy": {"apps": ["ttd/*"], "operations": ["sign", "processNext", "read"],
+                           "tokenProfiles": ["dev"], "defaultTokenProfile": "dev"},
+            },
+            "fuzz": {
+                "credentials": [{"id": "fuzz-key", "apiKeySha256": hashlib.sha256(fuzz_key.encode()).hexdigest()}],
+                # One app: fuzzed apps are refused (403) before Altinn, whose answers to unknown apps are
+                # not the gateway's to judge; fuzzed instances of the real app still reach the simulator.
+                "policy": {"apps": ["ttd/signing-app"],
+                           "operations": ["sign", "processNext", "read", "events", "admin"]},
+            },
+    })
+    gw = server.url
+    fuzz_log = os.path.join(work, "fuzz.log")
+    answers = interop(gw, secret)
+    answers += fuzz(gw, fuzz_key, fuzz_log)
+    status, _, audit = http("GET", gw + "/v1/audit?limit=1000", headers={"Authorization": f"Bearer {fuzz_key}"})
+    check("audit readable by an admin client", status == 200, audit[:200])
+    check("audit names the erp client", '"clientId":"erp"' in audit)
+    check("audit has the replay refusal", "refused:webhook-replayed:replayed-webhook-id" in audit)
+    answers.append(audit)
+    # The dev key file is not made when clients are configured: no unlisted way in.
+    check("no dev client key when clients are configured", not os.path.exists(os.path.join(work, "dev-client.key")))
+    haystack = "\n".join(answers)
+    haystack += simulator.log_text() + server.log_text() + open(fuzz_log).read()
+    raw = secret[len("whsec_"):]
+    for label, value in (("whsec secret", secret), ("secret base64", raw), ("erp key", erp_key), ("fuzz key", fuzz_key)):
+        check(f"no {label} in logs, answers or audit", value not in haystack)
 
 
 def signed(secret, body, msg_id=None, when=None):
@@ -139,7 +120,7 @@ def interop(gw, secret):
     return answers
 
 
-def fuzz(gw, key, log):
+def fuzz(gw, key, log_path):
     """Property-based: every answer inside openapi.yaml, never a 5xx, never a hang."""
     # The CLI installed next to this interpreter (pip may have just put it there, before any PATH shim exists).
     beside = os.path.join(os.path.dirname(sys.executable), "schemathesis")
@@ -152,17 +133,12 @@ def fuzz(gw, key, log):
         "--generation-with-security-parameters", "false",
     ]
     started = time.monotonic()
-    result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, timeout=600)
-    log.flush()
-    log.seek(0)
-    output = log.read()
+    with open(log_path, "w") as log:
+        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, timeout=600)
+    output = open(log_path).read()
     check("schemathesis: no 5xx, nothing outside the spec", result.returncode == 0, output[-3000:].replace(key, "<key>"))
-    operations = sum(1 for item in GATEWAY_SPEC["paths"].values() for method in item if method in ("get", "post", "put", "patch", "delete"))
+    operations = sum(1 for item in gateway_spec()["paths"].values() for method in item if method in ("get", "post", "put", "patch", "delete"))
     check("schemathesis exercised every operation", f"{operations} selected" in output or f"{operations} operations" in output or output.count("✅") >= operations,
           output[-1500:].replace(key, "<key>"))
     print(f"schemathesis: {MAX_EXAMPLES} examples per operation in {time.monotonic() - started:.0f} s")
     return []
-
-
-if __name__ == "__main__":
-    sys.exit(main())

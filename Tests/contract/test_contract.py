@@ -1,144 +1,24 @@
-#!/usr/bin/env python3
 """Contract test over real processes and real HTTP.
 
-Starts `signing-gateway simulate` and `signing-gateway serve` (static token profile reading the
-simulator's token file), drives the walkthrough and a set of bad inputs, and checks:
+The `simulator` and a `gateway` on it (static token profile reading the simulator's token); drives the walkthrough
+and a set of bad inputs, and checks:
   * every gateway answer against openapi.yaml (status declared, body valid against its schema);
   * every request the gateway sent upstream against Altinn's own OpenAPI (path, method, body);
   * the simulator's answers against Altinn's own OpenAPI (the simulator must not drift from Altinn);
   * no token or client key in any answer or log line.
-Ends with 'N passed, M failed'.
 """
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 
 import jsonschema
-import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("SIGNING_GATEWAY_BIN", os.path.join(ROOT, ".build", "debug", "signing-gateway"))
-GATEWAY_SPEC = yaml.safe_load(open(os.path.join(ROOT, "openapi.yaml")))
+from support import (DEMO_A, DEMO_B, DEMO_C, ROOT, check, gateway_spec, http, requests_since, run_binary,
+                     simulator_instances, simulator_requests)
+
+GATEWAY_SPEC = gateway_spec()
 ALTINN_SPEC = json.load(open(os.path.join(ROOT, "Tests", "contract", "altinn-app-api.openapi.json")))
-DEMO_A = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01"
-DEMO_B = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02"
-DEMO_C = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a03"
-
-passed = 0
-failures = []
-
-
-def check(name, condition, detail=""):
-    global passed
-    if condition:
-        passed += 1
-    else:
-        failures.append(f"{name}: {detail}")
-        print(f"FAIL {name}: {detail}", file=sys.stderr)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(method, url, body=None, headers=None):
-    data = body.encode() if isinstance(body, str) else body
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
-
-
-def wait_ready(url, process, deadline=60):
-    """Readiness probe: poll the health route until it answers or the process dies."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if process.poll() is not None:
-            raise SystemExit(f"process exited early: {process.args}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status < 500:
-                    return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"not ready: {url}")
-
-
-# ---------- Processes shared by every script ----------
-def start_simulator(work, port, log):
-    """`signing-gateway simulate` on `port`, ready; the token it accepts is in `work/simulator.token`."""
-    process = subprocess.Popen([BINARY, "simulate", "--port", str(port), "--data-dir", work],
-                               stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/_simulator/instances", process)
-    except BaseException:
-        stop(process)
-        raise
-    return process
-
-
-def gateway_config(work, sim_port, gw_port, **extra):
-    """A gateway on the simulator with a static `dev` profile reading the simulator's token."""
-    config = {
-        "port": gw_port,
-        "dataDirectory": work,
-        "upstream": {"environment": f"http://127.0.0.1:{sim_port}", "timeoutMilliseconds": 5000},
-        "tokenProfiles": {"dev": {"kind": "static", "tokenFile": os.path.join(work, "simulator.token")}},
-        "defaultTokenProfile": "dev",
-    }
-    config.update(extra)
-    return config
-
-
-def stop(*processes):
-    for process in processes:
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def simulator_instances(sim):
-    """The simulator's per-instance counters (never trimmed): id -> {signCalls, processNextCalls, ...}."""
-    return {row["id"]: row for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
-
-
-def simulator_requests(sim):
-    """(total, requests): `total` counts every app-API request the simulator ever received (never reset);
-    `requests` is its bounded log of the last ones, oldest first."""
-    body = json.loads(http("GET", sim + "/_simulator/requests")[2])
-    return body["total"], body["requests"]
-
-
-def requests_since(sim, total_before):
-    """The app-API requests received since `total_before` was read, as far as the bounded log still holds them:
-    (requests, complete). The simulator reads `total` before the log, so a request arriving in between shows
-    in the log but not in `total`: taking the last `total - total_before` entries never reaches back before
-    the mark (it may miss the very first of the window, then `complete` is still judged on the count)."""
-    total, requests = simulator_requests(sim)
-    new = total - total_before
-    return (requests[-new:] if new > 0 else []), new <= len(requests)
-
-
-def finish():
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
 
 
 # ---------- OpenAPI 3.0 (Altinn) -> JSON Schema ----------
@@ -205,30 +85,16 @@ def check_gateway(name, path_template, method, status, headers, text):
         check(f"{name}: schema", False, str(error).splitlines()[0] + " in " + text[:300])
 
 
-def main():
-    work = tempfile.mkdtemp(prefix="sg-contract-")
-    sim_port, gw_port = free_port(), free_port()
-    logs = {name: open(os.path.join(work, f"{name}.log"), "w+") for name in ("simulator", "gateway")}
-    simulator = start_simulator(work, sim_port, logs["simulator"])
-    gateway = None
-    try:
-        config = gateway_config(work, sim_port, gw_port)
-        config_path = os.path.join(work, "gateway.json")
-        json.dump(config, open(config_path, "w"))
-        gateway = subprocess.Popen(
-            [BINARY, "serve", "--config", config_path], stdout=logs["gateway"], stderr=subprocess.STDOUT)
-        wait_ready(f"http://127.0.0.1:{gw_port}/healthz", gateway)
-        run_checks(work, sim_port, gw_port, logs)
-    finally:
-        stop(gateway, simulator)
-    return finish()
+def test_contract(work, simulator, gateway, tmp_path):
+    gw = gateway()
+    run_checks(work, simulator, gw, tmp_path)
 
 
-def run_checks(work, sim_port, gw_port, logs):
-    gw = f"http://127.0.0.1:{gw_port}"
-    sim = f"http://127.0.0.1:{sim_port}"
-    key = open(os.path.join(work, "dev-client.key")).read().strip()
-    token = open(os.path.join(work, "simulator.token")).read().strip()
+def run_checks(work, simulator, gateway, tmp_path):
+    gw = gateway.url
+    sim = simulator.url
+    key = gateway.client_key()
+    token = simulator.token
     auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     answers = []
 
@@ -308,11 +174,9 @@ def run_checks(work, sim_port, gw_port, logs):
     records = json.loads(text)["records"] if status == 200 else []
     check("audit has the forwarded calls", sum(r["operation"] == "sign" for r in records) >= 4, str(len(records)))
     check("audit has the refusals", sum(r["operation"] == "refused" for r in records) >= 7, str(len(records)))
-    verify = subprocess.run([BINARY, "audit", "verify", "--data-dir", work, "--config", os.path.join(work, "gateway.json")],
-                            capture_output=True, text=True, timeout=60)
+    verify = run_binary("audit", "verify", "--data-dir", work, "--config", gateway.config_path)
     check("audit verify passes", verify.returncode == 0 and "intact" in verify.stdout, verify.stdout + verify.stderr)
-    export = subprocess.run([BINARY, "audit", "export", "--config", os.path.join(work, "gateway.json")],
-                            capture_output=True, text=True, timeout=60)
+    export = run_binary("audit", "export", "--config", gateway.config_path)
     lines = [json.loads(line) for line in export.stdout.splitlines() if line]
     check("audit export writes JSON Lines", export.returncode == 0 and len(lines) == len(records), f"{len(lines)} vs {len(records)}")
     answers.append(export.stdout)
@@ -361,8 +225,9 @@ def run_checks(work, sim_port, gw_port, logs):
             check(f"simulator {name} ({status}) is a valid {schema}", False, str(error).splitlines()[0] + " " + text[:200])
 
     # `token check` walks the real Maskinporten path against an in-process simulator and prints facts only.
-    check_dir = tempfile.mkdtemp(prefix="sg-token-check-")
-    checked = subprocess.run([BINARY, "token", "check", "--data-dir", check_dir], capture_output=True, text=True, timeout=120)
+    check_dir = str(tmp_path / "token-check")
+    os.makedirs(check_dir)
+    checked = run_binary("token", "check", "--data-dir", check_dir, timeout=120)
     check("token check succeeds", checked.returncode == 0, checked.stdout + checked.stderr)
     check("token check prints expiry and scopes", "expires" in checked.stdout and "altinn:instances.write" in checked.stdout, checked.stdout)
     check("token check prints no JWT", not re.search(r"eyJ[A-Za-z0-9_-]{10,}", checked.stdout + checked.stderr), checked.stdout)
@@ -371,17 +236,10 @@ def run_checks(work, sim_port, gw_port, logs):
     check("token check prints no private key", not key_body or key_body not in checked.stdout + checked.stderr)
 
     # Secrets: nowhere in answers or logs.
-    for name, log in logs.items():
-        log.flush()
-        log.seek(0)
-        content = log.read()
+    for name, content in (("simulator", simulator.log_text()), ("gateway", gateway.log_text())):
         check(f"{name} log has no Altinn token", token not in content)
         if name == "gateway":
             check("gateway log has no client key", key not in content)
     joined = "\n".join(answers)
     check("answers have no Altinn token", token not in joined)
     check("answers have no client key", key not in joined)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Subscribers are isolated: one that answers slowly only delays its own deliveries. Two subscriptions get the
+same five events of one instance (which must be delivered one after the other, in order); the slow subscriber
+holds its first answer open until the fast one has received all five (at most HOLD_SECONDS, then answers anyway,
+and the check fails), and takes SLOW_SECONDS per answer after that. Proven by causality, not by the clock: all
+five reached the fast subscriber while the slow one's first delivery was still unanswered. Real processes, real
+loopback HTTP.
+"""
+import json
+import threading
+import time
+import uuid
+
+from support import check, http, wait_for
+
+SLOW_SECONDS = 2.0
+HOLD_SECONDS = 8.0  # below the delivery timeout (10 s): the held attempt is answered, not abandoned
+
+
+def test_slow_subscriber_delays_only_its_own_deliveries(subscriber, simulator, gateway):
+    gw = gateway(logLevel="warning", events={"allowedDestinations": ["127.0.0.0/8"], "deliveryTimeoutSeconds": 10})
+    headers = {"Authorization": "Bearer " + gw.client_key(), "Content-Type": "application/json"}
+    fast_arrived, lock = [], threading.Lock()  # webhook-ids, as the fast subscriber's requests arrive
+    fast_has_all = threading.Event()
+    first_slow = {}  # what the fast subscriber had when the slow one answered its first delivery
+
+    def fast(record, nth):
+        with lock:
+            fast_arrived.append(record["headers"].get("webhook-id"))
+            if len(fast_arrived) >= 5:
+                fast_has_all.set()
+        return 200, {}, b""
+
+    def slow(record, nth):
+        if not first_slow:
+            first_slow["held"] = fast_has_all.wait(timeout=HOLD_SECONDS)  # the first answer waits for the fast five
+            with lock:
+                first_slow["fast_before_answer"] = list(fast_arrived)
+        else:
+            time.sleep(SLOW_SECONDS)  # the subscriber is slow; the test never sleeps to synchronize
+        return 200, {}, b""
+
+    subscriber.behaviour["fast"] = fast
+    subscriber.behaviour["slow"] = slow
+    for name in ("slow", "fast"):
+        status, _, text = http("POST", gw.url + "/v1/subscriptions", json.dumps({"url": subscriber.url(name)}), headers)
+        check(f"subscription {name} created", status == 201, text)
+    instance = simulator.new_instance("A")
+    status, _, text = http("POST", gw.url + "/v1/signatures",
+                           json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel",
+                                       "track": False}),
+                           {**headers, "Idempotency-Key": f"isolation-{uuid.uuid4()}"})
+    check("sign answered 200", status == 200, text[:300])
+    fast = wait_for(lambda: len(subscriber.received("fast")) >= 5 and subscriber.received("fast"), deadline=30)
+    check("the fast subscriber got all five events", fast and len(fast) == 5, str(len(fast or [])))
+    slow_done = wait_for(lambda: subscriber.received("slow"), deadline=30)
+    check("the slow subscriber got its first event", bool(slow_done))
+    if fast and slow_done:
+        # The slow one's first answer was held until the fast one had all five: had the fast deliveries waited
+        # for the slow subscriber, the hold would have run out with fewer than five.
+        check("all five reached the fast subscriber before the slow one answered its first",
+              first_slow.get("held") is True and len(first_slow.get("fast_before_answer", [])) >= 5,
+              f"held {first_slow.get('held')}, the fast subscriber had {len(first_slow.get('fast_before_answer', []))} "
+              f"when the slow one answered")
+        ids = [json.loads(record["body"])["id"] for record in fast]
+        check("the fast subscriber got them in commit order, each once",
+              len(set(ids)) == 5 and ids == [e["id"] for e in json.loads(
+                  http("GET", gw.url + "/v1/events?limit=100", None, headers)[2]) if e["resourceinstance"] == instance])
