@@ -106,6 +106,14 @@ import Testing
         #expect(defence.closeWindow().isEmpty, "a closed window's counts are gone")
     }
 
+    @Test func aTinyRateWaitsADayInsteadOfTrapping() {
+        let frozen = ContinuousClock.now
+        let defence = PreAuthDefence(
+            limits: PreAuthLimits(perSecond: 1e-300, burst: 1, maxSources: 4, window: .seconds(60)), now: { frozen })
+        #expect(defence.admit(source: "10.0.0.1") == nil)
+        #expect(defence.admit(source: "10.0.0.1") == .seconds(86_400))
+    }
+
     @Test func countsAreWrittenAtShutdown() async throws {
         let store = try await StoreFactory.open(
             StoreConfiguration(

@@ -51,8 +51,8 @@ extension GatewayConfiguration {
         }
 
         func validate() throws(ConfigurationError) {
-            guard self.perSecond > 0, self.perSecond <= 100_000 else {
-                throw .invalid("preAuth.perSecond", "must be > 0 and at most 100000")
+            guard self.perSecond >= 0.001, self.perSecond <= 100_000 else {
+                throw .invalid("preAuth.perSecond", "must be 0.001-100000")
             }
             guard (1...1_000_000).contains(self.burst) else { throw .invalid("preAuth.burst", "must be 1-1000000") }
             guard (1...10_000_000).contains(self.maxSources) else {

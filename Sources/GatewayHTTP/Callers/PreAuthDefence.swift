@@ -86,7 +86,9 @@ package final class PreAuthDefence: Sendable {
                 bucket.tokens -= 1
                 return nil
             }
-            return .milliseconds(Int64(((1 - bucket.tokens) / limits.perSecond * 1000).rounded(.up)))
+            // Bounded before the conversion, as in `RateLimiter`: no rate can make it trap; a day is "not soon".
+            let milliseconds = min(((1 - bucket.tokens) / limits.perSecond * 1000).rounded(.up), 86_400_000)
+            return .milliseconds(Int64(milliseconds.isFinite ? milliseconds : 86_400_000))
         }
     }
 
