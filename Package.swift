@@ -250,7 +250,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AppTests",
-            dependencies: ["App", "GatewayHTTP", "AltinnAPI"],
+            dependencies: [
+                "App", "GatewayHTTP", "AltinnAPI", "Storage", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -293,6 +295,7 @@ let package = Package(
             dependencies: [
                 "Storage",
                 "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

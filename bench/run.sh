@@ -124,6 +124,25 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores, everything on
 run sim-actions   "http://127.0.0.1:$SIM/" post.lua altinn "Bearer $TOKEN"
 run nginx-actions "http://127.0.0.1:$NGX/" post.lua altinn ""
 run gateway-sign  "http://127.0.0.1:$GW/" post.lua gateway "Bearer $KEY"
+# The same sign load while a second wrk floods the gateway with unauthenticated requests (an unknown API key,
+# from the same address): those are limited per source (preAuth.*) and audited as counts, so signs should
+# keep most of their rate. The flood starts first and outlasts the sign run.
+FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-64}
+FLOOD_DURATION=${FLOOD_DURATION:-$(( ${DURATION%s} + 2 ))s}
+AUTH="Bearer not-a-configured-key" wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$FLOOD_DURATION" -s "$WORK/get.lua" \
+  "http://127.0.0.1:$GW/v1/instances/ttd/signing-app/$INSTANCE/signees" >"$WORK/flood.wrk" 2>&1 &
+flood_pid=$!
+sleep 1  # let the flood ramp up before measuring
+run gateway-sign-flooded "http://127.0.0.1:$GW/" post.lua gateway "Bearer $KEY"
+wait "$flood_pid"
+python3 - "$WORK/flood.wrk" "$(cat "$WORK/gateway-sign.wrk.rps")" "$(cat "$WORK/gateway-sign-flooded.wrk.rps")" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+quiet, flooded = float(sys.argv[2]), float(sys.argv[3])
+print(f"unauthenticated flood: {rps:.0f} req/s (all 401/429)")
+print(f"sign path under the flood / without: {flooded / quiet:.2f}x")
+PY
 if [ -n "${BASELINE_BIN:-}" ]; then
   run baseline-sign "http://127.0.0.1:$GW0/" post.lua gateway "Bearer $KEY"
   echo "sign path, this build / BASELINE_BIN: $(python3 -c "print(f'{$(cat $WORK/gateway-sign.wrk.rps)/$(cat $WORK/baseline-sign.wrk.rps):.2f}x')")"

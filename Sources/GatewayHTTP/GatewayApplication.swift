@@ -23,6 +23,8 @@ package enum GatewayApplication {
         package var bodyTimeout: Duration = .seconds(30)
         /// The clock signature timestamps are checked against (tests move it).
         package var now: @Sendable () -> Date = { Date() }
+        /// Limits and counts refusals where no client was established (see `PreAuthDefence`).
+        package var preAuth = PreAuthDefence()
 
         package init(
             host: String,
@@ -69,7 +71,8 @@ package enum GatewayApplication {
         let v1 = router.group("v1")
             .add(
                 middleware: ClientAuthMiddleware(
-                    registry: settings.clients, limiter: RateLimiter(), store: store, audit: useCases.audit,
+                    registry: settings.clients, limiter: RateLimiter(), preAuth: settings.preAuth, store: store,
+                    audit: useCases.audit,
                     tolerance: settings.signatureTolerance.components.seconds, maxBodyBytes: settings.maxBodyBytes,
                     now: settings.now)
             )
@@ -95,7 +98,8 @@ package enum GatewayApplication {
                         maxHeaderFieldSize: settings.maxHeaderBytes * 4, maxHeaderListSize: settings.maxHeaderBytes * 4)
                 )),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "signing-gateway"),
-            services: services,
+            // After the others: shut down (in reverse order) right after the server has drained.
+            services: services + [PreAuthFlusher(defence: settings.preAuth, store: store, logger: logger)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger
         )

@@ -155,6 +155,15 @@ struct ServeCommand: AsyncParsableCommand {
             maxHeaderBytes: configuration.maxRequestHeaderBytes)
         settings.idleTimeout = .seconds(configuration.idleTimeoutSeconds)
         settings.bodyTimeout = .seconds(configuration.requestBodyTimeoutSeconds)
+        settings.preAuth = PreAuthDefence(limits: configuration.preAuth.limits)
+        let checkpoints: [any Service]
+        do {
+            checkpoints = try AuditCheckpointWiring.services(configuration, store: store, logger: logger)
+        } catch {
+            await store.close()
+            FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
         let pruner = RetentionPruner(
             store: store, idempotencyRetention: .seconds(configuration.storage.idempotencyRetentionHours * 3600),
             eventsRetention: configuration.events.retentionDays > 0
@@ -178,6 +187,7 @@ struct ServeCommand: AsyncParsableCommand {
             useCases: useCases,
             store: store, tokens: tokens, altinnEventsSecretDigest: events.altinnEventsSecretDigest, logger: logger,
             services: events.backgroundServices(store: store, service: service, logger: logger) + [pruner]
+                + checkpoints
         ) { port in
             let elapsed = ContinuousClock.now - started
             logger.info(

@@ -193,8 +193,17 @@ import Webhooks
             repeated.append(HTTPField(name: HTTPField.Name("webhook-id")!, value: "msg_i"))
             #expect(try await send(repeated).status == 401)
             #expect(await h.upstreamRequestCount() == 0)
+            // No client was established: counted per (source, reason), written when the window closes.
+            #expect(try await h.store.auditRecords(after: 0, limit: 100, filter: AuditFilter()).isEmpty)
+            try await h.flushRefusals()
             let records = try await h.store.auditRecords(after: 0, limit: 100, filter: AuditFilter())
-            let reasons = Set(records.map(\.entry.outcome))
+            #expect(records.allSatisfy { $0.entry.operation == "refused" && $0.entry.clientId == nil })
+            let reasons = Set(
+                records.compactMap { record in
+                    record.entry.outcome.range(of: " x", options: .backwards).map {
+                        String(record.entry.outcome[..<$0.lowerBound])
+                    }
+                })
             for reason in [
                 "signature-mismatch", "stale-timestamp", "future-timestamp", "malformed-webhook-id",
                 "incomplete-signature-headers", "repeated-header:webhook-id",

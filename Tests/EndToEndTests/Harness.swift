@@ -28,6 +28,8 @@ struct Harness: Sendable {
     let dataDirectory: String
     /// The gateway's use cases, for what the HTTP API does not expose (re-sealing secrets at start).
     let useCases: UseCases
+    /// The pre-authentication defence the gateway runs with; `flushRefusals()` writes its counts now.
+    let preAuth: PreAuthDefence
 
     static let demoA = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01"
     static let demoB = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02"
@@ -60,6 +62,16 @@ struct Harness: Sendable {
         /// Serve the simulator over TLS with HTTP/2 by ALPN (a test CA made at test time, given to the
         /// gateway as `upstream.caBundle`), as production Altinn is reached.
         var tls = false
+        /// Generous by default (and a window longer than any test), so other tests' bad credentials are answered
+        /// 401 and counted until `flushRefusals()`.
+        var preAuth = PreAuthLimits(perSecond: 1_000, burst: 1_000, window: .seconds(3_600))
+        /// The defence's clock (frozen: no refill during a test).
+        var preAuthNow: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    }
+
+    /// Writes the unauthenticated refusals counted so far, as the window timer or shutdown would.
+    func flushRefusals() async throws {
+        try await self.preAuth.flush(into: self.store)
     }
 
     static func run(_ options: Options = Options(), _ body: @Sendable (Harness) async throws -> Void) async throws {
@@ -135,6 +147,7 @@ struct Harness: Sendable {
             settings.now = options.now
             settings.idleTimeout = options.idleTimeout
             settings.bodyTimeout = options.bodyTimeout
+            settings.preAuth = PreAuthDefence(limits: options.preAuth, now: options.preAuthNow)
             let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
             defer { events.transport.shutdown() }
             let useCases = events.useCases(
@@ -153,7 +166,7 @@ struct Harness: Sendable {
             let harness = Harness(
                 gatewayURL: "http://127.0.0.1:\(gateway)", simulatorURL: simulatorURL, clientKey: clientKey,
                 altinnToken: altinnToken, simulator: simulator, client: client, logs: logs, store: store,
-                dataDirectory: dataDirectory, useCases: useCases)
+                dataDirectory: dataDirectory, useCases: useCases, preAuth: settings.preAuth)
             let outcome = await Result(catching: { try await body(harness) })
             await gatewayGroup.triggerGracefulShutdown()
             // The gateway's connections go first: an HTTP/2 server's graceful shutdown waits for its clients.

@@ -125,6 +125,7 @@ import Testing
             #expect(try await h.signees(Harness.demoA).status == 200)
             #expect(try await h.send(.post, "/v1/signatures", body: "{").status == 400)
             #expect(try await h.send(.get, "/v1/audit", authorized: false).status == 401)
+            try await h.flushRefusals()
 
             let page = try await h.send(.get, "/v1/audit?limit=50")
             #expect(page.status == 200)
@@ -141,6 +142,7 @@ import Testing
             #expect(sign["tokenProfile"] as? String == "dev")
             #expect(records[2]["outcome"] as? String == "refused:invalid-request")
             #expect(records[3]["clientId"] is NSNull)
+            #expect(records[3]["outcome"] as? String == "refused:unauthenticated:missing-credentials x1")
             #expect(!page.text.contains(h.altinnToken))
             #expect(!page.text.contains(h.clientKey))
 

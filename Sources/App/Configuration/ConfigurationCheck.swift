@@ -163,6 +163,21 @@ package enum ConfigurationCheck {
                     ("proxy", text(c.events.proxy)),
                 ])
             ),
+            (
+                "audit",
+                .object([
+                    ("checkpointKeyFile", text(c.audit.checkpointKeyFile)),
+                    ("checkpointIntervalSeconds", .int(c.audit.checkpointIntervalSeconds)),
+                    ("retentionDays", c.audit.retentionDays.map { .int($0) } ?? .null),
+                ])
+            ),
+            (
+                "preAuth",
+                .object([
+                    ("perSecond", .string(String(c.preAuth.perSecond))), ("burst", .int(c.preAuth.burst)),
+                    ("maxSources", .int(c.preAuth.maxSources)), ("windowSeconds", .int(c.preAuth.windowSeconds)),
+                ])
+            ),
         ])
         return json.serialized
     }

@@ -74,6 +74,7 @@ extension GatewayConfiguration: Decodable {
         case idleTimeoutSeconds, requestBodyTimeoutSeconds
         case upstream, tokenProfiles, defaultTokenProfile, storage
         case clients, signatureToleranceSeconds, maxRequestHeaderBytes, events
+        case audit, preAuth
     }
 
     package init(from decoder: any Decoder) throws {
@@ -108,6 +109,8 @@ extension GatewayConfiguration: Decodable {
         self.maxRequestHeaderBytes =
             try container.decodeIfPresent(Int.self, forKey: .maxRequestHeaderBytes) ?? defaults.maxRequestHeaderBytes
         self.events = try container.decodeIfPresent(Events.self, forKey: .events) ?? defaults.events
+        self.audit = try container.decodeIfPresent(Audit.self, forKey: .audit) ?? defaults.audit
+        self.preAuth = try container.decodeIfPresent(PreAuth.self, forKey: .preAuth) ?? defaults.preAuth
     }
 }
 

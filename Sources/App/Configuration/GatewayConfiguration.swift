@@ -34,6 +34,10 @@ package struct GatewayConfiguration: Sendable, Equatable {
     /// Requests whose header fields add up to more are answered 431 (the HTTP parser's hard cap is 4x this).
     package var maxRequestHeaderBytes = 16 * 1024
     package var events = Events()
+    /// Signed checkpoints of the audit chain and audit retention (`AuditConfiguration.swift`).
+    package var audit = Audit()
+    /// Limits and aggregated auditing of unauthenticated refusals (`AuditConfiguration.swift`).
+    package var preAuth = PreAuth()
 
     /// Tracking, delivery and the Altinn Events ingress.
     package struct Events: Sendable, Equatable {
@@ -281,6 +285,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
             throw .invalid("storage.idempotencyRetentionHours", "must be at least 1")
         }
         try self.events.validate()
+        try self.audit.validate()
+        try self.preAuth.validate()
         if !self.usesBuiltInSimulator {
             _ = try self.altinnEnvironment()
             try self.checkTokenProfiles()

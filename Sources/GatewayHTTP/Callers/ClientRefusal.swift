@@ -15,6 +15,8 @@ enum ClientRefusal: Error, Sendable, Equatable {
     case signatureMismatch
     case replayedWebhookId
     case rateLimited(retryAfterSeconds: Int)
+    /// Too many unauthenticated refusals from one source address (never audited one by one).
+    case tooManyRefusals(retryAfterSeconds: Int)
     case operationNotAllowed(ClientOperation)
     case appNotAllowed(String)
     case tokenProfileNotAllowed(String)
@@ -36,6 +38,7 @@ enum ClientRefusal: Error, Sendable, Equatable {
         case .signatureMismatch: return "signature-mismatch"
         case .replayedWebhookId: return "replayed-webhook-id"
         case .rateLimited: return "rate-limited"
+        case .tooManyRefusals: return "too-many-refusals"
         case .operationNotAllowed(let operation): return "operation-not-allowed:\(operation.rawValue)"
         case .appNotAllowed(let app): return "app-not-allowed:\(app)"
         case .tokenProfileNotAllowed(let profile): return "token-profile-not-allowed:\(profile.prefix(64))"

@@ -9,11 +9,13 @@ import Transport
 
 /// Authenticates `/v1` callers against the configured clients: a Bearer API key, or a Standard Webhooks
 /// signature over the raw body. Then the client's rate limit. Every refusal here is audited with the client
-/// (when proven), the reason and the source address — never a header value.
+/// (when proven), the reason and the source address — never a header value. Refusals where no client was
+/// established go through the pre-authentication defence instead: limited per source and audited as counts.
 struct ClientAuthMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
     let registry: ClientRegistry
     let limiter: RateLimiter
+    let preAuth: PreAuthDefence
     let store: any Store
     let audit: AuditTrail
     let tolerance: Int64
@@ -31,14 +33,21 @@ struct ClientAuthMiddleware: RouterMiddleware {
         do {
             let (client, webhookId) = try await self.authenticate(&request, context: context, proven: &provenClient)
             if let limit = client.policy.rateLimit, let wait = self.limiter.take(client.id, limit) {
-                let seconds = max(
-                    1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
-                throw Problem(ClientRefusal.rateLimited(retryAfterSeconds: seconds))
+                throw Problem(ClientRefusal.rateLimited(retryAfterSeconds: Self.retryAfterSeconds(wait)))
             }
             context.clientId = client.id
             context.policy = client.policy
             context.webhookId = webhookId
         } catch let problem as Problem {
+            if provenClient == nil {
+                // No client established: limited per source, and counted instead of written one by one.
+                if let wait = self.preAuth.admit(source: context.sourceAddress) {
+                    throw Problem(ClientRefusal.tooManyRefusals(retryAfterSeconds: Self.retryAfterSeconds(wait)))
+                }
+                self.preAuth.count(
+                    source: context.sourceAddress, outcome: CallRecord.refused(reason: problem.auditReason).outcome)
+                throw problem
+            }
             try? await self.audit.append(
                 InboundFacts(context, request: request, clientId: provenClient),
                 .refused(reason: problem.auditReason), responseBody: nil)
@@ -110,6 +119,10 @@ struct ClientAuthMiddleware: RouterMiddleware {
             guard fresh else { throw Problem(ClientRefusal.replayedWebhookId) }
             return (client, id)
         }
+    }
+
+    static func retryAfterSeconds(_ wait: Duration) -> Int {
+        max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
     }
 
     /// Printable ASCII, no space, no `.` (it delimits the signed content), at most 255: it can become an

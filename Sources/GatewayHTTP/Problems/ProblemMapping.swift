@@ -43,6 +43,10 @@ extension Problem {
             self.init(
                 .rateLimited, "Rate limit exceeded; retry after \(seconds) s.",
                 headers: [.retryAfter: "\(seconds)"])
+        case .tooManyRefusals(let seconds):
+            self.init(
+                .rateLimited, "Too many refused requests from this address; retry after \(seconds) s.",
+                headers: [.retryAfter: "\(seconds)"])
         case .operationNotAllowed(let operation):
             self.init(
                 .forbidden, "This client may not use the '\(operation.rawValue)' operation.",

@@ -211,5 +211,50 @@ enum PostgresMigrations {
             // Retention asks per event whether any delivery still refers to it.
             "CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_sequence)",
         ],
+        // 7: signed checkpoints of the audit chain's head (append-only), and audit retention: a record may be
+        // deleted once a checkpoint above its sequence vouches for the chain that is left.
+        [
+            """
+            CREATE TABLE IF NOT EXISTS audit_checkpoints (
+                sequence BIGINT PRIMARY KEY,
+                hash TEXT NOT NULL,
+                time_micros BIGINT NOT NULL,
+                key_id TEXT NOT NULL,
+                signature TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE OR REPLACE FUNCTION audit_checkpoints_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'audit_checkpoints is append-only (% rejected)', TG_OP;
+            END
+            $$
+            """,
+            "DROP TRIGGER IF EXISTS audit_checkpoints_no_update ON audit_checkpoints",
+            """
+            CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE OR DELETE ON audit_checkpoints
+            FOR EACH ROW EXECUTE FUNCTION audit_checkpoints_append_only()
+            """,
+            "DROP TRIGGER IF EXISTS audit_checkpoints_no_truncate ON audit_checkpoints",
+            """
+            CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_checkpoints_append_only()
+            """,
+            """
+            CREATE OR REPLACE FUNCTION audit_log_delete_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF OLD.sequence < (SELECT COALESCE(MAX(sequence), 0) FROM audit_checkpoints) THEN
+                    RETURN OLD;
+                END IF;
+                RAISE EXCEPTION 'audit_log is append-only (% rejected)', TG_OP;
+            END
+            $$
+            """,
+            "DROP TRIGGER IF EXISTS audit_log_no_delete ON audit_log",
+            """
+            CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION audit_log_delete_guard()
+            """,
+        ],
     ]
 }

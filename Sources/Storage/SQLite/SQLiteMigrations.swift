@@ -150,6 +150,25 @@ enum SQLiteMigrations {
         CREATE INDEX IF NOT EXISTS subscriptions_owner ON subscriptions (owner);
         CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_sequence);
         """,
+        // 6: signed checkpoints of the audit chain's head (append-only), and audit retention: a record may be
+        // deleted once a checkpoint above its sequence vouches for the chain that is left.
+        """
+        CREATE TABLE IF NOT EXISTS audit_checkpoints (
+            sequence INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL,
+            time_micros INTEGER NOT NULL,
+            key_id TEXT NOT NULL,
+            signature TEXT NOT NULL
+        );
+        CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+        DROP TRIGGER IF EXISTS audit_log_no_delete;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        WHEN OLD.sequence >= (SELECT COALESCE(MAX(sequence), 0) FROM audit_checkpoints)
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        """,
     ]
 
     /// Applies the missing steps, each in its own `BEGIN IMMEDIATE` transaction with its version row, so a
