@@ -19,13 +19,15 @@ import Tokens
         }
     }
 
-    @Test func notReadyNamesTheFailingTokenProfile() async throws {
+    @Test func aFailingTokenProfileDegradesButKeepsTheReplicaInService() async throws {
         try await Harness.run(Harness.Options(maskinporten: true)) { h in
             // Maskinporten answers 503: the profile cannot get a token.
             await h.simulator.authority.setMaskinportenFailure(status: 503)
             let reply = try await h.send(.get, "/readyz", authorized: false)
-            #expect(reply.status == 503)
-            #expect(reply.json["notReady"] as? [String] == ["tokenProfile:dev"])
+            #expect(reply.status == 200)
+            #expect(reply.json["status"] as? String == "degraded")
+            #expect(reply.json["degraded"] as? [String] == ["tokenProfile:dev"])
+            #expect(reply.json["notReady"] as? [String] == [])
             #expect(!reply.text.contains("eyJ"))
             // The gateway's words, never what Maskinporten said.
             #expect(reply.text.contains("no token can be obtained"))

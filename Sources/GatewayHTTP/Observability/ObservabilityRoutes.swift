@@ -18,12 +18,19 @@ struct ObservabilityRoutes: Sendable {
         router.get("metrics") { _, _ in await self.metrics() }
     }
 
+    /// Only the store decides readiness. A token profile that cannot get a token is reported as `degraded` with
+    /// 200: Maskinporten being down is the same for every replica, so taking them all out of the Service would
+    /// also stop the event feed, the audit routes and the Altinn Events endpoint, which need no token; the sign
+    /// routes answer `token-unavailable` meanwhile, and the token metrics alert.
     func ready() async -> Response {
         let findings = await self.readiness.run()
-        let notReady = findings.filter { !$0.ready }
+        let notReady = findings.filter { !$0.ready && !$0.name.hasPrefix("tokenProfile:") }
+        let degraded = findings.filter { !$0.ready && $0.name.hasPrefix("tokenProfile:") }
+        let status = !notReady.isEmpty ? "notReady" : degraded.isEmpty ? "ready" : "degraded"
         let body: JSONValue = .object([
-            ("status", .string(notReady.isEmpty ? "ready" : "notReady")),
+            ("status", .string(status)),
             ("notReady", .array(notReady.map { .string($0.name) })),
+            ("degraded", .array(degraded.map { .string($0.name) })),
             (
                 "checks",
                 .array(
