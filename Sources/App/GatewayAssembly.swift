@@ -39,10 +39,10 @@ package enum GatewayAssembly {
             timeout: .milliseconds(configuration.upstream.timeoutMilliseconds))
         // One write per instance at a time; across replicas through the shared store's leases. A lease outlives
         // a write's upstream calls (a sign makes up to four), like the idempotency lease.
-        let timeout = Duration.milliseconds(configuration.upstream.timeoutMilliseconds)
+        let worstCase = Duration.seconds(configuration.worstCaseRequestSeconds)
         let writes = InstanceWriteGate(
-            leases: store as? any InstanceWriteLeases, leaseDuration: timeout * 4 + .seconds(30),
-            maxWait: timeout * 4 + .seconds(5))
+            leases: store as? any InstanceWriteLeases, leaseDuration: worstCase + .seconds(30),
+            maxWait: worstCase + .seconds(5))
         return SigningService(
             altinn: altinn, tokens: tokens, defaultTokenProfile: configuration.defaultTokenProfile, writes: writes,
             logger: logger)
@@ -76,7 +76,7 @@ extension GatewayAssembly {
 
     /// Long enough to outlive any call the gateway makes for one request (every attempt hitting its deadline).
     package static func idempotencyLease(_ configuration: GatewayConfiguration) -> Duration {
-        .milliseconds(configuration.upstream.timeoutMilliseconds * 4) + .seconds(30)
+        .seconds(configuration.worstCaseRequestSeconds) + .seconds(30)
     }
 }
 

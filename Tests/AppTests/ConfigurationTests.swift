@@ -57,6 +57,17 @@ import Testing
         #expect(try ConfigurationLoader.load(file: nil, environment: [:]).usesBuiltInSimulator)
     }
 
+    @Test("the drain must outlast the longest request, so a shutdown never cuts a sign off")
+    func drainOutlastsTheLongestRequest() throws {
+        var configuration = GatewayConfiguration()
+        #expect(configuration.worstCaseRequestSeconds == 40)
+        #expect(configuration.drainTimeoutSeconds >= configuration.worstCaseRequestSeconds)
+        configuration.drainTimeoutSeconds = 25
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        configuration.upstream.timeoutMilliseconds = 5_000
+        try configuration.validate()
+    }
+
     @Test func unknownKeysAreRefusedInYAMLToo() throws {
         let yaml = try write("events:\n  deliverySchedul: [1s]\n", "typo.yml")
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(file: yaml, environment: [:]) }

@@ -61,6 +61,26 @@ def accepted_config_keys():
     return sections.get("GatewayConfiguration", set()), sections
 
 
+DEFAULT_DRAIN_SECONDS = 45
+DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000
+
+
+def drain_seconds(config):
+    return config.get("drainTimeoutSeconds", DEFAULT_DRAIN_SECONDS)
+
+
+def worst_case_request_seconds(config):
+    """What the gateway allows one request at most (GatewayConfiguration.worstCaseRequestSeconds)."""
+    return -(-4 * config.get("upstream", {}).get("timeoutMilliseconds", DEFAULT_UPSTREAM_TIMEOUT_MS) // 1000)
+
+
+def k8s_config():
+    cm = k8s_docs().get("ConfigMap", {})
+    files = cm.get("data", {})
+    text = next((v for k, v in files.items() if k.endswith(".json")), "{}")
+    return json.loads(text)
+
+
 def check_config(label, config):
     top, sections = accepted_config_keys()
     unknown = set(config) - top
@@ -83,6 +103,18 @@ def check_config(label, config):
     check(f"{label}: events keys are accepted", not unknown, f"unknown {sorted(unknown)}")
     url = storage.get("postgresURL", "")
     check(f"{label}: no password inside postgresURL", not re.match(r"^[a-z]+://[^/@]*:[^/@]*@", url), url)
+    check(f"{label}: the drain outlasts the longest request (4 x upstream.timeoutMilliseconds)",
+          drain_seconds(config) >= worst_case_request_seconds(config),
+          f"drain {drain_seconds(config)} s < {worst_case_request_seconds(config)} s")
+
+
+def seconds(text):
+    """`60s`, `2m` or a bare number of seconds, as compose and nginx write durations."""
+    match = re.fullmatch(r"\s*(\d+)\s*(ms|s|m|h)?\s*", str(text))
+    if not match:
+        return None
+    value, unit = int(match.group(1)), match.group(2) or "s"
+    return value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -201,6 +233,15 @@ def test_compose():
     check("compose: lb config lives in deploy/", "./compose/nginx.conf:/etc/nginx/nginx.conf:ro" in lb.get("volumes", []))
     conf = read(nginx_conf)
     check("nginx.conf: both replicas upstream", "server gateway-1:8080" in conf and "server gateway-2:8080" in conf)
+    read_timeouts = [seconds(l.split()[1].rstrip(";")) for l in conf.splitlines()
+                     if l.strip().startswith("proxy_read_timeout ")]
+    check("nginx.conf: proxy_read_timeout outlasts the gateway's longest request",
+          read_timeouts and all(t is not None and t >= worst_case_request_seconds(config) for t in read_timeouts),
+          f"{read_timeouts} < {worst_case_request_seconds(config)} s")
+    for name in ("gateway-1", "gateway-2"):
+        grace = seconds(services.get(name, {}).get("stop_grace_period", "10s"))
+        check(f"compose: {name} stop_grace_period covers the drain", grace is not None and grace >= drain_seconds(config) + 5,
+              f"{grace} s < drain {drain_seconds(config)} s + 5")
     retry = [l.split("#")[0] for l in conf.splitlines() if l.strip().startswith("proxy_next_upstream ")]
     check("nginx.conf: never re-sends a non-idempotent request (a sign)", retry and not any("non_idempotent" in l for l in retry))
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
@@ -278,8 +319,12 @@ def test_kubernetes():
           c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/readyz")
     check("deployment: readiness probe outlasts the gateway's 2 s check deadline",
           c.get("readinessProbe", {}).get("timeoutSeconds", 1) > 2)
-    check("deployment: grace period covers preStop + the 25 s default drain",
-          pod.get("terminationGracePeriodSeconds", 30) >= 5 + 25, str(pod.get("terminationGracePeriodSeconds")))
+    pre_stop = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    pre_stop_seconds = int(pre_stop[-1]) if pre_stop and str(pre_stop[-1]).isdigit() else 0
+    drain = drain_seconds(k8s_config())
+    check("deployment: grace period covers preStop + the drain",
+          pod.get("terminationGracePeriodSeconds", 30) >= pre_stop_seconds + drain,
+          f"grace {pod.get('terminationGracePeriodSeconds')} < preStop {pre_stop_seconds} + drain {drain}")
     res = c.get("resources", {})
     check("deployment: cpu/memory requests and limits",
           {"cpu", "memory"} <= set(res.get("requests", {})) and {"cpu", "memory"} <= set(res.get("limits", {})))
@@ -375,6 +420,9 @@ def test_systemd():
     check("systemd: no secret in Environment=", not [e for e in s.get("Environment", []) if SECRETISH.search(e.split("=")[0])])
     config = json.loads(read(os.path.join(DEPLOY, "systemd", "config.example.json")))
     check_config("systemd config.example.json", config)
+    stop = seconds(one("TimeoutStopSec") or "90")
+    check("systemd: TimeoutStopSec covers the drain", stop is not None and stop >= drain_seconds(config) + 5,
+          f"{stop} s < drain {drain_seconds(config)} s + 5")
     creds = {c.lstrip("-").split(":")[0] for c in s.get("LoadCredential", [])}
     paths = [config.get("storage", {}).get("postgresPasswordFile")] + [
         p.get("keyFile") or p.get("tokenFile") for p in config.get("tokenProfiles", {}).values()] + [

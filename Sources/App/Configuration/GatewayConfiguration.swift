@@ -17,7 +17,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var logFormat: String?
     package var maxRequestBodyBytes = 64 * 1024
     /// On SIGTERM/SIGINT: how long in-flight requests may take to finish before they are cancelled.
-    package var drainTimeoutSeconds = 25
+    /// At least the longest one request may take (`worstCaseRequestSeconds`), so a rollout never cuts a sign
+    /// mid-flight into "outcome unknown".
+    package var drainTimeoutSeconds = 45
     /// An inbound connection with no request in progress, or whose request head is incomplete, is closed after this.
     package var idleTimeoutSeconds = 60
     /// A request whose body has not fully arrived this long after its head is cut off.
@@ -175,6 +177,10 @@ package struct GatewayConfiguration: Sendable, Equatable {
         }
     }
 
+    /// The longest one request may take: a token fetch and up to three Altinn calls (a sign, its read-back, a
+    /// process read), each at most the upstream deadline. Drain, idempotency and write leases are sized from it.
+    package var worstCaseRequestSeconds: Int { (self.upstream.timeoutMilliseconds * 4 + 999) / 1000 }
+
     package var usesBuiltInSimulator: Bool { (try? self.upstreamKind()) == .builtInSimulator }
 
     /// The Altinn environment, for any upstream but the built-in simulator.
@@ -251,6 +257,12 @@ package struct GatewayConfiguration: Sendable, Equatable {
         }
         guard (1...600).contains(self.drainTimeoutSeconds) else {
             throw .invalid("drainTimeoutSeconds", "must be 1-600")
+        }
+        guard self.drainTimeoutSeconds >= self.worstCaseRequestSeconds else {
+            throw .invalid(
+                "drainTimeoutSeconds",
+                "must be at least \(self.worstCaseRequestSeconds) s, the longest a request may take "
+                    + "(4 × upstream.timeoutMilliseconds), so a shutdown never cuts a sign off mid-flight")
         }
         guard self.maxRequestBodyBytes >= 1024 else { throw .invalid("maxRequestBodyBytes", "must be at least 1024") }
         for (key, proxy) in [("upstream.proxy", self.upstream.proxy), ("events.proxy", self.events.proxy)] {
