@@ -6,6 +6,7 @@ import NIOCore
 package import ServiceLifecycle
 package import Storage
 package import Tokens
+package import Webhooks
 
 /// Builds the Hummingbird application around the use cases the composition root made.
 package enum GatewayApplication {
@@ -21,6 +22,8 @@ package enum GatewayApplication {
         package var idleTimeout: Duration = .seconds(60)
         /// A request whose body has not fully arrived this long after its head is cut off (connection closed).
         package var bodyTimeout: Duration = .seconds(30)
+        /// Reverse proxies whose `X-Forwarded-For` names the caller (see `ForwardedForMiddleware`).
+        package var trustedProxies: [IPNetwork] = []
         /// The clock signature timestamps are checked against (tests move it).
         package var now: @Sendable () -> Date = { Date() }
         /// Limits and counts refusals where no client was established (see `PreAuthDefence`).
@@ -58,6 +61,8 @@ package enum GatewayApplication {
         GatewayMetrics.bootstrap()
         let router = Router(context: GatewayRequestContext.self)
         // Outermost: metrics and tracing see every answer, problems included.
+        // First: every later step (audit, pre-auth limits, logs) sees the caller's address, not the proxy's.
+        router.add(middleware: ForwardedForMiddleware(trusted: settings.trustedProxies))
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: TraceMiddleware())
         router.add(middleware: ProblemMiddleware())

@@ -155,6 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
             maxHeaderBytes: configuration.maxRequestHeaderBytes)
         settings.idleTimeout = .seconds(configuration.idleTimeoutSeconds)
         settings.bodyTimeout = .seconds(configuration.requestBodyTimeoutSeconds)
+        settings.trustedProxies = try configuration.trustedProxyNetworks()
         settings.preAuth = PreAuthDefence(limits: configuration.preAuth.limits)
         let checkpoints: [any Service]
         do {

@@ -13,6 +13,7 @@ import Storage
 import Synchronization
 import Tokens
 import Transport
+import Webhooks
 
 /// A gateway and a simulator, each a real HTTP server on a free loopback port, wired like `make run`;
 /// tests talk to the gateway over real HTTP through libcurl.
@@ -59,6 +60,7 @@ struct Harness: Sendable {
         var maxSubscriptionsPerClient = 100
         var idleTimeout: Duration = .seconds(60)
         var bodyTimeout: Duration = .seconds(30)
+        var trustedProxies: [String] = []
         /// Serve the simulator over TLS with HTTP/2 by ALPN (a test CA made at test time, given to the
         /// gateway as `upstream.caBundle`), as production Altinn is reached.
         var tls = false
@@ -147,6 +149,7 @@ struct Harness: Sendable {
             settings.now = options.now
             settings.idleTimeout = options.idleTimeout
             settings.bodyTimeout = options.bodyTimeout
+            settings.trustedProxies = try options.trustedProxies.map { try IPNetwork(parsing: $0) }
             settings.preAuth = PreAuthDefence(limits: options.preAuth, now: options.preAuthNow)
             let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
             defer { events.transport.shutdown() }

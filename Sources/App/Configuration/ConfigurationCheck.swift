@@ -119,6 +119,7 @@ package enum ConfigurationCheck {
             ("maxRequestBodyBytes", .int(c.maxRequestBodyBytes)), ("drainTimeoutSeconds", .int(c.drainTimeoutSeconds)),
             ("idleTimeoutSeconds", .int(c.idleTimeoutSeconds)),
             ("requestBodyTimeoutSeconds", .int(c.requestBodyTimeoutSeconds)),
+            ("trustedProxies", .array(c.trustedProxies.map(JSONValue.string))),
             (
                 "upstream",
                 .object([

@@ -71,7 +71,7 @@ package enum ConfigurationLoader {
 extension GatewayConfiguration: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds
-        case idleTimeoutSeconds, requestBodyTimeoutSeconds
+        case idleTimeoutSeconds, requestBodyTimeoutSeconds, trustedProxies
         case upstream, tokenProfiles, defaultTokenProfile, storage
         case clients, signatureToleranceSeconds, maxRequestHeaderBytes, events
         case audit, preAuth
@@ -96,6 +96,7 @@ extension GatewayConfiguration: Decodable {
         self.requestBodyTimeoutSeconds =
             try container.decodeIfPresent(Int.self, forKey: .requestBodyTimeoutSeconds)
             ?? defaults.requestBodyTimeoutSeconds
+        self.trustedProxies = try container.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []
         // A file names its upstream: the built-in simulator never stands in for Altinn by omission.
         self.upstream = try container.decodeIfPresent(Upstream.self, forKey: .upstream) ?? .unset
         self.tokenProfiles = try container.decodeIfPresent([String: TokenProfile].self, forKey: .tokenProfiles) ?? [:]

@@ -24,6 +24,21 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var idleTimeoutSeconds = 60
     /// A request whose body has not fully arrived this long after its head is cut off.
     package var requestBodyTimeoutSeconds = 30
+    /// CIDRs of reverse proxies in front of the gateway: from them, `X-Forwarded-For` gives the audited source
+    /// address. Empty: the header is ignored.
+    package var trustedProxies: [String] = []
+
+    package func trustedProxyNetworks() throws(ConfigurationError) -> [IPNetwork] {
+        var networks: [IPNetwork] = []
+        for text in self.trustedProxies {
+            do {
+                networks.append(try IPNetwork(parsing: text))
+            } catch {
+                throw .invalid("trustedProxies", error.description)
+            }
+        }
+        return networks
+    }
     package var upstream = Upstream()
     /// Named token profiles. Ignored for the built-in simulator, which gets a fresh `dev` token.
     package var tokenProfiles: [String: TokenProfile] = [:]
@@ -249,6 +264,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
                     + "the built-in fake Altinn, only for trying the gateway out)")
         }
         guard (0...65535).contains(self.port) else { throw .invalid("port", "must be 0-65535") }
+        _ = try self.trustedProxyNetworks()
         guard (1...3600).contains(self.idleTimeoutSeconds) else {
             throw .invalid("idleTimeoutSeconds", "must be 1-3600")
         }
