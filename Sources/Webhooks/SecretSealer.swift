@@ -1,5 +1,5 @@
 import Crypto
-package import Foundation
+import Foundation
 
 /// Subscription secrets at rest: sealed with AES-GCM under a key-encryption key from a file, so a database dump
 /// alone cannot sign a delivery. The sealed form names its key (`sealed:v1:<key id>:<base64 of nonce ‖ ciphertext ‖

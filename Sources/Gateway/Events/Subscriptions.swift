@@ -1,4 +1,4 @@
-package import AltinnAPI
+import AltinnAPI
 package import Foundation
 package import Storage
 package import Webhooks

@@ -1,5 +1,5 @@
 import Crypto
-package import Foundation
+import Foundation
 import Primitives
 
 /// The audit log's hash chain: the canonical form of a record and how its hash is computed.
