@@ -101,6 +101,8 @@ def check_config(label, config):
     check(f"{label}: storage keys are accepted", not unknown, f"unknown {sorted(unknown)}")
     unknown = set(config.get("events", {})) - sections.get("Events", set())
     check(f"{label}: events keys are accepted", not unknown, f"unknown {sorted(unknown)}")
+    unknown = set(config.get("audit", {})) - sections.get("Audit", set())
+    check(f"{label}: audit keys are accepted", not unknown, f"unknown {sorted(unknown)}")
     url = storage.get("postgresURL", "")
     check(f"{label}: no password inside postgresURL", not re.match(r"^[a-z]+://[^/@]*:[^/@]*@", url), url)
     check(f"{label}: the drain outlasts the longest request (4 x upstream.timeoutMilliseconds)",
@@ -213,6 +215,9 @@ def test_compose():
         sec = {s["source"]: s.get("target") for s in gw.get("secrets", [])}
         check(f"compose: {name} gets the PostgreSQL password and the client key",
               sec.get("postgres-password") == "postgres-password" and sec.get("client-key") == "/data/dev-client.key", str(sec))
+        check(f"compose: {name} shares the sealing and checkpoint keys with the other replica",
+              sec.get("subscription-secrets-key") == "subscription-secrets.key"
+              and sec.get("audit-checkpoint-key") == "audit-checkpoint.key", str(sec))
         check(f"compose: {name} is hardened (read-only, no capabilities)",
               gw.get("read_only") is True and gw.get("cap_drop") == ["ALL"] and "/tmp" in gw.get("tmpfs", []))
         vols = gw.get("volumes", [])
@@ -224,6 +229,9 @@ def test_compose():
     check("compose gateway.json: engine postgres on the postgres service, password from the secret",
           storage.get("engine") == "postgres" and "@postgres:5432/" in storage.get("postgresURL", "")
           and storage.get("postgresPasswordFile") == "/run/secrets/postgres-password")
+    check("compose gateway.json: the sealing and checkpoint keys are the shared secrets",
+          config.get("events", {}).get("secretKeyFile") == "/run/secrets/subscription-secrets.key"
+          and config.get("audit", {}).get("checkpointKeyFile") == "/run/secrets/audit-checkpoint.key")
     check("compose gateway.json: upstream is the simulator service",
           config.get("upstream", {}).get("environment") == "http://simulator:8081")
     check("compose gateway.json: token file is the simulator's",
@@ -319,6 +327,19 @@ def test_kubernetes():
           c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/readyz")
     check("deployment: readiness probe outlasts the gateway's 2 s check deadline",
           c.get("readinessProbe", {}).get("timeoutSeconds", 1) > 2)
+    # Every key of the Secret the pods mount is made by the README's `kubectl create secret` (a key it leaves
+    # out keeps every pod from starting), and the keys replicas must share come from that Secret, not /data.
+    mounted = {item["key"] for volume in pod.get("volumes", []) if "secret" in volume
+               for item in volume["secret"].get("items", [])}
+    readme = read(os.path.join(ROOT, "README.md"))
+    created = set(re.findall(r"--from-file=([\w.-]+)=", readme.split("### Kubernetes", 1)[-1].split("###", 1)[0]))
+    check("README: `kubectl create secret` makes every key the deployment mounts", mounted and mounted <= created,
+          f"missing {sorted(mounted - created)}")
+    shared = k8s_config()
+    for key, path in (("events.secretKeyFile", shared.get("events", {}).get("secretKeyFile")),
+                      ("audit.checkpointKeyFile", shared.get("audit", {}).get("checkpointKeyFile"))):
+        check(f"configmap: {key} is a shared Secret file, not each replica's own", bool(path)
+              and path.startswith("/run/secrets/signing-gateway/") and path.rsplit("/", 1)[-1] in mounted, str(path))
     pre_stop = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
     pre_stop_seconds = int(pre_stop[-1]) if pre_stop and str(pre_stop[-1]).isdigit() else 0
     drain = drain_seconds(k8s_config())

@@ -11,6 +11,15 @@ if [ ! -s "$dir/postgres-password" ]; then
   openssl rand -hex 24 > "$dir/postgres-password"
   echo "created $dir/postgres-password"
 fi
+# Shared by both replicas: the key sealing subscription secrets and the audit checkpoint key.
+if [ ! -s "$dir/subscription-secrets.key" ]; then
+  echo "k1:$(openssl rand -base64 32)" > "$dir/subscription-secrets.key"
+  echo "created $dir/subscription-secrets.key"
+fi
+if [ ! -s "$dir/audit-checkpoint.key" ]; then
+  openssl rand -base64 32 > "$dir/audit-checkpoint.key"
+  echo "created $dir/audit-checkpoint.key"
+fi
 if [ ! -s "$dir/client-key" ]; then
   printf 'sgk_%s' "$(openssl rand -hex 32)" > "$dir/client-key"
   echo "created $dir/client-key (callers send: Authorization: Bearer \$(cat $dir/client-key))"
