@@ -441,6 +441,8 @@ def test_systemd():
     check("systemd: no secret in Environment=", not [e for e in s.get("Environment", []) if SECRETISH.search(e.split("=")[0])])
     config = json.loads(read(os.path.join(DEPLOY, "systemd", "config.example.json")))
     check_config("systemd config.example.json", config)
+    nofile = one("LimitNOFILE") or ""
+    check("systemd: LimitNOFILE raised above the 1024 default", nofile.isdigit() and int(nofile) >= 16384, nofile)
     stop = seconds(one("TimeoutStopSec") or "90")
     check("systemd: TimeoutStopSec covers the drain", stop is not None and stop >= drain_seconds(config) + 5,
           f"{stop} s < drain {drain_seconds(config)} s + 5")
