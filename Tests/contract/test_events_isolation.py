@@ -17,6 +17,23 @@ SLOW_SECONDS = 2.0
 HOLD_SECONDS = 8.0  # below the delivery timeout (10 s): the held attempt is answered, not abandoned
 
 
+def subscribe_and_sign(gw, simulator, subscriber, headers, names):
+    """Subscribes each of `names` (endpoints of `subscriber`) to every event, then signs a fresh instance of
+    template A (five events). Returns the instance and the subscription ids by name."""
+    ids = {}
+    for name in names:
+        status, _, text = http("POST", gw.url + "/v1/subscriptions", json.dumps({"url": subscriber.url(name)}), headers)
+        check(f"subscription {name} created", status == 201, text)
+        ids[name] = json.loads(text).get("id") if status == 201 else None
+    instance = simulator.new_instance("A")
+    status, _, text = http("POST", gw.url + "/v1/signatures",
+                           json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel",
+                                       "track": False}),
+                           {**headers, "Idempotency-Key": f"events-{uuid.uuid4()}"})
+    check("sign answered 200", status == 200, text[:300])
+    return instance, ids
+
+
 def test_slow_subscriber_delays_only_its_own_deliveries(subscriber, simulator, gateway):
     gw = gateway(logLevel="warning", events={"allowedDestinations": ["127.0.0.0/8"], "deliveryTimeoutSeconds": 10})
     headers = {"Authorization": "Bearer " + gw.client_key(), "Content-Type": "application/json"}
@@ -42,15 +59,7 @@ def test_slow_subscriber_delays_only_its_own_deliveries(subscriber, simulator, g
 
     subscriber.behaviour["fast"] = fast
     subscriber.behaviour["slow"] = slow
-    for name in ("slow", "fast"):
-        status, _, text = http("POST", gw.url + "/v1/subscriptions", json.dumps({"url": subscriber.url(name)}), headers)
-        check(f"subscription {name} created", status == 201, text)
-    instance = simulator.new_instance("A")
-    status, _, text = http("POST", gw.url + "/v1/signatures",
-                           json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel",
-                                       "track": False}),
-                           {**headers, "Idempotency-Key": f"isolation-{uuid.uuid4()}"})
-    check("sign answered 200", status == 200, text[:300])
+    instance, _ = subscribe_and_sign(gw, simulator, subscriber, headers, ("slow", "fast"))
     fast = wait_for(lambda: len(subscriber.received("fast")) >= 5 and subscriber.received("fast"), deadline=30)
     check("the fast subscriber got all five events", fast and len(fast) == 5, str(len(fast or [])))
     slow_done = wait_for(lambda: subscriber.received("slow"), deadline=30)
@@ -77,17 +86,7 @@ def test_hostile_subscriber_answers_cost_only_their_own_attempts(subscriber, sim
     hostile_body = (b"eyJa." * 6500) + (b"eyJ" * 10000)
     subscriber.behaviour["hostile"] = lambda record, nth: (400, {"Content-Type": "text/plain"}, hostile_body)
     subscriber.behaviour["calm"] = lambda record, nth: (200, {}, b"")
-    ids = {}
-    for name in ("hostile", "calm"):
-        status, _, text = http("POST", gw.url + "/v1/subscriptions", json.dumps({"url": subscriber.url(name)}), headers)
-        check(f"subscription {name} created", status == 201, text)
-        ids[name] = json.loads(text).get("id") if status == 201 else None
-    instance = simulator.new_instance("A")
-    status, _, text = http("POST", gw.url + "/v1/signatures",
-                           json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel",
-                                       "track": False}),
-                           {**headers, "Idempotency-Key": f"hostile-{uuid.uuid4()}"})
-    check("sign answered 200", status == 200, text[:300])
+    _, ids = subscribe_and_sign(gw, simulator, subscriber, headers, ("hostile", "calm"))
     calm = wait_for(lambda: len(subscriber.received("calm")) >= 5 and subscriber.received("calm"), deadline=30)
     check("the calm subscriber got all five events", calm and len(calm) == 5, str(len(calm or [])))
     hostile = wait_for(lambda: subscriber.received("hostile"), deadline=30)

@@ -226,7 +226,7 @@ package struct Subscriptions: Sendable {
             || subscription.previousSecret.map(self.sealer.needsReseal) == true
         {
             let sealer = self.sealer
-            _ = try await storing(Failure.store) { () async throws(StoreError) in
+            let updated = try await storing(Failure.store) { () async throws(StoreError) in
                 try await self.store.updateSubscription(id: subscription.id) { current in
                     var next = current
                     // Re-read under the row's lock; a secret that does not open is left for the operator.
@@ -240,7 +240,12 @@ package struct Subscriptions: Sendable {
                     return next
                 }
             }
-            resealed += 1
+            // A secret whose key has left the key file stays as it was and is not counted.
+            if let updated,
+                updated.secret != subscription.secret || updated.previousSecret != subscription.previousSecret
+            {
+                resealed += 1
+            }
         }
         return resealed
     }

@@ -60,10 +60,10 @@ package struct Tracker: Sendable {
             return
         }
         let query = SigningStateQuery(instance: instance, taskId: row.taskId, tokenProfile: row.tokenProfile)
-        async let signingRead = Self.attempt { () async throws(GatewayError) in
+        async let signingRead = capture { () async throws(GatewayError) in
             try await self.service.signingState(query)
         }
-        async let processRead = Self.attempt { () async throws(GatewayError) in
+        async let processRead = capture { () async throws(GatewayError) in
             try await self.service.processPosition(instance, tokenProfile: row.tokenProfile)
         }
         let (signing, process) = await (signingRead, processRead)
@@ -132,16 +132,6 @@ package struct Tracker: Sendable {
             self.logger.warning(
                 "storing an observation failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
             return nil
-        }
-    }
-
-    private static func attempt<T: Sendable>(
-        _ body: () async throws(GatewayError) -> T
-    ) async -> Result<T, GatewayError> {
-        do {
-            return .success(try await body())
-        } catch {
-            return .failure(error)
         }
     }
 

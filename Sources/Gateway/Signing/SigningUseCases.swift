@@ -145,8 +145,8 @@ extension IdempotencyGate.Executed {
     }
 }
 
-/// A typed-throwing call as a `Result`.
-private func capture<T>(_ body: () async throws(GatewayError) -> T) async -> Result<T, GatewayError> {
+/// A typed-throwing call as a `Result` (the use cases and the tracker keep a failure to decide on it later).
+func capture<T>(_ body: () async throws(GatewayError) -> T) async -> Result<T, GatewayError> {
     do {
         return .success(try await body())
     } catch {

@@ -33,18 +33,13 @@ package struct PreAuthLimits: Sendable, Equatable {
 /// `sourceAddress` the source (`overflow` once `maxSources` are tracked), `clientId` null, `latencyMicros` 0,
 /// `time` the end of the window.
 package final class PreAuthDefence: Sendable {
-    private struct Bucket {
-        var tokens: Double
-        var updated: ContinuousClock.Instant
-    }
-
     private struct CountKey: Hashable {
         var source: String
         var outcome: String
     }
 
     private struct State {
-        var buckets: [String: Bucket] = [:]
+        var buckets: [String: TokenBucket] = [:]
         var lastSweep: ContinuousClock.Instant?
         var counts: [CountKey: Int] = [:]
         var windowStart: Date
@@ -77,18 +72,9 @@ package final class PreAuthDefence: Sendable {
                 Self.sweep(&state, now: now, limits: limits)
                 if state.buckets.count >= limits.maxSources { key = Self.overflowSource }
             }
-            var bucket = state.buckets[key] ?? Bucket(tokens: limits.burst, updated: now)
-            bucket.tokens = min(
-                limits.burst, bucket.tokens + max(0, Self.seconds(now - bucket.updated)) * limits.perSecond)
-            bucket.updated = now
+            var bucket = state.buckets[key] ?? TokenBucket(burst: limits.burst, at: now)
             defer { state.buckets[key] = bucket }
-            if bucket.tokens >= 1 {
-                bucket.tokens -= 1
-                return nil
-            }
-            // Bounded before the conversion, as in `RateLimiter`: no rate can make it trap; a day is "not soon".
-            let milliseconds = min(((1 - bucket.tokens) / limits.perSecond * 1000).rounded(.up), 86_400_000)
-            return .milliseconds(Int64(milliseconds.isFinite ? milliseconds : 86_400_000))
+            return bucket.take(perSecond: limits.perSecond, burst: limits.burst, now: now)
         }
     }
 
@@ -159,12 +145,8 @@ package final class PreAuthDefence: Sendable {
         if let last = state.lastSweep, now - last < .seconds(1) { return }
         state.lastSweep = now
         state.buckets = state.buckets.filter { _, bucket in
-            bucket.tokens + max(0, seconds(now - bucket.updated)) * limits.perSecond < limits.burst
+            !bucket.isFull(perSecond: limits.perSecond, burst: limits.burst, now: now)
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
