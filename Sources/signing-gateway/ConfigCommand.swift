@@ -17,6 +17,12 @@ struct ConfigCommand: AsyncParsableCommand {
 
         @OptionGroup var options: CommonOptions
 
+        @Flag(
+            help:
+                "Check shape, values and their relations only; read no key, secret, CA or password file (for deploy manifests checked away from their secrets)."
+        )
+        var withoutFiles = false
+
         func run() async throws {
             var configuration: GatewayConfiguration
             do {
@@ -29,7 +35,7 @@ struct ConfigCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
                 throw ExitCode.failure
             }
-            let problems = ConfigurationCheck.problems(configuration)
+            let problems = ConfigurationCheck.problems(configuration, readingFiles: !self.withoutFiles)
             guard problems.isEmpty else {
                 FileHandle.standardError.write(Data(problems.map { "signing-gateway: \($0)\n" }.joined().utf8))
                 throw ExitCode.failure

@@ -26,9 +26,11 @@ extension ClientRegistry {
     }
 
     /// The clients of a configuration; every problem names the config key, never a secret's content.
+    /// `readingSecrets: false` checks the shape only and registers no HMAC secret (`config check --without-files`).
     package static func configured(
         _ clients: [String: GatewayConfiguration.Client],
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        readingSecrets: Bool = true
     ) throws(ConfigurationError) -> ClientRegistry {
         var registered: [RegisteredClient] = []
         for (id, client) in clients.sorted(by: { $0.key < $1.key }) {
@@ -51,6 +53,8 @@ extension ClientRegistry {
                         throw .invalid("\(credentialKey).apiKeySha256", "must be 64 hex digits")
                     }
                     apiKeys.append(hash)
+                case (nil, _?, nil) where !readingSecrets, (nil, nil, _?) where !readingSecrets:
+                    continue
                 case (nil, let file?, nil):
                     guard let data = FileManager.default.contents(atPath: file) else {
                         throw .unreadable("\(credentialKey).hmacSecretFile: cannot read \(file)")

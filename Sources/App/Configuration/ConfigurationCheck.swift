@@ -7,9 +7,11 @@ import GatewayHTTP
 package enum ConfigurationCheck {
     /// Every problem found (empty when the configuration can be served): the shape checks of `validate()`,
     /// then what needs the file system: key, token, CA and password files readable, token variables set.
+    /// `readingFiles: false` stops after the shape checks, for a deploy manifest checked away from its secrets.
     package static func problems(
         _ configuration: GatewayConfiguration,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        readingFiles: Bool = true
     ) -> [ConfigurationError] {
         var problems: [ConfigurationError] = []
         do {
@@ -17,22 +19,8 @@ package enum ConfigurationCheck {
         } catch {
             problems.append(error)
         }
-        let files = FileManager.default
-        func readable(_ path: String?, _ key: String) {
-            if let path, !files.isReadableFile(atPath: path) {
-                problems.append(.invalid(key, "\(path) is not readable"))
-            }
-        }
-        readable(configuration.upstream.caBundle, "upstream.caBundle")
         do { _ = try configuration.events.delivery(userAgent: "") } catch { problems.append(error) }
         do { _ = try configuration.events.destinations() } catch { problems.append(error) }
-        do { _ = try configuration.events.altinnEventsSecretDigest() } catch { problems.append(error) }
-        // Only a configured key file is checked: the default one is made at the first start.
-        if configuration.events.secretKeyFile != nil {
-            do { _ = try configuration.events.secretSealer(dataDirectory: configuration.dataDirectory) } catch {
-                problems.append(error)
-            }
-        }
         if configuration.storage.engine == .postgres, let url = configuration.storage.postgresURL {
             let components = URLComponents(string: url)
             let scheme = components?.scheme ?? ""
@@ -40,6 +28,29 @@ package enum ConfigurationCheck {
                 // The URL itself is not repeated: it may hold a password.
                 problems.append(.invalid("storage.postgresURL", "must be postgres://user@host:port/database"))
             }
+        }
+        do {
+            _ = try ClientRegistry.configured(
+                configuration.clients, environment: environment, readingSecrets: readingFiles)
+        } catch {
+            problems.append(error)
+        }
+        guard readingFiles else { return problems }
+        let files = FileManager.default
+        func readable(_ path: String?, _ key: String) {
+            if let path, !files.isReadableFile(atPath: path) {
+                problems.append(.invalid(key, "\(path) is not readable"))
+            }
+        }
+        readable(configuration.upstream.caBundle, "upstream.caBundle")
+        do { _ = try configuration.events.altinnEventsSecretDigest() } catch { problems.append(error) }
+        // Only a configured key file is checked: the default one is made at the first start.
+        if configuration.events.secretKeyFile != nil {
+            do { _ = try configuration.events.secretSealer(dataDirectory: configuration.dataDirectory) } catch {
+                problems.append(error)
+            }
+        }
+        if configuration.storage.engine == .postgres {
             readable(configuration.storage.postgresPasswordFile, "storage.postgresPasswordFile")
             readable(configuration.storage.postgresCAFile, "storage.postgresCAFile")
         }

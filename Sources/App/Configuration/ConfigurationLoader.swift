@@ -52,12 +52,8 @@ package enum ConfigurationLoader {
         if let profile = environment["SIGNING_GATEWAY_DEFAULT_TOKEN_PROFILE"] {
             configuration.defaultTokenProfile = profile
         }
-        if let engine = environment["SIGNING_GATEWAY_STORAGE_ENGINE"] {
-            guard let value = GatewayConfiguration.StorageEngine(rawValue: engine) else {
-                throw .invalid("SIGNING_GATEWAY_STORAGE_ENGINE", "must be sqlite or postgres")
-            }
-            configuration.storage.engine = value
-        }
+        // No engine override: the engine belongs to the deployment's kind (replicas need PostgreSQL), and an
+        // environment variable could switch a multi-replica deployment to per-pod SQLite files.
         if let url = environment["SIGNING_GATEWAY_POSTGRES_URL"] { configuration.storage.postgresURL = url }
         if let file = environment["SIGNING_GATEWAY_POSTGRES_PASSWORD_FILE"] {
             configuration.storage.postgresPasswordFile = file

@@ -231,10 +231,11 @@ package struct GatewayConfiguration: Sendable, Equatable {
             guard let kid = profile.kid, !kid.isEmpty else { throw .invalid(key, "needs kid") }
             guard let keyFile = profile.keyFile, !keyFile.isEmpty else { throw .invalid(key, "needs keyFile") }
             guard let scopes = profile.scopes, !scopes.isEmpty else { throw .invalid(key, "needs scopes") }
-            guard let issuer = MaskinportenProfile.issuer(named: profile.issuer ?? "test") else {
+            let names = try self.maskinportenNames(profile, key: key)
+            guard let issuer = MaskinportenProfile.issuer(named: names.issuer) else {
                 throw .invalid("\(key).issuer", "must be test, prod or an http(s):// URL")
             }
-            guard let platform = MaskinportenProfile.platform(named: profile.platform ?? "tt02") else {
+            guard let platform = MaskinportenProfile.platform(named: names.platform) else {
                 throw .invalid("\(key).platform", "must be tt02, production or an http(s):// URL")
             }
             if let org = profile.systemUserOrg, org.count != 9 || !org.allSatisfy({ $0.isASCII && $0.isNumber }) {
@@ -245,6 +246,40 @@ package struct GatewayConfiguration: Sendable, Equatable {
                 systemUserOrg: profile.systemUserOrg, issuer: issuer, platform: platform)
         }
         return profiles
+    }
+
+    /// A profile's Maskinporten issuer and token-exchange platform: by default those of `upstream.environment`
+    /// (tt02: `test` and `tt02`; production: `prod` and `production`). A name that contradicts the upstream is
+    /// refused, since a test token never opens production Altinn and the reverse would sign in the wrong place; a URL
+    /// is an explicit override (a proxy, a test stand), though never plain http in production.
+    func maskinportenNames(_ profile: TokenProfile, key: String) throws(ConfigurationError) -> (
+        issuer: String, platform: String
+    ) {
+        let expected: (issuer: String, platform: String)
+        switch try? self.upstreamKind() {
+        case .altinn(.production): expected = ("prod", "production")
+        default: expected = ("test", "tt02")
+        }
+        let issuer = profile.issuer ?? expected.issuer
+        let platform = profile.platform ?? expected.platform
+        if case .altinn(let environment) = try? self.upstreamKind(), environment == .tt02 || environment == .production {
+            // Both fields accept both spellings of each environment's name.
+            let named: [String: AltinnEnvironment] = [
+                "test": .tt02, "tt02": .tt02, "prod": .production, "production": .production,
+            ]
+            for (field, value, wanted) in [("issuer", issuer, expected.issuer), ("platform", platform, expected.platform)] {
+                if let other = named[value], other != environment {
+                    throw .invalid(
+                        "\(key).\(field)",
+                        "'\(value)' does not match upstream.environment \(self.upstream.environment) (expected "
+                            + "\(wanted), or a URL to override)")
+                }
+                if environment == .production, value.lowercased().hasPrefix("http://") {
+                    throw .invalid("\(key).\(field)", "must not be plain http:// with the production upstream")
+                }
+            }
+        }
+        return (issuer, platform)
     }
 
     /// Both kinds, and the default profile among them.
@@ -318,6 +353,28 @@ package struct GatewayConfiguration: Sendable, Equatable {
         if !self.usesBuiltInSimulator {
             _ = try self.altinnEnvironment()
             try self.checkTokenProfiles()
+        }
+        try self.checkRealAltinnSettings()
+    }
+
+    /// Against tt02 or production, what only makes sense beside a simulator is refused: the data directory's
+    /// dev key as a client with every permission (a real deployment names its clients), and in production a
+    /// `static` token (what the simulator hands out; production tokens come from Maskinporten and expire).
+    func checkRealAltinnSettings() throws(ConfigurationError) {
+        guard case .altinn(let environment) = try self.upstreamKind(), environment == .tt02 || environment == .production
+        else { return }
+        guard !self.clients.isEmpty else {
+            throw .invalid(
+                "clients",
+                "is required with upstream.environment \(environment.name): without it the data directory's dev key "
+                    + "would be a client with every permission (see the README's Clients section)")
+        }
+        if environment == .production {
+            for name in self.tokenProfiles.keys.sorted() where self.tokenProfiles[name]?.kind == "static" {
+                throw .invalid(
+                    "tokenProfiles.\(name).kind",
+                    "static tokens are for the simulator and tests; production needs maskinporten")
+            }
         }
     }
 }
