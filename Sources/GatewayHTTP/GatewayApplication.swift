@@ -24,10 +24,15 @@ package enum GatewayApplication {
         package var bodyTimeout: Duration = .seconds(30)
         /// Reverse proxies whose `X-Forwarded-For` names the caller (see `ForwardedForMiddleware`).
         package var trustedProxies: [IPNetwork] = []
+        /// The one header those proxies write the caller into.
+        package var forwardedHeader = ForwardedHeader.xForwardedFor
         /// The clock signature timestamps are checked against (tests move it).
         package var now: @Sendable () -> Date = { Date() }
         /// Limits and counts refusals where no client was established (see `PreAuthDefence`).
         package var preAuth = PreAuthDefence()
+        /// What `/readyz` names as the upstream: `simulator` (built in), `tt02`, `production` or the base URL, so a
+        /// probe shows at a glance whether this replica signs for real.
+        package var upstreamName = "simulator"
 
         package init(
             host: String,
@@ -62,7 +67,8 @@ package enum GatewayApplication {
         let router = Router(context: GatewayRequestContext.self)
         // Outermost: metrics and tracing see every answer, problems included.
         // First: every later step (audit, pre-auth limits, logs) sees the caller's address, not the proxy's.
-        router.add(middleware: ForwardedForMiddleware(trusted: settings.trustedProxies))
+        router.add(
+            middleware: ForwardedForMiddleware(trusted: settings.trustedProxies, header: settings.forwardedHeader))
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: TraceMiddleware())
         router.add(middleware: ProblemMiddleware())
@@ -71,7 +77,7 @@ package enum GatewayApplication {
         ServiceRoutes(openAPIDocument: try ServiceRoutes.loadOpenAPIDocument()).register(on: router)
         ObservabilityRoutes(
             readiness: ReadinessCheck(store: store, tokens: tokens, deadline: .seconds(2)),
-            registry: GatewayMetrics.registry
+            registry: GatewayMetrics.registry, upstreamName: settings.upstreamName
         ).register(on: router)
         let v1 = router.group("v1")
             .add(

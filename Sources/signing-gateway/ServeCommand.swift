@@ -156,7 +156,9 @@ struct ServeCommand: AsyncParsableCommand {
         settings.idleTimeout = .seconds(configuration.idleTimeoutSeconds)
         settings.bodyTimeout = .seconds(configuration.requestBodyTimeoutSeconds)
         settings.trustedProxies = try configuration.trustedProxyNetworks()
+        settings.forwardedHeader = configuration.forwardedHeader
         settings.preAuth = PreAuthDefence(limits: configuration.preAuth.limits)
+        settings.upstreamName = configuration.usesBuiltInSimulator ? "simulator" : environment.name
         let checkpoints: [any Service]
         do {
             checkpoints = try AuditCheckpointWiring.services(configuration, store: store, logger: logger)

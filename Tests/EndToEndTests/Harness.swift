@@ -61,6 +61,7 @@ struct Harness: Sendable {
         var idleTimeout: Duration = .seconds(60)
         var bodyTimeout: Duration = .seconds(30)
         var trustedProxies: [String] = []
+        var forwardedHeader = ForwardedHeader.xForwardedFor
         /// Serve the simulator over TLS with HTTP/2 by ALPN (a test CA made at test time, given to the
         /// gateway as `upstream.caBundle`), as production Altinn is reached.
         var tls = false
@@ -150,6 +151,7 @@ struct Harness: Sendable {
             settings.idleTimeout = options.idleTimeout
             settings.bodyTimeout = options.bodyTimeout
             settings.trustedProxies = try options.trustedProxies.map { try IPNetwork(parsing: $0) }
+            settings.forwardedHeader = options.forwardedHeader
             settings.preAuth = PreAuthDefence(limits: options.preAuth, now: options.preAuthNow)
             let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
             defer { events.transport.shutdown() }

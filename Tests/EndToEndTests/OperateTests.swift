@@ -1,5 +1,6 @@
 import AltinnSimulator
 import Foundation
+import Gateway
 import HTTPTypes
 import Storage
 import Testing
@@ -14,6 +15,7 @@ import Tokens
             let reply = try await h.send(.get, "/readyz", authorized: false)
             #expect(reply.status == 200)
             #expect(reply.json["status"] as? String == "ready")
+            #expect(reply.json["upstream"] as? String == "simulator")
             let names = (reply.json["checks"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
             #expect(names == ["store", "tokenProfile:dev"])
         }
@@ -106,6 +108,29 @@ import Tokens
             // No instance id, key or other caller-chosen string as a label value.
             #expect(!text.contains("5d9e906b"))
             #expect(!text.contains("metrics-"))
+        }
+    }
+
+    @Test("the outbox gauges say how long the oldest pending delivery has waited, per subscription")
+    func oldestPendingAge() async throws {
+        try await Harness.run { h in
+            let now = Date()
+            EventMetrics.record(
+                deliveries: [
+                    DeliveryCount(
+                        subscriptionId: "sub-aged", state: .pending, count: 2, oldestCreatedAt: now - 1800),
+                    DeliveryCount(subscriptionId: "sub-aged", state: .dead, count: 1, oldestCreatedAt: now - 9000),
+                ],
+                tracking: [], subscriptions: ["sub-aged", "sub-idle"], now: now)
+            let text = try await h.send(.get, "/metrics", authorized: false).text
+            func value(_ series: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+                    .flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            #expect(value(#"signing_gateway_outbox_oldest_pending_seconds{subscription="sub-aged"}"#) == 1800)
+            #expect(value(#"signing_gateway_outbox_oldest_pending_seconds{subscription="sub-idle"}"#) == 0)
+            #expect(value(#"signing_gateway_outbox_depth{subscription="sub-aged"}"#) == 2)
+            #expect(value(#"signing_gateway_dead_letters{subscription="sub-aged"}"#) == 1)
         }
     }
 

@@ -45,6 +45,8 @@ def test_sigterm_mid_burst_drains_in_flight_signs(simulator, gateway):
     status, _, text = http("GET", gw + "/readyz")
     check("/readyz is 200 with the store and the static profile usable",
           status == 200 and json.loads(text).get("status") == "ready", text)
+    check("/readyz names the upstream it signs against (here the simulator run on its own, by URL)",
+          json.loads(text).get("upstream") == sim, text)
 
     headers = {"Authorization": "Bearer " + server.client_key(), "Content-Type": "application/json"}
     keys = [f"drain-{i}-{uuid.uuid4()}" for i in range(total)]

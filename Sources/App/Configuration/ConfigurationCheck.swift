@@ -131,6 +131,7 @@ package enum ConfigurationCheck {
             ("idleTimeoutSeconds", .int(c.idleTimeoutSeconds)),
             ("requestBodyTimeoutSeconds", .int(c.requestBodyTimeoutSeconds)),
             ("trustedProxies", .array(c.trustedProxies.map(JSONValue.string))),
+            ("forwardedHeader", .string(c.forwardedHeader.rawValue)),
             (
                 "upstream",
                 .object([

@@ -67,7 +67,7 @@ package enum ConfigurationLoader {
 extension GatewayConfiguration: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDirectory, logLevel, logFormat, maxRequestBodyBytes, drainTimeoutSeconds
-        case idleTimeoutSeconds, requestBodyTimeoutSeconds, trustedProxies
+        case idleTimeoutSeconds, requestBodyTimeoutSeconds, trustedProxies, forwardedHeader
         case upstream, tokenProfiles, defaultTokenProfile, storage
         case clients, signatureToleranceSeconds, maxRequestHeaderBytes, events
         case audit, preAuth
@@ -93,6 +93,13 @@ extension GatewayConfiguration: Decodable {
             try container.decodeIfPresent(Int.self, forKey: .requestBodyTimeoutSeconds)
             ?? defaults.requestBodyTimeoutSeconds
         self.trustedProxies = try container.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []
+        if let name = try container.decodeIfPresent(String.self, forKey: .forwardedHeader) {
+            guard let header = ForwardedHeader(rawValue: name.lowercased()) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .forwardedHeader, in: container, debugDescription: "must be x-forwarded-for or forwarded")
+            }
+            self.forwardedHeader = header
+        }
         // A file names its upstream: the built-in simulator never stands in for Altinn by omission.
         self.upstream = try container.decodeIfPresent(Upstream.self, forKey: .upstream) ?? .unset
         self.tokenProfiles = try container.decodeIfPresent([String: TokenProfile].self, forKey: .tokenProfiles) ?? [:]

@@ -2,7 +2,7 @@ package import AltinnAPI
 import Crypto
 import Foundation
 package import Gateway
-import GatewayHTTP
+package import GatewayHTTP
 package import Tokens
 package import Webhooks
 
@@ -27,6 +27,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
     /// CIDRs of reverse proxies in front of the gateway: from them, `X-Forwarded-For` gives the audited source
     /// address. Empty: the header is ignored.
     package var trustedProxies: [String] = []
+    /// The header those proxies write: `x-forwarded-for` or RFC 7239 `forwarded`. One only, since a proxy passes
+    /// the other on untouched from the caller.
+    package var forwardedHeader = ForwardedHeader.xForwardedFor
 
     package func trustedProxyNetworks() throws(ConfigurationError) -> [IPNetwork] {
         var networks: [IPNetwork] = []
@@ -262,12 +265,15 @@ package struct GatewayConfiguration: Sendable, Equatable {
         }
         let issuer = profile.issuer ?? expected.issuer
         let platform = profile.platform ?? expected.platform
-        if case .altinn(let environment) = try? self.upstreamKind(), environment == .tt02 || environment == .production {
+        if case .altinn(let environment) = try? self.upstreamKind(), environment == .tt02 || environment == .production
+        {
             // Both fields accept both spellings of each environment's name.
             let named: [String: AltinnEnvironment] = [
                 "test": .tt02, "tt02": .tt02, "prod": .production, "production": .production,
             ]
-            for (field, value, wanted) in [("issuer", issuer, expected.issuer), ("platform", platform, expected.platform)] {
+            for (field, value, wanted) in [
+                ("issuer", issuer, expected.issuer), ("platform", platform, expected.platform),
+            ] {
                 if let other = named[value], other != environment {
                     throw .invalid(
                         "\(key).\(field)",
@@ -361,7 +367,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
     /// dev key as a client with every permission (a real deployment names its clients), and in production a
     /// `static` token (what the simulator hands out; production tokens come from Maskinporten and expire).
     func checkRealAltinnSettings() throws(ConfigurationError) {
-        guard case .altinn(let environment) = try self.upstreamKind(), environment == .tt02 || environment == .production
+        guard case .altinn(let environment) = try self.upstreamKind(),
+            environment == .tt02 || environment == .production
         else { return }
         guard !self.clients.isEmpty else {
             throw .invalid(

@@ -54,7 +54,12 @@ package struct AuditTrail: Sendable {
     }
 
     package func append(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) async throws(StoreError) {
-        try await self.store.appendAudit(Self.entry(inbound, call, responseBody: responseBody))
+        do {
+            try await self.store.appendAudit(Self.entry(inbound, call, responseBody: responseBody))
+        } catch {
+            UseCaseMetrics.auditAppendFailed(operation: call.operation)
+            throw error
+        }
         UseCaseMetrics.auditAppended(operation: call.operation)
     }
 }

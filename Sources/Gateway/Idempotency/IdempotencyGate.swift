@@ -78,11 +78,17 @@ package struct IdempotencyGate: Sendable {
             let entry = AuditTrail.entry(inbound, executed.call, responseBody: executed.response.body)
             // The answer, its audit record and its events in one transaction; a released key (Altinn was
             // provably not reached) is deleted instead of kept, its failure event still told.
-            let committed =
-                executed.releaseKey
-                ? try await self.store.releaseIdempotent(scope, audit: entry, outbox: executed.outbox)
-                : try await self.store.completeIdempotent(
-                    scope, response: executed.response, audit: entry, outbox: executed.outbox)
+            let committed: OutboxCommit?
+            do {
+                committed =
+                    executed.releaseKey
+                    ? try await self.store.releaseIdempotent(scope, audit: entry, outbox: executed.outbox)
+                    : try await self.store.completeIdempotent(
+                        scope, response: executed.response, audit: entry, outbox: executed.outbox)
+            } catch {
+                UseCaseMetrics.auditAppendFailed(operation: entry.operation)
+                throw error
+            }
             if let committed { self.committed(committed) }
             UseCaseMetrics.auditAppended(operation: entry.operation)
             answer = .fresh(executed.response)

@@ -1,3 +1,4 @@
+package import Foundation
 import Metrics
 package import Storage
 import Webhooks
@@ -10,6 +11,9 @@ package enum EventMetrics {
     package static let attemptSeconds = "signing_gateway_delivery_attempt_duration_seconds"
     package static let deadLettered = "signing_gateway_deliveries_dead_lettered_total"
     package static let outboxDepth = "signing_gateway_outbox_depth"
+    /// Age of the oldest pending delivery per subscription (0 when none): depth says how much waits, this says
+    /// for how long, which is what a subscriber's outage looks like.
+    package static let oldestPending = "signing_gateway_outbox_oldest_pending_seconds"
     package static let deadLetters = "signing_gateway_dead_letters"
     package static let tracked = "signing_gateway_tracked_instances"
 
@@ -41,15 +45,20 @@ package enum EventMetrics {
         Metrics.Timer(label: Self.attemptSeconds, dimensions: [("subscription", subscription)]).destroy()
         Metrics.Counter(label: Self.deadLettered, dimensions: [("subscription", subscription)]).destroy()
         Gauge(label: Self.outboxDepth, dimensions: [("subscription", subscription)]).destroy()
+        Gauge(label: Self.oldestPending, dimensions: [("subscription", subscription)]).destroy()
         Gauge(label: Self.deadLetters, dimensions: [("subscription", subscription)]).destroy()
     }
 
     /// Gauges from the store's counts, refreshed periodically.
-    package static func record(deliveries: [DeliveryCount], tracking: [TrackingCount], subscriptions: [String]) {
+    package static func record(
+        deliveries: [DeliveryCount], tracking: [TrackingCount], subscriptions: [String], now: Date = Date()
+    ) {
         for id in subscriptions {
-            let pending = deliveries.first { $0.subscriptionId == id && $0.state == .pending }?.count ?? 0
+            let pending = deliveries.first { $0.subscriptionId == id && $0.state == .pending }
             let dead = deliveries.first { $0.subscriptionId == id && $0.state == .dead }?.count ?? 0
-            Gauge(label: Self.outboxDepth, dimensions: [("subscription", id)]).record(pending)
+            Gauge(label: Self.outboxDepth, dimensions: [("subscription", id)]).record(pending?.count ?? 0)
+            Gauge(label: Self.oldestPending, dimensions: [("subscription", id)]).record(
+                pending.map { max(0, now.timeIntervalSince($0.oldestCreatedAt)) } ?? 0)
             Gauge(label: Self.deadLetters, dimensions: [("subscription", id)]).record(dead)
         }
         for status in TrackingStatus.allCases {

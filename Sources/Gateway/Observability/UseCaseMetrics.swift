@@ -5,6 +5,9 @@ import Metrics
 package enum UseCaseMetrics {
     package static let idempotency = "signing_gateway_idempotency_total"
     package static let auditAppends = "signing_gateway_audit_appends_total"
+    /// A call whose audit record could not be written (the store failed): the caller got a problem, and the audit
+    /// log has a gap an operator must explain. Alerted on.
+    package static let auditAppendFailures = "signing_gateway_audit_append_failures_total"
 
     /// `result`: `fresh`, `replayed`, `inFlight`, `fingerprintMismatch` or `outcomeUnknown`.
     static func idempotency(_ result: String) {
@@ -14,5 +17,9 @@ package enum UseCaseMetrics {
     /// `operation` is the audit record's operation (`sign`, `processNext`, `signingState`, `refused`).
     static func auditAppended(operation: String) {
         Metrics.Counter(label: Self.auditAppends, dimensions: [("operation", operation)]).increment()
+    }
+
+    static func auditAppendFailed(operation: String) {
+        Metrics.Counter(label: Self.auditAppendFailures, dimensions: [("operation", operation)]).increment()
     }
 }

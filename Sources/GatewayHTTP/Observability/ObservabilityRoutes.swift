@@ -12,6 +12,7 @@ import Tokens
 struct ObservabilityRoutes: Sendable {
     let readiness: ReadinessCheck
     let registry: PrometheusCollectorRegistry
+    let upstreamName: String
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("readyz") { _, _ in await self.ready() }
@@ -28,7 +29,7 @@ struct ObservabilityRoutes: Sendable {
         let degraded = findings.filter { !$0.ready && $0.name.hasPrefix("tokenProfile:") }
         let status = !notReady.isEmpty ? "notReady" : degraded.isEmpty ? "ready" : "degraded"
         let body: JSONValue = .object([
-            ("status", .string(status)),
+            ("status", .string(status)), ("upstream", .string(self.upstreamName)),
             ("notReady", .array(notReady.map { .string($0.name) })),
             ("degraded", .array(degraded.map { .string($0.name) })),
             (

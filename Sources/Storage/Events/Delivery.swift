@@ -139,10 +139,13 @@ package struct DeliveryCount: Sendable, Equatable {
     package var subscriptionId: String
     package var state: DeliveryState
     package var count: Int
+    /// When the oldest of them was created: for `pending`, how long the subscriber has been waiting.
+    package var oldestCreatedAt: Date
 
-    package init(subscriptionId: String, state: DeliveryState, count: Int) {
+    package init(subscriptionId: String, state: DeliveryState, count: Int, oldestCreatedAt: Date) {
         self.subscriptionId = subscriptionId
         self.state = state
         self.count = count
+        self.oldestCreatedAt = oldestCreatedAt
     }
 }

@@ -538,7 +538,7 @@ extension PostgresStore {
         return try await Self.run("delivery counts") {
             let rows = try await self.client.query(
                 """
-                SELECT subscription_id, state, count(*) FROM deliveries
+                SELECT subscription_id, state, count(*), min(created_at) FROM deliveries
                 GROUP BY subscription_id, state ORDER BY subscription_id, state
                 """, logger: logger
             ).collect()
@@ -547,7 +547,8 @@ extension PostgresStore {
                 return DeliveryCount(
                     subscriptionId: try row[0].decode(String.self),
                     state: try EventColumns.state(try row[1].decode(String.self)),
-                    count: Int(try row[2].decode(Int64.self)))
+                    count: Int(try row[2].decode(Int64.self)),
+                    oldestCreatedAt: StoredTime.date(micros: try row[3].decode(Int64.self)))
             }
         }
     }

@@ -465,7 +465,7 @@ extension SQLiteStore {
         try await thread.run { db throws(StoreError) in
             let select = try db.prepare(
                 """
-                SELECT subscription_id, state, count(*) FROM deliveries
+                SELECT subscription_id, state, count(*), min(created_at) FROM deliveries
                 GROUP BY subscription_id, state ORDER BY subscription_id, state
                 """, "delivery counts")
             var counts: [DeliveryCount] = []
@@ -473,7 +473,7 @@ extension SQLiteStore {
                 counts.append(
                     DeliveryCount(
                         subscriptionId: select.text(0), state: try EventColumns.state(select.text(1)),
-                        count: Int(select.int64(2))))
+                        count: Int(select.int64(2)), oldestCreatedAt: StoredTime.date(micros: select.int64(3))))
             }
             return counts
         }
