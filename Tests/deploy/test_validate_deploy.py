@@ -1,14 +1,17 @@
-"""Static (and, when a built binary is at hand, runtime) checks of deploy/, one test per artefact.
+"""deploy/ checked both ways: the validator's rules hold on the real files, and each finding of issue 14 made
+into a mutation of them is caught (the rule that should catch it reports a problem).
 
-No Docker engine, cluster or systemd PID 1 is needed: the Dockerfile and compose file are checked
-structurally, the Kubernetes manifests with kubernetes-validate's offline schemas (--strict), the
-systemd unit with `systemd-analyze verify` and `security --offline`. When a signing-gateway binary
-exists (SG_BINARY, else SIGNING_GATEWAY_BIN, else .build/release or .build/debug) it is also run under
-PR_SET_MDWE (what MemoryDenyWriteExecute= does) and strace, to check the unit's hardening against the real
-binary. What this machine cannot check (no binary, no systemd-analyze, a kernel without PR_SET_MDWE) is
-listed under "not checked" in the run's summary, never counted as passed.
+The rules and the model are in validate_deploy.py (Kubernetes rendered by validate_kustomize.py, no kubectl
+needed); configurations go through the real binary's `config check --without-files`. The tools: rendered
+Kubernetes objects through kubernetes-validate's offline schemas (--strict), compose's nginx.conf through
+`nginx -t`, the systemd unit through `systemd-analyze verify` and `security --offline`, init-secrets.sh run
+for real, and the binary under the unit's hardening (PR_SET_MDWE and the syscall filter, traced with strace).
+What this machine cannot check (a kernel without PR_SET_MDWE) is listed under "not checked" in the summary,
+never counted as passed; a missing tool or binary is a failed check.
 """
 
+import copy
+import functools
 import json
 import os
 import re
@@ -20,13 +23,20 @@ import tempfile
 import time
 import uuid
 
+import pytest
 import yaml
 
+import validate_deploy as v
+import validate_kustomize as kustomize
 from support import ROOT, check, http, note
 
-DEPLOY = os.path.join(ROOT, "deploy")
-K8S = os.path.join(DEPLOY, "kubernetes")
 K8S_VERSION = "1.29.0"  # oldest Kubernetes the manifests target (autoscaling/v2, policy/v1)
+
+
+@functools.lru_cache(maxsize=None)
+def model():
+    return v.load()
+
 
 def read(path):
     with open(path, encoding="utf-8") as f:
@@ -34,441 +44,355 @@ def read(path):
 
 
 # ------------------------------------------------------------------------------------------------
-# Configuration keys the gateway accepts, read from its Swift source (unknown keys are refused at
-# start, so an example with a typo would not run).
+# The real files: every rule holds.
 
-
-def accepted_config_keys():
-    sections = {}
-    config_dir = os.path.join(ROOT, "Sources", "App", "Configuration")
-    pattern = re.compile(
-        r"extension\s+([\w.]+)\s*:\s*Decodable\s*\{\s*enum\s+CodingKeys[^{]*\{(.*?)\}", re.S)
-    for name in sorted(os.listdir(config_dir)):
-        if not name.endswith(".swift"):
-            continue
-        for type_name, body in pattern.findall(read(os.path.join(config_dir, name))):
-            keys = set()
-            for line in body.splitlines():
-                line = line.split("//")[0].strip()
-                if line.startswith("case "):
-                    for item in line[5:].split(","):
-                        item = item.strip()
-                        if "=" in item:  # case key = "raw"
-                            item = item.split("=", 1)[1].strip().strip('"')
-                        if item:
-                            keys.add(item)
-            sections[type_name.split(".")[-1]] = keys
-    return sections.get("GatewayConfiguration", set()), sections
-
-
-DEFAULT_DRAIN_SECONDS = 45
-DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000
-
-
-def drain_seconds(config):
-    return config.get("drainTimeoutSeconds", DEFAULT_DRAIN_SECONDS)
-
-
-def worst_case_request_seconds(config):
-    """What the gateway allows one request at most (GatewayConfiguration.worstCaseRequestSeconds)."""
-    return -(-4 * config.get("upstream", {}).get("timeoutMilliseconds", DEFAULT_UPSTREAM_TIMEOUT_MS) // 1000)
-
-
-def k8s_config():
-    cm = k8s_docs().get("ConfigMap", {})
-    files = cm.get("data", {})
-    text = next((v for k, v in files.items() if k.endswith(".json")), "{}")
-    return json.loads(text)
-
-
-def check_config(label, config):
-    top, sections = accepted_config_keys()
-    unknown = set(config) - top
-    check(f"{label}: top-level keys are accepted", not unknown, f"unknown {sorted(unknown)}")
-    unknown = set(config.get("upstream", {})) - sections.get("Upstream", set())
-    check(f"{label}: upstream keys are accepted", not unknown, f"unknown {sorted(unknown)}")
-    bad = {}
-    for name, profile in config.get("tokenProfiles", {}).items():
-        extra = set(profile) - sections.get("TokenProfile", set())
-        if extra or profile.get("kind") not in ("static", "maskinporten"):
-            bad[name] = sorted(extra) or profile.get("kind")
-    check(f"{label}: token profiles are well-formed", not bad, str(bad))
-    check(f"{label}: defaultTokenProfile is a configured profile",
-          config.get("defaultTokenProfile") in config.get("tokenProfiles", {}))
-    storage = config.get("storage", {})
-    # The Swift type is GatewayConfiguration.StorageSettings (it no longer shadows the Storage module).
-    unknown = set(storage) - sections.get("StorageSettings", set())
-    check(f"{label}: storage keys are accepted", not unknown, f"unknown {sorted(unknown)}")
-    unknown = set(config.get("events", {})) - sections.get("Events", set())
-    check(f"{label}: events keys are accepted", not unknown, f"unknown {sorted(unknown)}")
-    unknown = set(config.get("audit", {})) - sections.get("Audit", set())
-    check(f"{label}: audit keys are accepted", not unknown, f"unknown {sorted(unknown)}")
-    url = storage.get("postgresURL", "")
-    check(f"{label}: no password inside postgresURL", not re.match(r"^[a-z]+://[^/@]*:[^/@]*@", url), url)
-    check(f"{label}: the drain outlasts the longest request (4 x upstream.timeoutMilliseconds)",
-          drain_seconds(config) >= worst_case_request_seconds(config),
-          f"drain {drain_seconds(config)} s < {worst_case_request_seconds(config)} s")
-
-
-def seconds(text):
-    """`60s`, `2m` or a bare number of seconds, as compose and nginx write durations."""
-    match = re.fullmatch(r"\s*(\d+)\s*(ms|s|m|h)?\s*", str(text))
-    if not match:
-        return None
-    value, unit = int(match.group(1)), match.group(2) or "s"
-    return value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+@pytest.mark.parametrize("rule", v.RULES, ids=lambda r: r.__name__)
+def test_rule_holds_on_deploy(rule):
+    problems = rule(model())
+    check(f"{rule.__name__}: {rule.__doc__.strip()}", not problems, "\n    " + "\n    ".join(problems))
 
 
 # ------------------------------------------------------------------------------------------------
-SECRETISH = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|API_?KEY|CLIENT_?KEY)", re.I)
+# Mutations: each finding of issue 14 (and the relations around them) applied to a copy of the model.
+
+def k8s_config_edit(variant, edit):
+    def mutate(m):
+        def change(text):
+            config = json.loads(text)
+            edit(config)
+            return json.dumps(config, indent=2)
+        v.update_k8s_config(m.k8s[variant], change)
+    return mutate
 
 
-def test_dockerfile():
-    text = read(os.path.join(DEPLOY, "Dockerfile"))
-    lines = []
-    for raw in re.sub(r"\\\n", " ", text).splitlines():
-        raw = raw.strip()
-        if raw and not raw.startswith("#"):
-            lines.append(raw)
-    args = {m.group(1): m.group(2) for m in (re.match(r"ARG\s+(\w+)=(\S+)", l) for l in lines) if m}
-    stages = []
-    for line in lines:
-        m = re.match(r"FROM\s+(\S+)(?:\s+AS\s+(\S+))?", line, re.I)
-        if m:
-            image = re.sub(r"\$\{(\w+)\}", lambda v: args.get(v.group(1), v.group(0)), m.group(1))
-            stages.append((image, (m.group(2) or "").lower(), []))
-        elif stages:
-            stages[-1][2].append(line)
-    check("Dockerfile: two stages", len(stages) == 2, str([s[0] for s in stages]))
-    if len(stages) != 2:
-        return
-    (build_image, build_name, build), (run_image, _, runtime) = stages
-    check("Dockerfile: build stage is Swift 6.3 on bookworm", build_image.startswith("swift:6.3") and "bookworm" in build_image, build_image)
-    check("Dockerfile: runtime stage is debian:bookworm-slim", run_image == "debian:bookworm-slim", run_image)
-    build_text = "\n".join(build)
-    check("Dockerfile: release build with --static-swift-stdlib",
-          re.search(r"swift build -c release --static-swift-stdlib", build_text) is not None)
-    check("Dockerfile: the resource bundle is copied next to the binary",
-          "signing-gateway_GatewayHTTP.resources" in build_text
-          and any("COPY --from=" + build_name in l and "/usr/local/bin/signing-gateway_GatewayHTTP.resources" in l for l in runtime))
-    run_text = "\n".join(runtime)
-    for package in ("libcurl4", "ca-certificates", "libsqlite3-0"):
-        check(f"Dockerfile: runtime installs {package}", re.search(rf"install[^\n]*\b{re.escape(package)}\b", run_text) is not None)
-    check("Dockerfile: apt lists removed in the runtime", "rm -rf /var/lib/apt/lists/*" in run_text)
-    users = [l.split(None, 1)[1] for l in runtime if l.upper().startswith("USER ")]
-    check("Dockerfile: runs as a numeric non-root user",
-          bool(users) and re.match(r"^[1-9]\d*(:[1-9]\d*)?$", users[-1]) is not None, str(users))
-    last_user = max(i for i, l in enumerate(runtime) if l.upper().startswith("USER ")) if users else -1
-    check("Dockerfile: nothing runs as root after USER",
-          not any(l.upper().startswith("RUN ") for l in runtime[last_user + 1:]))
-    health = [l for l in runtime if l.upper().startswith("HEALTHCHECK")]
-    check("Dockerfile: HEALTHCHECK on /healthz", len(health) == 1 and "/healthz" in health[0], str(health))
-    check("Dockerfile: /data volume and data directory",
-          any(l.startswith("VOLUME") and "/data" in l for l in runtime) and "SIGNING_GATEWAY_DATA_DIR=/data" in run_text)
-    check("Dockerfile: exec-form ENTRYPOINT", any(re.match(r'ENTRYPOINT\s+\["/usr/local/bin/signing-gateway"\]', l) for l in runtime))
-    env_names = re.findall(r"(?:ENV|ARG)\s+(\w+)", text) + re.findall(r"\s(\w+)=", " ".join(l for l in lines if l.startswith("ENV")))
-    check("Dockerfile: no secret in ENV/ARG", not [n for n in env_names if SECRETISH.search(n)], str(env_names))
-    copies = [l for l in lines if l.upper().startswith(("COPY", "ADD"))]
-    check("Dockerfile: no key, token or local data copied",
-          not [c for c in copies if re.search(r"\.pem|\.key|secrets|\.signing-gateway|token", c)], str(copies))
-    ignore = read(os.path.join(DEPLOY, "Dockerfile.dockerignore")).split()
-    for entry in (".build*", ".signing-gateway", "deploy/compose/secrets", "*.pem", "*.key"):
-        check(f"Dockerfile.dockerignore excludes {entry}", entry in ignore)
+def k8s_object(variant, kind, name, edit):
+    def mutate(m):
+        doc = next(d for d in m.k8s[variant] if d["kind"] == kind and d["metadata"]["name"] == name)
+        edit(doc)
+    return mutate
+
+
+def drop_object(variant, kind, name):
+    def mutate(m):
+        m.k8s[variant] = [d for d in m.k8s[variant] if not (d["kind"] == kind and d["metadata"]["name"] == name)]
+    return mutate
+
+
+def container_edit(variant, edit):
+    return lambda m: edit(v.container(m.k8s[variant]))
+
+
+def text_edit(field, old, new):
+    def mutate(m):
+        text = getattr(m, field)
+        assert re.search(old, text, re.M), f"mutation does not apply: {old!r} not in {field}"
+        setattr(m, field, re.sub(old, new, text, count=1, flags=re.M))
+    return mutate
+
+
+def compose_config_edit(edit):
+    def mutate(m):
+        config = json.loads(m.compose_config)
+        edit(config)
+        m.compose_config = json.dumps(config)
+    return mutate
+
+
+def plain_configmap(m):
+    docs = m.k8s[v.PRODUCTION]
+    cm = next(d for d in docs if d["kind"] == "ConfigMap")
+    old, cm["metadata"]["name"] = cm["metadata"]["name"], "signing-gateway-config"
+    kustomize.rewrite_configmap_references(v.deployment(docs), {old: "signing-gateway-config"})
+
+
+def dev_client_subpath(c):
+    c["volumeMounts"].append({"name": "secrets", "mountPath": "/data/dev-client.key", "subPath": "client-key", "readOnly": True})
+
+
+def ingress_path(name, path, kind):
+    def edit(doc):
+        doc["spec"]["rules"][0]["http"]["paths"].append({**copy.deepcopy(doc["spec"]["rules"][0]["http"]["paths"][0]),
+                                                         "path": path, "pathType": kind})
+    return k8s_object(v.PRODUCTION, "Ingress", name, edit)
+
+
+def set_env(variant, name, value):
+    return container_edit(variant, lambda c: c.setdefault("env", []).append({"name": name, "value": value}))
+
+
+P, API, EVENTS = v.PRODUCTION, "signing-gateway-api", "signing-gateway-altinn-events"
+MUTATIONS = [
+    # (what, the rule that must catch it, mutation)
+    ("README's kubectl create secret lacks altinn-events-secret", "rule_k8s_secrets",
+     text_edit("readme", r"^.*--from-file=altinn-events-secret=.*\n", "")),
+    ("README's kubectl create secret lacks a client's HMAC secret", "rule_k8s_secrets",
+     text_edit("readme", r"^.*--from-file=erp-2026-01\.whsec=.*\n", "")),
+    ("README creates a key the config never reads", "rule_k8s_secrets",
+     text_edit("readme", r"(--from-file=postgres-password=\S+)", r"\1 --from-file=client-key=./client-key")),
+    ("a configuration without upstream (the simulator by omission)", "rule_configs",
+     k8s_config_edit(P, lambda c: c.pop("upstream"))),
+    ("sqlite engine in the Kubernetes config", "rule_engine", k8s_config_edit(P, lambda c: c["storage"].update(engine="sqlite"))),
+    ("sqlite engine in the compose config", "rule_engine", compose_config_edit(lambda c: c["storage"].update(engine="sqlite"))),
+    ("SIGNING_GATEWAY_STORAGE_ENGINE=sqlite on the Deployment", "rule_environment",
+     set_env(P, "SIGNING_GATEWAY_STORAGE_ENGINE", "sqlite")),
+    ("a misspelled environment variable (SIGNING_GATEWAY_PORTT)", "rule_environment", set_env("base", "SIGNING_GATEWAY_PORTT", "9090")),
+    ("SIGNING_GATEWAY_DATA_DIR overriding the config on the Deployment", "rule_environment", set_env(P, "SIGNING_GATEWAY_DATA_DIR", "/data")),
+    ("an environment variable in compose", "rule_environment",
+     lambda m: m.compose["services"]["gateway-1"].update(environment={"SIGNING_GATEWAY_STORAGE_ENGINE": "sqlite"})),
+    ("a misspelled Environment= in the systemd unit", "rule_environment",
+     text_edit("unit", r"^\[Install\]", "Environment=SIGNING_GATEWAY_LOGLEVEL=debug\n[Install]")),
+    ("replicas: 3 beside the HPA", "rule_k8s_workload", lambda m: v.deployment(m.k8s[P])["spec"].update(replicas=3)),
+    ("HPA minReplicas 1", "rule_k8s_workload", k8s_object(P, "HorizontalPodAutoscaler", "signing-gateway", lambda d: d["spec"].update(minReplicas=1))),
+    ("PDB minAvailable 3 with HPA minimum 3 (no node drain possible)", "rule_k8s_workload",
+     k8s_object(P, "PodDisruptionBudget", "signing-gateway", lambda d: d.update(spec={"minAvailable": 3, "selector": d["spec"]["selector"]}))),
+    ("a plain ConfigMap (a config change does not roll the pods)", "rule_k8s_configmap", plain_configmap),
+    ("HPA maximum 10 x pool 10 = PostgreSQL's whole max_connections", "rule_postgres_connections",
+     k8s_object(P, "HorizontalPodAutoscaler", "signing-gateway", lambda d: d["spec"].update(maxReplicas=10))),
+    ("postgresPoolSize 20 (the old hard-coded pool)", "rule_postgres_connections",
+     k8s_config_edit("base", lambda c: c["storage"].update(postgresPoolSize=20))),
+    ("PostgreSQL URL without sslmode (clear text)", "rule_engine",
+     k8s_config_edit("base", lambda c: c["storage"].update(postgresURL=c["storage"]["postgresURL"].split("?")[0]))),
+    ("production PostgreSQL without verify-full", "rule_engine",
+     k8s_config_edit(P, lambda c: c["storage"].update(postgresURL=c["storage"]["postgresURL"].replace("verify-full", "require")))),
+    ("DNS only to kube-dns pods (node-local DNS blocked)", "rule_k8s_networkpolicy",
+     k8s_object(P, "NetworkPolicy", "signing-gateway-egress-dns",
+                lambda d: d["spec"]["egress"][0].update(to=[t for t in d["spec"]["egress"][0]["to"] if "ipBlock" not in t]))),
+    ("no database egress", "rule_k8s_networkpolicy", drop_object(P, "NetworkPolicy", "signing-gateway-egress-database")),
+    ("no Prometheus scrape ingress", "rule_k8s_networkpolicy", drop_object(P, "NetworkPolicy", "signing-gateway-ingress-prometheus")),
+    ("no ingress for the ingress controller", "rule_k8s_networkpolicy", drop_object(P, "NetworkPolicy", "signing-gateway-ingress-controller")),
+    ("no default-deny policy", "rule_k8s_networkpolicy", drop_object(P, "NetworkPolicy", "signing-gateway-default-deny")),
+    ("IPv4 only (public 443)", "rule_k8s_networkpolicy",
+     k8s_object(P, "NetworkPolicy", "signing-gateway-egress-https",
+                lambda d: d["spec"]["egress"][0].update(to=[t for t in d["spec"]["egress"][0]["to"] if ":" not in t["ipBlock"]["cidr"]]))),
+    ("IPv6 443 open to unique-local addresses", "rule_k8s_networkpolicy",
+     k8s_object(P, "NetworkPolicy", "signing-gateway-egress-https", lambda d: d["spec"]["egress"][0]["to"][1]["ipBlock"].pop("except"))),
+    ("ingress on the database port", "rule_k8s_networkpolicy",
+     k8s_object(P, "NetworkPolicy", "signing-gateway-ingress-clients", lambda d: d["spec"]["ingress"][0]["ports"].append({"protocol": "TCP", "port": 5432}))),
+    ("no clients (the dev key has every permission)", "rule_clients", k8s_config_edit("base", lambda c: c.pop("clients"))),
+    ("no clients in the systemd example", "rule_clients", lambda m: setattr(m, "systemd_config", json.dumps({**json.loads(m.systemd_config), "clients": {}}))),
+    ("an inline-ish client secret (hmacSecretEnv)", "rule_clients",
+     k8s_config_edit(P, lambda c: c["clients"]["erp"].update(credentials=[{"id": "erp-env", "hmacSecretEnv": "ERP_SECRET"}]))),
+    ("the dev client key mounted by subPath", "rule_k8s_workload", container_edit(P, dev_client_subpath)),
+    ("a catch-all Ingress path /", "rule_k8s_ingress", ingress_path(API, "/", "Prefix")),
+    ("/metrics exposed by an Ingress", "rule_k8s_ingress", ingress_path(API, "/metrics", "Exact")),
+    ("/v1/altinn-events as a Prefix", "rule_k8s_ingress",
+     k8s_object(P, "Ingress", EVENTS, lambda d: d["spec"]["rules"][0]["http"]["paths"][0].update(pathType="Prefix"))),
+    ("no Altinn Events Ingress (Altinn Events cannot deliver)", "rule_k8s_ingress", drop_object(P, "Ingress", EVENTS)),
+    ("an Ingress without TLS", "rule_k8s_ingress", k8s_object(P, "Ingress", API, lambda d: d["spec"].pop("tls"))),
+    ("Ingress proxy-read-timeout 15 s", "rule_k8s_ingress",
+     k8s_object(P, "Ingress", API, lambda d: d["metadata"]["annotations"].update({"nginx.ingress.kubernetes.io/proxy-read-timeout": "15"}))),
+    ("no trustedProxies behind the Ingress", "rule_k8s_ingress", k8s_config_edit(P, lambda c: c.pop("trustedProxies"))),
+    ("trustedProxies 0.0.0.0/0 (anyone forges X-Forwarded-For)", "rule_k8s_ingress", k8s_config_edit(P, lambda c: c.update(trustedProxies=["0.0.0.0/0"]))),
+    ("nginx proxy_read_timeout 15s", "rule_compose", text_edit("nginx", r"proxy_read_timeout 60s", "proxy_read_timeout 15s")),
+    ("nginx without X-Forwarded-For", "rule_compose", text_edit("nginx", r"^\s*proxy_set_header X-Forwarded-For .*\n", "")),
+    ("nginx retries a sign on another replica", "rule_compose",
+     text_edit("nginx", r"proxy_next_upstream error timeout;", "proxy_next_upstream error timeout non_idempotent;")),
+    ("compose without trustedProxies", "rule_compose", compose_config_edit(lambda c: c.pop("trustedProxies"))),
+    ("compose trusting the whole network (a container could forge X-Forwarded-For)", "rule_compose",
+     compose_config_edit(lambda c: c.update(trustedProxies=["10.0.0.0/8"]))),
+    ("compose mounts the dev client key", "rule_compose",
+     lambda m: m.compose["services"]["gateway-1"]["secrets"].append({"source": "erp-whsec", "target": "/data/dev-client.key"})),
+    ("compose stop_grace_period 30s under the 45 s drain", "rule_compose",
+     lambda m: m.compose["services"]["gateway-2"].update(stop_grace_period="30s")),
+    ("compose config not the one init-secrets.sh makes", "rule_compose",
+     lambda m: m.compose["configs"]["gateway-config"].update(file="./compose/gateway.json")),
+    ("drainTimeoutSeconds 25 (shorter than a sign's worst case)", "rule_configs", k8s_config_edit(P, lambda c: c.update(drainTimeoutSeconds=25))),
+    ("terminationGracePeriodSeconds 30 under preStop + drain", "rule_k8s_workload",
+     lambda m: v.pod_spec(m.k8s[P]).update(terminationGracePeriodSeconds=30)),
+    ("systemd TimeoutStopSec=30", "rule_systemd", text_edit("unit", r"^TimeoutStopSec=.*$", "TimeoutStopSec=30")),
+    ("systemd without the erp-2026-01.whsec credential", "rule_systemd", text_edit("unit", r"^LoadCredential=erp-2026-01\.whsec:.*\n", "")),
+    ("the image bakes ENV SIGNING_GATEWAY_PORT", "rule_dockerfile", text_edit("dockerfile", r'^VOLUME \["/data"\]', 'ENV SIGNING_GATEWAY_PORT=8080\nVOLUME ["/data"]')),
+    ("the image's CMD runs the embedded default (the simulator)", "rule_dockerfile", text_edit("dockerfile", r"^CMD \[.*\]$", 'CMD ["serve"]')),
+    ("HEALTHCHECK on another port than the configs'", "rule_dockerfile", text_edit("dockerfile", r"127\.0\.0\.1:8080/healthz", "127.0.0.1:9090/healthz")),
+    ('wrong type: "port": "8080"', "rule_configs", k8s_config_edit(P, lambda c: c.update(port="8080"))),
+    ('unknown value: "engine": "mysql"', "rule_configs", k8s_config_edit(P, lambda c: c["storage"].update(engine="mysql"))),
+    ("unknown key in a config", "rule_configs", compose_config_edit(lambda c: c.update(replicas=2))),
+    ("a static token profile in production", "rule_configs",
+     k8s_config_edit(P, lambda c: c["tokenProfiles"].update(sim={"kind": "static", "tokenFile": "/run/secrets/signing-gateway/token"}))),
+    ("Maskinporten issuer test with the production upstream", "rule_configs",
+     k8s_config_edit(P, lambda c: c["tokenProfiles"]["erp"].update(issuer="test"))),
+    ("container port differs from the config's port", "rule_k8s_workload",
+     container_edit(P, lambda c: c["ports"][0].update(containerPort=9090))),
+    ("config port differs from the container's", "rule_k8s_workload", k8s_config_edit("base", lambda c: c.update(port=9090))),
+    ("README applies no production overlay", "rule_readme",
+     text_edit("readme", r"kubectl apply -k deploy/kubernetes/overlays/production", "kubectl apply -k deploy/kubernetes/base")),
+    ("README names a path that does not exist", "rule_readme", text_edit("readme", r"deploy/compose/init-secrets\.sh", "deploy/compose/init.sh")),
+]
+
+
+@pytest.mark.parametrize("what,rule,mutate", MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_mutation_is_caught(what, rule, mutate):
+    found = v.validate(v.mutated(model(), mutate))
+    by = {name: problems for name, problems in found.items() if problems}
+    check(f"{what}: caught by {rule}", rule in by, f"rules reporting: {json.dumps(by, indent=1)[:1500]}")
+
+
+def test_mutation_names_are_rules():
+    names = {r.__name__ for r in v.RULES}
+    check("every mutation names a rule", all(rule in names for _, rule, _ in MUTATIONS),
+          str({rule for _, rule, _ in MUTATIONS} - names))
+    check("every rule is exercised by a mutation", names <= {rule for _, rule, _ in MUTATIONS},
+          str(names - {rule for _, rule, _ in MUTATIONS}))
 
 
 # ------------------------------------------------------------------------------------------------
-def test_compose():
-    path = os.path.join(DEPLOY, "compose.yaml")
-    compose = yaml.safe_load(read(path))
-    services = compose.get("services", {})
-    check("compose: services postgres, simulator, two gateways, lb",
-          {"postgres", "simulator", "gateway-1", "gateway-2", "lb"} <= set(services), str(sorted(services)))
-    for name, service in services.items():
-        hc = service.get("healthcheck", {})
-        check(f"compose: {name} has a healthcheck", isinstance(hc.get("test"), list) and not hc.get("disable"))
-        env = service.get("environment", {})
-        env = dict(e.split("=", 1) for e in env) if isinstance(env, list) else env
-        inline = [k for k in env if SECRETISH.search(k) and not k.endswith("_FILE")]
-        check(f"compose: {name} has no secret in its environment", not inline, str(inline))
-        for target, spec in (service.get("depends_on") or {}).items():
-            cond = spec.get("condition") if isinstance(spec, dict) else None
-            check(f"compose: {name} waits for {target} to be healthy", cond == "service_healthy", str(cond))
-    secrets = compose.get("secrets", {})
-    check("compose: secrets are files, not inline values",
-          secrets and all(set(s) == {"file"} for s in secrets.values()), str(secrets))
-    check("compose: secret files are git-ignored",
-          "secrets/" in read(os.path.join(DEPLOY, "compose", ".gitignore")).split())
-    pg = services.get("postgres", {})
-    check("compose: postgres takes its password from the secret",
-          pg.get("environment", {}).get("POSTGRES_PASSWORD_FILE") == "/run/secrets/postgres-password"
-          and "postgres-password" in pg.get("secrets", []))
-    sim = services.get("simulator", {})
-    check("compose: simulator runs `simulate`", (sim.get("command") or [None])[0] == "simulate")
-    config_target = None
-    for name in ("gateway-1", "gateway-2"):
-        gw = services.get(name, {})
-        cmd = gw.get("command", [])
-        check(f"compose: {name} runs serve --config", cmd[:2] == ["serve", "--config"], str(cmd))
-        config_target = cmd[2] if len(cmd) > 2 else None
-        mounted = [c.get("target") for c in gw.get("configs", [])]
-        check(f"compose: {name} mounts its config at {config_target}", config_target in mounted, str(mounted))
-        sec = {s["source"]: s.get("target") for s in gw.get("secrets", [])}
-        check(f"compose: {name} gets the PostgreSQL password and the client key",
-              sec.get("postgres-password") == "postgres-password" and sec.get("client-key") == "/data/dev-client.key", str(sec))
-        check(f"compose: {name} shares the sealing and checkpoint keys with the other replica",
-              sec.get("subscription-secrets-key") == "subscription-secrets.key"
-              and sec.get("audit-checkpoint-key") == "audit-checkpoint.key", str(sec))
-        check(f"compose: {name} is hardened (read-only, no capabilities)",
-              gw.get("read_only") is True and gw.get("cap_drop") == ["ALL"] and "/tmp" in gw.get("tmpfs", []))
-        vols = gw.get("volumes", [])
-        check(f"compose: {name} has its own data volume and the simulator token read-only",
-              f"{name}-data:/data" in vols and "simulator-data:/simulator:ro" in vols, str(vols))
-    config = json.loads(read(os.path.join(DEPLOY, "compose", "gateway.json")))
-    check_config("compose gateway.json", config)
-    storage = config.get("storage", {})
-    check("compose gateway.json: engine postgres on the postgres service, password from the secret",
-          storage.get("engine") == "postgres" and "@postgres:5432/" in storage.get("postgresURL", "")
-          and storage.get("postgresPasswordFile") == "/run/secrets/postgres-password")
-    check("compose gateway.json: the sealing and checkpoint keys are the shared secrets",
-          config.get("events", {}).get("secretKeyFile") == "/run/secrets/subscription-secrets.key"
-          and config.get("audit", {}).get("checkpointKeyFile") == "/run/secrets/audit-checkpoint.key")
-    check("compose gateway.json: upstream is the simulator service",
-          config.get("upstream", {}).get("environment") == "http://simulator:8081")
-    check("compose gateway.json: token file is the simulator's",
-          config["tokenProfiles"][config["defaultTokenProfile"]].get("tokenFile") == "/simulator/simulator.token")
-    lb = services.get("lb", {})
-    nginx_conf = os.path.join(DEPLOY, "compose", "nginx.conf")
-    check("compose: lb config lives in deploy/", "./compose/nginx.conf:/etc/nginx/nginx.conf:ro" in lb.get("volumes", []))
-    conf = read(nginx_conf)
-    check("nginx.conf: both replicas upstream", "server gateway-1:8080" in conf and "server gateway-2:8080" in conf)
-    read_timeouts = [seconds(l.split()[1].rstrip(";")) for l in conf.splitlines()
-                     if l.strip().startswith("proxy_read_timeout ")]
-    check("nginx.conf: proxy_read_timeout outlasts the gateway's longest request",
-          read_timeouts and all(t is not None and t >= worst_case_request_seconds(config) for t in read_timeouts),
-          f"{read_timeouts} < {worst_case_request_seconds(config)} s")
-    for name in ("gateway-1", "gateway-2"):
-        grace = seconds(services.get(name, {}).get("stop_grace_period", "10s"))
-        check(f"compose: {name} stop_grace_period covers the drain", grace is not None and grace >= drain_seconds(config) + 5,
-              f"{grace} s < drain {drain_seconds(config)} s + 5")
-    retry = [l.split("#")[0] for l in conf.splitlines() if l.strip().startswith("proxy_next_upstream ")]
-    check("nginx.conf: never re-sends a non-idempotent request (a sign)", retry and not any("non_idempotent" in l for l in retry))
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if nginx:
-        with tempfile.TemporaryDirectory() as tmp:
-            # Service names do not resolve here: point them at loopback for the syntax check.
-            local = conf.replace("gateway-1:8080", "127.0.0.1:18080").replace("gateway-2:8080", "127.0.0.1:18081")
-            local = local.replace("pid /tmp/nginx.pid;", f"pid {tmp}/nginx.pid;")
-            with open(os.path.join(tmp, "nginx.conf"), "w") as f:
-                f.write(local)
-            r = subprocess.run([nginx, "-t", "-q", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf")],
-                               capture_output=True, text=True)
-            check("nginx.conf: nginx -t", r.returncode == 0, r.stderr.strip())
-    else:
-        # Not a skip: without nginx the load balancer's configuration goes unchecked (`make validate-deploy`
-        # installs it).
-        check("nginx.conf: nginx -t", False, "nginx is not installed (apt-get install nginx)")
+# Tools.
 
-
-# ------------------------------------------------------------------------------------------------
-def k8s_docs():
-    docs = {}
-    for name in sorted(os.listdir(K8S)):
-        if name.endswith(".yaml") and name != "kustomization.yaml":
-            for doc in yaml.safe_load_all(read(os.path.join(K8S, name))):
-                if doc:
-                    docs[doc["kind"]] = doc
-    return docs
-
-
-def test_kubernetes():
-    files = sorted(os.path.join(K8S, n) for n in os.listdir(K8S) if n.endswith(".yaml") and n != "kustomization.yaml")
-    files.append(os.path.join(K8S, "examples", "secret.example.yaml"))
-    # As a module: the pip-installed script may not be on PATH (pyenv shims, --user installs).
+def test_kubernetes_validate_rendered_objects():
     try:
         import kubernetes_validate  # noqa: F401
-        kv = [sys.executable, "-m", "kubernetes_validate"]
     except ImportError:
-        kv = None
-    if not kv:
         check("kubernetes-validate is installed", False, "run `make validate-deploy` (installs it from PyPI)")
-    else:
-        for path in files:
-            r = subprocess.run(kv + ["--strict", "--quiet", "-k", K8S_VERSION, path], capture_output=True, text=True)
-            check(f"kubernetes-validate --strict -k {K8S_VERSION} {os.path.relpath(path, ROOT)}",
-                  r.returncode == 0, (r.stdout + r.stderr).strip())
-        # Negative control: the validator must reject an unknown field (proves strict mode works offline).
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-            f.write("apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {bogus: 1, ports: [{port: 80}]}\n")
-        r = subprocess.run(kv + ["--strict", "--quiet", "-k", K8S_VERSION, f.name], capture_output=True, text=True)
-        os.unlink(f.name)
-        check("kubernetes-validate rejects an unknown field (negative control)", r.returncode != 0)
-
-    kust = yaml.safe_load(read(os.path.join(K8S, "kustomization.yaml")))
-    resources = kust.get("resources", [])
-    check("kustomization: lists every manifest, in apply order, not the example Secret",
-          sorted(resources) == sorted(os.path.basename(p) for p in files[:-1]) and resources[0] == "namespace.yaml"
-          and not any("secret" in r for r in resources), str(resources))
-
-    docs = k8s_docs()
-    for kind in ("Namespace", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget",
-                 "HorizontalPodAutoscaler", "NetworkPolicy"):
-        check(f"kubernetes: {kind} present", kind in docs)
-    check("kubernetes: no Secret among the applied manifests", "Secret" not in docs)
-    dep = docs.get("Deployment", {})
-    spec = dep.get("spec", {})
-    pod = spec.get("template", {}).get("spec", {})
-    c = (pod.get("containers") or [{}])[0]
-    check("deployment: 3 replicas", spec.get("replicas") == 3)
-    labels = spec.get("template", {}).get("metadata", {}).get("labels", {})
-    check("deployment: selector matches template labels",
-          all(labels.get(k) == v for k, v in spec.get("selector", {}).get("matchLabels", {}).items()))
-    check("deployment: liveness on /healthz", c.get("livenessProbe", {}).get("httpGet", {}).get("path") == "/healthz")
-    check("deployment: readiness on /readyz",
-          c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/readyz")
-    check("deployment: readiness probe outlasts the gateway's 2 s check deadline",
-          c.get("readinessProbe", {}).get("timeoutSeconds", 1) > 2)
-    # Every key of the Secret the pods mount is made by the README's `kubectl create secret` (a key it leaves
-    # out keeps every pod from starting), and the keys replicas must share come from that Secret, not /data.
-    mounted = {item["key"] for volume in pod.get("volumes", []) if "secret" in volume
-               for item in volume["secret"].get("items", [])}
-    readme = read(os.path.join(ROOT, "README.md"))
-    created = set(re.findall(r"--from-file=([\w.-]+)=", readme.split("### Kubernetes", 1)[-1].split("###", 1)[0]))
-    check("README: `kubectl create secret` makes every key the deployment mounts", mounted and mounted <= created,
-          f"missing {sorted(mounted - created)}")
-    shared = k8s_config()
-    for key, path in (("events.secretKeyFile", shared.get("events", {}).get("secretKeyFile")),
-                      ("audit.checkpointKeyFile", shared.get("audit", {}).get("checkpointKeyFile"))):
-        check(f"configmap: {key} is a shared Secret file, not each replica's own", bool(path)
-              and path.startswith("/run/secrets/signing-gateway/") and path.rsplit("/", 1)[-1] in mounted, str(path))
-    pre_stop = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
-    pre_stop_seconds = int(pre_stop[-1]) if pre_stop and str(pre_stop[-1]).isdigit() else 0
-    drain = drain_seconds(k8s_config())
-    check("deployment: grace period covers preStop + the drain",
-          pod.get("terminationGracePeriodSeconds", 30) >= pre_stop_seconds + drain,
-          f"grace {pod.get('terminationGracePeriodSeconds')} < preStop {pre_stop_seconds} + drain {drain}")
-    res = c.get("resources", {})
-    check("deployment: cpu/memory requests and limits",
-          {"cpu", "memory"} <= set(res.get("requests", {})) and {"cpu", "memory"} <= set(res.get("limits", {})))
-    psc, csc = pod.get("securityContext", {}), c.get("securityContext", {})
-    check("deployment: runAsNonRoot", psc.get("runAsNonRoot") is True and csc.get("runAsNonRoot") is True)
-    check("deployment: runAsUser matches the image's uid 10001", psc.get("runAsUser") == 10001)
-    check("deployment: readOnlyRootFilesystem", csc.get("readOnlyRootFilesystem") is True)
-    check("deployment: allowPrivilegeEscalation false", csc.get("allowPrivilegeEscalation") is False)
-    check("deployment: capabilities drop ALL", csc.get("capabilities", {}).get("drop") == ["ALL"])
-    check("deployment: seccomp RuntimeDefault",
-          psc.get("seccompProfile", {}).get("type") == "RuntimeDefault" == csc.get("seccompProfile", {}).get("type"))
-    check("deployment: no service account token", pod.get("automountServiceAccountToken") is False)
-    volumes = {v["name"]: v for v in pod.get("volumes", [])}
-    mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
-    check("deployment: /tmp is an emptyDir", "emptyDir" in volumes.get(mounts.get("/tmp", {}).get("name"), {}))
-    check("deployment: /data is an emptyDir", "emptyDir" in volumes.get(mounts.get("/data", {}).get("name"), {}))
-    check("deployment: no env var carries a literal secret",
-          not [e for e in c.get("env", []) if SECRETISH.search(e["name"]) and "value" in e])
-    secret_vols = [v for v in volumes.values() if "secret" in v]
-    check("deployment: secrets come from an external Secret (reference only)",
-          secret_vols and all(v["secret"].get("secretName") == "signing-gateway-secrets" for v in secret_vols))
-    args = c.get("args", [])
-    config_path = args[args.index("--config") + 1] if "--config" in args else ""
-    cm_mount = [m for m in c.get("volumeMounts", []) if volumes.get(m["name"], {}).get("configMap")]
-    check("deployment: --config file is on the ConfigMap mount",
-          cm_mount and config_path == os.path.join(cm_mount[0]["mountPath"], "config.json"), config_path)
-    config = json.loads(docs.get("ConfigMap", {}).get("data", {}).get("config.json", "{}"))
-    check_config("kubernetes config.json", config)
-    # Every secret path in the config is a file of the mounted Secret.
-    secret_mount = [m for m in c.get("volumeMounts", []) if volumes.get(m["name"], {}).get("secret") and "subPath" not in m]
-    items = {os.path.join(secret_mount[0]["mountPath"], i["path"]) for i in secret_vols[0]["secret"].get("items", [])} if secret_mount and secret_vols else set()
-    wanted = [config.get("storage", {}).get("postgresPasswordFile")] + [
-        p.get("keyFile") or p.get("tokenFile") for p in config.get("tokenProfiles", {}).values()] + [
-        config.get("events", {}).get("altinnEventsSecretFile")]
-    check("kubernetes config.json: secret files are in the Secret volume", all(w in items for w in wanted), f"{wanted} vs {sorted(items)}")
-    example = yaml.safe_load(read(os.path.join(K8S, "examples", "secret.example.yaml")))
-    keys = {i["key"] for i in secret_vols[0]["secret"].get("items", [])} if secret_vols else set()
-    data = example.get("stringData", {})
-    check("secret.example.yaml: has every key the Deployment mounts", keys <= set(data), f"{keys} vs {set(data)}")
-    check("secret.example.yaml: every value is a REPLACE_ME placeholder", data and all("REPLACE_ME" in v for v in data.values()))
-    check("secret.example.yaml: says it is an example", "EXAMPLE ONLY" in read(os.path.join(K8S, "examples", "secret.example.yaml")))
-    svc = docs.get("Service", {}).get("spec", {})
-    check("service: selects the pods", svc.get("selector") == {"app.kubernetes.io/name": "signing-gateway"})
-    pdb = docs.get("PodDisruptionBudget", {})
-    check("pdb: policy/v1 with maxUnavailable or minAvailable",
-          pdb.get("apiVersion") == "policy/v1" and ({"maxUnavailable", "minAvailable"} & set(pdb.get("spec", {}))))
-    hpa = docs.get("HorizontalPodAutoscaler", {})
-    check("hpa: autoscaling/v2, min 3, targets the Deployment",
-          hpa.get("apiVersion") == "autoscaling/v2" and hpa["spec"]["minReplicas"] == 3
-          and hpa["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"])
-    np = docs.get("NetworkPolicy", {}).get("spec", {})
-    check("networkpolicy: governs ingress and egress", sorted(np.get("policyTypes", [])) == ["Egress", "Ingress"])
-    ingress = np.get("ingress", [])
-    check("networkpolicy: ingress only from labelled clients",
-          ingress and all(all("podSelector" in p and p["podSelector"].get("matchLabels") for p in r.get("from", [])) for r in ingress))
-    egress_ports = {(p.get("protocol"), p.get("port")) for r in np.get("egress", []) for p in r.get("ports", [])}
-    check("networkpolicy: egress DNS, PostgreSQL, HTTPS",
-          {("UDP", 53), ("TCP", 53), ("TCP", 5432), ("TCP", 443)} <= egress_ports, str(egress_ports))
-    check("networkpolicy: every egress rule is port-restricted", all(r.get("ports") for r in np.get("egress", [])))
-    blocks = [p["ipBlock"] for r in np.get("egress", []) for p in r.get("to", []) if "ipBlock" in p]
-    check("networkpolicy: the public HTTPS rule excludes private ranges",
-          all({"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"} <= set(b.get("except", [])) for b in blocks))
-
-
-# ------------------------------------------------------------------------------------------------
-UNIT = os.path.join(DEPLOY, "systemd", "signing-gateway.service")
-
-
-def unit_settings():
-    settings = {}
-    for line in read(UNIT).splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", ";", "[")) and "=" in line:
-            k, v = line.split("=", 1)
-            settings.setdefault(k, []).append(v)
-    return settings
-
-
-def test_systemd():
-    s = unit_settings()
-    one = lambda k: (s.get(k) or [None])[-1]
-    for key, value in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("ProtectHome", "yes"),
-                       ("PrivateTmp", "yes"), ("DynamicUser", "yes"), ("StateDirectory", "signing-gateway"),
-                       ("CapabilityBoundingSet", ""), ("MemoryDenyWriteExecute", "yes"),
-                       ("SystemCallArchitectures", "native")):
-        check(f"systemd: {key}={value}", one(key) == value, str(one(key)))
-    check("systemd: SystemCallFilter=@system-service", "@system-service" in (s.get("SystemCallFilter") or []))
-    check("systemd: ReadWritePaths is the state directory only", s.get("ReadWritePaths") == ["/var/lib/signing-gateway"])
-    check("systemd: RestrictAddressFamilies set", bool(one("RestrictAddressFamilies")))
-    exec_start = one("ExecStart") or ""
-    check("systemd: ExecStart serve --config … --data-dir /var/lib/signing-gateway",
-          " serve " in exec_start and "--config" in exec_start and "--data-dir /var/lib/signing-gateway" in exec_start)
-    check("systemd: no secret in Environment=", not [e for e in s.get("Environment", []) if SECRETISH.search(e.split("=")[0])])
-    config = json.loads(read(os.path.join(DEPLOY, "systemd", "config.example.json")))
-    check_config("systemd config.example.json", config)
-    nofile = one("LimitNOFILE") or ""
-    check("systemd: LimitNOFILE raised above the 1024 default", nofile.isdigit() and int(nofile) >= 16384, nofile)
-    stop = seconds(one("TimeoutStopSec") or "90")
-    check("systemd: TimeoutStopSec covers the drain", stop is not None and stop >= drain_seconds(config) + 5,
-          f"{stop} s < drain {drain_seconds(config)} s + 5")
-    creds = {c.lstrip("-").split(":")[0] for c in s.get("LoadCredential", [])}
-    paths = [config.get("storage", {}).get("postgresPasswordFile")] + [
-        p.get("keyFile") or p.get("tokenFile") for p in config.get("tokenProfiles", {}).values()] + [
-        config.get("events", {}).get("altinnEventsSecretFile")]
-    paths = [p for p in paths if p]
-    check("systemd config.example.json: secret files are LoadCredential= credentials",
-          all(p.startswith("/run/credentials/signing-gateway.service/") and os.path.basename(p) in creds for p in paths), str(paths))
-    analyze = shutil.which("systemd-analyze")
-    if not analyze:
-        note("systemd-analyze verify", "systemd-analyze is not installed")
         return
+    kv = [sys.executable, "-m", "kubernetes_validate", "--strict", "--quiet", "-k", K8S_VERSION]
+    rendered = dict(model().k8s)
+    with tempfile.TemporaryDirectory() as tmp:
+        for variant, docs in rendered.items():
+            path = os.path.join(tmp, variant + ".yaml")
+            with open(path, "w") as f:
+                yaml.safe_dump_all(docs, f)
+            r = subprocess.run(kv + [path], capture_output=True, text=True)
+            check(f"kubernetes-validate --strict -k {K8S_VERSION}: {variant} ({len(docs)} objects)", r.returncode == 0,
+                  (r.stdout + r.stderr).strip())
+        # Negative control: strict mode rejects an unknown field offline.
+        bogus = os.path.join(tmp, "bogus.yaml")
+        with open(bogus, "w") as f:
+            f.write("apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {bogus: 1, ports: [{port: 80}]}\n")
+        check("kubernetes-validate rejects an unknown field (negative control)", subprocess.run(kv + [bogus], capture_output=True).returncode != 0)
+    proxied = rendered["production+egress-proxy"]
+    names = {d["metadata"]["name"] for d in proxied if d["kind"] == "NetworkPolicy"}
+    check("egress-proxy component: adds the proxy policy and removes public 443",
+          "signing-gateway-egress-proxy" in names and "signing-gateway-egress-https" not in names, str(sorted(names)))
+    for variant, docs in rendered.items():
+        check(f"kustomize render {variant}: no Secret is applied", not [d for d in docs if d["kind"] == "Secret"])
+
+
+def test_kustomize_renderer():
+    """The renderer's own behaviour on what the manifests rely on (a wrong renderer would validate the wrong objects)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base, overlay = os.path.join(tmp, "base"), os.path.join(tmp, "overlay")
+        os.makedirs(base)
+        os.makedirs(overlay)
+        files = {
+            "base/kustomization.yaml": "namespace: ns\nresources: [d.yaml]\nconfigMapGenerator:\n- name: cfg\n  files: [c.json]\n",
+            "base/c.json": '{"a": 1}\n',
+            "base/d.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 2\n  template:\n"
+                           "    spec:\n      containers: [{name: c, image: reg/img:1}]\n      volumes: [{name: v, configMap: {name: cfg}}]\n",
+            "overlay/kustomization.yaml": "resources: [../base]\nnamespace: ns\nimages: [{name: reg/img, newTag: '2'}]\n"
+                                          "configMapGenerator:\n- name: cfg\n  behavior: replace\n  files: [c.json]\n"
+                                          "patches:\n- path: p.yaml\n- path: j.yaml\n  target: {kind: Deployment}\n",
+            "overlay/c.json": '{"a": 2}\n',
+            "overlay/p.yaml": "kind: Deployment\nmetadata: {name: d, namespace: ns}\nspec: {replicas: null}\n",
+            "overlay/j.yaml": "- {op: add, path: /metadata/labels, value: {x: y}}\n",
+        }
+        for name, text in files.items():
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+        b, o = kustomize.render(base), kustomize.render(overlay)
+    cm = lambda docs: next(d for d in docs if d["kind"] == "ConfigMap")
+    dep = lambda docs: next(d for d in docs if d["kind"] == "Deployment")
+    check("configMapGenerator: name = name-<hash>, the Deployment follows",
+          re.fullmatch(r"cfg-[a-z0-9]{10}", cm(b)["metadata"]["name"])
+          and dep(b)["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"] == cm(b)["metadata"]["name"], str(cm(b)["metadata"]))
+    check("behavior replace: new content, new hash, reference rewritten",
+          cm(o)["data"] == {"c.json": '{"a": 2}\n'} and cm(o)["metadata"]["name"] != cm(b)["metadata"]["name"]
+          and dep(o)["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"] == cm(o)["metadata"]["name"])
+    # The vectors of kustomize's own api/hasher/hasher_test.go (TestConfigMapHash).
+    for data, expected in (({}, "6ct58987ht"), ({"one": ""}, "9g67k2htb6"), ({"two": 2, "one": "", "three": 3}, "7757f9kkct")):
+        got = kustomize.configmap_hash({"metadata": {"name": ""}, "data": data})
+        check(f"kustomize's hash of data {data} is {expected}", got == expected, got)
+    check("strategic merge: null deletes a key", "replicas" not in dep(o)["spec"])
+    check("JSON 6902 add and images newTag", dep(o)["metadata"].get("labels") == {"x": "y"}
+          and dep(o)["spec"]["template"]["spec"]["containers"][0]["image"] == "reg/img:2")
+    check("namespace set on every namespaced object", dep(o)["metadata"].get("namespace") == "ns" == cm(o)["metadata"].get("namespace"))
+
+
+def test_nginx_syntax():
+    nginx = v.tool("nginx", "/usr/sbin/nginx")
+    if not nginx:
+        check("nginx.conf: nginx -t", False, "nginx is not installed (apt-get install nginx; `make validate-deploy` does)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        # Service names do not resolve here: point them at loopback for the syntax check.
+        local = model().nginx.replace("gateway-1:8080", "127.0.0.1:18080").replace("gateway-2:8080", "127.0.0.1:18081")
+        local = local.replace("pid /tmp/nginx.pid;", f"pid {tmp}/nginx.pid;")
+        with open(os.path.join(tmp, "nginx.conf"), "w") as f:
+            f.write(local)
+        r = subprocess.run([nginx, "-t", "-q", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf")], capture_output=True, text=True)
+        check("nginx.conf: nginx -t", r.returncode == 0, r.stderr.strip())
+
+
+def test_compose_init_secrets():
+    """init-secrets.sh run for real: every file compose mounts, a config whose key hashes match the keys it made."""
+    binary = v.find_binary()
+    with tempfile.TemporaryDirectory() as tmp:
+        compose_dir = os.path.join(tmp, "compose")
+        os.makedirs(compose_dir)
+        for name in ("init-secrets.sh", "gateway.json"):
+            with open(os.path.join(compose_dir, name), "w") as f:
+                f.write(read(os.path.join(v.DEPLOY, "compose", name)))
+        r = subprocess.run(["sh", os.path.join(compose_dir, "init-secrets.sh")], capture_output=True, text=True)
+        check("init-secrets.sh runs", r.returncode == 0, r.stderr.strip())
+        secrets = os.path.join(compose_dir, "secrets")
+        files = {**model().compose.get("secrets", {}), **model().compose.get("configs", {})}
+        for name, spec in files.items():
+            path = os.path.join(tmp, spec["file"].lstrip("./"))
+            check(f"init-secrets.sh makes {spec['file']} ({name})", os.path.isfile(path) and os.path.getsize(path) > 0)
+        generated = os.path.join(secrets, "gateway.json")
+        if not os.path.isfile(generated):
+            return
+        config = json.loads(read(generated))
+        template = json.loads(model().compose_config)
+        for client, key_file in (("erp", "erp.key"), ("ops", "ops.key")):
+            hashes = [c.get("apiKeySha256") for c in config["clients"][client]["credentials"] if "apiKeySha256" in c]
+            key = read(os.path.join(secrets, key_file)).strip()
+            check(f"secrets/gateway.json: {client}'s apiKeySha256 is the SHA-256 of {key_file}", hashes == [v.api_key_hash(key)], str(hashes))
+        strip = lambda c: json.dumps({k: val for k, val in c.items() if k != "clients"}, sort_keys=True)
+        check("secrets/gateway.json is compose/gateway.json apart from the hashes", strip(config) == strip(template))
+        # With the secret paths pointing at the files it made, the binary reads them all (HMAC secret, sealing key,
+        # password) as serve would.
+        text = read(generated).replace("/run/secrets/", secrets + "/")
+        os.makedirs(os.path.join(tmp, "simulator"))
+        token = os.path.join(tmp, "simulator", "simulator.token")
+        with open(token, "w") as f:
+            f.write("sim-token")
+        text = text.replace("/simulator/simulator.token", token)
+        with open(os.path.join(tmp, "local.json"), "w") as f:
+            f.write(text)
+        if not binary:
+            check("config check of the generated config with its files", False, "no signing-gateway binary (swift build)")
+            return
+        env = {k: val for k, val in os.environ.items() if not k.startswith("SIGNING_GATEWAY_")}
+        r = subprocess.run([binary, "config", "check", "--config", os.path.join(tmp, "local.json")], cwd=tmp, env=env,
+                           capture_output=True, text=True, timeout=60)
+        check("config check (reading every secret file init-secrets.sh made)", r.returncode == 0, r.stderr.strip()[-500:])
+        # A second run keeps what exists (secrets are made once) and makes the same config.
+        before = read(os.path.join(secrets, "erp.key"))
+        subprocess.run(["sh", os.path.join(compose_dir, "init-secrets.sh")], capture_output=True, text=True)
+        check("init-secrets.sh run again keeps the keys and the config",
+              read(os.path.join(secrets, "erp.key")) == before and json.loads(read(generated)) == config)
+
+
+def test_systemd_analyze():
+    analyze = v.tool("systemd-analyze")
+    if not analyze:
+        check("systemd-analyze verify", False, "systemd-analyze is not installed (apt-get install systemd)")
+        return
+    unit_text = model().unit
     with tempfile.TemporaryDirectory() as tmp:
         # verify wants ExecStart's binary to exist: point it at a stand-in, same unit otherwise.
         stand_in = os.path.join(tmp, "signing-gateway")
-        shutil.copy("/bin/true", stand_in)
+        with open("/bin/true", "rb") as src, open(stand_in, "wb") as dst:
+            dst.write(src.read())
+        os.chmod(stand_in, 0o755)
         unit = os.path.join(tmp, "signing-gateway.service")
         with open(unit, "w") as f:
-            f.write(read(UNIT).replace("/opt/signing-gateway/signing-gateway serve", stand_in + " serve"))
+            f.write(unit_text.replace("/opt/signing-gateway/signing-gateway serve", stand_in + " serve"))
         r = subprocess.run([analyze, "verify", unit], capture_output=True, text=True)
         check("systemd-analyze verify", r.returncode == 0 and "signing-gateway.service" not in r.stderr, r.stderr.strip())
         r = subprocess.run([analyze, "security", "--offline=yes", "--threshold=20", unit], capture_output=True, text=True)
-        m = re.search(r"Overall exposure level for \S+: ([\d.]+)", r.stdout + r.stderr)
-        score = float(m.group(1)) if m else 99
+        found = re.search(r"Overall exposure level for \S+: ([\d.]+)", r.stdout + r.stderr)
+        score = float(found.group(1)) if found else 99
         check(f"systemd-analyze security --offline: exposure {score} <= 2.0", score <= 2.0, (r.stdout + r.stderr)[-300:])
 
 
@@ -488,12 +412,6 @@ def expand_syscall_set(analyze, name, seen=None):
 
 
 # ------------------------------------------------------------------------------------------------
-def find_binary():
-    candidates = [os.environ.get("SG_BINARY"), os.environ.get("SIGNING_GATEWAY_BIN")] + [
-        os.path.join(ROOT, d, "signing-gateway") for d in (".build/release", ".build/debug")]
-    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
-
-
 MDWE_LAUNCHER = """
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -505,12 +423,12 @@ os.execv(sys.argv[1], sys.argv[1:])
 
 
 def test_runtime_under_the_units_hardening():
-    binary = find_binary()
+    binary = v.find_binary()
     if not binary:
         note("runtime: binary under MemoryDenyWriteExecute and the syscall filter", "no built binary (set SG_BINARY or SIGNING_GATEWAY_BIN)")
         return
-    strace = shutil.which("strace")
-    analyze = shutil.which("systemd-analyze")
+    strace = v.tool("strace")
+    analyze = v.tool("systemd-analyze")
     with tempfile.TemporaryDirectory() as tmp:
         # Lay out the binary the way the image and the unit do: bundle next to it (when built).
         bindir = os.path.join(tmp, "bin")
@@ -584,7 +502,7 @@ def test_runtime_under_the_units_hardening():
             return
         allowed = expand_syscall_set(analyze, "@system-service")
         denied = set()
-        for entry in (unit_settings().get("SystemCallFilter") or []):
+        for entry in (v.unit_settings(model().unit).get("SystemCallFilter") or []):
             if entry.startswith("~"):
                 for name in entry[1:].split():
                     denied |= expand_syscall_set(analyze, name) if name.startswith("@") else {name}
