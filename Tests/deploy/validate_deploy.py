@@ -42,6 +42,8 @@ SECRETISH = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|API_?KEY|CLIENT_?
 NODE_LOCAL_DNS = "169.254.20.10/32"
 PRIVATE_V4 = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"}
 PRIVATE_V6 = {"fc00::/7", "fe80::/10", "::ffff:0:0/96"}
+# Keys every replica must share, so they come from a Secret (the default is a file each replica makes in /data).
+SHARED_KEYS = ("events.secretKeyFile", "audit.checkpointKeyFile")
 EXPOSED_PATHS = {("/v1", "Prefix"), ("/v1/altinn-events", "Exact")}
 
 
@@ -459,6 +461,10 @@ def rule_k8s_secrets(m):
         volumes = {v["name"]: v for v in pod_spec(docs).get("volumes", [])}
         mounts = {mt["mountPath"]: volumes.get(mt["name"], {}) for mt in container(docs).get("volumeMounts", [])}
         needed = {}
+        for key in SHARED_KEYS:
+            if not (config.get(key.split(".")[0]) or {}).get(key.split(".")[1]):
+                problems.append(f"kubernetes {variant}: no {key}: each replica would make its own in /data "
+                                "(a secret sealed on one would not open on another)")
         for path in secret_paths(config):
             where = [(d, v) for d, v in mounts.items() if under(path, d) and "secret" in v]
             if not where:
@@ -538,12 +544,14 @@ def rule_k8s_networkpolicy(m):
         for rule in ingress:
             if not rule.get("ports") or any(pt.get("port") not in http for pt in rule["ports"]):
                 p(f"ingress rule on ports other than the http port: {rule.get('ports')}")
-        from_namespace = lambda name: [r for r in ingress for peer in _peers(r, "from")
-                                       if "namespaceSelector" in peer and peer["namespaceSelector"].get("matchLabels")]
-        if not any("prometheus" in json.dumps(r["from"]) for r in from_namespace(None)):
-            p("no ingress for Prometheus (from its namespace) to scrape /metrics")
-        if objects(docs, "Ingress") and not any("ingress" in json.dumps(r["from"]) for r in from_namespace(None)):
-            p("an Ingress exists but no policy lets the ingress controller's namespace in")
+        by_name = {n["metadata"]["name"]: n["spec"] for n in objects(docs, "NetworkPolicy")}
+        wanted = [("signing-gateway-ingress-prometheus", "Prometheus (scraping /metrics)")]
+        if objects(docs, "Ingress"):
+            wanted.append(("signing-gateway-ingress-controller", "the ingress controller"))
+        for name, who in wanted:
+            rules = by_name.get(name, {}).get("ingress", [])
+            if not any(peer.get("namespaceSelector", {}).get("matchLabels") for r in rules for peer in _peers(r, "from")):
+                p(f"no ingress for {who} from its namespace ({name})")
     return problems
 
 
@@ -643,7 +651,16 @@ def rule_compose(m):
     lb = services.get("lb", {})
     lb_addresses = [ipaddress.ip_address(a) for n in (lb.get("networks") or {}).values() if isinstance(n, dict)
                     for a in (n.get("ipv4_address"), n.get("ipv6_address")) if a]
+    postgres = services.get("postgres", {})
+    if (postgres.get("environment") or {}).get("POSTGRES_PASSWORD_FILE") != "/run/secrets/postgres-password":
+        p("compose: postgres must take its password from the postgres-password secret (POSTGRES_PASSWORD_FILE)")
+    compose_config = raw(m.compose_config)
+    for key in SHARED_KEYS:
+        if not under((compose_config.get(key.split(".")[0]) or {}).get(key.split(".")[1]) or "", "/run/secrets"):
+            p(f"compose: {key} must be a shared secret under /run/secrets (each replica has its own /data)")
     for name, service in gateways.items():
+        if f"{name}-data:/data" not in service.get("volumes", []):
+            p(f"compose: {name} has no data volume of its own at /data")
         cmd = service.get("command", [])
         config_target = cmd[cmd.index("--config") + 1] if "--config" in cmd[:-1] else None
         mounted = {c.get("target"): c.get("source") for c in service.get("configs", [])}
@@ -676,15 +693,16 @@ def rule_compose(m):
             p(f"compose: {name} stop_grace_period {grace} s < drainTimeoutSeconds {config['drainTimeoutSeconds']} + 5")
         if config["storage"].get("postgresPasswordFile") and "postgres" not in (service.get("depends_on") or {}):
             p(f"compose: {name} does not wait for postgres")
+        # Exactly nginx: a wider range would let any container on the network forge X-Forwarded-For.
         trusted = [ipaddress.ip_network(t, strict=False) for t in config.get("trustedProxies", [])]
-        if not lb_addresses or not all(any(a in t for t in trusted) for a in lb_addresses):
-            p(f"compose: trustedProxies {config.get('trustedProxies')} must hold nginx's fixed address {lb_addresses}")
-        if not trusted or not all(any(t.subnet_of(s) for s in subnets if s.version == t.version) for t in trusted):
-            p(f"compose: trustedProxies {config.get('trustedProxies')} must lie in the declared network {subnets}")
-        upstream = [a[0] for a in nginx_directives(m.nginx, "server") if a and a[0].startswith(f"{name}:")]
-        if upstream != [f"{name}:{config['port']}"] and not any(a.startswith(f"{name}:{config['port']}") for a in upstream):
+        if not lb_addresses or sorted(trusted) != sorted(ipaddress.ip_network(a) for a in lb_addresses):
+            p(f"compose: trustedProxies {config.get('trustedProxies')} must be nginx's fixed address, no more: "
+              f"{[str(a) for a in lb_addresses]}")
+        if not lb_addresses or not all(any(a in s for s in subnets) for a in lb_addresses):
+            p(f"compose: nginx's fixed address {[str(a) for a in lb_addresses]} must lie in the declared network {subnets}")
+        if [f"{name}:{config['port']}"] != [a[0].split()[0] for a in nginx_directives(m.nginx, "server") if a and a[0].startswith(f"{name}:")]:
             p(f"nginx.conf: {name} is not an upstream on port {config['port']}")
-        for timeout in nginx_directives(m.nginx, "proxy_read_timeout") or [["60s"]]:
+        for timeout in nginx_directives(m.nginx, "proxy_read_timeout"):
             if seconds(timeout[0]) is None or seconds(timeout[0]) < worst_case_seconds(config):
                 p(f"nginx.conf: proxy_read_timeout {timeout[0]} < the gateway's worst case {worst_case_seconds(config)} s")
     if not nginx_directives(m.nginx, "proxy_read_timeout"):
@@ -746,7 +764,11 @@ def rule_dockerfile(m):
     if any(SECRETISH.search(n) for n in re.findall(r"ARG\s+(\w+)", m.dockerfile)):
         p("Dockerfile: a secret in ARG")
     cmd = [l for l in runtime if l.upper().startswith("CMD")]
-    if not cmd or json.loads(cmd[-1][3:]) [:2] != ["serve", "--config"]:
+    try:
+        exec_form = json.loads(cmd[-1][3:]) if cmd else []
+    except ValueError:
+        exec_form = []
+    if exec_form[:2] != ["serve", "--config"]:
         p(f"Dockerfile: CMD must be serve --config FILE (without a file the built-in simulator runs): {cmd}")
     health = [l for l in runtime if l.upper().startswith("HEALTHCHECK")]
     ports = {c["port"] for c in (effective(text or "", env) for _, text, env, kind in configs(m) if kind != "systemd") if c}
