@@ -28,7 +28,7 @@ import yaml
 
 import validate_deploy as v
 import validate_kustomize as kustomize
-from support import ROOT, check, http, note
+from support import check, http, note
 
 K8S_VERSION = "1.29.0"  # oldest Kubernetes the manifests target (autoscaling/v2, policy/v1)
 

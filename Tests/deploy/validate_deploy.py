@@ -281,7 +281,11 @@ def rule_configs(m):
         if text is None:
             problems.append(f"{label}: no configuration file found")
             continue
-        problems += [f"{label}: {p}" for p in config_check(text, env)[1]]
+        config, found = config_check(text, env)
+        problems += [f"{label}: {p}" for p in found]
+        if config and config["drainTimeoutSeconds"] < worst_case_seconds(config):
+            problems.append(f"{label}: drainTimeoutSeconds {config['drainTimeoutSeconds']} < a request's worst case "
+                            f"{worst_case_seconds(config)} s (4 x upstream.timeoutMilliseconds)")
     return problems
 
 
@@ -488,10 +492,6 @@ def rule_k8s_secrets(m):
     return problems
 
 
-def _peers(rule, side):
-    return rule.get(side, [])
-
-
 def _ports(rule):
     return {(pt.get("protocol", "TCP"), pt.get("port")) for pt in rule.get("ports", [])}
 
@@ -513,13 +513,13 @@ def rule_k8s_networkpolicy(m):
         for rule in egress:
             if not rule.get("ports"):
                 p(f"an egress rule without ports: {rule.get('to')}")
-            v4 = [b["ipBlock"]["cidr"] for b in _peers(rule, "to") if "ipBlock" in b and ":" not in b["ipBlock"]["cidr"]]
-            v6 = [b["ipBlock"]["cidr"] for b in _peers(rule, "to") if "ipBlock" in b and ":" in b["ipBlock"]["cidr"]]
+            v4 = [b["ipBlock"]["cidr"] for b in rule.get("to", []) if "ipBlock" in b and ":" not in b["ipBlock"]["cidr"]]
+            v6 = [b["ipBlock"]["cidr"] for b in rule.get("to", []) if "ipBlock" in b and ":" in b["ipBlock"]["cidr"]]
             if v4 and not v6:
                 p(f"IPv4 only: egress to {v4} has no IPv6 counterpart")
         dns = [r for r in egress if {("UDP", 53), ("TCP", 53)} <= _ports(r)]
-        kube_dns = any(b.get("podSelector", {}).get("matchLabels", {}).get("k8s-app") == "kube-dns" for r in dns for b in _peers(r, "to"))
-        node_local = any(b.get("ipBlock", {}).get("cidr") == NODE_LOCAL_DNS for r in dns for b in _peers(r, "to"))
+        kube_dns = any(b.get("podSelector", {}).get("matchLabels", {}).get("k8s-app") == "kube-dns" for r in dns for b in r.get("to", []))
+        node_local = any(b.get("ipBlock", {}).get("cidr") == NODE_LOCAL_DNS for r in dns for b in r.get("to", []))
         if not (kube_dns and node_local):
             p(f"DNS (UDP and TCP 53) must reach kube-dns pods and node-local DNS {NODE_LOCAL_DNS} (kube-dns: {kube_dns}, node-local: {node_local})")
         config = k8s_config(docs)
@@ -527,7 +527,7 @@ def rule_k8s_networkpolicy(m):
         db_port = int(re.search(r"@[^/:]+:(\d+)", url).group(1)) if re.search(r"@[^/:]+:(\d+)", url) else 5432
         if not any(("TCP", db_port) in _ports(r) for r in egress):
             p(f"no egress to the database port {db_port}")
-        public = [b["ipBlock"] for r in egress if ("TCP", 443) in _ports(r) for b in _peers(r, "to")
+        public = [b["ipBlock"] for r in egress if ("TCP", 443) in _ports(r) for b in r.get("to", [])
                   if b.get("ipBlock", {}).get("cidr") in ("0.0.0.0/0", "::/0")]
         proxy = (config or {}).get("upstream", {}).get("proxy")
         if not proxy:
@@ -550,7 +550,7 @@ def rule_k8s_networkpolicy(m):
             wanted.append(("signing-gateway-ingress-controller", "the ingress controller"))
         for name, who in wanted:
             rules = by_name.get(name, {}).get("ingress", [])
-            if not any(peer.get("namespaceSelector", {}).get("matchLabels") for r in rules for peer in _peers(r, "from")):
+            if not any(peer.get("namespaceSelector", {}).get("matchLabels") for r in rules for peer in r.get("from", [])):
                 p(f"no ingress for {who} from its namespace ({name})")
     return problems
 
