@@ -23,7 +23,7 @@ test-deps: deps
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  echo "installing: nginx"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
-	@missing=""; for t in promtool:prometheus sqlite3:sqlite3 jq:jq; do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
+	@missing=""; for t in promtool:prometheus sqlite3:sqlite3 jq:jq systemd-analyze:systemd; do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing (Tests/deploy/test_operations.py: promtool, the runbook's backup commands)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
@@ -46,7 +46,7 @@ test: test-deps
 # deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas
 # (kubernetes-validate --strict), systemd unit verified, compose's nginx.conf through `nginx -t`; offline, a
 # few seconds. Part of `make test`; this target runs it alone (nginx and kubernetes-validate from test-deps).
-validate-deploy: test-deps
+validate-deploy: test-deps build
 	python3 -m pytest -p no:cacheprovider -v Tests/deploy
 
 # The larger property-based run: schemathesis with many more cases per operation (several minutes).

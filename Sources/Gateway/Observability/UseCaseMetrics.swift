@@ -19,6 +19,13 @@ package enum UseCaseMetrics {
         Metrics.Counter(label: Self.auditAppends, dimensions: [("operation", operation)]).increment()
     }
 
+    /// The failure series exist from the start at 0, so a scrape sees them and `increase()` catches the first one.
+    package static func registerFailureSeries() {
+        for operation in ["sign", "processNext", "reject", "signingState", "trackerProcessNext", "refused"] {
+            Metrics.Counter(label: Self.auditAppendFailures, dimensions: [("operation", operation)]).increment(by: 0)
+        }
+    }
+
     static func auditAppendFailed(operation: String) {
         Metrics.Counter(label: Self.auditAppendFailures, dimensions: [("operation", operation)]).increment()
     }
