@@ -88,4 +88,10 @@ package struct AltinnRejection: Sendable, Equatable {
     package var hasMissingSignatures: Bool {
         self.validationIssues.contains { $0.code == "MissingSignatures" }
     }
+
+    /// `SignatureHashValidator`: data in `dataTypesToSign` changed after it was signed. A retry gives the same
+    /// answer; only a reject (which removes every signature) and signing again clears it.
+    package var hasInvalidSignatureHash: Bool {
+        self.validationIssues.contains { $0.code == "InvalidSignatureHash" }
+    }
 }

@@ -24,6 +24,9 @@ struct AdminRoutes {
         group.post("instances/{partyId}/{guid}/signees/{signeePartyId}/sign") { _, context in
             try await signOutOfBand(context)
         }
+        group.put("instances/{partyId}/{guid}/data/{dataGuid}") { request, context in
+            try await changeDocument(request, context)
+        }
         group.get("requests") { _, _ in
             // `total` counts every request ever received; the list keeps only the last ones.
             Replies.json(
@@ -80,7 +83,7 @@ struct AdminRoutes {
                 .obj([
                     "title": .string("Bad faults"), "status": .int(400),
                     "detail": .string(
-                        "Expected {latencyMs, errorRate, dropReplyRate, organisationSpelling, failSigningAfterSign, lockHoldMs}, rates in 0...1."
+                        "Expected {latencyMs, errorRate, dropReplyRate, organisationSpelling, failSigningAfterSign, lockHoldMs, signatureReadForbidden}, rates in 0...1."
                     ),
                 ]))
         }
@@ -139,6 +142,18 @@ struct AdminRoutes {
                     ])
                 }),
         ])
+    }
+
+    /// `PUT /_simulator/instances/{partyId}/{guid}/data/{dataGuid}` with the new bytes: the document changes
+    /// after signing, as app or service-owner code may do (§2), so full validation finds `InvalidSignatureHash`.
+    private func changeDocument(_ request: Request, _ context: SimulatorRequestContext) async throws -> Response {
+        guard let party = context.parameters.get("partyId", as: Int.self),
+            let guid = context.parameters.get("guid").flatMap(UUID.init(uuidString:)),
+            let id = context.parameters.get("dataGuid").flatMap(UUID.init(uuidString:))
+        else { return Replies.empty(.notFound) }
+        let bytes = Array(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
+        let changed = await state.changeDocument(InstanceKey(partyId: party, guid: guid), id: id, bytes: bytes)
+        return Replies.empty(changed ? .noContent : .notFound)
     }
 
     private func signOutOfBand(_ context: SimulatorRequestContext) async throws -> Response {

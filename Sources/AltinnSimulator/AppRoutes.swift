@@ -19,6 +19,27 @@ struct AppRoutes {
         group.put("process/next") { request, context in try await processNext(request, context) }
         group.post("actions") { request, context in try await userAction(request, context) }
         group.get("signing") { request, context in try await signing(request, context) }
+        group.get("data/{dataGuid}") { _, context in try await data(context) }
+    }
+
+    /// `GET …/data/{dataGuid}` (§6): the stored bytes. A signature document whose data type requires an action the
+    /// caller lacks (`signatureReadForbidden`: the recommended `signature-access` config) is a 403.
+    private func data(_ context: SimulatorRequestContext) async throws -> Response {
+        let route = try route(context)
+        guard await lookup(route) != nil, let text = context.parameters.get("dataGuid"),
+            let id = UUID(uuidString: text),
+            let element = await state.dataElement(route.key, id: id)
+        else { return Replies.problem(.notFound, Bodies.frameworkNotFound()) }
+        if element.signature, await state.faults.signatureReadForbidden {
+            return Replies.problem(
+                .forbidden,
+                .obj([
+                    "title": .string("Unauthorized"),
+                    "detail": .string("Access denied for data element of type \(DataElementRecord.signatureType)"),
+                    "status": .int(403),
+                ]))
+        }
+        return Replies.bytes(.ok, element.bytes, contentType: element.contentType)
     }
 
     /// The instance if it exists under this org/app.
@@ -109,10 +130,9 @@ struct AppRoutes {
         case .handlerUnauthorized:
             // The handler's own error code (UnauthorizedOnBehalfOf) is not returned here (§1.1).
             return Replies.problem(.forbidden, Bodies.signHandlerUnauthorized())
-        case .missingSignatures(let taskId, _):
+        case .validationFailed(let taskId, let issues):
             return Replies.problem(
-                .conflict,
-                Bodies.missingSignaturesProblem(taskId: taskId, language: Self.language(request)))
+                .conflict, Bodies.validationProblem(taskId: taskId, issues: issues, language: Self.language(request)))
         }
     }
 

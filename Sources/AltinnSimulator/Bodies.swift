@@ -37,12 +37,66 @@ enum Bodies {
                 "substatus": .null,
             ]),
             "completeConfirmations": .null,
-            "data": .array([]),
+            "data": .array(dataElements(record, baseURL: baseURL)),
             "presentationTexts": .null,
             "dataValues": .null,
             "created": WireTime.json(record.created),
             "createdBy": .string(String(record.partyId)),
             "lastChanged": WireTime.json(record.lastChanged),
+            "lastChangedBy": .string(String(record.partyId)),
+        ])
+    }
+
+    /// Storage's `DataElement`s: the document to sign and the signature documents (§5, §6).
+    static func dataElements(_ record: InstanceRecord, baseURL: String) -> [JSONValue] {
+        let documents = record.dataElements.map { element in
+            dataElement(
+                record, baseURL: baseURL, id: element.id, dataType: element.dataType,
+                contentType: element.contentType, size: element.bytes.count, locked: false, task: nil,
+                created: element.created, lastChanged: element.lastChanged)
+        }
+        let signatures = record.signDocuments.map { document in
+            dataElement(
+                record, baseURL: baseURL, id: document.id, dataType: DataElementRecord.signatureType,
+                contentType: "application/json", size: record.signDocumentJSON(document).serialized.utf8.count,
+                locked: true, task: document.taskId, created: document.signedTime, lastChanged: document.signedTime)
+        }
+        return documents + signatures
+    }
+
+    private static func dataElement(
+        _ record: InstanceRecord, baseURL: String, id: UUID, dataType: String, contentType: String, size: Int,
+        locked: Bool, task: String?, created: Date, lastChanged: Date
+    ) -> JSONValue {
+        let dataId = id.uuidString.lowercased()
+        return .obj([
+            "id": .string(dataId),
+            "instanceGuid": .string(record.guid.uuidString.lowercased()),
+            "dataType": .string(dataType),
+            "filename": .string(dataType == DataElementRecord.signatureType ? "\(dataType).json" : "contract.pdf"),
+            "contentType": .string(contentType),
+            "blobStoragePath": .string(
+                "\(record.org)/\(record.app)/\(record.guid.uuidString.lowercased())/data/\(dataId)"),
+            "selfLinks": .obj([
+                "apps": .string("\(baseURL)/\(record.appId)/instances/\(record.id)/data/\(dataId)"),
+                "platform": .string("\(baseURL)/storage/api/v1/instances/\(record.id)/data/\(dataId)"),
+            ]),
+            "size": .int(size),
+            // Storage never sets it (§5): not a usable digest.
+            "contentHash": .null,
+            "locked": .bool(locked),
+            "refs": .null, "isRead": .bool(true), "tags": .array([]), "userDefinedMetadata": .null,
+            "metadata": .null, "deleteStatus": .null, "fileScanResult": .string("NotApplicable"),
+            "references": task.map {
+                .array([
+                    .obj([
+                        "value": .string($0), "relation": .string("GeneratedFrom"), "valueType": .string("Task"),
+                    ])
+                ])
+            } ?? .null,
+            "created": WireTime.json(created),
+            "createdBy": .string(String(record.partyId)),
+            "lastChanged": WireTime.json(lastChanged),
             "lastChangedBy": .string(String(record.partyId)),
         ])
     }
@@ -90,7 +144,7 @@ enum Bodies {
     }
 
     private static func appTask(_ task: ProcessTaskDefinition, record: InstanceRecord) -> JSONValue {
-        let actionIds = task.isSigning ? ["read", "write", "sign"] : ["read", "write"]
+        let actionIds = TaskPolicy.actionIds(for: task.altinnTaskType)
         return .obj([
             "flow": .int(record.process.flow),
             "started": WireTime.json(record.process.currentTaskStarted),
@@ -167,22 +221,56 @@ enum Bodies {
     }
 
     static func missingSignaturesProblem(taskId: String, language: String) -> JSONValue {
+        validationProblem(taskId: taskId, issues: [.missingSignatures], language: language)
+    }
+
+    /// The issues full validation of a signing task can find (§2): data changed after signing, and signees
+    /// still to sign.
+    enum ValidationIssue: Equatable {
+        case invalidSignatureHash
+        case missingSignatures
+    }
+
+    static func validationProblem(taskId: String, issues: [ValidationIssue], language: String) -> JSONValue {
         .obj([
             "title": .string("Validation failed for task"),
             "status": .int(409),
-            "detail": .string("1 validation errors found for task \(taskId)"),
-            "validationIssues": .array([
-                .obj([
-                    "severity": .int(1),
-                    "dataElementId": .null,
-                    "field": .null,
-                    "code": .string("MissingSignatures"),
-                    "description": .string(missingSignaturesText(language: language)),
-                    "source": .string("Altinn.App.Core.Features.Validation.Default.SigningTaskValidator-*"),
-                    "noIncrementalUpdates": .bool(true),
-                ])
-            ]),
+            "detail": .string("\(issues.count) validation errors found for task \(taskId)"),
+            "validationIssues": .array(
+                issues.map { issue in
+                    let (code, text, source) =
+                        switch issue {
+                        case .missingSignatures:
+                            (
+                                "MissingSignatures", missingSignaturesText(language: language),
+                                "Altinn.App.Core.Features.Validation.Default.SigningTaskValidator-*"
+                            )
+                        case .invalidSignatureHash:
+                            (
+                                "InvalidSignatureHash", invalidSignatureHashText(language: language),
+                                "Altinn.App.Core.Features.Validation.Default.SignatureHashValidator-*"
+                            )
+                        }
+                    return .obj([
+                        "severity": .int(1),
+                        "dataElementId": .null,
+                        "field": .null,
+                        "code": .string(code),
+                        "description": .string(text),
+                        "source": .string(source),
+                        "noIncrementalUpdates": .bool(true),
+                    ])
+                }),
         ])
+    }
+
+    /// SignatureHashValidator's texts (§2).
+    static func invalidSignatureHashText(language: String) -> String {
+        switch language {
+        case "nn": "Signerte data er endra etter at signaturen vart utført."
+        case "nb": "Signerte data er endret etter at signaturen ble utført."
+        default: "The signed data has been modified after the signature was made."
+        }
     }
 
     /// SigningTaskValidator's texts; unknown languages fall back to `nb`, like the app's default.

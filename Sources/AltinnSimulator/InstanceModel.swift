@@ -81,6 +81,10 @@ struct InstanceRecord: Sendable {
     var signCalls: Int = 0
     /// Every `PUT …/process/next` that reached the app API for this instance, refused ones included.
     var processNextCalls: Int = 0
+    /// The document to sign (one per instance here).
+    var dataElements: [DataElementRecord] = []
+    /// Signature documents, one per signee and task.
+    var signDocuments: [SignDocumentRecord] = []
 
     var id: String { "\(partyId)/\(guid.uuidString.lowercased())" }
     var appId: String { "\(org)/\(app)" }

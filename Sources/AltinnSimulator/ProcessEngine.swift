@@ -4,7 +4,13 @@ import Foundation
 /// policy: read/write everywhere, `sign` only in a signing task.
 enum TaskPolicy {
     static func allowedActions(for taskType: String) -> Set<String> {
-        taskType == "signing" ? ["read", "write", "sign"] : ["read", "write"]
+        Set(self.actionIds(for: taskType))
+    }
+
+    /// In the order `AppProcessState.currentTask.actions` lists them. The demo BPMN lists `reject` on its
+    /// signing task (`<altinn:action>reject</altinn:action>`), so it is offered there.
+    static func actionIds(for taskType: String) -> [String] {
+        taskType == "signing" ? ["read", "write", "sign", "reject"] : ["read", "write"]
     }
 }
 
@@ -40,6 +46,11 @@ extension InstanceRecord {
             rows.append(Self.unlistedSignee(identity, onBehalfOf: onBehalfOf != nil, signedTime: now))
         }
         signees[task.elementId] = rows
+        self.storeSignDocument(
+            taskId: task.elementId, signeePartyId: identity.partyId,
+            userId: identity.kind == .user ? String(identity.partyId) : nil,
+            systemUserId: identity.kind == .systemUser ? Self.systemUserId(partyId: identity.partyId) : nil,
+            organisationNumber: onBehalfOf, now: now)
     }
 
     static func unlistedSignee(_ identity: SimulatedIdentity, onBehalfOf: Bool, signedTime: Date)
@@ -65,6 +76,9 @@ extension InstanceRecord {
             let index = signees[task.elementId]?.firstIndex(where: { $0.partyId == signeePartyId })
         else { return false }
         signees[task.elementId]?[index].signedTime = now
+        if let signee = signees[task.elementId]?[index] {
+            self.storeSignDocument(for: signee, taskId: task.elementId, now: now)
+        }
         lastChanged = now
         return true
     }

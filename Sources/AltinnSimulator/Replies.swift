@@ -23,6 +23,13 @@ enum Replies {
         )
     }
 
+    /// Raw stored bytes (`GET …/data/{id}`).
+    static func bytes(_ status: HTTPResponse.Status, _ body: [UInt8], contentType: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
     /// No body at all, like ASP.NET's `Unauthorized()`, `Forbid()` or an unhandled exception.
     static func empty(_ status: HTTPResponse.Status) -> Response {
         Response(status: status, headers: [.contentLength: "0"])

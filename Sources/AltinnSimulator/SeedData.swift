@@ -117,7 +117,7 @@ enum SeedData {
             process = ProcessRecord(
                 started: created, currentTaskIndex: 0, currentTaskStarted: created, flow: 2, ended: nil)
         }
-        return InstanceRecord(
+        var record = InstanceRecord(
             org: org,
             app: app,
             partyId: ownerPartyId,
@@ -129,5 +129,10 @@ enum SeedData {
             tasks: ProcessTaskDefinition.demoFlow,
             signees: ["Task_2": signees]
         )
+        record.dataElements = [InstanceRecord.demoDocument(instance: guid, created: created)]
+        for signee in signees {
+            if let time = signee.signedTime { record.storeSignDocument(for: signee, taskId: "Task_2", now: time) }
+        }
+        return record
     }
 }

@@ -13,6 +13,8 @@ package struct SimulatorFaults: Sendable, Equatable {
     package var failSigningAfterSign: Bool
     /// How long a process/next holds the instance lock (its work time), so concurrent writes can collide.
     package var lockHold: Duration
+    /// Signature documents need an action the caller lacks (`actionRequiredToRead: signature-access`, §6): 403.
+    package var signatureReadForbidden = false
 
     package init(
         latency: Duration = .zero,
@@ -38,6 +40,7 @@ package struct SimulatorFaults: Sendable, Equatable {
             "dropReplyRate": .double(dropReplyRate),
             "organisationSpelling": .bool(organisationSpelling),
             "failSigningAfterSign": .bool(failSigningAfterSign),
+            "signatureReadForbidden": .bool(signatureReadForbidden),
             "lockHoldMs": .int(
                 Int(lockHold.components.seconds) * 1000 + Int(lockHold.components.attoseconds / 1_000_000_000_000_000)),
         ])
@@ -67,6 +70,7 @@ package struct SimulatorFaults: Sendable, Equatable {
         for (key, path) in [
             ("organisationSpelling", \SimulatorFaults.organisationSpelling),
             ("failSigningAfterSign", \.failSigningAfterSign),
+            ("signatureReadForbidden", \.signatureReadForbidden),
         ] {
             if let value = body[key] {
                 guard case .bool(let flag) = value else { return nil }

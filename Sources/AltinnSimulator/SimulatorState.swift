@@ -37,7 +37,8 @@ enum ProcessNextResult {
     case processEnded
     case forbidden(taskId: String, taskType: String, action: String?)
     case handlerUnauthorized
-    case missingSignatures(taskId: String, instance: InstanceRecord)
+    /// Full validation of the task failed (the move did not happen; a sign made first stays).
+    case validationFailed(taskId: String, issues: [Bodies.ValidationIssue])
 }
 
 enum UserActionResult {
@@ -227,6 +228,12 @@ package actor SimulatorState {
             return .forbidden(taskId: task.elementId, taskType: task.altinnTaskType, action: action)
         }
         let time = now()
+        if action == "reject" {
+            // Validation is skipped for a reject the BPMN lists (§1.2 step 3); the task's signatures go.
+            record.reject(now: time)
+            instances[key] = record
+            return .moved(record)
+        }
         if action == "sign" {
             do {
                 try record.sign(by: identity, onBehalfOf: onBehalfOf, now: time)
@@ -234,10 +241,15 @@ package actor SimulatorState {
                 return .handlerUnauthorized
             }
         }
-        if task.isSigning, record.hasMissingSignatures(taskId: task.elementId) {
-            // The signature (if any) stays even though the move fails, as in Altinn.
-            instances[key] = record
-            return .missingSignatures(taskId: task.elementId, instance: record)
+        if task.isSigning {
+            var issues: [Bodies.ValidationIssue] = []
+            if record.signaturesInvalidated(taskId: task.elementId) { issues.append(.invalidSignatureHash) }
+            if record.hasMissingSignatures(taskId: task.elementId) { issues.append(.missingSignatures) }
+            if !issues.isEmpty {
+                // The signature (if any) stays even though the move fails, as in Altinn.
+                instances[key] = record
+                return .validationFailed(taskId: task.elementId, issues: issues)
+            }
         }
         record.moveNext(now: time)
         instances[key] = record
@@ -278,6 +290,42 @@ package actor SimulatorState {
         guard let task, task.isSigning else { return .notASigningTask }
         if faults.failSigningAfterSign, record.systemUserHasSigned { return .failedAfterSystemUserSign }
         return .states(record.signees[task.elementId] ?? [])
+    }
+
+    /// `GET …/data/{id}`: a document's bytes or a signature document's JSON; nil when there is none.
+    func dataElement(_ key: InstanceKey, id: UUID) -> (bytes: [UInt8], contentType: String, signature: Bool)? {
+        guard let record = instances[key] else { return nil }
+        if let element = record.dataElements.first(where: { $0.id == id }) {
+            return (element.bytes, element.contentType, false)
+        }
+        if let document = record.signDocuments.first(where: { $0.id == id }) {
+            return (Array(record.signDocumentJSON(document).serialized.utf8), "application/json", true)
+        }
+        return nil
+    }
+
+    /// The ids of an instance's documents to sign (tests).
+    package func documentIds(partyId: Int, guid: UUID) -> [UUID] {
+        instances[InstanceKey(partyId: partyId, guid: guid)]?.dataElements.map(\.id) ?? []
+    }
+
+    package func processNextCalls(partyId: Int, guid: UUID) -> Int {
+        instances[InstanceKey(partyId: partyId, guid: guid)]?.processNextCalls ?? 0
+    }
+
+    package func changeDocument(partyId: Int, guid: UUID, id: UUID, bytes: [UInt8]) -> Bool {
+        self.changeDocument(InstanceKey(partyId: partyId, guid: guid), id: id, bytes: bytes)
+    }
+
+    /// Admin: the document's bytes change after it was signed (what `InvalidSignatureHash` detects). False
+    /// when there is no such document.
+    func changeDocument(_ key: InstanceKey, id: UUID, bytes: [UInt8]) -> Bool {
+        guard var record = instances[key], let index = record.dataElements.firstIndex(where: { $0.id == id })
+        else { return false }
+        record.dataElements[index].bytes = bytes
+        record.dataElements[index].lastChanged = now()
+        instances[key] = record
+        return true
     }
 
     /// Admin: a listed signee signs outside the gateway. Nil for an unknown instance.

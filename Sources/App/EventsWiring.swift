@@ -41,7 +41,9 @@ package struct EventsWiring: Sendable {
             })
         return UseCases(
             sign: SignUseCase(service: service, observer: self.observer, gate: gate, defaultTokenProfile: profile),
-            processNext: ProcessNextUseCase(service: service, gate: gate, defaultTokenProfile: profile),
+            processNext: ProcessNextUseCase(
+                service: service, observer: self.observer, gate: gate, defaultTokenProfile: profile),
+            reject: RejectUseCase(service: service, observer: self.observer, gate: gate, defaultTokenProfile: profile),
             signingState: SigningStateUseCase(service: service, audit: audit, defaultTokenProfile: profile),
             tracking: Tracking(store: store, audit: audit, observer: self.observer, doorbell: self.trackerDoorbell),
             subscriptions: Subscriptions(

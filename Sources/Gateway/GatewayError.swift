@@ -17,6 +17,9 @@ package enum GatewayError: Error, Sendable, Equatable {
     /// Another write to the instance (from another replica) held its lease past the wait, or the lease could
     /// not be taken (`storeFailed`). Nothing was sent to Altinn.
     case instanceBusy(storeFailed: Bool)
+    /// The pre-check found that the current task does not offer `reject` to this token profile's identity (the
+    /// BPMN lists no reject there, or the policy denies it). Nothing was sent.
+    case rejectNotOffered(ProcessPosition)
 
     /// What the process state says about a refusal.
     package enum Diagnosis: Sendable, Equatable {

@@ -5,6 +5,7 @@ package import AltinnAPI
 package struct UseCases: Sendable {
     package var sign: SignUseCase
     package var processNext: ProcessNextUseCase
+    package var reject: RejectUseCase
     package var signingState: SigningStateUseCase
     package var tracking: Tracking
     package var subscriptions: Subscriptions
@@ -15,12 +16,14 @@ package struct UseCases: Sendable {
     package var defaultTokenProfile: String
 
     package init(
-        sign: SignUseCase, processNext: ProcessNextUseCase, signingState: SigningStateUseCase, tracking: Tracking,
+        sign: SignUseCase, processNext: ProcessNextUseCase, reject: RejectUseCase, signingState: SigningStateUseCase,
+        tracking: Tracking,
         subscriptions: Subscriptions, feeds: Feeds, audit: AuditTrail, environment: AltinnEnvironment,
         defaultTokenProfile: String
     ) {
         self.sign = sign
         self.processNext = processNext
+        self.reject = reject
         self.signingState = signingState
         self.tracking = tracking
         self.subscriptions = subscriptions

@@ -64,6 +64,7 @@ package enum GatewayApplication {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         GatewayMetrics.bootstrap()
+        UseCaseMetrics.registerFailureSeries()
         let router = Router(context: GatewayRequestContext.self)
         // Outermost: metrics and tracing see every answer, problems included.
         // First: every later step (audit, pre-auth limits, logs) sees the caller's address, not the proxy's.

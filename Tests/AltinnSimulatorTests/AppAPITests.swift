@@ -45,7 +45,11 @@ struct AppAPITests {
             #expect(json.dict("instanceOwner")?["partyId"] as? String == "51281269")
             #expect(json["appId"] as? String == "ttd/signing-app")
             #expect(json["org"] as? String == "ttd")
-            #expect((json["data"] as? [Any])?.isEmpty == true)
+            // The document to sign, then the three seeded signatures' documents (demo A), each typed.
+            let data = json["data"] as? [[String: Any]] ?? []
+            #expect(
+                data.map { $0["dataType"] as? String } == ["ref-data-as-pdf", "signatures", "signatures", "signatures"])
+            #expect(data.allSatisfy { $0["contentHash"] is NSNull })
             let process = json.dict("process")
             #expect(process?.dict("currentTask")?["elementId"] as? String == "Task_2")
             #expect(process?.dict("currentTask")?["altinnTaskType"] as? String == "signing")

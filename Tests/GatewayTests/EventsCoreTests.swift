@@ -54,6 +54,37 @@ import Webhooks
         #expect(types(transitions) == [.signeeSigned, .signeeSigned, .signingCompleted, .processMoved])
     }
 
+    @Test("signatures seen and then gone are a reset: told once, and a re-sign is a new event")
+    func vanishedSignaturesStartANewRound() throws {
+        let signed = Observation(signing: snapshot([signee(1, signed: true), signee(2, signed: true)]), process: nil)
+        let (first, firstTransitions) = SnapshotDiff.apply(signed, to: nil)
+        #expect(types(firstTransitions) == [.signeeSigned, .signeeSigned, .signingCompleted])
+        let wiped = Observation(signing: snapshot([signee(1), signee(2)]), process: nil)
+        let (reset, resetTransitions) = SnapshotDiff.apply(wiped, to: first)
+        #expect(types(resetTransitions) == [.signingRejected])
+        guard case .signingRejected(let told) = resetTransitions.first else {
+            Issue.record("no reset")
+            return
+        }
+        #expect(told.removedSignatures == 2)
+        #expect(told.request == nil)
+        #expect(reset.round == 1)
+        #expect(ObservedState.stored(reset.bytes) == reset)
+        // Seen again: nothing new.
+        #expect(SnapshotDiff.apply(wiped, to: reset).1.isEmpty)
+        // Signed again in the new round: new events whose ids differ from the first round's.
+        let (_, again) = SnapshotDiff.apply(signed, to: reset)
+        #expect(types(again) == [.signeeSigned, .signeeSigned, .signingCompleted])
+        let ids = { (transitions: [Transition]) in
+            transitions.map { CloudEventFactory.id(instance: Self.instance, $0) }
+        }
+        #expect(Set(ids(again)).isDisjoint(with: ids(firstTransitions)))
+        // A signee who had not signed staying unsigned is no reset.
+        let partial = Observation(signing: snapshot([signee(1, signed: true), signee(2)]), process: nil)
+        let (partialState, _) = SnapshotDiff.apply(partial, to: nil)
+        #expect(!types(SnapshotDiff.apply(partial, to: partialState).1).contains(.signingRejected))
+    }
+
     @Test func processEndIsReportedOnce() {
         let ended = ProcessPosition(currentTask: nil, ended: AltinnTimestamp("2026-11-29T08:00:00Z"))
         let (state, first) = SnapshotDiff.apply(Observation(signing: nil, process: ended), to: nil)
@@ -138,11 +169,15 @@ import Webhooks
         #expect(done.status == .complete)
     }
 
-    @Test func withoutCompleteWhenAllSignedCompletionEndsTracking() throws {
+    @Test("without completeWhenAllSigned, a complete signing is tracked until the process leaves the task")
+    func withoutCompleteWhenAllSignedTrackingEndsWhenTheProcessMoves() throws {
         let complete = Observation(signing: snapshot([signee(1, signed: true)]), process: Self.inTask)
         let observed = try #require(observe(row(completeWhenAllSigned: false), complete))
-        #expect(observed.status == .complete)
+        #expect(observed.status == .active)
         #expect(observed.processNext == .notClaimed)
+        let movedOn = Observation(signing: snapshot([signee(1, signed: true)]), process: Self.moved)
+        let left = try #require(observe(observed, movedOn, at: Self.now.addingTimeInterval(30)))
+        #expect(left.status == .complete)
         let pending = Observation(signing: snapshot([signee(1)]), process: Self.inTask)
         let late = try #require(observe(row(), pending, at: Self.now.addingTimeInterval(7200)))
         #expect(late.status == .expired)

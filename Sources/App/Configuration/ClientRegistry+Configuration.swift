@@ -100,7 +100,9 @@ extension ClientRegistry {
         for text in policy.operations {
             guard let operation = ClientOperation(rawValue: text) else {
                 throw .invalid(
-                    "\(key).operations", "'\(text.prefix(40))' is not one of sign, processNext, read, events, admin")
+                    "\(key).operations",
+                    "'\(text.prefix(40))' is not one of \(ClientOperation.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             operations.insert(operation)
         }

@@ -54,6 +54,15 @@ package struct CallRecord: Sendable, Equatable {
             "processNext", command.instance, command.tokenProfile ?? defaultProfile, .processNext, environment, result)
     }
 
+    package static func reject(
+        _ command: RejectCommand,
+        environment: AltinnEnvironment,
+        defaultProfile: String,
+        result: Result<Void, GatewayError>
+    ) -> CallRecord {
+        self.make("reject", command.instance, command.tokenProfile ?? defaultProfile, .processNext, environment, result)
+    }
+
     package static func signingState(
         _ query: SigningStateQuery,
         environment: AltinnEnvironment,
@@ -87,7 +96,7 @@ package struct CallRecord: Sendable, Equatable {
             record.upstreamStatus = 200
         case .failure(let error):
             switch error {
-            case .token, .processEnded, .notInSigningTask, .instanceBusy:
+            case .token, .processEnded, .notInSigningTask, .instanceBusy, .rejectNotOffered:
                 record.upstreamMethod = nil
                 record.upstreamURL = nil
                 record.outcome = "refused"
@@ -114,7 +123,7 @@ extension GatewayError {
     /// Such a failure releases its idempotency key so the caller can retry with the same key.
     package var releasesIdempotencyKey: Bool {
         switch self {
-        case .token, .processEnded, .notInSigningTask, .instanceBusy: return true
+        case .token, .processEnded, .notInSigningTask, .instanceBusy, .rejectNotOffered: return true
         case .altinn(.transport(let transport, _), let may): return !may && transport.requestNeverLeft
         case .altinn(.rejected, _), .altinn(.undecodable, _), .diagnosed: return false
         }

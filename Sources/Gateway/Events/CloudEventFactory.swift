@@ -74,6 +74,19 @@ package struct CloudEventFactory: Sendable {
             return .object([("instance", instanceJSON), ("signing", StateJSON.signing(.known(snapshot)))])
         case .processMoved(let position), .processCompleted(let position):
             return .object([("instance", instanceJSON), ("process", StateJSON.process(position))])
+        case .signingRejected(let reset):
+            return .object([
+                ("instance", instanceJSON), ("taskId", reset.taskId.map(JSONValue.string) ?? .null),
+                ("rejectedBy", reset.rejectedBy.map(JSONValue.string) ?? .null),
+                ("observedBy", .string(reset.request == nil ? "poll" : "gateway")),
+                ("removedSignatures", reset.removedSignatures.map { .int($0) } ?? .null),
+                ("process", reset.process.map(StateJSON.process) ?? .null),
+            ])
+        case .signingInvalidated(_, let taskId, let detail):
+            return .object([
+                ("instance", instanceJSON), ("taskId", taskId.map(JSONValue.string) ?? .null),
+                ("code", "InvalidSignatureHash"), ("detail", .string(detail)),
+            ])
         case .signFailed(_, let problem), .signOutcomeUnknown(_, let problem):
             return .object([
                 ("instance", instanceJSON),

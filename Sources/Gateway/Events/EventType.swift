@@ -15,4 +15,9 @@ package enum EventType: String, Sendable, Equatable, CaseIterable {
     case signOutcomeUnknown = "no.signinggateway.sign.outcome-unknown"
     /// A sign whose outcome was unknown has since been observed: the gateway's signee shows as signed.
     case signConfirmed = "no.signinggateway.sign.confirmed"
+    /// The signing task's signatures were removed (a reject, through the gateway or seen by a poll).
+    case signingRejected = "no.signinggateway.signing.rejected"
+    /// Altinn will not move on: signed data changed after signing (`InvalidSignatureHash`). Only a reject and a
+    /// new round of signing clears it.
+    case signingInvalidated = "no.signinggateway.signing.invalidated"
 }

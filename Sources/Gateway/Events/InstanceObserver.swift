@@ -76,9 +76,10 @@ package struct InstanceObserver: Sendable {
                     }
                     row = polled
                 }
+                let told = [transition] + (failure.invalidated.map { [$0] } ?? [])
                 return InstanceUpdate(
                     tracked: row == existing ? nil : row,
-                    events: [events.event(transition, instance: instance, time: now, traceparent: traceparent)])
+                    events: told.map { events.event($0, instance: instance, time: now, traceparent: traceparent) })
             case .success(let signed):
                 var signing: SigningSnapshot?
                 if case .known(let snapshot) = signed.signing { signing = snapshot }
@@ -87,6 +88,57 @@ package struct InstanceObserver: Sendable {
                     row, observation, instance, events: events, policy: policy, claimToken: nil,
                     traceparent: traceparent, now: now, byTracker: false)
             }
+        }
+    }
+
+    /// After a write through the gateway that answers with the process position (process/next, a reject): the
+    /// position is an observation like a poll's, and its events commit with the write's audit record. A reject
+    /// also wipes the task's signatures: the remembered signees start a new round, and `signing.rejected` says so.
+    /// A write Altinn refused because signed data changed (`InvalidSignatureHash`) is told as `signing.invalidated`.
+    package func afterWrite(
+        _ instance: InstanceReference, _ write: WriteObservation, traceparent: String?, now: Date
+    ) -> OutboxWrite {
+        let events = self.events
+        let policy = self.policy
+        return OutboxWrite(instance: instance.description) { existing in
+            var row = existing
+            var first: [NewEvent] = []
+            if let invalidated = write.invalidated {
+                first.append(events.event(invalidated, instance: instance, time: now, traceparent: traceparent))
+            }
+            if var reset = write.reset {
+                if row == nil, let track = write.track {
+                    row = Self.tracking(instance, nil, track, policy: policy, now: now)
+                }
+                var state =
+                    row.flatMap { ObservedState.stored($0.snapshot) }
+                    ?? ObservedState(
+                        taskId: reset.taskId, signees: [], complete: false, processTask: nil, processEnded: false)
+                state.round += 1
+                state.complete = false
+                state.signees = state.signees.map {
+                    .init(
+                        partyId: $0.partyId, status: $0.status == .signed ? .awaitingSignature : $0.status,
+                        notification: $0.notification, delegated: $0.delegated)
+                }
+                reset.round = state.round
+                first.append(
+                    events.event(.signingRejected(reset), instance: instance, time: now, traceparent: traceparent))
+                if var tracked = row {
+                    tracked.snapshot = state.bytes
+                    // A new round may complete again, and then needs its own process/next.
+                    if tracked.processNext == .done { tracked.processNext = .notClaimed }
+                    row = tracked
+                }
+            }
+            guard let process = write.process else {
+                return InstanceUpdate(tracked: row == existing ? nil : row, events: first)
+            }
+            var update = Self.observe(
+                row, Observation(signing: nil, process: process), instance, events: events, policy: policy,
+                claimToken: nil, traceparent: traceparent, now: now, byTracker: false)
+            update.events = first + update.events
+            return update
         }
     }
 
@@ -160,6 +212,16 @@ package struct InstanceObserver: Sendable {
             case .failure(.unknown):
                 // Leave the claim: once stale, a poll that finds the process still in the task re-claims it.
                 break
+            case .failure(.invalidated):
+                row.processNext = .done
+                let state = ObservedState.stored(row.snapshot)
+                let invalidated = Transition.signingInvalidated(
+                    request: nil, taskId: state?.taskId ?? row.taskId,
+                    detail: "The signed data was changed after signing; Altinn will not move the process on.")
+                row.release(at: now)
+                return InstanceUpdate(
+                    tracked: row,
+                    events: [events.event(invalidated, instance: instance, time: now, traceparent: row.traceparent)])
             }
             row.release(at: now)
             return InstanceUpdate(tracked: row, events: [])
@@ -184,6 +246,15 @@ package struct InstanceObserver: Sendable {
                 updatedAt: now)
         }
         row.taskId = row.taskId ?? request.taskId
+        if row.status != .active {
+            // Asked again after tracking had stopped (a reject sent the process back, a deadline passed): a new
+            // round is watched from now.
+            row.status = .active
+            row.nextPollAt = now
+            row.deadline = now.adding(policy.deadline)
+            row.processNext = .notClaimed
+            row.updatedAt = now
+        }
         // Who the row acts for (client and token profile together) is never merged from two requests: the first
         // request keeps it, except that the first one to arm `completeWhenAllSigned` takes it over, so the
         // automatic process/next runs with the arming client's own profile and is audited in its name.
@@ -256,11 +327,14 @@ package struct InstanceObserver: Sendable {
                 break
             }
         }
-        let settled = !row.completeWhenAllSigned || row.processNext == .done
-        if state.complete && settled {
-            row.status = .complete
-        } else if state.processEnded || leftTask {
-            row.status = .ended
+        if state.round != (previous?.round ?? 0), row.processNext == .done, !leftTask {
+            // Signatures were wiped (a reject seen by a poll): the next completion needs its own process/next.
+            row.processNext = .notClaimed
+        }
+        // Tracking goes on after the last signature until the process leaves the task, so the move (whoever makes
+        // it) is seen and told as `process.moved` / `process.completed`.
+        if state.processEnded || leftTask {
+            row.status = state.complete ? .complete : .ended
         } else if now >= row.deadline {
             row.status = .expired
         }
@@ -300,6 +374,29 @@ package struct InstanceObserver: Sendable {
     }
 }
 
+/// What a write through the gateway (process/next, a reject) tells about the instance.
+package struct WriteObservation: Sendable, Equatable {
+    /// The position Altinn answered with; nil when the write failed.
+    package var process: ProcessPosition?
+    /// A reject: the task's signatures are gone.
+    package var reset: SigningReset?
+    /// Altinn refused to move on because signed data changed (`signingInvalidated`).
+    package var invalidated: Transition?
+    /// A reject is remembered on a tracking row (created when there is none), so that the round it starts keeps
+    /// the next signatures' events apart from the wiped ones.
+    package var track: InstanceObserver.TrackRequest?
+
+    package init(
+        process: ProcessPosition?, reset: SigningReset? = nil, invalidated: Transition? = nil,
+        track: InstanceObserver.TrackRequest? = nil
+    ) {
+        self.process = process
+        self.reset = reset
+        self.invalidated = invalidated
+        self.track = track
+    }
+}
+
 /// Why a sign through the gateway failed, as its event tells it.
 package struct SignFailure: Error, Sendable, Equatable {
     /// `{clientId}/{idempotencyKey}`.
@@ -308,6 +405,8 @@ package struct SignFailure: Error, Sendable, Equatable {
     package var signMayHaveHappened: Bool
     /// What a later poll needs to confirm the sign and upgrade its key (only when it may have happened).
     package var pending: PendingSign?
+    /// `signing.invalidated`, when Altinn refused to move on because signed data changed.
+    package var invalidated: Transition?
 
     package init(request: String, problem: SignProblem, signMayHaveHappened: Bool, pending: PendingSign? = nil) {
         self.request = request
@@ -321,6 +420,9 @@ package enum ProcessNextFailure: Error, Sendable, Equatable {
     /// The call provably never reached Altinn (or Altinn refused it before acting).
     case notSent
     case unknown
+    /// Altinn refused it because signed data changed after signing: a retry gets the same answer, so this round
+    /// of signing is not moved on by the gateway (a reject and new signatures start another).
+    case invalidated
 }
 
 extension TrackedInstance {

@@ -19,6 +19,8 @@ struct ObservedState: Equatable, Sendable {
     var processEnded: Bool
     /// Signs through the gateway whose outcome is unknown, waiting to be seen signed.
     var pending: [PendingSign] = []
+    /// Times the task's signatures were seen wiped (a reject): the round of signing now under way.
+    var round = 0
 
     init(taskId: String?, signees: [Signee], complete: Bool, processTask: String?, processEnded: Bool) {
         self.taskId = taskId
@@ -36,6 +38,7 @@ struct ObservedState: Equatable, Sendable {
             "v1", "task=\(self.taskId ?? "")", "process=\(self.processTask ?? "")",
             "complete=\(self.complete ? 1 : 0)", "ended=\(self.processEnded ? 1 : 0)",
         ]
+        if self.round > 0 { lines.append("round=\(self.round)") }
         for signee in self.signees {
             lines.append(
                 "signee=\(signee.partyId),\(signee.status.rawValue),\(signee.notification.rawValue),\(signee.delegated ? 1 : 0)"
@@ -63,6 +66,9 @@ struct ObservedState: Equatable, Sendable {
             case "process": state.processTask = value.isEmpty ? nil : String(value)
             case "complete": state.complete = value == "1"
             case "ended": state.processEnded = value == "1"
+            case "round":
+                guard let round = Int(value), round >= 0 else { return nil }
+                state.round = round
             case "signee":
                 let fields = value.split(separator: ",")
                 guard fields.count == 4, let partyId = Int(fields[0]),
@@ -131,9 +137,26 @@ enum SnapshotDiff {
         var next =
             previous
             ?? ObservedState(taskId: nil, signees: [], complete: false, processTask: nil, processEnded: false)
-        if let snapshot = observation.signing {
-            let before = Dictionary(
+        if var snapshot = observation.signing {
+            var before = Dictionary(
                 (previous?.signees ?? []).map { ($0.partyId, $0) }, uniquingKeysWith: { first, _ in first })
+            var wasComplete = previous?.complete ?? false
+            // Signatures the gateway saw in this task are gone: Altinn removed them (a reject, which deletes every
+            // signature of the task). A new round begins, so its signs are new events, and the wipe is told.
+            let sameTask = snapshot.taskId == nil || next.taskId == nil || snapshot.taskId == next.taskId
+            let now = Dictionary(snapshot.signees.map { ($0.partyId, $0) }, uniquingKeysWith: { first, _ in first })
+            let removed = before.values.filter { $0.status == .signed && now[$0.partyId]?.status != .signed }
+            if sameTask, !removed.isEmpty {
+                next.round += 1
+                transitions.append(
+                    .signingRejected(
+                        SigningReset(
+                            request: nil, rejectedBy: nil, taskId: snapshot.taskId ?? next.taskId,
+                            removedSignatures: removed.count, process: observation.process, round: next.round)))
+                before = [:]
+                wasComplete = false
+            }
+            snapshot.round = next.round
             for signee in snapshot.signees {
                 let old = before[signee.partyId]
                 if signee.status == .signed, old?.status != .signed {
@@ -146,7 +169,7 @@ enum SnapshotDiff {
                     transitions.append(.delegationFailed(signee, snapshot))
                 }
             }
-            if snapshot.complete, !(previous?.complete ?? false) {
+            if snapshot.complete, !wasComplete {
                 transitions.append(.signingCompleted(snapshot))
             }
             next.taskId = snapshot.taskId ?? next.taskId

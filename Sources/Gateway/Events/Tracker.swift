@@ -102,7 +102,11 @@ package struct Tracker: Sendable {
             called = .success(())
             self.logger.info("completed signing task after all signed", metadata: ["instance": "\(instance)"])
         } catch {
-            result = .failure(error.processNextNotExecuted ? .notSent : .unknown)
+            if case .altinn(.rejected(let rejection), _) = error, rejection.hasInvalidSignatureHash {
+                result = .failure(.invalidated)
+            } else {
+                result = .failure(error.processNextNotExecuted ? .notSent : .unknown)
+            }
             called = .failure(error)
             self.logger.warning(
                 "automatic process/next failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
@@ -144,6 +148,7 @@ package struct Tracker: Sendable {
         case .processEnded, .notInSigningTask: return "the process is not in a signing task"
         case .diagnosed(let rejection, _): return "Altinn answered \(rejection.status)"
         case .instanceBusy: return "another write to the instance was in progress"
+        case .rejectNotOffered: return "the current task offers no reject"
         }
     }
 }

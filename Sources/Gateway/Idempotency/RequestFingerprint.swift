@@ -16,6 +16,10 @@ package enum RequestFingerprint {
         self.digest(["processNext", command.instance.description, command.language ?? "", command.tokenProfile ?? ""])
     }
 
+    package static func reject(_ command: RejectCommand) -> String {
+        self.digest(["reject", command.instance.description, command.language ?? "", command.tokenProfile ?? ""])
+    }
+
     static func digest(_ fields: [String]) -> String {
         // Length-prefixed, so no field boundary can be forged by a separator inside a value.
         var bytes: [UInt8] = []

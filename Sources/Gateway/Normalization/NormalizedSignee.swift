@@ -68,6 +68,9 @@ package struct NormalizedSignee: Sendable, Equatable {
 package struct SigningSnapshot: Sendable, Equatable {
     package var taskId: String?
     package var signees: [NormalizedSignee]
+    /// How often the task's signatures were wiped (a reject) before this reading, as the gateway counted: a sign
+    /// after a reject is a new fact, so its event must not share the id of the one before.
+    package var round = 0
 
     package init(taskId: String?, states: [SigneeState]) {
         self.taskId = taskId

@@ -6,6 +6,9 @@ package struct ProcessPosition: Sendable, Equatable {
         package var id: String
         package var type: String?
         package var name: String?
+        /// Process actions the caller may perform here (`currentTask.actions` entries that are true); empty when
+        /// Altinn did not say (`/actions` answers carry Storage's process, without them).
+        package var actions: Set<String> = []
     }
 
     package var currentTask: Task?
@@ -22,7 +25,11 @@ package struct ProcessPosition: Sendable, Equatable {
     }
 
     package init(_ state: AppProcessState) {
-        self.currentTask = state.currentTask.map { Task(id: $0.elementId, type: $0.altinnTaskType, name: $0.name) }
+        self.currentTask = state.currentTask.map { task in
+            Task(
+                id: task.elementId, type: task.altinnTaskType, name: task.name,
+                actions: Set((task.actions ?? [:]).filter(\.value).keys))
+        }
         self.ended = state.ended
         self.isStarted = state.started != nil || state.currentTask != nil || state.ended != nil
     }

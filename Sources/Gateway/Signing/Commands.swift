@@ -43,6 +43,30 @@ package struct ProcessNextCommand: Sendable, Equatable {
     }
 }
 
+/// `PUT process/next {"action":"reject"}`: leaves the signing task the way its BPMN routes a reject, and Altinn
+/// removes the signee state and every signature of the task.
+package struct RejectCommand: Sendable, Equatable {
+    package var instance: InstanceReference
+    package var language: String?
+    package var tokenProfile: String?
+
+    package init(instance: InstanceReference, language: String? = nil, tokenProfile: String? = nil) {
+        self.instance = instance
+        self.language = language
+        self.tokenProfile = tokenProfile
+    }
+}
+
+package struct RejectOutcome: Sendable, Equatable {
+    package var instance: InstanceReference
+    /// The task that was rejected.
+    package var taskId: String
+    /// Signatures the task held just before (all removed by Altinn); nil when the signing state could not be read.
+    package var removedSignatures: Int?
+    /// Where the process went.
+    package var process: ProcessPosition
+}
+
 package struct SigningStateQuery: Sendable, Equatable {
     package var instance: InstanceReference
     package var taskId: String?

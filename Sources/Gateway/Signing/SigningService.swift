@@ -131,6 +131,40 @@ package struct SigningService: Sendable {
         }
     }
 
+    // MARK: - Reject
+
+    /// `PUT process/next {"action":"reject"}` where the current task offers it, with the instance's write gate
+    /// held. The signatures about to be removed are counted first, so the answer can say what was lost.
+    package func reject(_ command: RejectCommand) async throws(GatewayError) -> RejectOutcome {
+        let profile = command.tokenProfile ?? self.defaultTokenProfile
+        return try await self.writes.serialized(command.instance.description) { () async throws(GatewayError) in
+            let before = try await self.processPosition(command.instance, tokenProfile: profile)
+            guard before.isStarted else { throw .rejectNotOffered(before) }
+            guard !before.isEnded else { throw .processEnded }
+            guard let task = before.currentTask, task.actions.contains("reject") else {
+                throw .rejectNotOffered(before)
+            }
+            var removed: Int?
+            if task.type == "signing" {
+                removed = try? await self.read(profile: profile) { token throws(AltinnError) in
+                    try await self.altinn.signingState(
+                        command.instance, taskId: task.id, language: command.language, token: token)
+                }.signeeStates.filter { $0.signedTime != nil }.count
+            }
+            do throws(GatewayError) {
+                let after = try await self.withToken(profile: profile, kind: .write) { token throws(AltinnError) in
+                    try await self.altinn.processNext(
+                        command.instance, body: ProcessNext(action: "reject"), language: command.language, token: token)
+                }
+                return RejectOutcome(
+                    instance: command.instance, taskId: task.id, removedSignatures: removed,
+                    process: ProcessPosition(after))
+            } catch .altinn(let error, _) {
+                throw .altinn(error, signMayHaveHappened: false)
+            }
+        }
+    }
+
     // MARK: - Signing state
 
     package func signingState(_ query: SigningStateQuery) async throws(GatewayError) -> SigningSnapshot {
@@ -248,7 +282,8 @@ package struct SigningService: Sendable {
         case .altinn(.rejected(let rejection), _):
             return "Altinn answered \(rejection.status) to the signing-state request"
         case .altinn(.undecodable, _): return "Altinn's signing-state answer could not be read"
-        case .processEnded, .notInSigningTask, .diagnosed, .instanceBusy: return "the signing state could not be read"
+        case .processEnded, .notInSigningTask, .diagnosed, .instanceBusy, .rejectNotOffered:
+            return "the signing state could not be read"
         }
     }
 }

@@ -77,14 +77,15 @@ package struct SignUseCase: Sendable {
                 let rendered = rendering.failure(error)
                 mayHaveSigned = error.signMayHaveHappened
                 executed = .init(response: rendered.answer, call: call, releaseKey: error.releasesIdempotencyKey)
-                outcome = .failure(
-                    SignFailure(
-                        request: "\(inbound.clientId ?? "")/\(key)", problem: rendered.problem,
-                        signMayHaveHappened: error.signMayHaveHappened,
-                        pending: error.signMayHaveHappened
-                            ? PendingSign(
-                                mode: command.mode, clientId: inbound.clientId ?? "", key: key, tokenProfile: profile)
-                            : nil))
+                var failure = SignFailure(
+                    request: "\(inbound.clientId ?? "")/\(key)", problem: rendered.problem,
+                    signMayHaveHappened: error.signMayHaveHappened,
+                    pending: error.signMayHaveHappened
+                        ? PendingSign(
+                            mode: command.mode, clientId: inbound.clientId ?? "", key: key, tokenProfile: profile)
+                        : nil)
+                failure.invalidated = result.invalidation(inbound, taskId: nil)
+                outcome = .failure(failure)
             }
             // A sign that may have happened is tracked whatever the caller asked: a later poll that sees it
             // signed upgrades this key's answer.
@@ -101,14 +102,19 @@ package struct SignUseCase: Sendable {
     }
 }
 
-/// Moves a process on (e.g. completes a parallel signing), at most once per (client, key), audited.
+/// Moves a process on (e.g. completes a parallel signing), at most once per (client, key), audited. The position
+/// Altinn answers with is an observation: its events (`process.moved`, `process.completed`) commit with the call.
 package struct ProcessNextUseCase: Sendable {
     private let service: SigningService
+    private let observer: InstanceObserver
     private let gate: IdempotencyGate
     private let defaultTokenProfile: String
 
-    package init(service: SigningService, gate: IdempotencyGate, defaultTokenProfile: String) {
+    package init(
+        service: SigningService, observer: InstanceObserver, gate: IdempotencyGate, defaultTokenProfile: String
+    ) {
         self.service = service
+        self.observer = observer
         self.gate = gate
         self.defaultTokenProfile = defaultTokenProfile
     }
@@ -124,8 +130,74 @@ package struct ProcessNextUseCase: Sendable {
             let call = CallRecord.processNext(
                 command, environment: environment, defaultProfile: self.defaultTokenProfile,
                 result: result.map { _ in () })
-            return IdempotencyGate.Executed(result, call: call, environment: environment, rendering: rendering)
+            var executed = IdempotencyGate.Executed(result, call: call, environment: environment, rendering: rendering)
+            let write = WriteObservation(
+                process: try? result.get().process, invalidated: result.invalidation(inbound, taskId: nil))
+            executed.outbox = self.observer.afterWrite(
+                command.instance, write, traceparent: inbound.traceparent, now: Date())
+            return executed
         }
+    }
+}
+
+/// Rejects the current signing task, at most once per (client, key), audited; Altinn removes every signature of
+/// the task, and `signing.rejected` says how many the gateway saw go.
+package struct RejectUseCase: Sendable {
+    private let service: SigningService
+    private let observer: InstanceObserver
+    private let gate: IdempotencyGate
+    private let defaultTokenProfile: String
+
+    package init(
+        service: SigningService, observer: InstanceObserver, gate: IdempotencyGate, defaultTokenProfile: String
+    ) {
+        self.service = service
+        self.observer = observer
+        self.gate = gate
+        self.defaultTokenProfile = defaultTokenProfile
+    }
+
+    package func execute(
+        _ command: RejectCommand, inbound: InboundFacts, rendering: AnswerRendering<RejectOutcome>
+    ) async throws(StoreError) -> IdempotencyGate.Answer {
+        let key = inbound.idempotencyKey ?? ""
+        return try await self.gate.execute(key: key, fingerprint: RequestFingerprint.reject(command), inbound: inbound)
+        {
+            let result = await capture { () async throws(GatewayError) in try await self.service.reject(command) }
+            let environment = self.service.environment
+            let call = CallRecord.reject(
+                command, environment: environment, defaultProfile: self.defaultTokenProfile,
+                result: result.map { _ in () })
+            var executed = IdempotencyGate.Executed(result, call: call, environment: environment, rendering: rendering)
+            let rejected = try? result.get()
+            let write = WriteObservation(
+                process: rejected?.process,
+                reset: rejected.map {
+                    SigningReset(
+                        request: "\(inbound.clientId ?? "")/\(key)", rejectedBy: inbound.clientId, taskId: $0.taskId,
+                        removedSignatures: $0.removedSignatures, process: $0.process, round: 0)
+                },
+                track: rejected.map {
+                    InstanceObserver.TrackRequest(
+                        clientId: inbound.clientId, tokenProfile: command.tokenProfile, taskId: $0.taskId,
+                        completeWhenAllSigned: false, traceparent: inbound.traceparent)
+                })
+            executed.outbox = self.observer.afterWrite(
+                command.instance, write, traceparent: inbound.traceparent, now: Date())
+            return executed
+        }
+    }
+}
+
+extension Result where Failure == GatewayError {
+    /// `signing.invalidated` for a write Altinn refused with `InvalidSignatureHash`, named by its request.
+    func invalidation(_ inbound: InboundFacts, taskId: String?) -> Transition? {
+        guard case .failure(.altinn(.rejected(let rejection), _)) = self, rejection.hasInvalidSignatureHash else {
+            return nil
+        }
+        return .signingInvalidated(
+            request: "\(inbound.clientId ?? "")/\(inbound.idempotencyKey ?? "")", taskId: taskId,
+            detail: "Altinn refused \(rejection.operation.rawValue): signed data was changed after signing.")
     }
 }
 

@@ -15,6 +15,21 @@ enum ResponseBodies {
         ])
     }
 
+    /// Altinn removes the signee state and every signature of the task on a reject: the answer says so.
+    static func reject(_ outcome: RejectOutcome, environment: AltinnEnvironment) -> JSONValue {
+        .object([
+            ("operation", "reject"),
+            ("instance", self.instance(outcome.instance, environment)),
+            ("rejectedTask", .string(outcome.taskId)),
+            ("removedSignatures", outcome.removedSignatures.map { .int($0) } ?? .null),
+            (
+                "note",
+                "Altinn removed the signee state and every signature of the rejected task; signing it again starts over."
+            ),
+            ("process", self.process(outcome.process)),
+        ])
+    }
+
     static func signees(
         _ snapshot: SigningSnapshot,
         instance: InstanceReference,

@@ -4,7 +4,7 @@ package import Gateway
 /// What a client may ask for. Operations are checked first thing in each handler; apps and token
 /// profiles once the request names them, before anything is sent to Altinn or the token provider.
 package enum ClientOperation: String, Sendable, CaseIterable {
-    case sign, processNext, read, events, admin
+    case sign, processNext, reject, read, events, admin
 }
 
 package struct RateLimit: Sendable, Equatable {

@@ -121,6 +121,16 @@ extension Problem {
             self.init(
                 .instanceBusy, "Another replica's write to this instance did not finish in time; nothing was sent.",
                 extensions: [("signMayHaveHappened", false)])
+        case .rejectNotOffered(let position):
+            let task = position.currentTask.map { "\($0.id) (\($0.type ?? "unknown type"))" } ?? "none"
+            self.init(
+                .rejectNotOffered,
+                "The current task \(task) does not offer reject to this token profile's identity; nothing was sent.",
+                extensions: [
+                    ("currentTask", position.currentTask.map { .string($0.id) } ?? .null),
+                    ("offeredActions", .array((position.currentTask?.actions ?? []).sorted().map(JSONValue.string))),
+                    ("signMayHaveHappened", false),
+                ])
         }
     }
 
@@ -224,6 +234,11 @@ extension Problem {
                 return Problem(
                     .notASigningTask,
                     "\(call): the current task is not a signing task; pass taskId for a past one. \(may)",
+                    extensions: extensions)
+            case (409, _) where rejection.hasInvalidSignatureHash:
+                return Problem(
+                    .signaturesInvalidated,
+                    "\(call): data was changed after it was signed (InvalidSignatureHash); Altinn will not move on. \(may)",
                     extensions: extensions)
             case (409, _) where rejection.hasMissingSignatures:
                 return Problem(

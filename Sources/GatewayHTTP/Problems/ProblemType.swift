@@ -17,6 +17,8 @@ package enum ProblemType: String, Sendable, CaseIterable {
     case altinnInstanceLocked = "altinn-instance-locked"
     case instanceBusy = "instance-busy"
     case missingSignatures = "missing-signatures"
+    case signaturesInvalidated = "signatures-invalidated"
+    case rejectNotOffered = "reject-not-offered"
     case altinnConflict = "altinn-conflict"
     case altinnInstanceNotFound = "altinn-instance-not-found"
     case altinnRefusedCredentials = "altinn-refused-credentials"
@@ -56,7 +58,7 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .notFound, .altinnInstanceNotFound: return 404
         case .methodNotAllowed: return 405
         case .processEnded, .notASigningTask, .missingSignatures, .altinnConflict, .processNotStarted,
-            .altinnInstanceLocked, .instanceBusy:
+            .altinnInstanceLocked, .instanceBusy, .signaturesInvalidated, .rejectNotOffered:
             return 409
         case .altinnForbidden: return 403
         case .payloadTooLarge: return 413
@@ -87,6 +89,8 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .altinnInstanceLocked: return "Another process/next holds the instance's lock at Altinn"
         case .instanceBusy: return "Another write to this instance is in progress"
         case .missingSignatures: return "Signatures are still missing"
+        case .signaturesInvalidated: return "Signed data changed after signing"
+        case .rejectNotOffered: return "The current task offers no reject"
         case .altinnConflict: return "Altinn refused the operation in the instance's current state"
         case .altinnInstanceNotFound:
             return "Altinn does not know this instance, or will not show it to the token's identity"
@@ -134,6 +138,12 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .instanceBusy: return "Nothing was sent to Altinn; retry later with the same Idempotency-Key."
         case .missingSignatures:
             return "Wait until every signee has signed (see validationIssues and …/signees), then retry."
+        case .signaturesInvalidated:
+            return
+                "Never retry: the answer stays the same. Reject the signing (POST /v1/rejections, which removes every signature) and have the signees sign the current data again."
+        case .rejectNotOffered:
+            return
+                "Nothing was sent. The task's BPMN lists no reject, or the token profile's identity may not reject there; check GET /v1/apps/{org}/{app}."
         case .altinnConflict: return "Read the instance state; retrying unchanged will fail the same way."
         case .altinnInstanceNotFound:
             return "Check app, party id and instance GUID, and that the token profile's identity may read the instance."

@@ -13,6 +13,7 @@ struct SigningRoutes: Sendable {
     func register(on group: RouterGroup<GatewayRequestContext>) {
         group.post("signatures", use: self.sign)
         group.post("process/next", use: self.processNext)
+        group.post("rejections", use: self.reject)
         group.get("instances/:org/:app/:partyId/:instanceGuid/signees", use: self.signees)
     }
 
@@ -56,6 +57,25 @@ struct SigningRoutes: Sendable {
         return try await Self.answer { () async throws(StoreError) -> IdempotencyGate.Answer in
             try await self.useCases.processNext.execute(
                 command, inbound: inbound, rendering: Self.rendering(ResponseBodies.processNext, requestId: context.id))
+        }
+    }
+
+    @Sendable func reject(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        try context.authorize(.reject)
+        let key = try Self.idempotencyKey(request, context: context)
+        let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
+        let body = try JSONBody.decode(RejectRequestBody.self, from: bytes)
+        let instance = try body.selector.resolve(in: self.useCases.environment)
+        try context.authorize(app: instance.app)
+        let command = RejectCommand(
+            instance: instance, language: body.language,
+            tokenProfile: try context.tokenProfile(
+                requested: body.tokenProfile, gatewayDefault: self.useCases.defaultTokenProfile))
+        let inbound = InboundFacts(
+            context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
+        return try await Self.answer { () async throws(StoreError) -> IdempotencyGate.Answer in
+            try await self.useCases.reject.execute(
+                command, inbound: inbound, rendering: Self.rendering(ResponseBodies.reject, requestId: context.id))
         }
     }
 

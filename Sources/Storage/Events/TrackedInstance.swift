@@ -70,7 +70,8 @@ package struct TrackedInstance: Sendable, Equatable {
 package enum TrackingStatus: String, Sendable, Equatable, CaseIterable {
     /// Polled until one of the others.
     case active
-    /// Every signee signed (and, with `completeWhenAllSigned`, the process was moved on).
+    /// Every signee signed and the process has left the signing task (so `process.moved`/`process.completed`
+    /// were told too).
     case complete
     /// The process ended or left the signing task.
     case ended
