@@ -23,7 +23,7 @@ test-deps: deps
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  echo "installing: nginx"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
-	@missing=""; for t in promtool:prometheus sqlite3:sqlite3 jq:jq systemd-analyze:systemd; do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
+	@missing=""; for t in promtool:prometheus sqlite3:sqlite3 jq:jq systemd-analyze:systemd strace:strace; do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing (Tests/deploy/test_operations.py: promtool, the runbook's backup commands)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
