@@ -44,18 +44,8 @@ package struct ProcessNextCommand: Sendable, Equatable {
 }
 
 /// `PUT process/next {"action":"reject"}`: leaves the signing task the way its BPMN routes a reject, and Altinn
-/// removes the signee state and every signature of the task.
-package struct RejectCommand: Sendable, Equatable {
-    package var instance: InstanceReference
-    package var language: String?
-    package var tokenProfile: String?
-
-    package init(instance: InstanceReference, language: String? = nil, tokenProfile: String? = nil) {
-        self.instance = instance
-        self.language = language
-        self.tokenProfile = tokenProfile
-    }
-}
+/// removes the signee state and every signature of the task. The same members as a process/next.
+package typealias RejectCommand = ProcessNextCommand
 
 package struct RejectOutcome: Sendable, Equatable {
     package var instance: InstanceReference

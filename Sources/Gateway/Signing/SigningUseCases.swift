@@ -102,90 +102,101 @@ package struct SignUseCase: Sendable {
     }
 }
 
-/// Moves a process on (e.g. completes a parallel signing), at most once per (client, key), audited. The position
-/// Altinn answers with is an observation: its events (`process.moved`, `process.completed`) commit with the call.
-package struct ProcessNextUseCase: Sendable {
-    private let service: SigningService
-    private let observer: InstanceObserver
-    private let gate: IdempotencyGate
-    private let defaultTokenProfile: String
+/// A write that answers with the process position (process/next, a reject): at most once per (client, key),
+/// audited, and the position is an observation whose events commit with the call.
+struct ProcessWrite: Sendable {
+    let service: SigningService
+    let observer: InstanceObserver
+    let gate: IdempotencyGate
+    let defaultTokenProfile: String
 
-    package init(
-        service: SigningService, observer: InstanceObserver, gate: IdempotencyGate, defaultTokenProfile: String
-    ) {
-        self.service = service
-        self.observer = observer
-        self.gate = gate
-        self.defaultTokenProfile = defaultTokenProfile
-    }
-
-    package func execute(
-        _ command: ProcessNextCommand, inbound: InboundFacts, rendering: AnswerRendering<ProcessNextOutcome>
+    func execute<Outcome: Sendable>(
+        _ command: ProcessNextCommand,
+        fingerprint: String,
+        inbound: InboundFacts,
+        rendering: AnswerRendering<Outcome>,
+        record: @escaping @Sendable (Result<Void, GatewayError>, AltinnEnvironment, String) -> CallRecord,
+        work: @escaping @Sendable () async throws(GatewayError) -> Outcome,
+        observation: @escaping @Sendable (Result<Outcome, GatewayError>) -> WriteObservation
     ) async throws(StoreError) -> IdempotencyGate.Answer {
-        try await self.gate.execute(
-            key: inbound.idempotencyKey ?? "", fingerprint: RequestFingerprint.processNext(command), inbound: inbound
-        ) {
-            let result = await capture { () async throws(GatewayError) in try await self.service.processNext(command) }
+        try await self.gate.execute(key: inbound.idempotencyKey ?? "", fingerprint: fingerprint, inbound: inbound) {
+            let result = await capture(work)
             let environment = self.service.environment
-            let call = CallRecord.processNext(
-                command, environment: environment, defaultProfile: self.defaultTokenProfile,
-                result: result.map { _ in () })
+            let call = record(result.map { _ in () }, environment, self.defaultTokenProfile)
             var executed = IdempotencyGate.Executed(result, call: call, environment: environment, rendering: rendering)
-            let write = WriteObservation(
-                process: try? result.get().process, invalidated: result.invalidation(inbound, taskId: nil))
             executed.outbox = self.observer.afterWrite(
-                command.instance, write, traceparent: inbound.traceparent, now: Date())
+                command.instance, observation(result), traceparent: inbound.traceparent, now: Date())
             return executed
         }
     }
 }
 
-/// Rejects the current signing task, at most once per (client, key), audited; Altinn removes every signature of
-/// the task, and `signing.rejected` says how many the gateway saw go.
-package struct RejectUseCase: Sendable {
-    private let service: SigningService
-    private let observer: InstanceObserver
-    private let gate: IdempotencyGate
-    private let defaultTokenProfile: String
+/// Moves a process on (e.g. completes a parallel signing); its `process.moved` / `process.completed` commit with it.
+package struct ProcessNextUseCase: Sendable {
+    private let write: ProcessWrite
 
     package init(
         service: SigningService, observer: InstanceObserver, gate: IdempotencyGate, defaultTokenProfile: String
     ) {
-        self.service = service
-        self.observer = observer
-        self.gate = gate
-        self.defaultTokenProfile = defaultTokenProfile
+        self.write = ProcessWrite(
+            service: service, observer: observer, gate: gate, defaultTokenProfile: defaultTokenProfile)
+    }
+
+    package func execute(
+        _ command: ProcessNextCommand, inbound: InboundFacts, rendering: AnswerRendering<ProcessNextOutcome>
+    ) async throws(StoreError) -> IdempotencyGate.Answer {
+        let service = self.write.service
+        return try await self.write.execute(
+            command, fingerprint: RequestFingerprint.processNext(command), inbound: inbound, rendering: rendering,
+            record: { result, environment, profile in
+                CallRecord.processNext(command, environment: environment, defaultProfile: profile, result: result)
+            },
+            work: { () async throws(GatewayError) in try await service.processNext(command) },
+            observation: { result in
+                WriteObservation(
+                    process: try? result.get().process, invalidated: result.invalidation(inbound, taskId: nil))
+            })
+    }
+}
+
+/// Rejects the current signing task; Altinn removes every signature of the task, and `signing.rejected` says how
+/// many the gateway saw go. The reject is remembered on a tracking row, so the next round's signs are new events.
+package struct RejectUseCase: Sendable {
+    private let write: ProcessWrite
+
+    package init(
+        service: SigningService, observer: InstanceObserver, gate: IdempotencyGate, defaultTokenProfile: String
+    ) {
+        self.write = ProcessWrite(
+            service: service, observer: observer, gate: gate, defaultTokenProfile: defaultTokenProfile)
     }
 
     package func execute(
         _ command: RejectCommand, inbound: InboundFacts, rendering: AnswerRendering<RejectOutcome>
     ) async throws(StoreError) -> IdempotencyGate.Answer {
-        let key = inbound.idempotencyKey ?? ""
-        return try await self.gate.execute(key: key, fingerprint: RequestFingerprint.reject(command), inbound: inbound)
-        {
-            let result = await capture { () async throws(GatewayError) in try await self.service.reject(command) }
-            let environment = self.service.environment
-            let call = CallRecord.reject(
-                command, environment: environment, defaultProfile: self.defaultTokenProfile,
-                result: result.map { _ in () })
-            var executed = IdempotencyGate.Executed(result, call: call, environment: environment, rendering: rendering)
-            let rejected = try? result.get()
-            let write = WriteObservation(
-                process: rejected?.process,
-                reset: rejected.map {
-                    SigningReset(
-                        request: "\(inbound.clientId ?? "")/\(key)", rejectedBy: inbound.clientId, taskId: $0.taskId,
-                        removedSignatures: $0.removedSignatures, process: $0.process, round: 0)
-                },
-                track: rejected.map {
-                    InstanceObserver.TrackRequest(
-                        clientId: inbound.clientId, tokenProfile: command.tokenProfile, taskId: $0.taskId,
-                        completeWhenAllSigned: false, traceparent: inbound.traceparent)
-                })
-            executed.outbox = self.observer.afterWrite(
-                command.instance, write, traceparent: inbound.traceparent, now: Date())
-            return executed
-        }
+        let service = self.write.service
+        let request = "\(inbound.clientId ?? "")/\(inbound.idempotencyKey ?? "")"
+        return try await self.write.execute(
+            command, fingerprint: RequestFingerprint.reject(command), inbound: inbound, rendering: rendering,
+            record: { result, environment, profile in
+                CallRecord.reject(command, environment: environment, defaultProfile: profile, result: result)
+            },
+            work: { () async throws(GatewayError) in try await service.reject(command) },
+            observation: { result in
+                let rejected = try? result.get()
+                return WriteObservation(
+                    process: rejected?.process,
+                    reset: rejected.map {
+                        SigningReset(
+                            request: request, rejectedBy: inbound.clientId, taskId: $0.taskId,
+                            removedSignatures: $0.removedSignatures, process: $0.process, round: 0)
+                    },
+                    track: rejected.map {
+                        InstanceObserver.TrackRequest(
+                            clientId: inbound.clientId, tokenProfile: command.tokenProfile, taskId: $0.taskId,
+                            completeWhenAllSigned: false, traceparent: inbound.traceparent)
+                    })
+            })
     }
 }
 

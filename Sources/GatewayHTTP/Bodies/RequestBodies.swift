@@ -105,9 +105,6 @@ struct ProcessNextRequestBody: Decodable, Sendable {
     }
 }
 
-/// `POST /v1/rejections`: the same members as process/next.
-typealias RejectRequestBody = ProcessNextRequestBody
-
 /// Shared value rules for request members and query parameters.
 enum FieldRules {
     static func isOrganisationNumber(_ value: String) -> Bool {

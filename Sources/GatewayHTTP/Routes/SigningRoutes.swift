@@ -42,7 +42,27 @@ struct SigningRoutes: Sendable {
     }
 
     @Sendable func processNext(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        try context.authorize(.processNext)
+        try await self.processWrite(request, context, operation: .processNext) {
+            command, inbound async throws(StoreError) -> IdempotencyGate.Answer in
+            try await self.useCases.processNext.execute(
+                command, inbound: inbound, rendering: Self.rendering(ResponseBodies.processNext, requestId: context.id))
+        }
+    }
+
+    @Sendable func reject(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        try await self.processWrite(request, context, operation: .reject) {
+            command, inbound async throws(StoreError) -> IdempotencyGate.Answer in
+            try await self.useCases.reject.execute(
+                command, inbound: inbound, rendering: Self.rendering(ResponseBodies.reject, requestId: context.id))
+        }
+    }
+
+    /// process/next and reject take the same body: `{app, instanceId | instanceUrl, language?, tokenProfile?}`.
+    private func processWrite(
+        _ request: Request, _ context: GatewayRequestContext, operation: ClientOperation,
+        _ execute: (ProcessNextCommand, InboundFacts) async throws(StoreError) -> IdempotencyGate.Answer
+    ) async throws -> Response {
+        try context.authorize(operation)
         let key = try Self.idempotencyKey(request, context: context)
         let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
         let body = try JSONBody.decode(ProcessNextRequestBody.self, from: bytes)
@@ -55,27 +75,7 @@ struct SigningRoutes: Sendable {
         let inbound = InboundFacts(
             context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
         return try await Self.answer { () async throws(StoreError) -> IdempotencyGate.Answer in
-            try await self.useCases.processNext.execute(
-                command, inbound: inbound, rendering: Self.rendering(ResponseBodies.processNext, requestId: context.id))
-        }
-    }
-
-    @Sendable func reject(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        try context.authorize(.reject)
-        let key = try Self.idempotencyKey(request, context: context)
-        let bytes = try await JSONBody.read(request, limit: self.maxBodyBytes)
-        let body = try JSONBody.decode(RejectRequestBody.self, from: bytes)
-        let instance = try body.selector.resolve(in: self.useCases.environment)
-        try context.authorize(app: instance.app)
-        let command = RejectCommand(
-            instance: instance, language: body.language,
-            tokenProfile: try context.tokenProfile(
-                requested: body.tokenProfile, gatewayDefault: self.useCases.defaultTokenProfile))
-        let inbound = InboundFacts(
-            context, request: request, clientId: context.clientId, idempotencyKey: key, body: bytes)
-        return try await Self.answer { () async throws(StoreError) -> IdempotencyGate.Answer in
-            try await self.useCases.reject.execute(
-                command, inbound: inbound, rendering: Self.rendering(ResponseBodies.reject, requestId: context.id))
+            try await execute(command, inbound)
         }
     }
 
