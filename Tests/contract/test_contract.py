@@ -14,7 +14,7 @@ import uuid
 
 import jsonschema
 
-from support import (DEMO_A, DEMO_B, DEMO_C, ROOT, check, gateway_spec, http, requests_since, run_binary,
+from support import (DEMO_A, DEMO_B, DEMO_C, DEMO_E, ROOT, check, gateway_spec, http, requests_since, run_binary,
                      simulator_instances, simulator_requests)
 
 GATEWAY_SPEC = gateway_spec()
@@ -168,6 +168,13 @@ def run_checks(work, simulator, gateway, tmp_path):
     call("replay first", "POST", sign, sign, body(DEMO_B, "parallel"), headers=keyed, expect=200)
     call("replay second", "POST", sign, sign, body(DEMO_B, "parallel"), headers=keyed, expect=200)
     call("key reused", "POST", sign, sign, body(DEMO_A, "parallel"), headers=keyed, expect=422)
+
+    # Reject: refused where the task offers none (nothing sent), then B's signing rejected for real.
+    rejections = "/v1/rejections"
+    reject_body = lambda instance: json.dumps({"app": "ttd/signing-app", "instanceId": instance})
+    call("reject E (data task)", "POST", rejections, rejections, reject_body(DEMO_E), expect=409)
+    status, text = call("reject B", "POST", rejections, rejections, reject_body(DEMO_B), expect=200)
+    check("reject B says what Altinn removed", status == 200 and json.loads(text).get("removedSignatures") == 1, text[:300])
 
     # The audit log: schema, chain, no secrets.
     status, text = call("audit page", "GET", "/v1/audit?limit=1000", "/v1/audit", expect=200)

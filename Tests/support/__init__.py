@@ -5,11 +5,11 @@ simulator's admin views, the CLI; checks: the soft `check()` every test reports 
 `support.events`): the loopback webhook subscriber and the CloudEvent / Standard Webhooks delivery checks.
 """
 from .checks import check, note
-from .processes import (BINARY, DEMO_A, DEMO_B, DEMO_C, JSON, ROOT, Gateway, ProcessExited, Simulator,
+from .processes import (BINARY, DEMO_A, DEMO_B, DEMO_C, DEMO_E, JSON, ROOT, Gateway, ProcessExited, Simulator,
                         audit_records, free_port, gateway_config, gateway_spec, http, requests_since, run_binary,
                         simulator_instances, simulator_requests, start_simulator, stop, wait_for, wait_ready)
 
-__all__ = ["BINARY", "DEMO_A", "DEMO_B", "DEMO_C", "JSON", "ROOT", "Gateway", "ProcessExited", "Simulator",
+__all__ = ["BINARY", "DEMO_A", "DEMO_B", "DEMO_C", "DEMO_E", "JSON", "ROOT", "Gateway", "ProcessExited", "Simulator",
            "audit_records", "check", "free_port", "gateway_config", "gateway_spec", "http", "note",
            "requests_since", "run_binary", "simulator_instances", "simulator_requests", "start_simulator", "stop",
            "wait_for", "wait_ready"]

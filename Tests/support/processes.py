@@ -18,6 +18,7 @@ BINARY = os.environ.get("SIGNING_GATEWAY_BIN", os.path.join(ROOT, ".build", "deb
 DEMO_A = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01"
 DEMO_B = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02"
 DEMO_C = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a03"
+DEMO_E = "51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a05"
 JSON = {"Content-Type": "application/json"}
 
 
