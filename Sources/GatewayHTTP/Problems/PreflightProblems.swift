@@ -1,10 +1,11 @@
-import AltinnAPI
-import Gateway
+package import AltinnAPI
+package import Gateway
+import Storage
 import Transport
 
 extension Problem {
     /// A failed preflight. Nothing is signed by a preflight, so no `signMayHaveHappened` member.
-    init(_ error: PreflightError, app: AppReference) {
+    package init(_ error: PreflightError, app: AppReference) {
         var extensions: [(String, JSONValue)] = [("app", .string(app.description))]
         switch error {
         case .appNotFound(let operation):
@@ -70,4 +71,9 @@ extension Problem {
             }
         }
     }
+}
+
+extension Problem {
+    /// The problem's JSON document (for the CLI, which prints what the API would answer).
+    package func document(requestId: String) -> [UInt8] { self.stored(requestId: requestId).body }
 }
