@@ -6,9 +6,9 @@ package import Transport
 /// one method per route, a token in, a decoded model or an `AltinnError` out. No retries here.
 package struct AltinnClient: Sendable {
     package let environment: AltinnEnvironment
-    private let transport: any HTTPTransport
-    private let userAgent: String
-    private let timeout: Duration
+    let transport: any HTTPTransport
+    let userAgent: String
+    let timeout: Duration
 
     package init(environment: AltinnEnvironment, transport: any HTTPTransport, userAgent: String, timeout: Duration) {
         self.environment = environment
@@ -104,7 +104,7 @@ package struct AltinnClient: Sendable {
         return response
     }
 
-    private static let traceparent = HTTPField.Name("traceparent")!
+    static let traceparent = HTTPField.Name("traceparent")!
 
     private static func languageQuery(_ language: String?) -> [(String, String)] {
         language.map { [("language", $0)] } ?? []

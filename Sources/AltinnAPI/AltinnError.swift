@@ -8,28 +8,41 @@ package enum AltinnOperation: String, Sendable, Equatable {
     case processNext = "PUT process/next"
     case performAction = "POST actions"
     case getSigningState = "GET signing"
+    /// App-level, anonymous (`[AllowAnonymous]` in Altinn): the app's metadata and its BPMN process definition.
+    case getApplicationMetadata = "GET applicationmetadata"
+    case getProcessDefinition = "GET meta/process"
 
     package var method: HTTPRequest.Method {
         switch self {
-        case .getProcess, .getSigningState: .get
+        case .getProcess, .getSigningState, .getApplicationMetadata, .getProcessDefinition: .get
         case .processNext: .put
         case .performAction: .post
         }
     }
 
-    /// The route below `…/instances/{partyId}/{guid}`.
+    /// The route below `…/instances/{partyId}/{guid}`, or below the app root for the app-level routes.
     package var path: String {
         switch self {
         case .getProcess: "/process"
         case .processNext: "/process/next"
         case .performAction: "/actions"
         case .getSigningState: "/signing"
+        case .getApplicationMetadata: "/api/v1/applicationmetadata"
+        case .getProcessDefinition: "/api/v1/meta/process"
         }
     }
 
+    /// Routes of the app rather than of one instance.
+    package var isAppLevel: Bool { self == .getApplicationMetadata || self == .getProcessDefinition }
+
     /// The call's URL without its query.
     package func url(_ instance: InstanceReference, in environment: AltinnEnvironment) -> String {
-        environment.instanceURL(instance) + self.path
+        self.isAppLevel ? self.url(instance.app, in: environment) : environment.instanceURL(instance) + self.path
+    }
+
+    /// The URL of an app-level route.
+    package func url(_ app: AppReference, in environment: AltinnEnvironment) -> String {
+        environment.appRoot(app) + self.path
     }
 }
 

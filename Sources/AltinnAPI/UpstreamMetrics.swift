@@ -1,7 +1,7 @@
 import Metrics
 
 /// Counts and times Altinn app-API calls by operation and status class. Labels are a closed set
-/// (four operations × `2xx`…`5xx`/`error`), never an instance id or a caller's string.
+/// (the route table's operations × `2xx`…`5xx`/`error`), never an instance id or a caller's string.
 enum UpstreamMetrics {
     static let requests = "signing_gateway_upstream_requests_total"
     static let duration = "signing_gateway_upstream_request_duration_seconds"
@@ -26,6 +26,8 @@ extension AltinnOperation {
         case .processNext: return "processNext"
         case .performAction: return "performAction"
         case .getSigningState: return "getSigningState"
+        case .getApplicationMetadata: return "getApplicationMetadata"
+        case .getProcessDefinition: return "getProcessDefinition"
         }
     }
 }

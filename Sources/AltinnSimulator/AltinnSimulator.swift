@@ -12,6 +12,8 @@ package struct AltinnSimulator: Sendable {
     package let state: SimulatorState
     /// The simulated Maskinporten and Altinn Authentication.
     package let authority: TokenAuthority
+    /// The apps whose metadata and process definition it serves (the demo apps, or what a test installs).
+    package let apps = SimulatedApps()
 
     /// The seeded scenarios (see `SeedData`).
     package static let demoInstances: [DemoInstance] = SeedData.demoInstances
@@ -62,6 +64,7 @@ package struct AltinnSimulator: Sendable {
         MaskinportenTokenRoute(authority: authority).register(on: router)
         ExchangeRoute(authority: authority).register(on: router)
         AppRoutes(state: state, authority: authority).register(on: router, identities: configuration.identities)
+        AppDefinitionRoutes(apps: apps, state: state).register(on: router)
         return Application(
             router: router,
             server: server,

@@ -29,7 +29,8 @@ package struct EventsWiring: Sendable {
 
     /// The use cases of one process, over `store` and `service`, sharing this process's doorbells.
     package func useCases(
-        store: any Store, service: SigningService, clients: ClientRegistry, idempotencyLease: Duration
+        store: any Store, service: SigningService, clients: ClientRegistry, idempotencyLease: Duration,
+        preflight: AppPreflight
     ) -> UseCases {
         let profile = service.defaultTokenProfile
         let audit = AuditTrail(store: store)
@@ -50,7 +51,9 @@ package struct EventsWiring: Sendable {
                 store: store, audit: audit, destinations: self.destinations, sealer: self.sealer,
                 doorbell: self.deliveryDoorbell,
                 appsOf: { clients.apps(of: $0) }, maxPerClient: self.maxSubscriptionsPerClient),
-            feeds: Feeds(store: store), audit: audit, environment: service.environment, defaultTokenProfile: profile)
+            feeds: Feeds(store: store), audit: audit,
+            preflight: AppPreflightUseCase(preflight: preflight, audit: audit),
+            environment: service.environment, defaultTokenProfile: profile)
     }
 
     /// The loops of one process: the tracker, the dispatcher and the outbox gauges.

@@ -11,15 +11,17 @@ package struct UseCases: Sendable {
     package var subscriptions: Subscriptions
     package var feeds: Feeds
     package var audit: AuditTrail
+    /// `GET /v1/apps/{org}/{app}`: what an app's metadata and process definition mean for signing.
+    package var preflight: AppPreflightUseCase
     /// Where instance references resolve (the Altinn environment the gateway talks to).
     package var environment: AltinnEnvironment
     package var defaultTokenProfile: String
 
     package init(
         sign: SignUseCase, processNext: ProcessNextUseCase, reject: RejectUseCase, signingState: SigningStateUseCase,
-        tracking: Tracking,
-        subscriptions: Subscriptions, feeds: Feeds, audit: AuditTrail, environment: AltinnEnvironment,
-        defaultTokenProfile: String
+        tracking: Tracking, subscriptions: Subscriptions, feeds: Feeds, audit: AuditTrail,
+        preflight: AppPreflightUseCase,
+        environment: AltinnEnvironment, defaultTokenProfile: String
     ) {
         self.sign = sign
         self.processNext = processNext
@@ -29,6 +31,7 @@ package struct UseCases: Sendable {
         self.subscriptions = subscriptions
         self.feeds = feeds
         self.audit = audit
+        self.preflight = preflight
         self.environment = environment
         self.defaultTokenProfile = defaultTokenProfile
     }

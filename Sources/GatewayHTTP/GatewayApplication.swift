@@ -90,6 +90,7 @@ package enum GatewayApplication {
             )
             .add(middleware: RefusalAuditMiddleware(audit: useCases.audit))
         SigningRoutes(useCases: useCases, maxBodyBytes: settings.maxBodyBytes).register(on: v1)
+        AppRoutes(useCases: useCases).register(on: v1)
         AuditRoutes(feeds: useCases.feeds).register(on: v1)
         TrackingRoutes(useCases: useCases, maxBodyBytes: settings.maxBodyBytes).register(on: v1)
         EventFeedRoutes(feeds: useCases.feeds).register(on: v1)

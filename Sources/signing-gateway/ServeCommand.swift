@@ -74,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
                         static: staticSources, maskinporten: profiles, transport: transport,
                         timeout: .milliseconds(configuration.upstream.timeoutMilliseconds), logger: logger)
                 },
-                clients: clients, logger: logger, started: started, upstreamLabel: environment.name)
+                clients: clients, logger: logger, started: started, upstreamLabel: environment.name,
+                preflightProfiles: GatewayAssembly.preflightProfiles(configuration))
         }
     }
 
@@ -114,7 +115,11 @@ struct ServeCommand: AsyncParsableCommand {
                         timeout: .milliseconds(configuration.upstream.timeoutMilliseconds), logger: logger)
                 },
                 clients: clients, logger: logger, started: started,
-                upstreamLabel: "built-in Altinn simulator at \(base.value)")
+                upstreamLabel: "built-in Altinn simulator at \(base.value)",
+                preflightProfiles: [
+                    PreflightTokenProfile(
+                        name: configuration.defaultTokenProfile, kind: "maskinporten", scopes: profile.scopes)
+                ])
             group.cancelAll()
         }
     }
@@ -126,7 +131,8 @@ struct ServeCommand: AsyncParsableCommand {
         clients: ClientRegistry,
         logger: Logger,
         started: ContinuousClock.Instant,
-        upstreamLabel: String
+        upstreamLabel: String,
+        preflightProfiles: [PreflightTokenProfile]
     ) async throws {
         let events: EventsWiring
         do {
@@ -174,7 +180,9 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
         let useCases = events.useCases(
             store: store, service: service, clients: clients,
-            idempotencyLease: GatewayAssembly.idempotencyLease(configuration))
+            idempotencyLease: GatewayAssembly.idempotencyLease(configuration),
+            preflight: GatewayAssembly.preflight(
+                configuration, environment: environment, transport: transport, profiles: preflightProfiles))
         // Secrets still in plaintext (stored before sealing) or under a rotated-out key are sealed anew first.
         do {
             let resealed = try await useCases.subscriptions.resealSecrets()

@@ -7,7 +7,7 @@ struct SigningGatewayCommand: AsyncParsableCommand {
         abstract: "Drive Altinn 3 API-based signing from one authenticated webhook call.",
         subcommands: [
             ServeCommand.self, SimulateCommand.self, AuditCommand.self, TokenCommand.self, KeysCommand.self,
-            ClientsCommand.self, ConfigCommand.self,
+            ClientsCommand.self, ConfigCommand.self, AppsCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

@@ -68,6 +68,13 @@ struct Harness: Sendable {
         /// Generous by default (and a window longer than any test), so other tests' bad credentials are answered
         /// 401 and counted until `flushRefusals()`.
         var preAuth = PreAuthLimits(perSecond: 1_000, burst: 1_000, window: .seconds(3_600))
+        /// `upstream.preflightCacheSeconds`.
+        var preflightCacheSeconds = 300
+        /// The token profiles the preflight compares with an app's scopes (the harness's `dev` profile by default).
+        var preflightProfiles = [
+            PreflightTokenProfile(
+                name: "dev", kind: "maskinporten", scopes: ["altinn:instances.read", "altinn:instances.write"])
+        ]
         /// The defence's clock (frozen: no refill during a test).
         var preAuthNow: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     }
@@ -155,8 +162,12 @@ struct Harness: Sendable {
             settings.preAuth = PreAuthDefence(limits: options.preAuth, now: options.preAuthNow)
             let events = try GatewayAssembly.events(configuration, environment: .baseURL(base))
             defer { events.transport.shutdown() }
+            configuration.upstream.preflightCacheSeconds = options.preflightCacheSeconds
             let useCases = events.useCases(
-                store: store, service: service, clients: registry, idempotencyLease: options.idempotencyLease)
+                store: store, service: service, clients: registry, idempotencyLease: options.idempotencyLease,
+                preflight: GatewayAssembly.preflight(
+                    configuration, environment: .baseURL(base), transport: transport,
+                    profiles: options.preflightProfiles))
             let app = try GatewayApplication.make(
                 settings: settings,
                 useCases: useCases,

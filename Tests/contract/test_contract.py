@@ -123,6 +123,15 @@ def run_checks(work, simulator, gateway, tmp_path):
     call("sign C single", "POST", sign, sign, body(DEMO_C, "single"), expect=200)
     call("signees C past task", "GET", f"/v1/instances/ttd/signing-app/{DEMO_C}/signees?taskId=Task_2", signees, expect=200)
     call("health", "GET", "/healthz", "/healthz", headers={}, expect=200)
+    apps = "/v1/apps/{org}/{app}"
+    status, text = call("preflight signing-app", "GET", "/v1/apps/ttd/signing-app", apps, expect=200)
+    check("preflight: one signing task with sign and reject",
+          status == 200 and [(t["id"], t["sign"], t["reject"]) for t in json.loads(text)["signingTasks"]] == [("Task_2", True, True)],
+          text[:300])
+    status, text = call("preflight lax app", "GET", "/v1/apps/ttd/lax-signing-app", apps, expect=200)
+    codes = {w["code"] for w in json.loads(text)["warnings"]} if status == 200 else set()
+    check("preflight: the lax app's warnings", {"repeat-sign-possible", "no-reject-action", "gateway-not-null-safe"} <= codes, str(codes))
+    call("preflight unknown app", "GET", "/v1/apps/ttd/no-such-app", apps, expect=404)
 
     # Bad input: declared problems, nothing upstream. Trackers poll the signed instances meanwhile, so the
     # simulator's request count alone proves nothing: every bad call carries its own trace id, which the
@@ -140,6 +149,7 @@ def run_checks(work, simulator, gateway, tmp_path):
     call("wrong type", "POST", sign, sign, body(DEMO_A, "parallel"), headers={**bad, "Content-Type": "text/plain"}, expect=415)
     call("too large", "POST", sign, sign, '{"app":"%s"}' % ("a" * 70000), headers=bad, expect=413)
     call("bad signees path", "GET", "/v1/instances/ttd/signing-app/51281269/nope/signees", signees, headers=bad, expect=400)
+    call("bad preflight app", "GET", "/v1/apps/ttd/Signing_App", "/v1/apps/{org}/{app}", headers=bad, expect=400)
     call("no idempotency key", "POST", sign, sign, body(DEMO_A, "parallel"), headers={**bad, "Idempotency-Key": ""}, expect=400)
     counters_after = simulator_instances(sim)
     # A good read with a trace id of its own, after the bad ones: it must show in the log with that trace id,
@@ -195,8 +205,11 @@ def run_checks(work, simulator, gateway, tmp_path):
         name = f"upstream #{index} {request['method']} {request['path']}"
         template, operation = altinn_operation(request["method"], request["path"])
         check(f"{name}: route exists in Altinn's OpenAPI", operation is not None)
-        check(f"{name}: authorization present", request["authorizationPresent"] is True)
-        check(f"{name}: accept json", request["accept"] == "application/json", str(request["accept"]))
+        # The app-level reads are [AllowAnonymous] in Altinn: the gateway sends no token there.
+        anonymous = "/api/v1/" in request["path"]
+        check(f"{name}: authorization {'absent' if anonymous else 'present'}", request["authorizationPresent"] is (not anonymous))
+        wanted = "text/xml" if request["path"].endswith("/api/v1/meta/process") else "application/json"
+        check(f"{name}: accept {wanted}", request["accept"] == wanted, str(request["accept"]))
         if operation is None:
             continue
         declared_query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
@@ -223,6 +236,8 @@ def run_checks(work, simulator, gateway, tmp_path):
         ("GET signing ended", "GET", f"{base}/{DEMO_A}/signing?taskId=Task_2", None, "SigningStateResponse"),
         ("PUT next missing", "PUT", f"{base}/{DEMO_B}/process/next", '{"action":null}', "ProblemDetails"),
         ("GET instance", "GET", f"{base}/{DEMO_B}", None, "Instance"),
+        ("GET applicationmetadata", "GET", f"{sim}/ttd/signing-app/api/v1/applicationmetadata", None, "ApplicationMetadata"),
+        ("GET applicationmetadata (lax)", "GET", f"{sim}/ttd/lax-signing-app/api/v1/applicationmetadata", None, "ApplicationMetadata"),
     ]:
         status, _, text = http(method, path, payload, bearer)
         try:
@@ -230,6 +245,13 @@ def run_checks(work, simulator, gateway, tmp_path):
             check(f"simulator {name} ({status}) is a valid {schema}", True)
         except (jsonschema.ValidationError, json.JSONDecodeError) as error:
             check(f"simulator {name} ({status}) is a valid {schema}", False, str(error).splitlines()[0] + " " + text[:200])
+
+    # The process definitions are served as Altinn declares it (200 text/xml), without a token.
+    for app in ("signing-app", "lax-signing-app"):
+        status, headers, text = http("GET", f"{sim}/ttd/{app}/api/v1/meta/process", None, {})
+        check(f"simulator GET meta/process ({app}) is text/xml", status == 200 and headers.get("Content-Type", "").startswith("text/xml")
+              and "<" in text, f"{status} {headers.get('Content-Type')}")
+    check("simulator: unknown app is 404", http("GET", f"{sim}/ttd/no-such-app/api/v1/applicationmetadata", None, {})[0] == 404)
 
     # `token check` walks the real Maskinporten path against an in-process simulator and prints facts only.
     check_dir = str(tmp_path / "token-check")

@@ -140,6 +140,7 @@ package enum ConfigurationCheck {
                     ("connectTimeoutMilliseconds", .int(c.upstream.connectTimeoutMilliseconds)),
                     ("caBundle", text(c.upstream.caBundle)), ("maxResponseBytes", .int(c.upstream.maxResponseBytes)),
                     ("proxy", text(c.upstream.proxy)),
+                    ("preflightCacheSeconds", .int(c.upstream.preflightCacheSeconds)),
                 ])
             ),
             ("tokenProfiles", .object(profiles)), ("defaultTokenProfile", .string(c.defaultTokenProfile)),

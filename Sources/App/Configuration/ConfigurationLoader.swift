@@ -182,6 +182,7 @@ extension GatewayConfiguration.StorageSettings: Decodable {
 extension GatewayConfiguration.Upstream: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case environment, timeoutMilliseconds, connectTimeoutMilliseconds, caBundle, maxResponseBytes, proxy
+        case preflightCacheSeconds
     }
 
     package init(from decoder: any Decoder) throws {
@@ -198,6 +199,8 @@ extension GatewayConfiguration.Upstream: Decodable {
         self.maxResponseBytes =
             try container.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? self.maxResponseBytes
         self.proxy = try container.decodeIfPresent(String.self, forKey: .proxy)
+        self.preflightCacheSeconds =
+            try container.decodeIfPresent(Int.self, forKey: .preflightCacheSeconds) ?? self.preflightCacheSeconds
     }
 }
 

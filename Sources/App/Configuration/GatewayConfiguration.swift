@@ -135,6 +135,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
         /// Proxy for Altinn and Maskinporten calls (`http://host:port`); none when absent. Environment proxy
         /// variables are never used.
         package var proxy: String?
+        /// How long an app's metadata and process definition are kept for `GET /v1/apps/{org}/{app}` (0: not kept).
+        package var preflightCacheSeconds = 300
 
         package init() {}
 
@@ -331,6 +333,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
         }
         guard self.upstream.timeoutMilliseconds > 0, self.upstream.connectTimeoutMilliseconds > 0 else {
             throw .invalid("upstream", "timeouts must be positive")
+        }
+        guard (0...86_400).contains(self.upstream.preflightCacheSeconds) else {
+            throw .invalid("upstream.preflightCacheSeconds", "must be 0-86400")
         }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(self.logLevel) else {
             throw .invalid("logLevel", "must be trace, debug, info, notice, warning, error or critical")

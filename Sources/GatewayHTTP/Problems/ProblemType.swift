@@ -21,6 +21,8 @@ package enum ProblemType: String, Sendable, CaseIterable {
     case rejectNotOffered = "reject-not-offered"
     case altinnConflict = "altinn-conflict"
     case altinnInstanceNotFound = "altinn-instance-not-found"
+    case altinnAppNotFound = "altinn-app-not-found"
+    case altinnAppDefinitionInvalid = "altinn-app-definition-invalid"
     case altinnRefusedCredentials = "altinn-refused-credentials"
     case altinnRejectedRequest = "altinn-rejected-request"
     case altinnError = "altinn-error"
@@ -55,7 +57,7 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .forbidden: return 403
         case .idempotencyKeyInUse, .outcomeUnknown: return 409
         case .idempotencyKeyReused: return 422
-        case .notFound, .altinnInstanceNotFound: return 404
+        case .notFound, .altinnInstanceNotFound, .altinnAppNotFound: return 404
         case .methodNotAllowed: return 405
         case .processEnded, .notASigningTask, .missingSignatures, .altinnConflict, .processNotStarted,
             .altinnInstanceLocked, .instanceBusy, .signaturesInvalidated, .rejectNotOffered:
@@ -65,7 +67,7 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .unsupportedMediaType: return 415
         case .internalError: return 500
         case .altinnRefusedCredentials, .altinnRejectedRequest, .altinnError, .altinnInvalidResponse,
-            .altinnConnectionLost:
+            .altinnConnectionLost, .altinnAppDefinitionInvalid:
             return 502
         case .altinnUnreachable, .tokenUnavailable, .storeUnavailable: return 503
         case .altinnTimeout: return 504
@@ -94,6 +96,8 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .altinnConflict: return "Altinn refused the operation in the instance's current state"
         case .altinnInstanceNotFound:
             return "Altinn does not know this instance, or will not show it to the token's identity"
+        case .altinnAppNotFound: return "Altinn does not know this app"
+        case .altinnAppDefinitionInvalid: return "The app's metadata or process definition could not be read"
         case .altinnRefusedCredentials: return "Altinn refused the gateway's credentials"
         case .altinnRejectedRequest: return "Altinn rejected the request"
         case .altinnError: return "Altinn failed"
@@ -147,6 +151,11 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .altinnConflict: return "Read the instance state; retrying unchanged will fail the same way."
         case .altinnInstanceNotFound:
             return "Check app, party id and instance GUID, and that the token profile's identity may read the instance."
+        case .altinnAppNotFound:
+            return "Check org and app, and that the app is deployed in the environment the gateway talks to."
+        case .altinnAppDefinitionInvalid:
+            return
+                "The app's owner must fix its applicationmetadata.json or process.bpmn (see detail); retrying will not help."
         case .altinnRefusedCredentials:
             return "The token profile lacks rights for this app or instance; an operator must fix it."
         case .altinnRejectedRequest, .altinnInvalidResponse:

@@ -1,0 +1,50 @@
+import Foundation
+import HTTPTypes
+import Transport
+
+/// The app-level reads a preflight needs. Both routes are `[AllowAnonymous]` in Altinn, so no token is sent: a
+/// token would only be one more place for it to leak.
+extension AltinnClient {
+    /// `GET {app}/api/v1/applicationmetadata`. A body that is not a JSON object of the documented shape is
+    /// `.undecodable`.
+    package func applicationMetadata(_ app: AppReference) async throws(AltinnError) -> ApplicationMetadata {
+        let response = try await self.sendAnonymous(.getApplicationMetadata, app, accept: "application/json")
+        do {
+            return try JSONDecoder().decode(ApplicationMetadata.self, from: Data(response.body))
+        } catch {
+            throw .undecodable(status: Int(response.status.code), .getApplicationMetadata)
+        }
+    }
+
+    /// `GET {app}/api/v1/meta/process`: the BPMN file's raw bytes (at most the transport's response limit). The
+    /// caller parses them with `ProcessDefinition.parse`, under its own size cap.
+    package func processDefinitionDocument(_ app: AppReference) async throws(AltinnError) -> [UInt8] {
+        let response = try await self.sendAnonymous(.getProcessDefinition, app, accept: "text/xml")
+        return response.body
+    }
+
+    private func sendAnonymous(
+        _ operation: AltinnOperation, _ app: AppReference, accept: String
+    ) async throws(AltinnError) -> InboundResponse {
+        var headers: HTTPFields = [.accept: accept, .userAgent: self.userAgent]
+        if let trace = TraceContext.current { headers[Self.traceparent] = trace.child().traceparent }
+        let request = OutboundRequest(
+            method: operation.method, url: operation.url(app, in: self.environment), headerFields: headers, body: nil,
+            timeout: self.timeout)
+        let response: InboundResponse
+        let started = ContinuousClock.now
+        do {
+            response = try await self.transport.execute(request)
+        } catch {
+            UpstreamMetrics.record(operation, statusClass: "error", elapsed: ContinuousClock.now - started)
+            throw .transport(error, operation)
+        }
+        UpstreamMetrics.record(
+            operation, statusClass: UpstreamMetrics.statusClass(Int(response.status.code)),
+            elapsed: ContinuousClock.now - started)
+        guard (200..<300).contains(response.status.code) else {
+            throw .rejected(AltinnRejectionDecoder.decode(response, operation: operation))
+        }
+        return response
+    }
+}
