@@ -64,16 +64,34 @@ package struct AltinnClient: Sendable {
         return try Self.decode(SigningStateResponse.self, response, .getSigningState)
     }
 
+    /// `GET …/instances/{partyId}/{guid}`: the instance with its data elements (to find signature documents).
+    package func instance(_ instance: InstanceReference, token: AccessToken) async throws(AltinnError)
+        -> InstanceDocument
+    {
+        let response = try await self.send(.getInstance, instance, query: [], body: nil, token)
+        return try Self.decode(InstanceDocument.self, response, .getInstance)
+    }
+
+    /// `GET …/data/{dataGuid}` of a signature data element: Storage's `SignDocument`.
+    package func signDocument(
+        _ instance: InstanceReference, dataElementId: String, token: AccessToken
+    ) async throws(AltinnError) -> SignDocument {
+        let response = try await self.send(
+            .getData, instance, subpath: "/" + Self.percentEncode(dataElementId), query: [], body: nil, token)
+        return try Self.decode(SignDocument.self, response, .getData)
+    }
+
     // MARK: - Wire
 
     private func send(
         _ operation: AltinnOperation,
         _ instance: InstanceReference,
+        subpath: String = "",
         query: [(String, String)],
         body: [UInt8]?,
         _ token: AccessToken
     ) async throws(AltinnError) -> InboundResponse {
-        var url = operation.url(instance, in: self.environment)
+        var url = operation.url(instance, in: self.environment) + subpath
         if !query.isEmpty {
             url += "?" + query.map { "\($0.0)=\(Self.percentEncode($0.1))" }.joined(separator: "&")
         }

@@ -8,13 +8,18 @@ package enum AltinnOperation: String, Sendable, Equatable {
     case processNext = "PUT process/next"
     case performAction = "POST actions"
     case getSigningState = "GET signing"
+    /// The instance itself (Storage's `Instance`, with its data elements).
+    case getInstance = "GET instance"
+    /// One data element's stored bytes (`…/data/{dataGuid}`): a signature document, here.
+    case getData = "GET data"
     /// App-level, anonymous (`[AllowAnonymous]` in Altinn): the app's metadata and its BPMN process definition.
     case getApplicationMetadata = "GET applicationmetadata"
     case getProcessDefinition = "GET meta/process"
 
     package var method: HTTPRequest.Method {
         switch self {
-        case .getProcess, .getSigningState, .getApplicationMetadata, .getProcessDefinition: .get
+        case .getProcess, .getSigningState, .getApplicationMetadata, .getProcessDefinition, .getInstance, .getData:
+            .get
         case .processNext: .put
         case .performAction: .post
         }
@@ -27,6 +32,8 @@ package enum AltinnOperation: String, Sendable, Equatable {
         case .processNext: "/process/next"
         case .performAction: "/actions"
         case .getSigningState: "/signing"
+        case .getInstance: ""
+        case .getData: "/data"
         case .getApplicationMetadata: "/api/v1/applicationmetadata"
         case .getProcessDefinition: "/api/v1/meta/process"
         }

@@ -20,14 +20,5 @@ enum UpstreamMetrics {
 
 extension AltinnOperation {
     /// Prometheus-friendly spelling (no spaces or slashes).
-    var metricLabel: String {
-        switch self {
-        case .getProcess: return "getProcess"
-        case .processNext: return "processNext"
-        case .performAction: return "performAction"
-        case .getSigningState: return "getSigningState"
-        case .getApplicationMetadata: return "getApplicationMetadata"
-        case .getProcessDefinition: return "getProcessDefinition"
-        }
-    }
+    var metricLabel: String { "\(self)" }  // the case name: `getProcess`, `processNext`, …
 }

@@ -14,7 +14,7 @@ package struct SimulatorFaults: Sendable, Equatable {
     /// How long a process/next holds the instance lock (its work time), so concurrent writes can collide.
     package var lockHold: Duration
     /// Signature documents need an action the caller lacks (`actionRequiredToRead: signature-access`, §6): 403.
-    package var signatureReadForbidden = false
+    package var signatureReadForbidden: Bool
 
     package init(
         latency: Duration = .zero,
@@ -22,9 +22,11 @@ package struct SimulatorFaults: Sendable, Equatable {
         dropReplyRate: Double = 0,
         organisationSpelling: Bool = false,
         failSigningAfterSign: Bool = false,
-        lockHold: Duration = .zero
+        lockHold: Duration = .zero,
+        signatureReadForbidden: Bool = false
     ) {
         self.lockHold = lockHold
+        self.signatureReadForbidden = signatureReadForbidden
         self.latency = latency
         self.errorRate = errorRate
         self.dropReplyRate = dropReplyRate

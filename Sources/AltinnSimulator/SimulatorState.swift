@@ -309,6 +309,11 @@ package actor SimulatorState {
         instances[InstanceKey(partyId: partyId, guid: guid)]?.dataElements.map(\.id) ?? []
     }
 
+    /// The bytes of an instance's documents to sign, by id (tests compute the digests themselves).
+    package func documents(partyId: Int, guid: UUID) -> [(id: UUID, bytes: [UInt8])] {
+        instances[InstanceKey(partyId: partyId, guid: guid)]?.dataElements.map { ($0.id, $0.bytes) } ?? []
+    }
+
     package func processNextCalls(partyId: Int, guid: UUID) -> Int {
         instances[InstanceKey(partyId: partyId, guid: guid)]?.processNextCalls ?? 0
     }

@@ -7,6 +7,7 @@ package struct UseCases: Sendable {
     package var processNext: ProcessNextUseCase
     package var reject: RejectUseCase
     package var signingState: SigningStateUseCase
+    package var signatures: SignaturesUseCase
     package var tracking: Tracking
     package var subscriptions: Subscriptions
     package var feeds: Feeds
@@ -19,7 +20,8 @@ package struct UseCases: Sendable {
 
     package init(
         sign: SignUseCase, processNext: ProcessNextUseCase, reject: RejectUseCase, signingState: SigningStateUseCase,
-        tracking: Tracking, subscriptions: Subscriptions, feeds: Feeds, audit: AuditTrail,
+        signatures: SignaturesUseCase, tracking: Tracking, subscriptions: Subscriptions, feeds: Feeds,
+        audit: AuditTrail,
         preflight: AppPreflightUseCase,
         environment: AltinnEnvironment, defaultTokenProfile: String
     ) {
@@ -27,6 +29,7 @@ package struct UseCases: Sendable {
         self.processNext = processNext
         self.reject = reject
         self.signingState = signingState
+        self.signatures = signatures
         self.tracking = tracking
         self.subscriptions = subscriptions
         self.feeds = feeds

@@ -71,8 +71,10 @@ func fail(_ error: TransportError) -> ScriptedTransport.Step {
     @Test func parallelSignIsRetriedWhenTheRequestNeverLeft() async throws {
         let transport = ScriptedTransport([fail(.notSent(.connectFailed)), reply(200, action), reply(200, signing)])
         let outcome = try await service(transport).sign(SignCommand(instance: instance, mode: .parallel))
-        #expect(transport.sent.map(\.method) == [.post, .post, .get])
+        // The sign twice (the first never left), the signing state, then the instance for the proof.
+        #expect(transport.sent.map(\.method) == [.post, .post, .get, .get])
         #expect(transport.sent[2].url.hasSuffix("/signing?taskId=Task_2"))
+        #expect(transport.sent[3].url.hasSuffix("/instances/1/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a01"))
         guard case .known(let snapshot) = outcome.signing else {
             Issue.record("state unknown")
             return
@@ -109,7 +111,8 @@ func fail(_ error: TransportError) -> ScriptedTransport.Step {
         let transport = ScriptedTransport([reply(200, signingTask), reply(200, endedProcess), reply(200, signing)])
         let outcome = try await service(transport).sign(
             SignCommand(instance: instance, mode: .single, onBehalfOf: "310000000"))
-        #expect(transport.sent.map(\.method) == [.get, .put, .get])
+        // The task first, the sign, the signing state, then the instance for the proof: one write.
+        #expect(transport.sent.map(\.method) == [.get, .put, .get, .get])
         #expect(
             String(decoding: transport.sent[1].body ?? [], as: UTF8.self)
                 == #"{"action":"sign","actionOnBehalfOf":"310000000"}"#)

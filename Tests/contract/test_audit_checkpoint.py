@@ -54,6 +54,9 @@ def canonical(row):
         ("upstreamMethod", string(row["upstream_method"])), ("upstreamStatus", integer(row["upstream_status"])),
         ("upstreamURL", string(row["upstream_url"])),
     ]
+    # A sign's signedData is in the chain only when present (records written before it hash as they did).
+    if row["signed_data"] is not None:
+        members.insert(10, ("signedData", string(row["signed_data"])))
     return ("{" + ",".join(f'"{name}":{value}' for name, value in members) + "}").encode()
 
 

@@ -116,6 +116,9 @@ def run_checks(work, simulator, gateway, tmp_path):
     # The walkthrough.
     call("sign A parallel", "POST", sign, sign, body(DEMO_A, "parallel"), expect=200)
     call("signees A", "GET", f"/v1/instances/ttd/signing-app/{DEMO_A}/signees", signees, expect=200)
+    sigs = "/v1/instances/{org}/{app}/{partyId}/{instanceGuid}/signatures"
+    status, text = call("signatures A", "GET", f"/v1/instances/ttd/signing-app/{DEMO_A}/signatures", sigs, expect=200)
+    check("signatures A: four documents with digests", status == 200 and len(json.loads(text)["signatures"]) == 4, text[:300])
     call("sign B parallel", "POST", sign, sign, body(DEMO_B, "parallel"), expect=200)
     status, text = call("next B (missing)", "POST", nxt, nxt, json.dumps({"app": "ttd/signing-app", "instanceId": DEMO_B}), expect=409)
     check("next B carries MissingSignatures", "MissingSignatures" in text, text[:300])

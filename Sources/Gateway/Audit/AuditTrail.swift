@@ -50,7 +50,7 @@ package struct AuditTrail: Sendable {
             upstreamURL: call.upstreamURL, upstreamStatus: call.upstreamStatus,
             latencyMicros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000,
             outcome: call.outcome, requestDigest: inbound.requestDigest,
-            responseDigest: responseBody.map(Digest.sha256Hex))
+            responseDigest: responseBody.map(Digest.sha256Hex), signedData: call.signedData)
     }
 
     package func append(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) async throws(StoreError) {

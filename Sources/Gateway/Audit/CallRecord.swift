@@ -14,6 +14,8 @@ package struct CallRecord: Sendable, Equatable {
     /// `succeeded`, `rejected` (Altinn said no), `failed` (no answer or 5xx), `unknown` (may have happened),
     /// `refused` (never forwarded).
     package var outcome: String
+    /// A sign's proof (`AuditEntry.signedData`).
+    package var signedData: String?
 
     package init(
         operation: String,
@@ -72,6 +74,16 @@ package struct CallRecord: Sendable, Equatable {
         self.make(
             "signingState", query.instance, query.tokenProfile ?? defaultProfile, .getSigningState, environment,
             result)
+    }
+
+    package static func signatures(
+        _ query: SigningStateQuery,
+        environment: AltinnEnvironment,
+        defaultProfile: String,
+        result: Result<Void, GatewayError>
+    ) -> CallRecord {
+        self.make(
+            "signatures", query.instance, query.tokenProfile ?? defaultProfile, .getInstance, environment, result)
     }
 
     /// An inbound call refused before anything was forwarded.

@@ -59,8 +59,17 @@ package struct CloudEventFactory: Sendable {
     private func data(_ transition: Transition, _ instance: InstanceReference) -> JSONValue {
         let instanceJSON = StateJSON.instance(instance, self.environment)
         switch transition {
-        case .signeeSigned(let signee, let snapshot), .notificationFailed(let signee, let snapshot),
-            .delegationFailed(let signee, let snapshot):
+        case .signeeSigned(let signee, let snapshot):
+            var members: [(String, JSONValue)] = [
+                ("instance", instanceJSON), ("signee", StateJSON.signee(signee)),
+                ("signing", StateJSON.signing(.known(snapshot))),
+            ]
+            // The gateway's own sign: what was signed, as Altinn's signature document says.
+            if let proof = snapshot.proofs[signee.partyId] {
+                members.append(("proof", StateJSON.proof(.recorded(proof))))
+            }
+            return .object(members)
+        case .notificationFailed(let signee, let snapshot), .delegationFailed(let signee, let snapshot):
             return .object([
                 ("instance", instanceJSON), ("signee", StateJSON.signee(signee)),
                 ("signing", StateJSON.signing(.known(snapshot))),

@@ -83,6 +83,11 @@ package struct InstanceObserver: Sendable {
             case .success(let signed):
                 var signing: SigningSnapshot?
                 if case .known(let snapshot) = signed.signing { signing = snapshot }
+                if case .recorded(let proof) = signed.proof, proof.systemUserId != nil,
+                    let own = signing?.gatewaySignee
+                {
+                    signing?.proofs[own.partyId] = proof
+                }
                 let observation = Observation(signing: signing, process: signed.process)
                 return Self.observe(
                     row, observation, instance, events: events, policy: policy, claimToken: nil,

@@ -71,6 +71,8 @@ package struct SigningSnapshot: Sendable, Equatable {
     /// How often the task's signatures were wiped (a reject) before this reading, as the gateway counted: a sign
     /// after a reject is a new fact, so its event must not share the id of the one before.
     package var round = 0
+    /// Signature documents the gateway read, by the signee's party id (its own sign's, after a sign).
+    package var proofs: [Int: SignatureProof] = [:]
 
     package init(taskId: String?, states: [SigneeState]) {
         self.taskId = taskId

@@ -34,7 +34,37 @@ package enum StateJSON {
             ("process", outcome.process.map(self.process) ?? .null),
             ("signing", self.signing(outcome.signing)),
             ("confirmedBy", .string(outcome.confirmedBy.rawValue)),
+            ("proof", outcome.proof.map(self.proof) ?? .null),
         ])
+    }
+
+    /// What was signed, from Altinn's signature document, or why it could not be read.
+    package static func proof(_ observation: ProofObservation) -> JSONValue {
+        switch observation {
+        case .unavailable(let reason):
+            return .object([("available", false), ("reason", .string(reason))])
+        case .recorded(let proof):
+            return .object([
+                ("available", true),
+                ("signatureDocument", .string(proof.documentId)),
+                ("taskId", proof.taskId.json),
+                ("signedAt", proof.signedAt.map { .string($0.description) } ?? .null),
+                (
+                    "signee",
+                    .object([
+                        ("userId", proof.userId.json), ("systemUserId", proof.systemUserId.json),
+                        ("organisationNumber", proof.organisationNumber.json),
+                    ])
+                ),
+                (
+                    "dataElements",
+                    .array(
+                        proof.elements.map {
+                            .object([("id", .string($0.dataElementId)), ("sha256", .string($0.sha256))])
+                        })
+                ),
+            ])
+        }
     }
 
     package static func signing(_ observation: SigningObservation) -> JSONValue {

@@ -81,6 +81,8 @@ package struct SignOutcome: Sendable, Equatable {
     package var signing: SigningObservation
     /// How the gateway knows the sign happened.
     package var confirmedBy: SignConfirmation = .answer
+    /// Altinn's signature document of this sign (what was signed), when it was read.
+    package var proof: ProofObservation?
 
     package init(
         instance: InstanceReference, mode: SigningMode, process: ProcessPosition?, signing: SigningObservation,

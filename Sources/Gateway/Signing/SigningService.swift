@@ -63,13 +63,16 @@ package struct SigningService: Sendable {
         }
         let taskId = signingTaskId ?? process?.currentTask?.id
         let signing = await self.observeAfterSign(instance, taskId: taskId, language: command.language, profile)
+        let proof = await self.proofAfterSign(command, taskId: taskId, profile)
         self.logger.info(
             "signed",
             metadata: [
                 "instance": "\(instance)", "mode": "\(command.mode.rawValue)", "tokenProfile": "\(profile)",
                 "signingState": "\(signing.isKnown ? "known" : "unknown")",
             ])
-        return SignOutcome(instance: instance, mode: command.mode, process: process, signing: signing)
+        var outcome = SignOutcome(instance: instance, mode: command.mode, process: process, signing: signing)
+        outcome.proof = proof
+        return outcome
     }
 
     /// The one call that signs: `POST …/actions` (parallel) or `PUT …/process/next {"action":"sign"}` (single).
@@ -108,6 +111,74 @@ package struct SigningService: Sendable {
             self.logger.warning(
                 "signing state unknown after sign", metadata: ["instance": "\(instance)", "error": "\(error)"])
             return .unknown(taskId: taskId, reason: Self.describe(error))
+        }
+    }
+
+    // MARK: - Proof
+
+    /// The signature documents of an instance's task (or of every task), read as the token profile's identity.
+    /// A document Altinn will not show (its data type requires an action the identity lacks, such as
+    /// `signature-access`) is listed as unreadable with why; a JSON element that is no signature document is left out.
+    package func signatureDocuments(
+        _ instance: InstanceReference, taskId: String?, tokenProfile: String?
+    ) async throws(GatewayError) -> SignatureListing {
+        let profile = tokenProfile ?? self.defaultTokenProfile
+        let document = try await self.read(profile: profile) { token throws(AltinnError) in
+            try await self.altinn.instance(instance, token: token)
+        }
+        let candidates = (document.data ?? []).filter { element in
+            guard let task = element.generatedFromTask, element.contentType?.hasPrefix("application/json") == true
+            else { return false }
+            return taskId == nil || task == taskId
+        }
+        var listing = SignatureListing(documents: [], unreadable: [])
+        for element in candidates {
+            do {
+                let signed = try await self.read(profile: profile) { token throws(AltinnError) in
+                    try await self.altinn.signDocument(instance, dataElementId: element.id, token: token)
+                }
+                listing.documents.append(SignatureProof(signed, taskId: element.generatedFromTask))
+            } catch .altinn(.undecodable, _) {
+                continue  // generated JSON that is not a signature document
+            } catch let failure {
+                listing.unreadable.append(.init(dataElementId: element.id, reason: Self.unreadable(failure)))
+            }
+        }
+        return listing
+    }
+
+    /// After a sign: the newest signature document of the task made by a system user (the gateway signs as one;
+    /// Storage replaces a signee's earlier document). Never fails the sign: a proof that cannot be read says why.
+    private func proofAfterSign(_ command: SignCommand, taskId: String?, _ profile: String) async -> ProofObservation {
+        let listing: SignatureListing
+        do {
+            listing = try await self.signatureDocuments(command.instance, taskId: taskId, tokenProfile: profile)
+        } catch {
+            return .unavailable(reason: "the instance could not be read: \(Self.unreadable(error))")
+        }
+        let own = listing.documents.filter { document in
+            command.onBehalfOf.map { document.organisationNumber == $0 } ?? (document.systemUserId != nil)
+        }
+        if let newest = own.max(by: { ($0.signedAt?.description ?? "") < ($1.signedAt?.description ?? "") }) {
+            return .recorded(newest)
+        }
+        if let first = listing.unreadable.first { return .unavailable(reason: first.reason) }
+        return .unavailable(reason: "no signature document of the task names the gateway's signee")
+    }
+
+    private static func unreadable(_ error: GatewayError) -> String {
+        switch error {
+        case .altinn(.rejected(let rejection), _) where rejection.status == 403:
+            return
+                "Altinn answered 403: the token profile's identity may not read signature documents (the data type "
+                + "requires an action such as signature-access, which service owners hold)"
+        case .altinn(.rejected(let rejection), _):
+            return "Altinn answered \(rejection.status) to \(rejection.operation.rawValue)"
+        case .altinn(.transport(_, let operation), _): return "Altinn did not answer \(operation.rawValue)"
+        case .altinn(.undecodable(_, let operation), _):
+            return "Altinn's answer to \(operation.rawValue) was unreadable"
+        case .token: return "no token was available"
+        default: return "it could not be read"
         }
     }
 

@@ -30,6 +30,25 @@ enum ResponseBodies {
         ])
     }
 
+    /// Each signature document normalized (the signee, when, and each signed data element's SHA-256), and those
+    /// Altinn would not show, with why.
+    static func signatures(
+        _ listing: SignatureListing, instance: InstanceReference, taskId: String?, environment: AltinnEnvironment
+    ) -> JSONValue {
+        .object([
+            ("instance", self.instance(instance, environment)),
+            ("taskId", taskId.map(JSONValue.string) ?? .null),
+            ("signatures", .array(listing.documents.map { StateJSON.proof(.recorded($0)) })),
+            (
+                "unreadable",
+                .array(
+                    listing.unreadable.map {
+                        .object([("dataElementId", .string($0.dataElementId)), ("reason", .string($0.reason))])
+                    })
+            ),
+        ])
+    }
+
     static func signees(
         _ snapshot: SigningSnapshot,
         instance: InstanceReference,

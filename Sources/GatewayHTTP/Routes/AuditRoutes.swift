@@ -58,6 +58,9 @@ package enum AuditJSON {
             ("outcome", .string(entry.outcome)),
             ("requestSha256", text(entry.requestDigest)),
             ("responseSha256", text(entry.responseDigest)),
+            // Exactly as chained (a JSON text), so an auditor can recompute the hash and match each digest to a
+            // document without Altinn.
+            ("signedData", text(entry.signedData)),
             ("previousHash", .string(record.previousHash)),
             ("hash", .string(record.hash)),
         ])

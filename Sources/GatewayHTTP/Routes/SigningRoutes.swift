@@ -15,6 +15,7 @@ struct SigningRoutes: Sendable {
         group.post("process/next", use: self.processNext)
         group.post("rejections", use: self.reject)
         group.get("instances/:org/:app/:partyId/:instanceGuid/signees", use: self.signees)
+        group.get("instances/:org/:app/:partyId/:instanceGuid/signatures", use: self.signatures)
     }
 
     @Sendable func sign(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -96,6 +97,29 @@ struct SigningRoutes: Sendable {
             return Response(
                 stored: try await self.useCases.signingState.execute(stateQuery, inbound: inbound, rendering: rendering)
             )
+        } catch {
+            throw Problem(.storeUnavailable, "The call could not be recorded in the audit log.")
+        }
+    }
+
+    @Sendable func signatures(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        try context.authorize(.read)
+        let instance = try context.instanceFromPath()
+        try context.authorize(app: instance.app)
+        let query = try SigneesQuery(request.uri.queryParameters)
+        let stateQuery = SigningStateQuery(
+            instance: instance, taskId: query.taskId, language: nil,
+            tokenProfile: try context.tokenProfile(
+                requested: query.tokenProfile, gatewayDefault: self.useCases.defaultTokenProfile))
+        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
+        let rendering = Self.rendering(
+            { listing, environment in
+                ResponseBodies.signatures(listing, instance: instance, taskId: query.taskId, environment: environment)
+            },
+            requestId: context.id)
+        do {
+            return Response(
+                stored: try await self.useCases.signatures.execute(stateQuery, inbound: inbound, rendering: rendering))
         } catch {
             throw Problem(.storeUnavailable, "The call could not be recorded in the audit log.")
         }

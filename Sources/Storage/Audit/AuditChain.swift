@@ -49,7 +49,7 @@ package enum AuditChain {
     package static func canonical(entry: AuditEntry, sequence: Int64) -> [UInt8] {
         // Written out in sorted order by hand: a dictionary plus a generic encoder would tie the hash to
         // that encoder's escaping and number rules.
-        let members: [(String, JSONScalar)] = [
+        var members: [(String, JSONScalar)] = [
             ("clientId", .string(entry.clientId)),
             ("idempotencyKey", .string(entry.idempotencyKey)),
             ("instance", .string(entry.instance)),
@@ -68,6 +68,10 @@ package enum AuditChain {
             ("upstreamStatus", .integer(entry.upstreamStatus.map(Int64.init))),
             ("upstreamURL", .string(entry.upstreamURL)),
         ]
+        // Only when present (after `sequence`, in sorted order): records from before it existed hash as they did.
+        if let signed = entry.signedData {
+            members.insert(("signedData", .string(signed)), at: members.firstIndex { $0.0 == "sourceAddress" } ?? 0)
+        }
         var out: [UInt8] = [UInt8(ascii: "{")]
         for (index, (name, value)) in members.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }

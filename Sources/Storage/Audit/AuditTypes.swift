@@ -22,6 +22,10 @@ package struct AuditEntry: Sendable, Equatable {
     /// Hex SHA-256 of the inbound request body and of the answer body.
     package var requestDigest: String?
     package var responseDigest: String?
+    /// For a sign: what was signed, as Altinn's signature document says (its id, the signee, and the SHA-256 of each
+    /// signed data element), as compact JSON; or why that could not be read. Nil for every other call. In the
+    /// chain only when present, so records written before it existed keep their hashes.
+    package var signedData: String?
 
     package init(
         time: Date,
@@ -39,7 +43,8 @@ package struct AuditEntry: Sendable, Equatable {
         latencyMicros: Int64,
         outcome: String,
         requestDigest: String?,
-        responseDigest: String?
+        responseDigest: String?,
+        signedData: String? = nil
     ) {
         self.time = time
         self.clientId = clientId
@@ -57,6 +62,7 @@ package struct AuditEntry: Sendable, Equatable {
         self.outcome = outcome
         self.requestDigest = requestDigest
         self.responseDigest = responseDigest
+        self.signedData = signedData
     }
 }
 

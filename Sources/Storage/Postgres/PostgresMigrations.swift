@@ -256,5 +256,7 @@ enum PostgresMigrations {
             FOR EACH ROW EXECUTE FUNCTION audit_log_delete_guard()
             """,
         ],
+        // 8: what a sign signed (Altinn's signature document: its id, the signee, each data element's SHA-256).
+        ["ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS signed_data TEXT"],
     ]
 }

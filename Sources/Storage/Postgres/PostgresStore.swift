@@ -373,7 +373,7 @@ package final class PostgresStore: Store {
                 \(entry.requestId), \(entry.traceparent), \(entry.idempotencyKey), \(entry.operation), \(entry.instance),
                 \(entry.tokenProfile), \(entry.upstreamMethod), \(entry.upstreamURL), \(upstreamStatus),
                 \(entry.latencyMicros), \(entry.outcome), \(entry.requestDigest), \(entry.responseDigest),
-                \(previousHash), \(hash))
+                \(previousHash), \(hash), \(entry.signedData))
             """, logger: logger)
     }
 

@@ -86,7 +86,8 @@ extension AuditRecord {
                 latencyMicros: try row.integer(13),
                 outcome: try row.text(14),
                 requestDigest: try row.optionalText(15),
-                responseDigest: try row.optionalText(16)
+                responseDigest: try row.optionalText(16),
+                signedData: try row.optionalText(19)
             ),
             previousHash: try row.text(17),
             hash: try row.text(18)

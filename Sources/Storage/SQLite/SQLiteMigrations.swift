@@ -169,6 +169,8 @@ enum SQLiteMigrations {
         WHEN OLD.sequence >= (SELECT COALESCE(MAX(sequence), 0) FROM audit_checkpoints)
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
         """,
+        // 7: what a sign signed (Altinn's signature document: its id, the signee, each data element's SHA-256).
+        "ALTER TABLE audit_log ADD COLUMN signed_data TEXT;",
     ]
 
     /// Applies the missing steps, each in its own `BEGIN IMMEDIATE` transaction with its version row, so a

@@ -260,7 +260,7 @@ package final class SQLiteStore: Store {
             .text(entry.operation), text(entry.instance), text(entry.tokenProfile), text(entry.upstreamMethod),
             text(entry.upstreamURL), entry.upstreamStatus.map { .integer(Int64($0)) } ?? .null,
             .integer(entry.latencyMicros), .text(entry.outcome), text(entry.requestDigest),
-            text(entry.responseDigest), .text(previousHash), .text(hash),
+            text(entry.responseDigest), .text(previousHash), .text(hash), text(entry.signedData),
         ])
         try insert.run()
     }
