@@ -123,47 +123,77 @@ package struct SigningService: Sendable {
         _ instance: InstanceReference, taskId: String?, tokenProfile: String?
     ) async throws(GatewayError) -> SignatureListing {
         let profile = tokenProfile ?? self.defaultTokenProfile
-        let document = try await self.read(profile: profile) { token throws(AltinnError) in
-            try await self.altinn.instance(instance, token: token)
-        }
-        let candidates = (document.data ?? []).filter { element in
-            guard let task = element.generatedFromTask, element.contentType?.hasPrefix("application/json") == true
-            else { return false }
-            return taskId == nil || task == taskId
-        }
         var listing = SignatureListing(documents: [], unreadable: [])
-        for element in candidates {
-            do {
-                let signed = try await self.read(profile: profile) { token throws(AltinnError) in
-                    try await self.altinn.signDocument(instance, dataElementId: element.id, token: token)
-                }
-                listing.documents.append(SignatureProof(signed, taskId: element.generatedFromTask))
-            } catch .altinn(.undecodable, _) {
-                continue  // generated JSON that is not a signature document
-            } catch let failure {
-                listing.unreadable.append(.init(dataElementId: element.id, reason: Self.unreadable(failure)))
+        for element in try await self.signatureCandidates(instance, taskId: taskId, profile) {
+            switch await self.signDocument(instance, element, profile) {
+            case .document(let proof): listing.documents.append(proof)
+            case .unreadable(let reason): listing.unreadable.append(.init(dataElementId: element.id, reason: reason))
+            case .notASignature: continue
             }
         }
         return listing
     }
 
-    /// After a sign: the newest signature document of the task made by a system user (the gateway signs as one;
-    /// Storage replaces a signee's earlier document). Never fails the sign: a proof that cannot be read says why.
+    /// After a sign: the newest signature document of the task by a system user (the gateway signs as one, and
+    /// Storage replaces a signee's earlier document), read newest first so a task with many signatures costs one
+    /// read, not one per signee. Never fails the sign: a proof that cannot be read says why.
     private func proofAfterSign(_ command: SignCommand, taskId: String?, _ profile: String) async -> ProofObservation {
-        let listing: SignatureListing
+        let candidates: [DataElementSummary]
         do {
-            listing = try await self.signatureDocuments(command.instance, taskId: taskId, tokenProfile: profile)
+            candidates = try await self.signatureCandidates(command.instance, taskId: taskId, profile)
         } catch {
             return .unavailable(reason: "the instance could not be read: \(Self.unreadable(error))")
         }
-        let own = listing.documents.filter { document in
-            command.onBehalfOf.map { document.organisationNumber == $0 } ?? (document.systemUserId != nil)
+        var firstUnreadable: String?
+        let newestFirst = candidates.sorted { ($0.created?.description ?? "") > ($1.created?.description ?? "") }
+        for element in newestFirst.prefix(Self.proofReadLimit) {
+            switch await self.signDocument(command.instance, element, profile) {
+            case .document(let proof):
+                let own = command.onBehalfOf.map { proof.organisationNumber == $0 } ?? (proof.systemUserId != nil)
+                if own { return .recorded(proof) }
+            case .unreadable(let reason): firstUnreadable = firstUnreadable ?? reason
+            case .notASignature: continue
+            }
         }
-        if let newest = own.max(by: { ($0.signedAt?.description ?? "") < ($1.signedAt?.description ?? "") }) {
-            return .recorded(newest)
+        return .unavailable(reason: firstUnreadable ?? "no signature document of the task names the gateway's signee")
+    }
+
+    /// Documents read at most after a sign before giving up on finding the gateway's own.
+    static let proofReadLimit = 5
+
+    /// The instance's JSON data elements generated from a task (`taskId`, or any): where signature documents are.
+    private func signatureCandidates(
+        _ instance: InstanceReference, taskId: String?, _ profile: String
+    ) async throws(GatewayError) -> [DataElementSummary] {
+        let document = try await self.read(profile: profile) { token throws(AltinnError) in
+            try await self.altinn.instance(instance, token: token)
         }
-        if let first = listing.unreadable.first { return .unavailable(reason: first.reason) }
-        return .unavailable(reason: "no signature document of the task names the gateway's signee")
+        return (document.data ?? []).filter { element in
+            guard let task = element.generatedFromTask, element.contentType?.hasPrefix("application/json") == true
+            else { return false }
+            return taskId == nil || task == taskId
+        }
+    }
+
+    private enum DocumentRead {
+        case document(SignatureProof)
+        case unreadable(String)
+        case notASignature
+    }
+
+    private func signDocument(
+        _ instance: InstanceReference, _ element: DataElementSummary, _ profile: String
+    ) async -> DocumentRead {
+        do {
+            let signed = try await self.read(profile: profile) { token throws(AltinnError) in
+                try await self.altinn.signDocument(instance, dataElementId: element.id, token: token)
+            }
+            return .document(SignatureProof(signed, taskId: element.generatedFromTask))
+        } catch .altinn(.undecodable, _) {
+            return .notASignature  // generated JSON that is not a signature document
+        } catch let failure {
+            return .unreadable(Self.unreadable(failure))
+        }
     }
 
     private static func unreadable(_ error: GatewayError) -> String {
