@@ -8,13 +8,19 @@ package enum AltinnOperation: String, Sendable, Equatable {
     case processNext = "PUT process/next"
     case performAction = "POST actions"
     case getSigningState = "GET signing"
+    /// The data elements the current (or `?taskId=`) signing task signs (altinn-signing-more.md §5).
+    case getSigningDataElements = "GET signing/data-elements"
+    /// The organisations a *user* may sign on behalf of; any other identity gets 401 (§5).
+    case getSigningOrganizations = "GET signing/organizations"
     /// App-level, anonymous (`[AllowAnonymous]` in Altinn): the app's metadata and its BPMN process definition.
     case getApplicationMetadata = "GET applicationmetadata"
     case getProcessDefinition = "GET meta/process"
 
     package var method: HTTPRequest.Method {
         switch self {
-        case .getProcess, .getSigningState, .getApplicationMetadata, .getProcessDefinition: .get
+        case .getProcess, .getSigningState, .getSigningDataElements, .getSigningOrganizations,
+            .getApplicationMetadata, .getProcessDefinition:
+            .get
         case .processNext: .put
         case .performAction: .post
         }
@@ -27,6 +33,8 @@ package enum AltinnOperation: String, Sendable, Equatable {
         case .processNext: "/process/next"
         case .performAction: "/actions"
         case .getSigningState: "/signing"
+        case .getSigningDataElements: "/signing/data-elements"
+        case .getSigningOrganizations: "/signing/organizations"
         case .getApplicationMetadata: "/api/v1/applicationmetadata"
         case .getProcessDefinition: "/api/v1/meta/process"
         }

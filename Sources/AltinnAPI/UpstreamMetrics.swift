@@ -26,6 +26,8 @@ extension AltinnOperation {
         case .processNext: return "processNext"
         case .performAction: return "performAction"
         case .getSigningState: return "getSigningState"
+        case .getSigningDataElements: return "getSigningDataElements"
+        case .getSigningOrganizations: return "getSigningOrganizations"
         case .getApplicationMetadata: return "getApplicationMetadata"
         case .getProcessDefinition: return "getProcessDefinition"
         }

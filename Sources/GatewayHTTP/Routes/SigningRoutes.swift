@@ -15,6 +15,8 @@ struct SigningRoutes: Sendable {
         group.post("process/next", use: self.processNext)
         group.post("rejections", use: self.reject)
         group.get("instances/:org/:app/:partyId/:instanceGuid/signees", use: self.signees)
+        group.get("instances/:org/:app/:partyId/:instanceGuid/signing/data-elements", use: self.signingDocuments)
+        group.get("instances/:org/:app/:partyId/:instanceGuid/signing/organizations", use: self.signingOrganizations)
     }
 
     @Sendable func sign(_ request: Request, context: GatewayRequestContext) async throws -> Response {
