@@ -83,7 +83,7 @@ package struct AltinnClient: Sendable {
 
     // MARK: - Wire
 
-    private func send(
+    func send(
         _ operation: AltinnOperation,
         _ instance: InstanceReference,
         subpath: String = "",
@@ -124,7 +124,7 @@ package struct AltinnClient: Sendable {
 
     static let traceparent = HTTPField.Name("traceparent")!
 
-    private static func languageQuery(_ language: String?) -> [(String, String)] {
+    static func languageQuery(_ language: String?) -> [(String, String)] {
         language.map { [("language", $0)] } ?? []
     }
 
@@ -143,7 +143,7 @@ package struct AltinnClient: Sendable {
         return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
     }
 
-    private static func decode<T: Decodable>(
+    static func decode<T: Decodable>(
         _ type: T.Type,
         _ response: InboundResponse,
         _ operation: AltinnOperation

@@ -12,13 +12,18 @@ package enum AltinnOperation: String, Sendable, Equatable {
     case getInstance = "GET instance"
     /// One data element's stored bytes (`…/data/{dataGuid}`): a signature document, here.
     case getData = "GET data"
+    /// The data elements the current (or `?taskId=`) signing task signs (altinn-signing-more.md §5).
+    case getSigningDataElements = "GET signing/data-elements"
+    /// The organisations a *user* may sign on behalf of; any other identity gets 401 (§5).
+    case getSigningOrganizations = "GET signing/organizations"
     /// App-level, anonymous (`[AllowAnonymous]` in Altinn): the app's metadata and its BPMN process definition.
     case getApplicationMetadata = "GET applicationmetadata"
     case getProcessDefinition = "GET meta/process"
 
     package var method: HTTPRequest.Method {
         switch self {
-        case .getProcess, .getSigningState, .getApplicationMetadata, .getProcessDefinition, .getInstance, .getData:
+        case .getProcess, .getSigningState, .getSigningDataElements, .getSigningOrganizations,
+            .getApplicationMetadata, .getProcessDefinition, .getInstance, .getData:
             .get
         case .processNext: .put
         case .performAction: .post
@@ -34,6 +39,8 @@ package enum AltinnOperation: String, Sendable, Equatable {
         case .getSigningState: "/signing"
         case .getInstance: ""
         case .getData: "/data"
+        case .getSigningDataElements: "/signing/data-elements"
+        case .getSigningOrganizations: "/signing/organizations"
         case .getApplicationMetadata: "/api/v1/applicationmetadata"
         case .getProcessDefinition: "/api/v1/meta/process"
         }

@@ -27,6 +27,7 @@ struct AdminRoutes {
         group.put("instances/{partyId}/{guid}/data/{dataGuid}") { request, context in
             try await changeDocument(request, context)
         }
+        DialogportenAdminRoutes(state: state).register(on: group)
         group.get("requests") { _, _ in
             // `total` counts every request ever received; the list keeps only the last ones.
             Replies.json(

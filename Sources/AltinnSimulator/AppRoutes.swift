@@ -20,6 +20,7 @@ struct AppRoutes {
         group.post("actions") { request, context in try await userAction(request, context) }
         group.get("signing") { request, context in try await signing(request, context) }
         group.get("data/{dataGuid}") { _, context in try await data(context) }
+        SigningReadRoutes(state: state).register(on: group)
     }
 
     /// `GET …/data/{dataGuid}` (§6): the stored bytes. A signature document whose data type requires an action the

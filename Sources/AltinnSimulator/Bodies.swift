@@ -64,7 +64,7 @@ enum Bodies {
         return documents + signatures
     }
 
-    private static func dataElement(
+    static func dataElement(
         _ record: InstanceRecord, baseURL: String, id: UUID, dataType: String, contentType: String, size: Int,
         locked: Bool, task: String?, created: Date, lastChanged: Date
     ) -> JSONValue {

@@ -11,19 +11,23 @@ package struct SimulatedIdentity: Sendable, Equatable {
     package var name: String
     package var organizationName: String?
     package var organizationNumber: String?
+    /// For a user: the party of the organisation above, where the user holds a key role (`…/signing/organizations`).
+    package var organizationPartyId: Int?
 
     package init(
         kind: Kind,
         partyId: Int,
         name: String,
         organizationName: String? = nil,
-        organizationNumber: String? = nil
+        organizationNumber: String? = nil,
+        organizationPartyId: Int? = nil
     ) {
         self.kind = kind
         self.partyId = partyId
         self.name = name
         self.organizationName = organizationName
         self.organizationNumber = organizationNumber
+        self.organizationPartyId = organizationPartyId
     }
 
     /// The system user behind the gateway's dev token.

@@ -77,6 +77,12 @@ struct Harness: Sendable {
         ]
         /// The defence's clock (frozen: no refill during a test).
         var preAuthNow: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+        /// Turns the Altinn Events ingress on with this shared secret (`events.altinnEventsSecretFile`).
+        var altinnEventsSecret: String?
+        /// `events.trackingInitialIntervalSeconds` / `trackingMaxIntervalSeconds`, when not the defaults.
+        var trackingIntervalSeconds: (initial: Double, max: Double)?
+        /// More static token profiles besides `dev`, each with a token the simulator maps to this identity.
+        var staticProfiles: [String: SimulatedIdentity] = [:]
     }
 
     /// Writes the unauthenticated refusals counted so far, as the window timer or shutdown would.
@@ -88,10 +94,15 @@ struct Harness: Sendable {
         let logs = LogCapture()
         let logger = logs.logger(label: "e2e")
         let altinnToken = "e2e-altinn-token-\(UInt64.random(in: 1 ... .max))"
+        let profileTokens = options.staticProfiles.mapValues { identity in
+            (token: "e2e-\(identity.kind.rawValue)-token-\(UInt64.random(in: 1 ... .max))", identity: identity)
+        }
+        var identities: [String: SimulatedIdentity] = [altinnToken: .defaultSystemUser]
+        for profile in profileTokens.values { identities[profile.token] = profile.identity }
         let clientKey = "e2e-client-key-\(UInt64.random(in: 1 ... .max))"
         let simulator = await AltinnSimulator(
             configuration: SimulatorConfiguration(
-                identities: [altinnToken: .defaultSystemUser],
+                identities: identities,
                 tokens: SimulatorTokenSettings(
                     clients: options.maskinporten
                         ? [
@@ -126,6 +137,15 @@ struct Harness: Sendable {
             // Subscribers in these tests listen on loopback.
             configuration.events.allowedDestinations = ["127.0.0.0/8"]
             configuration.events.maxSubscriptionsPerClient = options.maxSubscriptionsPerClient
+            if let secret = options.altinnEventsSecret {
+                let file = dataDirectory + "/altinn-events.secret"
+                try Data(secret.utf8).write(to: URL(fileURLWithPath: file))
+                configuration.events.altinnEventsSecretFile = file
+            }
+            if let intervals = options.trackingIntervalSeconds {
+                configuration.events.trackingInitialIntervalSeconds = intervals.initial
+                configuration.events.trackingMaxIntervalSeconds = intervals.max
+            }
             if options.postgres {
                 configuration.storage.engine = .postgres
                 configuration.storage.postgresURL = try await FreshPostgres.database()
@@ -143,7 +163,9 @@ struct Harness: Sendable {
                     static: [:], maskinporten: ["dev": profile], transport: transport, timeout: .seconds(5),
                     logger: logger)
             } else {
-                tokens = StaticTokenProvider(tokens: ["dev": AccessToken(options.gatewayToken ?? altinnToken)])
+                var tokensByProfile = ["dev": AccessToken(options.gatewayToken ?? altinnToken)]
+                for (name, profile) in profileTokens { tokensByProfile[name] = AccessToken(profile.token) }
+                tokens = StaticTokenProvider(tokens: tokensByProfile)
             }
             let service = GatewayAssembly.service(
                 configuration, environment: .baseURL(base), tokens: tokens, transport: transport, store: store,

@@ -125,6 +125,18 @@ def run_checks(work, simulator, gateway, tmp_path):
     call("next A (complete)", "POST", nxt, nxt, json.dumps({"app": "ttd/signing-app", "instanceId": DEMO_A}), expect=200)
     call("sign C single", "POST", sign, sign, body(DEMO_C, "single"), expect=200)
     call("signees C past task", "GET", f"/v1/instances/ttd/signing-app/{DEMO_C}/signees?taskId=Task_2", signees, expect=200)
+    # The signing task's other reads: the documents (any identity), the organisations (users only; the gateway's
+    # token is a system user's, so Altinn answers 401 and the gateway says why).
+    elements = "/v1/instances/{org}/{app}/{partyId}/{instanceGuid}/signing/data-elements"
+    organizations = "/v1/instances/{org}/{app}/{partyId}/{instanceGuid}/signing/organizations"
+    status, text = call("data-elements B", "GET", f"/v1/instances/ttd/signing-app/{DEMO_B}/signing/data-elements", elements, expect=200)
+    documents = json.loads(text).get("dataElements", []) if status == 200 else []
+    check("data-elements B: the one document to sign, without a hash",
+          [d.get("dataType") for d in documents] == ["ref-data-as-pdf"] and "contentHash" not in text, text[:300])
+    call("data-elements C past task", "GET", f"/v1/instances/ttd/signing-app/{DEMO_C}/signing/data-elements?taskId=Task_2", elements, expect=200)
+    call("data-elements E (data task)", "GET", f"/v1/instances/ttd/signing-app/{DEMO_E}/signing/data-elements", elements, expect=409)
+    status, text = call("organizations B (system user)", "GET", f"/v1/instances/ttd/signing-app/{DEMO_B}/signing/organizations", organizations, expect=403)
+    check("organizations B: user-token-required", json.loads(text).get("type") == "/problems/user-token-required", text[:300])
     call("health", "GET", "/healthz", "/healthz", headers={}, expect=200)
     apps = "/v1/apps/{org}/{app}"
     status, text = call("preflight signing-app", "GET", "/v1/apps/ttd/signing-app", apps, expect=200)
@@ -239,6 +251,8 @@ def run_checks(work, simulator, gateway, tmp_path):
         ("GET signing ended", "GET", f"{base}/{DEMO_A}/signing?taskId=Task_2", None, "SigningStateResponse"),
         ("PUT next missing", "PUT", f"{base}/{DEMO_B}/process/next", '{"action":null}', "ProblemDetails"),
         ("GET instance", "GET", f"{base}/{DEMO_B}", None, "Instance"),
+        ("GET signing/data-elements", "GET", f"{base}/{DEMO_B}/signing/data-elements", None, "SigningDataElementsResponse"),
+        ("GET signing/organizations (system user)", "GET", f"{base}/{DEMO_B}/signing/organizations", None, "ProblemDetails"),
         ("GET applicationmetadata", "GET", f"{sim}/ttd/signing-app/api/v1/applicationmetadata", None, "ApplicationMetadata"),
         ("GET applicationmetadata (lax)", "GET", f"{sim}/ttd/lax-signing-app/api/v1/applicationmetadata", None, "ApplicationMetadata"),
     ]:

@@ -205,6 +205,13 @@ def run_checks(simulator, gateway, sub, altinn_secret):
             "source": instance_prefix + DEMO_B}
     status, _, text = call("POST", "/v1/altinn-events", push, {**ingress, "Authorization": f"Bearer {altinn_secret}"})
     check("altinn-events push for tracked B: 200 tracked", status == 200 and json.loads(text).get("tracked") is True, f"{status} {text[:200]}")
+    # Dialogporten's signing activity for B, as the simulator says Dialogporten would send it: the dialog id maps
+    # back to tracked B.
+    status, _, dialog_event = http("GET", f"{sim}/_simulator/instances/{DEMO_B}/dialogporten-event?activity=signature-provided")
+    check("simulator: a Dialogporten event for B", status == 200 and "signature-provided" in dialog_event, dialog_event[:200])
+    status, _, text = call("POST", "/v1/altinn-events", json.loads(dialog_event), {**ingress, "Authorization": f"Bearer {altinn_secret}"})
+    check("altinn-events Dialogporten push for tracked B: 200 tracked, one instance",
+          status == 200 and json.loads(text).get("tracked") is True and json.loads(text).get("instances") == 1, f"{status} {text[:200]}")
 
     # ---------- 3. completeWhenAllSigned: process/next exactly once ----------
     auto = new_instance("A")

@@ -91,7 +91,7 @@ package struct CallRecord: Sendable, Equatable {
         CallRecord(operation: "refused", outcome: "refused:\(reason)")
     }
 
-    private static func make(
+    static func make(
         _ operation: String,
         _ instance: InstanceReference,
         _ profile: String,

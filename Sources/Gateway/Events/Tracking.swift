@@ -5,7 +5,7 @@ package import Storage
 /// Tracked instances: start, read, stop, and "poll now" when Altinn Events says something happened. Starting or
 /// refreshing tracking wakes the tracker.
 package struct Tracking: Sendable {
-    private let store: any TrackingStore
+    let store: any TrackingStore
     private let audit: AuditTrail
     private let observer: InstanceObserver
     private let doorbell: Doorbell

@@ -301,11 +301,14 @@ package struct SigningService: Sendable {
 
     // MARK: - Calls with tokens and retries
 
+    /// A read, retried with backoff. `refreshOn401: false` where Altinn's 401 speaks of the token's identity, not
+    /// of a stale token (`…/signing/organizations`): a refresh would only cost a token request.
     func read<T: Sendable>(
         profile: String,
+        refreshOn401: Bool = true,
         _ call: (AccessToken) async throws(AltinnError) -> T
     ) async throws(GatewayError) -> T {
-        try await self.withToken(profile: profile, kind: .read, call)
+        try await self.withToken(profile: profile, kind: .read, refreshOn401: refreshOn401, call)
     }
 
     /// A sign call. Failures say whether the sign may have been executed by Altinn.
@@ -323,10 +326,11 @@ package struct SigningService: Sendable {
     private func withToken<T: Sendable>(
         profile: String,
         kind: RetryPolicy.CallKind,
+        refreshOn401: Bool = true,
         _ call: (AccessToken) async throws(AltinnError) -> T
     ) async throws(GatewayError) -> T {
         var attempt = 0
-        var refreshedAfter401 = false
+        var refreshedAfter401 = !refreshOn401
         while true {
             let token: AccessToken
             do {

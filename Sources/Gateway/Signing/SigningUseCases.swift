@@ -279,9 +279,9 @@ package struct SignaturesUseCase: Sendable {
 /// Reads an instance's signing state for a caller, audited like every forwarded call (the answer's digest
 /// included).
 package struct SigningStateUseCase: Sendable {
-    private let service: SigningService
-    private let audit: AuditTrail
-    private let defaultTokenProfile: String
+    let service: SigningService
+    let audit: AuditTrail
+    let defaultTokenProfile: String
 
     package init(service: SigningService, audit: AuditTrail, defaultTokenProfile: String) {
         self.service = service

@@ -247,6 +247,13 @@ extension Problem {
             case (409, _):
                 return Problem(
                     .altinnConflict, "\(call) (conflict with the instance's state). \(may)", extensions: extensions)
+            case (401, _) where rejection.operation == .getSigningOrganizations:
+                // `SigningController` answers every identity but `Authenticated.User` with `Unauthorized()` (§5),
+                // and the gateway does not refresh the token for it: this 401 is about who, not about staleness.
+                return Problem(
+                    .userTokenRequired,
+                    "\(call): only a user's token may list the organisations it may sign for; this token profile's identity is a system user or service owner (system users never sign on behalf of an organisation), or its token was not accepted.",
+                    extensions: extensions)
             case (401, _), (403, _):
                 return Problem(
                     .altinnRefusedCredentials, "\(call): the token profile was refused. \(may)", extensions: extensions)

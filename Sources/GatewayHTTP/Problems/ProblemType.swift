@@ -24,6 +24,7 @@ package enum ProblemType: String, Sendable, CaseIterable {
     case altinnAppNotFound = "altinn-app-not-found"
     case altinnAppDefinitionInvalid = "altinn-app-definition-invalid"
     case altinnRefusedCredentials = "altinn-refused-credentials"
+    case userTokenRequired = "user-token-required"
     case altinnRejectedRequest = "altinn-rejected-request"
     case altinnError = "altinn-error"
     case altinnInvalidResponse = "altinn-invalid-response"
@@ -62,7 +63,7 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .processEnded, .notASigningTask, .missingSignatures, .altinnConflict, .processNotStarted,
             .altinnInstanceLocked, .instanceBusy, .signaturesInvalidated, .rejectNotOffered:
             return 409
-        case .altinnForbidden: return 403
+        case .altinnForbidden, .userTokenRequired: return 403
         case .payloadTooLarge: return 413
         case .unsupportedMediaType: return 415
         case .internalError: return 500
@@ -99,6 +100,8 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .altinnAppNotFound: return "Altinn does not know this app"
         case .altinnAppDefinitionInvalid: return "The app's metadata or process definition could not be read"
         case .altinnRefusedCredentials: return "Altinn refused the gateway's credentials"
+        case .userTokenRequired:
+            return "Only a user's token may use this route; the token profile's identity is not one"
         case .altinnRejectedRequest: return "Altinn rejected the request"
         case .altinnError: return "Altinn failed"
         case .altinnInvalidResponse: return "Altinn's answer could not be read"
@@ -158,6 +161,9 @@ package enum ProblemType: String, Sendable, CaseIterable {
                 "The app's owner must fix its applicationmetadata.json or process.bpmn (see detail); retrying will not help."
         case .altinnRefusedCredentials:
             return "The token profile lacks rights for this app or instance; an operator must fix it."
+        case .userTokenRequired:
+            return
+                "Use a token profile whose identity is a person (a user token). System users and service owners never sign on behalf of an organisation, so Altinn does not list organisations for them; sign without onBehalfOf."
         case .altinnRejectedRequest, .altinnInvalidResponse:
             return "Report it; see signMayHaveHappened before retrying a sign."
         case .altinnError, .altinnConnectionLost, .altinnTimeout:

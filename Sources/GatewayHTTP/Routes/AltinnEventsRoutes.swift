@@ -8,7 +8,8 @@ import Storage
 
 /// `POST /v1/altinn-events`: Altinn Events pushes its CloudEvents here (subscribe this URL in Altinn). Answers the
 /// `platform.events.validatesubscription` handshake with 200, and makes a tracked instance named by `source` due
-/// for a poll at once: push instead of waiting for the next poll.
+/// for a poll at once: push instead of waiting for the next poll. Dialogporten's signing activity events make the
+/// tracked instance of their dialog due the same way.
 ///
 /// Authenticated by the configured shared secret (`Authorization: Bearer …`), not by client keys: Altinn is not
 /// one of the gateway's clients. Without a secret the route answers 404.
@@ -43,6 +44,8 @@ struct AltinnEventsRoutes: Sendable {
         if type == "platform.events.validatesubscription" {
             return Response(stored: .ok(.object([("validated", true)])))
         }
+        // Dialogporten's events name a dialog, never an instance URL (see AltinnEventsRoutes+Dialogporten).
+        if type.hasPrefix(Dialogporten.typePrefix) { return try await self.receiveDialogporten(event, type: type) }
         guard let source = event["source"] as? String,
             let instance = try? InstanceReference(url: source, environment: self.environment)
         else { throw Problem.invalidMember("/source", "source must be the URL of an app instance of this environment") }

@@ -16,6 +16,8 @@ struct SigningRoutes: Sendable {
         group.post("rejections", use: self.reject)
         group.get("instances/:org/:app/:partyId/:instanceGuid/signees", use: self.signees)
         group.get("instances/:org/:app/:partyId/:instanceGuid/signatures", use: self.signatures)
+        group.get("instances/:org/:app/:partyId/:instanceGuid/signing/data-elements", use: self.signingDocuments)
+        group.get("instances/:org/:app/:partyId/:instanceGuid/signing/organizations", use: self.signingOrganizations)
     }
 
     @Sendable func sign(_ request: Request, context: GatewayRequestContext) async throws -> Response {

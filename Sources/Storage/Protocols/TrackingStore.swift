@@ -12,6 +12,12 @@ package protocol TrackingStore: Sendable {
     func trackedInstances(after: String?, limit: Int, status: TrackingStatus?) async throws(StoreError)
         -> [TrackedInstance]
 
+    /// The tracked instances whose key starts with `keyPrefix` (an app's: `{org}/{app}/instances/`), ordered by
+    /// instance, those after `after`, at most `limit`; only those in `status` when given. A plain prefix compare
+    /// (no `LIKE` patterns, no collation), the same on both engines.
+    func trackedInstances(keyPrefix: String, after: String?, limit: Int, status: TrackingStatus?)
+        async throws(StoreError) -> [TrackedInstance]
+
     /// Stops tracking (deletes the row; its events stay). False when it was not tracked.
     func untrack(_ instance: String) async throws(StoreError) -> Bool
 

@@ -1,0 +1,87 @@
+/// `SigningDataElementsResponse`: answer of `GET …/signing/data-elements` (altinn-signing-more.md §5). Altinn's
+/// OpenAPI marks the array nullable; a null reads as empty.
+package struct SigningDataElementsResponse: Decodable, Sendable, Equatable {
+    package var dataElements: [DataElement]
+
+    package init(dataElements: [DataElement]) {
+        self.dataElements = dataElements
+    }
+
+    enum CodingKeys: String, CodingKey { case dataElements }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.dataElements = try container.decodeIfPresent([DataElement].self, forKey: .dataElements) ?? []
+    }
+}
+
+/// The parts of Storage's `DataElement` the gateway passes on. `contentHash` is left out on purpose: Storage
+/// never sets it (§5), so it is no digest of anything. Every other member is ignored. Altinn's OpenAPI marks every
+/// string nullable, `id` included (Storage always sets it).
+package struct DataElement: Decodable, Sendable, Equatable {
+    package var id: String?
+    package var dataType: String?
+    package var contentType: String?
+    package var filename: String?
+    package var size: Int?
+    package var created: AltinnTimestamp?
+    package var locked: Bool
+
+    package init(
+        id: String?, dataType: String?, contentType: String?, filename: String?, size: Int?,
+        created: AltinnTimestamp?, locked: Bool
+    ) {
+        self.id = id
+        self.dataType = dataType
+        self.contentType = contentType
+        self.filename = filename
+        self.size = size
+        self.created = created
+        self.locked = locked
+    }
+
+    enum CodingKeys: String, CodingKey { case id, dataType, contentType, filename, size, created, locked }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.id = try container.decodeIfPresent(String.self, forKey: .id)
+        self.dataType = try container.decodeIfPresent(String.self, forKey: .dataType)
+        self.contentType = try container.decodeIfPresent(String.self, forKey: .contentType)
+        self.filename = try container.decodeIfPresent(String.self, forKey: .filename)
+        // `long` in Storage; a JSON number either way.
+        self.size = try container.decodeIfPresent(Int.self, forKey: .size)
+        self.created = try container.decodeIfPresent(AltinnTimestamp.self, forKey: .created)
+        self.locked = try container.decodeIfPresent(Bool.self, forKey: .locked) ?? false
+    }
+}
+
+/// `SigningAuthorizedOrganizationsResponse`: answer of `GET …/signing/organizations`, the organisations the
+/// user has a key role in (empty when none). Only user tokens get it; every other identity gets 401 (§5).
+package struct SigningAuthorizedOrganizationsResponse: Decodable, Sendable, Equatable {
+    package var organizations: [AuthorizedOrganizationDetails]
+
+    package init(organizations: [AuthorizedOrganizationDetails]) {
+        self.organizations = organizations
+    }
+
+    enum CodingKeys: String, CodingKey { case organizations }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.organizations =
+            try container.decodeIfPresent([AuthorizedOrganizationDetails].self, forKey: .organizations) ?? []
+    }
+}
+
+/// `AuthorizedOrganizationDetails { orgNumber, orgName, partyId }` (the strings nullable in Altinn's OpenAPI).
+package struct AuthorizedOrganizationDetails: Decodable, Sendable, Equatable {
+    package var orgNumber: String?
+    package var orgName: String?
+    package var partyId: Int
+
+    package init(orgNumber: String?, orgName: String?, partyId: Int) {
+        self.orgNumber = orgNumber
+        self.orgName = orgName
+        self.partyId = partyId
+    }
+}
