@@ -77,6 +77,12 @@ struct Harness: Sendable {
         ]
         /// The defence's clock (frozen: no refill during a test).
         var preAuthNow: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+        /// `events.trackingInitialIntervalSeconds`, `events.trackingMaxIntervalSeconds`, `events.stallAfterHours`.
+        var trackingInitialIntervalSeconds = 2.0
+        var trackingMaxIntervalSeconds = 300.0
+        var stallAfterHours = 72.0
+        /// The simulator's faults at start.
+        var simulatorFaults = SimulatorFaults()
     }
 
     /// Writes the unauthenticated refusals counted so far, as the window timer or shutdown would.
@@ -91,7 +97,7 @@ struct Harness: Sendable {
         let clientKey = "e2e-client-key-\(UInt64.random(in: 1 ... .max))"
         let simulator = await AltinnSimulator(
             configuration: SimulatorConfiguration(
-                identities: [altinnToken: .defaultSystemUser],
+                identities: [altinnToken: .defaultSystemUser], faults: options.simulatorFaults,
                 tokens: SimulatorTokenSettings(
                     clients: options.maskinporten
                         ? [
@@ -126,6 +132,9 @@ struct Harness: Sendable {
             // Subscribers in these tests listen on loopback.
             configuration.events.allowedDestinations = ["127.0.0.0/8"]
             configuration.events.maxSubscriptionsPerClient = options.maxSubscriptionsPerClient
+            configuration.events.trackingInitialIntervalSeconds = options.trackingInitialIntervalSeconds
+            configuration.events.trackingMaxIntervalSeconds = options.trackingMaxIntervalSeconds
+            configuration.events.stallAfterHours = options.stallAfterHours
             if options.postgres {
                 configuration.storage.engine = .postgres
                 configuration.storage.postgresURL = try await FreshPostgres.database()
