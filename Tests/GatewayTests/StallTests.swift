@@ -234,5 +234,11 @@ import Testing
         let state = try #require(ObservedState.stored(kept.row.snapshot))
         #expect(state.signees.map(\.status) == [.signed, .awaitingSignature])
         #expect(row.finalSigning == nil)
+        // Tracked again and seen back in the task: the settlement was of the round before.
+        var again = kept.row
+        again.status = .active
+        #expect(again.finalSigning == nil)
+        let back = poll(again, reading([signee(1), signee(2)]), at: 2)
+        #expect(ObservedState.stored(back.row.snapshot)?.final == nil)
     }
 }

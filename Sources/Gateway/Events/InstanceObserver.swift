@@ -321,6 +321,10 @@ package struct InstanceObserver: Sendable {
                     "the signing state could not be read after the process left the task (signee rights are revoked "
                     + "when the task ends); the state kept is the last one observed"
             }
+        } else if !leftTask, state.final != nil {
+            // Back in the signing task (tracked again after a reject): the settlement was of the round before.
+            state.final = nil
+            row.snapshot = state.bytes
         }
         if row.completeWhenAllSigned, state.complete {
             switch row.processNext {

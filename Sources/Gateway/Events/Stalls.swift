@@ -111,6 +111,9 @@ package enum StallCensus {
 }
 
 extension TrackedInstance {
-    /// How the signing state was settled when the process left the task; nil while it has not.
-    package var finalSigning: FinalSigning? { ObservedState.stored(self.snapshot)?.final }
+    /// How the signing state was settled when the process left the task; nil while it has not (or while the row is
+    /// tracked again).
+    package var finalSigning: FinalSigning? {
+        self.status == .active ? nil : ObservedState.stored(self.snapshot)?.final
+    }
 }
