@@ -194,11 +194,16 @@ struct AppRoutes {
             return Replies.empty(.internalServerError)
         }
         let taskId = request.uri.queryParameters.get("taskId")
-        switch await state.signingState(route.key, taskId: taskId) {
+        switch await state.signingState(route.key, taskId: taskId, caller: context.identity?.kind) {
         case .states(let rows):
             let spelling = await state.faults.organisationSpelling
             return Replies.json(.ok, Bodies.signingState(rows, organisationSpelling: spelling))
         case .notFound, .failedAfterSystemUserSign:
+            return Replies.empty(.internalServerError)
+        case .rightsRevoked:
+            // SigningController reads the instance from Storage with the caller's token first; with the rights
+            // gone Storage answers 403, which the app does not catch: an empty 500, as for an unknown instance
+            // (altinn-api.md §1.3/§7; derived from code, not observed).
             return Replies.empty(.internalServerError)
         case .notASigningTask:
             return Replies.problem(.badRequest, Bodies.notASigningTaskProblem())

@@ -85,6 +85,9 @@ struct InstanceRecord: Sendable {
     var dataElements: [DataElementRecord] = []
     /// Signature documents, one per signee and task.
     var signDocuments: [SignDocumentRecord] = []
+    /// Signing tasks the process has left (ended or abandoned) and not entered again: app-lib v8.12.4 revokes the
+    /// signees' rights then (`revokeRightsAtTaskEnd`).
+    var endedSigningTasks: Set<String> = []
 
     var id: String { "\(partyId)/\(guid.uuidString.lowercased())" }
     var appId: String { "\(org)/\(app)" }

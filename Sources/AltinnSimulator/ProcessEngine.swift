@@ -93,9 +93,11 @@ extension InstanceRecord {
         guard let index = process.currentTaskIndex else { return }
         process.flow += 1
         lastChanged = now
+        if tasks[index].isSigning { endedSigningTasks.insert(tasks[index].elementId) }
         if index + 1 < tasks.count {
             process.currentTaskIndex = index + 1
             process.currentTaskStarted = now
+            endedSigningTasks.remove(tasks[index + 1].elementId)
         } else {
             process.currentTaskIndex = nil
             process.currentTaskStarted = nil

@@ -130,6 +130,7 @@ enum SeedData {
             signees: ["Task_2": signees]
         )
         record.dataElements = [InstanceRecord.demoDocument(instance: guid, created: created)]
+        if record.isEnded { record.endedSigningTasks = ["Task_2"] }
         for signee in signees {
             if let time = signee.signedTime { record.storeSignDocument(for: signee, taskId: "Task_2", now: time) }
         }

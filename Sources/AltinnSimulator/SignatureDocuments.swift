@@ -88,6 +88,7 @@ extension InstanceRecord {
             row.signedTime = nil
             return row
         }
+        self.endedSigningTasks.insert(task.elementId)
         self.process.flow += 1
         self.process.currentTaskIndex = self.tasks.firstIndex { !$0.isSigning }
         self.process.currentTaskStarted = now

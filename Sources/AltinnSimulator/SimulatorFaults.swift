@@ -15,6 +15,10 @@ package struct SimulatorFaults: Sendable, Equatable {
     package var lockHold: Duration
     /// Signature documents need an action the caller lacks (`actionRequiredToRead: signature-access`, §6): 403.
     package var signatureReadForbidden: Bool
+    /// app-lib v8.12.4+: the signees' rights are revoked when the signing task ends (or is abandoned), so a system
+    /// user's `GET …/signing?taskId=` of that task answers an empty 500 (the uncaught Storage 403). Off by default:
+    /// apps before v8.12.4 (most deployed ones) still answer it, and the walkthrough reads a past task.
+    package var revokeRightsAtTaskEnd = false
 
     package init(
         latency: Duration = .zero,
@@ -43,6 +47,7 @@ package struct SimulatorFaults: Sendable, Equatable {
             "organisationSpelling": .bool(organisationSpelling),
             "failSigningAfterSign": .bool(failSigningAfterSign),
             "signatureReadForbidden": .bool(signatureReadForbidden),
+            "revokeRightsAtTaskEnd": .bool(revokeRightsAtTaskEnd),
             "lockHoldMs": .int(
                 Int(lockHold.components.seconds) * 1000 + Int(lockHold.components.attoseconds / 1_000_000_000_000_000)),
         ])
@@ -73,6 +78,7 @@ package struct SimulatorFaults: Sendable, Equatable {
             ("organisationSpelling", \SimulatorFaults.organisationSpelling),
             ("failSigningAfterSign", \.failSigningAfterSign),
             ("signatureReadForbidden", \.signatureReadForbidden),
+            ("revokeRightsAtTaskEnd", \.revokeRightsAtTaskEnd),
         ] {
             if let value = body[key] {
                 guard case .bool(let flag) = value else { return nil }

@@ -55,6 +55,8 @@ enum SigningStateResult {
     case notFound
     case notASigningTask
     case failedAfterSystemUserSign
+    /// The signing task has ended and the caller's rights with it (`revokeRightsAtTaskEnd`).
+    case rightsRevoked
 }
 
 /// Whether to misbehave on one request; rolled once per request.
@@ -279,7 +281,9 @@ package actor SimulatorState {
     }
 
     /// `GET …/signing` (§1.3).
-    func signingState(_ key: InstanceKey, taskId: String?) -> SigningStateResult {
+    func signingState(_ key: InstanceKey, taskId: String?, caller: SimulatedIdentity.Kind? = nil)
+        -> SigningStateResult
+    {
         guard let record = instances[key] else { return .notFound }
         let task: ProcessTaskDefinition?
         if let taskId, !taskId.isEmpty {
@@ -288,6 +292,9 @@ package actor SimulatorState {
             task = record.currentTask
         }
         guard let task, task.isSigning else { return .notASigningTask }
+        if faults.revokeRightsAtTaskEnd, caller == .systemUser, record.endedSigningTasks.contains(task.elementId) {
+            return .rightsRevoked
+        }
         if faults.failSigningAfterSign, record.systemUserHasSigned { return .failedAfterSystemUserSign }
         return .states(record.signees[task.elementId] ?? [])
     }

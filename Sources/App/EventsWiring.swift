@@ -72,7 +72,7 @@ package struct EventsWiring: Sendable {
                     store: store, transport: self.transport, settings: self.delivery,
                     destinations: self.destinations, sealer: self.sealer, owner: self.owner, logger: logger),
                 store: store, doorbell: self.deliveryDoorbell, logger: logger),
-            EventGauges(store: store, logger: logger),
+            EventGauges(store: store, stallAfter: self.observer.policy.stallAfter, logger: logger),
         ]
     }
 

@@ -109,6 +109,25 @@ import Testing
         #expect(keys.contains("events.altinnEventsSecretFile"))
     }
 
+    @Test("events.stallAfterHours: loaded, validated and in the effective configuration")
+    func stallAfterHours() throws {
+        let file = try write(
+            #"{"upstream":{"environment":"simulator"},"events":{"stallAfterHours":0.5}}"#, "stall.json")
+        let loaded = try ConfigurationLoader.load(file: file, environment: [:])
+        #expect(loaded.events.stallAfterHours == 0.5)
+        let printed = String(decoding: ConfigurationCheck.effectiveJSON(loaded, fromFile: true), as: UTF8.self)
+        #expect(printed.contains(#""stallAfterHours":"0.5""#))
+        for wrong in [0.0, -1, 9000] {
+            var configuration = GatewayConfiguration()
+            configuration.events.stallAfterHours = wrong
+            let keys = ConfigurationCheck.problems(configuration, environment: [:]).compactMap { problem -> String? in
+                if case .invalid(let key, _) = problem { return key }
+                return nil
+            }
+            #expect(keys.contains("events.stallAfterHours"), "\(wrong)")
+        }
+    }
+
     @Test func theEffectiveConfigurationNamesTheSecretFileNeverItsContent() throws {
         let secret = "altinn-events-shared-secret-\(UUID().uuidString)"
         var configuration = GatewayConfiguration()

@@ -16,7 +16,8 @@ import Transport
     static var options: Harness.Options {
         var options = Harness.Options()
         options.altinnEventsSecret = Self.secret
-        options.trackingIntervalSeconds = (initial: 3600, max: 3600)
+        options.trackingInitialIntervalSeconds = 3600
+        options.trackingMaxIntervalSeconds = 3600
         return options
     }
 

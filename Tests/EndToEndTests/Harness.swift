@@ -79,10 +79,14 @@ struct Harness: Sendable {
         var preAuthNow: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
         /// Turns the Altinn Events ingress on with this shared secret (`events.altinnEventsSecretFile`).
         var altinnEventsSecret: String?
-        /// `events.trackingInitialIntervalSeconds` / `trackingMaxIntervalSeconds`, when not the defaults.
-        var trackingIntervalSeconds: (initial: Double, max: Double)?
         /// More static token profiles besides `dev`, each with a token the simulator maps to this identity.
         var staticProfiles: [String: SimulatedIdentity] = [:]
+        /// `events.trackingInitialIntervalSeconds`, `events.trackingMaxIntervalSeconds`, `events.stallAfterHours`.
+        var trackingInitialIntervalSeconds = 2.0
+        var trackingMaxIntervalSeconds = 300.0
+        var stallAfterHours = 72.0
+        /// The simulator's faults at start.
+        var simulatorFaults = SimulatorFaults()
     }
 
     /// Writes the unauthenticated refusals counted so far, as the window timer or shutdown would.
@@ -102,7 +106,7 @@ struct Harness: Sendable {
         let clientKey = "e2e-client-key-\(UInt64.random(in: 1 ... .max))"
         let simulator = await AltinnSimulator(
             configuration: SimulatorConfiguration(
-                identities: identities,
+                identities: identities, faults: options.simulatorFaults,
                 tokens: SimulatorTokenSettings(
                     clients: options.maskinporten
                         ? [
@@ -142,10 +146,9 @@ struct Harness: Sendable {
                 try Data(secret.utf8).write(to: URL(fileURLWithPath: file))
                 configuration.events.altinnEventsSecretFile = file
             }
-            if let intervals = options.trackingIntervalSeconds {
-                configuration.events.trackingInitialIntervalSeconds = intervals.initial
-                configuration.events.trackingMaxIntervalSeconds = intervals.max
-            }
+            configuration.events.trackingInitialIntervalSeconds = options.trackingInitialIntervalSeconds
+            configuration.events.trackingMaxIntervalSeconds = options.trackingMaxIntervalSeconds
+            configuration.events.stallAfterHours = options.stallAfterHours
             if options.postgres {
                 configuration.storage.engine = .postgres
                 configuration.storage.postgresURL = try await FreshPostgres.database()

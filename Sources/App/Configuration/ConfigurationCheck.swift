@@ -164,6 +164,7 @@ package enum ConfigurationCheck {
                     ("trackingInitialIntervalSeconds", .string(String(c.events.trackingInitialIntervalSeconds))),
                     ("trackingMaxIntervalSeconds", .string(String(c.events.trackingMaxIntervalSeconds))),
                     ("trackingDeadlineHours", .int(c.events.trackingDeadlineHours)),
+                    ("stallAfterHours", .string(String(c.events.stallAfterHours))),
                     ("deliverySchedule", .array(c.events.deliverySchedule.map(JSONValue.string))),
                     ("deliveryJitter", .string(String(c.events.deliveryJitter))),
                     ("deliveryTimeoutSeconds", .int(c.events.deliveryTimeoutSeconds)),

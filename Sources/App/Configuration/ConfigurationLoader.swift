@@ -120,7 +120,7 @@ extension GatewayConfiguration: Decodable {
 
 extension GatewayConfiguration.Events: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case trackingInitialIntervalSeconds, trackingMaxIntervalSeconds, trackingDeadlineHours
+        case trackingInitialIntervalSeconds, trackingMaxIntervalSeconds, trackingDeadlineHours, stallAfterHours
         case deliverySchedule, deliveryJitter, deliveryTimeoutSeconds, deliveryConcurrency, retryAfterCapSeconds
         case allowedDestinations, altinnEventsSecretFile, maxSubscriptionsPerClient, retentionDays, secretKeyFile, proxy
     }
@@ -136,6 +136,7 @@ extension GatewayConfiguration.Events: Decodable {
             .trackingInitialIntervalSeconds, self.trackingInitialIntervalSeconds)
         self.trackingMaxIntervalSeconds = try value(.trackingMaxIntervalSeconds, self.trackingMaxIntervalSeconds)
         self.trackingDeadlineHours = try value(.trackingDeadlineHours, self.trackingDeadlineHours)
+        self.stallAfterHours = try value(.stallAfterHours, self.stallAfterHours)
         self.deliverySchedule = try value(.deliverySchedule, self.deliverySchedule)
         self.deliveryJitter = try value(.deliveryJitter, self.deliveryJitter)
         self.deliveryTimeoutSeconds = try value(.deliveryTimeoutSeconds, self.deliveryTimeoutSeconds)

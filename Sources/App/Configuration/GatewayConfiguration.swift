@@ -66,6 +66,10 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var trackingMaxIntervalSeconds = 300.0
         /// Tracking stops after this.
         package var trackingDeadlineHours = 14 * 24
+        /// A tracked signee unsigned this long (or whose notification or delegation failed and stayed so) is told
+        /// once as `signee.stalled` and counted by `signing_gateway_stalled_signees`. Altinn's own reminder comes
+        /// only after a week.
+        package var stallAfterHours = 72.0
         /// Waits between delivery attempts (`500ms`, `5s`, `5m`, `2h`); the last entry is the last retry.
         package var deliverySchedule = ["5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h"]
         /// ± fraction added to each wait.
@@ -411,6 +415,9 @@ extension GatewayConfiguration.Events {
             throw .invalid("events.trackingInitialIntervalSeconds", "must be at least 0.01 and at most the maximum")
         }
         guard self.trackingDeadlineHours >= 1 else { throw .invalid("events.trackingDeadlineHours", "must be >= 1") }
+        guard self.stallAfterHours > 0, self.stallAfterHours <= 8760 else {
+            throw .invalid("events.stallAfterHours", "must be more than 0 and at most 8760 (a year)")
+        }
         guard (0...1).contains(self.deliveryJitter) else { throw .invalid("events.deliveryJitter", "must be 0-1") }
         guard (1...300).contains(self.deliveryTimeoutSeconds) else {
             throw .invalid("events.deliveryTimeoutSeconds", "must be 1-300")
@@ -433,7 +440,8 @@ extension GatewayConfiguration.Events {
         TrackingPolicy(
             initialInterval: .milliseconds(Int64(self.trackingInitialIntervalSeconds * 1000)),
             maxInterval: .milliseconds(Int64(self.trackingMaxIntervalSeconds * 1000)),
-            deadline: .seconds(self.trackingDeadlineHours * 3600))
+            deadline: .seconds(self.trackingDeadlineHours * 3600),
+            stallAfter: .milliseconds(Int64((self.stallAfterHours * 3_600_000).rounded())))
     }
 
     package func delivery(userAgent: String) throws(ConfigurationError) -> DeliverySettings {

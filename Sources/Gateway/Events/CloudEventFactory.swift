@@ -51,6 +51,8 @@ package struct CloudEventFactory: Sendable {
         case .signeeSigned(let signee, _), .notificationFailed(let signee, _), .delegationFailed(let signee, _),
             .signConfirmed(_, _, let signee, _):
             return signee.partyId
+        case .signeeStalled(let stall):
+            return stall.signee.partyId
         default:
             return nil
         }
@@ -81,6 +83,13 @@ package struct CloudEventFactory: Sendable {
             ])
         case .signingCompleted(let snapshot):
             return .object([("instance", instanceJSON), ("signing", StateJSON.signing(.known(snapshot)))])
+        case .signeeStalled(let stall):
+            return .object([
+                ("instance", instanceJSON), ("signee", StateJSON.signee(stall.signee)),
+                ("reason", .string(stall.reason.rawValue)), ("since", .string(Self.rfc3339(stall.since))),
+                ("stallAfterSeconds", .int(Int(TrackingPolicy.seconds(stall.after)))),
+                ("round", .int(stall.snapshot.round)), ("signing", StateJSON.signing(.known(stall.snapshot))),
+            ])
         case .processMoved(let position), .processCompleted(let position):
             return .object([("instance", instanceJSON), ("process", StateJSON.process(position))])
         case .signingRejected(let reset):

@@ -20,4 +20,7 @@ package enum EventType: String, Sendable, Equatable, CaseIterable {
     /// Altinn will not move on: signed data changed after signing (`InvalidSignatureHash`). Only a reject and a
     /// new round of signing clears it.
     case signingInvalidated = "no.signinggateway.signing.invalidated"
+    /// A tracked signee has not signed (or its notification or delegation failed and stayed so) for
+    /// `events.stallAfterHours`: once per signee, reason and round of signing.
+    case signeeStalled = "no.signinggateway.signee.stalled"
 }

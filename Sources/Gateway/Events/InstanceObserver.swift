@@ -283,7 +283,9 @@ package struct InstanceObserver: Sendable {
         byTracker: Bool
     ) -> InstanceUpdate {
         let previous = current.flatMap { ObservedState.stored($0.snapshot) }
-        var (state, transitions) = SnapshotDiff.apply(observation, to: previous, signingTask: current?.taskId)
+        var (state, transitions) = SnapshotDiff.apply(
+            observation, to: previous, signingTask: current?.taskId,
+            clock: StallClock(now: now, after: policy.stallAfter))
         var upgrades: [IdempotencyUpgrade] = []
         if let snapshot = observation.signing, let signee = snapshot.gatewaySignee, signee.signedAt != nil {
             for pending in state.pending {
@@ -315,6 +317,20 @@ package struct InstanceObserver: Sendable {
         }
         let leftTask =
             state.processEnded || (state.processTask != nil && row.taskId != nil && state.processTask != row.taskId)
+        if leftTask, state.final == nil, let final = observation.final {
+            // The poll that saw the process leave the task read the signing state once more (or could not).
+            state.final = final
+            row.snapshot = state.bytes
+            if final == .lastObserved {
+                row.lastError =
+                    "the signing state could not be read after the process left the task (signee rights are revoked "
+                    + "when the task ends); the state kept is the last one observed"
+            }
+        } else if !leftTask, state.final != nil {
+            // Back in the signing task (tracked again after a reject): the settlement was of the round before.
+            state.final = nil
+            row.snapshot = state.bytes
+        }
         if row.completeWhenAllSigned, state.complete {
             switch row.processNext {
             case .notClaimed where !leftTask:
@@ -348,6 +364,11 @@ package struct InstanceObserver: Sendable {
             // A sign that completed the signing: the tracker makes the once-only process/next right away.
             let dueNow = !byTracker && state.complete && row.completeWhenAllSigned
             row.nextPollAt = dueNow ? now : now.adding(policy.interval(afterPolls: row.polls, using: &rng))
+            // However far apart the polls have grown, one comes when the next signee would stall. (A stall already
+            // due but not told, because this observation had no signing state, waits for the usual next poll.)
+            if let stall = state.nextStall(after: policy.stallAfter), stall > now, stall < row.nextPollAt {
+                row.nextPollAt = stall
+            }
         }
         return InstanceUpdate(tracked: row, events: newEvents, upgrades: upgrades)
     }

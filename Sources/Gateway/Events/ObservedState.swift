@@ -10,6 +10,24 @@ struct ObservedState: Equatable, Sendable {
         var status: SigneeStatus
         var notification: NotificationState
         var delegated: Bool
+        /// When the signee was first seen unsigned in this round (whole seconds); nil once signed.
+        var awaitingSince: Date? = nil
+        /// When its notification was first seen failed, while it stays so; nil otherwise.
+        var notificationFailedSince: Date? = nil
+        /// When its delegation was first seen failed, while it stays so; nil otherwise.
+        var delegationFailedSince: Date? = nil
+        /// The stalls already told in this round (`signee.stalled` is one event per signee, reason and round).
+        var told: Set<StallReason> = []
+
+        /// Since when each reason holds, for the reasons that hold now.
+        var stallSince: [(reason: StallReason, since: Date)] {
+            guard self.status != .signed else { return [] }
+            var reasons: [(StallReason, Date)] = []
+            if let since = self.awaitingSince { reasons.append((.notSigned, since)) }
+            if let since = self.notificationFailedSince { reasons.append((.notificationFailed, since)) }
+            if let since = self.delegationFailedSince { reasons.append((.delegationFailed, since)) }
+            return reasons
+        }
     }
 
     var taskId: String?
@@ -21,6 +39,8 @@ struct ObservedState: Equatable, Sendable {
     var pending: [PendingSign] = []
     /// Times the task's signatures were seen wiped (a reject): the round of signing now under way.
     var round = 0
+    /// How the signing state was settled when the process left the signing task; nil before.
+    var final: FinalSigning?
 
     init(taskId: String?, signees: [Signee], complete: Bool, processTask: String?, processEnded: Bool) {
         self.taskId = taskId
@@ -30,19 +50,28 @@ struct ObservedState: Equatable, Sendable {
         self.processEnded = processEnded
     }
 
-    /// `v1`, then `task=`, `process=`, `complete=`, `ended=`, one `signee=partyId,status,notification,delegated`
-    /// per signee and one `pending=mode,client,key,profile` per unconfirmed sign (those three hex-encoded: they
-    /// are caller-chosen). Task ids are BPMN ids (no `=` or newline); an absent one is an empty value.
+    /// `v1`, then `task=`, `process=`, `complete=`, `ended=`, `round=` (when not 0), `final=` (once settled), one
+    /// `signee=partyId,status,notification,delegated[,awaitingSince,notificationFailedSince,delegationFailedSince,told]`
+    /// per signee (times in Unix seconds, empty when absent; `told` a bit set of `StallReason`; trailing empty
+    /// fields left out, so a signee with no times is the four fields older snapshots have) and one
+    /// `pending=mode,client,key,profile` per unconfirmed sign (those three hex-encoded: they are caller-chosen).
+    /// Task ids are BPMN ids (no `=` or newline); an absent one is an empty value.
     var bytes: [UInt8] {
         var lines = [
             "v1", "task=\(self.taskId ?? "")", "process=\(self.processTask ?? "")",
             "complete=\(self.complete ? 1 : 0)", "ended=\(self.processEnded ? 1 : 0)",
         ]
         if self.round > 0 { lines.append("round=\(self.round)") }
+        if let final = self.final { lines.append("final=\(final.rawValue)") }
         for signee in self.signees {
-            lines.append(
-                "signee=\(signee.partyId),\(signee.status.rawValue),\(signee.notification.rawValue),\(signee.delegated ? 1 : 0)"
-            )
+            var fields = [
+                String(signee.partyId), signee.status.rawValue, signee.notification.rawValue,
+                signee.delegated ? "1" : "0", Self.seconds(signee.awaitingSince),
+                Self.seconds(signee.notificationFailedSince), Self.seconds(signee.delegationFailedSince),
+                signee.told.isEmpty ? "" : String(StallReason.bits(signee.told)),
+            ]
+            while fields.count > 4, fields.last?.isEmpty == true { fields.removeLast() }
+            lines.append("signee=" + fields.joined(separator: ","))
         }
         for sign in self.pending {
             lines.append(
@@ -69,14 +98,26 @@ struct ObservedState: Equatable, Sendable {
             case "round":
                 guard let round = Int(value), round >= 0 else { return nil }
                 state.round = round
+            case "final":
+                guard let final = FinalSigning(rawValue: String(value)) else { return nil }
+                state.final = final
             case "signee":
-                let fields = value.split(separator: ",")
-                guard fields.count == 4, let partyId = Int(fields[0]),
+                let fields = value.split(separator: ",", omittingEmptySubsequences: false)
+                guard (4...8).contains(fields.count), let partyId = Int(fields[0]),
                     let status = SigneeStatus(rawValue: String(fields[1])),
                     let notification = NotificationState(rawValue: String(fields[2]))
                 else { return nil }
-                state.signees.append(
-                    Signee(partyId: partyId, status: status, notification: notification, delegated: fields[3] == "1"))
+                var signee = Signee(
+                    partyId: partyId, status: status, notification: notification, delegated: fields[3] == "1")
+                let field = { (index: Int) in fields.count > index ? fields[index] : "" }
+                guard let awaiting = Self.date(field(4)), let notified = Self.date(field(5)),
+                    let delegation = Self.date(field(6)), let told = Self.bits(field(7))
+                else { return nil }
+                signee.awaitingSince = awaiting
+                signee.notificationFailedSince = notified
+                signee.delegationFailedSince = delegation
+                signee.told = told
+                state.signees.append(signee)
             case "pending":
                 let fields = value.split(separator: ",", omittingEmptySubsequences: false)
                 guard fields.count == 4, let mode = SigningMode(rawValue: String(fields[0])),
@@ -88,6 +129,24 @@ struct ObservedState: Equatable, Sendable {
             }
         }
         return state
+    }
+
+    /// A time as whole Unix seconds; empty when absent.
+    private static func seconds(_ date: Date?) -> String {
+        date.map { String(Int64($0.timeIntervalSince1970.rounded(.down))) } ?? ""
+    }
+
+    /// A stored time: `.some(nil)` for an empty field, nil when unreadable.
+    private static func date(_ field: Substring) -> Date?? {
+        if field.isEmpty { return .some(nil) }
+        guard let seconds = Int64(field), seconds >= 0 else { return nil }
+        return .some(Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    private static func bits(_ field: Substring) -> Set<StallReason>? {
+        if field.isEmpty { return [] }
+        guard let bits = Int(field), (0...7).contains(bits) else { return nil }
+        return StallReason.reasons(bits: bits)
     }
 
     /// Caller-chosen text as lowercase hex of its UTF-8, so it cannot break the line format.
@@ -120,23 +179,31 @@ package struct PendingSign: Sendable, Equatable {
 package struct Observation: Sendable, Equatable {
     package var signing: SigningSnapshot?
     package var process: ProcessPosition?
+    /// Set by the poll that saw the process leave the signing task: whether its last read of the task's
+    /// signing state (`?taskId=`) succeeded, or failed and the last state observed is kept.
+    package var final: FinalSigning?
 
-    package init(signing: SigningSnapshot?, process: ProcessPosition?) {
+    package init(signing: SigningSnapshot?, process: ProcessPosition?, final: FinalSigning? = nil) {
         self.signing = signing
         self.process = process
+        self.final = final
     }
 }
 
 /// Diffs an observation against the remembered state.
 enum SnapshotDiff {
     /// `signingTask`: the task the instance is known to sign in, for telling a move when nothing was observed yet.
+    /// `clock`: when the observation was made and the stall threshold; with it, each signee's "since" times are
+    /// kept and a signee stalled past the threshold is told once per reason and round (`signee.stalled`), while
+    /// the process is still in the signing task.
     static func apply(
-        _ observation: Observation, to previous: ObservedState?, signingTask: String? = nil
+        _ observation: Observation, to previous: ObservedState?, signingTask: String? = nil, clock: StallClock? = nil
     ) -> (ObservedState, [Transition]) {
         var transitions: [Transition] = []
         var next =
             previous
             ?? ObservedState(taskId: nil, signees: [], complete: false, processTask: nil, processEnded: false)
+        var observed: SigningSnapshot?
         if var snapshot = observation.signing {
             var before = Dictionary(
                 (previous?.signees ?? []).map { ($0.partyId, $0) }, uniquingKeysWith: { first, _ in first })
@@ -174,9 +241,13 @@ enum SnapshotDiff {
             }
             next.taskId = snapshot.taskId ?? next.taskId
             next.signees = snapshot.signees.map {
-                .init(partyId: $0.partyId, status: $0.status, notification: $0.notification, delegated: $0.delegated)
+                var kept = ObservedState.Signee(
+                    partyId: $0.partyId, status: $0.status, notification: $0.notification, delegated: $0.delegated)
+                if let clock { kept.keepTimes(from: before[$0.partyId], now: clock.now) }
+                return kept
             }
             next.complete = snapshot.complete
+            observed = snapshot
         }
         if let process = observation.process {
             if process.isEnded {
@@ -189,6 +260,30 @@ enum SnapshotDiff {
             next.processTask = process.currentTask?.id
             next.processEnded = process.isEnded
         }
+        if let clock, let observed, !next.leftTask {
+            transitions += Self.stalls(&next, observed, clock)
+        }
         return (next, transitions)
+    }
+
+    /// The stalls a fresh reading shows that were not told yet in this round; marks them told.
+    private static func stalls(_ state: inout ObservedState, _ snapshot: SigningSnapshot, _ clock: StallClock)
+        -> [Transition]
+    {
+        var transitions: [Transition] = []
+        // `state.signees` was made from `snapshot.signees`, in the same order.
+        for index in state.signees.indices where index < snapshot.signees.count {
+            let signee = state.signees[index]
+            for (reason, since) in signee.stallSince
+            where !signee.told.contains(reason) && since.adding(clock.after) <= clock.now {
+                transitions.append(
+                    .signeeStalled(
+                        SigneeStall(
+                            signee: snapshot.signees[index], snapshot: snapshot, reason: reason, since: since,
+                            after: clock.after)))
+                state.signees[index].told.insert(reason)
+            }
+        }
+        return transitions
     }
 }

@@ -59,14 +59,30 @@ package struct Tracker: Sendable {
                 })
             return
         }
-        let query = SigningStateQuery(instance: instance, taskId: row.taskId, tokenProfile: row.tokenProfile)
-        async let signingRead = capture { () async throws(GatewayError) in
-            try await self.service.signingState(query)
+        var (signing, process) = await self.read(instance, row)
+        var final: FinalSigning?
+        if case .success(let position) = process, let task = Self.signingTask(row),
+            position.isEnded || (position.currentTask.map { $0.id != task } ?? false)
+        {
+            // The process has left the signing task. Since app-lib v8.12.4 signee rights are revoked as the task
+            // ends, and the read above may have been made just before the move: read the task's state once more,
+            // now, before the row records that the task is over. If that fails, what was last observed is kept
+            // (the read above when it succeeded, else the stored snapshot) and the row says so.
+            let last = await capture { () async throws(GatewayError) in
+                try await self.service.signingState(
+                    SigningStateQuery(instance: instance, taskId: task, tokenProfile: row.tokenProfile))
+            }
+            switch last {
+            case .success:
+                signing = last
+                final = .readAtTaskEnd
+            case .failure(let error):
+                final = .lastObserved
+                self.logger.info(
+                    "the signing state could not be read after the process left the task; keeping the last observed",
+                    metadata: ["instance": "\(instance)", "error": "\(error)"])
+            }
         }
-        async let processRead = capture { () async throws(GatewayError) in
-            try await self.service.processPosition(instance, tokenProfile: row.tokenProfile)
-        }
-        let (signing, process) = await (signingRead, processRead)
         let now = Date()
         let write: OutboxWrite
         let token = "claim_\(UUID().uuidString)"
@@ -77,12 +93,53 @@ package struct Tracker: Sendable {
                 instanceGone: processError.instanceGone, now: now)
         default:
             write = self.observer.afterPoll(
-                instance, observation: Observation(signing: try? signing.get(), process: try? process.get()),
+                instance,
+                observation: Observation(signing: try? signing.get(), process: try? process.get(), final: final),
                 claimToken: token, now: now)
         }
         guard let committed = await self.commit(write, instance) else { return }
         if case .claimed(token, _) = committed.tracked?.processNext {
             await self.completeTask(instance, row: committed.tracked ?? row, token: token)
+        }
+    }
+
+    /// The signing task the row watches: the one it was asked for, else the one its snapshot was read in.
+    private static func signingTask(_ row: TrackedInstance) -> String? {
+        row.taskId ?? ObservedState.stored(row.snapshot)?.taskId
+    }
+
+    /// The signing state and the process position. With the signing task known, both at once; without it, the
+    /// process first, so that the signing state is read (and remembered) with `?taskId=` of the signing task the
+    /// process is in, which the poll that sees the process leave it needs.
+    private func read(_ instance: InstanceReference, _ row: TrackedInstance) async -> (
+        signing: Result<SigningSnapshot, GatewayError>, process: Result<ProcessPosition, GatewayError>
+    ) {
+        let process = { () async -> Result<ProcessPosition, GatewayError> in
+            await capture { () async throws(GatewayError) in
+                try await self.service.processPosition(instance, tokenProfile: row.tokenProfile)
+            }
+        }
+        let signing = { (task: String?) async -> Result<SigningSnapshot, GatewayError> in
+            await capture { () async throws(GatewayError) in
+                try await self.service.signingState(
+                    SigningStateQuery(instance: instance, taskId: task, tokenProfile: row.tokenProfile))
+            }
+        }
+        if let task = Self.signingTask(row) {
+            async let signingRead = signing(task)
+            async let processRead = process()
+            return await (signingRead, processRead)
+        }
+        let position = await process()
+        switch position {
+        case .failure(let error):
+            return (.failure(error), position)
+        case .success(let known):
+            guard let current = known.currentTask, current.type == "signing" else {
+                // Not in a signing task: Altinn would answer the signing read 400.
+                return (.failure(known.isEnded ? .processEnded : .notInSigningTask(known)), position)
+            }
+            return (await signing(current.id), position)
         }
     }
 

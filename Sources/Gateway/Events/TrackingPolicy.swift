@@ -15,6 +15,8 @@ package struct TrackingPolicy: Sendable, Equatable {
     package var lease: Duration
     /// Instances polled at once per tracker.
     package var batch: Int
+    /// A signee unsigned (or whose notification or delegation failed) this long is stalled (`signee.stalled`).
+    package var stallAfter: Duration
 
     package init(
         initialInterval: Duration = .seconds(2),
@@ -23,7 +25,8 @@ package struct TrackingPolicy: Sendable, Equatable {
         jitter: Double = 0.2,
         deadline: Duration = .seconds(14 * 24 * 3600),
         lease: Duration = .seconds(60),
-        batch: Int = 16
+        batch: Int = 16,
+        stallAfter: Duration = .seconds(72 * 3600)
     ) {
         self.initialInterval = initialInterval
         self.maxInterval = maxInterval
@@ -32,6 +35,7 @@ package struct TrackingPolicy: Sendable, Equatable {
         self.deadline = deadline
         self.lease = lease
         self.batch = batch
+        self.stallAfter = stallAfter
     }
 
     /// The wait after the `polls`-th poll (0 before the first).

@@ -16,6 +16,8 @@ package enum Transition: Sendable, Equatable {
     case signingRejected(SigningReset)
     /// Altinn refused to move on because signed data changed after signing (`InvalidSignatureHash`).
     case signingInvalidated(request: String?, taskId: String?, detail: String)
+    /// A signee unsigned, or whose notification or delegation failed, for `events.stallAfterHours`.
+    case signeeStalled(SigneeStall)
 
     package var type: EventType {
         switch self {
@@ -30,6 +32,7 @@ package enum Transition: Sendable, Equatable {
         case .signConfirmed: return .signConfirmed
         case .signingRejected: return .signingRejected
         case .signingInvalidated: return .signingInvalidated
+        case .signeeStalled: return .signeeStalled
         }
     }
 
@@ -45,6 +48,9 @@ package enum Transition: Sendable, Equatable {
             return ("party:\(signee.partyId)", "delegation.failed:\(snapshot.taskKey)")
         case .signingCompleted(let snapshot):
             return ("instance", "signing.completed:\(snapshot.taskKey)")
+        case .signeeStalled(let stall):
+            // Signee, reason and round (in the task key): each stall is told once per round.
+            return ("party:\(stall.signee.partyId)", "stalled.\(stall.reason.rawValue):\(stall.snapshot.taskKey)")
         case .signingRejected(let reset):
             if let request = reset.request { return ("request:\(request)", "signing.rejected") }
             return ("instance", "signing.rejected:\(reset.taskId ?? "")#\(reset.round)")

@@ -16,6 +16,8 @@ package enum EventMetrics {
     package static let oldestPending = "signing_gateway_outbox_oldest_pending_seconds"
     package static let deadLetters = "signing_gateway_dead_letters"
     package static let tracked = "signing_gateway_tracked_instances"
+    /// Signees of actively tracked instances stalled past `events.stallAfterHours`, per reason.
+    package static let stalled = "signing_gateway_stalled_signees"
 
     static func appended(_ events: [EventRecord]) {
         for event in events {
@@ -47,6 +49,13 @@ package enum EventMetrics {
         Gauge(label: Self.outboxDepth, dimensions: [("subscription", subscription)]).destroy()
         Gauge(label: Self.oldestPending, dimensions: [("subscription", subscription)]).destroy()
         Gauge(label: Self.deadLetters, dimensions: [("subscription", subscription)]).destroy()
+    }
+
+    /// The stalled-signee gauge, from the census of the store's tracked instances.
+    package static func record(stalled: [StallReason: Int]) {
+        for reason in StallReason.allCases {
+            Gauge(label: Self.stalled, dimensions: [("reason", reason.rawValue)]).record(stalled[reason] ?? 0)
+        }
     }
 
     /// Gauges from the store's counts, refreshed periodically.

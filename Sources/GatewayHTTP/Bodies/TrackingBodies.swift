@@ -48,6 +48,7 @@ enum TrackingJSON {
             ("nextPollAt", row.status == .active ? .string(AuditJSON.formatTime(row.nextPollAt)) : .null),
             ("deadline", .string(AuditJSON.formatTime(row.deadline))),
             ("lastError", row.lastError.json),
+            ("finalSigning", row.finalSigning.map { .string($0.rawValue) } ?? .null),
             ("createdAt", .string(AuditJSON.formatTime(row.createdAt))),
             ("updatedAt", .string(AuditJSON.formatTime(row.updatedAt))),
         ])
