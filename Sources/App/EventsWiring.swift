@@ -46,7 +46,6 @@ package struct EventsWiring: Sendable {
                 service: service, observer: self.observer, gate: gate, defaultTokenProfile: profile),
             reject: RejectUseCase(service: service, observer: self.observer, gate: gate, defaultTokenProfile: profile),
             signingState: SigningStateUseCase(service: service, audit: audit, defaultTokenProfile: profile),
-            signatures: SignaturesUseCase(service: service, audit: audit, defaultTokenProfile: profile),
             tracking: Tracking(store: store, audit: audit, observer: self.observer, doorbell: self.trackerDoorbell),
             subscriptions: Subscriptions(
                 store: store, audit: audit, destinations: self.destinations, sealer: self.sealer,

@@ -7,7 +7,6 @@ package struct UseCases: Sendable {
     package var processNext: ProcessNextUseCase
     package var reject: RejectUseCase
     package var signingState: SigningStateUseCase
-    package var signatures: SignaturesUseCase
     package var tracking: Tracking
     package var subscriptions: Subscriptions
     package var feeds: Feeds
@@ -20,7 +19,7 @@ package struct UseCases: Sendable {
 
     package init(
         sign: SignUseCase, processNext: ProcessNextUseCase, reject: RejectUseCase, signingState: SigningStateUseCase,
-        signatures: SignaturesUseCase, tracking: Tracking, subscriptions: Subscriptions, feeds: Feeds,
+        tracking: Tracking, subscriptions: Subscriptions, feeds: Feeds,
         audit: AuditTrail,
         preflight: AppPreflightUseCase,
         environment: AltinnEnvironment, defaultTokenProfile: String
@@ -29,7 +28,6 @@ package struct UseCases: Sendable {
         self.processNext = processNext
         self.reject = reject
         self.signingState = signingState
-        self.signatures = signatures
         self.tracking = tracking
         self.subscriptions = subscriptions
         self.feeds = feeds

@@ -76,16 +76,6 @@ package struct CallRecord: Sendable, Equatable {
             result)
     }
 
-    package static func signatures(
-        _ query: SigningStateQuery,
-        environment: AltinnEnvironment,
-        defaultProfile: String,
-        result: Result<Void, GatewayError>
-    ) -> CallRecord {
-        self.make(
-            "signatures", query.instance, query.tokenProfile ?? defaultProfile, .getInstance, environment, result)
-    }
-
     /// An inbound call refused before anything was forwarded.
     package static func refused(reason: String) -> CallRecord {
         CallRecord(operation: "refused", outcome: "refused:\(reason)")

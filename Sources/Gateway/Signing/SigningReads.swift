@@ -71,6 +71,16 @@ package struct SigningReadsUseCase: Sendable {
         }
     }
 
+    /// The instance's signature documents (what each signee signed, as digests), audited as `signatures`.
+    package func signatures(
+        _ query: SigningStateQuery, inbound: InboundFacts, rendering: AnswerRendering<SignatureListing>
+    ) async throws(StoreError) -> StoredResponse {
+        try await self.execute(query, .getInstance, "signatures", inbound, rendering) { () async throws(GatewayError) in
+            try await self.service.signatureDocuments(
+                query.instance, taskId: query.taskId, tokenProfile: query.tokenProfile)
+        }
+    }
+
     private func execute<Outcome: Sendable>(
         _ query: SigningStateQuery, _ call: AltinnOperation, _ operation: String, _ inbound: InboundFacts,
         _ rendering: AnswerRendering<Outcome>, _ read: () async throws(GatewayError) -> Outcome

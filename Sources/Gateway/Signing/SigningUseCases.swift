@@ -241,41 +241,6 @@ func capture<T>(_ body: () async throws(GatewayError) -> T) async -> Result<T, G
     }
 }
 
-/// Lists an instance's signature documents (what each signee signed, as digests), audited like every read.
-package struct SignaturesUseCase: Sendable {
-    private let service: SigningService
-    private let audit: AuditTrail
-    private let defaultTokenProfile: String
-
-    package init(service: SigningService, audit: AuditTrail, defaultTokenProfile: String) {
-        self.service = service
-        self.audit = audit
-        self.defaultTokenProfile = defaultTokenProfile
-    }
-
-    package func execute(
-        _ query: SigningStateQuery, inbound: InboundFacts, rendering: AnswerRendering<SignatureListing>
-    ) async throws(StoreError) -> StoredResponse {
-        let environment = self.service.environment
-        let result = await capture { () async throws(GatewayError) in
-            try await self.service.signatureDocuments(
-                query.instance, taskId: query.taskId, tokenProfile: query.tokenProfile)
-        }
-        let response: StoredResponse
-        switch result {
-        case .success(let listing): response = rendering.success(listing, environment)
-        case .failure(let error): response = rendering.failure(error).answer
-        }
-        try await self.audit.append(
-            inbound,
-            .signatures(
-                query, environment: environment, defaultProfile: self.defaultTokenProfile,
-                result: result.map { _ in () }),
-            responseBody: response.body)
-        return response
-    }
-}
-
 /// Reads an instance's signing state for a caller, audited like every forwarded call (the answer's digest
 /// included).
 package struct SigningStateUseCase: Sendable {

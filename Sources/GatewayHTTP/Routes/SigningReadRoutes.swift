@@ -3,7 +3,7 @@ import Gateway
 import Hummingbird
 import Storage
 
-/// `GET …/signing/data-elements` and `GET …/signing/organizations`: the signing task's other reads, with the
+/// `GET …/signatures`, `GET …/signing/data-elements` and `GET …/signing/organizations`: the other reads, with the
 /// signees read's query (`?taskId=&language=&tokenProfile=`), operation (`read` on the app) and audit.
 extension SigningRoutes {
     @Sendable func signingDocuments(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -25,6 +25,19 @@ extension SigningRoutes {
                     { organizations, environment in
                         ResponseBodies.signingOrganizations(
                             organizations, instance: query.instance, environment: environment)
+                    }, requestId: context.id))
+        }
+    }
+
+    /// `GET …/signatures`: the instance's signature documents (`?taskId=` for one task).
+    @Sendable func signatures(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        try await self.signingRead(request, context) { query, inbound async throws(StoreError) -> StoredResponse in
+            try await self.useCases.signingReads.signatures(
+                query, inbound: inbound,
+                rendering: Self.rendering(
+                    { listing, environment in
+                        ResponseBodies.signatures(
+                            listing, instance: query.instance, taskId: query.taskId, environment: environment)
                     }, requestId: context.id))
         }
     }

@@ -104,29 +104,6 @@ struct SigningRoutes: Sendable {
         }
     }
 
-    @Sendable func signatures(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        try context.authorize(.read)
-        let instance = try context.instanceFromPath()
-        try context.authorize(app: instance.app)
-        let query = try SigneesQuery(request.uri.queryParameters)
-        let stateQuery = SigningStateQuery(
-            instance: instance, taskId: query.taskId, language: nil,
-            tokenProfile: try context.tokenProfile(
-                requested: query.tokenProfile, gatewayDefault: self.useCases.defaultTokenProfile))
-        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
-        let rendering = Self.rendering(
-            { listing, environment in
-                ResponseBodies.signatures(listing, instance: instance, taskId: query.taskId, environment: environment)
-            },
-            requestId: context.id)
-        do {
-            return Response(
-                stored: try await self.useCases.signatures.execute(stateQuery, inbound: inbound, rendering: rendering))
-        } catch {
-            throw Problem(.storeUnavailable, "The call could not be recorded in the audit log.")
-        }
-    }
-
     // MARK: - Idempotency
 
     /// How answers read over HTTP: a success as JSON, a failure as its problem (stored for replay with the key).
