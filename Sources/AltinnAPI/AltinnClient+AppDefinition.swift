@@ -26,25 +26,8 @@ extension AltinnClient {
     private func sendAnonymous(
         _ operation: AltinnOperation, _ app: AppReference, accept: String
     ) async throws(AltinnError) -> InboundResponse {
-        var headers: HTTPFields = [.accept: accept, .userAgent: self.userAgent]
-        if let trace = TraceContext.current { headers[Self.traceparent] = trace.child().traceparent }
-        let request = OutboundRequest(
-            method: operation.method, url: operation.url(app, in: self.environment), headerFields: headers, body: nil,
-            timeout: self.timeout)
-        let response: InboundResponse
-        let started = ContinuousClock.now
-        do {
-            response = try await self.transport.execute(request)
-        } catch {
-            UpstreamMetrics.record(operation, statusClass: "error", elapsed: ContinuousClock.now - started)
-            throw .transport(error, operation)
-        }
-        UpstreamMetrics.record(
-            operation, statusClass: UpstreamMetrics.statusClass(Int(response.status.code)),
-            elapsed: ContinuousClock.now - started)
-        guard (200..<300).contains(response.status.code) else {
-            throw .rejected(AltinnRejectionDecoder.decode(response, operation: operation))
-        }
-        return response
+        try await self.exchange(
+            operation, url: operation.url(app, in: self.environment),
+            headers: [.accept: accept, .userAgent: self.userAgent], body: nil)
     }
 }

@@ -101,6 +101,14 @@ package struct AltinnClient: Sendable {
             .userAgent: self.userAgent,
         ]
         if body != nil { headers[.contentType] = "application/json" }
+        return try await self.exchange(operation, url: url, headers: headers, body: body)
+    }
+
+    /// One call on the wire: traced, timed into the upstream metrics, and a non-2xx answer decoded once.
+    func exchange(
+        _ operation: AltinnOperation, url: String, headers: HTTPFields, body: [UInt8]?
+    ) async throws(AltinnError) -> InboundResponse {
+        var headers = headers
         // Each upstream call is its own span in the caller's trace.
         if let trace = TraceContext.current { headers[Self.traceparent] = trace.child().traceparent }
         let request = OutboundRequest(
