@@ -18,7 +18,9 @@ extension GatewayConfiguration {
         package var sessions: ConsoleSessions? {
             guard self.enabled else { return nil }
             return ConsoleSessions(
-                limits: .init(idle: .milliseconds(Int64(self.sessionMinutes * 60_000)), absolute: .seconds(self.sessionMaxHours * 3600)))
+                limits: .init(
+                    idle: .milliseconds(Int64(self.sessionMinutes * 60_000)),
+                    absolute: .seconds(self.sessionMaxHours * 3600)))
         }
 
         func validate() throws(ConfigurationError) {

@@ -168,9 +168,11 @@ struct ConsoleRoutes: Sendable {
 
     private func isSecure(_ request: Request) -> Bool {
         if let secureCookie { return secureCookie }
-        if request.uri.scheme == "https" { return true }
+        if request.uri.scheme == .https { return true }
         if let proto = request.headers[.consoleForwardedProto], proto.lowercased().hasPrefix("https") { return true }
-        if let forwarded = request.headers[.consoleForwarded], forwarded.lowercased().contains("proto=https") { return true }
+        if let forwarded = request.headers[.consoleForwarded], forwarded.lowercased().contains("proto=https") {
+            return true
+        }
         return false
     }
 

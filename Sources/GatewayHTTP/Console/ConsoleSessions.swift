@@ -17,7 +17,9 @@ package final class ConsoleSessions: Sendable {
         /// Sessions held at once; beyond it the least recently used is dropped.
         package var maxSessions: Int
 
-        package init(idle: Duration = .seconds(30 * 60), absolute: Duration = .seconds(8 * 3600), maxSessions: Int = 10_000) {
+        package init(
+            idle: Duration = .seconds(30 * 60), absolute: Duration = .seconds(8 * 3600), maxSessions: Int = 10_000
+        ) {
             self.idle = idle
             self.absolute = absolute
             self.maxSessions = maxSessions

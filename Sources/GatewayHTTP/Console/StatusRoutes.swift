@@ -52,7 +52,8 @@ struct StatusRoutes: Sendable {
     }
 
     private func deliveries(for caller: Caller, now: Date) async throws(Problem) -> JSONValue {
-        let counts = try await Problem.fromStore { () async throws(StoreError) in try await self.store.deliveryCounts() }
+        let counts = try await Problem.fromStore { () async throws(StoreError) in try await self.store.deliveryCounts()
+        }
         var visible: Set<String>?
         if !caller.isAdmin {
             do {
@@ -79,7 +80,8 @@ struct StatusRoutes: Sendable {
     }
 
     private func tracked() async throws(Problem) -> JSONValue {
-        let counts = try await Problem.fromStore { () async throws(StoreError) in try await self.store.trackingCounts() }
+        let counts = try await Problem.fromStore { () async throws(StoreError) in try await self.store.trackingCounts()
+        }
         return .object(
             TrackingStatus.allCases.map { status in
                 (status.rawValue, .int(counts.filter { $0.status == status }.reduce(0) { $0 + $1.count }))
