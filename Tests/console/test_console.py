@@ -276,7 +276,7 @@ def test_console_rights_csrf_and_expiry(simulator, gateway, browser, work):
     body = json.loads(text) if status == 200 else {}
     check("the viewer's status omits the audit head and tracked counts",
           status == 200 and body.get("audit") is None and body.get("trackedInstances") is None, text[:300])
-    sub = json.dumps({"url": "http://127.0.0.1:9/hook"})
+    sub = json.dumps({"url": "http://127.0.0.1:9/hook", "apps": ["ttd/signing-app"]})
     status, _, text = http("POST", gw.url + "/v1/subscriptions", sub, s)
     check("a change without the CSRF token is refused (403)", status == 403 and "X-CSRF-Token" in text, f"{status} {text[:200]}")
     status, _, text = http("POST", gw.url + "/v1/subscriptions", sub, {**s, "X-CSRF-Token": "0" * 64})
@@ -297,8 +297,9 @@ def test_console_rights_csrf_and_expiry(simulator, gateway, browser, work):
 
     # Expiry, on a second gateway whose sessions end after 3 s unused; waiting that out is what is tested, not a
     # synchronisation.
+    os.makedirs(os.path.join(work, "short"), exist_ok=True)
     short = gateway(name="short", logLevel="warning", clients={"viewer": client(viewer_key, ["events"])},
-                    console={"sessionMinutes": 0.05})
+                    console={"sessionMinutes": 0.05}, dataDirectory=os.path.join(work, "short"))
     short_cookie, _, status, _, text = session_cookie(short, viewer_key)
     check("signed in on the short-session gateway", status == 201, text[:200])
     status, _, text = http("GET", short.url + "/v1/subscriptions", None, {"Cookie": short_cookie})
