@@ -23,6 +23,10 @@ test-deps: deps
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  echo "installing: nginx"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+	@python3 -c "import selenium" 2>/dev/null || python3 -m pip install -q selenium
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  echo "installing: chromium chromium-driver (Tests/console: the console in a real browser)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	@missing=""; for t in promtool:prometheus sqlite3:sqlite3 jq:jq systemd-analyze:systemd strace:strace; do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing (Tests/deploy/test_operations.py: promtool, the runbook's backup commands)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
@@ -41,7 +45,7 @@ test: test-deps
 	@trap 'bash scripts/test-postgres.sh stop' EXIT INT TERM; \
 	bash scripts/test-postgres.sh start && set -a && . ./.build-pg/env && set +a && \
 	$(SWIFT) test --skip-build && \
-	python3 -m pytest -p no:cacheprovider -v Tests/contract Tests/resilience Tests/deploy
+	python3 -m pytest -p no:cacheprovider -v Tests/contract Tests/resilience Tests/deploy Tests/console
 
 # deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas
 # (kubernetes-validate --strict), systemd unit verified, compose's nginx.conf through `nginx -t`; offline, a

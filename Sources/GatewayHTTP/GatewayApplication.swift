@@ -33,6 +33,12 @@ package enum GatewayApplication {
         /// What `/readyz` names as the upstream: `simulator` (built in), `tt02`, `production` or the base URL, so a
         /// probe shows at a glance whether this replica signs for real.
         package var upstreamName = "simulator"
+        /// The operator console's sign-in sessions (`/console/`); nil turns the console off.
+        package var consoleSessions: ConsoleSessions? = ConsoleSessions()
+        /// The console cookie's `Secure` attribute: nil sets it when the request came over HTTPS via a proxy.
+        package var consoleSecureCookie: Bool?
+        /// What `GET /v1/audit/verify` checks the chain against (the checkpoint key's public half).
+        package var auditAnchors = AuditAnchors()
 
         package init(
             host: String,
@@ -76,8 +82,9 @@ package enum GatewayApplication {
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: HeaderLimitMiddleware(limit: settings.maxHeaderBytes))
         ServiceRoutes(openAPIDocument: try ServiceRoutes.loadOpenAPIDocument()).register(on: router)
+        let readiness = ReadinessCheck(store: store, tokens: tokens, deadline: .seconds(2))
         ObservabilityRoutes(
-            readiness: ReadinessCheck(store: store, tokens: tokens, deadline: .seconds(2)),
+            readiness: readiness,
             registry: GatewayMetrics.registry, upstreamName: settings.upstreamName
         ).register(on: router)
         let v1 = router.group("v1")
@@ -86,7 +93,7 @@ package enum GatewayApplication {
                     registry: settings.clients, limiter: RateLimiter(), preAuth: settings.preAuth, store: store,
                     audit: useCases.audit,
                     tolerance: settings.signatureTolerance.components.seconds, maxBodyBytes: settings.maxBodyBytes,
-                    now: settings.now)
+                    now: settings.now, sessions: settings.consoleSessions)
             )
             .add(middleware: RefusalAuditMiddleware(audit: useCases.audit))
         SigningRoutes(useCases: useCases, maxBodyBytes: settings.maxBodyBytes).register(on: v1)
@@ -95,6 +102,18 @@ package enum GatewayApplication {
         TrackingRoutes(useCases: useCases, maxBodyBytes: settings.maxBodyBytes).register(on: v1)
         EventFeedRoutes(feeds: useCases.feeds).register(on: v1)
         SubscriptionRoutes(subscriptions: useCases.subscriptions, maxBodyBytes: settings.maxBodyBytes).register(on: v1)
+        let lastVerify = LastAuditVerify()
+        StatusRoutes(
+            readiness: readiness, store: store, subscriptions: useCases.subscriptions,
+            upstreamName: settings.upstreamName, lastVerify: lastVerify
+        ).register(on: v1)
+        AuditVerifyRoute(store: store, anchors: settings.auditAnchors, last: lastVerify).register(on: v1)
+        if let sessions = settings.consoleSessions {
+            ConsoleRoutes(
+                assets: try ConsoleAssets.load(), sessions: sessions, registry: settings.clients,
+                preAuth: settings.preAuth, audit: useCases.audit, secureCookie: settings.consoleSecureCookie
+            ).register(on: router)
+        }
         AltinnEventsRoutes(
             tracking: useCases.tracking, environment: useCases.environment, secretDigest: altinnEventsSecretDigest,
             maxBodyBytes: settings.maxBodyBytes

@@ -26,6 +26,16 @@ enum AuditCheckpointWiring {
         return key
     }
 
+    /// What the console's `GET /v1/audit/verify` checks stored checkpoints with: the key file's public half, when
+    /// the file exists (it does once checkpoints are on).
+    static func anchors(_ configuration: GatewayConfiguration) -> AuditAnchors {
+        let file = configuration.audit.keyFile(dataDirectory: configuration.dataDirectory)
+        guard FileManager.default.fileExists(atPath: file), let key = try? AuditCheckpointKey.load(file: file) else {
+            return AuditAnchors()
+        }
+        return AuditAnchors(publicKey: key.publicKey)
+    }
+
     static func services(
         _ configuration: GatewayConfiguration, store: any Store, logger: Logger
     ) throws -> [any Service] {

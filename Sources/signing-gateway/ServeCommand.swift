@@ -165,9 +165,12 @@ struct ServeCommand: AsyncParsableCommand {
         settings.forwardedHeader = configuration.forwardedHeader
         settings.preAuth = PreAuthDefence(limits: configuration.preAuth.limits)
         settings.upstreamName = configuration.usesBuiltInSimulator ? "simulator" : environment.name
+        settings.consoleSessions = configuration.console.sessions
+        settings.consoleSecureCookie = configuration.console.secureCookie
         let checkpoints: [any Service]
         do {
             checkpoints = try AuditCheckpointWiring.services(configuration, store: store, logger: logger)
+            settings.auditAnchors = AuditCheckpointWiring.anchors(configuration)
         } catch {
             await store.close()
             FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))

@@ -70,7 +70,7 @@ extension GatewayConfiguration: Decodable {
         case idleTimeoutSeconds, requestBodyTimeoutSeconds, trustedProxies, forwardedHeader
         case upstream, tokenProfiles, defaultTokenProfile, storage
         case clients, signatureToleranceSeconds, maxRequestHeaderBytes, events
-        case audit, preAuth
+        case audit, preAuth, console
     }
 
     package init(from decoder: any Decoder) throws {
@@ -115,6 +115,7 @@ extension GatewayConfiguration: Decodable {
         self.events = try container.decodeIfPresent(Events.self, forKey: .events) ?? defaults.events
         self.audit = try container.decodeIfPresent(Audit.self, forKey: .audit) ?? defaults.audit
         self.preAuth = try container.decodeIfPresent(PreAuth.self, forKey: .preAuth) ?? defaults.preAuth
+        self.console = try container.decodeIfPresent(Console.self, forKey: .console) ?? defaults.console
     }
 }
 

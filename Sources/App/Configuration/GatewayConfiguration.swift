@@ -58,6 +58,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var audit = Audit()
     /// Limits and aggregated auditing of unauthenticated refusals (`AuditConfiguration.swift`).
     package var preAuth = PreAuth()
+    /// The operator console (`ConsoleConfiguration.swift`).
+    package var console = Console()
 
     /// Tracking, delivery and the Altinn Events ingress.
     package struct Events: Sendable, Equatable {
@@ -365,6 +367,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
         try self.events.validate()
         try self.audit.validate()
         try self.preAuth.validate()
+        try self.console.validate()
         if !self.usesBuiltInSimulator {
             _ = try self.altinnEnvironment()
             try self.checkTokenProfiles()

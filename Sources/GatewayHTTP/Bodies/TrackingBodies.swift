@@ -51,6 +51,31 @@ enum TrackingJSON {
             ("finalSigning", row.finalSigning.map { .string($0.rawValue) } ?? .null),
             ("createdAt", .string(AuditJSON.formatTime(row.createdAt))),
             ("updatedAt", .string(AuditJSON.formatTime(row.updatedAt))),
+            ("signing", Self.signing(row)),
+        ])
+    }
+
+    /// The last observation's signees (the console's chips); null before the first observation.
+    static func signing(_ row: TrackedInstance) -> JSONValue {
+        guard let signing = TrackedSigning(snapshot: row.snapshot) else { return .null }
+        return .object([
+            ("taskId", signing.taskId.json),
+            ("signed", .int(signing.signedCount)),
+            ("total", .int(signing.signees.count)),
+            ("complete", .bool(signing.complete)),
+            ("processTask", signing.processTask.json),
+            ("processEnded", .bool(signing.processEnded)),
+            (
+                "signees",
+                .array(
+                    signing.signees.map { signee in
+                        .object([
+                            ("partyId", .int(signee.partyId)), ("status", .string(signee.status.rawValue)),
+                            ("notification", .string(signee.notification.rawValue)),
+                            ("delegated", .bool(signee.delegated)),
+                        ])
+                    })
+            ),
         ])
     }
 }

@@ -21,6 +21,11 @@ enum ClientRefusal: Error, Sendable, Equatable {
     case appNotAllowed(String)
     case tokenProfileNotAllowed(String)
     case headersTooLarge(limit: Int)
+    /// A console session cookie that is unknown, expired or signed out.
+    case unknownSession
+    /// A console session's state-changing request without its CSRF token, or with another.
+    case csrfMissing
+    case csrfMismatch
 
     var auditReason: String {
         switch self {
@@ -43,6 +48,9 @@ enum ClientRefusal: Error, Sendable, Equatable {
         case .appNotAllowed(let app): return "app-not-allowed:\(app)"
         case .tokenProfileNotAllowed(let profile): return "token-profile-not-allowed:\(profile.prefix(64))"
         case .headersTooLarge: return "headers-too-large"
+        case .unknownSession: return "unknown-console-session"
+        case .csrfMissing: return "csrf-token-missing"
+        case .csrfMismatch: return "csrf-token-mismatch"
         }
     }
 }

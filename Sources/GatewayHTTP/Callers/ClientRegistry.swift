@@ -48,6 +48,9 @@ package struct ClientRegistry: Sendable {
 
     var ids: [String] { self.clients.map(\.id) }
 
+    /// The configured client with this id (a console session names its client by id).
+    func client(id: String) -> RegisteredClient? { self.clients.first { $0.id == id } }
+
     /// The app patterns of client `id`'s policy; none for a client that is not configured (any more).
     package func apps(of id: String) -> [AppPattern] {
         self.clients.first { $0.id == id }?.policy.apps ?? []

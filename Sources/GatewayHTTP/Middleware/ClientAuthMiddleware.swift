@@ -21,6 +21,8 @@ struct ClientAuthMiddleware: RouterMiddleware {
     let tolerance: Int64
     let maxBodyBytes: Int
     let now: @Sendable () -> Date
+    /// The operator console's sessions: a session cookie is a third credential (see `ConsoleSessions`).
+    var sessions: ConsoleSessions? = nil
 
     func handle(
         _ request: Request,
@@ -74,7 +76,7 @@ struct ClientAuthMiddleware: RouterMiddleware {
         let signed = !(ids.isEmpty && timestamps.isEmpty && signatures.isEmpty)
         switch (authorization.first, signed) {
         case (nil, false):
-            throw Problem(ClientRefusal.missingCredentials)
+            return (try self.consoleSession(request, proven: &proven), nil)
         case (.some, true):
             throw Problem(ClientRefusal.bothSchemes)
         case (let value?, false):
@@ -119,6 +121,24 @@ struct ClientAuthMiddleware: RouterMiddleware {
             guard fresh else { throw Problem(ClientRefusal.replayedWebhookId) }
             return (client, id)
         }
+    }
+
+    /// A console session cookie stands for the client that signed in, under that client's policy; a request that
+    /// may change state must also carry the session's CSRF token (`X-CSRF-Token`).
+    private func consoleSession(_ request: Request, proven: inout String?) throws -> RegisteredClient {
+        guard let sessions = self.sessions,
+            let id = ConsoleSessions.cookieValue(request.headers[values: .cookie])
+        else { throw Problem(ClientRefusal.missingCredentials) }
+        guard let session = sessions.session(id: id), let client = self.registry.client(id: session.clientId) else {
+            throw Problem(ClientRefusal.unknownSession)
+        }
+        proven = client.id
+        if ![.get, .head, .options].contains(request.method) {
+            let tokens = request.headers[values: .csrfToken]
+            guard tokens.count == 1 else { throw Problem(ClientRefusal.csrfMissing) }
+            guard ConsoleSessions.csrfMatches(tokens.first, session) else { throw Problem(ClientRefusal.csrfMismatch) }
+        }
+        return client
     }
 
     static func retryAfterSeconds(_ wait: Duration) -> Int {
@@ -239,4 +259,5 @@ extension HTTPField.Name {
     static let webhookId = HTTPField.Name("webhook-id")!
     static let webhookTimestamp = HTTPField.Name("webhook-timestamp")!
     static let webhookSignature = HTTPField.Name("webhook-signature")!
+    static let csrfToken = HTTPField.Name("X-CSRF-Token")!
 }

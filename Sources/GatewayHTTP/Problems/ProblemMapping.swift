@@ -57,6 +57,12 @@ extension Problem {
             self.init(.forbidden, "This client may not use token profile '\(profile.prefix(64))'.")
         case .headersTooLarge(let limit):
             self.init(.headersTooLarge, "The request's header fields exceed \(limit) bytes.")
+        case .unknownSession:
+            self.init(.unauthenticated, "The console session has expired or was signed out; sign in again.")
+        case .csrfMissing:
+            self.init(.forbidden, "A console request that changes something must carry the session's X-CSRF-Token.")
+        case .csrfMismatch:
+            self.init(.forbidden, "The X-CSRF-Token does not belong to this console session.")
         }
         self.auditDetail = refusal.auditReason
     }
