@@ -34,7 +34,8 @@ package enum GatewayApplication {
         /// probe shows at a glance whether this replica signs for real.
         package var upstreamName = "simulator"
         /// The operator console's sign-in sessions (`/console/`); nil turns the console off.
-        package var consoleSessions: ConsoleSessions? = ConsoleSessions()
+        /// The console's session lifetimes; nil turns the console off.
+        package var console: ConsoleSessions.Limits? = ConsoleSessions.Limits()
         /// The console cookie's `Secure` attribute: nil sets it when the request came over HTTPS via a proxy.
         package var consoleSecureCookie: Bool?
         /// What `GET /v1/audit/verify` checks the chain against (the checkpoint key's public half).
@@ -87,13 +88,14 @@ package enum GatewayApplication {
             readiness: readiness,
             registry: GatewayMetrics.registry, upstreamName: settings.upstreamName
         ).register(on: router)
+        let sessions = settings.console.map { ConsoleSessions(store: store, limits: $0, now: settings.now) }
         let v1 = router.group("v1")
             .add(
                 middleware: ClientAuthMiddleware(
                     registry: settings.clients, limiter: RateLimiter(), preAuth: settings.preAuth, store: store,
                     audit: useCases.audit,
                     tolerance: settings.signatureTolerance.components.seconds, maxBodyBytes: settings.maxBodyBytes,
-                    now: settings.now, sessions: settings.consoleSessions)
+                    now: settings.now, sessions: sessions)
             )
             .add(middleware: RefusalAuditMiddleware(audit: useCases.audit))
         SigningRoutes(useCases: useCases, maxBodyBytes: settings.maxBodyBytes).register(on: v1)
@@ -108,7 +110,7 @@ package enum GatewayApplication {
             upstreamName: settings.upstreamName, lastVerify: lastVerify
         ).register(on: v1)
         AuditVerifyRoute(store: store, anchors: settings.auditAnchors, last: lastVerify).register(on: v1)
-        if let sessions = settings.consoleSessions {
+        if let sessions {
             ConsoleRoutes(
                 assets: try ConsoleAssets.load(), sessions: sessions, registry: settings.clients,
                 preAuth: settings.preAuth, audit: useCases.audit, secureCookie: settings.consoleSecureCookie

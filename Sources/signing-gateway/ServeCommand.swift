@@ -165,7 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.forwardedHeader = configuration.forwardedHeader
         settings.preAuth = PreAuthDefence(limits: configuration.preAuth.limits)
         settings.upstreamName = configuration.usesBuiltInSimulator ? "simulator" : environment.name
-        settings.consoleSessions = configuration.console.sessions
+        settings.console = configuration.console.limits
         settings.consoleSecureCookie = configuration.console.secureCookie
         let checkpoints: [any Service]
         do {

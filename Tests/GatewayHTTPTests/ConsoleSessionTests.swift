@@ -1,4 +1,8 @@
+import Crypto
 import Foundation
+import Logging
+import Primitives
+import Storage
 import Synchronization
 import Testing
 
@@ -20,41 +24,70 @@ import Testing
         #expect(ConsoleSessions.cookieValue([]) == nil)
     }
 
-    @Test func idleAndAbsoluteLifetimes() {
+    /// A fresh SQLite store in a temporary file (the conformance suite runs the store's session methods on both
+    /// engines; here the rules above them).
+    static func store() async throws -> SQLiteStore {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString).sqlite")
+        let store = try await SQLiteStore.open(path: path.path, logger: Logger(label: "test"))
+        try await store.migrate()
+        return store
+    }
+
+    @Test func idleAndAbsoluteLifetimes() async throws {
         let clock = Clock()
+        let store = try await Self.store()
         let sessions = ConsoleSessions(
-            limits: .init(idle: .seconds(60), absolute: .seconds(150)), now: { clock.now() })
-        let (id, session) = sessions.create(clientId: "ops")
-        #expect(sessions.session(id: id)?.clientId == "ops")
+            store: store, limits: .init(idle: .seconds(60), absolute: .seconds(150)), now: { clock.now() })
+        let (id, session) = try await sessions.create(clientId: "ops")
+        #expect(try await sessions.session(id: id)?.clientId == "ops")
         clock.advance(50)
-        #expect(sessions.session(id: id) != nil)  // used: the idle clock restarts
+        #expect(try await sessions.session(id: id) != nil)  // used: the idle clock restarts
         clock.advance(50)
-        #expect(sessions.session(id: id) != nil)
+        #expect(try await sessions.session(id: id) != nil)
         clock.advance(55)  // 155 s after sign-in: past the absolute end although used 55 s ago
-        #expect(sessions.session(id: id) == nil)
-        let (other, _) = sessions.create(clientId: "ops")
+        #expect(try await sessions.session(id: id) == nil)
+        let (other, _) = try await sessions.create(clientId: "ops")
         clock.advance(61)
-        #expect(sessions.session(id: other) == nil)  // unused past the idle time
+        #expect(try await sessions.session(id: other) == nil)  // unused past the idle time
         #expect(ConsoleSessions.csrfMatches(session.csrfToken, session))
         #expect(!ConsoleSessions.csrfMatches(String(repeating: "0", count: 64), session))
         #expect(!ConsoleSessions.csrfMatches(nil, session))
+        await store.close()
     }
 
-    @Test func signOutAndMalformedIds() {
-        let sessions = ConsoleSessions()
-        let (id, _) = sessions.create(clientId: "ops")
-        sessions.delete(id: id)
-        #expect(sessions.session(id: id) == nil)
-        #expect(sessions.session(id: "../etc") == nil)
-        #expect(sessions.session(id: String(repeating: "g", count: 64)) == nil)
+    @Test("a session opened on one replica is known to another, and signing out ends it on both")
+    func sessionsAreSharedThroughTheStore() async throws {
+        let store = try await Self.store()
+        let first = ConsoleSessions(store: store)
+        let second = ConsoleSessions(store: store)
+        let (id, _) = try await first.create(clientId: "ops")
+        #expect(try await second.session(id: id)?.clientId == "ops")
+        try await second.delete(id: id)
+        #expect(try await first.session(id: id) == nil)
+        await store.close()
     }
 
-    @Test func boundedTable() {
-        let sessions = ConsoleSessions(limits: .init(maxSessions: 2))
-        let (first, _) = sessions.create(clientId: "a")
-        let (second, _) = sessions.create(clientId: "b")
-        let (third, _) = sessions.create(clientId: "c")
-        #expect(sessions.session(id: third) != nil)
-        #expect([first, second].filter { sessions.session(id: $0) != nil }.count == 1)
+    @Test func signOutAndMalformedIds() async throws {
+        let store = try await Self.store()
+        let sessions = ConsoleSessions(store: store)
+        let (id, _) = try await sessions.create(clientId: "ops")
+        try await sessions.delete(id: id)
+        #expect(try await sessions.session(id: id) == nil)
+        #expect(try await sessions.session(id: "../etc") == nil)
+        #expect(try await sessions.session(id: String(repeating: "g", count: 64)) == nil)
+        await store.close()
+    }
+
+    @Test("expired sessions are dropped when the next one is opened, so the table holds only live ones")
+    func expiredSessionsArePruned() async throws {
+        let clock = Clock()
+        let store = try await Self.store()
+        let sessions = ConsoleSessions(store: store, limits: .init(idle: .seconds(60)), now: { clock.now() })
+        let (old, _) = try await sessions.create(clientId: "a")
+        let key = Hex.encode(SHA256.hash(data: Array(old.utf8)))
+        clock.advance(61)
+        _ = try await sessions.create(clientId: "b")
+        #expect(try await store.consoleSession(key: key) == nil)
+        await store.close()
     }
 }

@@ -324,3 +324,25 @@ def test_console_rights_csrf_and_expiry(simulator, gateway, browser, work):
     width = browser.execute_script("return document.documentElement.scrollWidth")
     check("no horizontal page overflow at phone width", width <= 400, str(width))
     shoot(browser, work, "phone-signings")
+
+
+def test_console_session_spans_replicas(simulator, gateway, postgres_database):
+    """Two replicas on one PostgreSQL, as behind the compose nginx or a Kubernetes Service: a session opened on one is
+    known to the other, and signing out on either ends it on both."""
+    url = postgres_database()
+    key = new_key()
+    replicas = [
+        gateway(f"console-replica-{n}", clients={"ops": client(key, ["read", "admin"])},
+                storage={"engine": "postgres", "postgresURL": url})
+        for n in range(2)]
+    cookie, csrf, status, _, text = session_cookie(replicas[0], key)
+    check("sign-in on replica 0", status == 201 and cookie.startswith("sg_console="), text[:200])
+    status, _, text = http("GET", replicas[1].url + "/console/session", None, {"Cookie": cookie})
+    check("replica 1 knows the session", status == 200 and json.loads(text).get("clientId") == "ops", text[:200])
+    status, _, text = http("GET", replicas[1].url + "/v1/audit?limit=1", None, {"Cookie": cookie})
+    check("replica 1 serves /v1 under the session", status == 200, text[:200])
+    status, _, text = http("DELETE", replicas[1].url + "/console/session", None,
+                           {"Cookie": cookie, "X-CSRF-Token": csrf or ""})
+    check("sign-out on replica 1", status == 204, text[:200])
+    status, _, text = http("GET", replicas[0].url + "/console/session", None, {"Cookie": cookie})
+    check("the session is gone on replica 0 too", status == 401, text[:200])

@@ -2,7 +2,7 @@ import Foundation
 package import GatewayHTTP
 
 extension GatewayConfiguration {
-    /// The operator console under `/console/` (sessions are held in each replica's memory).
+    /// The operator console under `/console/` (sessions are kept in the store, so every replica knows them).
     package struct Console: Sendable, Equatable {
         package var enabled = true
         /// A session unused this long ends (sign in again). Fractions allowed (tests use seconds).
@@ -15,12 +15,12 @@ extension GatewayConfiguration {
 
         package init() {}
 
-        package var sessions: ConsoleSessions? {
+        /// The session lifetimes; nil when the console is off.
+        package var limits: ConsoleSessions.Limits? {
             guard self.enabled else { return nil }
-            return ConsoleSessions(
-                limits: .init(
-                    idle: .milliseconds(Int64(self.sessionMinutes * 60_000)),
-                    absolute: .seconds(self.sessionMaxHours * 3600)))
+            return .init(
+                idle: .milliseconds(Int64(self.sessionMinutes * 60_000)),
+                absolute: .seconds(self.sessionMaxHours * 3600))
         }
 
         func validate() throws(ConfigurationError) {

@@ -31,7 +31,7 @@ struct ConsoleRoutes: Sendable {
     // MARK: - Pages
 
     @Sendable func page(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let session = self.currentSession(request)
+        let session = try await self.currentSession(request)
         return self.render(session: session, message: nil, status: .ok)
     }
 
@@ -52,15 +52,21 @@ struct ConsoleRoutes: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    private func currentSession(_ request: Request) -> ConsoleSessions.Session? {
-        ConsoleSessions.cookieValue(request.headers[values: .cookie]).flatMap { self.sessions.session(id: $0) }
+    private func currentSession(_ request: Request) async throws -> ConsoleSessions.Session? {
+        guard let id = ConsoleSessions.cookieValue(request.headers[values: .cookie]) else { return nil }
+        do {
+            return try await self.sessions.session(id: id)
+        } catch {
+            throw Problem(.storeUnavailable, "The console session could not be read; try again.")
+        }
     }
 
     // MARK: - Session
 
     /// `{clientId, operations, apps, csrfToken, expiresAt}` of the current session; 401 without one.
     @Sendable func sessionInfo(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        guard let session = self.currentSession(request), let client = self.registry.client(id: session.clientId)
+        guard let session = try await self.currentSession(request),
+            let client = self.registry.client(id: session.clientId)
         else { throw Problem(ClientRefusal.unknownSession) }
         return Response(stored: .ok(self.describe(session, client)))
     }
@@ -120,7 +126,12 @@ struct ConsoleRoutes: Sendable {
         } catch {
             throw Problem(.storeUnavailable, "The sign-in could not be recorded; try again.")
         }
-        let (id, session) = self.sessions.create(clientId: client.id)
+        let (id, session): (String, ConsoleSessions.Session)
+        do {
+            (id, session) = try await self.sessions.create(clientId: client.id)
+        } catch {
+            throw Problem(.storeUnavailable, "The session could not be stored; try again.")
+        }
         var response: Response
         if isForm {
             response = Response(status: .seeOther, headers: [.location: "/console/", .cacheControl: "no-store"])
@@ -154,11 +165,15 @@ struct ConsoleRoutes: Sendable {
 
     private func endSession(_ request: Request, context: GatewayRequestContext, presented: String?) async throws {
         guard let id = ConsoleSessions.cookieValue(request.headers[values: .cookie]),
-            let session = self.sessions.session(id: id)
+            let session = try await self.currentSession(request)
         else { throw Problem(ClientRefusal.unknownSession) }
         guard presented != nil else { throw Problem(ClientRefusal.csrfMissing) }
         guard ConsoleSessions.csrfMatches(presented, session) else { throw Problem(ClientRefusal.csrfMismatch) }
-        self.sessions.delete(id: id)
+        do {
+            try await self.sessions.delete(id: id)
+        } catch {
+            throw Problem(.storeUnavailable, "The session could not be ended; try again.")
+        }
         try? await self.audit.append(
             InboundFacts(context, request: request, clientId: session.clientId),
             CallRecord(operation: "console.signOut", outcome: "succeeded"), responseBody: nil)

@@ -1,28 +1,22 @@
 import Crypto
 package import Foundation
 import Primitives
-import Synchronization
+package import Storage
 
-/// The operator console's sign-in sessions, in this replica's memory: an API key is exchanged once for an opaque
-/// session id (the cookie) that maps to the client the key proved. Neither the key nor its hash is kept. A replica
-/// restart signs every operator out; behind a load balancer without affinity an operator signs in per replica.
-///
-/// Sessions are looked up by the SHA-256 of their id, so this table holds nothing a cookie could be rebuilt from.
-package final class ConsoleSessions: Sendable {
+/// The operator console's sign-in sessions, kept in the store so every replica knows them (a balancer may send
+/// each request to another replica): an API key is exchanged once for an opaque session id (the cookie) that maps
+/// to the client the key proved. Neither the key nor its hash is kept, and sessions are stored under the SHA-256 of
+/// their id, so the store holds nothing a cookie could be rebuilt from.
+package struct ConsoleSessions: Sendable {
     package struct Limits: Sendable, Equatable {
         /// A session unused this long is gone.
         package var idle: Duration
         /// A session is gone this long after sign-in, however busy.
         package var absolute: Duration
-        /// Sessions held at once; beyond it the least recently used is dropped.
-        package var maxSessions: Int
 
-        package init(
-            idle: Duration = .seconds(30 * 60), absolute: Duration = .seconds(8 * 3600), maxSessions: Int = 10_000
-        ) {
+        package init(idle: Duration = .seconds(30 * 60), absolute: Duration = .seconds(8 * 3600)) {
             self.idle = idle
             self.absolute = absolute
-            self.maxSessions = maxSessions
         }
     }
 
@@ -35,55 +29,61 @@ package final class ConsoleSessions: Sendable {
     }
 
     package let limits: Limits
+    private let store: any ConsoleSessionStore
     private let now: @Sendable () -> Date
-    private let table = Mutex<[String: Session]>([:])
 
-    package init(limits: Limits = Limits(), now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(
+        store: any ConsoleSessionStore, limits: Limits = Limits(), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
         self.limits = limits
         self.now = now
     }
 
-    /// A new session for `clientId`: the cookie value (shown to the browser only) and the session.
-    func create(clientId: String) -> (id: String, session: Session) {
+    /// A new session for `clientId`: the cookie value (shown to the browser only) and the session. Sessions past
+    /// their ends are dropped on the way, so the table stays as small as the live sessions.
+    func create(clientId: String) async throws(StoreError) -> (id: String, session: Session) {
         let id = Self.randomToken()
         let now = self.now()
         let session = Session(clientId: clientId, csrfToken: Self.randomToken(), createdAt: now, lastSeenAt: now)
-        let key = Self.key(id)
-        self.table.withLock { table in
-            table = table.filter { self.isLive($0.value, at: now) }
-            if table.count >= self.limits.maxSessions,
-                let oldest = table.min(by: { $0.value.lastSeenAt < $1.value.lastSeenAt })?.key
-            {
-                table[oldest] = nil
-            }
-            table[key] = session
-        }
+        _ = try await self.store.pruneConsoleSessions(
+            idleBefore: now.addingTimeInterval(-Self.seconds(self.limits.idle)),
+            createdBefore: now.addingTimeInterval(-Self.seconds(self.limits.absolute)))
+        try await self.store.createConsoleSession(
+            ConsoleSessionRecord(
+                key: Self.key(id), clientId: clientId, csrfToken: session.csrfToken, createdAt: now, lastSeenAt: now))
         return (id, session)
     }
 
-    /// The live session for this cookie value, its idle clock restarted; nil (and forgotten) when expired.
-    func session(id: String) -> Session? {
+    /// The live session for this cookie value, its idle clock moved on (written at most every `touchEvery`, not on
+    /// each request); nil (and dropped) when expired.
+    func session(id: String) async throws(StoreError) -> Session? {
         guard Self.isWellFormed(id) else { return nil }
         let key = Self.key(id)
+        guard let record = try await self.store.consoleSession(key: key) else { return nil }
         let now = self.now()
-        return self.table.withLock { table in
-            guard var session = table[key] else { return nil }
-            guard self.isLive(session, at: now) else {
-                table[key] = nil
-                return nil
-            }
-            session.lastSeenAt = now
-            table[key] = session
-            return session
+        var session = Session(
+            clientId: record.clientId, csrfToken: record.csrfToken, createdAt: record.createdAt,
+            lastSeenAt: record.lastSeenAt)
+        guard self.isLive(session, at: now) else {
+            try await self.store.deleteConsoleSession(key: key)
+            return nil
         }
+        if now.timeIntervalSince(session.lastSeenAt) >= self.touchEvery {
+            session.lastSeenAt = now
+            try await self.store.touchConsoleSession(key: key, lastSeenAt: now)
+        }
+        return session
     }
 
-    /// Signs out: the session is gone at once.
-    func delete(id: String) {
+    /// Signs out: the session is gone at once, on every replica.
+    func delete(id: String) async throws(StoreError) {
         guard Self.isWellFormed(id) else { return }
-        let key = Self.key(id)
-        _ = self.table.withLock { $0.removeValue(forKey: key) }
+        try await self.store.deleteConsoleSession(key: Self.key(id))
     }
+
+    /// How stale the stored idle clock may get: a tenth of the idle time, at most 30 s.
+    private var touchEvery: TimeInterval { min(Self.seconds(self.limits.idle) / 10, 30) }
 
     /// When this session ends if left alone: the earlier of its idle and absolute ends.
     func expiry(of session: Session) -> Date {

@@ -76,7 +76,7 @@ struct ClientAuthMiddleware: RouterMiddleware {
         let signed = !(ids.isEmpty && timestamps.isEmpty && signatures.isEmpty)
         switch (authorization.first, signed) {
         case (nil, false):
-            return (try self.consoleSession(request, proven: &proven), nil)
+            return (try await self.consoleSession(request, proven: &proven), nil)
         case (.some, true):
             throw Problem(ClientRefusal.bothSchemes)
         case (let value?, false):
@@ -125,11 +125,17 @@ struct ClientAuthMiddleware: RouterMiddleware {
 
     /// A console session cookie stands for the client that signed in, under that client's policy; a request that
     /// may change state must also carry the session's CSRF token (`X-CSRF-Token`).
-    private func consoleSession(_ request: Request, proven: inout String?) throws -> RegisteredClient {
+    private func consoleSession(_ request: Request, proven: inout String?) async throws -> RegisteredClient {
         guard let sessions = self.sessions,
             let id = ConsoleSessions.cookieValue(request.headers[values: .cookie])
         else { throw Problem(ClientRefusal.missingCredentials) }
-        guard let session = sessions.session(id: id), let client = self.registry.client(id: session.clientId) else {
+        let found: ConsoleSessions.Session?
+        do {
+            found = try await sessions.session(id: id)
+        } catch {
+            throw Problem(.storeUnavailable, "The console session could not be read; try again.")
+        }
+        guard let session = found, let client = self.registry.client(id: session.clientId) else {
             throw Problem(ClientRefusal.unknownSession)
         }
         proven = client.id

@@ -258,5 +258,17 @@ enum PostgresMigrations {
         ],
         // 8: what a sign signed (Altinn's signature document: its id, the signee, each data element's SHA-256).
         ["ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS signed_data TEXT"],
+        // 9: the operator console's sessions, shared by every replica (keyed by the id's SHA-256).
+        [
+            """
+            CREATE TABLE IF NOT EXISTS console_sessions (
+                key TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL,
+                csrf_token TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_seen_at BIGINT NOT NULL
+            )
+            """
+        ],
     ]
 }

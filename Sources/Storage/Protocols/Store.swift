@@ -6,7 +6,9 @@ import Foundation
 ///
 /// Every method that writes an audit record does so in the same transaction as the rest of its write,
 /// so an acknowledged call never lacks its record.
-package protocol Store: IdempotencyStore, AuditStore, TrackingStore, SubscriptionStore, DeliveryStore {
+package protocol Store: IdempotencyStore, AuditStore, TrackingStore, SubscriptionStore, DeliveryStore,
+    ConsoleSessionStore
+{
     /// Creates or upgrades the schema. Safe when several replicas start at once.
     func migrate() async throws(StoreError)
 

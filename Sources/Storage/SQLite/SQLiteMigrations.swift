@@ -171,6 +171,16 @@ enum SQLiteMigrations {
         """,
         // 7: what a sign signed (Altinn's signature document: its id, the signee, each data element's SHA-256).
         "ALTER TABLE audit_log ADD COLUMN signed_data TEXT;",
+        // 8: the operator console's sessions, shared by every process on the store (keyed by the id's SHA-256).
+        """
+        CREATE TABLE IF NOT EXISTS console_sessions (
+            key TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            csrf_token TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Applies the missing steps, each in its own `BEGIN IMMEDIATE` transaction with its version row, so a
