@@ -39,6 +39,28 @@ import Tokens
         }
     }
 
+    @Test("the status route tells each token profile's last refresh and its last failure's step")
+    func tokenHistoryInStatus() async throws {
+        try await Harness.run(Harness.Options(maskinporten: true)) { h in
+            #expect(try await h.sign(Harness.demoB).status == 200)
+            func profile() async throws -> [String: Any] {
+                let status = try await h.send(.get, "/v1/status")
+                #expect(status.status == 200)
+                return (status.json["tokenProfiles"] as? [[String: Any]])?.first ?? [:]
+            }
+            let fresh = try await profile()
+            #expect(fresh["lastRefreshAt"] is String)
+            #expect(fresh["lastFailureStep"] is NSNull)
+            // The cached token is dropped (as after Altinn's 401) and Maskinporten now fails.
+            await h.simulator.authority.setMaskinportenFailure(status: 503)
+            await h.simulator.authority.revokeIssuedTokens()
+            _ = try await h.sign(Harness.demoC, mode: "single")
+            let failed = try await profile()
+            #expect(failed["lastFailureAt"] is String, "\(failed)")
+            #expect((failed["lastFailureStep"] as? String)?.contains("maskinporten") == true, "\(failed)")
+        }
+    }
+
     @Test func notReadyWhenTheStoreIsClosed() async throws {
         try await Harness.run { h in
             await h.store.close()

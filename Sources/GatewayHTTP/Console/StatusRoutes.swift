@@ -29,6 +29,7 @@ struct StatusRoutes: Sendable {
         let notReady = findings.contains { !$0.ready && !$0.name.hasPrefix("tokenProfile:") }
         let degraded = findings.contains { !$0.ready && $0.name.hasPrefix("tokenProfile:") }
         let expiries = await self.readiness.tokens.tokenExpiries()
+        let histories = await self.readiness.tokens.tokenHistories()
         let profiles: [JSONValue] = findings.filter { $0.name.hasPrefix("tokenProfile:") }.map { finding in
             let name = String(finding.name.dropFirst("tokenProfile:".count))
             let validUntil: JSONValue = (expiries[name] ?? nil).map { .string(AuditJSON.formatTime($0)) } ?? .null
@@ -36,6 +37,11 @@ struct StatusRoutes: Sendable {
                 ("name", .string(name)), ("ready", .bool(finding.ready)), ("validUntil", validUntil),
             ]
             members.append(("detail", finding.detail.map(JSONValue.string) ?? .null))
+            let history = histories[name]
+            func time(_ date: Date?) -> JSONValue { date.map { .string(AuditJSON.formatTime($0)) } ?? .null }
+            members.append(("lastRefreshAt", time(history?.lastRefreshAt)))
+            members.append(("lastFailureAt", time(history?.lastFailureAt)))
+            members.append(("lastFailureStep", history?.lastFailureStep.map(JSONValue.string) ?? .null))
             return .object(members)
         }
         var members: [(String, JSONValue)] = [

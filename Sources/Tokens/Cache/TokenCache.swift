@@ -22,6 +22,8 @@ package actor TokenCache {
     private let settings: Settings
     private let logger: Logger
     private var states: [String: TokenCacheState] = [:]
+    /// When each profile last got a token, and its last failure (the step that failed), for operators.
+    private(set) var history: [String: TokenHistory] = [:]
     private var inFlight: [Int: Task<Result<FetchedToken, TokenError>, Never>] = [:]
     private var generation = 0
 
@@ -105,6 +107,7 @@ package actor TokenCache {
         state.completed(generation: generation, result: cached, now: now, retryAfter: backoff)
         self.states[name] = state
         TokenMetrics.fetched(profile: name, succeeded: (try? cached.get()) != nil)
+        self.history[name, default: TokenHistory()].record(cached.map { _ in () }, at: now)
         switch cached {
         case .success(let token):
             self.logger.info(

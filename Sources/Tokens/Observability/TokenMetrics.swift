@@ -13,7 +13,35 @@ enum TokenMetrics {
     }
 }
 
+/// A profile's recent fetches, as an operator wants to see them (never a token or what Maskinporten said).
+package struct TokenHistory: Sendable, Equatable {
+    package var lastRefreshAt: Date?
+    package var lastFailureAt: Date?
+    /// `maskinporten grant`, `altinn exchange`, … (`TokenError.unavailable`'s step).
+    package var lastFailureStep: String?
+
+    mutating func record(_ result: Result<Void, TokenError>, at now: Date) {
+        switch result {
+        case .success:
+            self.lastRefreshAt = now
+        case .failure(let error):
+            self.lastFailureAt = now
+            if case .unavailable(_, let step, _) = error {
+                self.lastFailureStep = step
+            } else {
+                self.lastFailureStep = nil
+            }
+        }
+    }
+}
+
 extension TokenProvider {
+    /// Each fetched profile's last refresh and last failure; static profiles are absent.
+    package func tokenHistories() async -> [String: TokenHistory] {
+        guard let provider = self as? ProfileTokenProvider else { return [:] }
+        return await provider.histories()
+    }
+
     /// When each fetched (cached) profile's token expires; `nil` while it holds none (not fetched yet, or
     /// failing). Static profiles have no known expiry and are absent.
     package func tokenExpiries() async -> [String: Date?] {
@@ -24,6 +52,7 @@ extension TokenProvider {
 
 extension ProfileTokenProvider {
     func cacheExpiries() async -> [String: Date?] { await self.cacheForExpiries.expiries() }
+    func histories() async -> [String: TokenHistory] { await self.cacheForExpiries.history }
 }
 
 extension TokenCache {

@@ -131,7 +131,9 @@
       ])));
       cards.append(card('Token profiles', s.tokenProfiles.length === 0 ? h('p', { text: 'None configured.' }) :
         dl(s.tokenProfiles.map(p => [p.name, h('span', { class: p.ready ? 'ok' : 'bad' },
-          (p.ready ? 'valid' : 'failing') + (p.validUntil ? ' until ' + fmtTime(p.validUntil) : '') + (p.detail ? ' — ' + p.detail : ''))]))));
+          (p.ready ? 'valid' : 'failing') + (p.validUntil ? ' until ' + fmtTime(p.validUntil) : '') + (p.detail ? ' — ' + p.detail : '') +
+          (p.lastRefreshAt ? '; last refresh ' + fmtTime(p.lastRefreshAt) : '') +
+          (p.lastFailureAt ? '; last failure ' + fmtTime(p.lastFailureAt) + (p.lastFailureStep ? ' (' + p.lastFailureStep + ')' : '') : ''))]))));
       if (s.deliveries) {
         cards.append(card('Outbox', dl([
           ['Pending', h('span', { class: 'big', id: 'outbox-pending', text: String(s.deliveries.pending) })],
