@@ -554,6 +554,13 @@ struct EventStoreConformanceTests {
                     DeliveryCount.Summary(subscriptionId: "s1", state: .delivered, count: 2),
                     DeliveryCount.Summary(subscriptionId: "s2", state: .delivered, count: 2),
                 ])
+            // The attempts behind them, per subscription and verdict, with the latest time; none after it.
+            #expect(
+                try await store.attemptSummary(since: now) == [
+                    AttemptSummary(subscriptionId: "s1", verdict: "delivered", count: 2, lastAt: now + 1),
+                    AttemptSummary(subscriptionId: "s2", verdict: "delivered", count: 2, lastAt: now + 1),
+                ])
+            #expect(try await store.attemptSummary(since: now + 2).isEmpty)
 
             #expect(try await store.deleteSubscription(id: "s1"))
             #expect(try await store.deleteSubscription(id: "s1") == false)

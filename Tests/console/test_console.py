@@ -198,6 +198,13 @@ def test_console_operator_walk(simulator, gateway, subscriber, browser, work):
     dead = wait_for(lambda: json.loads(http("GET", gw.url + f"/v1/deliveries?status=dead&subscription={ids['broken']}",
                                             None, api)[2]).get("items"), deadline=DEADLINE)
     check("the failing subscriber has dead letters", bool(dead))
+    # Its health on the Subscribers page: the recent success rate and the last failure with its verdict.
+    go(browser, gw, "subscribers")
+    broken_row = until(browser, lambda d: (lambda r: r if r and "last failure" in r.text else None)(
+        css(f'tr[data-subscription="{ids["broken"]}"]')(d)), "the failing subscriber's last failure")
+    check("the failing subscriber shows 0% delivered and its last failure's verdict",
+          broken_row is not None and "0% of" in broken_row.text and "server_error" in broken_row.text,
+          broken_row.text if broken_row else "")
     go(browser, gw, "dead-letters")
     first = until(browser, css("tr[data-delivery] button.retry"), "a dead letter with a retry button")
     shoot(browser, work, "dead-letters")

@@ -76,6 +76,32 @@ struct StatusRoutes: Sendable {
             bySubscription[count.subscriptionId, default: [("subscriptionId", .string(count.subscriptionId))]].append(
                 (count.state.rawValue, .int(count.count)))
         }
+        // The last 24 hours of attempts: the recent success rate and the last failure, per subscription.
+        let recent = try await Problem.fromStore { () async throws(StoreError) in
+            try await self.store.attemptSummary(since: now.addingTimeInterval(-Self.recentWindow))
+        }.filter { visible?.contains($0.subscriptionId) ?? true }
+        for id in Set(recent.map(\.subscriptionId)) {
+            let rows = recent.filter { $0.subscriptionId == id }
+            let attempts = rows.reduce(0) { $0 + $1.count }
+            let delivered = rows.filter { $0.verdict == "delivered" }.reduce(0) { $0 + $1.count }
+            let failure = rows.filter { $0.verdict != "delivered" }.max { $0.lastAt < $1.lastAt }
+            bySubscription[id, default: [("subscriptionId", .string(id))]].append(
+                (
+                    "recent",
+                    .object([
+                        ("windowHours", .int(Int(Self.recentWindow / 3600))), ("attempts", .int(attempts)),
+                        ("delivered", .int(delivered)),
+                        (
+                            "lastFailure",
+                            failure.map {
+                                .object([
+                                    ("at", .string(AuditJSON.formatTime($0.lastAt))), ("verdict", .string($0.verdict)),
+                                ])
+                            } ?? .null
+                        ),
+                    ])
+                ))
+        }
         return .object([
             ("pending", .int(total(.pending))),
             ("oldestPendingSeconds", oldest.map { .int(max(0, Int(now.timeIntervalSince($0)))) } ?? .null),
@@ -84,6 +110,9 @@ struct StatusRoutes: Sendable {
             ("bySubscription", .array(bySubscription.keys.sorted().map { .object(bySubscription[$0] ?? []) })),
         ])
     }
+
+    /// How far back a subscriber's recent success rate looks.
+    static let recentWindow: TimeInterval = 24 * 3600
 
     private func tracked() async throws(Problem) -> JSONValue {
         let counts = try await Problem.fromStore { () async throws(StoreError) in try await self.store.trackingCounts()

@@ -135,6 +135,21 @@ package struct DeliveryFilter: Sendable, Equatable {
 }
 
 /// Deliveries per subscription and state, for metrics (outbox depth, dead letters).
+/// Attempts of one subscription with one verdict in a window.
+package struct AttemptSummary: Sendable, Equatable {
+    package var subscriptionId: String
+    package var verdict: String
+    package var count: Int
+    package var lastAt: Date
+
+    package init(subscriptionId: String, verdict: String, count: Int, lastAt: Date) {
+        self.subscriptionId = subscriptionId
+        self.verdict = verdict
+        self.count = count
+        self.lastAt = lastAt
+    }
+}
+
 package struct DeliveryCount: Sendable, Equatable {
     package var subscriptionId: String
     package var state: DeliveryState

@@ -53,6 +53,16 @@ enum EventColumns {
 
     /// The retention pass, in order (attempts, deliveries, events), both engines; `cutoff` is the placeholder of
     /// the cutoff time in microseconds (`?1` in SQLite, `$1` in PostgreSQL).
+    /// Attempts since `since` (a placeholder), per subscription and verdict, with the latest time of each.
+    static func attemptSummary(since: String) -> String {
+        """
+        SELECT d.subscription_id, a.verdict, count(*), max(a.time_micros)
+        FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+        WHERE a.time_micros >= \(since)
+        GROUP BY d.subscription_id, a.verdict ORDER BY d.subscription_id, a.verdict
+        """
+    }
+
     static func prune(cutoff: String) -> [String] {
         [
             """

@@ -533,6 +533,23 @@ extension PostgresStore {
 
     static let replayAnalyzeThreshold = 1000
 
+    package func attemptSummary(since: Date) async throws(StoreError) -> [AttemptSummary] {
+        let logger = self.logger
+        return try await Self.run("attempt summary") {
+            var binds = PostgresBindings()
+            binds.append(StoredTime.micros(since))
+            let query = PostgresQuery(unsafeSQL: EventColumns.attemptSummary(since: "$1"), binds: binds)
+            let rows = try await self.client.query(query, logger: logger).collect()
+            return try rows.map { row in
+                let row = row.makeRandomAccess()
+                return AttemptSummary(
+                    subscriptionId: try row[0].decode(String.self), verdict: try row[1].decode(String.self),
+                    count: Int(try row[2].decode(Int64.self)),
+                    lastAt: StoredTime.date(micros: try row[3].decode(Int64.self)))
+            }
+        }
+    }
+
     package func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
         let logger = self.logger
         return try await Self.run("delivery counts") {

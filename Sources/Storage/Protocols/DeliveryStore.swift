@@ -27,6 +27,9 @@ package protocol DeliveryStore: Sendable {
     func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int?
 
     func deliveryCounts() async throws(StoreError) -> [DeliveryCount]
+    /// Delivery attempts made since `since`, per subscription and verdict, with the latest of each: a subscriber's
+    /// recent success rate and its last failure.
+    func attemptSummary(since: Date) async throws(StoreError) -> [AttemptSummary]
 
     /// Retention: removes delivered and dead deliveries last changed before `cutoff` with their attempts, then the
     /// events before `cutoff` that no delivery refers to any more. Never a pending delivery, never an event a

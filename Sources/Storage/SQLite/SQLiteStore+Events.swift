@@ -461,6 +461,21 @@ extension SQLiteStore {
         }
     }
 
+    package func attemptSummary(since: Date) async throws(StoreError) -> [AttemptSummary] {
+        try await thread.run { db throws(StoreError) in
+            let select = try db.prepare(EventColumns.attemptSummary(since: "?"), "attempt summary")
+            try select.bind(.integer(StoredTime.micros(since)))
+            var rows: [AttemptSummary] = []
+            while try select.step() {
+                rows.append(
+                    AttemptSummary(
+                        subscriptionId: select.text(0), verdict: select.text(1), count: Int(select.int64(2)),
+                        lastAt: StoredTime.date(micros: select.int64(3))))
+            }
+            return rows
+        }
+    }
+
     package func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
         try await thread.run { db throws(StoreError) in
             let select = try db.prepare(

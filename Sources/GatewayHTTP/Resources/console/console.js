@@ -354,8 +354,10 @@
       const rows = data.items.map(s => {
         const c = counts[s.id] || {};
         const since = h('input', { type: 'datetime-local', id: 'since-' + s.id, 'aria-label': 'Replay events since (local time) for ' + s.id });
-        const delivered = c.delivered || 0, dead = c.dead || 0;
-        const rate = delivered + dead ? Math.round(100 * delivered / (delivered + dead)) + '% delivered' : 'no deliveries kept';
+        const dead = c.dead || 0, recent = c.recent;
+        const rate = recent && recent.attempts ? Math.round(100 * recent.delivered / recent.attempts) + '% of ' + recent.attempts +
+          ' attempts delivered in ' + recent.windowHours + ' h' + (recent.lastFailure ? '; last failure ' + fmtTime(recent.lastFailure.at) +
+          ' (' + recent.lastFailure.verdict + ')' : '') : 'no attempts in the last 24 h';
         return h('tr', { 'data-subscription': s.id },
           h('td', { class: 'mono', text: s.id }), h('td', { class: 'mono', text: s.url }), h('td', { text: s.description || '' }),
           h('td', {}, s.enabled ? h('span', { class: 'ok', text: 'enabled' }) : h('span', { class: 'bad', text: 'disabled' + (s.disabledReason ? ': ' + s.disabledReason : '') })),
