@@ -36,7 +36,8 @@ def client(key, operations, apps=("*",)):
 
 @pytest.fixture
 def browser():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is installed by `make test-deps`")
+    # `make test-deps` installs selenium, chromium and chromium-driver: a missing one fails here, never skips.
+    from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
@@ -353,3 +354,49 @@ def test_console_session_spans_replicas(simulator, gateway, postgres_database):
     check("sign-out on replica 1", status == 204, text[:200])
     status, _, text = http("GET", replicas[0].url + "/console/session", None, {"Cookie": cookie})
     check("the session is gone on replica 0 too", status == 401, text[:200])
+
+
+def test_console_bad_input_gets_a_message(simulator, gateway, browser, work):
+    """Every form and address field with a bad value: a clear message on the page, never a broken one."""
+    from selenium.webdriver.common.by import By
+    key = new_key()
+    gw = gateway(clients={"ops": client(key, ["sign", "processNext", "read", "events", "admin"])})
+    check("signed in", sign_in(browser, gw, key) is not None)
+
+    def message_in(element_id):
+        return lambda d: (lambda t: t if t.strip() else None)(d.find_element(By.ID, element_id).text)
+
+    # Signings: an app filter that is no org/app.
+    go(browser, gw, "signings")
+    app = until(browser, css("#filter-app"), "the signings filter")
+    if app is not None:
+        app.send_keys("not an app")
+        browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+        text = until(browser, message_in("signings-result"), "the app filter's message")
+        check("signings: a bad app filter says what is expected", text is not None and "org/app" in text, str(text))
+    # An instance address that is none.
+    go(browser, gw, "instance/ttd/signing-app/not-a-party/nope")
+    found = until(browser, lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, "[role=alert]") if e.text.strip()],
+                  "the bad address message")
+    check("story: a bad instance address says what is expected",
+          bool(found) and "instance address" in found[0].lower(), str(found))
+    # Subscribers: a private address the gateway refuses as a destination (the API's problem, shown).
+    go(browser, gw, "subscribers")
+    url = until(browser, css("#new-url"), "the new subscriber form")
+    if url is not None:
+        url.send_keys("http://10.0.0.1/hook")
+        browser.find_element(By.XPATH, "//button[text()='Add subscriber']").click()
+        text = until(browser, message_in("message"), "the refused subscriber's message")
+        check("subscribers: a refused address gets the gateway's reason", text is not None and len(text) > 10, str(text))
+    # Audit: an instance filter far too long for the API.
+    go(browser, gw, "audit")
+    field = until(browser, css("#audit-instance"), "the audit form")
+    if field is not None:
+        browser.execute_script("arguments[0].removeAttribute('maxlength')", field)
+        field.send_keys("x" * 300)
+        browser.find_element(By.ID, "audit-search").click()
+        text = until(browser, message_in("audit-result"), "the audit field's message")
+        check("audit: a too long field gets a message", text is not None and len(text) > 10, str(text))
+    # Through it all the page stayed the console: signed in, navigation intact.
+    check("the page is still the signed-in console", bool(browser.find_elements(By.CSS_SELECTOR, "body.signed-in nav")))
+    shoot(browser, work, "bad-input")
