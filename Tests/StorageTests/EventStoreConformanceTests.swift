@@ -206,6 +206,13 @@ struct EventStoreConformanceTests {
             let pending = try #require(try await store.deliveryCounts().first { $0.state == .pending })
             #expect(pending.count == 3)
             #expect(pending.oldestCreatedAt == eventTime)
+            // The feed of one instance (the console's story): its events only, in order, paged by sequence.
+            #expect(
+                try await store.events(after: 0, limit: 10, instance: instanceA).map(\.event.id) == ["a1", "a2"])
+            let afterA1 = try #require(try await store.events(after: 0, limit: 1, instance: instanceA).first).sequence
+            #expect(try await store.events(after: afterA1, limit: 10, instance: instanceA).map(\.event.id) == ["a2"])
+            #expect(try await store.events(after: 0, limit: 10, instance: instanceB).map(\.event.id) == ["b1"])
+            #expect(try await store.events(after: 0, limit: 10, instance: "ttd/none/instances/1/x").isEmpty)
 
             let first = try await store.claimDeliveries(owner: "w1", now: now, leaseUntil: now + 30, limit: 10)
             #expect(first.map(\.delivery.eventId) == ["a1", "b1"])

@@ -1,3 +1,4 @@
+import AltinnAPI
 import Gateway
 import HTTPTypes
 import Hummingbird
@@ -11,16 +12,20 @@ struct EventFeedRoutes: Sendable {
         group.get("events", use: self.feed)
     }
 
-    /// `GET /v1/events?after=&limit=`: a CloudEvents batch in commit order, only about apps the caller's policy
-    /// covers. The cursor to pass next is in `Next-Cursor` (the last sequence looked at, or `after` when none).
+    /// `GET /v1/events?after=&limit=&instance=`: a CloudEvents batch in commit order, only about apps the caller's
+    /// policy covers (and one instance's, by its key `org/app/instances/party/guid`, when asked). The cursor to pass
+    /// next is in `Next-Cursor` (the last sequence looked at, or `after` when none).
     @Sendable func feed(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
-        let query = try QueryParameters(request.uri.queryParameters, allowed: ["after", "limit"])
+        let query = try QueryParameters(request.uri.queryParameters, allowed: ["after", "limit", "instance"])
+        if let instance = query["instance"], InstanceReference(key: instance) == nil {
+            throw QueryParameters.invalid("instance", "instance must be org/app/instances/partyId/instanceGuid")
+        }
         let after = try query.sequence("after")
         let limit = try query.limit(default: 100, max: 1000)
         let caller = try context.caller()
         let (events, cursor) = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.feeds.events(after: after, limit: limit, for: caller)
+            try await self.feeds.events(after: after, limit: limit, instance: query["instance"], for: caller)
         }
         var body: [UInt8] = [UInt8(ascii: "[")]
         for (index, event) in events.enumerated() {

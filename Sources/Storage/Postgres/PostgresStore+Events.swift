@@ -193,14 +193,15 @@ extension PostgresStore {
         }
     }
 
-    package func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
+    package func events(after: Int64, limit: Int, instance: String?) async throws(StoreError) -> [EventRecord] {
         guard limit > 0 else { return [] }
         let logger = self.logger
         return try await Self.run("events") {
             let rows = try await self.client.query(
                 """
                 SELECT \(unescaped: EventColumns.list(EventColumns.event)) FROM events
-                WHERE sequence > \(after) ORDER BY sequence LIMIT \(Int64(limit))
+                WHERE sequence > \(after) AND (\(instance)::text IS NULL OR instance = \(instance))
+                ORDER BY sequence LIMIT \(Int64(limit))
                 """, logger: logger
             ).collect()
             return try rows.map { row in

@@ -28,6 +28,14 @@ package protocol TrackingStore: Sendable {
 
     func trackingCounts() async throws(StoreError) -> [TrackingCount]
 
-    /// The pull feed: events with `sequence > after` in commit order, at most `limit`.
-    func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord]
+    /// The pull feed: events with `sequence > after` in commit order, at most `limit`; only one instance's (its
+    /// key, `org/app/instances/party/guid`) when `instance` is given.
+    func events(after: Int64, limit: Int, instance: String?) async throws(StoreError) -> [EventRecord]
+}
+
+extension TrackingStore {
+    /// Every instance's events.
+    package func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
+        try await self.events(after: after, limit: limit, instance: nil)
+    }
 }

@@ -168,13 +168,15 @@ extension SQLiteStore {
         }
     }
 
-    package func events(after: Int64, limit: Int) async throws(StoreError) -> [EventRecord] {
+    package func events(after: Int64, limit: Int, instance: String?) async throws(StoreError) -> [EventRecord] {
         guard limit > 0 else { return [] }
         return try await thread.run { db throws(StoreError) in
             let select = try db.prepare(
-                "SELECT \(EventColumns.list(EventColumns.event)) FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
-                "events")
-            try select.bind(.integer(after), .integer(Int64(limit)))
+                """
+                SELECT \(EventColumns.list(EventColumns.event)) FROM events
+                WHERE sequence > ?1 AND (?3 IS NULL OR instance = ?3) ORDER BY sequence LIMIT ?2
+                """, "events")
+            try select.bind(.integer(after), .integer(Int64(limit)), instance.map { .text($0) } ?? .null)
             var records: [EventRecord] = []
             while try select.step() {
                 records.append(
