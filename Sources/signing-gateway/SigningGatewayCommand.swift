@@ -1,3 +1,4 @@
+import App
 import ArgumentParser
 
 @main
@@ -5,6 +6,7 @@ struct SigningGatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signing-gateway",
         abstract: "Drive Altinn 3 API-based signing from one authenticated webhook call.",
+        version: GatewayVersion.current,
         subcommands: [
             ServeCommand.self, SimulateCommand.self, AuditCommand.self, TokenCommand.self, KeysCommand.self,
             ClientsCommand.self, ConfigCommand.self, AppsCommand.self,

@@ -83,6 +83,21 @@ import Testing
             status: 400, type: "unknown-token-profile", pointer: nil),
     ]
 
+    @Test("a language Altinn has no texts for is a 400 naming the three, in a body and in a query")
+    func unknownLanguageIsRefused() async throws {
+        try await Harness.run { h in
+            let before = await h.upstreamRequestCount()
+            let body = try await h.sign(Harness.demoB, extra: #","language":"xx""#)
+            #expect(body.status == 400)
+            #expect(body.text.contains("nb, nn or en"))
+            let query = try await h.signees(Harness.demoB, query: "?language=de")
+            #expect(query.status == 400)
+            #expect(query.text.contains("nb, nn or en"))
+            #expect(await h.upstreamRequestCount() == before)
+            #expect(try await h.signees(Harness.demoB, query: "?language=nn").status == 200)
+        }
+    }
+
     @Test(arguments: badBodies)
     func badSignBodies(_ bad: BadBody) async throws {
         try await Harness.run { h in

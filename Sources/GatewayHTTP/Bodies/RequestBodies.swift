@@ -111,10 +111,8 @@ enum FieldRules {
         value.utf8.count == 9 && value.utf8.allSatisfy { (0x30...0x39).contains($0) }
     }
 
-    /// ISO 639-1: two lower-case letters (`nb`, `nn`, `en`).
-    static func isLanguage(_ value: String) -> Bool {
-        value.utf8.count == 2 && value.utf8.allSatisfy { (0x61...0x7A).contains($0) }
-    }
+    /// The languages Altinn's app texts come in; any other would silently fall back to `nb` there.
+    static func isLanguage(_ value: String) -> Bool { ["nb", "nn", "en"].contains(value) }
 
     static func isTokenProfileName(_ value: String) -> Bool {
         (1...64).contains(value.utf8.count)
@@ -133,7 +131,7 @@ enum FieldRules {
         guard let value = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
         guard self.isLanguage(value) else {
             throw DecodingError.dataCorruptedError(
-                forKey: key, in: container, debugDescription: "language must be an ISO 639-1 code such as nb, nn or en")
+                forKey: key, in: container, debugDescription: "language must be nb, nn or en")
         }
         return value
     }

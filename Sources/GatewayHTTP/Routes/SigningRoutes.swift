@@ -191,7 +191,7 @@ struct SigneesQuery {
             throw QueryParameters.invalid("taskId", "taskId must be a BPMN task id such as Task_2")
         }
         if let language, !FieldRules.isLanguage(language) {
-            throw QueryParameters.invalid("language", "language must be an ISO 639-1 code")
+            throw QueryParameters.invalid("language", "language must be nb, nn or en")
         }
         if let tokenProfile, !FieldRules.isTokenProfileName(tokenProfile) {
             throw QueryParameters.invalid("tokenProfile", "tokenProfile is not a valid name")

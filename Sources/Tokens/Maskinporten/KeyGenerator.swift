@@ -28,6 +28,7 @@ package enum KeyGenerator {
         }
         let privatePath = (directory as NSString).appendingPathComponent("\(kid).private.pem")
         let publicPath = (directory as NSString).appendingPathComponent("\(kid).public.jwk.json")
+        for path in [privatePath, publicPath] where fm.fileExists(atPath: path) { throw .exists(path: path) }
         // Mode 0600 from the start, so the key is never readable by others even briefly.
         guard
             fm.createFile(
