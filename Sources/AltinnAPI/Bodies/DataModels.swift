@@ -1,21 +1,7 @@
 /// Storage's `Instance`, only what finding signature documents needs (altinn-signing-more.md §6).
 package struct InstanceDocument: Decodable, Sendable, Equatable {
     package var id: String?
-    package var data: [DataElementSummary]?
-}
-
-/// Storage's `DataElement`, abridged. `contentHash` is never set by Storage (§5) and is not read.
-package struct DataElementSummary: Decodable, Sendable, Equatable {
-    package var id: String
-    package var dataType: String?
-    package var contentType: String?
-    package var references: [DataReference]?
-    package var created: AltinnTimestamp?
-
-    /// The task a generated element (a signature document) came from: `references` `GeneratedFrom` a `Task`.
-    package var generatedFromTask: String? {
-        self.references?.first { $0.relation == "GeneratedFrom" && $0.valueType == "Task" }?.value
-    }
+    package var data: [DataElement]?
 }
 
 package struct DataReference: Decodable, Sendable, Equatable {

@@ -26,10 +26,17 @@ package struct DataElement: Decodable, Sendable, Equatable {
     package var size: Int?
     package var created: AltinnTimestamp?
     package var locked: Bool
+    /// `GeneratedFrom` a task for a signature document (§6).
+    package var references: [DataReference]?
+
+    /// The task a generated element (a signature document) came from: `references` `GeneratedFrom` a `Task`.
+    package var generatedFromTask: String? {
+        self.references?.first { $0.relation == "GeneratedFrom" && $0.valueType == "Task" }?.value
+    }
 
     package init(
         id: String?, dataType: String?, contentType: String?, filename: String?, size: Int?,
-        created: AltinnTimestamp?, locked: Bool
+        created: AltinnTimestamp?, locked: Bool, references: [DataReference]? = nil
     ) {
         self.id = id
         self.dataType = dataType
@@ -38,9 +45,10 @@ package struct DataElement: Decodable, Sendable, Equatable {
         self.size = size
         self.created = created
         self.locked = locked
+        self.references = references
     }
 
-    enum CodingKeys: String, CodingKey { case id, dataType, contentType, filename, size, created, locked }
+    enum CodingKeys: String, CodingKey { case id, dataType, contentType, filename, size, created, locked, references }
 
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -52,6 +60,7 @@ package struct DataElement: Decodable, Sendable, Equatable {
         self.size = try container.decodeIfPresent(Int.self, forKey: .size)
         self.created = try container.decodeIfPresent(AltinnTimestamp.self, forKey: .created)
         self.locked = try container.decodeIfPresent(Bool.self, forKey: .locked) ?? false
+        self.references = try container.decodeIfPresent([DataReference].self, forKey: .references)
     }
 }
 

@@ -36,11 +36,18 @@ package struct SigningService: Sendable {
 
     // MARK: - Sign
 
-    /// Runs with the instance's write gate held: its pre-check, the sign and the reads that settle it.
+    /// The pre-check, the sign and the reads that settle it run with the instance's write gate held; the proof's
+    /// reads (only reads, of a document that no longer changes) after it, so the next write need not wait for them.
     package func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
-        try await self.writes.serialized(command.instance.description) { () async throws(GatewayError) in
+        var outcome = try await self.writes.serialized(command.instance.description) {
+            () async throws(GatewayError) in
             try await self.signGated(command)
         }
+        if outcome.confirmedBy == .answer {
+            outcome.proof = await self.proofAfterSign(
+                command, taskId: outcome.signing.taskId, command.tokenProfile ?? self.defaultTokenProfile)
+        }
+        return outcome
     }
 
     private func signGated(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
@@ -63,16 +70,13 @@ package struct SigningService: Sendable {
         }
         let taskId = signingTaskId ?? process?.currentTask?.id
         let signing = await self.observeAfterSign(instance, taskId: taskId, language: command.language, profile)
-        let proof = await self.proofAfterSign(command, taskId: taskId, profile)
         self.logger.info(
             "signed",
             metadata: [
                 "instance": "\(instance)", "mode": "\(command.mode.rawValue)", "tokenProfile": "\(profile)",
                 "signingState": "\(signing.isKnown ? "known" : "unknown")",
             ])
-        var outcome = SignOutcome(instance: instance, mode: command.mode, process: process, signing: signing)
-        outcome.proof = proof
-        return outcome
+        return SignOutcome(instance: instance, mode: command.mode, process: process, signing: signing)
     }
 
     /// The one call that signs: `POST …/actions` (parallel) or `PUT …/process/next {"action":"sign"}` (single).
@@ -127,7 +131,8 @@ package struct SigningService: Sendable {
         for element in try await self.signatureCandidates(instance, taskId: taskId, profile) {
             switch await self.signDocument(instance, element, profile) {
             case .document(let proof): listing.documents.append(proof)
-            case .unreadable(let reason): listing.unreadable.append(.init(dataElementId: element.id, reason: reason))
+            case .unreadable(let reason):
+                listing.unreadable.append(.init(dataElementId: element.id ?? "", reason: reason))
             case .notASignature: continue
             }
         }
@@ -138,7 +143,7 @@ package struct SigningService: Sendable {
     /// Storage replaces a signee's earlier document), read newest first so a task with many signatures costs one
     /// read, not one per signee. Never fails the sign: a proof that cannot be read says why.
     private func proofAfterSign(_ command: SignCommand, taskId: String?, _ profile: String) async -> ProofObservation {
-        let candidates: [DataElementSummary]
+        let candidates: [DataElement]
         do {
             candidates = try await self.signatureCandidates(command.instance, taskId: taskId, profile)
         } catch {
@@ -164,12 +169,13 @@ package struct SigningService: Sendable {
     /// The instance's JSON data elements generated from a task (`taskId`, or any): where signature documents are.
     private func signatureCandidates(
         _ instance: InstanceReference, taskId: String?, _ profile: String
-    ) async throws(GatewayError) -> [DataElementSummary] {
+    ) async throws(GatewayError) -> [DataElement] {
         let document = try await self.read(profile: profile) { token throws(AltinnError) in
             try await self.altinn.instance(instance, token: token)
         }
         return (document.data ?? []).filter { element in
-            guard let task = element.generatedFromTask, element.contentType?.hasPrefix("application/json") == true
+            guard element.id != nil, let task = element.generatedFromTask,
+                element.contentType?.hasPrefix("application/json") == true
             else { return false }
             return taskId == nil || task == taskId
         }
@@ -182,11 +188,11 @@ package struct SigningService: Sendable {
     }
 
     private func signDocument(
-        _ instance: InstanceReference, _ element: DataElementSummary, _ profile: String
+        _ instance: InstanceReference, _ element: DataElement, _ profile: String
     ) async -> DocumentRead {
         do {
             let signed = try await self.read(profile: profile) { token throws(AltinnError) in
-                try await self.altinn.signDocument(instance, dataElementId: element.id, token: token)
+                try await self.altinn.signDocument(instance, dataElementId: element.id ?? "", token: token)
             }
             return .document(SignatureProof(signed, taskId: element.generatedFromTask))
         } catch .altinn(.undecodable, _) {
@@ -397,5 +403,13 @@ extension SigningObservation {
     var isKnown: Bool {
         if case .known = self { return true }
         return false
+    }
+
+    /// The signing task the observation is of, known or not.
+    var taskId: String? {
+        switch self {
+        case .known(let snapshot): return snapshot.taskId
+        case .unknown(let taskId, _): return taskId
+        }
     }
 }
