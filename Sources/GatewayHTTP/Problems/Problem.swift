@@ -52,6 +52,7 @@ package struct Problem: Error, HTTPResponseError, Sendable {
             ("status", .int(self.type.status)),
             ("detail", .string(self.detail)),
             ("requestId", .string(requestId)),
+            ("nextAction", .string(self.type.nextAction.rawValue)),
         ]
         members.append(contentsOf: self.extensions)
         return StoredResponse(

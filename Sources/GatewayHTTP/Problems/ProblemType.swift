@@ -1,6 +1,6 @@
 /// The one catalogue of problem `type`s the gateway answers with (RFC 9457). Each type is
-/// `/problems/{slug}` (resolved against the gateway), documented in README.md and openapi.yaml,
-/// and listed by `GET /problems`.
+/// `/problems/{slug}`, a URI reference resolved against the gateway's own address, where `GET /problems/{slug}`
+/// answers with the entry; documented in README.md and openapi.yaml, and listed by `GET /problems`.
 package enum ProblemType: String, Sendable, CaseIterable {
     case invalidRequest = "invalid-request"
     case invalidInstanceReference = "invalid-instance-reference"
@@ -124,7 +124,30 @@ package enum ProblemType: String, Sendable, CaseIterable {
         }
     }
 
-    /// What a caller should do, for the catalogue.
+    /// The client's next step, as one of a few words a program can switch on (`nextAction` in every problem).
+    package var nextAction: NextAction {
+        switch self {
+        case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile, .unauthenticated, .notFound,
+            .methodNotAllowed, .payloadTooLarge, .unsupportedMediaType, .idempotencyKeyMissing, .signatureInvalid,
+            .headersTooLarge, .userTokenRequired, .limitReached:
+            return .fixRequest
+        case .instanceBusy, .idempotencyKeyInUse, .rateLimited, .altinnUnreachable, .tokenUnavailable:
+            return .retrySameKey
+        case .altinnInstanceLocked, .altinnError, .altinnConnectionLost, .altinnTimeout, .outcomeUnknown,
+            .storeUnavailable:
+            return .readSigneesFirst
+        case .missingSignatures, .idempotencyKeyReused, .webhookReplayed, .altinnConflict:
+            return .newKey
+        case .processEnded, .notASigningTask, .processNotStarted, .signaturesInvalidated, .rejectNotOffered,
+            .altinnInstanceNotFound, .altinnAppNotFound:
+            return .doNotRetry
+        case .altinnForbidden, .altinnAppDefinitionInvalid, .altinnRefusedCredentials, .altinnRejectedRequest,
+            .altinnInvalidResponse, .forbidden, .internalError:
+            return .alertOperator
+        }
+    }
+
+    /// What a caller should do, in a sentence, for the catalogue.
     package var guidance: String {
         switch self {
         case .invalidRequest, .invalidInstanceReference, .unknownTokenProfile, .payloadTooLarge,
@@ -141,17 +164,21 @@ package enum ProblemType: String, Sendable, CaseIterable {
             return
                 "The identity needs the right (a delegation, a role or the app's policy) for this task; nothing was signed."
         case .altinnInstanceLocked:
-            return "Retry later; if signMayHaveHappened is true, read …/signees first."
+            return
+                "Another process/next held Altinn's lock. Read …/signees (and …/process); if the step is still to do, send again with a new Idempotency-Key: the same key replays this answer."
         case .instanceBusy: return "Nothing was sent to Altinn; retry later with the same Idempotency-Key."
         case .missingSignatures:
-            return "Wait until every signee has signed (see validationIssues and …/signees), then retry."
+            return
+                "Wait until every signee has signed (see validationIssues and …/signees), then send again with a new Idempotency-Key: the same key replays this 409."
         case .signaturesInvalidated:
             return
                 "Never retry: the answer stays the same. Reject the signing (POST /v1/rejections, which removes every signature) and have the signees sign the current data again."
         case .rejectNotOffered:
             return
                 "Nothing was sent. The task's BPMN lists no reject, or the token profile's identity may not reject there; check GET /v1/apps/{org}/{app}."
-        case .altinnConflict: return "Read the instance state; retrying unchanged will fail the same way."
+        case .altinnConflict:
+            return
+                "Read the instance state (…/signees, …/process); once it has changed, send again with a new Idempotency-Key (the same key replays this answer)."
         case .altinnInstanceNotFound:
             return "Check app, party id and instance GUID, and that the token profile's identity may read the instance."
         case .altinnAppNotFound:
@@ -165,17 +192,22 @@ package enum ProblemType: String, Sendable, CaseIterable {
             return
                 "Use a token profile whose identity is a person (a user token). System users and service owners never sign on behalf of an organisation, so Altinn does not list organisations for them; sign without onBehalfOf."
         case .altinnRejectedRequest, .altinnInvalidResponse:
-            return "Report it; see signMayHaveHappened before retrying a sign."
+            return
+                "Alert an operator with the requestId; if signMayHaveHappened is true, read …/signees before any retry."
         case .altinnError, .altinnConnectionLost, .altinnTimeout:
-            return "If signMayHaveHappened is true, read …/signees before retrying a sign."
-        case .altinnUnreachable, .tokenUnavailable: return "Nothing reached Altinn; retry later."
+            return
+                "Read …/signees: if the gateway's signee has signed, it is done. Otherwise send again with a new Idempotency-Key (the same key replays this answer)."
+        case .altinnUnreachable, .tokenUnavailable:
+            return "Nothing reached Altinn; retry later with the same Idempotency-Key (alert an operator if it lasts)."
         case .idempotencyKeyMissing: return "Send Idempotency-Key: \"<unique value>\" (at most 255 characters)."
         case .idempotencyKeyInUse: return "Retry the same request later; it will get the first request's answer."
         case .idempotencyKeyReused: return "Use a new key for a different request."
         case .outcomeUnknown:
             return
                 "The gateway stopped while Altinn was being called. Read …/signees to learn whether it signed; never resend blindly."
-        case .storeUnavailable: return "Retry later; if signMayHaveHappened is true, read …/signees first."
+        case .storeUnavailable:
+            return
+                "If signMayHaveHappened is true, read …/signees first; otherwise retry later with the same Idempotency-Key."
         case .forbidden: return "Ask an operator for the permission."
         case .signatureInvalid:
             return
@@ -185,7 +217,23 @@ package enum ProblemType: String, Sendable, CaseIterable {
         case .rateLimited: return "Wait for Retry-After seconds, then retry."
         case .headersTooLarge: return "Send fewer or smaller headers."
         case .limitReached: return "Remove something of yours first (for example a subscription)."
-        case .internalError: return "Report it with the requestId."
+        case .internalError: return "Alert an operator with the requestId."
         }
     }
+}
+
+/// A client's next step after a problem. The words are part of the API (README's error table, openapi.yaml).
+package enum NextAction: String, Sendable, CaseIterable {
+    /// Change the request (body, query, headers, credentials); nothing was sent to Altinn or kept under the key.
+    case fixRequest = "fix-request"
+    /// Send the same request again later with the same Idempotency-Key; nothing was done.
+    case retrySameKey = "retry-same-key"
+    /// Altinn may have acted: read `…/signees` (or `…/process`) before anything else; a new attempt needs a new key.
+    case readSigneesFirst = "read-signees-first"
+    /// The same key replays this answer: when the state has changed, send with a new Idempotency-Key.
+    case newKey = "new-key"
+    /// The answer will not change by retrying; the instance's state or the app decides.
+    case doNotRetry = "do-not-retry"
+    /// Configuration, rights or a bug: the client cannot fix it.
+    case alertOperator = "alert-operator"
 }
