@@ -1,35 +1,51 @@
 # signing-gateway — two commands: `make run` and `make test`.
+#
+# Needs Swift 6.2 or newer (checked below) on Debian 12. Missing Debian packages are installed with apt-get, which
+# needs root: as root it runs directly, otherwise through sudo when there is one; else the recipe stops and names
+# the packages. The Python test tools live in a virtual environment under .build/venv (Debian's system Python is
+# externally managed, so pip cannot install into it).
 SWIFT ?= swift
-PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config openssl
+PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config openssl curl jq
+VENV  := .build/venv
+PY    := $(VENV)/bin/python
 
-.PHONY: run test build deps test-deps lint format bench bench-events clean validate-deploy fuzz
+.PHONY: run test build deps test-deps swift-version lint format bench bench-events clean validate-deploy fuzz
 
-# Installs the system packages the build needs when they are missing (fresh Debian, as root).
-deps:
-	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
+# `apt_install <packages…>`: apt-get update once, then install; as root, with sudo, or a clear stop.
+define APT_INSTALL
+apt_install() { \
+  if [ "$$(id -u)" -eq 0 ]; then as=""; elif command -v sudo >/dev/null 2>&1; then as="sudo"; else \
+    echo "missing Debian packages: $$*; run make as root, or install them: apt-get install $$*" >&2; exit 1; fi; \
+  echo "installing: $$*"; \
+  if [ -z "$${APT_UPDATED:-}" ]; then $$as apt-get update -qq && APT_UPDATED=1; fi; \
+  $$as env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$$@" >/dev/null; }
+endef
 
-# The Python suites' libraries, from PyPI when the interpreter lacks them; nginx for the deploy test (it fails
-# without it; Debian's `nginx`, `nginx-light` is only a transitional package for it on bookworm).
+swift-version:
+	@v=$$($(SWIFT) --version 2>/dev/null | sed -n 's/.*Swift version \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p' | head -1); \
+	if [ -z "$$v" ]; then echo "Swift not found: install Swift 6.2 or newer (https://www.swift.org/install/linux/) and put it on PATH" >&2; exit 1; fi; \
+	set -- $$v; if [ "$$1" -lt 6 ] || { [ "$$1" -eq 6 ] && [ "$$2" -lt 2 ]; }; then \
+	  echo "Swift $$1.$$2 is too old: signing-gateway needs Swift 6.2 or newer (swift-tools-version 6.2)" >&2; exit 1; fi
+
+# The system packages the build needs (and curl and jq, which the README walkthrough uses).
+deps: swift-version
+	@$(APT_INSTALL); missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt_install $$missing; fi
+
+# What the test suites need beyond the build: Python tools in $(VENV) (from PyPI; it sees the system's packages,
+# so what is already installed is not fetched again), nginx (Tests/deploy, bench), Chromium and its driver
+# (Tests/console: the console in a real browser), promtool, sqlite3, jq, systemd-analyze and strace
+# (Tests/deploy/test_operations.py: the alert rules and the runbook's backup commands).
 test-deps: deps
-	@python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
-	@python3 -c "import yaml, jsonschema" 2>/dev/null || python3 -m pip install -q pyyaml jsonschema
-	@python3 -c "import standardwebhooks, cloudevents" 2>/dev/null || python3 -m pip install -q standardwebhooks cloudevents
-	@python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install -q schemathesis
-	@python3 -c "import kubernetes_validate" 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
-	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
-	  echo "installing: nginx"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
-	@python3 -c "import selenium" 2>/dev/null || python3 -m pip install -q selenium
-	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
-	  echo "installing: chromium chromium-driver (Tests/console: the console in a real browser)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
-	@missing=""; for t in promtool:prometheus sqlite3:sqlite3 jq:jq systemd-analyze:systemd strace:strace; do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing (Tests/deploy/test_operations.py: promtool, the runbook's backup commands)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+	@$(APT_INSTALL); missing=""; \
+	python3 -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	for t in nginx:nginx chromium:chromium chromedriver:chromium-driver promtool:prometheus sqlite3:sqlite3 \
+	  systemd-analyze:systemd strace:strace; do \
+	  command -v $${t%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${t%%:*} ] || missing="$$missing $${t#*:}"; done; \
+	if [ -n "$$missing" ]; then apt_install $$missing; fi
+	@[ -x $(PY) ] || python3 -m venv --system-site-packages $(VENV)
+	@$(PY) -c "import pytest, yaml, jsonschema, standardwebhooks, cloudevents, schemathesis, kubernetes_validate, selenium" 2>/dev/null || \
+	  $(PY) -m pip install -q -r Tests/requirements.txt
 
 build: deps
 	$(SWIFT) build
@@ -45,18 +61,18 @@ test: test-deps
 	@trap 'bash scripts/test-postgres.sh stop' EXIT INT TERM; \
 	bash scripts/test-postgres.sh start && set -a && . ./.build-pg/env && set +a && \
 	$(SWIFT) test --skip-build && \
-	python3 -m pytest -p no:cacheprovider -v Tests/contract Tests/resilience Tests/deploy Tests/console
+	$(PY) -m pytest -p no:cacheprovider -v Tests/contract Tests/resilience Tests/deploy Tests/console
 
 # deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas
 # (kubernetes-validate --strict), systemd unit verified, compose's nginx.conf through `nginx -t`; offline, a
 # few seconds. Part of `make test`; this target runs it alone (nginx and kubernetes-validate from test-deps).
 validate-deploy: test-deps build
-	python3 -m pytest -p no:cacheprovider -v Tests/deploy
+	$(PY) -m pytest -p no:cacheprovider -v Tests/deploy
 
 # The larger property-based run: schemathesis with many more cases per operation (several minutes).
 fuzz: test-deps
 	$(SWIFT) build
-	SCHEMATHESIS_MAX_EXAMPLES=$${FUZZ_EXAMPLES:-500} python3 -m pytest -p no:cacheprovider -v Tests/contract/test_clients.py
+	SCHEMATHESIS_MAX_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest -p no:cacheprovider -v Tests/contract/test_clients.py
 
 lint:
 	$(SWIFT) format lint -r Sources Tests

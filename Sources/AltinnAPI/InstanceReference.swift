@@ -50,9 +50,15 @@ package struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses Altinn's instance id form `{partyId}/{guid}`.
     package init(app: AppReference, instanceId: String) throws(InstanceReferenceError) {
-        let parts = instanceId.split(separator: "/", omittingEmptySubsequences: false)
+        let (partyId, guid) = try Self.parseInstanceId(instanceId)
+        try self.init(app: app, partyId: partyId, instanceGuid: guid)
+    }
+
+    /// `{partyId}/{guid}` checked, with the GUID in canonical lower case.
+    package static func parseInstanceId(_ text: String) throws(InstanceReferenceError) -> (partyId: Int, guid: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw .invalidInstanceId }
-        try self.init(app: app, partyId: try Self.partyId(String(parts[0])), instanceGuid: String(parts[1]))
+        return (try Self.partyId(String(parts[0])), try Self.canonicalGuid(String(parts[1])))
     }
 
     /// Parses a full instance URL and checks that it belongs to `environment`:

@@ -106,6 +106,10 @@ struct ServeCommand: AsyncParsableCommand {
                 demo.append("  \(instance.id)  \(instance.description)")
             }
             logger.info("\(demo.joined(separator: "\n"))")
+            // Where the simulator's admin routes are (a demo signee signing, new demo instances): the README's
+            // walkthrough reads it, as the port is a free one.
+            try Data((base.value + "\n").utf8).write(
+                to: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("simulator.url"))
             let profile = devKey.profile(simulatorURL: base.value)
             try await self.runGateway(
                 configuration, environment: .baseURL(base),

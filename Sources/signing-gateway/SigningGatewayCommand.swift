@@ -9,7 +9,7 @@ struct SigningGatewayCommand: AsyncParsableCommand {
         version: GatewayVersion.current,
         subcommands: [
             ServeCommand.self, SimulateCommand.self, AuditCommand.self, TokenCommand.self, KeysCommand.self,
-            ClientsCommand.self, ConfigCommand.self, AppsCommand.self,
+            ClientsCommand.self, ConfigCommand.self, AppsCommand.self, EventsCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

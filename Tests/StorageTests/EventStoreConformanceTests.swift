@@ -195,6 +195,29 @@ struct EventStoreConformanceTests {
         }
     }
 
+    @Test("an instance filter takes the key or {partyId}/{guid} alone", arguments: Engine.allCases)
+    func instanceFilterForms(engine: Engine) async throws {
+        try await withHarness(engine) { harness in
+            let store = harness.store
+            try await store.createSubscription(subscription("s1"))
+            _ = try await append(store, [event("a1", instance: instanceA)])
+            // Named by `{partyId}/{guid}` alone, as signs name it: the key's suffix after `/instances/`.
+            let keyed = "ttd/signing/instances/50001/dddddddd-0000-4000-8000-000000000004"
+            _ = try await append(store, [event("d1", instance: keyed)])
+            let short = InstanceMatch.partyAndGuid("50001/dddddddd-0000-4000-8000-000000000004")
+            #expect(try await store.events(after: 0, limit: 10, instance: short).map(\.event.id) == ["d1"])
+            #expect(
+                try await store.deliveries(after: 0, limit: 10, filter: DeliveryFilter(instance: short)).map(\.eventId)
+                    == ["d1"])
+            #expect(
+                try await store.events(
+                    after: 0, limit: 10, instance: .partyAndGuid("50001/dddddddd-0000-4000-8000-000000000005")
+                ).isEmpty)
+            #expect(
+                try await store.events(after: 0, limit: 10, instance: .key(keyed)).map(\.event.id) == ["d1"])
+        }
+    }
+
     @Test("per subscription and instance, one delivery in flight at a time, in event order", arguments: Engine.allCases)
     func claimOrdering(engine: Engine) async throws {
         try await withHarness(engine) { harness in
@@ -208,11 +231,13 @@ struct EventStoreConformanceTests {
             #expect(pending.oldestCreatedAt == eventTime)
             // The feed of one instance (the console's story): its events only, in order, paged by sequence.
             #expect(
-                try await store.events(after: 0, limit: 10, instance: instanceA).map(\.event.id) == ["a1", "a2"])
-            let afterA1 = try #require(try await store.events(after: 0, limit: 1, instance: instanceA).first).sequence
-            #expect(try await store.events(after: afterA1, limit: 10, instance: instanceA).map(\.event.id) == ["a2"])
-            #expect(try await store.events(after: 0, limit: 10, instance: instanceB).map(\.event.id) == ["b1"])
-            #expect(try await store.events(after: 0, limit: 10, instance: "ttd/none/instances/1/x").isEmpty)
+                try await store.events(after: 0, limit: 10, instance: .key(instanceA)).map(\.event.id) == ["a1", "a2"])
+            let afterA1 = try #require(try await store.events(after: 0, limit: 1, instance: .key(instanceA)).first)
+                .sequence
+            #expect(
+                try await store.events(after: afterA1, limit: 10, instance: .key(instanceA)).map(\.event.id) == ["a2"])
+            #expect(try await store.events(after: 0, limit: 10, instance: .key(instanceB)).map(\.event.id) == ["b1"])
+            #expect(try await store.events(after: 0, limit: 10, instance: .key("ttd/none/instances/1/x")).isEmpty)
 
             let first = try await store.claimDeliveries(owner: "w1", now: now, leaseUntil: now + 30, limit: 10)
             #expect(first.map(\.delivery.eventId) == ["a1", "b1"])
@@ -581,7 +606,7 @@ struct EventStoreConformanceTests {
             #expect(
                 try await store.deliveries(
                     after: 0, limit: 10,
-                    filter: DeliveryFilter(state: .delivered, subscriptionId: "s2", instance: instanceB)
+                    filter: DeliveryFilter(state: .delivered, subscriptionId: "s2", instance: .key(instanceB))
                 ).map(\.eventId) == ["b1"])
             #expect(try await store.deliveries(after: 0, limit: 10, filter: DeliveryFilter(state: .pending)).isEmpty)
         }

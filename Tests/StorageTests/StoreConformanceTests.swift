@@ -233,7 +233,7 @@ struct StoreConformanceTests {
                     entry(
                         number,
                         client: number % 5 == 0 ? nil : (number.isMultiple(of: 2) ? "even" : "odd"),
-                        instance: number <= 10 ? "ttd/app/1/a" : "ttd/app/2/b",
+                        instance: number <= 10 ? "ttd/app/instances/1/a" : "ttd/app/instances/2/b",
                         outcome: number % 3 == 0 ? "failed" : "succeeded",
                         time: fixedTime(Double(number) * 60)))
             }
@@ -254,10 +254,13 @@ struct StoreConformanceTests {
             #expect(try await sequences(AuditFilter(until: fixedTime(5 * 60))) == Array(1...4))
             #expect(try await sequences(AuditFilter(from: fixedTime(3 * 60), until: fixedTime(6 * 60))) == [3, 4, 5])
             #expect(try await sequences(AuditFilter(clientId: "even")) == [2, 4, 6, 8, 12, 14, 16, 18, 22, 24])
-            #expect(try await sequences(AuditFilter(instance: "ttd/app/1/a")) == Array(1...10))
+            #expect(try await sequences(AuditFilter(instance: .key("ttd/app/instances/1/a"))) == Array(1...10))
+            #expect(try await sequences(AuditFilter(instance: .partyAndGuid("2/b"))) == Array(11...25))
+            #expect(try await sequences(AuditFilter(instance: .partyAndGuid("1/b"))) == [])
             #expect(try await sequences(AuditFilter(outcome: "failed")) == [3, 6, 9, 12, 15, 18, 21, 24])
             let all = AuditFilter(
-                from: fixedTime(60), until: fixedTime(22 * 60), clientId: "odd", instance: "ttd/app/2/b",
+                from: fixedTime(60), until: fixedTime(22 * 60), clientId: "odd",
+                instance: .key("ttd/app/instances/2/b"),
                 outcome: "failed")
             #expect(try await sequences(all) == [21])
             var untilExcludes = all

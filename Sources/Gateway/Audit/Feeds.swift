@@ -19,7 +19,8 @@ package struct Feeds: Sendable {
     /// The events with `sequence > after` in commit order, among the next `limit`, about apps the caller's policy
     /// covers. `cursor` is the last sequence looked at: others' events are passed over, so a page may hold fewer
     /// than `limit` (even none) while more follow.
-    package func events(after: Int64, limit: Int, instance: String? = nil, for caller: Caller) async throws(StoreError)
+    package func events(after: Int64, limit: Int, instance: InstanceMatch? = nil, for caller: Caller)
+        async throws(StoreError)
         -> (events: [EventRecord], cursor: Int64)
     {
         let page = try await self.store.events(after: after, limit: limit, instance: instance)

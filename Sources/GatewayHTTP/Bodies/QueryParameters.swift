@@ -1,6 +1,8 @@
+import AltinnAPI
 import Foundation
 import Gateway
 import Hummingbird
+import Storage
 
 /// A route's query parameters: each at most once, none unknown, every value printable ASCII.
 struct QueryParameters {
@@ -47,6 +49,19 @@ struct QueryParameters {
             throw QueryParameters.invalid(key, "\(key) must be a non-negative integer cursor")
         }
         return value
+    }
+
+    /// An instance named either way the API names one: `{partyId}/{instanceGuid}` (as signs take it) or the key
+    /// `{org}/{app}/instances/{partyId}/{instanceGuid}` (as audit records, events and deliveries show it).
+    func instance() throws(Problem) -> InstanceMatch? {
+        guard let text = self["instance"] else { return nil }
+        if let reference = InstanceReference(key: text) { return .key(reference.description) }
+        guard let (partyId, guid) = try? InstanceReference.parseInstanceId(text) else {
+            throw QueryParameters.invalid(
+                "instance",
+                "instance must be {partyId}/{instanceGuid} or {org}/{app}/instances/{partyId}/{instanceGuid}")
+        }
+        return .partyAndGuid("\(partyId)/\(guid)")
     }
 
     func time(_ key: String) throws(Problem) -> Date? {

@@ -16,12 +16,12 @@ struct AuditRoutes: Sendable {
         let query = try QueryParameters(
             request.uri.queryParameters,
             allowed: ["from", "until", "clientId", "instance", "outcome", "operation", "after", "limit"])
-        for key in ["clientId", "instance", "outcome", "operation"] where (query[key]?.utf8.count ?? 0) > 256 {
+        for key in ["clientId", "outcome", "operation"] where (query[key]?.utf8.count ?? 0) > 256 {
             throw QueryParameters.invalid(key, "\(key) must be 1-256 printable characters")
         }
         let filter = AuditFilter(
             from: try query.time("from"), until: try query.time("until"), clientId: query["clientId"],
-            instance: query["instance"], outcome: query["outcome"], operation: query["operation"])
+            instance: try query.instance(), outcome: query["outcome"], operation: query["operation"])
         let after = try query.sequence("after")
         let limit = try query.limit(default: 100, max: 1000)
         let records: [AuditRecord]
@@ -30,8 +30,8 @@ struct AuditRoutes: Sendable {
         } catch {
             throw Problem(.storeUnavailable, "The audit log could not be read.")
         }
-        let next: JSONValue = records.count == limit ? records.last.map { .int(Int($0.sequence)) } ?? .null : .null
-        return Response(stored: .ok(.object([("records", .array(records.map(AuditJSON.record))), ("next", next)])))
+        return Response(stored: .ok(.object([("records", .array(records.map(AuditJSON.record)))]))).nextCursor(
+            records.count == limit ? records.last.map { String($0.sequence) } : nil)
     }
 }
 

@@ -18,14 +18,12 @@ struct EventFeedRoutes: Sendable {
     @Sendable func feed(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try context.authorize(.events)
         let query = try QueryParameters(request.uri.queryParameters, allowed: ["after", "limit", "instance"])
-        if let instance = query["instance"], InstanceReference(key: instance) == nil {
-            throw QueryParameters.invalid("instance", "instance must be org/app/instances/partyId/instanceGuid")
-        }
+        let instance = try query.instance()
         let after = try query.sequence("after")
         let limit = try query.limit(default: 100, max: 1000)
         let caller = try context.caller()
         let (events, cursor) = try await Problem.fromStore { () async throws(StoreError) in
-            try await self.feeds.events(after: after, limit: limit, instance: query["instance"], for: caller)
+            try await self.feeds.events(after: after, limit: limit, instance: instance, for: caller)
         }
         var body: [UInt8] = [UInt8(ascii: "[")]
         for (index, event) in events.enumerated() {
@@ -33,13 +31,8 @@ struct EventFeedRoutes: Sendable {
             body.append(contentsOf: event.event.body)
         }
         body.append(UInt8(ascii: "]"))
-        var response = Response(
-            stored: StoredResponse(status: 200, contentType: "application/cloudevents-batch+json", body: body))
-        response.headers[.nextCursor] = String(cursor)
-        return response
+        return Response(
+            stored: StoredResponse(status: 200, contentType: "application/cloudevents-batch+json", body: body)
+        ).nextCursor(String(cursor))
     }
-}
-
-extension HTTPField.Name {
-    static let nextCursor = Self("Next-Cursor")!
 }

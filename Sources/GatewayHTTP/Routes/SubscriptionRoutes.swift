@@ -113,7 +113,7 @@ struct SubscriptionRoutes: Sendable {
         try context.authorize(.events)
         let query = try QueryParameters(
             request.uri.queryParameters, allowed: ["status", "subscription", "instance", "after", "limit"])
-        var filter = DeliveryFilter(subscriptionId: query["subscription"], instance: query["instance"])
+        var filter = DeliveryFilter(subscriptionId: query["subscription"], instance: try query.instance())
         if let text = query["status"] {
             guard let state = DeliveryState(rawValue: text) else {
                 throw QueryParameters.invalid("status", "status must be pending, delivered or dead")
@@ -126,9 +126,8 @@ struct SubscriptionRoutes: Sendable {
         let (records, scanned) = try await Self.run { () async throws(Subscriptions.Failure) in
             try await self.subscriptions.deliveries(after: after, limit: limit, filter: filter, for: caller)
         }
-        let next: JSONValue = scanned.map { .int(Int($0)) } ?? .null
-        return Response(
-            stored: .ok(.object([("items", .array(records.map(SubscriptionJSON.delivery))), ("next", next)])))
+        return Response(stored: .ok(.object([("items", .array(records.map(SubscriptionJSON.delivery)))])))
+            .nextCursor(scanned.map { String($0) })
     }
 
     @Sendable func delivery(_ request: Request, context: GatewayRequestContext) async throws -> Response {

@@ -57,13 +57,12 @@ struct TrackingRoutes: Sendable {
         let (rows, scanned) = try await Self.run { () async throws(Tracking.Failure) in
             try await self.useCases.tracking.rows(after: query["after"], limit: limit, status: status, for: caller)
         }
-        let next: JSONValue = scanned.map { .string($0) } ?? .null
         return Response(
             stored: .ok(
                 .object([
-                    ("items", .array(rows.map { TrackingJSON.tracked($0, environment: self.useCases.environment) })),
-                    ("next", next),
-                ])))
+                    ("items", .array(rows.map { TrackingJSON.tracked($0, environment: self.useCases.environment) }))
+                ]))
+        ).nextCursor(scanned)
     }
 
     @Sendable func get(_ request: Request, context: GatewayRequestContext) async throws -> Response {

@@ -89,13 +89,14 @@ package struct AuditFilter: Sendable, Equatable {
     /// Records strictly before this time (exclusive), so consecutive windows never overlap.
     package var until: Date?
     package var clientId: String?
-    package var instance: String?
+    package var instance: InstanceMatch?
     package var outcome: String?
     /// `sign`, `subscription.create`, … exactly.
     package var operation: String?
 
     package init(
-        from: Date? = nil, until: Date? = nil, clientId: String? = nil, instance: String? = nil, outcome: String? = nil,
+        from: Date? = nil, until: Date? = nil, clientId: String? = nil, instance: InstanceMatch? = nil,
+        outcome: String? = nil,
         operation: String? = nil
     ) {
         self.from = from

@@ -125,9 +125,9 @@ package struct DeliveryOutcome: Sendable, Equatable {
 package struct DeliveryFilter: Sendable, Equatable {
     package var state: DeliveryState?
     package var subscriptionId: String?
-    package var instance: String?
+    package var instance: InstanceMatch?
 
-    package init(state: DeliveryState? = nil, subscriptionId: String? = nil, instance: String? = nil) {
+    package init(state: DeliveryState? = nil, subscriptionId: String? = nil, instance: InstanceMatch? = nil) {
         self.state = state
         self.subscriptionId = subscriptionId
         self.instance = instance

@@ -137,7 +137,7 @@ extension PostgresStore {
         return try await Self.run("tracked instances") {
             try await self.page(
                 of: "tracked_instances", EventColumns.tracked, after: after.map { ("instance", $0) },
-                filters: [("status", status?.rawValue)], limit: limit, TrackedInstance.init(row:))
+                filters: [("status = ?", status?.rawValue)], limit: limit, TrackedInstance.init(row:))
         }
     }
 
@@ -193,17 +193,25 @@ extension PostgresStore {
         }
     }
 
-    package func events(after: Int64, limit: Int, instance: String?) async throws(StoreError) -> [EventRecord] {
+    package func events(after: Int64, limit: Int, instance: InstanceMatch?) async throws(StoreError)
+        -> [EventRecord]
+    {
         guard limit > 0 else { return [] }
         let logger = self.logger
         return try await Self.run("events") {
-            let rows = try await self.client.query(
+            // The key form as one statement text and the suffix form as another, so each keeps its own plan.
+            let condition = instance?.condition
+            let sql = """
+                SELECT \(EventColumns.list(EventColumns.event)) FROM events
+                WHERE sequence > $1 AND \(condition.map { $0.sql.replacingOccurrences(of: "?", with: "$3") } ?? "TRUE")
+                ORDER BY sequence LIMIT $2
                 """
-                SELECT \(unescaped: EventColumns.list(EventColumns.event)) FROM events
-                WHERE sequence > \(after) AND (\(instance)::text IS NULL OR instance = \(instance))
-                ORDER BY sequence LIMIT \(Int64(limit))
-                """, logger: logger
-            ).collect()
+            var binds = PostgresBindings()
+            binds.append(after)
+            binds.append(Int64(limit))
+            if let condition { binds.append(condition.value) }
+            let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                .collect()
             return try rows.map { row in
                 let row = row.makeRandomAccess()
                 return EventRecord(
@@ -437,8 +445,8 @@ extension PostgresStore {
             try await self.page(
                 of: "deliveries", EventColumns.delivery, after: ("id", after),
                 filters: [
-                    ("state", filter.state?.rawValue), ("subscription_id", filter.subscriptionId),
-                    ("instance", filter.instance),
+                    ("state = ?", filter.state?.rawValue), ("subscription_id = ?", filter.subscriptionId),
+                    filter.instance?.condition ?? ("", nil),
                 ], limit: limit, DeliveryRecord.init(row:))
         }
     }
@@ -594,7 +602,7 @@ extension PostgresStore {
     /// A listing page: rows whose first column (the order) is after the cursor, matching every set filter.
     private func page<Row>(
         of table: String, _ columns: [String], after cursor: (column: String, value: any PostgresNonThrowingEncodable)?,
-        filters: [(column: String, value: String?)], limit: Int,
+        filters: [(condition: String, value: String?)], limit: Int,
         _ decode: (PostgresRandomAccessRow) throws -> Row
     ) async throws -> [Row] {
         var binds = PostgresBindings()
@@ -606,7 +614,7 @@ extension PostgresStore {
         for filter in filters {
             guard let value = filter.value else { continue }
             binds.append(value)
-            conditions.append("\(filter.column) = $\(binds.count)")
+            conditions.append(filter.condition.replacingOccurrences(of: "?", with: "$\(binds.count)"))
         }
         binds.append(Int64(limit))
         let sql = """

@@ -312,7 +312,7 @@ package final class PostgresStore: Store {
             if let from = filter.from { condition("time_micros >= ?", StoredTime.micros(from)) }
             if let until = filter.until { condition("time_micros < ?", StoredTime.micros(until)) }
             if let clientId = filter.clientId { condition("client_id = ?", clientId) }
-            if let instance = filter.instance { condition("instance = ?", instance) }
+            if let instance = filter.instance?.condition { condition(instance.sql, instance.value) }
             if let outcome = filter.outcome { condition("outcome = ?", outcome) }
             if let operation = filter.operation { condition("operation = ?", operation) }
             binds.append(Int64(limit))

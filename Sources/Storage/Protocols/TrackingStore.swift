@@ -30,7 +30,7 @@ package protocol TrackingStore: Sendable {
 
     /// The pull feed: events with `sequence > after` in commit order, at most `limit`; only one instance's (its
     /// key, `org/app/instances/party/guid`) when `instance` is given.
-    func events(after: Int64, limit: Int, instance: String?) async throws(StoreError) -> [EventRecord]
+    func events(after: Int64, limit: Int, instance: InstanceMatch?) async throws(StoreError) -> [EventRecord]
 }
 
 extension TrackingStore {

@@ -112,7 +112,7 @@ extension SQLiteStore {
         return try await thread.run { db throws(StoreError) in
             try Self.page(
                 of: "tracked_instances", EventColumns.tracked, after: after.map { ("instance", .text($0)) },
-                filters: [("status", status?.rawValue)], limit: limit, on: db, TrackedInstance.init(row:))
+                filters: [("status = ?", status?.rawValue)], limit: limit, on: db, TrackedInstance.init(row:))
         }
     }
 
@@ -168,15 +168,18 @@ extension SQLiteStore {
         }
     }
 
-    package func events(after: Int64, limit: Int, instance: String?) async throws(StoreError) -> [EventRecord] {
+    package func events(after: Int64, limit: Int, instance: InstanceMatch?) async throws(StoreError)
+        -> [EventRecord]
+    {
         guard limit > 0 else { return [] }
         return try await thread.run { db throws(StoreError) in
+            let condition = instance?.condition
             let select = try db.prepare(
                 """
                 SELECT \(EventColumns.list(EventColumns.event)) FROM events
-                WHERE sequence > ?1 AND (?3 IS NULL OR instance = ?3) ORDER BY sequence LIMIT ?2
+                WHERE sequence > ? AND \(condition?.sql ?? "1 = 1") ORDER BY sequence LIMIT ?
                 """, "events")
-            try select.bind(.integer(after), .integer(Int64(limit)), instance.map { .text($0) } ?? .null)
+            try select.bind([.integer(after)] + (condition.map { [.text($0.value)] } ?? []) + [.integer(Int64(limit))])
             var records: [EventRecord] = []
             while try select.step() {
                 records.append(
@@ -387,8 +390,8 @@ extension SQLiteStore {
             try Self.page(
                 of: "deliveries", EventColumns.delivery, after: ("id", .integer(after)),
                 filters: [
-                    ("state", filter.state?.rawValue), ("subscription_id", filter.subscriptionId),
-                    ("instance", filter.instance),
+                    ("state = ?", filter.state?.rawValue), ("subscription_id = ?", filter.subscriptionId),
+                    filter.instance?.condition ?? ("", nil),
                 ], limit: limit, on: db, DeliveryRecord.init(row:))
         }
     }
@@ -516,7 +519,7 @@ extension SQLiteStore {
     /// A listing page: rows whose first column (the order) is after the cursor, matching every set filter.
     private static func page<Row>(
         of table: String, _ columns: [String], after cursor: (column: String, value: Value)?,
-        filters: [(column: String, value: String?)], limit: Int, on db: SQLiteConnection,
+        filters: [(condition: String, value: String?)], limit: Int, on db: SQLiteConnection,
         _ decode: (SQLiteStatement) throws(StoreError) -> Row
     ) throws(StoreError) -> [Row] {
         var conditions = ["1 = 1"]
@@ -527,7 +530,7 @@ extension SQLiteStore {
         }
         for filter in filters {
             guard let value = filter.value else { continue }
-            conditions.append("\(filter.column) = ?")
+            conditions.append(filter.condition)
             values.append(.text(value))
         }
         values.append(.integer(Int64(limit)))

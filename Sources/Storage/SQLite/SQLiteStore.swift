@@ -195,12 +195,12 @@ package final class SQLiteStore: Store {
                 conditions.append("time_micros < ?")
                 values.append(.integer(StoredTime.micros(until)))
             }
-            for (column, value) in [
-                ("client_id", filter.clientId), ("instance", filter.instance), ("outcome", filter.outcome),
-                ("operation", filter.operation),
+            for (condition, value) in [
+                ("client_id = ?", filter.clientId), filter.instance?.condition ?? ("", nil),
+                ("outcome = ?", filter.outcome), ("operation = ?", filter.operation),
             ] {
                 guard let value else { continue }
-                conditions.append("\(column) = ?")
+                conditions.append(condition)
                 values.append(.text(value))
             }
             values.append(.integer(Int64(limit)))

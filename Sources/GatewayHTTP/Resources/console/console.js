@@ -168,15 +168,15 @@
     const bucket = t => Math.floor((new Date(t).getTime() - start) / 60000);
     let after = 0;
     for (let page = 0; page < 5; page++) {
-      const { data } = await api('GET', '/v1/audit?from=' + encodeURIComponent(new Date(start).toISOString()) + '&limit=1000&after=' + after);
+      const { data, headers } = await api('GET', '/v1/audit?from=' + encodeURIComponent(new Date(start).toISOString()) + '&limit=1000&after=' + after);
       for (const r of data.records) {
         const b = bucket(r.time);
         if (b < 0 || b >= minutes) continue;
         if (r.operation === 'sign') { if (r.outcome === 'succeeded') signs[b]++; else fails[b]++; }
         else if (r.outcome !== 'succeeded' && r.operation !== 'refused') fails[b]++;
       }
-      if (data.next === null) break;
-      after = data.next;
+      if (!headers.get('Next-Cursor')) break;
+      after = headers.get('Next-Cursor');
     }
     if (may('events')) {
       try {
@@ -247,8 +247,9 @@
       if (app.value && !/^[a-z0-9-]+\/[a-z0-9*-]+$/i.test(app.value)) { result.replaceChildren(h('p', { class: 'message', role: 'alert', text: 'App must look like org/app.' })); return; }
       const after = cursors[cursors.length - 1];
       let q = '/v1/tracked-instances?limit=50' + (status.value ? '&status=' + status.value : '') + (after ? '&after=' + encodeURIComponent(after) : '');
-      const { data } = await api('GET', q);
+      const { data, headers } = await api('GET', q);
       if (!live()) return;
+      const next = headers.get('Next-Cursor');
       const items = data.items.filter(i => !app.value || i.instance.app === app.value);
       const rows = items.map(i => h('tr', { 'data-instance': i.instance.instanceId },
         h('td', { class: 'mono' }, h('a', { href: storyLink(i.instance), text: i.instance.instanceId })),
@@ -257,7 +258,7 @@
       result.replaceChildren(items.length ? table(['Instance', 'App', 'Task', 'State', 'Signees', 'Updated'], rows) : h('p', { text: 'No tracked instances match.' }));
       pager.replaceChildren(
         cursors.length > 1 ? h('button', { type: 'button', class: 'secondary', text: 'First page', onclick: () => { cursors.length = 1; load(); } }) : null,
-        data.next ? h('button', { type: 'button', class: 'secondary', text: 'Next page', onclick: () => { cursors.push(data.next); load(); } }) : null);
+        next ? h('button', { type: 'button', class: 'secondary', text: 'Next page', onclick: () => { cursors.push(next); load(); } }) : null);
     }
     await load();
     poll(load);
@@ -457,9 +458,10 @@
     async function search() {
       try {
         const q = query(); q.set('limit', '100'); q.set('after', String(cursors[cursors.length - 1]));
-        const { data } = await api('GET', '/v1/audit?' + q.toString());
+        const { data, headers } = await api('GET', '/v1/audit?' + q.toString());
         if (!live()) return;
         say('');
+        const next = headers.get('Next-Cursor');
         const rows = data.records.map(r => h('tr', { id: 'audit-' + r.sequence },
           h('td', { text: String(r.sequence) }), h('td', { text: fmtTime(r.time) }), h('td', { text: r.clientId || '—' }),
           h('td', { text: r.operation }), h('td', { class: 'mono', text: r.instance || '' }),
@@ -468,7 +470,7 @@
         result.replaceChildren(rows.length ? table(['#', 'Time', 'Client', 'Operation', 'Instance', 'Upstream', 'Latency', 'Outcome', 'Hash'], rows) : h('p', { text: 'No records match.' }));
         pager.replaceChildren(
           cursors.length > 1 ? h('button', { type: 'button', class: 'secondary', text: 'First page', onclick: () => { cursors.length = 1; search(); } }) : null,
-          data.next !== null ? h('button', { type: 'button', class: 'secondary', text: 'Next page', onclick: () => { cursors.push(data.next); search(); } }) : null);
+          next ? h('button', { type: 'button', class: 'secondary', text: 'Next page', onclick: () => { cursors.push(next); search(); } }) : null);
       } catch (e) { result.replaceChildren(errorBox(e)); pager.replaceChildren(); }
     }
     async function exportAll() {
@@ -477,10 +479,10 @@
         const lines = []; let after = 0;
         for (let page = 0; page < 100; page++) {
           q.set('after', String(after));
-          const { data } = await api('GET', '/v1/audit?' + q.toString());
+          const { data, headers } = await api('GET', '/v1/audit?' + q.toString());
           for (const r of data.records) lines.push(JSON.stringify(r));
-          if (data.next === null) break;
-          after = data.next;
+          if (!headers.get('Next-Cursor')) break;
+          after = headers.get('Next-Cursor');
         }
         const blob = new Blob([lines.join('\n') + (lines.length ? '\n' : '')], { type: 'application/x-ndjson' });
         const a = h('a', { href: URL.createObjectURL(blob), download: 'audit.jsonl' });
