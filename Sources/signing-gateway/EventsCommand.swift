@@ -3,6 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import Webhooks
 
 /// `signing-gateway events receive`: a subscriber to try subscriptions with. It verifies each delivery's
@@ -70,19 +72,22 @@ struct EventsCommand: AsyncParsableCommand {
             let app = Application(
                 router: router, configuration: .init(address: .hostname(self.host, port: self.port)), logger: logger)
             Self.print("listening on http://\(self.host):\(self.port)/ for events signed with the given secret")
+            // Ctrl-C, or enough events, or the timeout: each ends the server through a graceful shutdown.
+            let services = ServiceGroup(
+                configuration: .init(services: [app], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger))
             let count = self.count
             let timeout = self.timeout
-            try await withThrowingTaskGroup(of: Bool.self) { group in
+            let arrived = try await withThrowingTaskGroup(of: Bool?.self) { group in
                 group.addTask {
-                    try await app.runService()
-                    return true
+                    try await services.run()
+                    return nil
                 }
                 if let count {
                     group.addTask {
                         var seen = 0
                         for await _ in verified {
                             seen += 1
-                            if seen == count { return true }
+                            if seen == count { break }
                         }
                         return true
                     }
@@ -93,13 +98,22 @@ struct EventsCommand: AsyncParsableCommand {
                         return false
                     }
                 }
-                let done = try await group.next() ?? true
-                group.cancelAll()
-                continuation.finish()
-                if !done {
-                    Self.print("timed out after \(timeout ?? 0) s before \(count ?? 0) verified events")
-                    throw ExitCode.failure
+                // The first of: the server stopping (a signal), enough events, the timeout.
+                var arrived: Bool?
+                while let result = try await group.next() {
+                    guard let result else { break }
+                    if arrived == nil {
+                        arrived = result
+                        await services.triggerGracefulShutdown()
+                        continuation.finish()
+                    }
                 }
+                group.cancelAll()
+                return arrived ?? true
+            }
+            if !arrived {
+                Self.print("timed out after \(timeout ?? 0) s before \(count ?? 0) verified events")
+                throw ExitCode.failure
             }
         }
 
