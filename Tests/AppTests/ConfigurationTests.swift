@@ -116,7 +116,7 @@ import Testing
         let loaded = try ConfigurationLoader.load(file: file, environment: [:])
         #expect(loaded.events.stallAfterHours == 0.5)
         let printed = String(decoding: ConfigurationCheck.effectiveJSON(loaded, fromFile: true), as: UTF8.self)
-        #expect(printed.contains(#""stallAfterHours":"0.5""#))
+        #expect(printed.contains(#""stallAfterHours":0.5"#))
         for wrong in [0.0, -1, 9000] {
             var configuration = GatewayConfiguration()
             configuration.events.stallAfterHours = wrong
