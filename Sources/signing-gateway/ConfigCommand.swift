@@ -26,7 +26,7 @@ struct ConfigCommand: AsyncParsableCommand {
                         "A configuration file, with what the environment and the flags change",
                         "signing-gateway config check --config config.json --port 9090"),
                     .init(
-                        "As serve --upstream tt02 would run it (tt02 needs clients and a maskinporten profile)",
+                        "As serve --upstream tt02 would run it: tt02 needs clients and a token profile",
                         "signing-gateway config check --config config.json --upstream tt02"),
                     .init(
                         "A deploy manifest's file, away from its key, secret and password files",

@@ -336,7 +336,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
                 throw unknown(name, at: "\(key).tokenProfiles[\(index)]", otherwise: "remove it")
             }
             if let name = policy.defaultTokenProfile, !served.contains(name) {
-                throw unknown(name, at: "\(key).defaultTokenProfile", otherwise: "name another or remove the key")
+                throw unknown(name, at: "\(key).defaultTokenProfile", otherwise: "name a configured one")
             }
         }
     }
