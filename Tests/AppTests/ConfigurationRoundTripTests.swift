@@ -7,13 +7,7 @@ import Testing
 /// `config check` prints what `serve` would load, in a form the loader reads back as it is: fed to
 /// `config check --config`, the output prints itself again (a fixed point), and loads to the same configuration.
 @Suite struct ConfigurationRoundTripTests {
-    func write(_ text: String, _ name: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func write(_ text: String, _ name: String) throws -> String { try temporaryFile(text, named: name) }
 
     /// The printed text, and what loading it as a file (JSON, and YAML, of which JSON is a subset) gives.
     func roundTrip(_ configuration: GatewayConfiguration, fromFile: Bool) throws -> (
