@@ -52,11 +52,14 @@ package enum GatewayAssembly {
 extension GatewayAssembly {
     /// The store the configuration names, migrated and ready.
     /// `serving`: this process serves the API, so a SQLite file another process serves is refused.
-    package static func store(_ configuration: GatewayConfiguration, serving: Bool = false, logger: Logger)
-        async throws(StoreError) -> any Store
-    {
+    /// `mustExist`: for tools that work on the store `serve` made; a missing SQLite file is `StoreError.missing`
+    /// and nothing is created.
+    package static func store(
+        _ configuration: GatewayConfiguration, serving: Bool = false, mustExist: Bool = false, logger: Logger
+    ) async throws(StoreError) -> any Store {
         var settings = self.storeConfiguration(configuration)
         settings.serving = serving
+        settings.mustExist = mustExist
         return try await StoreFactory.open(settings, logger: logger)
     }
 

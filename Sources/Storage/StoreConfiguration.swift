@@ -13,14 +13,22 @@ package struct StoreConfiguration: Sendable, Equatable {
     package var engine: Engine
     /// For `serve`: a SQLite file is refused when another process serves it (see `SQLiteServeLock`).
     package var serving: Bool
+    /// For tools that work on a store the gateway made (`audit verify`, `export`, `checkpoint`): a missing SQLite
+    /// file is `StoreError.missing` and nothing is created, neither the file nor its directory, so a mistyped data
+    /// directory fails instead of reading as an empty, intact store. (PostgreSQL never creates a database.)
+    package var mustExist: Bool
     /// PostgreSQL: the CA file the server's certificate is checked against (`sslmode=verify-ca|verify-full`).
     package var postgresCAFile: String?
     /// PostgreSQL: connections per process; replicas × this must stay under the server's `max_connections`.
     package var postgresPoolSize: Int
 
-    package init(engine: Engine, serving: Bool = false, postgresCAFile: String? = nil, postgresPoolSize: Int = 10) {
+    package init(
+        engine: Engine, serving: Bool = false, mustExist: Bool = false, postgresCAFile: String? = nil,
+        postgresPoolSize: Int = 10
+    ) {
         self.engine = engine
         self.serving = serving
+        self.mustExist = mustExist
         self.postgresCAFile = postgresCAFile
         self.postgresPoolSize = postgresPoolSize
     }

@@ -2,6 +2,8 @@
 package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database could not be reached or opened.
     case unavailable(String)
+    /// A store opened with `StoreConfiguration.mustExist` does not exist (the SQLite file's path); nothing was made.
+    case missing(path: String)
     /// A statement failed; the message names the statement, never a value.
     case failed(String)
     /// `complete`/`release` for a key that is not in flight (a bug, or the key was pruned).
@@ -12,6 +14,7 @@ package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .unavailable(let why): return "store unavailable: \(why)"
+        case .missing(let path): return "store missing: \(path) does not exist"
         case .failed(let why): return "store failure: \(why)"
         case .notInFlight: return "idempotency key is not in flight"
         case .conflict: return "the id already exists"

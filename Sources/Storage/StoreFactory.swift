@@ -8,13 +8,16 @@ package enum StoreFactory {
         let store: any Store
         switch configuration.engine {
         case .sqlite(let path):
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            do {
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            } catch {
-                throw .unavailable("sqlite: cannot create the data directory \(directory.path)")
+            if !configuration.mustExist {
+                let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+                do {
+                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw .unavailable("sqlite: cannot create the data directory \(directory.path)")
+                }
             }
-            store = try await SQLiteStore.open(path: path, exclusive: configuration.serving, logger: logger)
+            store = try await SQLiteStore.open(
+                path: path, exclusive: configuration.serving, create: !configuration.mustExist, logger: logger)
         case .postgres(let url, let passwordFile):
             store = try await PostgresStore.open(
                 url: url, passwordFile: passwordFile, caFile: configuration.postgresCAFile,

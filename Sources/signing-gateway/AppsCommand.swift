@@ -13,6 +13,11 @@ import Transport
 struct AppsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apps", abstract: "Look at Altinn apps before signing with them.",
+        discussion: CommandHelp.discussion(
+            examples: [.init("An app's signing tasks and warnings", "signing-gateway apps check ttd/signing-app")],
+            exitCodes: [
+                .init(0, "no warnings"), .init(1, "the app cannot be read"), .init(2, "the app has warnings"), .usage,
+            ]),
         subcommands: [AppsCheckCommand.self])
 }
 
@@ -22,9 +27,26 @@ struct AppsCommand: AsyncParsableCommand {
 struct AppsCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Read an app's metadata and process definition and report its signing tasks and warnings.")
+        abstract: "Read an app's metadata and process definition and report its signing tasks and warnings.",
+        discussion: CommandHelp.discussion(
+            examples: [
+                .init("A demo app of the built-in simulator", "signing-gateway apps check ttd/signing-app"),
+                .init(
+                    "One with warnings (exit 2), as the JSON of GET /v1/apps/{org}/{app}",
+                    "signing-gateway apps check ttd/lax-signing-app --json"),
+                .init(
+                    "Against the upstream and token profiles of a configuration",
+                    "signing-gateway apps check --config config.json ttd/signing-app"),
+            ],
+            exitCodes: [
+                .init(0, "the app can be read and has no warnings (notes may be printed)"),
+                .init(1, "the app cannot be read, or the configuration is invalid"),
+                .init(2, "the app can be read but has warnings"),
+                .usage,
+            ]))
 
-    @OptionGroup var options: CommonOptions
+    /// No data directory: the check reads two anonymous Altinn routes and keeps nothing.
+    @OptionGroup var options: ConfigFileOption
 
     @Argument(help: "The app, as org/app (for example ttd/signing-app).")
     var app: String
@@ -35,10 +57,9 @@ struct AppsCheckCommand: AsyncParsableCommand {
     func run() async throws {
         let app: AppReference
         do { app = try AppReference(self.app) } catch { Self.fail("'\(self.app)' is not org/app: \(error)") }
-        var configuration: GatewayConfiguration
+        let configuration: GatewayConfiguration
         do {
             configuration = try ConfigurationLoader.load(file: self.options.config)
-            if let directory = self.options.dataDirectory { configuration.dataDirectory = directory }
             try configuration.validate()
         } catch {
             Self.fail("\(error)")
@@ -144,8 +165,5 @@ struct AppsCheckCommand: AsyncParsableCommand {
         }
     }
 
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("signing-gateway: \(message)\n".utf8))
-        Foundation.exit(1)
-    }
+    static func fail(_ message: String) -> Never { CommandFailure.exit(message) }
 }

@@ -9,26 +9,49 @@ import Storage
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "Verify, export or checkpoint the hash-chained audit log.",
+        discussion: CommandHelp.discussion(
+            examples: [
+                .init("Is the audit log intact?", "signing-gateway audit verify --config config.json"),
+                .init("Every record as JSON Lines", "signing-gateway audit export --config config.json > audit.jsonl"),
+            ],
+            exitCodes: [
+                .init(0, "success (verify: the chain is intact)"),
+                .init(1, "the chain is broken, or the store is missing or unreachable"),
+                .usage,
+            ]),
         subcommands: [Verify.self, Export.self, Checkpoint.self, PublicKey.self])
 
-    /// Loads the configuration like `serve` does.
-    static func configuration(_ options: CommonOptions) throws -> GatewayConfiguration {
-        var configuration = try ConfigurationLoader.load(file: options.config)
-        if let directory = options.dataDirectory { configuration.dataDirectory = directory }
-        try configuration.validate()
-        return configuration
-    }
-
-    /// Loads the configuration like `serve` does and opens its store.
-    static func openStore(_ options: CommonOptions) async throws -> any Store {
-        try await GatewayAssembly.store(Self.configuration(options), logger: Bootstrap.logger(level: "warning"))
+    /// Loads the configuration like `serve` does; a problem ends the command, naming its key.
+    static func configuration(_ options: ConfigOptions) -> GatewayConfiguration {
+        do {
+            let configuration = try options.load()
+            try configuration.validate()
+            return configuration
+        } catch {
+            CommandFailure.exit("\(error)")
+        }
     }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute every record's hash and link; exit 1 naming the first broken record.")
+            abstract: "Recompute every record's hash and link; exit 1 naming the first broken record.",
+            discussion: CommandHelp.discussion(
+                examples: [
+                    .init(
+                        "The store of a configuration (stored checkpoints checked with its key, if any)",
+                        "signing-gateway audit verify --config config.json"),
+                    .init(
+                        "Against a checkpoint and public key kept elsewhere",
+                        "signing-gateway audit verify --config config.json --checkpoint head.jsonl --public-key audit.pub"
+                    ),
+                ],
+                exitCodes: [
+                    .init(0, "intact: every record's hash and link, and every checked checkpoint"),
+                    .init(1, "broken (the first broken record is named) or the store is missing or unreachable"),
+                    .usage,
+                ]))
 
-        @OptionGroup var options: CommonOptions
+        @OptionGroup var options: ConfigOptions
 
         @Option(help: "A checkpoint file (one JSON line from `audit checkpoint --out`) the chain must match.")
         var checkpoint: String?
@@ -41,7 +64,7 @@ struct AuditCommand: AsyncParsableCommand {
         var publicKey: String?
 
         func run() async throws {
-            let configuration = try AuditCommand.configuration(self.options)
+            let configuration = AuditCommand.configuration(self.options)
             var anchors = AuditAnchors()
             if let text = self.publicKey {
                 let value = (try? String(contentsOfFile: text, encoding: .utf8)) ?? text
@@ -62,7 +85,7 @@ struct AuditCommand: AsyncParsableCommand {
                 else { throw ValidationError("\(file) does not hold a checkpoint JSON line") }
                 anchors.checkpoint = checkpoint
             }
-            let store = try await GatewayAssembly.store(configuration, logger: Bootstrap.logger(level: "warning"))
+            let store = await ExistingStore.open(configuration, options: self.options, command: "audit verify")
             let report: AuditVerificationReport
             do {
                 report = try await AuditVerifier.report(store: store, anchors: anchors)
@@ -91,18 +114,37 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Checkpoint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Sign the chain head now and store the checkpoint; print it as one JSON line (or write --out).")
+            abstract: "Sign the chain head now and store the checkpoint; print it as one JSON line (or write --out).",
+            discussion: CommandHelp.discussion(
+                examples: [
+                    .init("Print the checkpoint", "signing-gateway audit checkpoint --config config.json"),
+                    .init(
+                        "Keep it away from the store, for audit verify --checkpoint",
+                        "signing-gateway audit checkpoint --config config.json --out head.jsonl"),
+                ],
+                exitCodes: [
+                    .init(0, "signed and stored"),
+                    .init(1, "the audit log is empty, the store is missing or unreachable, or the key is unreadable"),
+                    .usage,
+                ]))
 
-        @OptionGroup var options: CommonOptions
+        @OptionGroup var options: ConfigOptions
 
         @Option(help: "Write the checkpoint's JSON line to this file (replaced) instead of stdout.")
         var out: String?
 
         func run() async throws {
-            let configuration = try AuditCommand.configuration(self.options)
+            let configuration = AuditCommand.configuration(self.options)
             let logger = Bootstrap.logger(level: "warning")
-            let key = try AuditCheckpointWiring.key(configuration, create: true, logger: logger)
-            let store = try await GatewayAssembly.store(configuration, logger: logger)
+            // The store first: a missing one must not leave a new key file (and its directory) behind.
+            let store = await ExistingStore.open(configuration, options: self.options, command: "audit checkpoint")
+            let key: AuditCheckpointKey
+            do {
+                key = try AuditCheckpointWiring.key(configuration, create: true, logger: logger)
+            } catch {
+                await store.close()
+                CommandFailure.exit("\(error)")
+            }
             let made: AuditCheckpoint?
             do {
                 made = try await AuditCheckpointer(store: store, key: key).checkpoint()
@@ -126,22 +168,52 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct PublicKey: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "public-key", abstract: "Print the checkpoint key's public half (base64) for `verify`.")
+            commandName: "public-key", abstract: "Print the checkpoint key's public half (base64) for `verify`.",
+            discussion: CommandHelp.discussion(
+                examples: [
+                    .init(
+                        "Keep it where the audit log is verified",
+                        "signing-gateway audit public-key --config config.json > audit.pub")
+                ],
+                exitCodes: [
+                    .init(0, "printed"),
+                    .init(1, "no readable checkpoint key (audit.checkpointKeyFile, or the data directory's)"),
+                    .usage,
+                ]))
 
-        @OptionGroup var options: CommonOptions
+        @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let configuration = try AuditCommand.configuration(self.options)
-            let key = try AuditCheckpointWiring.key(
-                configuration, create: false, logger: Bootstrap.logger(level: "warning"))
+            let configuration = AuditCommand.configuration(self.options)
+            let key: AuditCheckpointKey
+            do {
+                key = try AuditCheckpointWiring.key(
+                    configuration, create: false, logger: Bootstrap.logger(level: "warning"))
+            } catch {
+                CommandFailure.exit("\(error)")
+            }
             print(AuditCheckpointKey.encode(key.publicKey))
         }
     }
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write audit records as JSON Lines to stdout.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write audit records as JSON Lines to stdout.",
+            discussion: CommandHelp.discussion(
+                examples: [
+                    .init("Every record", "signing-gateway audit export --config config.json > audit.jsonl"),
+                    .init(
+                        "One month (RFC 3339 times, both ends included)",
+                        "signing-gateway audit export --config config.json --since 2026-01-01T00:00:00Z --until 2026-01-31T23:59:59Z"
+                    ),
+                ],
+                exitCodes: [
+                    .init(0, "written"),
+                    .init(1, "the store is missing or unreachable"),
+                    .usage,
+                ]))
 
-        @OptionGroup var options: CommonOptions
+        @OptionGroup var options: ConfigOptions
 
         @Option(help: "Only records at or after this RFC 3339 time.")
         var since: String?
@@ -158,7 +230,8 @@ struct AuditCommand: AsyncParsableCommand {
                 }
                 filter[keyPath: keyPath] = date
             }
-            let store = try await AuditCommand.openStore(self.options)
+            let store = await ExistingStore.open(
+                AuditCommand.configuration(self.options), options: self.options, command: "audit export")
             var after: Int64 = 0
             while true {
                 let page = try await store.auditRecords(after: after, limit: 500, filter: filter)

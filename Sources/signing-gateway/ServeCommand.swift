@@ -13,25 +13,52 @@ import Tokens
 import Transport
 import UnixSignals
 
+/// What `serve` reads, and `config check` too (so the check sees exactly what `serve` would run): the configuration,
+/// then the flags that outrank it.
+struct ServeOptions: ParsableArguments {
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var listen: ListenOptions
+
+    @Option(help: "Upstream: simulator, tt02, production or an http(s):// base URL (overrides upstream.environment).")
+    var upstream: String?
+
+    func load() throws(ConfigurationError) -> GatewayConfiguration {
+        var configuration = try self.config.load()
+        if let host = self.listen.host { configuration.host = host }
+        if let port = self.listen.port { configuration.port = port }
+        if let upstream = self.upstream { configuration.upstream.environment = upstream }
+        return configuration
+    }
+}
+
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the gateway (default: with the built-in Altinn simulator).")
+        commandName: "serve", abstract: "Run the gateway (default: with the built-in Altinn simulator).",
+        discussion: CommandHelp.discussion(
+            examples: [
+                .init(
+                    "The embedded default: the built-in Altinn simulator, a dev client key in ./.signing-gateway",
+                    "signing-gateway serve"),
+                .init(
+                    "Your configuration, checked first as config check does",
+                    "signing-gateway serve --config config.json"),
+                .init(
+                    "The same on another port and data directory",
+                    "signing-gateway serve --config config.json --port 9090 --data-dir ./gw2"),
+            ],
+            exitCodes: [
+                .init(0, "stopped by SIGTERM or SIGINT after in-flight requests finished"),
+                .init(1, "the configuration is invalid (each problem names its key) or the gateway could not start"),
+                .usage,
+            ]))
 
-    @OptionGroup var options: CommonOptions
-
-    @Option(help: "Upstream: simulator, tt02, production or an http(s):// base URL.")
-    var upstream: String?
+    @OptionGroup var options: ServeOptions
 
     func run() async throws {
         let started = ContinuousClock.now
         let configuration: GatewayConfiguration
         do {
-            var loaded = try ConfigurationLoader.load(file: self.options.config)
-            if let host = self.options.host { loaded.host = host }
-            if let port = self.options.port { loaded.port = port }
-            if let directory = self.options.dataDirectory { loaded.dataDirectory = directory }
-            if let upstream = self.upstream { loaded.upstream.environment = upstream }
-            configuration = loaded
+            configuration = try self.options.load()
         } catch {
             FileHandle.standardError.write(Data("signing-gateway: \(error)\n".utf8))
             throw ExitCode.failure
@@ -43,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         LogBootstrap.install(
-            format: ConfigurationCheck.logFormat(configuration, fromFile: self.options.config != nil),
+            format: ConfigurationCheck.logFormat(configuration, fromFile: self.options.config.config != nil),
             level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
         let logger = Bootstrap.logger(level: configuration.logLevel)
         let dataDirectory = try DataDirectory(path: configuration.dataDirectory)

@@ -7,9 +7,24 @@ import UnixSignals
 
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "simulate", abstract: "Run the built-in Altinn app-API simulator on its own.")
+        commandName: "simulate", abstract: "Run the built-in Altinn app-API simulator on its own.",
+        discussion: CommandHelp.discussion(
+            examples: [
+                .init(
+                    "On port 8081; the token it accepts is written to ./.signing-gateway/simulator.token",
+                    "signing-gateway simulate"),
+                .init(
+                    "Over TLS with HTTP/2, another port and data directory",
+                    "signing-gateway simulate --port 8443 --data-dir ./sim --tls-cert cert.pem --tls-key key.pem"),
+            ],
+            exitCodes: [
+                .init(0, "stopped by SIGTERM or SIGINT"),
+                .init(1, "could not start (port in use, TLS files unreadable, data directory not writable)"),
+                .usage,
+            ]))
 
-    @OptionGroup var options: CommonOptions
+    @OptionGroup var dataDirectory: DataDirectoryOption
+    @OptionGroup var listen: ListenOptions
 
     @Option(help: "PEM certificate chain: serve TLS, with HTTP/2 by ALPN (needs --tls-key).")
     var tlsCert: String?
@@ -19,12 +34,12 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Bootstrap.logger(level: "info")
-        let dataDirectory = try DataDirectory(path: self.options.dataDirectory ?? "./.signing-gateway")
+        let dataDirectory = try DataDirectory(path: self.dataDirectory.dataDirectory ?? "./.signing-gateway")
         // The token the simulator accepts, for a gateway's static profile to read (`tokenFile`).
         let tokenFile = try dataDirectory.secretFile(named: "simulator.token", prefix: "simtok_")
         let token = try String(contentsOfFile: tokenFile, encoding: .utf8)
-        let host = self.options.host ?? "127.0.0.1"
-        let port = self.options.port ?? 8081
+        let host = self.listen.host ?? "127.0.0.1"
+        let port = self.listen.port ?? 8081
         let simulator = await AltinnSimulator(
             configuration: SimulatorConfiguration(host: host, port: port, identities: [token: .defaultSystemUser]),
             logger: logger)

@@ -11,24 +11,41 @@ import Transport
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Work with token profiles.", subcommands: [TokenCheckCommand.self])
+        commandName: "token", abstract: "Work with token profiles.",
+        discussion: CommandHelp.discussion(
+            examples: [.init("Obtain a token for a profile", "signing-gateway token check --config config.json")],
+            exitCodes: [.init(0, "obtained"), .init(1, "not obtained, or the configuration is invalid"), .usage]),
+        subcommands: [TokenCheckCommand.self])
 }
 
 /// Obtains a token the way `serve` would and prints only non-secret facts about it.
 struct TokenCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Obtain a token for a profile and print its non-secret facts.")
+        commandName: "check", abstract: "Obtain a token for a profile and print its non-secret facts.",
+        discussion: CommandHelp.discussion(
+            examples: [
+                .init(
+                    "The embedded default's dev profile, against an in-process simulator",
+                    "signing-gateway token check"),
+                .init(
+                    "A profile of a configuration (the default profile without --profile)",
+                    "signing-gateway token check --config config.json --profile dev"),
+            ],
+            exitCodes: [
+                .init(0, "a token was obtained (or a static one is readable); it is never printed"),
+                .init(1, "no token: the step that failed is named; or the configuration is invalid"),
+                .usage,
+            ]))
 
-    @OptionGroup var options: CommonOptions
+    @OptionGroup var options: ConfigOptions
 
     @Option(help: "The token profile (default: the configured default profile).")
     var profile: String?
 
     func run() async throws {
-        var configuration: GatewayConfiguration
+        let configuration: GatewayConfiguration
         do {
-            configuration = try ConfigurationLoader.load(file: self.options.config)
-            if let directory = self.options.dataDirectory { configuration.dataDirectory = directory }
+            configuration = try self.options.load()
             try configuration.validate()
         } catch {
             Self.fail("\(error)")
@@ -118,10 +135,7 @@ struct TokenCheckCommand: AsyncParsableCommand {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("signing-gateway: \(message)\n".utf8))
-        Foundation.exit(1)
-    }
+    static func fail(_ message: String) -> Never { CommandFailure.exit(message) }
 }
 
 enum TokenErrorText {

@@ -6,13 +6,7 @@ import Testing
 
 /// Loading (JSON and YAML), the events section's checks, and what `config check` prints.
 @Suite struct ConfigurationTests {
-    func write(_ text: String, _ name: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func write(_ text: String, _ name: String) throws -> String { try temporaryFile(text, named: name) }
 
     @Test func yamlAndJSONLoadTheSameConfiguration() throws {
         let json = try write(
@@ -116,7 +110,7 @@ import Testing
         let loaded = try ConfigurationLoader.load(file: file, environment: [:])
         #expect(loaded.events.stallAfterHours == 0.5)
         let printed = String(decoding: ConfigurationCheck.effectiveJSON(loaded, fromFile: true), as: UTF8.self)
-        #expect(printed.contains(#""stallAfterHours":"0.5""#))
+        #expect(printed.contains(#""stallAfterHours":0.5"#))
         for wrong in [0.0, -1, 9000] {
             var configuration = GatewayConfiguration()
             configuration.events.stallAfterHours = wrong

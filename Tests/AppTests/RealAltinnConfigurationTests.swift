@@ -109,4 +109,76 @@ import Testing
         configuration.clients["erp"]?.policy.operations = ["sign", "delete-everything"]
         #expect(self.problems(configuration).contains { $0.contains("clients.erp.policy.operations") })
     }
+
+    @Test("serve --upstream tt02 without a file says what tt02 needs and where to read and check it")
+    func tt02WithoutAFileSaysWhatItNeeds() throws {
+        for environment in ["tt02", "production"] {
+            var embedded = try ConfigurationLoader.load(file: nil, environment: [:])
+            embedded.upstream.environment = environment
+            let found = self.problems(embedded)
+            #expect(found.count == 1, "\(found)")
+            let message = try #require(found.first)
+            #expect(message.hasPrefix("configuration: upstream.environment \(environment) needs a configuration file"))
+            for needed in ["clients", "maskinporten token profile", "README's Configuration section", "config check"] {
+                #expect(message.contains(needed), "\(needed): \(message)")
+            }
+        }
+        var noProfiles = self.configuration("tt02")
+        noProfiles.tokenProfiles = [:]
+        #expect(self.problems(noProfiles).contains { $0.hasPrefix("configuration: tokenProfiles is required") })
+    }
+
+    @Test(
+        "a client naming a token profile the gateway does not have is refused, at its key, with the fix",
+        arguments: [
+            (
+                ["erp", "typo"], nil,
+                "clients.erp.policy.tokenProfiles[1] 'typo' is not a configured token profile: "
+                    + "configure tokenProfiles.typo or remove it (configured: erp)"
+            ),
+            (
+                nil, "typo",
+                "clients.erp.policy.defaultTokenProfile 'typo' is not a configured token profile: "
+                    + "configure tokenProfiles.typo or name a configured one (configured: erp)"
+            ),
+        ] as [([String]?, String?, String)])
+    func clientProfilesAreChecked(profiles: [String]?, fallback: String?, expected: String) {
+        var configuration = self.configuration("tt02")
+        configuration.clients["erp"]?.policy.tokenProfiles = profiles
+        configuration.clients["erp"]?.policy.defaultTokenProfile = fallback
+        #expect(self.problems(configuration) == ["configuration: " + expected])
+    }
+
+    @Test("a client may name every configured profile, or *")
+    func configuredProfilesAndAnyPass() {
+        var configuration = self.configuration("tt02")
+        configuration.clients["erp"]?.policy.tokenProfiles = ["erp", "*"]
+        configuration.clients["erp"]?.policy.defaultTokenProfile = "erp"
+        #expect(self.problems(configuration).isEmpty)
+    }
+
+    @Test("with the built-in simulator the only profile is the default one, whatever tokenProfiles says")
+    func simulatorProfiles() {
+        var configuration = GatewayConfiguration()
+        configuration.clients = self.configuration("tt02").clients
+        configuration.clients["erp"]?.policy.tokenProfiles = ["dev"]
+        #expect(self.problems(configuration).isEmpty)
+        configuration.clients["erp"]?.policy.tokenProfiles = ["erp"]
+        #expect(
+            self.problems(configuration) == [
+                "configuration: clients.erp.policy.tokenProfiles[0] 'erp' is not a token profile of the built-in "
+                    + "simulator, which has only 'dev' (defaultTokenProfile): remove it"
+            ])
+    }
+
+    @Test("the gateway's defaultTokenProfile must be configured; the message names the fix")
+    func defaultProfileIsChecked() {
+        var configuration = self.configuration("tt02")
+        configuration.defaultTokenProfile = "typo"
+        #expect(
+            self.problems(configuration) == [
+                "configuration: defaultTokenProfile 'typo' is not among tokenProfiles: configure tokenProfiles.typo "
+                    + "or name one of erp"
+            ])
+    }
 }

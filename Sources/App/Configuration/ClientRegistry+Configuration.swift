@@ -117,7 +117,9 @@ extension ClientRegistry {
         }
         let profiles = policy.tokenProfiles.flatMap { $0.contains("*") ? nil : Set($0) }
         if let profiles, let fallback = policy.defaultTokenProfile, !profiles.contains(fallback) {
-            throw .invalid("\(key).defaultTokenProfile", "must be among tokenProfiles")
+            throw .invalid(
+                "\(key).defaultTokenProfile",
+                "'\(fallback)' must be among \(key).tokenProfiles: add it there, or name one of them")
         }
         return ClientPolicy(
             apps: apps, operations: operations, tokenProfiles: profiles,

@@ -28,7 +28,7 @@ extension GatewayConfiguration {
     package struct ClientPolicy: Sendable, Equatable {
         /// `org/app`, `org/*` or `*`. Empty: no app at all.
         package var apps: [String] = []
-        /// `sign`, `processNext`, `read`, `events`, `admin`.
+        /// Names of `ClientOperation`: `sign`, `processNext`, `reject`, `read`, `events`, `admin`.
         package var operations: [String] = []
         /// Allowed token profiles; absent or containing `*`: any the gateway has.
         package var tokenProfiles: [String]?

@@ -72,8 +72,11 @@ package enum ConfigurationCheck {
         configuration.logFormat ?? (fromFile ? "json" : "text")
     }
 
-    /// The configuration as `serve` will use it, as JSON. Paths and variable names are shown (they are not
-    /// secrets); a password inside the PostgreSQL URL is masked.
+    /// The configuration as `serve` will use it, as JSON that loads back as it is: every setting, each as the type
+    /// the loader reads (numbers as numbers), so the output fed to `config check --config` prints the same again.
+    /// Paths and variable names are shown (they are not secrets), and an API key's SHA-256 (the key is 256 random
+    /// bits, so its hash reveals nothing and is what the file holds anyway). A password inside the PostgreSQL URL
+    /// is masked: that one value does not load back as it was (keep it in `storage.postgresPasswordFile`).
     package static func effectiveJSON(_ configuration: GatewayConfiguration, fromFile: Bool) -> [UInt8] {
         let c = configuration
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
@@ -90,13 +93,13 @@ package enum ConfigurationCheck {
                 ])
             )
         }
-        // Credentials show only what identifies them: an API key hash is cut short, secrets are references.
+        // Credentials show only what identifies them: secrets are references, never values.
         let clients: [(String, JSONValue)] = c.clients.keys.sorted().compactMap { id in
             guard let client = c.clients[id] else { return nil }
             let credentials: [JSONValue] = client.credentials.map { credential in
                 .object([
                     ("id", .string(credential.id)),
-                    ("apiKeySha256", credential.apiKeySha256.map { .string(String($0.prefix(8)) + "…") } ?? .null),
+                    ("apiKeySha256", text(credential.apiKeySha256)),
                     ("hmacSecretFile", text(credential.hmacSecretFile)),
                     ("hmacSecretEnv", text(credential.hmacSecretEnv)),
                 ])
@@ -116,7 +119,7 @@ package enum ConfigurationCheck {
                             (
                                 "rateLimit",
                                 policy.rateLimit.map {
-                                    .object([("perSecond", .string(String($0.perSecond))), ("burst", .int($0.burst))])
+                                    .object([("perSecond", .number($0.perSecond)), ("burst", .int($0.burst))])
                                 } ?? .null
                             ),
                         ])
@@ -161,12 +164,12 @@ package enum ConfigurationCheck {
             (
                 "events",
                 .object([
-                    ("trackingInitialIntervalSeconds", .string(String(c.events.trackingInitialIntervalSeconds))),
-                    ("trackingMaxIntervalSeconds", .string(String(c.events.trackingMaxIntervalSeconds))),
+                    ("trackingInitialIntervalSeconds", .number(c.events.trackingInitialIntervalSeconds)),
+                    ("trackingMaxIntervalSeconds", .number(c.events.trackingMaxIntervalSeconds)),
                     ("trackingDeadlineHours", .int(c.events.trackingDeadlineHours)),
-                    ("stallAfterHours", .string(String(c.events.stallAfterHours))),
+                    ("stallAfterHours", .number(c.events.stallAfterHours)),
                     ("deliverySchedule", .array(c.events.deliverySchedule.map(JSONValue.string))),
-                    ("deliveryJitter", .string(String(c.events.deliveryJitter))),
+                    ("deliveryJitter", .number(c.events.deliveryJitter)),
                     ("deliveryTimeoutSeconds", .int(c.events.deliveryTimeoutSeconds)),
                     ("deliveryConcurrency", .int(c.events.deliveryConcurrency)),
                     ("retryAfterCapSeconds", .int(c.events.retryAfterCapSeconds)),
@@ -189,8 +192,16 @@ package enum ConfigurationCheck {
             (
                 "preAuth",
                 .object([
-                    ("perSecond", .string(String(c.preAuth.perSecond))), ("burst", .int(c.preAuth.burst)),
+                    ("perSecond", .number(c.preAuth.perSecond)), ("burst", .int(c.preAuth.burst)),
                     ("maxSources", .int(c.preAuth.maxSources)), ("windowSeconds", .int(c.preAuth.windowSeconds)),
+                ])
+            ),
+            (
+                "console",
+                .object([
+                    ("enabled", .bool(c.console.enabled)), ("sessionMinutes", .number(c.console.sessionMinutes)),
+                    ("sessionMaxHours", .int(c.console.sessionMaxHours)),
+                    ("secureCookie", c.console.secureCookie.map(JSONValue.bool) ?? .null),
                 ])
             ),
         ])

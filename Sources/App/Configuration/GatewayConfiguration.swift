@@ -300,8 +300,49 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package func checkTokenProfiles() throws(ConfigurationError) {
         let names = Set(try self.staticTokenSources().keys).union(try self.maskinportenProfiles().keys)
         guard names.contains(self.defaultTokenProfile) else {
-            throw .invalid("defaultTokenProfile", "'\(self.defaultTokenProfile)' is not among tokenProfiles")
+            throw .invalid(
+                "defaultTokenProfile",
+                "'\(self.defaultTokenProfile)' is not among tokenProfiles: configure "
+                    + "tokenProfiles.\(self.defaultTokenProfile) or name one of \(Self.list(names))")
         }
+    }
+
+    /// The token profiles `serve` will have: the configured ones, or with the built-in simulator only the default
+    /// one (its fresh `dev` key; `tokenProfiles` is ignored there).
+    package var servedTokenProfiles: Set<String> {
+        self.usesBuiltInSimulator ? [self.defaultTokenProfile] : Set(self.tokenProfiles.keys)
+    }
+
+    /// Every profile a client names is one the gateway has, so a typo is refused at start and not on the first
+    /// request that uses it. `*` means any.
+    func checkClientTokenProfiles() throws(ConfigurationError) {
+        let served = self.servedTokenProfiles
+        func unknown(_ name: String, at key: String, otherwise: String) -> ConfigurationError {
+            if self.usesBuiltInSimulator {
+                return .invalid(
+                    key,
+                    "'\(name)' is not a token profile of the built-in simulator, which has only "
+                        + "'\(self.defaultTokenProfile)' (defaultTokenProfile): \(otherwise)")
+            }
+            return .invalid(
+                key,
+                "'\(name)' is not a configured token profile: configure tokenProfiles.\(name) or \(otherwise)"
+                    + (served.isEmpty ? "" : " (configured: \(Self.list(served)))"))
+        }
+        for id in self.clients.keys.sorted() {
+            guard let policy = self.clients[id]?.policy else { continue }
+            let key = "clients.\(id).policy"
+            for (index, name) in (policy.tokenProfiles ?? []).enumerated() where name != "*" && !served.contains(name) {
+                throw unknown(name, at: "\(key).tokenProfiles[\(index)]", otherwise: "remove it")
+            }
+            if let name = policy.defaultTokenProfile, !served.contains(name) {
+                throw unknown(name, at: "\(key).defaultTokenProfile", otherwise: "name a configured one")
+            }
+        }
+    }
+
+    static func list(_ names: some Collection<String>) -> String {
+        names.isEmpty ? "none" : names.sorted().joined(separator: ", ")
     }
 
     /// Checks what can be checked without touching the network.
@@ -368,12 +409,18 @@ package struct GatewayConfiguration: Sendable, Equatable {
         try self.audit.validate()
         try self.preAuth.validate()
         try self.console.validate()
+        // What tt02 and production need first: without them, the other token checks' messages give no hint.
+        try self.checkRealAltinnSettings()
         if !self.usesBuiltInSimulator {
             _ = try self.altinnEnvironment()
             try self.checkTokenProfiles()
         }
-        try self.checkRealAltinnSettings()
+        try self.checkClientTokenProfiles()
     }
+
+    /// Where a message about a real-Altinn configuration sends the operator next.
+    static let configurationGuide =
+        "see the README's Configuration section, then run signing-gateway config check --config FILE"
 
     /// Against tt02 or production, what only makes sense beside a simulator is refused: the data directory's
     /// dev key as a client with every permission (a real deployment names its clients), and in production a
@@ -382,11 +429,25 @@ package struct GatewayConfiguration: Sendable, Equatable {
         guard case .altinn(let environment) = try self.upstreamKind(),
             environment == .tt02 || environment == .production
         else { return }
+        // `serve --upstream tt02` without a file lands here: say everything it needs at once.
+        guard !self.clients.isEmpty || !self.tokenProfiles.isEmpty else {
+            throw .invalid(
+                "upstream.environment",
+                "\(environment.name) needs a configuration file (--config FILE) with clients and a maskinporten token "
+                    + "profile, and this configuration has neither; \(Self.configurationGuide)")
+        }
         guard !self.clients.isEmpty else {
             throw .invalid(
                 "clients",
                 "is required with upstream.environment \(environment.name): without it the data directory's dev key "
-                    + "would be a client with every permission (see the README's Clients section)")
+                    + "would be a client with every permission (make them with signing-gateway clients new; "
+                    + "\(Self.configurationGuide))")
+        }
+        guard !self.tokenProfiles.isEmpty else {
+            throw .invalid(
+                "tokenProfiles",
+                "is required with upstream.environment \(environment.name): a maskinporten profile (its key made "
+                    + "with signing-gateway keys generate) as defaultTokenProfile; \(Self.configurationGuide)")
         }
         if environment == .production {
             for name in self.tokenProfiles.keys.sorted() where self.tokenProfiles[name]?.kind == "static" {

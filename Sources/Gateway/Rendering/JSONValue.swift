@@ -4,6 +4,8 @@ package enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, Express
 {
     case string(String)
     case int(Int)
+    /// Written in Swift's shortest form that reads back as the same `Double`; not finite: `null` (JSON has none).
+    case number(Double)
     case bool(Bool)
     case null
     case array([JSONValue])
@@ -17,6 +19,7 @@ package enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, Express
         switch (lhs, rhs) {
         case (.string(let a), .string(let b)): return a == b
         case (.int(let a), .int(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
         case (.bool(let a), .bool(let b)): return a == b
         case (.null, .null): return true
         case (.array(let a), .array(let b)): return a == b
@@ -40,6 +43,7 @@ extension JSONValue {
         switch self {
         case .string(let value): Self.writeString(value, to: &out)
         case .int(let value): out.append(contentsOf: String(value).utf8)
+        case .number(let value): out.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
         case .array(let values):

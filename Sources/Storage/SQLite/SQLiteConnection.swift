@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// One SQLite connection. Not `Sendable`: it is created, used and closed on the store's thread only
 /// (see `SQLiteThread`).
@@ -8,12 +9,19 @@ final class SQLiteConnection {
     /// and the store runs the same few statements over and over.
     private var idleStatements: [String: OpaquePointer] = [:]
 
-    init(path: String) throws(StoreError) {
+    /// `create: false`: the file must exist. SQLite itself refuses a missing one (no `SQLITE_OPEN_CREATE`), so
+    /// there is no check-then-open race, and nothing is created.
+    init(path: String, create: Bool = true) throws(StoreError) {
         var db: OpaquePointer?
         // FULLMUTEX costs nothing here (one thread) and keeps SQLite safe should that ever change.
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
+            // The open failed already; asking why creates nothing, so this is no check-then-create race.
+            if !create, rc == SQLITE_CANTOPEN, !FileManager.default.fileExists(atPath: path) {
+                sqlite3_close_v2(db)
+                throw .missing(path: path)
+            }
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(db)
             throw .unavailable("sqlite: cannot open database: \(message)")

@@ -19,13 +19,14 @@ package final class SQLiteStore: Store {
 
     /// Opens (creating when missing) the database file at `path` and sets its pragmas. Call `migrate()` next
     /// (`StoreFactory.open` does both).
-    package static func open(path: String, exclusive: Bool = false, logger: Logger) async throws(StoreError)
-        -> SQLiteStore
-    {
+    /// `create: false` opens an existing file only (`StoreError.missing` otherwise), creating nothing.
+    package static func open(
+        path: String, exclusive: Bool = false, create: Bool = true, logger: Logger
+    ) async throws(StoreError) -> SQLiteStore {
         let lock = exclusive ? try SQLiteServeLock.acquire(databasePath: path) : nil
         let thread: SQLiteThread
         do throws(StoreError) {
-            thread = try await SQLiteThread.start(path: path)
+            thread = try await SQLiteThread.start(path: path, create: create)
         } catch {
             lock?.release()
             throw error

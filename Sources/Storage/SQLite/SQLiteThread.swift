@@ -11,13 +11,15 @@ final class SQLiteThread: Sendable {
     }
 
     /// Starts the thread and opens the database on it.
-    static func start(path: String, name: String = "sqlite-store") async throws(StoreError) -> SQLiteThread {
+    static func start(path: String, create: Bool = true, name: String = "sqlite-store") async throws(StoreError)
+        -> SQLiteThread
+    {
         let queue = JobQueue()
         let opened: Result<Void, StoreError> = await withCheckedContinuation { continuation in
             let thread = Thread {
                 let connection: SQLiteConnection
                 do throws(StoreError) {
-                    connection = try SQLiteConnection(path: path)
+                    connection = try SQLiteConnection(path: path, create: create)
                 } catch {
                     queue.close(onDrained: {})
                     queue.finish()

@@ -72,13 +72,15 @@ package enum KeyLoadingError: Error, Sendable, Equatable, CustomStringConvertibl
     case unreadable(path: String)
     case invalid(path: String, reason: String)
     case cannotWrite(path: String)
-    /// A key with this kid is already there: it may be the one registered in Maskinporten, so it is never replaced.
+    /// A key with this kid is already there: it may be the one registered in Maskinporten, so it is replaced only
+    /// when asked for (`keys generate --force`).
     case exists(path: String)
 
     package var description: String {
         switch self {
         case .exists(let path):
-            return "\(path) already exists; it may be the key registered in Maskinporten, so choose a new --kid"
+            return "\(path) already exists; it may be the key registered in Maskinporten, so choose a new --kid "
+                + "(or replace it with --force, once Maskinporten no longer knows its public key)"
         case .unreadable(let path): return "cannot read key file \(path)"
         case .invalid(let path, let reason): return "key file \(path): \(reason)"
         case .cannotWrite(let path): return "cannot write \(path)"
