@@ -203,8 +203,8 @@ struct AuditCommand: AsyncParsableCommand {
                 examples: [
                     .init("Every record", "signing-gateway audit export --config config.json > audit.jsonl"),
                     .init(
-                        "One month (RFC 3339 times, both ends included)",
-                        "signing-gateway audit export --config config.json --since 2026-01-01T00:00:00Z --until 2026-01-31T23:59:59Z"
+                        "January 2026 (RFC 3339 times; --from included, --until not, as GET /v1/audit?from=&until=)",
+                        "signing-gateway audit export --config config.json --from 2026-01-01T00:00:00Z --until 2026-02-01T00:00:00Z"
                     ),
                 ],
                 exitCodes: [
@@ -216,14 +216,14 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         @Option(help: "Only records at or after this RFC 3339 time.")
-        var since: String?
+        var from: String?
 
-        @Option(help: "Only records at or before this RFC 3339 time.")
+        @Option(help: "Only records before this RFC 3339 time.")
         var until: String?
 
         func run() async throws {
             var filter = AuditFilter()
-            for (text, keyPath) in [(self.since, \AuditFilter.from), (self.until, \AuditFilter.until)] {
+            for (text, keyPath) in [(self.from, \AuditFilter.from), (self.until, \AuditFilter.until)] {
                 guard let text else { continue }
                 guard let date = AuditJSON.parseTime(text) else {
                     throw ValidationError("not an RFC 3339 time: \(text)")

@@ -4,7 +4,7 @@ import PostgresNIO
 extension PostgresStore {
     package func createConsoleSession(_ session: ConsoleSessionRecord) async throws(StoreError) {
         let logger = self.logger
-        try await Self.run("console session create") {
+        _ = try await Self.run("console session create") {
             try await self.client.query(
                 """
                 INSERT INTO console_sessions (key, client_id, csrf_token, created_at, last_seen_at)
@@ -31,7 +31,7 @@ extension PostgresStore {
 
     package func touchConsoleSession(key: String, lastSeenAt: Date) async throws(StoreError) {
         let logger = self.logger
-        try await Self.run("console session touch") {
+        _ = try await Self.run("console session touch") {
             try await self.client.query(
                 "UPDATE console_sessions SET last_seen_at = \(StoredTime.micros(lastSeenAt)) WHERE key = \(key)",
                 logger: logger)
@@ -40,7 +40,7 @@ extension PostgresStore {
 
     package func deleteConsoleSession(key: String) async throws(StoreError) {
         let logger = self.logger
-        try await Self.run("console session delete") {
+        _ = try await Self.run("console session delete") {
             try await self.client.query("DELETE FROM console_sessions WHERE key = \(key)", logger: logger)
         }
     }
