@@ -12,25 +12,41 @@ import Webhooks
 /// sees a pushed event end to end without writing a receiver first.
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Try event subscriptions out.", subcommands: [Receive.self])
+        commandName: "events", abstract: "Try event subscriptions out.",
+        discussion: CommandHelp.discussion(
+            examples: [Receive.example],
+            exitCodes: [.init(0, "success (receive: the events came)"), .init(1, "receive: they did not"), .usage]),
+        subcommands: [Receive.self])
 
     struct Receive: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Receive pushed events, verify their signatures and print them.",
             discussion: """
-                Answers 204 to a delivery whose webhook-signature matches the secret (and whose timestamp is within \
-                5 minutes), printing "verified <type> <subject>" and the event; anything else gets 401 and a \
-                "refused" line. A subscription to http://127.0.0.1:<port>/ delivers here.
+                Answers 204 to a delivery whose webhook-signature matches the secret (and
+                whose timestamp is within 5 minutes), printing "verified <type> <subject>"
+                and the event; anything else gets 401 and a "refused" line. A subscription
+                to http://127.0.0.1:<port>/ delivers here. It runs until stopped, or until
+                --count events verified.
 
-                EXAMPLES:
-                  signing-gateway events receive --port 9999 --secret whsec_…
-                  signing-gateway events receive --port 9999 --secret ./subscription.secret --count 1 --timeout 60
 
-                EXIT CODES:
-                  0   --count events verified (or stopped with Ctrl-C)
-                  1   --timeout passed before --count events verified
-                  64  usage error (a bad option or secret)
-                """)
+                """
+                    + CommandHelp.discussion(
+                        examples: [
+                            Self.example,
+                            .init(
+                                "Wait for one event, at most a minute",
+                                "signing-gateway events receive --port 9999 --secret ./subscription.secret --count 1 --timeout 60"
+                            ),
+                        ],
+                        exitCodes: [
+                            .init(0, "--count events verified, or stopped with Ctrl-C"),
+                            .init(1, "--timeout passed before --count events verified"),
+                            .usage,
+                        ]))
+
+        static let example = CommandHelp.Example(
+            "Print the events of the subscription whose secret this is",
+            "signing-gateway events receive --port 9999 --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 
         @Option(help: "Listen address.")
         var host = "127.0.0.1"
