@@ -285,10 +285,15 @@ package final class PostgresStore: Store {
 
     // MARK: Audit
 
-    package func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
+    package func appendAudit(_ entry: AuditEntry, _ durability: Durability) async throws(StoreError) {
         let logger = self.logger
         try await Self.run("audit append") {
             try await self.client.withTransaction(logger: logger) { connection in
+                // Committed without waiting for the WAL flush; a later synced commit flushes it with its own (the
+                // WAL is one sequence), so the chain never depends on a record that could be lost alone.
+                if durability == .written {
+                    try await connection.query("SET LOCAL synchronous_commit TO OFF", logger: logger)
+                }
                 try await Self.append(entry, on: connection, logger: logger)
             }
         }

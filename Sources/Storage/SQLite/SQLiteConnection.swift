@@ -8,6 +8,8 @@ final class SQLiteConnection {
     /// Prepared statements by SQL text, idle ones only: compiling is a large part of a short statement's cost,
     /// and the store runs the same few statements over and over.
     private var idleStatements: [String: OpaquePointer] = [:]
+    /// What `PRAGMA synchronous` is now; the store opens with FULL.
+    private var synchronousFull = true
 
     /// `create: false`: the file must exist. SQLite itself refuses a missing one (no `SQLITE_OPEN_CREATE`), so
     /// there is no check-then-open race, and nothing is created.
@@ -96,6 +98,14 @@ final class SQLiteConnection {
             try? execute(rollback, "\(what): rollback")
             throw error
         }
+    }
+
+    /// `PRAGMA synchronous` as the next commit needs it (FULL: fsynced; NORMAL: written, synced later), set only
+    /// when it changes. Called between transactions, where the pragma applies.
+    func synchronous(full: Bool) throws(StoreError) {
+        guard full != self.synchronousFull else { return }
+        try execute(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "synchronous")
+        self.synchronousFull = full
     }
 
     /// Opens the transaction that several queued jobs share (one fsync for all of them).

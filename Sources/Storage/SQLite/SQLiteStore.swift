@@ -173,8 +173,8 @@ package final class SQLiteStore: Store {
 
     // MARK: Audit
 
-    package func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
-        try await thread.run { db throws(StoreError) in
+    package func appendAudit(_ entry: AuditEntry, _ durability: Durability) async throws(StoreError) {
+        try await thread.run(durability) { db throws(StoreError) in
             try db.transaction("audit append") { () throws(StoreError) in try Self.append(entry, on: db) }
         }
     }

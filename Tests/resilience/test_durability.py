@@ -1,0 +1,78 @@
+"""What each kind of audit record costs on disk, on SQLite, pinned with strace on the real gateway.
+
+A sign's commit (its idempotency record, answer, audit record and events) is fsynced before the answer: that is
+what keeps a retry from signing twice after a power loss. The audit record of a read changes nothing, so it is
+written before the answer (it survives the gateway's process being killed) but fsynced only with the next synced
+commit or checkpoint. Proved here: a run of reads makes (next to) no fsync, a run of signs at least one per sign,
+and every read's record is still there, chained, after a SIGKILL.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import uuid
+
+from support import check, http, run_binary, wait_for
+
+READS = 40
+SIGNS = 10
+
+
+def syncs(trace_path):
+    text = open(trace_path).read() if os.path.exists(trace_path) else ""
+    return len(re.findall(r"\b(?:fdatasync|fsync)\(", text))
+
+
+def traced(pid, trace_path):
+    """strace attached to every thread of the gateway, writing the fsync family to trace_path."""
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=fdatasync,fsync", "-o", trace_path, "-p", str(pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # strace says nothing once attached; a sync made by a marker request shows it is listening.
+    return tracer
+
+
+def test_read_audit_records_are_written_not_fsynced_and_survive_a_kill(simulator, gateway, tmp_path):
+    server = gateway(events={"trackingInitialIntervalSeconds": 3600, "trackingMaxIntervalSeconds": 3600})
+    key = server.client_key()
+    auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    instances = [simulator.new_instance("A") for _ in range(SIGNS)]
+    read_path = f"/v1/instances/ttd/signing-app/{instances[0]}/signees"
+    check("a warm-up read answers", http("GET", server.url + read_path, headers=auth)[0] == 200)
+
+    trace = str(tmp_path / "fsync.trace")
+    tracer = traced(server.process.pid, trace)
+    try:
+        # Attached once a synced write (a sign) shows up in the trace.
+        status, _, text = http("POST", server.url + "/v1/signatures", headers={**auth, "Idempotency-Key": '"marker"'},
+                               body=json.dumps({"app": "ttd/signing-app", "instanceId": instances[0],
+                                                "mode": "parallel"}))
+        check("the marker sign answers", status == 200, text[:300])
+        wait_for(lambda: syncs(trace) >= 1, what="strace attached (the marker sign's fsync traced)")
+        before_reads = syncs(trace)
+        for _ in range(READS):
+            assert http("GET", server.url + read_path, headers=auth)[0] == 200
+        read_syncs = syncs(trace) - before_reads
+        for number, instance in enumerate(instances[1:], start=1):
+            status, _, text = http("POST", server.url + "/v1/signatures",
+                                   headers={**auth, "Idempotency-Key": f'"sign-{number}"'},
+                                   body=json.dumps({"app": "ttd/signing-app", "instanceId": instance,
+                                                    "mode": "parallel"}))
+            assert status == 200, text[:300]
+        sign_syncs = syncs(trace) - before_reads - read_syncs
+    finally:
+        tracer.terminate()
+        tracer.wait(timeout=10)
+    print(f"fsyncs: {read_syncs} for {READS} reads, {sign_syncs} for {SIGNS - 1} signs")
+    check(f"{READS} reads made at most 2 fsyncs (a checkpoint), not one each", read_syncs <= 2, read_syncs)
+    check(f"{SIGNS - 1} signs made at least one fsync each", sign_syncs >= SIGNS - 1, sign_syncs)
+
+    # Killed without a chance to flush anything of its own: the reads' records were written before the answers.
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(timeout=10)
+    export = run_binary("audit", "export", "--config", server.config_path)
+    reads = [json.loads(line) for line in export.stdout.splitlines() if '"operation":"signingState"' in line]
+    check(f"after SIGKILL the audit log holds all {READS + 1} read records", len(reads) == READS + 1,
+          f"{len(reads)}: {export.stderr[-300:]}")
+    verify = run_binary("audit", "verify", "--config", server.config_path)
+    check("and the chain verifies", verify.returncode == 0 and "intact" in verify.stdout, verify.stdout + verify.stderr)
