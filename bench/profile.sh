@@ -155,7 +155,7 @@ if [[ " $SECTIONS " == *" callgrind "* ]]; then
     start_ns=$(date +%s%N)
     if [ "$kind" = idle ]; then sleep "$idle_seconds"; else drive "$kind" "$N" >"$OUT/callgrind-$kind.drive"; fi
     [ "$kind" = read ] && idle_seconds=$(python3 -c "print(($(date +%s%N) - $start_ns) / 1e9)")
-    callgrind_control -d "$kind" "$GW_PID" >/dev/null
+    callgrind_control --dump="$kind" "$GW_PID" >/dev/null
   done
   stop_gateway
   ls "$OUT"/callgrind.out.* >"$OUT/callgrind-files.txt"
