@@ -45,7 +45,9 @@ function request()
   counter = counter + 1
   if target == "gateway-sign" or target == "altinn-actions" then
     local instance = instances[(counter % #instances) + 1]
+    -- wrk.format uses the given table instead of wrk.headers: carry Authorization over.
     local headers = { ["Content-Type"] = "application/json" }
+    if auth ~= "" then headers["Authorization"] = auth end
     if target == "gateway-sign" then
       headers["Idempotency-Key"] = prefix .. counter
       return wrk.format("POST", "/v1/signatures", headers,

@@ -133,8 +133,9 @@ for id in ids:
     c.request("POST", base + "/actions", json.dumps({"action": "sign"}), h); r = c.getresponse(); r.read()
     assert r.status == 200, r.status
     c.request("GET", base, headers=h); document = json.loads(c.getresponse().read())
-    elements = [e for e in document.get("data", []) if e.get("generatedFromTask")
-                and (e.get("contentType") or "").startswith("application/json")]
+    # As SigningService.signatureCandidates: JSON elements generated from a task (a GeneratedFrom reference).
+    elements = [e for e in document.get("data", []) if (e.get("contentType") or "").startswith("application/json")
+                and any(r.get("relation") == "GeneratedFrom" for r in e.get("references") or [])]
     newest = max(elements, key=lambda e: e.get("created") or "")
     instance_paths.append(base); data_paths.append(f"{base}/data/{newest['id']}")
     signing_paths.append(base + "/signing")

@@ -123,7 +123,7 @@ STAGES = [
     ("curl: curl_multi_poll (wait + wake-up handling)", r"^curl_multi_poll$"),
     ("decode: JSONDecoder.decode (upstream answers, request bodies)", r"JSONDecoder\.decode"),
     ("encode: JSONEncoder.encode / JSONSerialization", r"(JSONEncoder\.encode|JSONSerialization\.data)"),
-    ("commit: SQLite jobs of completion and audit (complete/release/append closures)", r"closure.* in Storage\.SQLiteStore\.(completeIdempotent|releaseIdempotent|append|appendAudit|record)"),
+    ("commit: SQLite jobs of completion and audit (complete/release/append closures)", r"closure.* in Storage\.SQLiteStore\.(completeIdempotent|releaseIdempotent|appendAudit)"),
     ("commit: group COMMIT (SQLiteConnection.commitGroup)", r"Storage\.SQLiteConnection\.commitGroup"),
     ("SQLite thread total (SQLiteThread.runGroup)", r"Storage\.SQLiteThread\.runGroup"),
     ("response: NIO write/flush of the answer (HTTPResponseEncoder, writev)", r"(HTTPResponseEncoder|HTTPServerResponseEncoder|NIOCore\.Channel.*writeAndFlush|flushNow)"),
