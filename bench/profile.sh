@@ -35,18 +35,19 @@ say() { echo "$@" | tee -a "$SUMMARY"; }
 
 SIM=$(free_port)
 start_simulator "$SIM" "$WORK"
-TOKEN=$(cat "$WORK/simulator.token"); KEY=$(cat "$WORK/dev-client.key")
+TOKEN=$(cat "$WORK/simulator.token")
 INSTANCES=$(create_instances "$SIM" 64 B)
 
 # start_gateway [wrapper…]: the SQLite gateway on a fresh data directory (GW, GW_PID, GW_DIR).
 start_gateway() {
   GW=$(free_port); GW_DIR=$(mktemp -d "$WORK/gw.XXXX")
-  cp "$WORK/simulator.token" "$WORK/dev-client.key" "$GW_DIR/"
+  cp "$WORK/simulator.token" "$GW_DIR/"
   write_gateway_config "$GW_DIR/gw.json" "$GW" "$GW_DIR" "$SIM" '{"engine": "sqlite"}'
   "$@" "$BIN" serve --config "$GW_DIR/gw.json" >"$GW_DIR/gw.log" 2>&1 & pids+=($!)
   GW_PID=$!
   for _ in $(seq 1 1200); do curl -fs -o /dev/null "http://127.0.0.1:$GW/healthz" && break; sleep 0.1; done
   curl -fs -o /dev/null "http://127.0.0.1:$GW/healthz"
+  KEY=$(cat "$GW_DIR/dev-client.key")
 }
 stop_gateway() { kill -INT "$GW_PID" 2>/dev/null || true; wait "$GW_PID" 2>/dev/null || true; }
 drive() { python3 bench/drive.py "$1" "$2" "$GW" "$KEY" $INSTANCES; }
@@ -63,8 +64,25 @@ thread_switches() {
   done
 }
 
-if [[ " $SECTIONS " == *" ctx "* ]]; then
+if [[ " $SECTIONS " == *" trace "* || " $SECTIONS " == *" ctx "* || " $SECTIONS " == *" record "* ]]; then
   start_gateway; warm
+  : >"$OUT/roles.txt"
+fi
+TRACED=read,readv,write,writev,sendto,recvfrom,pwrite64,fdatasync,fsync,futex
+if [[ " $SECTIONS " == *" trace "* ]]; then
+  say; say "-- wall-time stages from system calls (perf trace -e $TRACED, sequential, 30 requests each; medians)"
+  say "   (tracing slows each traced system call: compare the steps with each other, and the whole with the untraced"
+  say "    wall time per request of the ctx section)"
+  for kind in read sign; do
+    perf trace -p "$GW_PID" -T -e "$TRACED" -o "$OUT/trace-$kind.txt" 2>/dev/null &
+    perf_pid=$!; sleep 1
+    drive "$kind" 30 >/dev/null
+    sleep 0.3; kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
+    python3 bench/timeline.py "$kind" "$OUT/trace-$kind.txt" "$OUT/roles.txt" | tee -a "$SUMMARY"
+  done
+fi
+
+if [[ " $SECTIONS " == *" ctx "* ]]; then
   say; say "-- context switches and CPU per request (sequential, one connection; N=$((N * 5)) read, N=$N sign, N=$((N * 5)) healthz)"
   for kind in healthz read sign; do
     n=$N; [ "$kind" = sign ] || n=$((N * 5))
@@ -74,9 +92,17 @@ if [[ " $SECTIONS " == *" ctx "* ]]; then
     result=$(drive "$kind" "$n")
     kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
     thread_switches "$GW_PID" >"$OUT/ctx-$kind.after"
-    python3 - "$OUT/ctx-$kind.before" "$OUT/ctx-$kind.after" "$OUT/perfstat-$kind.txt" "$n" "$kind" "$result" <<'PY' | tee -a "$SUMMARY"
+    python3 - "$OUT/ctx-$kind.before" "$OUT/ctx-$kind.after" "$OUT/perfstat-$kind.txt" "$n" "$kind" "$result" \
+      "$OUT/roles.txt" <<'PY' | tee -a "$SUMMARY"
 import re, sys
 before, after, stat, n, kind, result = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
+roles = {}
+try:
+    for line in open(sys.argv[7]):
+        tid, role = line.split()
+        roles[tid] = role
+except OSError:
+    pass
 def read(path):
     rows = {}
     for line in open(path):
@@ -87,7 +113,8 @@ b, a = read(before), read(after)
 groups = {}
 for tid, (name, vol, invol) in a.items():
     bv, bi = b.get(tid, (name, 0, 0))[1:]
-    key = re.sub(r"\d+", "#", name)
+    key = roles.get(tid) or ("event-loop" if name.startswith("NIO-") else
+                             "other (cooperative pool, timers): " + re.sub(r"\d+", "#", name))
     g = groups.setdefault(key, [0, 0, 0])
     g[0] += vol - bv; g[1] += invol - bi; g[2] += 1 if (vol - bv) + (invol - bi) else 0
 text = open(stat).read()
@@ -103,28 +130,13 @@ for key, (vol, invol, active) in sorted(groups.items(), key=lambda kv: -(kv[1][0
     if vol + invol == 0:
         continue
     total += vol + invol
-    print(f"    {key:<28} voluntary {vol / n:6.2f}/req  involuntary {invol / n:5.2f}/req  ({active} threads active)")
+    print(f"    {key:<48} voluntary {vol / n:6.2f}/req  involuntary {invol / n:5.2f}/req  ({active} threads active)")
 print(f"    {'all threads':<28} {total / n:.2f} switches/request")
 PY
   done
-  stop_gateway
-fi
-
-if [[ " $SECTIONS " == *" trace "* ]]; then
-  start_gateway; warm
-  say; say "-- wall-time stages from system calls (perf trace, sequential, 30 requests each; medians)"
-  for kind in read sign; do
-    perf trace -p "$GW_PID" -T -o "$OUT/trace-$kind.txt" 2>/dev/null &
-    perf_pid=$!; sleep 1
-    drive "$kind" 30 >/dev/null
-    sleep 0.3; kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
-    python3 bench/timeline.py "$kind" "$OUT/trace-$kind.txt" "$GW" "$SIM" | tee -a "$SUMMARY"
-  done
-  stop_gateway
 fi
 
 if [[ " $SECTIONS " == *" record "* ]]; then
-  start_gateway; warm
   say; say "-- perf record -g (cpu-clock samples, call graphs by DWARF unwinding), sequential"
   for kind in read sign; do
     n=$((N * 5)); [ "$kind" = sign ] && n=$((N * 2))
@@ -142,6 +154,9 @@ if [[ " $SECTIONS " == *" record "* ]]; then
     sed 's/^/    /' "$OUT/perf-$kind-dso.txt" | tee -a "$SUMMARY"
     say "  top self symbols:"; head -20 "$OUT/perf-$kind-self.txt" | cut -c1-160 | sed 's/^/    /' | tee -a "$SUMMARY"
   done
+fi
+
+if [[ " $SECTIONS " == *" trace "* || " $SECTIONS " == *" ctx "* || " $SECTIONS " == *" record "* ]]; then
   stop_gateway
 fi
 

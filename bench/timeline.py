@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Wall-time stages of sequential requests from `perf trace -T -p GATEWAY` (bench/profile.sh).
 
-  timeline.py KIND TRACE_FILE
+  timeline.py KIND TRACE_FILE [ROLES_FILE]   (ROLES_FILE: where to write "tid role" lines: loop, curl, sqlite)
 
 Threads are told apart by what they do: the event loop (comm NIO-*) reads requests from and writes answers to
 client sockets; the curl thread polls (curl_multi_poll) and sends to / receives from the upstream; the SQLite
@@ -54,43 +54,70 @@ def end(call):
 
 
 socket_read = {"read", "recvfrom", "recvmsg", "readv", "recv"}
-socket_write = {"write", "writev", "sendto", "sendmsg", "send"}
+socket_write = {"write", "writev", "sendto", "sendmsg", "send", "pwrite64"}
+# What each fd is, from any line that names it (perf trace annotates some calls' fds, not writev's).
+fd_kind = {}
+for c in events:
+    m = re.match(r"fd: (\d+)<([^>]*)>", c["args"])
+    if m:
+        fd_kind[m.group(1)] = "eventfd" if "eventfd" in m.group(2) else "socket" if "socket:" in m.group(2) \
+            else "file"
+for c in events:
+    m = re.match(r"fd: (\d+)", c["args"])
+    c["fd"] = m.group(1) if m else None
+    c["kind"] = fd_kind.get(c["fd"], "?")
+    if c["kind"] == "?":  # traced with -e: no fd annotations; tell by the call
+        if c["name"] in ("sendto", "recvfrom", "sendmsg", "recvmsg", "send", "recv"):
+            c["kind"] = "socket"
+        elif c["name"] in ("pwrite64", "pread64", "fdatasync", "fsync"):
+            c["kind"] = "file"
+        elif c["name"] in ("read", "write") and c["args"].rstrip(")").endswith("count: 8"):
+            c["kind"] = "eventfd"
+        elif c["name"] in ("read", "write", "readv", "writev"):
+            c["kind"] = "socket"
+        fd_kind.setdefault(c["fd"], c["kind"])
 by_tid = collections.defaultdict(list)
 for c in events:
     by_tid[c["tid"]].append(c)
 sqlite_tids = {t for t, cs in by_tid.items() if any(c["name"] in ("fdatasync", "fsync") for c in cs)}
-curl_tids = {t for t, cs in by_tid.items() if any(c["name"] in ("poll", "ppoll") for c in cs)
-             and any(c["name"] in socket_write and "socket:" in c["args"] for c in cs)}
 loop_tids = {t for t, cs in by_tid.items() if cs[0]["comm"].startswith("NIO-")}
-# The eventfds: the event loop's (read by a loop thread), the curl thread's wake-up (read by the curl thread).
-loop_eventfds = {re.match(r"fd: (\d+)", c["args"]).group(1) for t in loop_tids for c in by_tid[t]
-                 if c["name"] == "read" and "eventfd" in c["args"]}
-curl_wakefds = {re.match(r"fd: (\d+)", c["args"]).group(1) for t in curl_tids for c in by_tid[t]
-                if c["name"] in socket_read and ("eventfd" in c["args"] or "pipe" in c["args"]
-                                                 or ("socket:" in c["args"] and False))}
+# The curl thread: not an event loop, sends requests (more than the one byte of a wake-up) on sockets.
+curl_tids = {t for t, cs in by_tid.items() if t not in loop_tids
+             and any(c["name"] in ("sendto", "send") and c["kind"] == "socket" and "len: 1," not in c["args"]
+                     for c in cs)}
+# curl_multi_wakeup: one byte sent on a socketpair; the curl thread drains it with recvfrom(size: 64).
+curl_wakefds = {c["fd"] for t in curl_tids for c in by_tid[t] if c["name"] == "recvfrom" and "size: 64" in c["args"]}
+loop_eventfds = {c["fd"] for t in loop_tids for c in by_tid[t] if c["name"] == "read" and c["kind"] == "eventfd"}
+
+if len(sys.argv) > 3:
+    with open(sys.argv[3], "a") as f:
+        for role, tids in (("event-loop", loop_tids), ("curl", curl_tids), ("sqlite", sqlite_tids)):
+            for t in sorted(tids):
+                f.write(f"{t} {role}\n")
 
 marks = []  # (time, label)
 for c in events:
-    t, name, args = c["tid"], c["name"], c["args"]
-    fd = (re.match(r"fd: (\d+)", args) or [None, None])[1]
-    if t in loop_tids and name in socket_read and "socket:" in args and ret_int(c) > 0:
+    t, name, args, fdk = c["tid"], c["name"], c["args"], c["kind"]
+    if t in loop_tids and name in socket_read and fdk == "socket" and ret_int(c) > 0:
         marks.append((end(c), "in"))
-    elif t in loop_tids and name in socket_write and "socket:" in args and ret_int(c) > 0:
+    elif t in loop_tids and name in socket_write and fdk == "socket" and ret_int(c) > 0:
         marks.append((c["start"], "out"))
-    elif t in curl_tids and name in socket_write and "socket:" in args and ret_int(c) > 0:
+    elif t in curl_tids and name in socket_write and fdk == "socket" and ret_int(c) > 0:
         marks.append((c["start"], "up-send"))
-    elif t in curl_tids and name in socket_read and "socket:" in args and ret_int(c) > 0:
+    elif t in curl_tids and name in socket_read and fdk == "socket" and c["fd"] not in curl_wakefds \
+            and ret_int(c) > 0:
         marks.append((end(c), "up-recv"))
     elif t in sqlite_tids and name in ("fdatasync", "fsync"):
         marks.append((end(c), "db-sync"))
-    elif t in sqlite_tids and name in ("pwrite64", "write") and "socket:" not in args:
+    elif t in sqlite_tids and name in ("pwrite64", "write") and fdk == "file":
         marks.append((c["start"], "db-write"))
     elif t in sqlite_tids and name == "futex" and "WAIT" in args and c["dur"] is not None and c["dur"] > 0.02:
         marks.append((end(c), "db-wake"))
-    elif name == "write" and fd in loop_eventfds and t not in loop_tids:
-        marks.append((c["start"], "loop-wake"))
-    elif name == "write" and fd in curl_wakefds and t not in curl_tids:
+    elif t not in curl_tids and name in ("sendto", "send", "write") and c["fd"] not in (None,) and \
+            "len: 1," in args:
         marks.append((c["start"], "curl-wake"))
+    elif t not in loop_tids and name == "write" and c["fd"] in loop_eventfds:
+        marks.append((c["start"], "loop-wake"))
 marks.sort()
 
 # Requests: from an "in" to the next "out"; consecutive marks of the same label collapse (a WAL write of several
