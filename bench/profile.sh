@@ -144,12 +144,13 @@ if [[ " $SECTIONS " == *" record "* ]]; then
     perf_pid=$!; sleep 0.5
     drive "$kind" "$n" >/dev/null
     kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
-    perf report -i "$OUT/perf-$kind.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' \
-      | head -15 >"$OUT/perf-$kind-dso.txt"
-    perf report -i "$OUT/perf-$kind.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' \
-      | grep -v '^$' | head -80 | swift demangle --simplified >"$OUT/perf-$kind-children.txt"
-    perf report -i "$OUT/perf-$kind.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' \
-      | grep -v '^$' | head -40 | swift demangle --simplified >"$OUT/perf-$kind-self.txt"
+    # (head closes its pipe early: the reports' exit status is not the script's)
+    { perf report -i "$OUT/perf-$kind.data" --no-children --sort dso --stdio -g none 2>/dev/null || true; } \
+      | grep -v '^#' | grep -v '^$' | head -15 >"$OUT/perf-$kind-dso.txt" || true
+    { perf report -i "$OUT/perf-$kind.data" --children --sort sym --stdio -g none 2>/dev/null || true; } \
+      | grep -v '^#' | grep -v '^$' | head -100 | swift demangle --simplified >"$OUT/perf-$kind-children.txt" || true
+    { perf report -i "$OUT/perf-$kind.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null || true; } \
+      | grep -v '^#' | grep -v '^$' | head -60 | swift demangle --simplified >"$OUT/perf-$kind-self.txt" || true
     say "$kind ($n requests): CPU samples by library (self):"
     sed 's/^/    /' "$OUT/perf-$kind-dso.txt" | tee -a "$SUMMARY"
     say "  top self symbols:"; head -20 "$OUT/perf-$kind-self.txt" | cut -c1-160 | sed 's/^/    /' | tee -a "$SUMMARY"
