@@ -20,13 +20,14 @@ start_simulator() {
   ready "http://127.0.0.1:$1/_simulator/instances"
 }
 
-# write_gateway_config FILE PORT DIR SIM_PORT STORAGE_JSON: a static token profile against the simulator.
+# write_gateway_config FILE PORT DIR SIM_PORT STORAGE_JSON [EXTRA_MEMBERS]: a static token profile against the
+# simulator; EXTRA_MEMBERS (e.g. `"events": {…}`) are added to the top-level object.
 write_gateway_config() {
   cat >"$1" <<JSON
 {"port": $2, "dataDirectory": "$3", "logLevel": "warning",
  "upstream": {"environment": "http://127.0.0.1:$4"},
  "tokenProfiles": {"dev": {"kind": "static", "tokenFile": "$3/simulator.token"}}, "defaultTokenProfile": "dev",
- "storage": $5}
+ "storage": $5${6:+, $6}}
 JSON
 }
 

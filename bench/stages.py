@@ -26,29 +26,68 @@ if len(parts) < 3:
     print(f"callgrind: expected 3 dumps in {out}, found {parts}")
     sys.exit(0)
 names = ["read", "sign", "idle"]
-LINE = re.compile(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$")
 
 
-def annotate(path, inclusive):
-    text = subprocess.run(["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", "--threshold=100",
-                           path], capture_output=True, text=True).stdout
-    text = subprocess.run(["swift", "demangle"], input=text, capture_output=True, text=True).stdout
-    rows, total = [], None
-    for line in text.splitlines():
-        m = LINE.match(line)
-        if not m:
+def parse(path):
+    """Self cost per function, and the cost of each function's calls (a call's line after `calls=` is the callee's
+    inclusive cost), straight from the callgrind file (callgrind_annotate 3.19 mis-reports self cost here)."""
+    names = {"fn": {}, "ob": {}, "fl": {}}
+    base = {"fn": "fn", "cfn": "fn", "ob": "ob", "cob": "ob", "fl": "fl", "fi": "fl", "fe": "fl", "cfi": "fl",
+            "cfl": "fl"}
+    self_cost, call_cost, objects = collections.Counter(), collections.Counter(), {}
+    edges = collections.Counter()  # (caller, callee) -> inclusive cost of those calls
+    fn = ob = None
+    callee = None
+    in_call = False
+    total = 0
+    spec = re.compile(r"^(fn|ob|fl|fi|fe|cfn|cob|cfi|cfl)=\((\d+)\)(?: (.*))?$")
+    for line in open(path, errors="replace"):
+        if not line.strip():
             continue
-        ir, rest = int(m.group(1).replace(",", "")), m.group(2)
-        if rest.strip() == "PROGRAM TOTALS":
-            total = ir
+        c0 = line[0]
+        if c0.isdigit() or c0 in "+-*":
+            parts = line.split()
+            value = int(parts[1]) if len(parts) > 1 else 0
+            if in_call:
+                call_cost[fn] += value
+                edges[(fn, callee)] += value
+                in_call = False
+            else:
+                self_cost[fn] += value
+                total += value
             continue
-        obj = ""
-        om = re.search(r" \[([^\[\]]*)\]$", rest)
-        if om:
-            obj, rest = om.group(1), rest[:om.start()]
-        file, _, function = rest.partition(":")
-        rows.append((ir, file, function, obj))
-    return total or 0, rows
+        m = spec.match(line.rstrip("\n"))
+        if m:
+            kind, index, name = m.groups()
+            if name is not None:
+                names[base[kind]][index] = name
+            if kind == "fn":
+                fn = names["fn"].get(index)
+                objects.setdefault(fn, ob)
+            elif kind == "cfn":
+                callee = names["fn"].get(index)
+            elif kind == "ob":
+                ob = names["ob"].get(index)
+            continue
+        if line.startswith("calls="):
+            in_call = True
+    return total, self_cost, call_cost, objects, edges
+
+
+def demangle(symbols):
+    text = subprocess.run(["swift", "demangle"], input="\n".join(symbols), capture_output=True, text=True).stdout
+    lines = text.split("\n")
+    return dict(zip(symbols, lines)) if len(lines) >= len(symbols) else {s: s for s in symbols}
+
+
+def annotate(path):
+    total, self_cost, call_cost, objects, edges = parse(path)
+    symbols = sorted(k for k in set(self_cost) | set(call_cost) | {c for _, c in edges} if k)
+    readable = demangle(symbols)
+    self_rows = [(v, "", readable.get(k, k), objects.get(k) or "") for k, v in self_cost.items() if k]
+    incl_rows = [(self_cost[k] + call_cost[k], "", readable.get(k, k), objects.get(k) or "") for k in symbols]
+    edge_rows = [(v, readable.get(a, a or "?"), readable.get(b, b or "?")) for (a, b), v in edges.items()]
+    return total, self_rows, incl_rows, edge_rows
 
 
 MODULES = r"(Storage|CurlHTTP|GatewayHTTP|Gateway|AltinnAPI|Transport|Tokens|Webhooks|App|signing_gateway|" \
@@ -82,6 +121,22 @@ def component(file, function, obj):
                 r"unlink_chunk|tcache|cfree|__libc_malloc|__libc_free|__libc_calloc|__libc_realloc|"
                 r"swift_slowAlloc|swift_slowDealloc|swift_allocObject|swift_allocBox|swift_deallocBox)", f):
         return "allocation (malloc/free, swift_allocObject)"
+    if re.match(r"__mem(set|cpy|move)", f):
+        return "memset/memcpy/memmove (buffer zeroing, copies)"
+    if re.search(r"CCryptoBoringSSL_sha256|sha256_block", f):
+        return "SHA-256 (BoringSSL, in swift-crypto)"
+    if re.search(r"swift_conformsToProtocol|_swift_getGenericMetadata|getCache\(|MetadataCacheKey|GenericCacheEntry|"
+                 r"ConcurrentReadableHashMap|LockingConcurrentMap|instantiateConcreteTypeFromMangledName|"
+                 r"swift_getTypeByMangledName|swift_dynamicCast|swift_getWitnessTable|swift_checkMetadataState|"
+                 r"swift_getAssociatedType|swift_getAssociatedConformance|swift_getSingletonMetadata", f):
+        return "Swift runtime: generic metadata, conformance lookups, casts"
+    if re.search(r"RefCounts|doDecrementSlow|swift_deallocObject|swift_deallocClassInstance", f):
+        return "Swift runtime: reference counting, exclusivity"
+    if re.search(r"Swift\.Hasher|_hashValue|hashValue|hash\(into", f):
+        return "hashing (Hasher: dictionaries, sets)"
+    if re.search(r"Swift\.(String|Substring|Character|_StringGuts|_StringObject|_allASCII|_stringCompare|"
+                 r"_StringGutsSlice|Unicode)|joined\(separator|String\.Index|_uncheckedFromUTF8", f):
+        return "Swift strings (building, UTF-8 validation, comparison)"
     if "libc.so" in base or "ld-linux" in base or "libm.so" in base or "libpthread" in base:
         return "libc (memcpy, string, locks, system call stubs)"
     if "libstdc++" in base or "libgcc" in base:
@@ -113,26 +168,38 @@ def component(file, function, obj):
     return f"other ({base or file or '?'})"
 
 
-STAGES = [
-    ("inbound parse: HTTP/1 decoding (llhttp + NIO decoder)", r"(ByteToMessageHandler.*decodeLoop|HTTPDecoder.*decode\(|c_nio_llhttp_execute)"),
-    ("auth: ClientAuthMiddleware (synchronous parts)", r"ClientAuthMiddleware"),
-    ("idempotency begin: SQLite job (closure in SQLiteStore.beginIdempotent)", r"closure.* in Storage\.SQLiteStore\.beginIdempotent"),
-    ("token: token provider", r"^(?!.*closure).*Tokens\.(StaticTokenProvider|ProfileTokenProvider|TokenCache)"),
-    ("curl: submit + wake-up (TransferInbox.submit, curl_multi_wakeup)", r"(CurlHTTP\.TransferInbox\.submit|^curl_multi_wakeup)"),
-    ("curl: one loop turn on the curl thread (MultiLoop.run body: perform, collect, resume)", r"(^curl_multi_perform$|CurlHTTP\.MultiLoop\.(collectFinished|start\(|finish\())"),
-    ("curl: curl_multi_poll (wait + wake-up handling)", r"^curl_multi_poll$"),
-    ("decode: JSONDecoder.decode (upstream answers, request bodies)", r"JSONDecoder\.decode"),
-    ("encode: JSONEncoder.encode / JSONSerialization", r"(JSONEncoder\.encode|JSONSerialization\.data)"),
-    ("commit: SQLite jobs of completion and audit (complete/release/append closures)", r"closure.* in Storage\.SQLiteStore\.(completeIdempotent|releaseIdempotent|appendAudit)"),
-    ("commit: group COMMIT (SQLiteConnection.commitGroup)", r"Storage\.SQLiteConnection\.commitGroup"),
-    ("SQLite thread total (SQLiteThread.runGroup)", r"Storage\.SQLiteThread\.runGroup"),
-    ("response: NIO write/flush of the answer (HTTPResponseEncoder, writev)", r"(HTTPResponseEncoder|HTTPServerResponseEncoder|NIOCore\.Channel.*writeAndFlush|flushNow)"),
+# Synchronous functions only: an async function's inclusive figure in callgrind also holds whatever its caller does
+# after it returns (an async return is a tail call into the caller's continuation), so it means nothing here.
+THREADS = [
+    ("event loop threads (SwiftNIO: parse, write, Hummingbird's channel handlers)", r"^NIOPosix\.SelectableEventLoop\.run\(\)"),
+    ("cooperative pool threads (the request's tasks: routing, middleware, use case, JSON)", r"^_dispatch_worker_thread$"),
+    ("curl thread (MultiLoop.run)", r"^CurlHTTP\.MultiLoop\.run\(\)"),
+    ("SQLite thread (SQLiteThread.runGroup: every store job and COMMIT)", r"SQLiteThread\.\(runGroup in"),
 ]
+STAGES = [
+    ("inbound parse: NIOHTTP1.HTTPDecoder.decode", r"^NIOHTTP1\.HTTPDecoder\.decode\(context"),
+    ("inbound body: JSONBody.decode (sign request body)", r"of static GatewayHTTP\.JSONBody\.decode<"),
+    ("auth: ClientRegistry.client(apiKey:) (hash + lookup)", r"^GatewayHTTP\.ClientRegistry\.client\(apiKey"),
+    ("idempotency: RequestFingerprint.sign", r"Gateway\.RequestFingerprint\.sign\("),
+    ("idempotency begin: SQLite job (SQLiteStore.beginIdempotent closure)", r"^closure #1 .* in Storage\.SQLiteStore\.beginIdempotent"),
+    ("curl: Transfer.configure (easy handle options, header list)", r"^CurlHTTP\.Transfer\.configure\("),
+    ("curl: curl_multi_perform (send, receive, libcurl's parsing, our callbacks)", r"^curl_multi_perform$"),
+    ("curl: ResponseHeadParser.consume (answer's header lines)", r"^CurlHTTP\.ResponseHeadParser\.consume\("),
+    ("curl: MultiLoop.collectFinished (finish, resume the awaiting task)", r"CurlHTTP\.MultiLoop\.\(collectFinished in"),
+    ("curl: curl_multi_poll (wait, wake-up)", r"^curl_multi_poll$"),
+    ("decode: JSONDecoder.decode, all (upstream answers + request body)", r"^FoundationEssentials\.JSONDecoder\.decode<"),
+    ("outbox: InstanceObserver.afterSign's update (snapshot, events)", r"^closure #1 .* in Gateway\.InstanceObserver\.afterSign\("),
+    ("audit: AuditTrail.entry (the record, digests)", r"static Gateway\.AuditTrail\.entry\("),
+    ("audit: AuditChain.hash (hash chain, on the SQLite thread)", r"static Storage\.AuditChain\.hash\("),
+    ("commit: SQLite job of the answer (completeIdempotent / appendAudit closure)", r"^closure #1 .* in Storage\.SQLiteStore\.(completeIdempotent|appendAudit|releaseIdempotent)\("),
+    ("response: JSONValue.serialized (the answer's body)", r"^Gateway\.JSONValue\.serialized\.getter"),
+    ("response: NIOHTTP1.HTTPResponseEncoder.write", r"^NIOHTTP1\.HTTPResponseEncoder\.write\("),
+]
+WRAPPER = re.compile(r"^(partial apply|merged partial apply|reabstraction thunk|@objc|protocol witness|dispatch thunk)")
 
-totals, self_rows, incl_rows = {}, {}, {}
+totals, self_rows, incl_rows, edge_rows = {}, {}, {}, {}
 for name, path in zip(names, parts):
-    totals[name], self_rows[name] = annotate(path, inclusive=False)
-    _, incl_rows[name] = annotate(path, inclusive=True)
+    totals[name], self_rows[name], incl_rows[name], edge_rows[name] = annotate(path)
 drive = {}
 for name in ("read", "sign"):
     try:
@@ -163,22 +230,38 @@ for k in keys:
     print(f"  {k:<64} {r:>10,.0f} ({100 * r * n / max(totals['read'], 1):4.1f}%) | {s:>10,.0f} "
           f"({100 * s * n / max(totals['sign'], 1):4.1f}%)")
 
-print("\nstages, inclusive instructions per request of their functions (read | sign):")
-for label, pattern in STAGES:
-    values = []
-    for name in ("read", "sign"):
-        rx = re.compile(pattern)
-        # The outermost matches only: a function whose caller also matches is counted by the caller's inclusive
-        # figure, which callgrind_annotate cannot tell apart here, so take the largest single match per pattern
-        # family plus the other matches that are not the same function at another call depth.
-        matched = [(ir, function) for ir, file, function, obj in incl_rows[name] if rx.search(function)]
-        values.append((sum(ir for ir, _ in matched) if len(matched) <= 1 else max(ir for ir, _ in matched), matched))
-    r, s = values[0][0] / n, values[1][0] / n
-    print(f"  {label:<84} {r:>10,.0f} | {s:>10,.0f}")
 
-print("\ntop 25 functions by inclusive instructions per request (sign):")
-for ir, file, function, obj in sorted(incl_rows["sign"], key=lambda r: -r[0])[:25]:
-    print(f"  {ir / n:>12,.0f}  {function[:150]}")
-print("\ntop 25 functions by self instructions per request (sign):")
-for ir, file, function, obj in sorted(self_rows["sign"], key=lambda r: -r[0])[:25]:
+
+def stage_value(name, pattern):
+    rx = re.compile(pattern)
+    matched = {}
+    for ir, file, function, obj in incl_rows[name]:
+        if rx.search(function) and not WRAPPER.match(function):
+            matched[function] = max(matched.get(function, 0), ir)
+    return sum(matched.values())
+
+
+for title, rows in (("by thread", THREADS), ("by stage (synchronous functions, inclusive)", STAGES)):
+    print(f"\n{title}: instructions per request (read | sign)")
+    for label, pattern in rows:
+        r, s_ = stage_value("read", pattern) / n, stage_value("sign", pattern) / n
+        print(f"  {label:<84} {r:>10,.0f} | {s_:>10,.0f}")
+
+print("\ntop 30 functions by self instructions per request (sign):")
+for ir, file, function, obj in sorted(self_rows["sign"], key=lambda r: -r[0])[:30]:
     print(f"  {ir / n:>12,.0f}  {function[:120]}  [{os.path.basename(obj)}]")
+
+print("\nwho calls the copies, hashes and metadata lookups (sign, inclusive instructions per request of the calls):")
+for leaf in (r"^__memset", r"^__memcpy|^__memmove", r"CCryptoBoringSSL_sha256_block|SHA256|sha256",
+             r"Swift\.String\.hash\(into", r"swift_getCanonicalPrespecializedGenericMetadata|swift_getGenericMetadata$",
+             r"swift::_conformsToProtocol\(", r"^swift_task_switch$|^swift_continuation_(resume|await)"):
+    rx = re.compile(leaf)
+    callers = collections.Counter()
+    for v, a, b in edge_rows["sign"]:
+        if rx.search(b) and not rx.search(a):
+            callers[a] += v
+    if not callers:
+        continue
+    print(f"  {leaf}:")
+    for a, v in callers.most_common(6):
+        print(f"    {v / n:>10,.0f}  {a[:160]}")
