@@ -45,7 +45,7 @@ start_gateway() {
   # Tracking's first poll an hour away: a sign tracks its instance (as in the bench), but no poll of the
   # tracker runs during the measurement and counts as the requests' work.
   write_gateway_config "$GW_DIR/gw.json" "$GW" "$GW_DIR" "$SIM" '{"engine": "sqlite"}' \
-    '"events": {"trackingInitialIntervalSeconds": 3600}'
+    '"events": {"trackingInitialIntervalSeconds": 3600, "trackingMaxIntervalSeconds": 3600}'
   "$@" "$BIN" serve --config "$GW_DIR/gw.json" >"$GW_DIR/gw.log" 2>&1 & pids+=($!)
   GW_PID=$!
   for _ in $(seq 1 1200); do curl -fs -o /dev/null "http://127.0.0.1:$GW/healthz" && break; sleep 0.1; done
