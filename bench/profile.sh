@@ -8,13 +8,15 @@
 #              WAL write + fdatasync, hand-off back, the answer's write (bench/timeline.py)
 #   record     perf record -g (cpu-clock sampling; this VM has no hardware counters) over N requests: top
 #              functions, inclusive and self, and self by library
+#   syncs      fdatasync/fsync calls of the SQLite thread under an open-loop read load (SYNC_RATE, 1000 req/s):
+#              how many, how long, on which file (the WAL, or the database: a checkpoint)
 #   callgrind  valgrind --tool=callgrind: instructions per request (N=200 read, N=200 sign, each dump taken on its
 #              own after zeroing, plus an idle dump of the same length) by stage, by function (bench/stages.py)
 # `bench/profile.sh [section…]` (default: all). Output in OUT (default /tmp/sg-profile): raw files and summary.txt.
 # Needs perf (linux-perf) and valgrind: installed when missing. BIN: an existing release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECTIONS=${*:-ctx trace record callgrind}
+SECTIONS=${*:-trace ctx record syncs callgrind}
 N=${N:-200}
 OUT=${OUT:-/tmp/sg-profile}
 . bench/lib.sh
@@ -163,6 +165,50 @@ fi
 if [[ " $SECTIONS " == *" trace "* || " $SECTIONS " == *" ctx "* || " $SECTIONS " == *" record "* ]]; then
   stop_gateway
 fi
+
+if [[ " $SECTIONS " == *" syncs "* ]]; then
+  start_gateway
+  say; say "-- fsyncs under an open-loop read load (${SYNC_RATE:-1000} req/s, 10 s, wrk with bench/load.lua): where p99 spikes come from"
+  bench_need wrk
+  perf trace -T -e fdatasync,fsync,pwrite64 -p "$GW_PID" -o "$OUT/syncs.txt" 2>/dev/null &
+  perf_pid=$!; sleep 1
+  ls -l "/proc/$GW_PID/fd" >"$OUT/syncs-fds.txt"
+  TARGET="" AUTH="Bearer $KEY" RATE=$(( ${SYNC_RATE:-1000} / 2 )) wrk -t2 -c64 -d10s --latency -s bench/load.lua \
+    "http://127.0.0.1:$GW/v1/instances/ttd/signing-app/51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02/signees" \
+    >"$OUT/syncs.wrk" 2>&1
+  kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
+  python3 - "$OUT/syncs.txt" "$OUT/syncs-fds.txt" "$OUT/syncs.wrk" <<'PY' | tee -a "$SUMMARY"
+import collections, re, statistics, sys
+fds = {}
+for line in open(sys.argv[2]):
+    m = re.search(r" (\d+) -> (.*)$", line)
+    if m:
+        fds[m.group(1)] = m.group(2).rsplit("/", 1)[-1]
+calls = collections.defaultdict(list)
+writes = collections.Counter()
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r"^\s*([\d.]+) \(\s*([\d.]+) ms\): \S+ (?:\.\.\. \[continued\]: )?(\w+)\(fd: (\d+)", line)
+    if not m:
+        continue
+    start, dur, name, fd = float(m.group(1)), float(m.group(2)), m.group(3), m.group(4)
+    if name == "pwrite64":
+        writes[fds.get(fd, fd)] += 1
+    else:
+        calls[(name, fds.get(fd, fd))].append((start, dur))
+wrk = open(sys.argv[3]).read()
+rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk)
+lat = {p: re.search(rf"\s{p}%\s+(\S+)", wrk) for p in (50, 90, 99)}
+print(f"load: {rps.group(1) if rps else '?'} req/s, latency " + ", ".join(f"p{p} {m.group(1)}" for p, m in lat.items() if m))
+for (name, target), items in sorted(calls.items()):
+    durs = sorted(d for _, d in items)
+    print(f"  {name}({target}): {len(items)} calls, {len(items) / 10:.0f}/s, duration p50 {statistics.median(durs):.2f} ms, "
+          f"p99 {durs[int(len(durs) * 0.99) - 1]:.2f} ms, max {durs[-1]:.2f} ms")
+print("  pwrite64 calls by file: " + ", ".join(f"{k} {v}" for k, v in writes.most_common()))
+PY
+  stop_gateway
+fi
+
+
 
 if [[ " $SECTIONS " == *" callgrind "* ]]; then
   say; say "-- callgrind: instructions per request (N=$N sequential each, after 20+20 warm-up requests)"
