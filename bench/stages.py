@@ -254,7 +254,7 @@ for ir, file, function, obj in sorted(self_rows["sign"], key=lambda r: -r[0])[:3
 print("\nwho calls the copies, hashes and metadata lookups (sign, inclusive instructions per request of the calls):")
 for leaf in (r"^__memset", r"^__memcpy|^__memmove", r"CCryptoBoringSSL_sha256_block|SHA256|sha256",
              r"Swift\.String\.hash\(into", r"swift_getCanonicalPrespecializedGenericMetadata|swift_getGenericMetadata$",
-             r"swift::_conformsToProtocol\\("):
+             r"swift::_conformsToProtocol\("):
     rx = re.compile(leaf)
     callers = collections.Counter()
     for v, a, b in edge_rows["sign"]:
