@@ -177,7 +177,21 @@ before=$(simulator_total "$SIM")
 closed gateway-sign    "http://127.0.0.1:$GW/"  gateway-sign   "Bearer $KEY"
 after=$(simulator_total "$SIM")
 echo "   (upstream requests during that run per sign, background tracking polls included: $(python3 -c "print(f'{($after - $before) / $(report get gateway-sign requests):.2f}')"))"
-[ "$POSTGRES" = 1 ] && closed pg-gateway-sign "http://127.0.0.1:$GWP/" gateway-sign "Bearer $KEY"
+if [ "$POSTGRES" = 1 ]; then
+  # What the PostgreSQL gateway's connections wait on during its run (pg_stat_activity, sampled every 0.25 s).
+  ( sleep 2; for _ in $(seq 1 24); do
+      psql "$PG_URL" -Atc "SELECT coalesce(wait_event_type, 'running') || ':' || coalesce(wait_event, state, '') FROM pg_stat_activity
+                          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'" 2>/dev/null
+      # Which advisory lock they wait for (keys in Sources/Storage/Postgres: SIGNAUDT, SIGNEVNT, per instance).
+      psql "$PG_URL" -Atc "SELECT 'waiting-for:' || CASE WHEN objsubid = 2 THEN 'instance-lock' WHEN objid = 1096107092
+                          THEN 'audit-lock' WHEN objid = 1163283028 THEN 'events-lock' ELSE 'other' END
+                          FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" 2>/dev/null
+      sleep 0.25; done >"$WORK/pg-waits.txt" ) &
+  pg_sampler=$!
+  closed pg-gateway-sign "http://127.0.0.1:$GWP/" gateway-sign "Bearer $KEY"
+  wait "$pg_sampler" || true
+  echo "   (PostgreSQL backends busy during that run, by wait event, summed over 24 samples: $(sort "$WORK/pg-waits.txt" | uniq -c | sort -rn | head -9 | awk '{printf "%s %s; ", $2, $1}'))"
+fi
 # The same sign load while a second wrk floods the gateway with unauthenticated requests (an unknown API key,
 # from the same address): those are limited per source (preAuth.*) and audited as counts, so signs should
 # keep most of their rate. The flood starts first and outlasts the sign run.
