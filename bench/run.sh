@@ -184,7 +184,7 @@ if [ "$POSTGRES" = 1 ]; then
                           WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'" 2>/dev/null
       # Which advisory lock they wait for (keys in Sources/Storage/Postgres: SIGNAUDT, SIGNEVNT, per instance).
       psql "$PG_URL" -Atc "SELECT 'waiting-for:' || CASE WHEN objsubid = 2 THEN 'instance-lock' WHEN objid = 1096107092
-                          THEN 'audit-lock' WHEN objid = 1163283028 THEN 'events-lock' ELSE 'other' END
+                          THEN 'audit-lock' WHEN objid = 1163284052 THEN 'events-lock' ELSE 'other' END
                           FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" 2>/dev/null
       sleep 0.25; done >"$WORK/pg-waits.txt" ) &
   pg_sampler=$!
