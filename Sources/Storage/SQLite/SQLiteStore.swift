@@ -4,16 +4,22 @@ package import Logging
 /// The embedded engine: one SQLite file, one connection owned by a dedicated thread.
 ///
 /// Durability: WAL journal with `synchronous=FULL`, so every commit is fsynced before the call returns and an
-/// acknowledged call survives `kill -9` and power loss (`NORMAL` would only survive a process crash).
+/// acknowledged call survives `kill -9` and power loss; a `.written` call (a read's audit record) is committed with
+/// `NORMAL`, surviving a process crash and synced with the next FULL commit (see `Durability`).
 package final class SQLiteStore: Store {
     let thread: SQLiteThread
     /// Held while serving (see `SQLiteServeLock`); nil for tools and tests that open the file beside a server.
     private let serveLock: SQLiteServeLock?
+    /// While serving: checkpoints off the writer thread (see `SQLiteCheckpointer`).
+    private let checkpointer: SQLiteCheckpointer?
     private let logger: Logger
 
-    private init(thread: SQLiteThread, serveLock: SQLiteServeLock?, logger: Logger) {
+    private init(
+        thread: SQLiteThread, serveLock: SQLiteServeLock?, checkpointer: SQLiteCheckpointer?, logger: Logger
+    ) {
         self.thread = thread
         self.serveLock = serveLock
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -44,7 +50,9 @@ package final class SQLiteStore: Store {
             throw error
         }
         logger.info("sqlite store opened", metadata: ["path": "\(path)"])
-        return SQLiteStore(thread: thread, serveLock: lock, logger: logger)
+        return SQLiteStore(
+            thread: thread, serveLock: lock, checkpointer: exclusive ? SQLiteCheckpointer.start(path: path) : nil,
+            logger: logger)
     }
 
     package func migrate() async throws(StoreError) {
@@ -218,6 +226,7 @@ package final class SQLiteStore: Store {
     }
 
     package func close() async {
+        await self.checkpointer?.stop()
         await thread.shutdown()
         self.serveLock?.release()
     }
