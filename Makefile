@@ -80,7 +80,7 @@ lint:
 format:
 	$(SWIFT) format -i -r Sources Tests
 
-bench: build
+bench: deps
 	bash bench/run.sh
 
 # Outbox drain rate: a pre-filled backlog delivered to a local nginx answering 204, on SQLite and PostgreSQL.

@@ -6,6 +6,8 @@
 #      the beginning: INSTANCES*5*SUBSCRIPTIONS pending deliveries;
 #   3. the subscriptions are enabled and the clock runs until `GET /v1/deliveries?status=pending&limit=1` is empty.
 # Prints deliveries/s and events/s (an event counts once every subscription has it). Not part of `make test`.
+# PostgreSQL runs with fsync=on (its default; the test suite's server has it off): a private cluster on its own
+# port (BENCH_POSTGRES_PORT, default 55441) and state directory (.build-pg-events), so a running `make test` keeps its own.
 #   BIN=.build/debug/signing-gateway bash bench/events.sh     use an existing build instead of the release build
 #   STORES="sqlite"                                           skip PostgreSQL
 set -euo pipefail
@@ -14,6 +16,7 @@ INSTANCES=${INSTANCES:-800}
 SUBSCRIPTIONS=${SUBSCRIPTIONS:-5}
 CONCURRENCY=${CONCURRENCY:-64}
 STORES=${STORES:-"sqlite postgres"}
+PG_STATE="$PWD/.build-pg-events"
 
 need=""; for p in nginx-light curl; do dpkg -s $p >/dev/null 2>&1 || need="$need $p"; done
 if [ -n "$need" ] && ! command -v nginx >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null; fi
@@ -28,7 +31,7 @@ pids=()
 pg_started=""
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
-  [ -n "$pg_started" ] && bash scripts/test-postgres.sh stop || true
+  [ -n "$pg_started" ] && TEST_POSTGRES_STATE="$PG_STATE" bash scripts/test-postgres.sh stop || true
 }
 trap cleanup EXIT
 ready() { for _ in $(seq 1 400); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not ready: $1"; exit 1; }
@@ -135,8 +138,10 @@ for store in $STORES; do
     sqlite) run_store sqlite '{"engine": "sqlite"}' ;;
     postgres)
       pg_started=1
-      bash scripts/test-postgres.sh start >/dev/null
-      . ./.build-pg/env
+      TEST_POSTGRES_STATE="$PG_STATE" TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-55441} TEST_POSTGRES_FSYNC=on \
+        bash scripts/test-postgres.sh start >/dev/null
+      . "$PG_STATE/env"
+      echo "[postgres] fsync=$(psql "$SIGNING_GATEWAY_TEST_POSTGRES_URL" -Atc 'show fsync'), synchronous_commit=$(psql "$SIGNING_GATEWAY_TEST_POSTGRES_URL" -Atc 'show synchronous_commit')"
       run_store postgres "{\"engine\": \"postgres\", \"postgresURL\": \"$SIGNING_GATEWAY_TEST_POSTGRES_URL\"}" ;;
   esac
 done

@@ -1,161 +1,273 @@
 #!/usr/bin/env bash
-# One run, same machine, same upstream: wrk against
-#   (a) the simulator directly (POST …/actions sign, GET …/signing),
-#   (b) the gateway (POST /v1/signatures parallel = actions + signing upstream; GET …/signees = signing),
-#   (c) nginx reverse-proxying the same simulator with an injected Authorization header.
-# Prints req/s, p50, p99 and the ratios b/a and b/c. Not part of `make test`.
+# `make bench`: every figure of issue 18 from ONE run on this machine, each beside its budget, as ratios and
+# differences between targets measured in this run (never absolute timings). Same upstream for all: the
+# simulator; the gateway (release build, SQLite store: WAL + synchronous=FULL, see Sources/Storage/SQLite/
+# SQLiteStore.swift) with a static token profile; nginx reverse-proxying the same simulator; a second gateway on
+# PostgreSQL (a private cluster with fsync=on, PostgreSQL's default).
+#   1. throughput, closed loop (wrk -t$THREADS -c$CONNECTIONS -d$DURATION): simulator directly, nginx, gateway, for
+#      the sign path (POST /v1/signatures parallel vs POST …/actions) and the read path (GET …/signees vs GET
+#      …/signing); the sign path under an unauthenticated flood; the PostgreSQL gateway's sign path.
+#   2. added latency at half load, open loop (bench/load.lua with RATE: a fixed request rate, wrk2-style): the rate
+#      is half the gateway's throughput for the path measured in step 1. Read path: gateway p99 - simulator p99
+#      at that rate. Sign path: a sign makes CALLS upstream calls (counted from the simulator's request counter,
+#      not assumed); each of those upstream operations is measured directly at the sign rate, all at once (the
+#      simulator sees the same load as under the gateway), and the distribution of their sum (independent draws)
+#      is what calling the upstream directly costs; (gateway p99 - that p99) / CALLS is the figure.
+#   3. sequential added latency (wrk -t1 -c1: one keep-alive connection, one request after another): p50
+#      differences, the sign path's per upstream call as in 2.
+#   4. memory: VmRSS when idle (after start-up and 20 requests), and with MEMORY_CONNECTIONS (1000) connections
+#      each with a request in flight against a slowed simulator (bench/memory.py).
+# Ends with a table: figure, measured, budget, PASS/FAIL. Exits 0 whatever the verdicts (it is a report). Not part of
+# `make test`. Knobs: DURATION, OPEN_DURATION, SEQ_DURATION, CONNECTIONS, THREADS, SIGN_INSTANCES, POSTGRES=0 (skip
+# PostgreSQL), BENCH_POSTGRES_PORT (55440), MEMORY_CONNECTIONS, BIN (an existing build), BASELINE_BIN (an older
+# build's sign path side by side), KEEP=1 (keep the work directory, printed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
+OPEN_DURATION=${OPEN_DURATION:-10s}
+SEQ_DURATION=${SEQ_DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
+SIGN_INSTANCES=${SIGN_INSTANCES:-512}
+POSTGRES=${POSTGRES:-1}
+MEMORY_CONNECTIONS=${MEMORY_CONNECTIONS:-1000}
+. bench/lib.sh
 
-need=""; for p in wrk nginx-light; do dpkg -s $p >/dev/null 2>&1 || need="$need $p"; done
-if [ -n "$need" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null; fi
+bench_need wrk nginx-light curl
+[ "$POSTGRES" = 1 ] && [ -z "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null)" ] && bench_need postgresql
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-swift build -c release --product signing-gateway >/dev/null
-BIN=.build/release/signing-gateway
+if [ -z "${BIN:-}" ]; then
+  swift build -c release --product signing-gateway >/dev/null
+  BIN=.build/release/signing-gateway
+fi
 WORK=$(mktemp -d /tmp/sg-bench.XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+export RESULTS="$WORK/results.json"
 SIM=$(free_port); GW=$(free_port); NGX=$(free_port)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+PG_STATE="$PWD/.build-pg-bench"
+pg_started=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  [ -n "$pg_started" ] && TEST_POSTGRES_STATE="$PG_STATE" bash scripts/test-postgres.sh stop 2>/dev/null || true
+  [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+}
 trap cleanup EXIT
-ready() { for _ in $(seq 1 200); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not ready: $1"; exit 1; }
+report() { python3 bench/report.py "$@"; }
 
-$BIN simulate --port "$SIM" --data-dir "$WORK" >"$WORK/sim.log" 2>&1 & pids+=($!)
-ready "http://127.0.0.1:$SIM/_simulator/instances"
-cat >"$WORK/gw.json" <<JSON
-{"port": $GW, "dataDirectory": "$WORK", "logLevel": "warning",
- "upstream": {"environment": "http://127.0.0.1:$SIM"},
- "tokenProfiles": {"dev": {"kind": "static", "tokenFile": "$WORK/simulator.token"}}, "defaultTokenProfile": "dev"}
-JSON
-$BIN serve --config "$WORK/gw.json" >"$WORK/gw.log" 2>&1 & pids+=($!)
+start_simulator "$SIM" "$WORK"
+write_gateway_config "$WORK/gw.json" "$GW" "$WORK" "$SIM" '{"engine": "sqlite"}'
+"$BIN" serve --config "$WORK/gw.json" >"$WORK/gw.log" 2>&1 & pids+=($!)
+GW_PID=$!
 ready "http://127.0.0.1:$GW/healthz"
 TOKEN=$(cat "$WORK/simulator.token"); KEY=$(cat "$WORK/dev-client.key")
-# BASELINE_BIN: an earlier build (e.g. without the durable store) run side by side on the same upstream.
 if [ -n "${BASELINE_BIN:-}" ]; then
-  GW0=$(free_port); mkdir -p "$WORK/baseline"; cp "$WORK/dev-client.key" "$WORK/baseline/"
-  sed -e "s/\"port\": $GW/\"port\": $GW0/" -e "s#\"dataDirectory\": \"$WORK\"#\"dataDirectory\": \"$WORK/baseline\"#" "$WORK/gw.json" >"$WORK/gw0.json"
+  GW0=$(free_port); mkdir -p "$WORK/baseline"; cp "$WORK/dev-client.key" "$WORK/simulator.token" "$WORK/baseline/"
+  write_gateway_config "$WORK/gw0.json" "$GW0" "$WORK/baseline" "$SIM" '{"engine": "sqlite"}'
   "$BASELINE_BIN" serve --config "$WORK/gw0.json" >"$WORK/gw0.log" 2>&1 & pids+=($!)
   ready "http://127.0.0.1:$GW0/healthz"
 fi
-
-mkdir -p "$WORK/nginx/logs"
-cat >"$WORK/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-error_log $WORK/nginx/logs/error.log;
-pid $WORK/nginx/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream altinn { server 127.0.0.1:$SIM; keepalive 128; }
-  server {
-    listen 127.0.0.1:$NGX;
-    location / {
-      proxy_pass http://altinn;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Authorization "Bearer $TOKEN";
-      proxy_set_header Accept "application/json";
-    }
-  }
-}
-NGINX
+nginx_proxy_config "$WORK/nginx" "$NGX" "$SIM" "$TOKEN"
 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
 ready "http://127.0.0.1:$NGX/_simulator/instances"
 
+# PostgreSQL: a private cluster (own port and state directory, fsync=on), and a second gateway on it.
+if [ "$POSTGRES" = 1 ]; then
+  pg_started=1
+  TEST_POSTGRES_STATE="$PG_STATE" TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-55440} TEST_POSTGRES_FSYNC=on \
+    bash scripts/test-postgres.sh start >/dev/null 2>"$WORK/pg-start.log"
+  PG_URL=$(sed -n 's/^SIGNING_GATEWAY_TEST_POSTGRES_URL=//p' "$PG_STATE/env")
+  PG_FSYNC=$(psql "$PG_URL" -Atc 'show fsync'); PG_SYNC=$(psql "$PG_URL" -Atc 'show synchronous_commit')
+  GWP=$(free_port); mkdir -p "$WORK/pg"; cp "$WORK/dev-client.key" "$WORK/simulator.token" "$WORK/pg/"
+  write_gateway_config "$WORK/gwp.json" "$GWP" "$WORK/pg" "$SIM" "{\"engine\": \"postgres\", \"postgresURL\": \"$PG_URL\"}"
+  "$BIN" serve --config "$WORK/gwp.json" >"$WORK/gwp.log" 2>&1 & pids+=($!)
+  ready "http://127.0.0.1:$GWP/healthz"
+fi
+
 INSTANCE=51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02
+SIGNEES="/v1/instances/ttd/signing-app/$INSTANCE/signees"
+SIGNING="/ttd/signing-app/instances/$INSTANCE/signing"
 # Signs spread over many instances, as in production: the gateway serializes writes per instance (one Altinn
 # write at a time), so 64 connections signing one instance would measure that queue, not the gateway.
-SIGN_INSTANCES=${SIGN_INSTANCES:-512}
-INSTANCES=$(for _ in $(seq 1 "$SIGN_INSTANCES"); do
-  curl -fs -X POST -H 'Content-Type: application/json' -d '{"template":"B"}' "http://127.0.0.1:$SIM/_simulator/instances" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
-done | tr '\n' ' ')
+INSTANCES=$(create_instances "$SIM" "$SIGN_INSTANCES" B)
 export INSTANCES
-cat >"$WORK/post.lua" <<'LUA'
--- Every request carries a fresh Idempotency-Key (a replay would not reach Altinn) and the next instance of
--- INSTANCES. TARGET=altinn posts to the instance's …/actions; TARGET=gateway posts a sign of it to /v1/signatures.
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = os.getenv("AUTH")
-local counter = 0
-local prefix = ""
-local instances = {}
-for id in string.gmatch(os.getenv("INSTANCES"), "%S+") do instances[#instances + 1] = id end
-function init(args)
-  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-  prefix = tostring(math.random(1, 2147483647)) .. "-"
-  counter = math.random(0, #instances - 1)
-end
-function request()
-  counter = counter + 1
-  local instance = instances[(counter % #instances) + 1]
-  wrk.headers["Idempotency-Key"] = prefix .. counter
-  if os.getenv("TARGET") == "gateway" then
-    return wrk.format(nil, "/v1/signatures", nil,
-      '{"app":"ttd/signing-app","instanceId":"' .. instance .. '","mode":"parallel"}')
-  end
-  return wrk.format(nil, "/ttd/signing-app/instances/" .. instance .. "/actions", nil, '{"action":"sign"}')
-end
-LUA
-cat >"$WORK/get.lua" <<'LUA'
-wrk.headers["Authorization"] = os.getenv("AUTH")
-LUA
 
-run() { # name url script target auth
-  TARGET="$4" AUTH="$5" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$3" "$2" >"$WORK/$1.wrk" 2>&1
-  python3 - "$WORK/$1.wrk" "$1" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-def lat(p):
-    m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", text)
-    v, u = float(m.group(1)), m.group(2)
-    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{sys.argv[2]:<28} {rps:>10.0f} req/s   p50 {lat(50):7.2f} ms   p99 {lat(99):7.2f} ms   non-2xx {errors.group(1) if errors else 0}")
-open(sys.argv[1] + ".rps", "w").write(str(rps))
+# Idle RSS: after start-up and a few requests of each kind (so lazily built state exists), nothing in flight.
+for i in $(seq 1 10); do
+  curl -fs -o /dev/null -H "Authorization: Bearer $KEY" "http://127.0.0.1:$GW$SIGNEES"
+done
+# The upstream calls one request makes, from the simulator's own counter (and which ones, from its request log).
+first=$(echo "$INSTANCES" | cut -d' ' -f1-10)
+before=$(simulator_total "$SIM")
+for id in $first; do
+  curl -fs -o /dev/null -X POST -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: calls-$id" -d "{\"app\":\"ttd/signing-app\",\"instanceId\":\"$id\",\"mode\":\"parallel\"}" \
+    "http://127.0.0.1:$GW/v1/signatures"
+done
+middle=$(simulator_total "$SIM")
+for _ in $(seq 1 10); do curl -fs -o /dev/null -H "Authorization: Bearer $KEY" "http://127.0.0.1:$GW$SIGNEES"; done
+after=$(simulator_total "$SIM")
+SIGN_CALLS=$(( (middle - before) / 10 )); READ_CALLS=$(( (after - middle) / 10 ))
+sleep 1
+IDLE_RSS=$(rss_kib "$GW_PID")
+report set calls sign=$SIGN_CALLS read=$READ_CALLS
+report set memory idle_rss_kib="$IDLE_RSS"
+# Which calls a sign makes, in order: the simulator's log right after one more sign.
+last=$(echo "$INSTANCES" | cut -d' ' -f11)
+curl -fs -o /dev/null -X POST -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+  -H "Idempotency-Key: sequence-$last" -d "{\"app\":\"ttd/signing-app\",\"instanceId\":\"$last\",\"mode\":\"parallel\"}" \
+  "http://127.0.0.1:$GW/v1/signatures"
+SIGN_SEQUENCE=$(curl -fs "http://127.0.0.1:$SIM/_simulator/requests" | python3 -c '
+import json, re, sys
+requests = json.load(sys.stdin)["requests"][-int(sys.argv[1]):]
+print(", ".join(r["method"] + " " + re.sub(r"[0-9a-f-]{36}", "{id}", re.sub(r"/\d+/", "/{party}/", r["path"])) for r in requests))
+' "$SIGN_CALLS")
+
+# Upstream operations of a sign, measured directly: the instances they read were signed once (so each holds the
+# signature document a sign leaves, whose id changes with every sign: these are not signed again meanwhile).
+PROOF_INSTANCES=$(create_instances "$SIM" 64 B)
+PROOF_PATHS=$(python3 - "$SIM" "$TOKEN" $PROOF_INSTANCES <<'PY'
+import http.client, json, sys
+sim, token, ids = sys.argv[1], sys.argv[2], sys.argv[3:]
+c = http.client.HTTPConnection("127.0.0.1", int(sim))
+h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"}
+instance_paths, data_paths, signing_paths = [], [], []
+for id in ids:
+    base = f"/ttd/signing-app/instances/{id}"
+    c.request("POST", base + "/actions", json.dumps({"action": "sign"}), h); r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+    c.request("GET", base, headers=h); document = json.loads(c.getresponse().read())
+    # As SigningService.signatureCandidates: JSON elements generated from a task (a GeneratedFrom reference).
+    elements = [e for e in document.get("data", []) if (e.get("contentType") or "").startswith("application/json")
+                and any(r.get("relation") == "GeneratedFrom" for r in e.get("references") or [])]
+    newest = max(elements, key=lambda e: e.get("created") or "")
+    instance_paths.append(base); data_paths.append(f"{base}/data/{newest['id']}")
+    signing_paths.append(base + "/signing")
+print(" ".join(instance_paths)); print(" ".join(data_paths)); print(" ".join(signing_paths))
 PY
-}
+)
+PATHS_INSTANCE=$(echo "$PROOF_PATHS" | sed -n 1p); PATHS_DATA=$(echo "$PROOF_PATHS" | sed -n 2p)
+PATHS_SIGNING=$(echo "$PROOF_PATHS" | sed -n 3p)
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores, everything on this machine"
-run sim-actions   "http://127.0.0.1:$SIM/" post.lua altinn "Bearer $TOKEN"
-run nginx-actions "http://127.0.0.1:$NGX/" post.lua altinn ""
-run gateway-sign  "http://127.0.0.1:$GW/" post.lua gateway "Bearer $KEY"
+# run NAME URL TARGET AUTH [wrk args…]: one wrk run through bench/load.lua, stored and printed.
+run() {
+  local name=$1 url=$2 target=$3 auth=$4; shift 4
+  TARGET="$target" AUTH="$auth" wrk "$@" --latency -s bench/load.lua "$url" >"$WORK/$name.wrk" 2>&1 ||
+    { echo "wrk failed for $name:"; cat "$WORK/$name.wrk"; return 1; }
+  report wrk "$name" "$WORK/$name.wrk"
+}
+closed() { local name=$1 url=$2 target=$3 auth=$4; run "$name" "$url" "$target" "$auth" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION"; }
+# open NAME URL TARGET AUTH RATE: fixed total rate over 2 threads x 32 connections.
+open_loop() {
+  local name=$1 url=$2 target=$3 auth=$4 rate=$5
+  RATE=$(python3 -c "print($rate / 2)") run "$name" "$url" "$target" "$auth" -t2 -c64 -d"$OPEN_DURATION"
+}
+seq_run() { local name=$1 url=$2 target=$3 auth=$4; run "$name" "$url" "$target" "$auth" -t1 -c1 -d"$SEQ_DURATION"; }
+rps() { report get "$1" rps; }
+
+echo "== signing-gateway bench: $(nproc) cores, $(date -u +%FT%TZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $BIN"
+echo "SQLite: journal_mode=WAL, synchronous=FULL (Sources/Storage/SQLite/SQLiteStore.swift: open)"
+[ "$POSTGRES" = 1 ] && echo "PostgreSQL: private cluster on 127.0.0.1, fsync=$PG_FSYNC, synchronous_commit=$PG_SYNC"
+echo "upstream calls per request (simulator's counter, 10 requests each): sign $SIGN_CALLS ($SIGN_SEQUENCE), read $READ_CALLS"
+echo
+echo "-- 1. throughput, closed loop: wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+closed sim-actions     "http://127.0.0.1:$SIM/" altinn-actions "Bearer $TOKEN"
+closed nginx-actions   "http://127.0.0.1:$NGX/" altinn-actions ""
+before=$(simulator_total "$SIM")
+closed gateway-sign    "http://127.0.0.1:$GW/"  gateway-sign   "Bearer $KEY"
+after=$(simulator_total "$SIM")
+echo "   (upstream requests during that run per sign, background tracking polls included: $(python3 -c "print(f'{($after - $before) / $(report get gateway-sign requests):.2f}')"))"
+if [ "$POSTGRES" = 1 ]; then
+  # What the PostgreSQL gateway's connections wait on during its run (pg_stat_activity, sampled every 0.25 s).
+  ( sleep 2; for _ in $(seq 1 24); do
+      psql "$PG_URL" -Atc "SELECT coalesce(wait_event_type, 'running') || ':' || coalesce(wait_event, state, '') FROM pg_stat_activity
+                          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'" 2>/dev/null
+      # Which advisory lock they wait for (keys in Sources/Storage/Postgres: SIGNAUDT, SIGNEVNT, per instance).
+      psql "$PG_URL" -Atc "SELECT 'waiting-for:' || CASE WHEN objsubid = 2 THEN 'instance-lock' WHEN objid = 1096107092
+                          THEN 'audit-lock' WHEN objid = 1163284052 THEN 'events-lock' ELSE 'other' END
+                          FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" 2>/dev/null
+      sleep 0.25; done >"$WORK/pg-waits.txt" ) &
+  pg_sampler=$!
+  closed pg-gateway-sign "http://127.0.0.1:$GWP/" gateway-sign "Bearer $KEY"
+  wait "$pg_sampler" || true
+  echo "   (PostgreSQL backends busy during that run, by wait event, summed over 24 samples: $(sort "$WORK/pg-waits.txt" | uniq -c | sort -rn | head -9 | awk '{printf "%s %s; ", $2, $1}'))"
+fi
 # The same sign load while a second wrk floods the gateway with unauthenticated requests (an unknown API key,
 # from the same address): those are limited per source (preAuth.*) and audited as counts, so signs should
 # keep most of their rate. The flood starts first and outlasts the sign run.
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-64}
 FLOOD_DURATION=${FLOOD_DURATION:-$(( ${DURATION%s} + 2 ))s}
-AUTH="Bearer not-a-configured-key" wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$FLOOD_DURATION" -s "$WORK/get.lua" \
-  "http://127.0.0.1:$GW/v1/instances/ttd/signing-app/$INSTANCE/signees" >"$WORK/flood.wrk" 2>&1 &
+TARGET="" AUTH="Bearer not-a-configured-key" wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$FLOOD_DURATION" -s bench/load.lua \
+  "http://127.0.0.1:$GW$SIGNEES" >"$WORK/flood.wrk" 2>&1 &
 flood_pid=$!
 sleep 1  # let the flood ramp up before measuring
-run gateway-sign-flooded "http://127.0.0.1:$GW/" post.lua gateway "Bearer $KEY"
+closed gateway-sign-flooded "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY"
 wait "$flood_pid"
-python3 - "$WORK/flood.wrk" "$(cat "$WORK/gateway-sign.wrk.rps")" "$(cat "$WORK/gateway-sign-flooded.wrk.rps")" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-quiet, flooded = float(sys.argv[2]), float(sys.argv[3])
-print(f"unauthenticated flood: {rps:.0f} req/s (all 401/429)")
-print(f"sign path under the flood / without: {flooded / quiet:.2f}x")
-PY
-if [ -n "${BASELINE_BIN:-}" ]; then
-  run baseline-sign "http://127.0.0.1:$GW0/" post.lua gateway "Bearer $KEY"
-  echo "sign path, this build / BASELINE_BIN: $(python3 -c "print(f'{$(cat $WORK/gateway-sign.wrk.rps)/$(cat $WORK/baseline-sign.wrk.rps):.2f}x')")"
-fi
-run sim-signing   "http://127.0.0.1:$SIM/ttd/signing-app/instances/$INSTANCE/signing" get.lua "" "Bearer $TOKEN"
-run nginx-signing "http://127.0.0.1:$NGX/ttd/signing-app/instances/$INSTANCE/signing" get.lua "" ""
-run gateway-signees "http://127.0.0.1:$GW/v1/instances/ttd/signing-app/$INSTANCE/signees" get.lua "" "Bearer $KEY"
-
-r() { cat "$WORK/$1.wrk.rps"; }
-python3 - "$(r sim-actions)" "$(r nginx-actions)" "$(r gateway-sign)" "$(r sim-signing)" "$(r nginx-signing)" "$(r gateway-signees)" <<'PY'
+report wrk flood "$WORK/flood.wrk" >/dev/null
+if [ -n "${BASELINE_BIN:-}" ]; then closed baseline-sign "http://127.0.0.1:$GW0/" gateway-sign "Bearer $KEY"; fi
+closed sim-signing     "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN"
+closed nginx-signing   "http://127.0.0.1:$NGX$SIGNING" "" ""
+closed gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"
+python3 - "$(rps sim-actions)" "$(rps nginx-actions)" "$(rps gateway-sign)" "$(rps sim-signing)" "$(rps nginx-signing)" \
+  "$(rps gateway-signees)" "$(rps flood)" "$(rps gateway-sign-flooded)" "$(rps pg-gateway-sign)" "$(rps baseline-sign)" \
+  "$SIGN_CALLS" <<'PY'
 import sys
-a1, c1, b1, a2, c2, b2 = map(float, sys.argv[1:])
-print(f"sign path (2 upstream calls per request): gateway/simulator {b1/a1:.2f}x   gateway/nginx {b1/c1:.2f}x")
-print(f"read path (1 upstream call, plain forward): gateway/simulator {b2/a2:.2f}x   gateway/nginx {b2/c2:.2f}x")
+def f(x): return float(x) if x else None
+a1, c1, b1, a2, c2, b2, flood, flooded, pg, base = map(f, sys.argv[1:11])
+calls = sys.argv[11]
+print(f"sign path ({calls} upstream calls per sign; nginx and the simulator: one POST …/actions): "
+      f"gateway/simulator {b1/a1:.2f}x   gateway/nginx {b1/c1:.2f}x")
+print(f"read path (1 upstream call + an audit record): gateway/simulator {b2/a2:.2f}x   gateway/nginx {b2/c2:.2f}x")
+print(f"unauthenticated flood: {flood:.0f} req/s (all 401/429); sign path under the flood / without: {flooded/b1:.2f}x")
+if pg: print(f"PostgreSQL sign path / SQLite sign path: {pg/b1:.2f}x")
+if base: print(f"sign path, this build / BASELINE_BIN: {b1/base:.2f}x")
 PY
-echo "RSS after load (KiB): gateway $(ps -o rss= -p "${pids[1]}")  simulator $(ps -o rss= -p "${pids[0]}")"
+
+READ_RATE=$(python3 -c "print(round($(rps gateway-signees) / 2))")
+SIGN_RATE=$(python3 -c "print(round($(rps gateway-sign) / 2))")
+echo
+echo "-- 2. added latency at half load, open loop (fixed rate, 2 threads x 32 connections, $OPEN_DURATION each)"
+echo "read path at $READ_RATE req/s (half of gateway-signees above):"
+open_loop open-sim-signing     "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN" "$READ_RATE"
+open_loop open-gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"   "$READ_RATE"
+echo "sign path at $SIGN_RATE signs/s (half of gateway-sign above); then its $SIGN_CALLS upstream operations directly, each at $SIGN_RATE req/s, all at once:"
+open_loop open-gateway-sign "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY" "$SIGN_RATE"
+# The direct operations in the order a sign makes them (actions, signing, instance, then data reads for the rest).
+direct_parts=(); direct_pids=()
+launch_direct() { # name target paths
+  local name=$1 target=$2 paths=$3
+  PATHS="$paths" TARGET="$target" AUTH="Bearer $TOKEN" RATE="$SIGN_RATE" \
+    wrk -t1 -c32 -d"$OPEN_DURATION" --latency -s bench/load.lua "http://127.0.0.1:$SIM/" >"$WORK/$name.wrk" 2>&1 &
+  direct_pids+=($!); direct_parts+=("$name")
+}
+launch_direct open-sim-actions altinn-actions ""
+[ "$SIGN_CALLS" -ge 2 ] && launch_direct open-sim-signing-after paths "$PATHS_SIGNING"
+[ "$SIGN_CALLS" -ge 3 ] && launch_direct open-sim-instance paths "$PATHS_INSTANCE"
+for i in $(seq 4 "$SIGN_CALLS"); do launch_direct "open-sim-data-$i" paths "$PATHS_DATA"; done
+wait "${direct_pids[@]}"
+for part in "${direct_parts[@]}"; do report wrk "$part" "$WORK/$part.wrk"; done
+report chain open-sim-chain "${direct_parts[@]}"
+
+echo
+echo "-- 3. sequential: one keep-alive connection, one request after another ($SEQ_DURATION each)"
+seq_run seq-sim-signing     "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN"
+seq_run seq-gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"
+seq_run seq-gateway-sign    "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY"
+seq_parts=()
+seq_direct() { PATHS="$3" seq_run "$1" "http://127.0.0.1:$SIM/" "$2" "Bearer $TOKEN"; seq_parts+=("$1"); }
+seq_direct seq-sim-actions altinn-actions ""
+[ "$SIGN_CALLS" -ge 2 ] && seq_direct seq-sim-signing-after paths "$PATHS_SIGNING"
+[ "$SIGN_CALLS" -ge 3 ] && seq_direct seq-sim-instance paths "$PATHS_INSTANCE"
+for i in $(seq 4 "$SIGN_CALLS"); do seq_direct "seq-sim-data-$i" paths "$PATHS_DATA"; done
+report chain seq-sim-chain "${seq_parts[@]}"
+
+echo
+echo "-- 4. memory (VmRSS of the SQLite gateway)"
+MEM=$(python3 bench/memory.py "$GW_PID" "$GW" "$SIM" "$SIGNEES" "Bearer $KEY" "$MEMORY_CONNECTIONS")
+report set memory $(echo "$MEM" | tr ' ' '\n' | grep -v '^statuses=')
+echo "idle (after start-up and 30 requests): $(( IDLE_RSS / 1024 )) MiB; $MEM"
+echo "after everything: VmRSS $(( $(rss_kib "$GW_PID") / 1024 )) MiB, VmHWM $(( $(awk '/^VmHWM:/ {print $2}' "/proc/$GW_PID/status") / 1024 )) MiB; simulator VmRSS $(( $(rss_kib "$SIM_PID") / 1024 )) MiB"
+
+report summary
+[ -n "${KEEP:-}" ] && echo "work directory kept: $WORK"
+exit 0

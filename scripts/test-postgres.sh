@@ -4,11 +4,16 @@
 #                                    127.0.0.1 with TLS (a throw-away CA) and writes
 #                                    SIGNING_GATEWAY_TEST_POSTGRES_URL=… and …_CA=… to .build-pg/env
 #   scripts/test-postgres.sh stop    stops it and removes its directory
+# Environment: TEST_POSTGRES_PORT (first port tried, default 55432), TEST_POSTGRES_FSYNC (on|off, default off:
+# the tests check logic, not the disk; the benchmarks set on, PostgreSQL's default), TEST_POSTGRES_STATE (where the
+# env file goes, default .build-pg; the benchmarks use their own, so they never stop the test suite's server).
 # Run as root (it creates the cluster as the `postgres` user). Safe to call `stop` when nothing runs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="$ROOT/.build-pg"
+STATE="${TEST_POSTGRES_STATE:-$ROOT/.build-pg}"
+FSYNC="${TEST_POSTGRES_FSYNC:-off}"
+case "$FSYNC" in on|off) ;; *) echo "test-postgres: TEST_POSTGRES_FSYNC must be on or off" >&2; exit 2 ;; esac
 PORT_FIRST="${TEST_POSTGRES_PORT:-55432}"
 DB=signing_gateway_test
 
@@ -72,9 +77,10 @@ start() {
 
     port="$PORT_FIRST"
     while ! port_free "$port"; do port=$((port + 1)); done
-    # fsync off: the cluster is thrown away after the run, and the tests check logic, not the disk.
+    # fsync off by default: the cluster is thrown away after the run, and the tests check logic, not the disk.
+    # The benchmarks ask for on (TEST_POSTGRES_FSYNC=on), the server's default, so their figures are durable ones.
     runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" start >/dev/null \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=$FSYNC -c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     for _ in $(seq 1 60); do
         "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break

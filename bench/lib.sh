@@ -1,0 +1,75 @@
+# Helpers shared by bench/run.sh and bench/profile.sh (sourced, not run). Expects WORK and pids=() set.
+
+# Debian packages by name; one `apt-get update` before the first install of a run.
+bench_need() { # package...
+  local missing="" p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  [ -z "$missing" ] && return 0
+  echo "installing:$missing" >&2
+  if [ -z "${BENCH_APT_UPDATED:-}" ]; then apt-get update -qq; BENCH_APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ready() { for _ in $(seq 1 400); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not ready: $1" >&2; exit 1; }
+
+# start_simulator PORT DIR: the simulator, writing DIR/simulator.token and DIR/dev-client.key.
+start_simulator() {
+  "$BIN" simulate --port "$1" --data-dir "$2" >"$2/sim.log" 2>&1 & pids+=($!)
+  SIM_PID=$!
+  ready "http://127.0.0.1:$1/_simulator/instances"
+}
+
+# write_gateway_config FILE PORT DIR SIM_PORT STORAGE_JSON [EXTRA_MEMBERS]: a static token profile against the
+# simulator; EXTRA_MEMBERS (e.g. `"events": {…}`) are added to the top-level object.
+write_gateway_config() {
+  cat >"$1" <<JSON
+{"port": $2, "dataDirectory": "$3", "logLevel": "warning",
+ "upstream": {"environment": "http://127.0.0.1:$4"},
+ "tokenProfiles": {"dev": {"kind": "static", "tokenFile": "$3/simulator.token"}}, "defaultTokenProfile": "dev",
+ "storage": $5${6:+, $6}}
+JSON
+}
+
+# nginx_proxy_config DIR PORT SIM_PORT TOKEN: nginx reverse-proxying the simulator, injecting the token.
+nginx_proxy_config() {
+  mkdir -p "$1/logs"
+  cat >"$1/nginx.conf" <<NGINX
+worker_processes 1;
+error_log $1/logs/error.log;
+pid $1/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream altinn { server 127.0.0.1:$3; keepalive 128; }
+  server {
+    listen 127.0.0.1:$2;
+    location / {
+      proxy_pass http://altinn;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer $4";
+      proxy_set_header Accept "application/json";
+    }
+  }
+}
+NGINX
+}
+
+# create_instances SIM_PORT COUNT TEMPLATE: ids of new simulator instances, space separated.
+create_instances() {
+  python3 - "$@" <<'PY'
+import http.client, json, sys
+port, count, template = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+c = http.client.HTTPConnection("127.0.0.1", int(port))
+ids = []
+for _ in range(count):
+    c.request("POST", "/_simulator/instances", json.dumps({"template": template}), {"Content-Type": "application/json"})
+    ids.append(json.loads(c.getresponse().read())["id"])
+print(" ".join(ids))
+PY
+}
+
+simulator_total() { curl -fs "http://127.0.0.1:$1/_simulator/requests" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
