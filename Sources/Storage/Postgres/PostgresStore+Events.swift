@@ -26,26 +26,36 @@ extension PostgresStore {
         let logger = self.logger
         return try await Self.run("outbox commit") {
             try await Self.transaction(self.client, logger: logger) { connection in
-                (try await Self.applyOutboxAndCommit(write, audits: [], on: connection, logger: logger), committed: true)
+                let current = try await Self.lockInstance(write.instance, on: connection, logger: logger)
+                let committed = try await Self.applyOutboxAndCommit(
+                    write, current: current, audits: [], on: connection, logger: logger)
+                return (committed, committed: true)
             }
         }
     }
 
-    /// Locks and reads the instance's row, runs `write.apply`, stores the row it returns and appends its new events
-    /// with their deliveries, then `audits` (after the audit records of the upgrades the write made), and commits
-    /// the caller's transaction (`transaction`, from `commit` or `completeIdempotent`): the events and audit records
-    /// are appended by the last statement (`appendTailAndCommit`), so the global locks are held for it and the
-    /// COMMIT only.
-    static func applyOutboxAndCommit(
-        _ write: OutboxWrite, audits: [AuditEntry], on connection: PostgresConnection, logger: Logger
-    ) async throws -> OutboxCommit {
+    /// The instance's advisory lock and its row `FOR UPDATE`, in one round trip.
+    static func lockInstance(
+        _ instance: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> TrackedInstance? {
         let rows = try await connection.query(
             """
             SELECT \(unescaped: EventColumns.list(EventColumns.tracked))
-            FROM signing_gateway_lock_instance(\(write.instance))
+            FROM signing_gateway_lock_instance(\(instance))
             """, logger: logger
         ).collect()
-        let current = try rows.first.map { try TrackedInstance(row: $0.makeRandomAccess()) }
+        return try rows.first.map { try TrackedInstance(row: $0.makeRandomAccess()) }
+    }
+
+    /// Runs `write.apply` on `current` (the instance's row, read under its lock: `lockInstance`), stores the row it
+    /// returns and appends its new events with their deliveries, then `audits` (after the audit records of the
+    /// upgrades the write made), and commits the caller's transaction (`transaction`, from `commit` or
+    /// `completeIdempotent`): the events and audit records are appended by the last statement
+    /// (`appendTailAndCommit`), so the global locks are held for it and the COMMIT only.
+    static func applyOutboxAndCommit(
+        _ write: OutboxWrite, current: TrackedInstance?, audits: [AuditEntry], on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> OutboxCommit {
         let update = write.apply(current)
         var tracked = current
         let started = current == nil && update.tracked != nil

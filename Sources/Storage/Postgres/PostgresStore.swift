@@ -198,18 +198,23 @@ package final class PostgresStore: Store {
         let logger = self.logger
         let (updated, committed): (Bool, OutboxCommit?) = try await Self.run("idempotency complete") {
             try await Self.transaction(self.client, logger: logger) { connection in
-                let rows = try await connection.query(
+                var binds = PostgresBindings()
+                binds.append(Int32(response.status))
+                binds.append(response.contentType)
+                binds.append(ByteBuffer(bytes: response.body))
+                binds.append(scope.clientId)
+                binds.append(scope.key)
+                let key = try await Self.guardKey(
                     """
                     UPDATE idempotency_keys
-                    SET state = 'completed', response_status = \(Int32(response.status)),
-                        response_content_type = \(response.contentType), response_body = \(ByteBuffer(bytes: response.body))
-                    WHERE client_id = \(scope.clientId) AND key = \(scope.key) AND state = 'in_flight'
+                    SET state = 'completed', response_status = $1, response_content_type = $2, response_body = $3
+                    WHERE client_id = $4 AND key = $5 AND state = 'in_flight'
                     RETURNING 1
-                    """, logger: logger
-                ).collect()
+                    """, binds, outbox: outbox, on: connection, logger: logger)
                 // Nothing was written: committing the empty transaction is harmless.
-                guard !rows.isEmpty else { return ((false, nil), committed: false) }
-                let committed = try await Self.finishCall(audit: audit, outbox: outbox, on: connection, logger: logger)
+                guard key.found else { return ((false, nil), committed: false) }
+                let committed = try await Self.finishCall(
+                    audit: audit, outbox: outbox, current: key.current, on: connection, logger: logger)
                 return ((true, committed), committed: true)
             }
         }
@@ -223,15 +228,18 @@ package final class PostgresStore: Store {
         let logger = self.logger
         let (deleted, committed): (Bool, OutboxCommit?) = try await Self.run("idempotency release") {
             try await Self.transaction(self.client, logger: logger) { connection in
-                let rows = try await connection.query(
+                var binds = PostgresBindings()
+                binds.append(scope.clientId)
+                binds.append(scope.key)
+                let key = try await Self.guardKey(
                     """
                     DELETE FROM idempotency_keys
-                    WHERE client_id = \(scope.clientId) AND key = \(scope.key) AND state = 'in_flight'
+                    WHERE client_id = $1 AND key = $2 AND state = 'in_flight'
                     RETURNING 1
-                    """, logger: logger
-                ).collect()
-                guard !rows.isEmpty else { return ((false, nil), committed: false) }
-                let committed = try await Self.finishCall(audit: audit, outbox: outbox, on: connection, logger: logger)
+                    """, binds, outbox: outbox, on: connection, logger: logger)
+                guard key.found else { return ((false, nil), committed: false) }
+                let committed = try await Self.finishCall(
+                    audit: audit, outbox: outbox, current: key.current, on: connection, logger: logger)
                 return ((true, committed), committed: true)
             }
         }
@@ -239,15 +247,47 @@ package final class PostgresStore: Store {
         return committed
     }
 
+    /// A call's first statement: `guardSQL` (the key's UPDATE or DELETE `… RETURNING 1`, with `binds` as $1…)
+    /// and, when the call has an outbox write, its instance's lock and row read (`signing_gateway_lock_instance`)
+    /// in the same round trip. `found` is false when the key was not in flight (nothing written; the instance
+    /// lock, if taken, goes with the empty COMMIT). The two are independent, so their order within the statement
+    /// does not matter; both come before the global locks (`appendTailAndCommit`).
+    private static func guardKey(
+        _ guardSQL: String, _ binds: PostgresBindings, outbox: OutboxWrite?, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (found: Bool, current: TrackedInstance?) {
+        guard let outbox else {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: guardSQL, binds: binds), logger: logger)
+                .collect()
+            return (!rows.isEmpty, nil)
+        }
+        var binds = binds
+        binds.append(outbox.instance)
+        let columns = EventColumns.list(EventColumns.tracked, alias: "t")
+        let sql = """
+            WITH k AS (\(guardSQL))
+            SELECT \(columns), (SELECT count(*) FROM k) FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL signing_gateway_lock_instance($\(binds.count)) AS t ON TRUE
+            """
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        guard let row = rows.first?.makeRandomAccess() else { return (false, nil) }
+        let found = try row[EventColumns.tracked.count].decode(Int64.self) > 0
+        // No tracked row: the LEFT JOIN's columns are all NULL (the instance column never is in a stored row).
+        guard found, try row[0].decode(String?.self) != nil else { return (found, nil) }
+        return (true, try TrackedInstance(row: row))
+    }
+
     /// The rest of a call's transaction, whether its key is kept or released, and its COMMIT: its snapshot and
-    /// events, then its audit record. The outbox first: every path takes the instance lock before the global ones
-    /// (events, then audit), so the lock order is the same everywhere. The events and the audit record go in the
-    /// transaction's last statement (`appendTailAndCommit`).
+    /// events (`current` is the instance's row read under its lock by `guardKey`), then its audit record. The
+    /// instance lock comes before the global ones (events, then audit), so the lock order is the same everywhere.
+    /// The events and the audit record go in the transaction's last statement (`appendTailAndCommit`).
     private static func finishCall(
-        audit: AuditEntry, outbox: OutboxWrite?, on connection: PostgresConnection, logger: Logger
+        audit: AuditEntry, outbox: OutboxWrite?, current: TrackedInstance?, on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> OutboxCommit? {
         if let outbox {
-            return try await Self.applyOutboxAndCommit(outbox, audits: [audit], on: connection, logger: logger)
+            return try await Self.applyOutboxAndCommit(
+                outbox, current: current, audits: [audit], on: connection, logger: logger)
         }
         _ = try await Self.appendTailAndCommit(events: [], audits: [audit], on: connection, logger: logger)
         return nil
