@@ -39,8 +39,13 @@ final class TransferInbox: Sendable {
         /// called on a freed handle.
         var multi: WakeupHandle?
         var joinClaimed = false
+        /// A wake-up was sent since the curl thread last took its work: it will take this work too, so another
+        /// would only cost a write to libcurl's socketpair and a needless loop turn (many, under load).
+        var wakePending = false
 
-        func wakeUp() {
+        mutating func wakeUp() {
+            guard !wakePending else { return }
+            wakePending = true
             multi?.wake()
         }
     }
@@ -99,6 +104,7 @@ final class TransferInbox: Sendable {
         state.withLock { state in
             let work = state.work
             state.work = Work(stopping: work.stopping)
+            state.wakePending = false
             if !work.stopping {
                 for submission in work.starts { state.entries[submission.id] = .running }
             }

@@ -53,9 +53,12 @@ package struct AuditTrail: Sendable {
             responseDigest: responseBody.map(Digest.sha256Hex), signedData: call.signedData)
     }
 
-    package func append(_ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?) async throws(StoreError) {
+    /// `durability`: `.written` for calls that change nothing (reads, refusals; see `Durability`).
+    package func append(
+        _ inbound: InboundFacts, _ call: CallRecord, responseBody: [UInt8]?, durability: Durability = .synced
+    ) async throws(StoreError) {
         do {
-            try await self.store.appendAudit(Self.entry(inbound, call, responseBody: responseBody))
+            try await self.store.appendAudit(Self.entry(inbound, call, responseBody: responseBody), durability)
         } catch {
             UseCaseMetrics.auditAppendFailed(operation: call.operation)
             throw error

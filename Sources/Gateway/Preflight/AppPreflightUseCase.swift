@@ -42,7 +42,7 @@ package struct AppPreflightUseCase: Sendable {
             response = rendering.failure(error)
             call = CallRecord.appPreflight(app, environment: self.preflight.environment, result: .failure(error))
         }
-        try await self.audit.append(inbound, call, responseBody: response.body)
+        try await self.audit.append(inbound, call, responseBody: response.body, durability: .written)
         return response
     }
 }

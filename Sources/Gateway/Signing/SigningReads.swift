@@ -97,7 +97,7 @@ package struct SigningReadsUseCase: Sendable {
             .signingRead(
                 operation, call, query, environment: environment, defaultProfile: self.defaultTokenProfile,
                 result: result.map { _ in () }),
-            responseBody: response.body)
+            responseBody: response.body, durability: .written)
         return response
     }
 }

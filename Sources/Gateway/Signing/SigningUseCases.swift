@@ -269,7 +269,7 @@ package struct SigningStateUseCase: Sendable {
             .signingState(
                 query, environment: environment, defaultProfile: self.defaultTokenProfile,
                 result: result.map { _ in () }),
-            responseBody: response.body)
+            responseBody: response.body, durability: .written)
         return response
     }
 }

@@ -131,7 +131,7 @@ package final class PreAuthDefence: Sendable {
         let entries = self.closeWindow(at: end)
         for (index, entry) in entries.enumerated() {
             do {
-                try await store.appendAudit(entry)
+                try await store.appendAudit(entry, .written)
             } catch {
                 self.restore(entries[index...])
                 throw error

@@ -52,7 +52,7 @@ struct ClientAuthMiddleware: RouterMiddleware {
             }
             try? await self.audit.append(
                 InboundFacts(context, request: request, clientId: provenClient),
-                .refused(reason: problem.auditReason), responseBody: nil)
+                .refused(reason: problem.auditReason), responseBody: nil, durability: .written)
             throw problem
         }
         return try await next(request, context)
@@ -195,7 +195,7 @@ struct RefusalAuditMiddleware: RouterMiddleware {
             do {
                 try await self.audit.append(
                     InboundFacts(context, request: request, clientId: context.clientId),
-                    .refused(reason: problem.auditReason), responseBody: stored.body)
+                    .refused(reason: problem.auditReason), responseBody: stored.body, durability: .written)
             } catch {
                 throw Problem(.storeUnavailable, "The refusal could not be recorded; nothing was forwarded.")
             }

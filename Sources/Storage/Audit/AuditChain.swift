@@ -109,16 +109,14 @@ package enum AuditChain {
 
     private static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x00..<0x20:
+        // The canonical form the chain's hashes cover: only `"`, `\` and control bytes escaped, as `\u00XX`.
+        EscapedRuns.append(
+            text, to: &out, escaping: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") },
+            with: { byte, out in
+                guard byte < 0x20 else { return out.append(contentsOf: [UInt8(ascii: "\\"), byte]) }
                 let (high, low) = Hex.digits(of: byte)
-                out.append(contentsOf: Array("\\u00".utf8) + [high, low])
-            default: out.append(byte)
-            }
-        }
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, high, low])
+            })
         out.append(UInt8(ascii: "\""))
     }
 }

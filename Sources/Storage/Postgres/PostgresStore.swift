@@ -353,12 +353,23 @@ package final class PostgresStore: Store {
 
     // MARK: Audit
 
-    package func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
+    package func appendAudit(_ entry: AuditEntry, _ durability: Durability) async throws(StoreError) {
         let logger = self.logger
         try await Self.run("audit append") {
-            // One statement in its own implicit transaction: no BEGIN or COMMIT round trip, so the audit lock is
-            // held for the statement and its commit only.
-            _ = try await self.client.query(try Self.tailQuery(events: [], audits: [entry]), logger: logger).collect()
+            guard durability == .written else {
+                // One statement in its own implicit transaction: no BEGIN or COMMIT round trip, so the audit lock is
+                // held for the statement and its commit only.
+                _ = try await self.client.query(try Self.tailQuery(events: [], audits: [entry]), logger: logger)
+                    .collect()
+                return
+            }
+            try await Self.transaction(self.client, logger: logger) { connection in
+                // Committed without waiting for the WAL flush; a later synced commit flushes it with its own (the
+                // WAL is one sequence), so the chain never depends on a record that could be lost alone.
+                try await connection.query("SET LOCAL synchronous_commit TO OFF", logger: logger)
+                _ = try await Self.appendTailAndCommit(events: [], audits: [entry], on: connection, logger: logger)
+                return ((), committed: true)
+            }
         }
     }
 

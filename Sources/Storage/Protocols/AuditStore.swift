@@ -2,8 +2,9 @@ package import Foundation
 
 /// The hash-chained, append-only audit log.
 package protocol AuditStore: Sendable {
-    /// Appends one record to the hash chain (for calls without an idempotency key: reads, refusals).
-    func appendAudit(_ entry: AuditEntry) async throws(StoreError)
+    /// Appends one record to the hash chain (for calls without an idempotency key: reads, refusals, changes of
+    /// subscriptions and tracking), as durable as asked before it returns.
+    func appendAudit(_ entry: AuditEntry, _ durability: Durability) async throws(StoreError)
 
     /// Records with `sequence > after`, oldest first, at most `limit`, matching `filter`.
     func auditRecords(after: Int64, limit: Int, filter: AuditFilter) async throws(StoreError) -> [AuditRecord]
@@ -21,6 +22,13 @@ package protocol AuditStore: Sendable {
     /// the newest stored checkpoint's sequence (which vouches for what is left), at most `AuditRetention.batch`
     /// per call so the writer is never held long. Returns how many; call again while it returns a full batch.
     func dropAuditRecords(olderThan cutoff: Date) async throws(StoreError) -> Int
+}
+
+extension AuditStore {
+    /// Appends one record, fsynced before it returns.
+    package func appendAudit(_ entry: AuditEntry) async throws(StoreError) {
+        try await self.appendAudit(entry, .synced)
+    }
 }
 
 /// The chain's newest record.

@@ -7,7 +7,11 @@ final class SQLiteConnection {
     private var handle: OpaquePointer?
     /// Prepared statements by SQL text, idle ones only: compiling is a large part of a short statement's cost,
     /// and the store runs the same few statements over and over.
-    private var idleStatements: [String: OpaquePointer] = [:]
+    /// One lookup per `prepare` (the slot stays in the dictionary while in use): taking a statement out and putting
+    /// it back hashed every SQL text twice, a tenth of a sign's work on this thread.
+    private var statements: [String: StatementSlot] = [:]
+    /// What `PRAGMA synchronous` is now; the store opens with FULL.
+    private var synchronousFull = true
 
     /// `create: false`: the file must exist. SQLite itself refuses a missing one (no `SQLITE_OPEN_CREATE`), so
     /// there is no check-then-open race, and nothing is created.
@@ -33,8 +37,9 @@ final class SQLiteConnection {
 
     func close() {
         guard let handle else { return }
-        for statement in idleStatements.values { sqlite3_finalize(statement) }
-        idleStatements = [:]
+        // Statements still in use are finalized when their user lets go (`checkIn` on a closed connection).
+        for slot in statements.values where !slot.inUse { sqlite3_finalize(slot.statement) }
+        statements = [:]
         sqlite3_close_v2(handle)
         self.handle = nil
     }
@@ -50,24 +55,30 @@ final class SQLiteConnection {
         let db = try open()
         // An idle cached statement is taken out of the cache while in use, so a nested use of the same SQL
         // (a loop that prepares what an outer loop is stepping) compiles its own.
-        if let cached = idleStatements.removeValue(forKey: sql) {
-            return SQLiteStatement(cached, connection: self, what: what, cacheKey: sql)
+        let cached = statements[sql]
+        if let cached, !cached.inUse {
+            cached.inUse = true
+            return SQLiteStatement(cached.statement, connection: self, what: what, slot: cached)
         }
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v2(db, sql, -1, &statement, nil)
         guard rc == SQLITE_OK, let statement else { throw failure(what, rc) }
-        return SQLiteStatement(statement, connection: self, what: what, cacheKey: sql)
+        // The first of this SQL is kept; a nested second one (the first is in use) is its user's alone.
+        guard cached == nil else { return SQLiteStatement(statement, connection: self, what: what, slot: nil) }
+        let slot = StatementSlot(statement)
+        statements[sql] = slot
+        return SQLiteStatement(statement, connection: self, what: what, slot: slot)
     }
 
     /// A statement whose user is done with it: kept, reset, for the next `prepare` of the same SQL.
-    fileprivate func checkIn(_ statement: OpaquePointer, sql: String) {
-        guard handle != nil, idleStatements[sql] == nil else {
+    fileprivate func checkIn(_ statement: OpaquePointer, slot: StatementSlot?) {
+        guard handle != nil, let slot else {
             sqlite3_finalize(statement)
             return
         }
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
-        idleStatements[sql] = statement
+        slot.inUse = false
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
@@ -96,6 +107,14 @@ final class SQLiteConnection {
             try? execute(rollback, "\(what): rollback")
             throw error
         }
+    }
+
+    /// `PRAGMA synchronous` as the next commit needs it (FULL: fsynced; NORMAL: written, synced later), set only
+    /// when it changes. Called between transactions, where the pragma applies.
+    func synchronous(full: Bool) throws(StoreError) {
+        guard full != self.synchronousFull else { return }
+        try execute(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "synchronous")
+        self.synchronousFull = full
     }
 
     /// Opens the transaction that several queued jobs share (one fsync for all of them).
@@ -138,16 +157,16 @@ final class SQLiteStatement {
     private let statement: OpaquePointer
     private let connection: SQLiteConnection
     private let what: String
-    private let cacheKey: String
+    private let slot: StatementSlot?
 
-    fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection, what: String, cacheKey: String) {
+    fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection, what: String, slot: StatementSlot?) {
         self.statement = statement
         self.connection = connection
         self.what = what
-        self.cacheKey = cacheKey
+        self.slot = slot
     }
 
-    deinit { connection.checkIn(statement, sql: cacheKey) }
+    deinit { connection.checkIn(statement, slot: slot) }
 
     enum Value {
         case null
@@ -232,4 +251,14 @@ extension SQLiteStatement: StoredRow {
     func optionalInteger(_ column: Int) -> Int64? { self.optionalInt64(Int32(column)) }
     func bool(_ column: Int) -> Bool { self.int64(Int32(column)) != 0 }
     func bytes(_ column: Int) -> [UInt8] { self.blob(Int32(column)) }
+}
+
+/// A cached prepared statement and whether a `SQLiteStatement` is using it.
+final class StatementSlot {
+    let statement: OpaquePointer
+    var inUse = true
+
+    init(_ statement: OpaquePointer) {
+        self.statement = statement
+    }
 }

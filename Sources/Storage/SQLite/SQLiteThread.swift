@@ -41,18 +41,29 @@ final class SQLiteThread: Sendable {
     /// Group commit: every job queued while the previous group was busy runs in one transaction, and their
     /// callers are answered after its single COMMIT (one fsync for all). Each job's own transaction becomes a
     /// savepoint, so one job's failure does not undo another's. A lone job runs as before.
+    ///
+    /// The group's COMMIT is fsynced (`synchronous=FULL`) when any of its jobs needs `.synced`; a group of
+    /// `.written` jobs only is committed with `synchronous=NORMAL` (in WAL mode: written, not fsynced; the next
+    /// FULL commit or checkpoint syncs it).
     private static func runGroup(_ batch: [JobQueue.Job], on connection: SQLiteConnection) {
+        do throws(StoreError) {
+            try connection.synchronous(full: batch.contains { $0.durability == .synced })
+        } catch {
+            // Never a weaker commit than asked for: the jobs fail unrun.
+            for job in batch { job.fail(error) }
+            return
+        }
         guard batch.count > 1 else {
-            batch.first?(connection)(nil)
+            batch.first?.work(connection)(nil)
             return
         }
         do throws(StoreError) {
             try connection.beginGroup()
         } catch {
-            for job in batch { job(connection)(nil) }  // fall back: one transaction each
+            for job in batch { job.work(connection)(nil) }  // fall back: one transaction each
             return
         }
-        let answers = batch.map { $0(connection) }
+        let answers = batch.map { $0.work(connection) }
         var failure: StoreError?
         do throws(StoreError) {
             try connection.commitGroup()
@@ -62,18 +73,22 @@ final class SQLiteThread: Sendable {
         for answer in answers { answer(failure) }
     }
 
-    /// Runs `body` with the connection on the store thread and returns its result once it is durable.
+    /// Runs `body` with the connection on the store thread and returns its result once it is as durable as asked.
     func run<T: Sendable>(
+        _ durability: Durability = .synced,
         _ body: @escaping @Sendable (SQLiteConnection) throws(StoreError) -> T
     ) async throws(StoreError) -> T {
         let result: Result<T, StoreError> = await withCheckedContinuation { continuation in
-            let accepted = queue.submit { connection in
-                let result = Result { () throws(StoreError) -> T in try body(connection) }
-                // Answered only after the group's COMMIT; a failed COMMIT fails every job of the group.
-                return { commitFailure in
-                    continuation.resume(returning: commitFailure.map { .failure($0) } ?? result)
-                }
-            }
+            let accepted = queue.submit(
+                durability,
+                work: { connection in
+                    let result = Result { () throws(StoreError) -> T in try body(connection) }
+                    // Answered only after the group's COMMIT; a failed COMMIT fails every job of the group.
+                    return { commitFailure in
+                        continuation.resume(returning: commitFailure.map { .failure($0) } ?? result)
+                    }
+                },
+                fail: { continuation.resume(returning: .failure($0)) })
             if !accepted { continuation.resume(returning: .failure(.unavailable("sqlite: store is closed"))) }
         }
         return try result.get()
@@ -90,8 +105,13 @@ final class SQLiteThread: Sendable {
 /// The thread's job queue.
 // @unchecked Sendable: every stored property is read and written only while holding `condition`.
 private final class JobQueue: @unchecked Sendable {
-    /// Runs on the connection and returns how to answer its caller once the group's outcome is known.
-    typealias Job = @Sendable (SQLiteConnection) -> (StoreError?) -> Void
+    struct Job: Sendable {
+        var durability: Durability
+        /// Runs on the connection and returns how to answer its caller once the group's outcome is known.
+        var work: @Sendable (SQLiteConnection) -> (StoreError?) -> Void
+        /// Answers its caller without running `work`.
+        var fail: @Sendable (StoreError) -> Void
+    }
 
     private let condition = NSCondition()
     private var jobs: [Job] = []
@@ -101,11 +121,15 @@ private final class JobQueue: @unchecked Sendable {
     private var drainedWaiters: [@Sendable () -> Void] = []
 
     /// Queues a job; `false` once the queue is closed.
-    func submit(_ job: @escaping Job) -> Bool {
+    func submit(
+        _ durability: Durability,
+        work: @escaping @Sendable (SQLiteConnection) -> (StoreError?) -> Void,
+        fail: @escaping @Sendable (StoreError) -> Void
+    ) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return false }
-        jobs.append(job)
+        jobs.append(Job(durability: durability, work: work, fail: fail))
         condition.signal()
         return true
     }
