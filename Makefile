@@ -9,7 +9,7 @@ PKGS  := libcurl4-openssl-dev libsqlite3-dev pkg-config openssl curl jq
 VENV  := .build/venv
 PY    := $(VENV)/bin/python
 
-.PHONY: run test build deps test-deps swift-version lint format bench bench-events clean validate-deploy fuzz
+.PHONY: run test build deps test-deps swift-version lint format bench bench-pg bench-events clean validate-deploy fuzz
 
 # `apt_install <packages…>`: apt-get update once, then install; as root, with sudo, or a clear stop.
 define APT_INSTALL
@@ -82,6 +82,10 @@ format:
 
 bench: deps
 	bash bench/run.sh
+
+# Only the PostgreSQL / SQLite sign path ratio, three rounds (bench/pg-sign.sh).
+bench-pg: deps
+	bash bench/pg-sign.sh
 
 # Outbox drain rate: a pre-filled backlog delivered to a local nginx answering 204, on SQLite and PostgreSQL.
 bench-events: build

@@ -204,6 +204,18 @@ struct StoreConformanceTests {
                 requestDigest: nil, responseDigest: nil)
             try await store.appendAudit(sparse)
             expected.append(sparse)
+            // Empty strings (not null), a control character, four-byte UTF-8, what was signed, and a negative status:
+            // PostgreSQL hashes the record itself (from the canonical bytes around the sequence), so every kind of
+            // value must come out byte for byte as `AuditChain.hash` has it.
+            var full = entry(13, client: "", outcome: "succeeded", key: "tab\t\u{01}🙂")
+            full.signedData = #"{"id":"d1","signee":"\u00e6 🙂"}"#
+            full.upstreamStatus = -1
+            full.requestDigest = ""
+            #expect(try await store.beginIdempotent(claim("tab\t\u{01}🙂", client: "")) == .acquired)
+            try await store.completeIdempotent(
+                IdempotencyScope(clientId: "", key: "tab\t\u{01}🙂"),
+                response: StoredResponse(status: 200, contentType: "a/b", body: []), audit: full)
+            expected.append(full)
 
             let records = try await allRecords(store)
             #expect(records.map(\.entry) == expected)

@@ -47,6 +47,14 @@ package enum AuditChain {
 
     /// The canonical UTF-8 bytes of a record (see the type's documentation).
     package static func canonical(entry: AuditEntry, sequence: Int64) -> [UInt8] {
+        let parts = canonicalParts(entry: entry)
+        return parts.head + Array(String(sequence).utf8) + parts.tail
+    }
+
+    /// The canonical bytes around the value of `sequence`: `head ‖ decimal(sequence) ‖ tail` is
+    /// `canonical(entry:sequence:)`. The PostgreSQL engine hashes a record inside the statement that picks its
+    /// sequence (`audit_append` in `PostgresMigrations`), so the sequence is not known when the bytes are built.
+    package static func canonicalParts(entry: AuditEntry) -> (head: [UInt8], tail: [UInt8]) {
         // Written out in sorted order by hand: a dictionary plus a generic encoder would tie the hash to
         // that encoder's escaping and number rules.
         var members: [(String, JSONScalar)] = [
@@ -59,7 +67,7 @@ package enum AuditChain {
             ("requestDigest", .string(entry.requestDigest)),
             ("requestId", .string(entry.requestId)),
             ("responseDigest", .string(entry.responseDigest)),
-            ("sequence", .integer(sequence)),
+            ("sequence", .integer(nil)),
             ("sourceAddress", .string(entry.sourceAddress)),
             ("timeMicros", .integer(StoredTime.micros(entry.time))),
             ("tokenProfile", .string(entry.tokenProfile)),
@@ -73,10 +81,17 @@ package enum AuditChain {
             members.insert(("signedData", .string(signed)), at: members.firstIndex { $0.0 == "sourceAddress" } ?? 0)
         }
         var out: [UInt8] = [UInt8(ascii: "{")]
+        var head: [UInt8] = []
         for (index, (name, value)) in members.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             appendString(name, to: &out)
             out.append(UInt8(ascii: ":"))
+            // The sequence's value is the split point, written by the caller.
+            if name == "sequence" {
+                head = out
+                out = []
+                continue
+            }
             switch value {
             case .string(nil), .integer(nil): out.append(contentsOf: Array("null".utf8))
             case .string(let text?): appendString(text, to: &out)
@@ -84,7 +99,7 @@ package enum AuditChain {
             }
         }
         out.append(UInt8(ascii: "}"))
-        return out
+        return (head, out)
     }
 
     private enum JSONScalar {

@@ -270,5 +270,106 @@ enum PostgresMigrations {
             )
             """
         ],
+        // 10: the end of every audited or event-appending transaction, as one server-side call
+        // (`PostgresStore.appendTailAndCommit`). The global advisory locks (events: sequence order = commit order; audit: one
+        // chain across replicas) are held from the statement that takes them until COMMIT; taken here, in the last
+        // statement before COMMIT, they are held for one statement and the commit instead of a round trip per
+        // statement. PL/pgSQL runs each statement with a fresh snapshot (READ COMMITTED, a VOLATILE function), so the
+        // heads read after a lock include what the lock's previous holder committed. The subscription filter is
+        // `EventColumns.matches` written out (a step never changes); the audit hash is `AuditChain.hash` with the
+        // canonical bytes around the sequence built by the caller (`AuditChain.canonicalParts`).
+        [
+            """
+            CREATE OR REPLACE FUNCTION signing_gateway_append_tail(
+                event_ids TEXT[], event_types TEXT[], event_instances TEXT[], event_apps TEXT[], event_times BIGINT[],
+                event_bodies BYTEA[], audits JSONB, audit_heads BYTEA[], audit_tails BYTEA[]
+            ) RETURNS TABLE (o_index INTEGER, o_sequence BIGINT, o_deliveries BIGINT)
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                next_sequence BIGINT;
+                n_inserted BIGINT;
+                n_fanned BIGINT;
+                a RECORD;
+                head_sequence BIGINT;
+                head_hash TEXT;
+                record_hash TEXT;
+            BEGIN
+                IF cardinality(event_ids) > 0 THEN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.eventsLockKey));
+                    SELECT COALESCE(MAX(e.sequence), 0) + 1 INTO next_sequence FROM events e;
+                    FOR i IN 1 .. cardinality(event_ids) LOOP
+                        WITH ev AS (
+                            INSERT INTO events AS t (sequence, id, type, instance, app, time_micros, body)
+                            VALUES (next_sequence, event_ids[i], event_types[i], event_instances[i], event_apps[i],
+                                    event_times[i], event_bodies[i])
+                            ON CONFLICT (id) DO NOTHING
+                            RETURNING t.sequence, t.id, t.type, t.instance, t.app, t.time_micros
+                        ), fanned AS (
+                            INSERT INTO deliveries (subscription_id, event_sequence, event_id, event_type, instance, state,
+                                                    next_attempt_at, created_at, updated_at)
+                            SELECT s.id, ev.sequence, ev.id, ev.type, ev.instance, 'pending', ev.time_micros,
+                                   ev.time_micros, ev.time_micros
+                            FROM ev CROSS JOIN subscriptions s
+                            WHERE s.enabled
+                              AND (s.types = '' OR strpos(' ' || s.types || ' ', ' ' || ev.type || ' ') > 0)
+                              AND (s.apps = '' OR strpos(' ' || s.apps || ' ', ' ' || ev.app || ' ') > 0)
+                            ORDER BY s.created_at, s.id
+                            RETURNING 1
+                        )
+                        SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM fanned) INTO n_inserted, n_fanned;
+                        IF n_inserted = 1 THEN
+                            o_index := i;
+                            o_sequence := next_sequence;
+                            o_deliveries := n_fanned;
+                            RETURN NEXT;
+                            next_sequence := next_sequence + 1;
+                        END IF;
+                    END LOOP;
+                END IF;
+                IF cardinality(audit_heads) > 0 THEN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.auditLockKey));
+                    SELECT l.sequence, l.hash INTO head_sequence, head_hash FROM audit_log l
+                    ORDER BY l.sequence DESC LIMIT 1;
+                    IF NOT FOUND THEN
+                        head_sequence := 0;
+                        head_hash := repeat('0', 64);
+                    END IF;
+                    FOR i IN 1 .. cardinality(audit_heads) LOOP
+                        SELECT * INTO a FROM jsonb_to_record(audits -> (i - 1)) AS x(
+                            time_micros BIGINT, client_id TEXT, source_address TEXT, request_id TEXT, traceparent TEXT,
+                            idempotency_key TEXT, operation TEXT, instance TEXT, token_profile TEXT,
+                            upstream_method TEXT, upstream_url TEXT, upstream_status INTEGER, latency_micros BIGINT,
+                            outcome TEXT, request_digest TEXT, response_digest TEXT, signed_data TEXT);
+                        head_sequence := head_sequence + 1;
+                        record_hash := encode(sha256(audit_heads[i] || convert_to(head_sequence::text, 'UTF8')
+                                                     || audit_tails[i] || decode(head_hash, 'hex')), 'hex');
+                        INSERT INTO audit_log (sequence, time_micros, client_id, source_address, request_id,
+                                               traceparent, idempotency_key, operation, instance, token_profile,
+                                               upstream_method, upstream_url, upstream_status, latency_micros,
+                                               outcome, request_digest, response_digest, previous_hash, hash,
+                                               signed_data)
+                        VALUES (head_sequence, a.time_micros, a.client_id, a.source_address, a.request_id,
+                                a.traceparent, a.idempotency_key, a.operation, a.instance, a.token_profile,
+                                a.upstream_method, a.upstream_url, a.upstream_status, a.latency_micros, a.outcome,
+                                a.request_digest, a.response_digest, head_hash, record_hash, a.signed_data);
+                        head_hash := record_hash;
+                    END LOOP;
+                END IF;
+                RETURN;
+            END
+            $$
+            """,
+            // The instance's advisory lock and its row `FOR UPDATE` in one round trip (the row read after the lock,
+            // with a fresh snapshot, so a row the lock's previous holder inserted is seen).
+            """
+            CREATE OR REPLACE FUNCTION signing_gateway_lock_instance(target TEXT) RETURNS SETOF tracked_instances
+            LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                PERFORM pg_advisory_xact_lock(\(PostgresStore.instanceLockClass), hashtext(target));
+                RETURN QUERY SELECT * FROM tracked_instances t WHERE t.instance = target FOR UPDATE;
+            END
+            $$
+            """,
+        ],
     ]
 }

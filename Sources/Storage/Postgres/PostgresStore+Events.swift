@@ -10,6 +10,8 @@ import PostgresNIO
 // 2. `eventsLockKey`, around appending events: sequences are then assigned in commit order, so a pull-feed reader
 //    that has seen sequence n never later finds a new event below n;
 // 3. the audit chain's lock (`completeIdempotent` appends its record last).
+// 2 and 3 are taken by one statement, the transaction's last before COMMIT (`appendTailAndCommit`), so each global lock is
+// held for that statement and the commit, not for a round trip per statement.
 // Claims never wait: `FOR UPDATE SKIP LOCKED`.
 extension PostgresStore {
     /// Key of the transaction advisory lock that serializes event appends across replicas.
@@ -23,73 +25,47 @@ extension PostgresStore {
     package func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit {
         let logger = self.logger
         return try await Self.run("outbox commit") {
-            try await self.client.withTransaction(logger: logger) { connection in
-                try await Self.applyOutbox(write, on: connection, logger: logger)
+            try await Self.transaction(self.client, logger: logger) { connection in
+                let current = try await Self.lockInstance(write.instance, on: connection, logger: logger)
+                let committed = try await Self.applyOutboxAndCommit(
+                    write, current: current, audits: [], on: connection, logger: logger)
+                return (committed, committed: true)
             }
         }
     }
 
-    /// Locks and reads the instance's row, runs `write.apply`, stores the row it returns and appends its new events
-    /// with their deliveries. The caller holds the transaction (`commit`, `completeIdempotent`).
-    static func applyOutbox(
-        _ write: OutboxWrite, on connection: PostgresConnection, logger: Logger
-    ) async throws -> OutboxCommit {
-        try await connection.query(
-            "SELECT pg_advisory_xact_lock(\(instanceLockClass), hashtext(\(write.instance)))", logger: logger)
+    /// The instance's advisory lock and its row `FOR UPDATE`, in one round trip.
+    static func lockInstance(
+        _ instance: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> TrackedInstance? {
         let rows = try await connection.query(
             """
-            SELECT \(unescaped: EventColumns.list(EventColumns.tracked)) FROM tracked_instances
-            WHERE instance = \(write.instance) FOR UPDATE
+            SELECT \(unescaped: EventColumns.list(EventColumns.tracked))
+            FROM signing_gateway_lock_instance(\(instance))
             """, logger: logger
         ).collect()
-        let current = try rows.first.map { try TrackedInstance(row: $0.makeRandomAccess()) }
+        return try rows.first.map { try TrackedInstance(row: $0.makeRandomAccess()) }
+    }
+
+    /// Runs `write.apply` on `current` (the instance's row, read under its lock: `lockInstance`), stores the row it
+    /// returns and appends its new events with their deliveries, then `audits` (after the audit records of the
+    /// upgrades the write made), and commits the caller's transaction (`transaction`, from `commit` or
+    /// `completeIdempotent`): the events and audit records are appended by the last statement
+    /// (`appendTailAndCommit`), so the global locks are held for it and the COMMIT only.
+    static func applyOutboxAndCommit(
+        _ write: OutboxWrite, current: TrackedInstance?, audits: [AuditEntry], on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> OutboxCommit {
         let update = write.apply(current)
         var tracked = current
         let started = current == nil && update.tracked != nil
         if let row = update.tracked { tracked = try await upsert(row, on: connection, logger: logger) }
-        try await Self.applyUpgrades(update.upgrades, on: connection, logger: logger)
-
-        var appended: [EventRecord] = []
-        var deliveriesCreated = 0
-        guard !update.events.isEmpty else {
-            return OutboxCommit(
-                tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated, trackingStarted: started)
-        }
-        try await connection.query("SELECT pg_advisory_xact_lock(\(eventsLockKey))", logger: logger)
-        let head = try await connection.query("SELECT COALESCE(MAX(sequence), 0) FROM events", logger: logger)
-            .collect()
-        var next = try (head.first?.makeRandomAccess()[0].decode(Int64.self) ?? 0) + 1
-        let matches = EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "strpos")
-        for event in update.events {
-            // One round trip: the event (skipped when its id exists) and its fan-out.
-            let counts = try await connection.query(
-                """
-                WITH ev AS (
-                    INSERT INTO events (sequence, id, type, instance, app, time_micros, body)
-                    VALUES (\(next), \(event.id), \(event.type), \(event.instance), \(event.app),
-                            \(StoredTime.micros(event.time)), \(ByteBuffer(bytes: event.body)))
-                    ON CONFLICT (id) DO NOTHING
-                    RETURNING sequence, id, type, instance, app, time_micros
-                ), fanned AS (
-                    INSERT INTO deliveries (subscription_id, event_sequence, event_id, event_type, instance, state,
-                                            next_attempt_at, created_at, updated_at)
-                    SELECT s.id, ev.sequence, ev.id, ev.type, ev.instance, 'pending', ev.time_micros, ev.time_micros,
-                           ev.time_micros
-                    FROM ev CROSS JOIN subscriptions s
-                    WHERE s.enabled AND \(unescaped: matches)
-                    ORDER BY s.created_at, s.id
-                    RETURNING 1
-                )
-                SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM fanned)
-                """, logger: logger
-            ).collect()
-            guard let row = counts.first?.makeRandomAccess(), try row[0].decode(Int64.self) == 1 else { continue }
-            appended.append(EventRecord(sequence: next, event: event))
-            deliveriesCreated += Int(try row[1].decode(Int64.self))
-            next += 1
-        }
+        let upgradeAudits = try await Self.applyUpgrades(update.upgrades, on: connection, logger: logger)
+        let tail = try await Self.appendTailAndCommit(
+            events: update.events, audits: upgradeAudits + audits, on: connection, logger: logger)
         return OutboxCommit(
-            tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated, trackingStarted: started)
+            tracked: tracked, appended: tail.appended, deliveriesCreated: tail.deliveriesCreated,
+            trackingStarted: started)
     }
 
     private static func upsert(

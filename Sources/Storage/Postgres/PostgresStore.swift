@@ -9,8 +9,9 @@ import PostgresNIO
 ///   (`INSERT … ON CONFLICT DO NOTHING RETURNING`); nothing is locked in memory.
 /// - Audit: one chain across replicas. Every append takes `pg_advisory_xact_lock(auditLockKey)` inside its
 ///   transaction, then reads the head, hashes and inserts; the lock is released by COMMIT/ROLLBACK. Appends are
-///   therefore serialized cluster-wide (they are short), and the chain never forks — simpler to verify than
-///   per-replica chains.
+///   therefore serialized cluster-wide, and the chain never forks — simpler to verify than per-replica chains.
+///   All of it is one server-side statement, the transaction's last (`appendTailAndCommit`), so the lock is held for that
+///   statement and the commit's WAL flush, not across round trips.
 package final class PostgresStore: Store {
     /// Key of the transaction advisory lock that serializes audit appends across replicas.
     static let auditLockKey: Int64 = 0x5349_474E_4155_4454  // "SIGNAUDT"
@@ -196,19 +197,25 @@ package final class PostgresStore: Store {
     ) async throws(StoreError) -> OutboxCommit? {
         let logger = self.logger
         let (updated, committed): (Bool, OutboxCommit?) = try await Self.run("idempotency complete") {
-            try await self.client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query(
+            try await Self.transaction(self.client, logger: logger) { connection in
+                var binds = PostgresBindings()
+                binds.append(Int32(response.status))
+                binds.append(response.contentType)
+                binds.append(ByteBuffer(bytes: response.body))
+                binds.append(scope.clientId)
+                binds.append(scope.key)
+                let key = try await Self.guardKey(
                     """
                     UPDATE idempotency_keys
-                    SET state = 'completed', response_status = \(Int32(response.status)),
-                        response_content_type = \(response.contentType), response_body = \(ByteBuffer(bytes: response.body))
-                    WHERE client_id = \(scope.clientId) AND key = \(scope.key) AND state = 'in_flight'
+                    SET state = 'completed', response_status = $1, response_content_type = $2, response_body = $3
+                    WHERE client_id = $4 AND key = $5 AND state = 'in_flight'
                     RETURNING 1
-                    """, logger: logger
-                ).collect()
+                    """, binds, outbox: outbox, on: connection, logger: logger)
                 // Nothing was written: committing the empty transaction is harmless.
-                guard !rows.isEmpty else { return (false, nil) }
-                return (true, try await Self.finishCall(audit: audit, outbox: outbox, on: connection, logger: logger))
+                guard key.found else { return ((false, nil), committed: false) }
+                let committed = try await Self.finishCall(
+                    audit: audit, outbox: outbox, current: key.current, on: connection, logger: logger)
+                return ((true, committed), committed: true)
             }
         }
         guard updated else { throw .notInFlight }
@@ -220,32 +227,93 @@ package final class PostgresStore: Store {
     ) async throws(StoreError) -> OutboxCommit? {
         let logger = self.logger
         let (deleted, committed): (Bool, OutboxCommit?) = try await Self.run("idempotency release") {
-            try await self.client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query(
+            try await Self.transaction(self.client, logger: logger) { connection in
+                var binds = PostgresBindings()
+                binds.append(scope.clientId)
+                binds.append(scope.key)
+                let key = try await Self.guardKey(
                     """
                     DELETE FROM idempotency_keys
-                    WHERE client_id = \(scope.clientId) AND key = \(scope.key) AND state = 'in_flight'
+                    WHERE client_id = $1 AND key = $2 AND state = 'in_flight'
                     RETURNING 1
-                    """, logger: logger
-                ).collect()
-                guard !rows.isEmpty else { return (false, nil) }
-                return (true, try await Self.finishCall(audit: audit, outbox: outbox, on: connection, logger: logger))
+                    """, binds, outbox: outbox, on: connection, logger: logger)
+                guard key.found else { return ((false, nil), committed: false) }
+                let committed = try await Self.finishCall(
+                    audit: audit, outbox: outbox, current: key.current, on: connection, logger: logger)
+                return ((true, committed), committed: true)
             }
         }
         guard deleted else { throw .notInFlight }
         return committed
     }
 
-    /// The rest of a call's transaction, whether its key is kept or released: its snapshot and events, then its
-    /// audit record. The outbox first: every path takes the instance lock before the global ones (events, then
-    /// audit), so the lock order is the same everywhere.
+    /// A call's first statement: `guardSQL` (the key's UPDATE or DELETE `… RETURNING 1`, with `binds` as $1…)
+    /// and, when the call has an outbox write, its instance's lock and row read (`signing_gateway_lock_instance`)
+    /// in the same round trip. `found` is false when the key was not in flight (nothing written; the instance
+    /// lock, if taken, goes with the empty COMMIT). The two are independent, so their order within the statement
+    /// does not matter; both come before the global locks (`appendTailAndCommit`).
+    private static func guardKey(
+        _ guardSQL: String, _ binds: PostgresBindings, outbox: OutboxWrite?, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (found: Bool, current: TrackedInstance?) {
+        guard let outbox else {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: guardSQL, binds: binds), logger: logger)
+                .collect()
+            return (!rows.isEmpty, nil)
+        }
+        var binds = binds
+        binds.append(outbox.instance)
+        let columns = EventColumns.list(EventColumns.tracked, alias: "t")
+        let sql = """
+            WITH k AS (\(guardSQL))
+            SELECT \(columns), (SELECT count(*) FROM k) FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL signing_gateway_lock_instance($\(binds.count)) AS t ON TRUE
+            """
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        guard let row = rows.first?.makeRandomAccess() else { return (false, nil) }
+        let found = try row[EventColumns.tracked.count].decode(Int64.self) > 0
+        // No tracked row: the LEFT JOIN's columns are all NULL (the instance column never is in a stored row).
+        guard found, try row[0].decode(String?.self) != nil else { return (found, nil) }
+        return (true, try TrackedInstance(row: row))
+    }
+
+    /// The rest of a call's transaction, whether its key is kept or released, and its COMMIT: its snapshot and
+    /// events (`current` is the instance's row read under its lock by `guardKey`), then its audit record. The
+    /// instance lock comes before the global ones (events, then audit), so the lock order is the same everywhere.
+    /// The events and the audit record go in the transaction's last statement (`appendTailAndCommit`).
     private static func finishCall(
-        audit: AuditEntry, outbox: OutboxWrite?, on connection: PostgresConnection, logger: Logger
+        audit: AuditEntry, outbox: OutboxWrite?, current: TrackedInstance?, on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> OutboxCommit? {
-        var committed: OutboxCommit?
-        if let outbox { committed = try await Self.applyOutbox(outbox, on: connection, logger: logger) }
-        try await Self.append(audit, on: connection, logger: logger)
-        return committed
+        if let outbox {
+            return try await Self.applyOutboxAndCommit(
+                outbox, current: current, audits: [audit], on: connection, logger: logger)
+        }
+        _ = try await Self.appendTailAndCommit(events: [], audits: [audit], on: connection, logger: logger)
+        return nil
+    }
+
+    /// BEGIN, `body`, COMMIT on one pooled connection, as `PostgresClient.withTransaction`, except that `body`
+    /// may end the transaction itself (`appendTailAndCommit`, which sends the COMMIT right behind its last
+    /// statement) and then says so (`committed: true`). On an error the transaction is rolled back.
+    static func transaction<T>(
+        _ client: PostgresClient, logger: Logger,
+        _ body: (PostgresConnection) async throws -> (value: T, committed: Bool)
+    ) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            let result: (value: T, committed: Bool)
+            do {
+                result = try await body(connection)
+            } catch {
+                // When `appendTailAndCommit` failed, its COMMIT already ended the transaction (as a rollback);
+                // this ROLLBACK then only draws a warning.
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+            if !result.committed { try await connection.query("COMMIT", logger: logger) }
+            return result.value
+        }
     }
 
     package func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
@@ -288,13 +356,19 @@ package final class PostgresStore: Store {
     package func appendAudit(_ entry: AuditEntry, _ durability: Durability) async throws(StoreError) {
         let logger = self.logger
         try await Self.run("audit append") {
-            try await self.client.withTransaction(logger: logger) { connection in
+            guard durability == .written else {
+                // One statement in its own implicit transaction: no BEGIN or COMMIT round trip, so the audit lock is
+                // held for the statement and its commit only.
+                _ = try await self.client.query(try Self.tailQuery(events: [], audits: [entry]), logger: logger)
+                    .collect()
+                return
+            }
+            try await Self.transaction(self.client, logger: logger) { connection in
                 // Committed without waiting for the WAL flush; a later synced commit flushes it with its own (the
                 // WAL is one sequence), so the chain never depends on a record that could be lost alone.
-                if durability == .written {
-                    try await connection.query("SET LOCAL synchronous_commit TO OFF", logger: logger)
-                }
-                try await Self.append(entry, on: connection, logger: logger)
+                try await connection.query("SET LOCAL synchronous_commit TO OFF", logger: logger)
+                _ = try await Self.appendTailAndCommit(events: [], audits: [entry], on: connection, logger: logger)
+                return ((), committed: true)
             }
         }
     }
@@ -338,10 +412,12 @@ package final class PostgresStore: Store {
 
     // MARK: Rows
 
-    /// Appends inside the caller's transaction, serialized across replicas by the audit advisory lock.
+    /// Stores the upgrades (a completed key's 5xx answer replaced by a later, better one) and returns the audit
+    /// records of those that applied, for the caller's `appendTailAndCommit`.
     static func applyUpgrades(
         _ upgrades: [IdempotencyUpgrade], on connection: PostgresConnection, logger: Logger
-    ) async throws {
+    ) async throws -> [AuditEntry] {
+        var audits: [AuditEntry] = []
         for upgrade in upgrades {
             let rows = try await connection.query(
                 """
@@ -354,32 +430,130 @@ package final class PostgresStore: Store {
                 RETURNING 1
                 """, logger: logger
             ).collect()
-            if !rows.isEmpty { try await Self.append(upgrade.audit, on: connection, logger: logger) }
+            if !rows.isEmpty { audits.append(upgrade.audit) }
         }
+        return audits
     }
 
-    private static func append(_ entry: AuditEntry, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(\(auditLockKey))", logger: logger)
-        let head = try await connection.query(
-            "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1", logger: logger
-        ).collect()
-        var sequence: Int64 = 1
-        var previousHash = AuditChain.genesisHash
-        if let row = head.first?.makeRandomAccess() {
-            sequence = try row[0].decode(Int64.self) + 1
-            previousHash = try row[1].decode(String.self)
+    /// Appends `events` (ids that exist are skipped; each new one fanned out to the matching subscriptions) and
+    /// then the `audits` records to the chain, inside the caller's transaction (`transaction`), and commits it.
+    /// The appends are one statement: the server-side `signing_gateway_append_tail` (migration 10) takes the events
+    /// lock, numbers the events, takes the audit lock, reads the chain's head and inserts each record with its hash.
+    /// The COMMIT is queued on the connection right behind it, so the server gets it as soon as the statement ends
+    /// (no wake-up of this task in between): both global locks are held for that statement and the commit only.
+    static func appendTailAndCommit(
+        events: [NewEvent], audits: [AuditEntry], on connection: PostgresConnection, logger: Logger
+    ) async throws -> (appended: [EventRecord], deliveriesCreated: Int) {
+        guard !events.isEmpty || !audits.isEmpty else {
+            try await connection.query("COMMIT", logger: logger)
+            return ([], 0)
         }
-        let hash = try AuditChain.hash(entry: entry, sequence: sequence, previousHash: previousHash)
-        let upstreamStatus: Int32? = entry.upstreamStatus.map { Int32(clamping: $0) }
-        try await connection.query(
+        // The future-based `query` enqueues on the call (both from this task, in this order); the async one would
+        // wait for the first answer before the COMMIT could be written.
+        let tail: EventLoopFuture<PostgresQueryResult> = connection.query(
+            try tailQuery(events: events, audits: audits), logger: logger)
+        let commit: EventLoopFuture<PostgresQueryResult> = connection.query("COMMIT", logger: logger)
+        let result: PostgresQueryResult
+        do {
+            result = try await tail.get()
+        } catch {
+            // The transaction is aborted: the queued COMMIT ends it as a rollback.
+            _ = try? await commit.get()
+            throw error
+        }
+        _ = try await commit.get()
+        var appended: [EventRecord] = []
+        var deliveriesCreated = 0
+        for row in result.rows {
+            let row = row.makeRandomAccess()
+            let index = Int(try row[0].decode(Int32.self)) - 1
+            guard events.indices.contains(index) else {
+                throw StoreError.failed("postgres: append: the server named an event that was not sent")
+            }
+            appended.append(EventRecord(sequence: try row[1].decode(Int64.self), event: events[index]))
+            deliveriesCreated += Int(try row[2].decode(Int64.self))
+        }
+        return (appended, deliveriesCreated)
+    }
+
+    /// The `signing_gateway_append_tail` call for `events` and `audits`. Columns travel as arrays; the audit
+    /// records as a JSON array (arrays of optionals do not encode; an absent member reads as NULL), with the
+    /// canonical bytes around each record's sequence, which only the server knows.
+    static func tailQuery(events: [NewEvent], audits: [AuditEntry]) throws -> PostgresQuery {
+        let parts = audits.map(AuditChain.canonicalParts(entry:))
+        let auditJSON = String(decoding: try JSONEncoder().encode(audits.map(AuditRow.init)), as: UTF8.self)
+        let times = events.map { StoredTime.micros($0.time) }
+        let bodies = events.map { ByteBuffer(bytes: $0.body) }
+        let heads = parts.map { ByteBuffer(bytes: $0.head) }
+        let tails = parts.map { ByteBuffer(bytes: $0.tail) }
+        return """
+            SELECT o_index, o_sequence, o_deliveries FROM signing_gateway_append_tail(
+                \(events.map(\.id))::text[], \(events.map(\.type))::text[], \(events.map(\.instance))::text[],
+                \(events.map(\.app))::text[], \(times)::bigint[], \(bodies)::bytea[], \(auditJSON)::jsonb,
+                \(heads)::bytea[], \(tails)::bytea[])
             """
-            INSERT INTO audit_log (\(unescaped: AuditColumns.list)) VALUES (
-                \(sequence), \(StoredTime.micros(entry.time)), \(entry.clientId), \(entry.sourceAddress),
-                \(entry.requestId), \(entry.traceparent), \(entry.idempotencyKey), \(entry.operation), \(entry.instance),
-                \(entry.tokenProfile), \(entry.upstreamMethod), \(entry.upstreamURL), \(upstreamStatus),
-                \(entry.latencyMicros), \(entry.outcome), \(entry.requestDigest), \(entry.responseDigest),
-                \(previousHash), \(hash), \(entry.signedData))
-            """, logger: logger)
+    }
+
+    /// One audit record's stored columns as `signing_gateway_append_tail` reads them (`jsonb_to_record`); nil
+    /// members are left out and read as NULL.
+    private struct AuditRow: Encodable {
+        var timeMicros: Int64
+        var clientId: String?
+        var sourceAddress: String?
+        var requestId: String
+        var traceparent: String?
+        var idempotencyKey: String?
+        var operation: String
+        var instance: String?
+        var tokenProfile: String?
+        var upstreamMethod: String?
+        var upstreamURL: String?
+        var upstreamStatus: Int32?
+        var latencyMicros: Int64
+        var outcome: String
+        var requestDigest: String?
+        var responseDigest: String?
+        var signedData: String?
+
+        enum CodingKeys: String, CodingKey {
+            case timeMicros = "time_micros"
+            case clientId = "client_id"
+            case sourceAddress = "source_address"
+            case requestId = "request_id"
+            case traceparent
+            case idempotencyKey = "idempotency_key"
+            case operation
+            case instance
+            case tokenProfile = "token_profile"
+            case upstreamMethod = "upstream_method"
+            case upstreamURL = "upstream_url"
+            case upstreamStatus = "upstream_status"
+            case latencyMicros = "latency_micros"
+            case outcome
+            case requestDigest = "request_digest"
+            case responseDigest = "response_digest"
+            case signedData = "signed_data"
+        }
+
+        init(_ entry: AuditEntry) {
+            timeMicros = StoredTime.micros(entry.time)
+            clientId = entry.clientId
+            sourceAddress = entry.sourceAddress
+            requestId = entry.requestId
+            traceparent = entry.traceparent
+            idempotencyKey = entry.idempotencyKey
+            operation = entry.operation
+            instance = entry.instance
+            tokenProfile = entry.tokenProfile
+            upstreamMethod = entry.upstreamMethod
+            upstreamURL = entry.upstreamURL
+            upstreamStatus = entry.upstreamStatus.map { Int32(clamping: $0) }
+            latencyMicros = entry.latencyMicros
+            outcome = entry.outcome
+            requestDigest = entry.requestDigest
+            responseDigest = entry.responseDigest
+            signedData = entry.signedData
+        }
     }
 
     /// Runs `body`, turning whatever it throws into a `StoreError` that names the operation and the server's
