@@ -71,9 +71,10 @@ def test_read_audit_records_are_written_not_fsynced_and_survive_a_kill(simulator
     writer = max(set(signing), key=signing.count) if signing else None
     read_syncs = sum(1 for tid in calls[before_reads:after_reads] if tid == writer)
     sign_syncs = signing.count(writer)
-    # At most a checkpoint or two of the writer's own (SQLite's automatic one, the backstop: WAL and database file),
-    # where an fsync per record would be 100.
-    check(f"{READS} reads made at most 4 fsyncs on the commit path, not one each", read_syncs <= 4, read_syncs)
+    # At most a few backstop checkpoints of the writer's own (SQLite's automatic one: WAL and database file), or a
+    # misread thread on a loaded machine, where an fsync per record would be 100.
+    check(f"{READS} reads made at most {READS // 10} fsyncs on the commit path, not one each", read_syncs <= READS // 10,
+          read_syncs)
     check(f"{SIGNS - 1} signs made at least one fsync each", sign_syncs >= SIGNS - 1, sign_syncs)
 
     # Killed without a chance to flush anything of its own: the reads' records were written before the answers.
