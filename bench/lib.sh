@@ -73,3 +73,14 @@ PY
 simulator_total() { curl -fs "http://127.0.0.1:$1/_simulator/requests" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# The benchmarks' PostgreSQL: a private cluster (state directory $1, port BENCH_POSTGRES_PORT, fsync=on, the
+# default a production server runs with) and the configuration of a gateway on it at port $2 ($WORK/gwp.json,
+# data directory $WORK/pg, sharing the SQLite gateway's keys). Sets PG_URL; the caller starts the gateway.
+prepare_postgres_gateway() {
+  TEST_POSTGRES_STATE="$1" TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-55440} TEST_POSTGRES_FSYNC=on \
+    bash scripts/test-postgres.sh start >/dev/null 2>"$WORK/pg-start.log"
+  PG_URL=$(sed -n 's/^SIGNING_GATEWAY_TEST_POSTGRES_URL=//p' "$1/env")
+  mkdir -p "$WORK/pg"; cp "$WORK/dev-client.key" "$WORK/simulator.token" "$WORK/pg/"
+  write_gateway_config "$WORK/gwp.json" "$2" "$WORK/pg" "$SIM" "{\"engine\": \"postgres\", \"postgresURL\": \"$PG_URL\"}"
+}

@@ -41,11 +41,7 @@ write_gateway_config "$WORK/gw.json" "$GW" "$WORK" "$SIM" '{"engine": "sqlite"}'
 GW_PID=$!
 ready "http://127.0.0.1:$GW/healthz"
 KEY=$(cat "$WORK/dev-client.key")
-TEST_POSTGRES_STATE="$PG_STATE" TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-55440} TEST_POSTGRES_FSYNC=on \
-  bash scripts/test-postgres.sh start >/dev/null 2>"$WORK/pg-start.log"
-PG_URL=$(sed -n 's/^SIGNING_GATEWAY_TEST_POSTGRES_URL=//p' "$PG_STATE/env")
-mkdir -p "$WORK/pg"; cp "$WORK/dev-client.key" "$WORK/simulator.token" "$WORK/pg/"
-write_gateway_config "$WORK/gwp.json" "$GWP" "$WORK/pg" "$SIM" "{\"engine\": \"postgres\", \"postgresURL\": \"$PG_URL\"}"
+prepare_postgres_gateway "$PG_STATE" "$GWP"
 "$BIN" serve --config "$WORK/gwp.json" >"$WORK/gwp.log" 2>&1 & pids+=($!)
 GWP_PID=$!
 ready "http://127.0.0.1:$GWP/healthz"

@@ -74,12 +74,9 @@ ready "http://127.0.0.1:$NGX/_simulator/instances"
 # PostgreSQL: a private cluster (own port and state directory, fsync=on), and a second gateway on it.
 if [ "$POSTGRES" = 1 ]; then
   pg_started=1
-  TEST_POSTGRES_STATE="$PG_STATE" TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-55440} TEST_POSTGRES_FSYNC=on \
-    bash scripts/test-postgres.sh start >/dev/null 2>"$WORK/pg-start.log"
-  PG_URL=$(sed -n 's/^SIGNING_GATEWAY_TEST_POSTGRES_URL=//p' "$PG_STATE/env")
+  GWP=$(free_port)
+  prepare_postgres_gateway "$PG_STATE" "$GWP"
   PG_FSYNC=$(psql "$PG_URL" -Atc 'show fsync'); PG_SYNC=$(psql "$PG_URL" -Atc 'show synchronous_commit')
-  GWP=$(free_port); mkdir -p "$WORK/pg"; cp "$WORK/dev-client.key" "$WORK/simulator.token" "$WORK/pg/"
-  write_gateway_config "$WORK/gwp.json" "$GWP" "$WORK/pg" "$SIM" "{\"engine\": \"postgres\", \"postgresURL\": \"$PG_URL\"}"
   "$BIN" serve --config "$WORK/gwp.json" >"$WORK/gwp.log" 2>&1 & pids+=($!)
   ready "http://127.0.0.1:$GWP/healthz"
 fi
