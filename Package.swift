@@ -52,7 +52,8 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // Byte-level helpers every layer shares: lowercase hex, constant-time comparison. No dependencies.
+        // Byte-level helpers every layer shares: lowercase hex, constant-time comparison, JSON escaping and a
+        // decoder for upstream answers. No dependencies.
         .target(
             name: "Primitives",
             swiftSettings: swiftSettings
@@ -105,6 +106,7 @@ let package = Package(
             name: "AltinnAPI",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
+                "Primitives",
                 "Transport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

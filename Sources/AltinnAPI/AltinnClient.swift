@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Primitives
 package import Transport
 
 /// Typed client for the Altinn app API routes a signing gateway drives. It knows no use case:
@@ -157,7 +158,7 @@ package struct AltinnClient: Sendable {
         _ operation: AltinnOperation
     ) throws(AltinnError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(response.body))
+            return try TapeJSONDecoder().decode(type, from: response.body)
         } catch {
             throw .undecodable(status: Int(response.status.code), operation)
         }

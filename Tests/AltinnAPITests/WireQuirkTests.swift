@@ -43,6 +43,23 @@ import Transport
         #expect((AltinnTimestamp(text) != nil) == valid)
     }
 
+    /// The calendar arithmetic is the parser's own: held against Foundation's ISO 8601 parser across leap years,
+    /// century rules, month ends and offsets.
+    @Test(arguments: [
+        "1970-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2000-02-29T12:00:00Z", "2024-02-29T23:59:59Z",
+        "2100-03-01T00:00:00Z", "1900-02-28T08:30:00Z", "2025-12-31T23:59:59+14:00", "2025-01-01T00:00:00-12:00",
+        "1601-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-06-30T10:20:30+05:30",
+    ])
+    func timestampArithmeticMatchesFoundation(_ text: String) throws {
+        let expected = try Date(text, strategy: .iso8601)
+        #expect(AltinnTimestamp(text)?.date == expected)
+    }
+
+    @Test(arguments: ["2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2025-04-31T00:00:00Z", "2025-06-30T10:20:60Z"])
+    func impossibleDatesAreRefused(_ text: String) {
+        #expect(AltinnTimestamp(text) == nil)
+    }
+
     @Test func notificationStatusIsAStringEnumAndUnknownValuesSurvive() throws {
         #expect(try decode(NotificationStatus.self, #""NotSent""#) == .notSent)
         #expect(try decode(NotificationStatus.self, #""Failed""#) == .failed)
