@@ -82,7 +82,8 @@ struct TapeJSONDecoderTests {
     @Test(
         "refuses invalid UTF-8 in strings",
         arguments: [
-            [0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xE0, 0x80, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
+            [0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xE0, 0x80, 0xAF, 0x22],
+            [0x22, 0xED, 0xA0, 0x80, 0x22],
             [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xE2, 0x82, 0x22], [0x22, 0x80, 0x22],
         ] as [[UInt8]])
     func refusesInvalidUTF8(_ bytes: [UInt8]) {
@@ -112,6 +113,12 @@ struct TapeJSONDecoderTests {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Required.self, from: Data(text.utf8)) }
     }
 
+    @Test func aRepeatedNameReadsItsLastValueAndEscapedNamesMatch() throws {
+        struct Named: Decodable { var id: String }
+        #expect(try TapeJSONDecoder().decode(Named.self, from: Array(#"{"id":"a","x":1,"id":"b"}"#.utf8)).id == "b")
+        #expect(try TapeJSONDecoder().decode(Named.self, from: Array(#"{"\u0069d":"c"}"#.utf8)).id == "c")
+    }
+
     @Test func errorsCarryTheCodingPath() {
         let text = #"{"elements":[{"id":"e1","tags":[]},{"id":7,"tags":[]}]}"#
         struct Outer: Decodable { var elements: [Document.Element] }
@@ -128,7 +135,12 @@ struct TapeJSONDecoderTests {
 
 /// Any JSON value, read whole (so that every byte of a document is visited by the decoder under test).
 private enum JSONAny: Decodable {
-    case null, bool(Bool), number(Double), string(String), array([JSONAny]), object([String: JSONAny])
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONAny])
+    case object([String: JSONAny])
 
     init(from decoder: any Decoder) throws {
         if let container = try? decoder.container(keyedBy: AnyKey.self) {

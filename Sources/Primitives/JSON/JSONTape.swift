@@ -121,7 +121,9 @@ struct JSONTape {
             let text = UnsafeBufferPointer(start: word.utf8Start, count: count)
             for offset in 0..<count where bytes[index + offset] != text[offset] { throw fail("invalid literal") }
             nodes.append(
-                Node(kind: kind, escaped: false, start: Int32(index), end: Int32(index + count), after: Int32(nodes.count + 1)))
+                Node(
+                    kind: kind, escaped: false, start: Int32(index), end: Int32(index + count),
+                    after: Int32(nodes.count + 1)))
             index += count
         }
 
@@ -155,7 +157,9 @@ struct JSONTape {
                 guard digits() > 0 else { throw fail("expected a digit in the exponent") }
             }
             nodes.append(
-                Node(kind: .number, escaped: false, start: Int32(start), end: Int32(index), after: Int32(nodes.count + 1)))
+                Node(
+                    kind: .number, escaped: false, start: Int32(start), end: Int32(index), after: Int32(nodes.count + 1)
+                ))
         }
 
         /// Checks escapes and UTF-8 here, so that decoding a string later cannot fail.
@@ -197,7 +201,8 @@ struct JSONTape {
             case UInt8(ascii: "u"):
                 let unit = try hexUnit()
                 if (0xD800..<0xDC00).contains(unit) {
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
                     else { throw fail("a high surrogate without its low surrogate") }
                     index += 1
                     guard (0xDC00..<0xE000).contains(try hexUnit()) else {
@@ -231,12 +236,20 @@ struct JSONTape {
             var high: UInt8 = 0xBF
             switch lead {
             case 0xC2...0xDF: count = 1
-            case 0xE0: count = 2; low = 0xA0
+            case 0xE0:
+                count = 2
+                low = 0xA0
             case 0xE1...0xEC, 0xEE...0xEF: count = 2
-            case 0xED: count = 2; high = 0x9F
-            case 0xF0: count = 3; low = 0x90
+            case 0xED:
+                count = 2
+                high = 0x9F
+            case 0xF0:
+                count = 3
+                low = 0x90
             case 0xF1...0xF3: count = 3
-            case 0xF4: count = 3; high = 0x8F
+            case 0xF4:
+                count = 3
+                high = 0x8F
             default: throw fail("invalid UTF-8")
             }
             guard index + count < bytes.count else { throw fail("invalid UTF-8") }
@@ -266,15 +279,27 @@ struct JSONTape {
         return String(decoding: Self.unescape(bytes[range]), as: UTF8.self)
     }
 
-    /// Whether a string node holds exactly `text` (member names: compared as bytes, without building a String).
-    func string(at node: Int, equals text: String) -> Bool {
-        let value = nodes[node]
-        guard !value.escaped else { return string(at: node) == text }
-        var text = text
-        return text.withUTF8 { utf8 in
-            guard utf8.count == Int(value.end - value.start) else { return false }
-            return bytes.withUnsafeBufferPointer { all in
-                memcmpEqual(all.baseAddress! + Int(value.start), utf8.baseAddress, utf8.count)
+    /// The value node of an object's member named `name`; the last one when a name repeats, as a dictionary
+    /// built from the members would hold.
+    func member(of object: Int, named name: UnsafeBufferPointer<UInt8>) -> Int? {
+        nodes.withUnsafeBufferPointer { nodes in
+            bytes.withUnsafeBufferPointer { bytes in
+                let end = Int(nodes[object].after)
+                var found: Int?
+                var member = object + 1
+                while member < end {
+                    let key = nodes[member]
+                    let start = Int(key.start)
+                    if key.escaped {
+                        if Self.unescape(self.bytes[start..<Int(key.end)]).elementsEqual(name) { found = member + 1 }
+                    } else if Int(key.end) - start == name.count {
+                        var offset = 0
+                        while offset < name.count, bytes[start + offset] == name[offset] { offset += 1 }
+                        if offset == name.count { found = member + 1 }
+                    }
+                    member = Int(nodes[member + 1].after)
+                }
+                return found
             }
         }
     }
@@ -342,10 +367,4 @@ struct JSONTape {
         let value = nodes[node]
         return Substring(decoding: bytes[Int(value.start)..<Int(value.end)], as: UTF8.self)
     }
-}
-
-private func memcmpEqual(_ lhs: UnsafePointer<UInt8>, _ rhs: UnsafePointer<UInt8>?, _ count: Int) -> Bool {
-    guard count > 0, let rhs else { return true }
-    for offset in 0..<count where lhs[offset] != rhs[offset] { return false }
-    return true
 }

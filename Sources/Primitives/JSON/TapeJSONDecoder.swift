@@ -143,16 +143,8 @@ struct TapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     private func value(for key: Key) -> Int? { value(named: key.stringValue) }
 
     private func value(named name: String) -> Int? {
-        let tape = box.tape
-        let end = Int(tape.nodes[node].after)
-        var found: Int?
-        var member = node + 1
-        while member < end {
-            let value = member + 1
-            if tape.string(at: member, equals: name) { found = value }
-            member = Int(tape.nodes[value].after)
-        }
-        return found
+        var name = name
+        return name.withUTF8 { box.tape.member(of: node, named: $0) }
     }
 
     private func decoder(for key: Key) throws -> TapeDecoder {
