@@ -168,6 +168,10 @@ struct JSONTape {
             let start = index
             var escaped = false
             while true {
+                // Plain ASCII, by far the most of any answer, in a tight loop.
+                while index < bytes.count, bytes[index] &- 0x20 < 0x60, bytes[index] != 0x22, bytes[index] != 0x5C {
+                    index += 1
+                }
                 guard index < bytes.count else { throw fail("unterminated string") }
                 let byte = bytes[index]
                 switch byte {
