@@ -98,18 +98,18 @@ package struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
 
     static func canonicalGuid(_ text: String) throws(InstanceReferenceError) -> String {
         // Exactly 8-4-4-4-12 hex digits: UUID(uuidString:) alone would not reject every odd form.
-        let bytes = Array(text.utf8)
+        var bytes = Array(text.utf8)
         guard bytes.count == 36 else { throw .invalidInstanceGuid }
-        for (index, byte) in bytes.enumerated() {
-            if [8, 13, 18, 23].contains(index) {
-                guard byte == UInt8(ascii: "-") else { throw .invalidInstanceGuid }
-            } else {
-                let isHex =
-                    (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) || (0x41...0x46).contains(byte)
-                guard isHex else { throw .invalidInstanceGuid }
+        for index in bytes.indices {
+            switch (index, bytes[index]) {
+            case (8, UInt8(ascii: "-")), (13, UInt8(ascii: "-")), (18, UInt8(ascii: "-")), (23, UInt8(ascii: "-")): continue
+            case (8, _), (13, _), (18, _), (23, _): throw .invalidInstanceGuid
+            case (_, 0x30...0x39), (_, 0x61...0x66): continue
+            case (_, 0x41...0x46): bytes[index] |= 0x20  // an uppercase hex digit, lowercased
+            default: throw .invalidInstanceGuid
             }
         }
-        return text.lowercased()
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
