@@ -102,7 +102,8 @@ package struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
         guard bytes.count == 36 else { throw .invalidInstanceGuid }
         for index in bytes.indices {
             switch (index, bytes[index]) {
-            case (8, UInt8(ascii: "-")), (13, UInt8(ascii: "-")), (18, UInt8(ascii: "-")), (23, UInt8(ascii: "-")): continue
+            case (8, UInt8(ascii: "-")), (13, UInt8(ascii: "-")), (18, UInt8(ascii: "-")), (23, UInt8(ascii: "-")):
+                continue
             case (8, _), (13, _), (18, _), (23, _): throw .invalidInstanceGuid
             case (_, 0x30...0x39), (_, 0x61...0x66): continue
             case (_, 0x41...0x46): bytes[index] |= 0x20  // an uppercase hex digit, lowercased

@@ -2,14 +2,29 @@
 package enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
+    /// Inlinable so that it is specialized for the caller's collection: through the generic `Sequence` witness, a
+    /// digest's 32 bytes cost thousands of instructions (`bench/profile.sh callgrind`).
+    @inlinable
     package static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+        if let text = bytes.withContiguousStorageIfAvailable({ encode(buffer: UnsafeRawBufferPointer($0)) }) {
+            return text
         }
-        return String(decoding: out, as: UTF8.self)
+        return Array(bytes).withUnsafeBytes { encode(buffer: $0) }
+    }
+
+    @usableFromInline
+    static func encode(buffer: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: buffer.count * 2) { out in
+            for (index, byte) in buffer.enumerated() {
+                out[2 * index] = digit(byte >> 4)
+                out[2 * index + 1] = digit(byte & 0x0F)
+            }
+            return buffer.count * 2
+        }
+    }
+
+    private static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 0x30 + nibble : 0x57 + nibble
     }
 
     /// The two lowercase digits of `byte`, for escapes such as JSON's `\u00XX`.

@@ -54,9 +54,13 @@ package struct TraceContext: Sendable, Equatable {
 
     /// Never all zero: the all-zero id is invalid, so a zero draw is redrawn.
     private static func randomHex(bytes: Int) -> String {
+        // Eight bytes per draw: each draw is a system call.
         var generator = SystemRandomNumberGenerator()
         while true {
-            let raw = (0..<bytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            var raw: [UInt8] = []
+            raw.reserveCapacity(bytes + 7)
+            while raw.count < bytes { withUnsafeBytes(of: generator.next()) { raw.append(contentsOf: $0) } }
+            raw.removeLast(raw.count - bytes)
             guard raw.contains(where: { $0 != 0 }) else { continue }
             return Hex.encode(raw)
         }

@@ -118,7 +118,7 @@ struct CurlHTTPClientTests {
             task.cancel()
             let result = await task.value
             #expect(result.failure == .cancelled(sent: true))
-            #expect(clock.now - start < .seconds(2))  // not the 30 s default deadline
+            #expect(clock.now - start < .seconds(10))  // not the 30 s default deadline (a loaded machine took 2.4 s)
 
             let after = try await client.execute(
                 OutboundRequest(method: .get, url: server.url("/bytes/3")))

@@ -98,10 +98,10 @@ final class SQLiteConnection {
             self.inGroup
             ? ("SAVEPOINT job", "RELEASE job", "ROLLBACK TO job; RELEASE job")
             : ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
-        try execute(begin, "\(what): begin")
+        try control(begin, what)
         do throws(StoreError) {
             let value = try body()
-            try execute(commit, "\(what): commit")
+            try control(commit, what)
             return value
         } catch {
             try? execute(rollback, "\(what): rollback")
@@ -113,13 +113,13 @@ final class SQLiteConnection {
     /// when it changes. Called between transactions, where the pragma applies.
     func synchronous(full: Bool) throws(StoreError) {
         guard full != self.synchronousFull else { return }
-        try execute(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "synchronous")
+        try control(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "synchronous")
         self.synchronousFull = full
     }
 
     /// Opens the transaction that several queued jobs share (one fsync for all of them).
     func beginGroup() throws(StoreError) {
-        try execute("BEGIN IMMEDIATE", "group commit: begin")
+        try control("BEGIN IMMEDIATE", "group commit: begin")
         self.inGroup = true
     }
 
@@ -127,11 +127,18 @@ final class SQLiteConnection {
     func commitGroup() throws(StoreError) {
         self.inGroup = false
         do throws(StoreError) {
-            try execute("COMMIT", "group commit: commit")
+            try control("COMMIT", "group commit: commit")
         } catch {
             try? execute("ROLLBACK", "group commit: rollback")
             throw error
         }
+    }
+
+    /// One transaction-control statement, through the statement cache: compiling BEGIN, SAVEPOINT, RELEASE and
+    /// COMMIT with `sqlite3_exec` for every job cost a read's audit append about a fifth of its instructions on
+    /// the SQLite thread (`bench/profile.sh callgrind`).
+    private func control(_ sql: String, _ what: String) throws(StoreError) {
+        try prepare(sql, what).run()
     }
 
     /// Names the statement and SQLite's message; SQLite messages name constraints, never bound values.
