@@ -16,12 +16,22 @@ extension SQLiteStore {
         }
     }
 
+    // The hot path's SQL, built once (the statement cache is keyed by the text; building it for every call cost
+    // more than the lookup saved).
+    private static let readTrackedSQL =
+        "SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances WHERE instance = ?"
+    private static let fanOutSQL = """
+        INSERT INTO deliveries (subscription_id, event_sequence, event_id, event_type, instance, state,
+                                next_attempt_at, created_at, updated_at)
+        SELECT s.id, ?1, ?2, ?3, ?4, 'pending', ?6, ?6, ?6 FROM subscriptions s
+        WHERE s.enabled = 1 AND \(EventColumns.matches(subscription: "s", type: "?3", app: "?5", position: "instr"))
+        ORDER BY s.created_at, s.id
+        """
+
     /// Reads the instance's row, runs `write.apply`, stores the row it returns and appends its new events with
     /// their deliveries. The caller holds the transaction (`commit`, `completeIdempotent`).
     static func applyOutbox(_ write: OutboxWrite, on db: SQLiteConnection) throws(StoreError) -> OutboxCommit {
-        let read = try db.prepare(
-            "SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances WHERE instance = ?",
-            "outbox commit: read row")
+        let read = try db.prepare(Self.readTrackedSQL, "outbox commit: read row")
         try read.bind(.text(write.instance))
         let current = try read.step() ? try TrackedInstance(row: read) : nil
         let update = write.apply(current)
@@ -41,14 +51,7 @@ extension SQLiteStore {
             INSERT INTO events (id, type, instance, app, time_micros, body) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO NOTHING RETURNING sequence
             """, "outbox commit: insert event")
-        let fanOut = try db.prepare(
-            """
-            INSERT INTO deliveries (subscription_id, event_sequence, event_id, event_type, instance, state,
-                                    next_attempt_at, created_at, updated_at)
-            SELECT s.id, ?1, ?2, ?3, ?4, 'pending', ?6, ?6, ?6 FROM subscriptions s
-            WHERE s.enabled = 1 AND \(EventColumns.matches(subscription: "s", type: "?3", app: "?5", position: "instr"))
-            ORDER BY s.created_at, s.id
-            """, "outbox commit: fan out")
+        let fanOut = try db.prepare(Self.fanOutSQL, "outbox commit: fan out")
         for event in update.events {
             insert.reset()
             try insert.bind(
@@ -69,16 +72,19 @@ extension SQLiteStore {
             tracked: tracked, appended: appended, deliveriesCreated: deliveriesCreated, trackingStarted: started)
     }
 
-    private static func upsert(_ row: TrackedInstance, on db: SQLiteConnection) throws(StoreError) -> TrackedInstance {
+    private static let upsertSQL: String = {
         let names = EventColumns.tracked
         let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
         let assignments = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        let statement = try db.prepare(
-            """
+        return """
             INSERT INTO tracked_instances (\(EventColumns.list(names))) VALUES (\(placeholders))
             ON CONFLICT (instance) DO UPDATE SET \(assignments)
             RETURNING \(EventColumns.list(names))
-            """, "outbox commit: store row")
+            """
+    }()
+
+    private static func upsert(_ row: TrackedInstance, on db: SQLiteConnection) throws(StoreError) -> TrackedInstance {
+        let statement = try db.prepare(Self.upsertSQL, "outbox commit: store row")
         let guardColumns = EventColumns.columns(row.processNext)
         try statement.bind([
             .text(row.instance), text(row.clientId), text(row.tokenProfile), text(row.taskId),

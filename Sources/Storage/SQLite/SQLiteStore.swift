@@ -254,6 +254,11 @@ package final class SQLiteStore: Store {
         }
     }
 
+    /// Built once, as the hot path's other SQL (`SQLiteStore+Events.swift`).
+    private static let auditInsertSQL =
+        "INSERT INTO audit_log (\(AuditColumns.list)) VALUES ("
+        + Array(repeating: "?", count: AuditColumns.names.count).joined(separator: ", ") + ")"
+
     private static func append(_ entry: AuditEntry, on db: SQLiteConnection) throws(StoreError) {
         let head = try db.prepare(
             "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1", "audit append: read head")
@@ -264,9 +269,7 @@ package final class SQLiteStore: Store {
             previousHash = head.text(1)
         }
         let hash = try AuditChain.hash(entry: entry, sequence: sequence, previousHash: previousHash)
-        let placeholders = Array(repeating: "?", count: AuditColumns.names.count).joined(separator: ", ")
-        let insert = try db.prepare(
-            "INSERT INTO audit_log (\(AuditColumns.list)) VALUES (\(placeholders))", "audit append: insert")
+        let insert = try db.prepare(Self.auditInsertSQL, "audit append: insert")
         func text(_ value: String?) -> SQLiteStatement.Value { value.map { .text($0) } ?? .null }
         try insert.bind([
             .integer(sequence), .integer(StoredTime.micros(entry.time)), text(entry.clientId),
