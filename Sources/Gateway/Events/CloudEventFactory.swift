@@ -122,12 +122,6 @@ package struct CloudEventFactory: Sendable {
 
     /// RFC 3339 in UTC with microseconds, as every event of this gateway writes `time`.
     static func rfc3339(_ date: Date) -> String {
-        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
-        var seconds = time_t(micros / 1_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(micros % 1_000_000))
+        RFC3339.format(unixMicros: Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down)))
     }
 }

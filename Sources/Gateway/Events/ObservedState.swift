@@ -84,11 +84,12 @@ struct ObservedState: Equatable, Sendable {
     /// A stored snapshot; nil when empty (never observed) or unreadable (then everything counts as new, and
     /// deterministic event ids keep that from duplicating events).
     static func stored(_ bytes: [UInt8]) -> ObservedState? {
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        // Split on bytes, not Characters: grapheme breaking made reading a snapshot cost more than rendering one.
+        let lines = Self.split(String(decoding: bytes, as: UTF8.self)[...], UInt8(ascii: "\n"))
         guard lines.first == "v1" else { return nil }
         var state = ObservedState(taskId: nil, signees: [], complete: false, processTask: nil, processEnded: false)
         for line in lines.dropFirst() {
-            guard let equals = line.firstIndex(of: "=") else { return nil }
+            guard let equals = line.utf8.firstIndex(of: UInt8(ascii: "=")) else { return nil }
             let value = line[line.index(after: equals)...]
             switch line[..<equals] {
             case "task": state.taskId = value.isEmpty ? nil : String(value)
@@ -102,7 +103,7 @@ struct ObservedState: Equatable, Sendable {
                 guard let final = FinalSigning(rawValue: String(value)) else { return nil }
                 state.final = final
             case "signee":
-                let fields = value.split(separator: ",", omittingEmptySubsequences: false)
+                let fields = Self.split(value, UInt8(ascii: ","))
                 guard (4...8).contains(fields.count), let partyId = Int(fields[0]),
                     let status = SigneeStatus(rawValue: String(fields[1])),
                     let notification = NotificationState(rawValue: String(fields[2]))
@@ -119,7 +120,7 @@ struct ObservedState: Equatable, Sendable {
                 signee.told = told
                 state.signees.append(signee)
             case "pending":
-                let fields = value.split(separator: ",", omittingEmptySubsequences: false)
+                let fields = Self.split(value, UInt8(ascii: ","))
                 guard fields.count == 4, let mode = SigningMode(rawValue: String(fields[0])),
                     let client = Self.text(hex: fields[1]), let key = Self.text(hex: fields[2]),
                     let profile = Self.text(hex: fields[3])
@@ -129,6 +130,10 @@ struct ObservedState: Equatable, Sendable {
             }
         }
         return state
+    }
+
+    private static func split(_ text: Substring, _ separator: UInt8) -> [Substring] {
+        text.utf8.split(separator: separator, omittingEmptySubsequences: false).map { Substring($0) }
     }
 
     /// A time as whole Unix seconds; empty when absent.
