@@ -1,7 +1,5 @@
 /// Lowercase hexadecimal, the one spelling the gateway writes (audit hashes, API key digests, event ids).
 package enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     /// Inlinable so that it is specialized for the caller's collection: through the generic `Sequence` witness, a
     /// digest's 32 bytes cost thousands of instructions (`bench/profile.sh callgrind`).
     @inlinable
@@ -16,20 +14,26 @@ package enum Hex {
     static func encode(buffer: UnsafeRawBufferPointer) -> String {
         String(unsafeUninitializedCapacity: buffer.count * 2) { out in
             for (index, byte) in buffer.enumerated() {
-                out[2 * index] = digit(byte >> 4)
-                out[2 * index + 1] = digit(byte & 0x0F)
+                (out[2 * index], out[2 * index + 1]) = digits(of: byte)
             }
             return buffer.count * 2
         }
     }
 
-    private static func digit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? 0x30 + nibble : 0x57 + nibble
-    }
-
     /// The two lowercase digits of `byte`, for escapes such as JSON's `\u00XX`.
     package static func digits(of byte: UInt8) -> (UInt8, UInt8) {
-        (digits[Int(byte >> 4)], digits[Int(byte & 0x0F)])
+        func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
+        return (digit(byte >> 4), digit(byte & 0x0F))
+    }
+
+    /// The value of one hexadecimal digit; uppercase only when `uppercase` (JSON's `\uXXXX` takes either).
+    package static func value(ofDigit byte: UInt8, uppercase: Bool = false) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F") where uppercase: byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     /// Lowercase only: what the gateway wrote has one spelling, so accepting a second would admit two. Callers
@@ -37,18 +41,11 @@ package enum Hex {
     package static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-        }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count / 2)
         var index = 0
         while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            guard let high = value(ofDigit: utf8[index]), let low = value(ofDigit: utf8[index + 1]) else { return nil }
             out.append(high << 4 | low)
             index += 2
         }

@@ -41,3 +41,36 @@ struct ConstantTimeTests {
         #expect(!constantTimeEquals(b, a))
     }
 }
+
+struct CivilCalendarTests {
+    @Test func dayCountsAndDatesAreInverse() {
+        // 1600-01-01 to 2400-12-31, every day, against the previous day's date moved on by one.
+        var expected = (year: Int64(1600), month: Int64(1), day: Int64(1))
+        for days in CivilCalendar.days(
+            year: 1600, month: 1, day: 1)...CivilCalendar.days(year: 2400, month: 12, day: 31)
+        {
+            let date = CivilCalendar.date(days: days)
+            #expect(date == expected)
+            #expect(CivilCalendar.days(year: date.year, month: date.month, day: date.day) == days)
+            if expected.day < CivilCalendar.daysIn(month: expected.month, year: expected.year) {
+                expected.day += 1
+            } else if expected.month < 12 {
+                expected = (expected.year, expected.month + 1, 1)
+            } else {
+                expected = (expected.year + 1, 1, 1)
+            }
+        }
+        #expect(CivilCalendar.days(year: 1970, month: 1, day: 1) == 0)
+        #expect(CivilCalendar.daysIn(month: 2, year: 2000) == 29 && CivilCalendar.daysIn(month: 2, year: 1900) == 28)
+    }
+}
+
+struct HexDigitTests {
+    @Test func digitValuesLowercaseUnlessAsked() {
+        #expect(Hex.value(ofDigit: UInt8(ascii: "f")) == 15 && Hex.value(ofDigit: UInt8(ascii: "0")) == 0)
+        #expect(
+            Hex.value(ofDigit: UInt8(ascii: "F")) == nil && Hex.value(ofDigit: UInt8(ascii: "F"), uppercase: true) == 15
+        )
+        #expect(Hex.value(ofDigit: UInt8(ascii: "g"), uppercase: true) == nil)
+    }
+}

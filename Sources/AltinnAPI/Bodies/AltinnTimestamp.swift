@@ -1,4 +1,5 @@
 package import Foundation
+import Primitives
 
 /// An ISO-8601 timestamp as Altinn writes it: .NET `DateTime` with 0-7 fractional digits
 /// (e.g. `2025-03-03T11:16:02.9390324Z`), with `Z`, an offset, or (for unspecified kinds) none.
@@ -77,25 +78,11 @@ package struct AltinnTimestamp: Sendable, Hashable, Decodable, CustomStringConve
                 return nil
             }
         }
-        guard index == bytes.count, day <= daysIn(month: month, year: year), second < 60 else { return nil }
-        // Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil): a Calendar
-        // and DateComponents cost ten times as much, and every upstream answer carries timestamps.
-        let shifted = month <= 2 ? year - 1 : year
-        let era = (shifted >= 0 ? shifted : shifted - 399) / 400
-        let yearOfEra = shifted - era * 400
-        let dayOfYear = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        guard index == bytes.count, day <= CivilCalendar.daysIn(month: Int64(month), year: Int64(year)), second < 60
+        else { return nil }
+        let days = CivilCalendar.days(year: Int64(year), month: Int64(month), day: Int64(day))
+        let seconds = Int(days) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         // Date counts from 2001: add the fraction to that count, as Date's own arithmetic would.
         return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + fraction)
-    }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
     }
 }

@@ -225,7 +225,9 @@ struct JSONTape {
             guard index + 4 < bytes.count else { throw fail("incomplete \\u escape") }
             var unit: UInt16 = 0
             for offset in 1...4 {
-                guard let digit = JSONTape.hexValue(bytes[index + offset]) else { throw fail("invalid \\u escape") }
+                guard let digit = Hex.value(ofDigit: bytes[index + offset], uppercase: true) else {
+                    throw fail("invalid \\u escape")
+                }
                 unit = unit << 4 | UInt16(digit)
             }
             index += 5
@@ -262,15 +264,6 @@ struct JSONTape {
                 throw fail("invalid UTF-8")
             }
             index += count + 1
-        }
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
         }
     }
 
@@ -314,7 +307,9 @@ struct JSONTape {
         var index = slice.startIndex
         func unit(at start: Int) -> UInt32 {
             var value: UInt32 = 0
-            for offset in 0..<4 { value = value << 4 | UInt32(hexValue(slice[start + offset]) ?? 0) }
+            for offset in 0..<4 {
+                value = value << 4 | UInt32(Hex.value(ofDigit: slice[start + offset], uppercase: true) ?? 0)
+            }
             return value
         }
         while index < slice.endIndex {
