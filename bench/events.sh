@@ -18,23 +18,17 @@ CONCURRENCY=${CONCURRENCY:-64}
 STORES=${STORES:-"sqlite postgres"}
 PG_STATE="$PWD/.build-pg-events"
 
-need=""; for p in nginx-light curl; do dpkg -s $p >/dev/null 2>&1 || need="$need $p"; done
-if [ -n "$need" ] && ! command -v nginx >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null; fi
+. bench/lib.sh
+bench_need nginx-light curl
 
 if [ -z "${BIN:-}" ]; then
   swift build -c release --product signing-gateway >/dev/null
   BIN=.build/release/signing-gateway
 fi
 WORK=$(mktemp -d /tmp/sg-bench-events.XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()
 pg_started=""
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
-  [ -n "$pg_started" ] && TEST_POSTGRES_STATE="$PG_STATE" bash scripts/test-postgres.sh stop || true
-}
-trap cleanup EXIT
-ready() { for _ in $(seq 1 400); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not ready: $1"; exit 1; }
+trap bench_cleanup EXIT
 
 NGX=$(free_port)
 mkdir -p "$WORK/nginx/logs"

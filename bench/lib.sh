@@ -1,4 +1,4 @@
-# Helpers shared by bench/run.sh and bench/profile.sh (sourced, not run). Expects WORK and pids=() set.
+# Helpers shared by the bench scripts (sourced, not run). Expects WORK and pids=() set.
 
 # Debian packages by name; one `apt-get update` before the first install of a run.
 bench_need() { # package...
@@ -12,6 +12,22 @@ bench_need() { # package...
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ready() { for _ in $(seq 1 400); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not ready: $1" >&2; exit 1; }
+
+# bench_cleanup (the scripts' EXIT trap): stops what was started, the private PostgreSQL cluster if one was
+# (pg_started, set by prepare_postgres_gateway; PG_STATE), and removes WORK unless KEEP=1.
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  if [ -n "${pg_started:-}" ]; then TEST_POSTGRES_STATE="$PG_STATE" bash scripts/test-postgres.sh stop 2>/dev/null || true; fi
+  [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+}
+
+# start_sqlite_gateway PORT: a gateway on SQLite in WORK against the simulator at SIM; sets GW_PID.
+start_sqlite_gateway() {
+  write_gateway_config "$WORK/gw.json" "$1" "$WORK" "$SIM" '{"engine": "sqlite"}'
+  "$BIN" serve --config "$WORK/gw.json" >"$WORK/gw.log" 2>&1 & pids+=($!)
+  GW_PID=$!
+  ready "http://127.0.0.1:$1/healthz"
+}
 
 # start_simulator PORT DIR: the simulator, writing DIR/simulator.token and DIR/dev-client.key.
 start_simulator() {
@@ -76,8 +92,10 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # The benchmarks' PostgreSQL: a private cluster (state directory $1, port BENCH_POSTGRES_PORT, fsync=on, the
 # default a production server runs with) and the configuration of a gateway on it at port $2 ($WORK/gwp.json,
-# data directory $WORK/pg, sharing the SQLite gateway's keys). Sets PG_URL; the caller starts the gateway.
+# data directory $WORK/pg, sharing the SQLite gateway's keys). Sets PG_URL and pg_started; the caller starts the
+# gateway.
 prepare_postgres_gateway() {
+  pg_started=1
   TEST_POSTGRES_STATE="$1" TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-55440} TEST_POSTGRES_FSYNC=on \
     bash scripts/test-postgres.sh start >/dev/null 2>"$WORK/pg-start.log"
   PG_URL=$(sed -n 's/^SIGNING_GATEWAY_TEST_POSTGRES_URL=//p' "$1/env")

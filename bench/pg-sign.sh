@@ -27,19 +27,12 @@ export RESULTS="$WORK/results.json"
 SIM=$(free_port); GW=$(free_port); GWP=$(free_port)
 pids=()
 PG_STATE="$PWD/.build-pg-bench"
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
-  TEST_POSTGRES_STATE="$PG_STATE" bash scripts/test-postgres.sh stop 2>/dev/null || true
-  [ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
+pg_started=""
+trap bench_cleanup EXIT
 report() { python3 bench/report.py "$@"; }
 
 start_simulator "$SIM" "$WORK"
-write_gateway_config "$WORK/gw.json" "$GW" "$WORK" "$SIM" '{"engine": "sqlite"}'
-"$BIN" serve --config "$WORK/gw.json" >"$WORK/gw.log" 2>&1 & pids+=($!)
-GW_PID=$!
-ready "http://127.0.0.1:$GW/healthz"
+start_sqlite_gateway "$GW"
 KEY=$(cat "$WORK/dev-client.key")
 prepare_postgres_gateway "$PG_STATE" "$GWP"
 "$BIN" serve --config "$WORK/gwp.json" >"$WORK/gwp.log" 2>&1 & pids+=($!)

@@ -47,19 +47,11 @@ SIM=$(free_port); GW=$(free_port); NGX=$(free_port)
 pids=()
 PG_STATE="$PWD/.build-pg-bench"
 pg_started=""
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
-  [ -n "$pg_started" ] && TEST_POSTGRES_STATE="$PG_STATE" bash scripts/test-postgres.sh stop 2>/dev/null || true
-  [ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 report() { python3 bench/report.py "$@"; }
 
 start_simulator "$SIM" "$WORK"
-write_gateway_config "$WORK/gw.json" "$GW" "$WORK" "$SIM" '{"engine": "sqlite"}'
-"$BIN" serve --config "$WORK/gw.json" >"$WORK/gw.log" 2>&1 & pids+=($!)
-GW_PID=$!
-ready "http://127.0.0.1:$GW/healthz"
+start_sqlite_gateway "$GW"
 TOKEN=$(cat "$WORK/simulator.token"); KEY=$(cat "$WORK/dev-client.key")
 if [ -n "${BASELINE_BIN:-}" ]; then
   GW0=$(free_port); mkdir -p "$WORK/baseline"; cp "$WORK/dev-client.key" "$WORK/simulator.token" "$WORK/baseline/"
@@ -73,7 +65,6 @@ ready "http://127.0.0.1:$NGX/_simulator/instances"
 
 # PostgreSQL: a private cluster (own port and state directory, fsync=on), and a second gateway on it.
 if [ "$POSTGRES" = 1 ]; then
-  pg_started=1
   GWP=$(free_port)
   prepare_postgres_gateway "$PG_STATE" "$GWP"
   PG_FSYNC=$(psql "$PG_URL" -Atc 'show fsync'); PG_SYNC=$(psql "$PG_URL" -Atc 'show synchronous_commit')

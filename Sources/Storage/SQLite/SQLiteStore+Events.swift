@@ -20,6 +20,14 @@ extension SQLiteStore {
     // more than the lookup saved).
     private static let readTrackedSQL =
         "SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances WHERE instance = ?"
+
+    private static func trackedRow(
+        _ instance: String, on db: SQLiteConnection, _ what: String
+    ) throws(StoreError) -> TrackedInstance? {
+        let read = try db.prepare(Self.readTrackedSQL, what)
+        try read.bind(.text(instance))
+        return try read.step() ? try TrackedInstance(row: read) : nil
+    }
     private static let fanOutSQL = """
         INSERT INTO deliveries (subscription_id, event_sequence, event_id, event_type, instance, state,
                                 next_attempt_at, created_at, updated_at)
@@ -31,9 +39,7 @@ extension SQLiteStore {
     /// Reads the instance's row, runs `write.apply`, stores the row it returns and appends its new events with
     /// their deliveries. The caller holds the transaction (`commit`, `completeIdempotent`).
     static func applyOutbox(_ write: OutboxWrite, on db: SQLiteConnection) throws(StoreError) -> OutboxCommit {
-        let read = try db.prepare(Self.readTrackedSQL, "outbox commit: read row")
-        try read.bind(.text(write.instance))
-        let current = try read.step() ? try TrackedInstance(row: read) : nil
+        let current = try Self.trackedRow(write.instance, on: db, "outbox commit: read row")
         let update = write.apply(current)
         var tracked = current
         let started = current == nil && update.tracked != nil
@@ -103,11 +109,7 @@ extension SQLiteStore {
 
     package func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {
         try await thread.run { db throws(StoreError) in
-            let read = try db.prepare(
-                "SELECT \(EventColumns.list(EventColumns.tracked)) FROM tracked_instances WHERE instance = ?",
-                "tracked instance")
-            try read.bind(.text(instance))
-            return try read.step() ? try TrackedInstance(row: read) : nil
+            try Self.trackedRow(instance, on: db, "tracked instance")
         }
     }
 
