@@ -9,7 +9,7 @@ import Testing
     /// `…/signing/data-elements` and `…/signing/organizations` as Altinn writes them (Storage's `DataElement`, nulls
     /// written, arrays nullable in Altinn's OpenAPI).
     @Test func signingReadModels() throws {
-        let elements = try JSONDecoder().decode(
+        let elements = try upstreamDecode(
             SigningDataElementsResponse.self,
             from: Data(
                 #"""
@@ -24,9 +24,9 @@ import Testing
                 == DataElement(
                     id: "b", dataType: nil, contentType: nil, filename: nil, size: nil, created: nil, locked: false))
         #expect(
-            try JSONDecoder().decode(SigningDataElementsResponse.self, from: Data(#"{"dataElements":null}"#.utf8))
+            try upstreamDecode(SigningDataElementsResponse.self, from: Data(#"{"dataElements":null}"#.utf8))
                 .dataElements.isEmpty)
-        let organizations = try JSONDecoder().decode(
+        let organizations = try upstreamDecode(
             SigningAuthorizedOrganizationsResponse.self,
             from: Data(
                 #"{"organizations":[{"orgNumber":"310000002","orgName":"LYDIG VENNLIG KATT KJERNE","partyId":51843877},{"orgNumber":null,"orgName":null,"partyId":7}]}"#
@@ -38,7 +38,7 @@ import Testing
                 AuthorizedOrganizationDetails(orgNumber: nil, orgName: nil, partyId: 7),
             ])
         #expect(
-            try JSONDecoder().decode(
+            try upstreamDecode(
                 SigningAuthorizedOrganizationsResponse.self, from: Data(#"{"organizations":null}"#.utf8)
             )
             .organizations.isEmpty)

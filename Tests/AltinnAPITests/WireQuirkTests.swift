@@ -8,7 +8,7 @@ import Transport
 /// Every Altinn quirk from the reference, decoded from the shapes Altinn really sends.
 @Suite struct WireQuirkTests {
     func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(json.utf8))
+        try upstreamDecode(type, from: Data(json.utf8))
     }
 
     @Test func signeeStateAcceptsBothSpellingsOfOrganization() throws {
