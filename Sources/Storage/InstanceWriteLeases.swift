@@ -20,17 +20,12 @@ extension PostgresStore: InstanceWriteLeases {
     ) async throws(StoreError) -> Bool {
         let logger = self.logger
         return try await Self.run("write lease acquire") {
-            // The primary key decides races; an expired lease is taken over in the same statement.
-            let rows = try await self.client.query(
-                """
-                INSERT INTO instance_write_leases (instance, owner, expires_at)
-                VALUES (\(instance), \(owner), \(StoredTime.micros(until)))
-                ON CONFLICT (instance) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-                WHERE instance_write_leases.expires_at <= \(StoredTime.micros(now))
-                   OR instance_write_leases.owner = EXCLUDED.owner
-                RETURNING 1
-                """, logger: logger
-            ).collect()
+            var binds = PostgresBindings()
+            binds.append(instance)
+            binds.append(owner)
+            binds.append(StoredTime.micros(until))
+            binds.append(StoredTime.micros(now))
+            let rows = try await self.client.rows(AcquireLease.self, binds, logger: logger)
             return !rows.isEmpty
         }
     }
@@ -38,8 +33,28 @@ extension PostgresStore: InstanceWriteLeases {
     package func releaseWriteLease(instance: String, owner: String) async throws(StoreError) {
         let logger = self.logger
         _ = try await Self.run("write lease release") {
-            try await self.client.query(
-                "DELETE FROM instance_write_leases WHERE instance = \(instance) AND owner = \(owner)", logger: logger)
+            var binds = PostgresBindings()
+            binds.append(instance)
+            binds.append(owner)
+            return try await self.client.rows(ReleaseLease.self, binds, logger: logger).count
         }
     }
+}
+
+/// $1 instance, $2 owner, $3 until, $4 now. The primary key decides races; an expired lease is taken over in the
+/// same statement.
+private enum AcquireLease: PreparedSQL {
+    static let name = "sg_lease_acquire"
+    static let sql = """
+        INSERT INTO instance_write_leases (instance, owner, expires_at) VALUES ($1, $2, $3)
+        ON CONFLICT (instance) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+        WHERE instance_write_leases.expires_at <= $4 OR instance_write_leases.owner = EXCLUDED.owner
+        RETURNING 1
+        """
+}
+
+/// $1 instance, $2 owner.
+private enum ReleaseLease: PreparedSQL {
+    static let name = "sg_lease_release"
+    static let sql = "DELETE FROM instance_write_leases WHERE instance = $1 AND owner = $2"
 }

@@ -55,6 +55,30 @@ struct PostgresReplicaTests {
         }
     }
 
+    @Test("write leases need no WAL: their table is unlogged, and a lease still excludes another replica")
+    func writeLeasesAreUnlogged() async throws {
+        try await withHarness(.postgres) { harness in
+            let leases = try #require(harness.store as? any InstanceWriteLeases)
+            let now = Date()
+            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "A", now: now, until: now + 60))
+            try await harness.raw(
+                """
+                DO $$ BEGIN
+                    IF (SELECT relpersistence FROM pg_class WHERE relname = 'instance_write_leases') <> 'u' THEN
+                        RAISE EXCEPTION 'instance_write_leases is logged';
+                    END IF;
+                END $$
+                """)
+            // Prepared on this connection already: a second replica prepares its own, and sees the lease.
+            let replica = try await harness.openReplica()
+            let other = try #require(replica as? any InstanceWriteLeases)
+            #expect(try await other.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) == false)
+            try await leases.releaseWriteLease(instance: "i1", owner: "A")
+            #expect(try await other.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60))
+            await replica.close()
+        }
+    }
+
     @Test("two replicas racing on one key: exactly one acquires")
     func replicasRaceOnKey() async throws {
         try await withHarness(.postgres) { harness in

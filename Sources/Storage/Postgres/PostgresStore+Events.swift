@@ -71,23 +71,30 @@ extension PostgresStore {
     private static func upsert(
         _ row: TrackedInstance, on connection: PostgresConnection, logger: Logger
     ) async throws -> TrackedInstance {
-        let names = EventColumns.tracked
-        let assignments = names.dropFirst().map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
         let guardColumns = EventColumns.columns(row.processNext)
-        let stored = try await connection.query(
-            """
-            INSERT INTO tracked_instances (\(unescaped: EventColumns.list(names))) VALUES (
-                \(row.instance), \(row.clientId), \(row.tokenProfile), \(row.taskId), \(row.completeWhenAllSigned),
-                \(row.status.rawValue), \(ByteBuffer(bytes: row.snapshot)), \(Int32(clamping: row.polls)),
-                \(StoredTime.micros(row.nextPollAt)), \(StoredTime.micros(row.deadline)), \(guardColumns.state),
-                \(guardColumns.token), \(guardColumns.claimedAtMicros), \(row.traceparent), \(row.lastError),
-                \(row.leaseOwner), \(row.leaseUntil.map(StoredTime.micros)), \(StoredTime.micros(row.createdAt)),
-                \(StoredTime.micros(row.updatedAt)))
-            ON CONFLICT (instance) DO UPDATE SET \(unescaped: assignments)
-            RETURNING \(unescaped: EventColumns.list(names))
-            """, logger: logger
-        ).collect()
-        guard let first = stored.first else {
+        // In `EventColumns.tracked`'s order. A NULL on a connection's first call leaves its parameter's type to
+        // the server, which takes the column's.
+        var binds = PostgresBindings(capacity: EventColumns.tracked.count)
+        binds.append(row.instance)
+        binds.append(row.clientId)
+        binds.append(row.tokenProfile)
+        binds.append(row.taskId)
+        binds.append(row.completeWhenAllSigned)
+        binds.append(row.status.rawValue)
+        binds.append(ByteBuffer(bytes: row.snapshot))
+        binds.append(Int32(clamping: row.polls))
+        binds.append(StoredTime.micros(row.nextPollAt))
+        binds.append(StoredTime.micros(row.deadline))
+        binds.append(guardColumns.state)
+        binds.append(guardColumns.token)
+        binds.append(guardColumns.claimedAtMicros)
+        binds.append(row.traceparent)
+        binds.append(row.lastError)
+        binds.append(row.leaseOwner)
+        binds.append(row.leaseUntil.map(StoredTime.micros))
+        binds.append(StoredTime.micros(row.createdAt))
+        binds.append(StoredTime.micros(row.updatedAt))
+        guard let first = try await connection.rows(UpsertTracked.self, binds, logger: logger).first else {
             throw StoreError.failed("postgres: outbox commit: the stored row was not returned")
         }
         return try TrackedInstance(row: first.makeRandomAccess())
@@ -601,4 +608,19 @@ extension PostgresStore {
         return try rows.map { try decode($0.makeRandomAccess()) }
     }
 
+}
+
+/// The tracked row's insert or update, every column bound in `EventColumns.tracked`'s order.
+private enum UpsertTracked: PreparedSQL {
+    static let name = "sg_tracked_upsert"
+    static let sql: String = {
+        let names = EventColumns.tracked
+        let values = names.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+        let assignments = names.dropFirst().map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        return """
+            INSERT INTO tracked_instances (\(EventColumns.list(names))) VALUES (\(values))
+            ON CONFLICT (instance) DO UPDATE SET \(assignments)
+            RETURNING \(EventColumns.list(names))
+            """
+    }()
 }

@@ -155,15 +155,13 @@ package final class PostgresStore: Store {
             // A key may vanish between the conflicting INSERT and the SELECT (released or pruned); then the
             // INSERT is simply tried again.
             for _ in 0..<5 {
-                let inserted = try await self.client.query(
-                    """
-                    INSERT INTO idempotency_keys (client_id, key, fingerprint, state, lease_until, created_at)
-                    VALUES (\(claim.scope.clientId), \(claim.scope.key), \(claim.fingerprint), 'in_flight',
-                            \(StoredTime.micros(claim.leaseUntil)), \(StoredTime.micros(claim.now)))
-                    ON CONFLICT (client_id, key) DO NOTHING
-                    RETURNING 1
-                    """, logger: logger
-                ).collect()
+                var binds = PostgresBindings()
+                binds.append(claim.scope.clientId)
+                binds.append(claim.scope.key)
+                binds.append(claim.fingerprint)
+                binds.append(StoredTime.micros(claim.leaseUntil))
+                binds.append(StoredTime.micros(claim.now))
+                let inserted = try await self.client.rows(ClaimKey.self, binds, logger: logger)
                 if !inserted.isEmpty { return .acquired }
                 let rows = try await self.client.query(
                     """
@@ -205,12 +203,8 @@ package final class PostgresStore: Store {
                 binds.append(scope.clientId)
                 binds.append(scope.key)
                 let key = try await Self.guardKey(
-                    """
-                    UPDATE idempotency_keys
-                    SET state = 'completed', response_status = $1, response_content_type = $2, response_body = $3
-                    WHERE client_id = $4 AND key = $5 AND state = 'in_flight'
-                    RETURNING 1
-                    """, binds, outbox: outbox, on: connection, logger: logger)
+                    CompleteKey.self, CompleteKeyLockingInstance.self, binds, outbox: outbox, on: connection,
+                    logger: logger)
                 // Nothing was written: committing the empty transaction is harmless.
                 guard key.found else { return ((false, nil), committed: false) }
                 let committed = try await Self.finishCall(
@@ -232,11 +226,8 @@ package final class PostgresStore: Store {
                 binds.append(scope.clientId)
                 binds.append(scope.key)
                 let key = try await Self.guardKey(
-                    """
-                    DELETE FROM idempotency_keys
-                    WHERE client_id = $1 AND key = $2 AND state = 'in_flight'
-                    RETURNING 1
-                    """, binds, outbox: outbox, on: connection, logger: logger)
+                    ReleaseKey.self, ReleaseKeyLockingInstance.self, binds, outbox: outbox, on: connection,
+                    logger: logger)
                 guard key.found else { return ((false, nil), committed: false) }
                 let committed = try await Self.finishCall(
                     audit: audit, outbox: outbox, current: key.current, on: connection, logger: logger)
@@ -247,29 +238,22 @@ package final class PostgresStore: Store {
         return committed
     }
 
-    /// A call's first statement: `guardSQL` (the key's UPDATE or DELETE `… RETURNING 1`, with `binds` as $1…)
-    /// and, when the call has an outbox write, its instance's lock and row read (`signing_gateway_lock_instance`)
-    /// in the same round trip. `found` is false when the key was not in flight (nothing written; the instance
-    /// lock, if taken, goes with the empty COMMIT). The two are independent, so their order within the statement
-    /// does not matter; both come before the global locks (`appendTailAndCommit`).
-    private static func guardKey(
-        _ guardSQL: String, _ binds: PostgresBindings, outbox: OutboxWrite?, on connection: PostgresConnection,
-        logger: Logger
+    /// A call's first statement: `Guard` (the key's UPDATE or DELETE `… RETURNING 1`, with `binds` as $1…) or,
+    /// when the call has an outbox write, `Locking`: the same with its instance's lock and row read
+    /// (`signing_gateway_lock_instance`) in the same round trip. `found` is false when the key was not in flight
+    /// (nothing written; the instance lock, if taken, goes with the empty COMMIT). The two are independent, so
+    /// their order within the statement does not matter; both come before the global locks
+    /// (`appendTailAndCommit`).
+    private static func guardKey<Guard: PreparedSQL, Locking: PreparedSQL>(
+        _: Guard.Type, _: Locking.Type, _ binds: PostgresBindings, outbox: OutboxWrite?,
+        on connection: PostgresConnection, logger: Logger
     ) async throws -> (found: Bool, current: TrackedInstance?) {
         guard let outbox else {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: guardSQL, binds: binds), logger: logger)
-                .collect()
-            return (!rows.isEmpty, nil)
+            return (!(try await connection.rows(Guard.self, binds, logger: logger)).isEmpty, nil)
         }
         var binds = binds
         binds.append(outbox.instance)
-        let columns = EventColumns.list(EventColumns.tracked, alias: "t")
-        let sql = """
-            WITH k AS (\(guardSQL))
-            SELECT \(columns), (SELECT count(*) FROM k) FROM (SELECT 1) AS one
-            LEFT JOIN LATERAL signing_gateway_lock_instance($\(binds.count)) AS t ON TRUE
-            """
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        let rows = try await connection.rows(Locking.self, binds, logger: logger)
         guard let row = rows.first?.makeRandomAccess() else { return (false, nil) }
         let found = try row[EventColumns.tracked.count].decode(Int64.self) > 0
         // No tracked row: the LEFT JOIN's columns are all NULL (the instance column never is in a stored row).
@@ -568,4 +552,59 @@ package final class PostgresStore: Store {
             throw PostgresErrorMapping.storeError(error, what: what)
         }
     }
+}
+
+// MARK: - The prepared statements of a call (`PreparedStatements.swift`)
+
+/// $1 client, $2 key, $3 fingerprint, $4 lease until, $5 now.
+private enum ClaimKey: PreparedSQL {
+    static let name = "sg_key_claim"
+    static let sql = """
+        INSERT INTO idempotency_keys (client_id, key, fingerprint, state, lease_until, created_at)
+        VALUES ($1, $2, $3, 'in_flight', $4, $5)
+        ON CONFLICT (client_id, key) DO NOTHING
+        RETURNING 1
+        """
+}
+
+/// $1 status, $2 content type, $3 body, $4 client, $5 key.
+private enum CompleteKey: PreparedSQL {
+    static let name = "sg_key_complete"
+    static let sql = """
+        UPDATE idempotency_keys
+        SET state = 'completed', response_status = $1, response_content_type = $2, response_body = $3
+        WHERE client_id = $4 AND key = $5 AND state = 'in_flight'
+        RETURNING 1
+        """
+}
+
+/// `CompleteKey`, then $6 the instance to lock and read.
+private enum CompleteKeyLockingInstance: PreparedSQL {
+    static let name = "sg_key_complete_locking"
+    static let sql = lockingInstance(CompleteKey.sql, instanceBind: 6)
+}
+
+/// $1 client, $2 key.
+private enum ReleaseKey: PreparedSQL {
+    static let name = "sg_key_release"
+    static let sql = """
+        DELETE FROM idempotency_keys
+        WHERE client_id = $1 AND key = $2 AND state = 'in_flight'
+        RETURNING 1
+        """
+}
+
+/// `ReleaseKey`, then $3 the instance to lock and read.
+private enum ReleaseKeyLockingInstance: PreparedSQL {
+    static let name = "sg_key_release_locking"
+    static let sql = lockingInstance(ReleaseKey.sql, instanceBind: 3)
+}
+
+/// `guardSQL` with the instance's lock and tracked row (all NULL when it has none) and how many keys it touched.
+private func lockingInstance(_ guardSQL: String, instanceBind: Int) -> String {
+    """
+    WITH k AS (\(guardSQL))
+    SELECT \(EventColumns.list(EventColumns.tracked, alias: "t")), (SELECT count(*) FROM k) FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL signing_gateway_lock_instance($\(instanceBind)) AS t ON TRUE
+    """
 }

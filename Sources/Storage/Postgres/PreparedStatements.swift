@@ -1,0 +1,52 @@
+import Logging
+import PostgresNIO
+
+/// The statements every sign runs, prepared: the server parses and plans each once per connection instead of once
+/// per call (postgres-nio prepares a statement on a connection the first time it runs there, under `name`, and
+/// then sends only its bindings). An unnamed statement's parse and plan were most of the server's CPU for these
+/// short statements.
+///
+/// Behind a pooler, named statements need session pooling or PgBouncer 1.21+ with `max_prepared_statements`.
+protocol PreparedSQL {
+    /// At most 63 bytes (PostgreSQL truncates longer names, so two could collide), unique among the statements.
+    static var name: String { get }
+    static var sql: String { get }
+}
+
+/// `Text` as postgres-nio's prepared statement, with its bindings; rows come back undecoded.
+struct Prepared<Text: PreparedSQL>: PostgresPreparedStatement {
+    typealias Row = PostgresRow
+
+    static var name: String { Text.name }
+    static var sql: String { Text.sql }
+
+    let bindings: PostgresBindings
+
+    func makeBindings() -> PostgresBindings { self.bindings }
+    func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
+}
+
+extension PostgresConnection {
+    /// Runs `Text` with `bindings` and collects its rows.
+    func rows<Text: PreparedSQL>(
+        _: Text.Type, _ bindings: PostgresBindings, logger: Logger
+    ) async throws -> [PostgresRow] {
+        try await collected(self.execute(Prepared<Text>(bindings: bindings), logger: logger))
+    }
+}
+
+extension PostgresClient {
+    /// Runs `Text` with `bindings` on a pooled connection and collects its rows.
+    func rows<Text: PreparedSQL>(
+        _: Text.Type, _ bindings: PostgresBindings, logger: Logger
+    ) async throws -> [PostgresRow] {
+        try await collected(self.execute(Prepared<Text>(bindings: bindings), logger: logger))
+    }
+}
+
+private func collected<Rows: AsyncSequence>(_ rows: Rows) async throws -> [PostgresRow]
+where Rows.Element == PostgresRow {
+    var all: [PostgresRow] = []
+    for try await row in rows { all.append(row) }
+    return all
+}
