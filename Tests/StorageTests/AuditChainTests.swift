@@ -99,7 +99,9 @@ struct StoreConfigurationTests {
 
     @Test("the factory creates the SQLite data directory")
     func sqliteDirectory() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sg-\(UUID().uuidString)/a/b")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sg-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let directory = root.appendingPathComponent("a/b")
         let store = try await StoreFactory.open(
             StoreConfiguration(engine: .sqlite(path: directory.appendingPathComponent("gw.sqlite").path)),
             logger: Harness.logger)

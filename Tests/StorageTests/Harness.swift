@@ -96,9 +96,11 @@ struct Harness: Sendable {
     }
 }
 
-/// Opens a harness, runs `body`, and closes the store whether or not `body` throws.
+/// Opens a harness, runs `body`, and closes the store whether or not `body` throws; a SQLite store's directory
+/// goes with it (a test run made thousands of them in /tmp).
 func withHarness(_ engine: Engine, _ body: (Harness) async throws -> Void) async throws {
     let harness = try await Harness.make(engine)
+    defer { harness.removeFiles() }
     do {
         try await body(harness)
     } catch {
@@ -106,6 +108,14 @@ func withHarness(_ engine: Engine, _ body: (Harness) async throws -> Void) async
         throw error
     }
     await harness.store.close()
+}
+
+extension Harness {
+    /// Removes a SQLite store's directory (its database, WAL and lock files); call once every store on it is closed.
+    func removeFiles() {
+        guard case .sqlite(let path) = configuration.engine else { return }
+        try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent())
+    }
 }
 
 // MARK: Fixtures
