@@ -32,11 +32,11 @@ extension PostgresStore: InstanceWriteLeases {
 
     package func releaseWriteLease(instance: String, owner: String) async throws(StoreError) {
         let logger = self.logger
-        _ = try await Self.run("write lease release") {
+        try await Self.run("write lease release") {
             var binds = PostgresBindings()
             binds.append(instance)
             binds.append(owner)
-            return try await self.client.rows(ReleaseLease.self, binds, logger: logger).count
+            _ = try await self.client.rows(ReleaseLease.self, binds, logger: logger)
         }
     }
 }

@@ -554,7 +554,7 @@ package final class PostgresStore: Store {
     }
 }
 
-// MARK: - The prepared statements of a call (`PreparedStatements.swift`)
+// MARK: - A call's prepared statements (see `PreparedSQL`)
 
 /// $1 client, $2 key, $3 fingerprint, $4 lease until, $5 now.
 private enum ClaimKey: PreparedSQL {
