@@ -169,6 +169,36 @@ struct EventStoreConformanceTests {
         }
     }
 
+    @Test("a completion whose update replaces a stored 5xx answer commits both, in order", arguments: Engine.allCases)
+    func completionWithUpgrade(engine: Engine) async throws {
+        try await withHarness(engine) { harness in
+            let store = harness.store
+            let old = IdempotencyScope(clientId: "erp", key: "old")
+            let ambiguous = StoredResponse(status: 502, contentType: "application/problem+json", body: [9])
+            #expect(try await store.beginIdempotent(claim("old")) == .acquired)
+            _ = try await store.completeIdempotent(old, response: ambiguous, audit: entry(1), outbox: nil)
+            let confirmed = StoredResponse(status: 200, contentType: "application/json", body: [7])
+            let write = OutboxWrite(instance: instanceA) { row in
+                InstanceUpdate(
+                    tracked: row ?? tracked(instanceA), events: [event("e1", instance: instanceA)],
+                    upgrades: [IdempotencyUpgrade(scope: old, response: confirmed, audit: entry(2))])
+            }
+
+            #expect(try await store.beginIdempotent(claim("new")) == .acquired)
+            let response = StoredResponse(status: 200, contentType: "application/json", body: [1])
+            let committed = try await store.completeIdempotent(
+                IdempotencyScope(clientId: "erp", key: "new"), response: response, audit: entry(3), outbox: write)
+            #expect(committed?.appended.map(\.event.id) == ["e1"])
+            #expect(committed?.trackingStarted == true)
+            #expect(committed?.tracked == tracked(instanceA))
+            #expect(try await store.beginIdempotent(claim("old")) == .replay(confirmed))
+            #expect(try await store.beginIdempotent(claim("new")) == .replay(response))
+            // The upgrade's record before the call's own.
+            #expect(try await allRecords(store).map(\.entry) == [entry(1), entry(2), entry(3)])
+            #expect(try await store.trackedInstance(instanceA) == tracked(instanceA))
+        }
+    }
+
     @Test("releaseIdempotent with an outbox is one transaction", arguments: Engine.allCases)
     func releaseWithOutbox(engine: Engine) async throws {
         try await withHarness(engine) { harness in

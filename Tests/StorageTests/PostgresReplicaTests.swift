@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Storage
@@ -107,6 +108,52 @@ struct PostgresReplicaTests {
             #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) == false)
             try await leases.releaseWriteLease(instance: "i1", owner: "A")
             #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60))
+        }
+    }
+
+    @Test("a completion whose instance row changed after it was read writes nothing, reads it again and applies to it")
+    func completionAfterRowChanged() async throws {
+        try await withHarness(.postgres) { harness in
+            let store = try #require(harness.store as? PostgresStore)
+            let setRow = { (row: TrackedInstance) in
+                OutboxWrite(instance: instanceA) { _ in InstanceUpdate(tracked: row, events: []) }
+            }
+            _ = try await store.commit(setRow(tracked(instanceA)))
+            let read = try await PostgresStore.readTracked(instanceA, store.client, logger: Harness.logger)
+            // Another writer (a tracker's poll, another replica) commits between this call's read and its write.
+            var polled = tracked(instanceA)
+            polled.polls = 4
+            _ = try await store.commit(setRow(polled))
+
+            let seen = Mutex<[TrackedInstance?]>([])
+            let write = OutboxWrite(instance: instanceA) { row in
+                seen.withLock { $0.append(row) }
+                var next = row ?? tracked(instanceA)
+                next.taskId = "Task_2"
+                return InstanceUpdate(tracked: next, events: [event("e1", instance: instanceA)])
+            }
+            let scope = IdempotencyScope(clientId: "erp", key: "k")
+            let response = StoredResponse(status: 200, contentType: "application/json", body: [1])
+            #expect(try await store.beginIdempotent(claim("k")) == .acquired)
+            let finished = try await PostgresStore.finishOptimistically(
+                store.client, scope, .keep(response), audit: entry(1), outbox: write, from: read,
+                logger: Harness.logger)
+
+            // The first write found the row changed and wrote nothing (else the second would find the key done).
+            #expect(seen.withLock { $0 } == [tracked(instanceA), polled])
+            guard case .done(let committed) = finished else {
+                Issue.record("the completion did not finish: \(finished)")
+                return
+            }
+            var expected = polled
+            expected.taskId = "Task_2"
+            #expect(committed?.tracked == expected)
+            #expect(committed?.trackingStarted == false)
+            #expect(committed?.appended.map(\.event.id) == ["e1"])
+            #expect(try await store.trackedInstance(instanceA) == expected)
+            #expect(try await store.events(after: 0, limit: 10).map(\.event.id) == ["e1"])
+            #expect(try await allRecords(store).map(\.entry) == [entry(1)])
+            #expect(try await store.beginIdempotent(claim("k")) == .replay(response))
         }
     }
 

@@ -376,5 +376,84 @@ enum PostgresMigrations {
         // server (or a failover) empties the table, which frees leases early; it cannot hand one to two holders
         // while the server runs.
         ["ALTER TABLE instance_write_leases SET UNLOGGED"],
+        // 12: a call's whole completion as one statement in its own transaction (`PostgresStore.finishCall`): the
+        // instance's lock and row, checked against the row the caller read before it computed its update (`expected`,
+        // the row's md5; NULL: no row), the key's guard (kept with its answer, or deleted), the row's upsert and the
+        // tail. It answers a status row (`o_index` 0; `o_sequence` 1 done, 0 the key was not in flight, 2 the row
+        // changed since it was read), then the tail's rows. Nothing is written unless it is done. One statement
+        // instead of BEGIN, guard, upsert, tail and COMMIT: a sign's round trips to the server fall from 7 to 5.
+        [
+            """
+            CREATE OR REPLACE FUNCTION signing_gateway_finish_call(
+                k_client TEXT, k_key TEXT, k_keep BOOLEAN, k_status INTEGER, k_content_type TEXT, k_body BYTEA,
+                target TEXT, expected TEXT, r_given BOOLEAN,
+                r_instance TEXT, r_client_id TEXT, r_token_profile TEXT, r_task_id TEXT,
+                r_complete_when_all_signed BOOLEAN, r_status TEXT, r_snapshot BYTEA, r_polls INTEGER,
+                r_next_poll_at BIGINT, r_deadline BIGINT, r_process_next_state TEXT, r_process_next_token TEXT,
+                r_process_next_claimed_at BIGINT, r_traceparent TEXT, r_last_error TEXT, r_lease_owner TEXT,
+                r_lease_until BIGINT, r_created_at BIGINT, r_updated_at BIGINT,
+                event_ids TEXT[], event_types TEXT[], event_instances TEXT[], event_apps TEXT[], event_times BIGINT[],
+                event_bodies BYTEA[], audits JSONB, audit_heads BYTEA[], audit_tails BYTEA[]
+            ) RETURNS TABLE (o_index INTEGER, o_sequence BIGINT, o_deliveries BIGINT)
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                found_digest TEXT;
+            BEGIN
+                o_index := 0;
+                o_deliveries := 0;
+                IF target IS NOT NULL THEN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.instanceLockClass), hashtext(target));
+                    SELECT md5(t::text) INTO found_digest FROM tracked_instances t WHERE t.instance = target
+                    FOR UPDATE;
+                    IF found_digest IS DISTINCT FROM expected THEN
+                        o_sequence := 2;
+                        RETURN NEXT;
+                        RETURN;
+                    END IF;
+                END IF;
+                IF k_keep THEN
+                    UPDATE idempotency_keys
+                    SET state = 'completed', response_status = k_status, response_content_type = k_content_type,
+                        response_body = k_body
+                    WHERE client_id = k_client AND key = k_key AND state = 'in_flight';
+                ELSE
+                    DELETE FROM idempotency_keys WHERE client_id = k_client AND key = k_key AND state = 'in_flight';
+                END IF;
+                IF NOT FOUND THEN
+                    o_sequence := 0;
+                    RETURN NEXT;
+                    RETURN;
+                END IF;
+                IF r_given THEN
+                    INSERT INTO tracked_instances (
+                        instance, client_id, token_profile, task_id, complete_when_all_signed, status, snapshot, polls,
+                        next_poll_at, deadline, process_next_state, process_next_token, process_next_claimed_at,
+                        traceparent, last_error, lease_owner, lease_until, created_at, updated_at)
+                    VALUES (
+                        r_instance, r_client_id, r_token_profile, r_task_id, r_complete_when_all_signed, r_status,
+                        r_snapshot, r_polls, r_next_poll_at, r_deadline, r_process_next_state, r_process_next_token,
+                        r_process_next_claimed_at, r_traceparent, r_last_error, r_lease_owner, r_lease_until,
+                        r_created_at, r_updated_at)
+                    ON CONFLICT (instance) DO UPDATE SET
+                        client_id = EXCLUDED.client_id, token_profile = EXCLUDED.token_profile,
+                        task_id = EXCLUDED.task_id, complete_when_all_signed = EXCLUDED.complete_when_all_signed,
+                        status = EXCLUDED.status, snapshot = EXCLUDED.snapshot, polls = EXCLUDED.polls,
+                        next_poll_at = EXCLUDED.next_poll_at, deadline = EXCLUDED.deadline,
+                        process_next_state = EXCLUDED.process_next_state,
+                        process_next_token = EXCLUDED.process_next_token,
+                        process_next_claimed_at = EXCLUDED.process_next_claimed_at,
+                        traceparent = EXCLUDED.traceparent, last_error = EXCLUDED.last_error,
+                        lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until,
+                        created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at;
+                END IF;
+                o_sequence := 1;
+                RETURN NEXT;
+                RETURN QUERY SELECT * FROM signing_gateway_append_tail(
+                    event_ids, event_types, event_instances, event_apps, event_times, event_bodies, audits,
+                    audit_heads, audit_tails);
+            END
+            $$
+            """
+        ],
     ]
 }

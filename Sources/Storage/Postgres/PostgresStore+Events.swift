@@ -71,10 +71,22 @@ extension PostgresStore {
     private static func upsert(
         _ row: TrackedInstance, on connection: PostgresConnection, logger: Logger
     ) async throws -> TrackedInstance {
-        let guardColumns = EventColumns.columns(row.processNext)
-        // In `EventColumns.tracked`'s order. A NULL on a connection's first call leaves its parameter's type to
-        // the server, which takes the column's.
         var binds = PostgresBindings(capacity: EventColumns.tracked.count)
+        appendTracked(row, to: &binds)
+        guard let first = try await connection.rows(UpsertTracked.self, binds, logger: logger).first else {
+            throw StoreError.failed("postgres: outbox commit: the stored row was not returned")
+        }
+        return try TrackedInstance(row: first.makeRandomAccess())
+    }
+
+    /// `row`'s columns in `EventColumns.tracked`'s order (all NULL when nil). A NULL on a connection's first call
+    /// leaves its parameter's type to the server, which takes the column's.
+    static func appendTracked(_ row: TrackedInstance?, to binds: inout PostgresBindings) {
+        guard let row else {
+            for _ in EventColumns.tracked { binds.appendNull() }
+            return
+        }
+        let guardColumns = EventColumns.columns(row.processNext)
         binds.append(row.instance)
         binds.append(row.clientId)
         binds.append(row.tokenProfile)
@@ -94,10 +106,6 @@ extension PostgresStore {
         binds.append(row.leaseUntil.map(StoredTime.micros))
         binds.append(StoredTime.micros(row.createdAt))
         binds.append(StoredTime.micros(row.updatedAt))
-        guard let first = try await connection.rows(UpsertTracked.self, binds, logger: logger).first else {
-            throw StoreError.failed("postgres: outbox commit: the stored row was not returned")
-        }
-        return try TrackedInstance(row: first.makeRandomAccess())
     }
 
     package func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {

@@ -187,96 +187,6 @@ package final class PostgresStore: Store {
         }
     }
 
-    package func completeIdempotent(
-        _ scope: IdempotencyScope,
-        response: StoredResponse,
-        audit: AuditEntry,
-        outbox: OutboxWrite?
-    ) async throws(StoreError) -> OutboxCommit? {
-        let logger = self.logger
-        let (updated, committed): (Bool, OutboxCommit?) = try await Self.run("idempotency complete") {
-            try await Self.transaction(self.client, logger: logger) { connection in
-                var binds = PostgresBindings()
-                binds.append(Int32(response.status))
-                binds.append(response.contentType)
-                binds.append(ByteBuffer(bytes: response.body))
-                binds.append(scope.clientId)
-                binds.append(scope.key)
-                let key = try await Self.guardKey(
-                    CompleteKey.self, CompleteKeyLockingInstance.self, binds, outbox: outbox, on: connection,
-                    logger: logger)
-                // Nothing was written: committing the empty transaction is harmless.
-                guard key.found else { return ((false, nil), committed: false) }
-                let committed = try await Self.finishCall(
-                    audit: audit, outbox: outbox, current: key.current, on: connection, logger: logger)
-                return ((true, committed), committed: true)
-            }
-        }
-        guard updated else { throw .notInFlight }
-        return committed
-    }
-
-    package func releaseIdempotent(
-        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
-    ) async throws(StoreError) -> OutboxCommit? {
-        let logger = self.logger
-        let (deleted, committed): (Bool, OutboxCommit?) = try await Self.run("idempotency release") {
-            try await Self.transaction(self.client, logger: logger) { connection in
-                var binds = PostgresBindings()
-                binds.append(scope.clientId)
-                binds.append(scope.key)
-                let key = try await Self.guardKey(
-                    ReleaseKey.self, ReleaseKeyLockingInstance.self, binds, outbox: outbox, on: connection,
-                    logger: logger)
-                guard key.found else { return ((false, nil), committed: false) }
-                let committed = try await Self.finishCall(
-                    audit: audit, outbox: outbox, current: key.current, on: connection, logger: logger)
-                return ((true, committed), committed: true)
-            }
-        }
-        guard deleted else { throw .notInFlight }
-        return committed
-    }
-
-    /// A call's first statement: `Guard` (the key's UPDATE or DELETE `… RETURNING 1`, with `binds` as $1…) or,
-    /// when the call has an outbox write, `Locking`: the same with its instance's lock and row read
-    /// (`signing_gateway_lock_instance`) in the same round trip. `found` is false when the key was not in flight
-    /// (nothing written; the instance lock, if taken, goes with the empty COMMIT). The two are independent, so
-    /// their order within the statement does not matter; both come before the global locks
-    /// (`appendTailAndCommit`).
-    private static func guardKey<Guard: PreparedSQL, Locking: PreparedSQL>(
-        _: Guard.Type, _: Locking.Type, _ binds: PostgresBindings, outbox: OutboxWrite?,
-        on connection: PostgresConnection, logger: Logger
-    ) async throws -> (found: Bool, current: TrackedInstance?) {
-        guard let outbox else {
-            return (!(try await connection.rows(Guard.self, binds, logger: logger)).isEmpty, nil)
-        }
-        var binds = binds
-        binds.append(outbox.instance)
-        let rows = try await connection.rows(Locking.self, binds, logger: logger)
-        guard let row = rows.first?.makeRandomAccess() else { return (false, nil) }
-        let found = try row[EventColumns.tracked.count].decode(Int64.self) > 0
-        // No tracked row: the LEFT JOIN's columns are all NULL (the instance column never is in a stored row).
-        guard found, try row[0].decode(String?.self) != nil else { return (found, nil) }
-        return (true, try TrackedInstance(row: row))
-    }
-
-    /// The rest of a call's transaction, whether its key is kept or released, and its COMMIT: its snapshot and
-    /// events (`current` is the instance's row read under its lock by `guardKey`), then its audit record. The
-    /// instance lock comes before the global ones (events, then audit), so the lock order is the same everywhere.
-    /// The events and the audit record go in the transaction's last statement (`appendTailAndCommit`).
-    private static func finishCall(
-        audit: AuditEntry, outbox: OutboxWrite?, current: TrackedInstance?, on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> OutboxCommit? {
-        if let outbox {
-            return try await Self.applyOutboxAndCommit(
-                outbox, current: current, audits: [audit], on: connection, logger: logger)
-        }
-        _ = try await Self.appendTailAndCommit(events: [], audits: [audit], on: connection, logger: logger)
-        return nil
-    }
-
     /// BEGIN, `body`, COMMIT on one pooled connection, as `PostgresClient.withTransaction`, except that `body`
     /// may end the transaction itself (`appendTailAndCommit`, which sends the COMMIT right behind its last
     /// statement) and then says so (`committed: true`). On an error the transaction is rolled back.
@@ -446,9 +356,17 @@ package final class PostgresStore: Store {
             throw error
         }
         _ = try await commit.get()
+        return try appendedEvents(result.rows, events: events)
+    }
+
+    /// The events `signing_gateway_append_tail` says it appended (one row each: its index in `events`, its sequence
+    /// and its deliveries), in order.
+    static func appendedEvents(
+        _ rows: some Sequence<PostgresRow>, events: [NewEvent]
+    ) throws -> (appended: [EventRecord], deliveriesCreated: Int) {
         var appended: [EventRecord] = []
         var deliveriesCreated = 0
-        for row in result.rows {
+        for row in rows {
             let row = row.makeRandomAccess()
             let index = Int(try row[0].decode(Int32.self)) - 1
             guard events.indices.contains(index) else {
@@ -460,22 +378,53 @@ package final class PostgresStore: Store {
         return (appended, deliveriesCreated)
     }
 
-    /// The `signing_gateway_append_tail` call for `events` and `audits`. Columns travel as arrays; the audit
-    /// records as a JSON array (arrays of optionals do not encode; an absent member reads as NULL), with the
-    /// canonical bytes around each record's sequence, which only the server knows.
+    /// The `signing_gateway_append_tail` call for `events` and `audits`.
     static func tailQuery(events: [NewEvent], audits: [AuditEntry]) throws -> PostgresQuery {
-        let parts = audits.map(AuditChain.canonicalParts(entry:))
-        let auditJSON = String(decoding: try JSONEncoder().encode(audits.map(AuditRow.init)), as: UTF8.self)
-        let times = events.map { StoredTime.micros($0.time) }
-        let bodies = events.map { ByteBuffer(bytes: $0.body) }
-        let heads = parts.map { ByteBuffer(bytes: $0.head) }
-        let tails = parts.map { ByteBuffer(bytes: $0.tail) }
-        return """
-            SELECT o_index, o_sequence, o_deliveries FROM signing_gateway_append_tail(
-                \(events.map(\.id))::text[], \(events.map(\.type))::text[], \(events.map(\.instance))::text[],
-                \(events.map(\.app))::text[], \(times)::bigint[], \(bodies)::bytea[], \(auditJSON)::jsonb,
-                \(heads)::bytea[], \(tails)::bytea[])
-            """
+        var binds = PostgresBindings(capacity: TailArguments.count)
+        try TailArguments(events: events, audits: audits).append(to: &binds)
+        return PostgresQuery(
+            unsafeSQL: """
+                SELECT o_index, o_sequence, o_deliveries FROM signing_gateway_append_tail(
+                    \(TailArguments.placeholders(from: 1)))
+                """, binds: binds)
+    }
+
+    /// The arguments of `signing_gateway_append_tail`, which `signing_gateway_finish_call` ends with. Columns
+    /// travel as arrays; the audit records as a JSON array (arrays of optionals do not encode; an absent member
+    /// reads as NULL), with the canonical bytes around each record's sequence, which only the server knows.
+    struct TailArguments {
+        static let count = 9
+
+        /// `$from…` typed, in the functions' order.
+        static func placeholders(from first: Int) -> String {
+            let types = ["text[]", "text[]", "text[]", "text[]", "bigint[]", "bytea[]", "text", "bytea[]", "bytea[]"]
+            return types.enumerated().map { offset, type in
+                // The audit records are sent as text (a binary jsonb value would need its version byte).
+                "$\(first + offset)::\(type)" + (type == "text" ? "::jsonb" : "")
+            }.joined(separator: ", ")
+        }
+
+        private let events: [NewEvent]
+        private let auditJSON: String
+        private let parts: [(head: [UInt8], tail: [UInt8])]
+
+        init(events: [NewEvent], audits: [AuditEntry]) throws {
+            self.events = events
+            self.auditJSON = String(decoding: try JSONEncoder().encode(audits.map(AuditRow.init)), as: UTF8.self)
+            self.parts = audits.map(AuditChain.canonicalParts(entry:))
+        }
+
+        func append(to binds: inout PostgresBindings) throws {
+            try binds.append(events.map(\.id))
+            try binds.append(events.map(\.type))
+            try binds.append(events.map(\.instance))
+            try binds.append(events.map(\.app))
+            try binds.append(events.map { StoredTime.micros($0.time) })
+            try binds.append(events.map { ByteBuffer(bytes: $0.body) })
+            binds.append(auditJSON)
+            try binds.append(parts.map { ByteBuffer(bytes: $0.head) })
+            try binds.append(parts.map { ByteBuffer(bytes: $0.tail) })
+        }
     }
 
     /// One audit record's stored columns as `signing_gateway_append_tail` reads them (`jsonb_to_record`); nil
@@ -565,46 +514,4 @@ private enum ClaimKey: PreparedSQL {
         ON CONFLICT (client_id, key) DO NOTHING
         RETURNING 1
         """
-}
-
-/// $1 status, $2 content type, $3 body, $4 client, $5 key.
-private enum CompleteKey: PreparedSQL {
-    static let name = "sg_key_complete"
-    static let sql = """
-        UPDATE idempotency_keys
-        SET state = 'completed', response_status = $1, response_content_type = $2, response_body = $3
-        WHERE client_id = $4 AND key = $5 AND state = 'in_flight'
-        RETURNING 1
-        """
-}
-
-/// `CompleteKey`, then $6 the instance to lock and read.
-private enum CompleteKeyLockingInstance: PreparedSQL {
-    static let name = "sg_key_complete_locking"
-    static let sql = lockingInstance(CompleteKey.sql, instanceBind: 6)
-}
-
-/// $1 client, $2 key.
-private enum ReleaseKey: PreparedSQL {
-    static let name = "sg_key_release"
-    static let sql = """
-        DELETE FROM idempotency_keys
-        WHERE client_id = $1 AND key = $2 AND state = 'in_flight'
-        RETURNING 1
-        """
-}
-
-/// `ReleaseKey`, then $3 the instance to lock and read.
-private enum ReleaseKeyLockingInstance: PreparedSQL {
-    static let name = "sg_key_release_locking"
-    static let sql = lockingInstance(ReleaseKey.sql, instanceBind: 3)
-}
-
-/// `guardSQL` with the instance's lock and tracked row (all NULL when it has none) and how many keys it touched.
-private func lockingInstance(_ guardSQL: String, instanceBind: Int) -> String {
-    """
-    WITH k AS (\(guardSQL))
-    SELECT \(EventColumns.list(EventColumns.tracked, alias: "t")), (SELECT count(*) FROM k) FROM (SELECT 1) AS one
-    LEFT JOIN LATERAL signing_gateway_lock_instance($\(instanceBind)) AS t ON TRUE
-    """
 }

@@ -1,0 +1,280 @@
+package import Foundation
+import Logging
+import PostgresNIO
+
+// A call's completion: its key kept with the answer (or released), its audit record, and its outbox write's row and
+// events, committed together.
+//
+// Usually two round trips (`finishOptimistically`): the instance's row is read without a lock, the update is computed
+// from it, and everything is sent as one statement (`signing_gateway_finish_call`, migration 12) that takes the
+// instance's lock, checks that the row is still the one read (its md5) and writes only then. A row rarely changes
+// under a call (a tracker's commit, another replica's), so this replaces BEGIN, guard, upsert, tail and COMMIT.
+// A changed row is read again. After `optimisticAttempts` changes, or when the update replaces stored answers
+// (`IdempotencyUpgrade`, rare), the call takes the locked transaction instead (`finishLocked`), which reads the row
+// under the lock and cannot go stale.
+extension PostgresStore {
+    static let optimisticAttempts = 3
+
+    /// What becomes of the call's key.
+    enum KeyFinish: Sendable {
+        /// Completed, its answer kept for replays.
+        case keep(StoredResponse)
+        /// Deleted: Altinn was provably not reached, so the key may be used again.
+        case release
+    }
+
+    enum Finished: Sendable {
+        case done(OutboxCommit?)
+        case notInFlight
+    }
+
+    /// An instance's row as a call read it, without a lock, and the row's md5 as the server computes it (nil: no row).
+    struct TrackedRead: Sendable {
+        var row: TrackedInstance?
+        var digest: String?
+    }
+
+    package func completeIdempotent(
+        _ scope: IdempotencyScope,
+        response: StoredResponse,
+        audit: AuditEntry,
+        outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit? {
+        try await self.finish(scope, .keep(response), audit: audit, outbox: outbox, "idempotency complete")
+    }
+
+    package func releaseIdempotent(
+        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit? {
+        try await self.finish(scope, .release, audit: audit, outbox: outbox, "idempotency release")
+    }
+
+    private func finish(
+        _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite?, _ what: String
+    ) async throws(StoreError) -> OutboxCommit? {
+        let client = self.client
+        let logger = self.logger
+        let finished = try await Self.run(what) {
+            guard let outbox else {
+                // No row to read or check: one statement.
+                let rows = try await client.rows(
+                    FinishCall.self, try Self.finishBindings(scope, key, audit: audit, target: nil, update: .none),
+                    logger: logger)
+                guard
+                    let finished = try Self.finished(
+                        rows, events: [], read: TrackedRead(), update: .none, withOutbox: false)
+                else { throw StoreError.failed("postgres: call completion: stale without an instance") }
+                return finished
+            }
+            let read = try await Self.readTracked(outbox.instance, client, logger: logger)
+            return try await Self.finishOptimistically(
+                client, scope, key, audit: audit, outbox: outbox, from: read, logger: logger)
+        }
+        switch finished {
+        case .done(let committed): return committed
+        case .notInFlight: throw .notInFlight
+        }
+    }
+
+    /// The call's completion computed from `first`, sent as one statement, again from a fresh read while the row
+    /// keeps changing between read and write; then, or for upgrades, `finishLocked`.
+    static func finishOptimistically(
+        _ client: PostgresClient, _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry,
+        outbox: OutboxWrite, from first: TrackedRead, logger: Logger
+    ) async throws -> Finished {
+        var read = first
+        for attempt in 1...optimisticAttempts {
+            let update = outbox.apply(read.row)
+            guard update.upgrades.isEmpty else { break }
+            let binds = try finishBindings(
+                scope, key, audit: audit, target: (outbox.instance, read.digest), update: update)
+            let rows = try await client.rows(FinishCall.self, binds, logger: logger)
+            if let finished = try finished(rows, events: update.events, read: read, update: update, withOutbox: true) {
+                return finished
+            }
+            if attempt < optimisticAttempts { read = try await readTracked(outbox.instance, client, logger: logger) }
+        }
+        return try await finishLocked(client, scope, key, audit: audit, outbox: outbox, logger: logger)
+    }
+
+    static func readTracked(_ instance: String, _ client: PostgresClient, logger: Logger) async throws -> TrackedRead {
+        var binds = PostgresBindings(capacity: 1)
+        binds.append(instance)
+        guard let row = try await client.rows(ReadTracked.self, binds, logger: logger).first?.makeRandomAccess() else {
+            return TrackedRead()
+        }
+        return TrackedRead(
+            row: try TrackedInstance(row: row), digest: try row[EventColumns.tracked.count].decode(String.self))
+    }
+
+    /// `signing_gateway_finish_call`'s answer: nil when the row changed since `read` (nothing was written).
+    private static func finished(
+        _ rows: [PostgresRow], events: [NewEvent], read: TrackedRead, update: InstanceUpdate, withOutbox: Bool
+    ) throws -> Finished? {
+        guard let status = rows.first?.makeRandomAccess(), try status[0].decode(Int32.self) == 0 else {
+            throw StoreError.failed("postgres: call completion: no status row")
+        }
+        switch try status[1].decode(Int64.self) {
+        case 0: return .notInFlight
+        case 1: break
+        case 2: return nil
+        default: throw StoreError.failed("postgres: call completion: an unknown status")
+        }
+        guard withOutbox else { return .done(nil) }
+        let tail = try appendedEvents(rows.dropFirst(), events: events)
+        return .done(
+            OutboxCommit(
+                tracked: try update.tracked.map { row throws(StoreError) in try row.asStored } ?? read.row,
+                appended: tail.appended,
+                deliveriesCreated: tail.deliveriesCreated, trackingStarted: read.row == nil && update.tracked != nil))
+    }
+
+    /// `signing_gateway_finish_call`'s parameters, in order (see `FinishCall`).
+    private static func finishBindings(
+        _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, target: (instance: String, digest: String?)?,
+        update: InstanceUpdate
+    ) throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 37)
+        binds.append(scope.clientId)
+        binds.append(scope.key)
+        switch key {
+        case .keep(let response):
+            binds.append(true)
+            binds.append(Int32(response.status))
+            binds.append(response.contentType)
+            binds.append(ByteBuffer(bytes: response.body))
+        case .release:
+            binds.append(false)
+            for _ in 0..<3 { binds.appendNull() }
+        }
+        binds.append(target?.instance)
+        binds.append(target?.digest)
+        binds.append(update.tracked != nil)
+        appendTracked(update.tracked, to: &binds)
+        try TailArguments(events: update.events, audits: [audit]).append(to: &binds)
+        return binds
+    }
+
+    /// The locked transaction (BEGIN; the key's guard with the instance's lock and row; its update; tail and
+    /// COMMIT): for upgrades and for a row that kept changing.
+    static func finishLocked(
+        _ client: PostgresClient, _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry,
+        outbox: OutboxWrite, logger: Logger
+    ) async throws -> Finished {
+        try await transaction(client, logger: logger) { connection in
+            var binds = PostgresBindings()
+            let guarded: (found: Bool, current: TrackedInstance?)
+            switch key {
+            case .keep(let response):
+                binds.append(Int32(response.status))
+                binds.append(response.contentType)
+                binds.append(ByteBuffer(bytes: response.body))
+                binds.append(scope.clientId)
+                binds.append(scope.key)
+                binds.append(outbox.instance)
+                guarded = try await guardKey(CompleteKeyLockingInstance.self, binds, on: connection, logger: logger)
+            case .release:
+                binds.append(scope.clientId)
+                binds.append(scope.key)
+                binds.append(outbox.instance)
+                guarded = try await guardKey(ReleaseKeyLockingInstance.self, binds, on: connection, logger: logger)
+            }
+            // Nothing was written: committing the empty transaction is harmless.
+            guard guarded.found else { return (.notInFlight, committed: false) }
+            let committed = try await applyOutboxAndCommit(
+                outbox, current: guarded.current, audits: [audit], on: connection, logger: logger)
+            return (.done(committed), committed: true)
+        }
+    }
+
+    /// The key's guard (its UPDATE or DELETE `… RETURNING 1`) with its instance's lock and row read
+    /// (`signing_gateway_lock_instance`) in one round trip. `found` is false when the key was not in flight (nothing
+    /// written; the instance lock goes with the empty COMMIT).
+    private static func guardKey<Locking: PreparedSQL>(
+        _: Locking.Type, _ binds: PostgresBindings, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (found: Bool, current: TrackedInstance?) {
+        let rows = try await connection.rows(Locking.self, binds, logger: logger)
+        guard let row = rows.first?.makeRandomAccess() else { return (false, nil) }
+        let found = try row[EventColumns.tracked.count].decode(Int64.self) > 0
+        // No tracked row: the LEFT JOIN's columns are all NULL (the instance column never is in a stored row).
+        guard found, try row[0].decode(String?.self) != nil else { return (found, nil) }
+        return (true, try TrackedInstance(row: row))
+    }
+}
+
+extension TrackedInstance {
+    /// The row as the store gives it back: its times at whole microseconds.
+    var asStored: TrackedInstance {
+        get throws(StoreError) {
+            var row = self
+            let stored = { (date: Date) in StoredTime.date(micros: StoredTime.micros(date)) }
+            row.nextPollAt = stored(row.nextPollAt)
+            row.deadline = stored(row.deadline)
+            row.leaseUntil = row.leaseUntil.map(stored)
+            row.createdAt = stored(row.createdAt)
+            row.updatedAt = stored(row.updatedAt)
+            let columns = EventColumns.columns(row.processNext)
+            row.processNext = try EventColumns.processNext(
+                state: columns.state, token: columns.token, claimedAtMicros: columns.claimedAtMicros)
+            return row
+        }
+    }
+}
+
+// MARK: - Prepared statements (see `PreparedSQL`)
+
+/// $1 the instance: its row and the row's md5, as `signing_gateway_finish_call` checks it.
+private enum ReadTracked: PreparedSQL {
+    static let name = "sg_tracked_read"
+    static let sql = """
+        SELECT \(EventColumns.list(EventColumns.tracked, alias: "t")), md5(t::text) FROM tracked_instances t
+        WHERE t.instance = $1
+        """
+}
+
+/// The key ($1 client, $2 key, $3 kept, $4–$6 its answer), the instance to check ($7, NULL: none) against the
+/// row read ($8 its md5, NULL: no row), the row to store ($9 given, $10–$28 in `EventColumns.tracked`'s order),
+/// then the tail (`TailArguments`, $29–$37). Typed here, so a NULL needs no type of its own.
+private enum FinishCall: PreparedSQL {
+    static let name = "sg_call_finish"
+    static let sql = """
+        SELECT o_index, o_sequence, o_deliveries FROM signing_gateway_finish_call(
+            $1::text, $2::text, $3::boolean, $4::integer, $5::text, $6::bytea, $7::text, $8::text, $9::boolean,
+            $10::text, $11::text, $12::text, $13::text, $14::boolean, $15::text, $16::bytea, $17::integer,
+            $18::bigint, $19::bigint, $20::text, $21::text, $22::bigint, $23::text, $24::text, $25::text,
+            $26::bigint, $27::bigint, $28::bigint,
+            \(PostgresStore.TailArguments.placeholders(from: 29)))
+        """
+}
+
+/// $1 status, $2 content type, $3 body, $4 client, $5 key, $6 the instance to lock and read.
+private enum CompleteKeyLockingInstance: PreparedSQL {
+    static let name = "sg_key_complete_locking"
+    static let sql = lockingInstance(
+        """
+        UPDATE idempotency_keys
+        SET state = 'completed', response_status = $1, response_content_type = $2, response_body = $3
+        WHERE client_id = $4 AND key = $5 AND state = 'in_flight'
+        RETURNING 1
+        """, instanceBind: 6)
+}
+
+/// $1 client, $2 key, $3 the instance to lock and read.
+private enum ReleaseKeyLockingInstance: PreparedSQL {
+    static let name = "sg_key_release_locking"
+    static let sql = lockingInstance(
+        """
+        DELETE FROM idempotency_keys
+        WHERE client_id = $1 AND key = $2 AND state = 'in_flight'
+        RETURNING 1
+        """, instanceBind: 3)
+}
+
+/// `guardSQL` with the instance's lock and tracked row (all NULL when it has none) and how many keys it touched.
+private func lockingInstance(_ guardSQL: String, instanceBind: Int) -> String {
+    """
+    WITH k AS (\(guardSQL))
+    SELECT \(EventColumns.list(EventColumns.tracked, alias: "t")), (SELECT count(*) FROM k) FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL signing_gateway_lock_instance($\(instanceBind)) AS t ON TRUE
+    """
+}
