@@ -82,17 +82,22 @@ struct Harness: Sendable {
         return try #require(components.string)
     }
 
+    /// One connection, opened and closed here. (A `PostgresClient` whose `run()` was cancelled right after its
+    /// first query sometimes never returned: the test process then waited for it forever, before any test ran.)
     static func postgresRaw(url: String, _ sql: String) async throws {
         let dsn = try PostgresDSN(url: url, passwordFile: nil)
-        let client = PostgresClient(
+        let connection = try await PostgresConnection.connect(
             configuration: .init(
                 host: dsn.host, port: dsn.port, username: dsn.username, password: dsn.password,
-                database: dsn.database, tls: .disable))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await client.query(PostgresQuery(unsafeSQL: sql))
+                database: dsn.database, tls: .disable),
+            id: 1, logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
         }
+        try await connection.close()
     }
 }
 

@@ -80,37 +80,6 @@ struct PostgresReplicaTests {
         }
     }
 
-    @Test("connections the server ends are replaced, and the new ones prepare their statements again")
-    func serverEndsConnections() async throws {
-        try await withHarness(.postgres) { harness in
-            let leases = try #require(harness.store as? any InstanceWriteLeases)
-            let now = Date()
-            // Prepared on the pool's connections, then every one of them ended by the server.
-            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "A", now: now, until: now + 60))
-            #expect(try await harness.store.beginIdempotent(claim("before")) == .acquired)
-            try await harness.raw(
-                """
-                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid()
-                """)
-            // A call may still meet a connection the pool has not yet seen closed: it fails, and the next one tries
-            // a new connection.
-            var failures = 0
-            var acquired: IdempotencyBegin?
-            while acquired == nil && failures < 20 {
-                do {
-                    acquired = try await harness.store.beginIdempotent(claim("after"))
-                } catch {
-                    failures += 1
-                }
-            }
-            #expect(acquired == .acquired)
-            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) == false)
-            try await leases.releaseWriteLease(instance: "i1", owner: "A")
-            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60))
-        }
-    }
-
     @Test("a completion whose instance row changed after it was read writes nothing, reads it again and applies to it")
     func completionAfterRowChanged() async throws {
         try await withHarness(.postgres) { harness in
