@@ -60,11 +60,11 @@ extension PostgresStore {
                 let rows = try await client.rows(
                     FinishCall.self, try Self.finishBindings(scope, key, audit: audit, target: nil, update: .none),
                     logger: logger)
-                guard
-                    let finished = try Self.finished(
-                        rows, events: [], read: TrackedRead(), update: .none, withOutbox: false)
-                else { throw StoreError.failed("postgres: call completion: stale without an instance") }
-                return finished
+                switch try Self.status(rows) {
+                case .done: return Finished.done(nil)
+                case .notInFlight: return Finished.notInFlight
+                case .stale: throw StoreError.failed("postgres: call completion: stale without an instance")
+                }
             }
             let read = try await Self.readTracked(outbox.instance, client, logger: logger)
             return try await Self.finishOptimistically(
@@ -89,8 +89,10 @@ extension PostgresStore {
             let binds = try finishBindings(
                 scope, key, audit: audit, target: (outbox.instance, read.digest), update: update)
             let rows = try await client.rows(FinishCall.self, binds, logger: logger)
-            if let finished = try finished(rows, events: update.events, read: read, update: update, withOutbox: true) {
-                return finished
+            switch try status(rows) {
+            case .notInFlight: return .notInFlight
+            case .done: return .done(try commit(rows.dropFirst(), read: read, update: update))
+            case .stale: break
             }
             if attempt < optimisticAttempts { read = try await readTracked(outbox.instance, client, logger: logger) }
         }
@@ -107,26 +109,31 @@ extension PostgresStore {
             row: try TrackedInstance(row: row), digest: try row[EventColumns.tracked.count].decode(String.self))
     }
 
-    /// `signing_gateway_finish_call`'s answer: nil when the row changed since `read` (nothing was written).
-    private static func finished(
-        _ rows: [PostgresRow], events: [NewEvent], read: TrackedRead, update: InstanceUpdate, withOutbox: Bool
-    ) throws -> Finished? {
+    /// `signing_gateway_finish_call`'s first row: whether it wrote (`stale`: the row changed since it was read, and
+    /// nothing was written).
+    private enum Status { case done, notInFlight, stale }
+
+    private static func status(_ rows: [PostgresRow]) throws -> Status {
         guard let status = rows.first?.makeRandomAccess(), try status[0].decode(Int32.self) == 0 else {
             throw StoreError.failed("postgres: call completion: no status row")
         }
         switch try status[1].decode(Int64.self) {
         case 0: return .notInFlight
-        case 1: break
-        case 2: return nil
+        case 1: return .done
+        case 2: return .stale
         default: throw StoreError.failed("postgres: call completion: an unknown status")
         }
-        guard withOutbox else { return .done(nil) }
-        let tail = try appendedEvents(rows.dropFirst(), events: events)
-        return .done(
-            OutboxCommit(
-                tracked: try update.tracked.map { row throws(StoreError) in try row.asStored } ?? read.row,
-                appended: tail.appended,
-                deliveriesCreated: tail.deliveriesCreated, trackingStarted: read.row == nil && update.tracked != nil))
+    }
+
+    /// What a done call committed: `update` applied to `read`, and the tail's rows (those after the status row).
+    private static func commit(
+        _ tailRows: ArraySlice<PostgresRow>, read: TrackedRead, update: InstanceUpdate
+    ) throws -> OutboxCommit {
+        let tail = try appendedEvents(tailRows, events: update.events)
+        return OutboxCommit(
+            tracked: try update.tracked.map { row throws(StoreError) in try row.asStored } ?? read.row,
+            appended: tail.appended, deliveriesCreated: tail.deliveriesCreated,
+            trackingStarted: read.row == nil && update.tracked != nil)
     }
 
     /// `signing_gateway_finish_call`'s parameters, in order (see `FinishCall`).
