@@ -55,12 +55,13 @@ run: build
 
 # The storage conformance suite needs a real PostgreSQL: a throw-away server is started after the build and
 # always stopped afterwards (the trap), and the recipe exits with the tests' status. Then one pytest run over the
-# Python suites (Tests/conftest.py has the fixtures).
+# Python suites (Tests/conftest.py has the fixtures). The Swift suites take about 3 minutes; a test that hangs
+# (a `.timeLimit` records it but cannot end a task that never resumes) fails the run at 15 instead of holding CI.
 test: test-deps
 	$(SWIFT) build --build-tests
 	@trap 'bash scripts/test-postgres.sh stop' EXIT INT TERM; \
 	bash scripts/test-postgres.sh start && set -a && . ./.build-pg/env && set +a && \
-	$(SWIFT) test --skip-build && \
+	timeout --kill-after=10s 15m $(SWIFT) test --skip-build && \
 	$(PY) -m pytest -p no:cacheprovider -v Tests/contract Tests/resilience Tests/deploy Tests/console
 
 # deploy/: Dockerfile and compose parsed, Kubernetes manifests checked against offline schemas

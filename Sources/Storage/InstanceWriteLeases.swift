@@ -18,25 +18,23 @@ extension PostgresStore: InstanceWriteLeases {
     package func acquireWriteLease(
         instance: String, owner: String, now: Date, until: Date
     ) async throws(StoreError) -> Bool {
-        let logger = self.logger
         return try await Self.run("write lease acquire") {
             var binds = PostgresBindings()
             binds.append(instance)
             binds.append(owner)
             binds.append(StoredTime.micros(until))
             binds.append(StoredTime.micros(now))
-            let rows = try await self.client.rows(AcquireLease.self, binds, logger: logger)
+            let rows = try await self.pool.rows(AcquireLease.self, binds)
             return !rows.isEmpty
         }
     }
 
     package func releaseWriteLease(instance: String, owner: String) async throws(StoreError) {
-        let logger = self.logger
         try await Self.run("write lease release") {
             var binds = PostgresBindings()
             binds.append(instance)
             binds.append(owner)
-            _ = try await self.client.rows(ReleaseLease.self, binds, logger: logger)
+            _ = try await self.pool.rows(ReleaseLease.self, binds)
         }
     }
 }

@@ -88,7 +88,7 @@ struct PostgresReplicaTests {
                 OutboxWrite(instance: instanceA) { _ in InstanceUpdate(tracked: row, events: []) }
             }
             _ = try await store.commit(setRow(tracked(instanceA)))
-            let read = try await PostgresStore.readTracked(instanceA, store.client, logger: Harness.logger)
+            let read = try await store.pool.withConnection { try await PostgresStore.readTracked(instanceA, on: $0) }
             // Another writer (a tracker's poll, another replica) commits between this call's read and its write.
             var polled = tracked(instanceA)
             polled.polls = 4
@@ -104,9 +104,10 @@ struct PostgresReplicaTests {
             let scope = IdempotencyScope(clientId: "erp", key: "k")
             let response = StoredResponse(status: 200, contentType: "application/json", body: [1])
             #expect(try await store.beginIdempotent(claim("k")) == .acquired)
-            let finished = try await PostgresStore.finishOptimistically(
-                store.client, scope, .keep(response), audit: entry(1), outbox: write, from: read,
-                logger: Harness.logger)
+            let finished = try await store.pool.withConnection { connection in
+                try await PostgresStore.finishOptimistically(
+                    scope, .keep(response), audit: entry(1), outbox: write, from: read, on: connection)
+            }
 
             // The first write found the row changed and wrote nothing (else the second would find the key done).
             #expect(seen.withLock { $0 } == [tracked(instanceA), polled])

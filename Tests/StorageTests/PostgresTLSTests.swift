@@ -15,9 +15,7 @@ struct PostgresTLSTests {
 
     /// Whether the store's own connection is encrypted, as the server sees it.
     static func encrypted(_ store: PostgresStore) async throws -> Bool {
-        let rows = try await store.client.query(
-            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: Logger(label: "test")
-        ).collect()
+        let rows = try await store.pool.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         return try #require(rows.first).decode(Bool.self)
     }
 

@@ -6,12 +6,6 @@ enum PostgresErrorMapping {
         switch error {
         case let error as StoreError:
             return error
-        case let error as PostgresTransactionError:
-            // The first failure is the informative one; a StoreError thrown inside the closure passes through.
-            if let inner = error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError {
-                return storeError(inner, what: what)
-            }
-            return .failed("postgres: \(what): transaction failed")
         case let error as PSQLError:
             if error.code == .server {
                 let state = error.serverInfo?[.sqlState] ?? "?"

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -52,23 +52,24 @@ extension PostgresStore {
     private func finish(
         _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite?, _ what: String
     ) async throws(StoreError) -> OutboxCommit? {
-        let client = self.client
-        let logger = self.logger
+        let pool = self.pool
         let finished = try await Self.run(what) {
-            guard let outbox else {
-                // No row to read or check: one statement.
-                let rows = try await client.rows(
-                    FinishCall.self, try Self.finishBindings(scope, key, audit: audit, target: nil, update: .none),
-                    logger: logger)
-                switch try Self.status(rows) {
-                case .done: return Finished.done(nil)
-                case .notInFlight: return Finished.notInFlight
-                case .stale: throw StoreError.failed("postgres: call completion: stale without an instance")
+            // Read, check and write on one connection: one lease for the whole completion.
+            try await pool.withConnection { connection in
+                guard let outbox else {
+                    // No row to read or check: one statement.
+                    let rows = try await connection.rows(
+                        FinishCall.self, try Self.finishBindings(scope, key, audit: audit, target: nil, update: .none))
+                    switch try Self.status(rows) {
+                    case .done: return Finished.done(nil)
+                    case .notInFlight: return Finished.notInFlight
+                    case .stale: throw StoreError.failed("postgres: call completion: stale without an instance")
+                    }
                 }
+                let read = try await Self.readTracked(outbox.instance, on: connection)
+                return try await Self.finishOptimistically(
+                    scope, key, audit: audit, outbox: outbox, from: read, on: connection)
             }
-            let read = try await Self.readTracked(outbox.instance, client, logger: logger)
-            return try await Self.finishOptimistically(
-                client, scope, key, audit: audit, outbox: outbox, from: read, logger: logger)
         }
         switch finished {
         case .done(let committed): return committed
@@ -79,8 +80,8 @@ extension PostgresStore {
     /// The call's completion computed from `first`, sent as one statement, again from a fresh read while the row
     /// keeps changing between read and write; then, or for upgrades, `finishLocked`.
     static func finishOptimistically(
-        _ client: PostgresClient, _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry,
-        outbox: OutboxWrite, from first: TrackedRead, logger: Logger
+        _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite, from first: TrackedRead,
+        on connection: LiveConnection
     ) async throws -> Finished {
         var read = first
         for attempt in 1...optimisticAttempts {
@@ -88,21 +89,21 @@ extension PostgresStore {
             guard update.upgrades.isEmpty else { break }
             let binds = try finishBindings(
                 scope, key, audit: audit, target: (outbox.instance, read.digest), update: update)
-            let rows = try await client.rows(FinishCall.self, binds, logger: logger)
+            let rows = try await connection.rows(FinishCall.self, binds)
             switch try status(rows) {
             case .notInFlight: return .notInFlight
             case .done: return .done(try commit(rows.dropFirst(), read: read, update: update))
             case .stale: break
             }
-            if attempt < optimisticAttempts { read = try await readTracked(outbox.instance, client, logger: logger) }
+            if attempt < optimisticAttempts { read = try await readTracked(outbox.instance, on: connection) }
         }
-        return try await finishLocked(client, scope, key, audit: audit, outbox: outbox, logger: logger)
+        return try await finishLocked(scope, key, audit: audit, outbox: outbox, on: connection)
     }
 
-    static func readTracked(_ instance: String, _ client: PostgresClient, logger: Logger) async throws -> TrackedRead {
+    static func readTracked(_ instance: String, on connection: LiveConnection) async throws -> TrackedRead {
         var binds = PostgresBindings(capacity: 1)
         binds.append(instance)
-        guard let row = try await client.rows(ReadTracked.self, binds, logger: logger).first?.makeRandomAccess() else {
+        guard let row = try await connection.rows(ReadTracked.self, binds).first?.makeRandomAccess() else {
             return TrackedRead()
         }
         return TrackedRead(
@@ -165,10 +166,10 @@ extension PostgresStore {
     /// The locked transaction (BEGIN; the key's guard with the instance's lock and row; its update; tail and
     /// COMMIT): for upgrades and for a row that kept changing.
     static func finishLocked(
-        _ client: PostgresClient, _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry,
-        outbox: OutboxWrite, logger: Logger
+        _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite,
+        on connection: LiveConnection
     ) async throws -> Finished {
-        try await transaction(client, logger: logger) { connection in
+        try await connection.tailTransaction { connection in
             var binds = PostgresBindings()
             let guarded: (found: Bool, current: TrackedInstance?)
             switch key {
@@ -179,17 +180,17 @@ extension PostgresStore {
                 binds.append(scope.clientId)
                 binds.append(scope.key)
                 binds.append(outbox.instance)
-                guarded = try await guardKey(CompleteKeyLockingInstance.self, binds, on: connection, logger: logger)
+                guarded = try await guardKey(CompleteKeyLockingInstance.self, binds, on: connection)
             case .release:
                 binds.append(scope.clientId)
                 binds.append(scope.key)
                 binds.append(outbox.instance)
-                guarded = try await guardKey(ReleaseKeyLockingInstance.self, binds, on: connection, logger: logger)
+                guarded = try await guardKey(ReleaseKeyLockingInstance.self, binds, on: connection)
             }
             // Nothing was written: committing the empty transaction is harmless.
-            guard guarded.found else { return (.notInFlight, committed: false) }
+            guard guarded.found else { return (Finished.notInFlight, committed: false) }
             let committed = try await applyOutboxAndCommit(
-                outbox, current: guarded.current, audits: [audit], on: connection, logger: logger)
+                outbox, current: guarded.current, audits: [audit], on: connection)
             return (.done(committed), committed: true)
         }
     }
@@ -198,9 +199,9 @@ extension PostgresStore {
     /// (`signing_gateway_lock_instance`) in one round trip. `found` is false when the key was not in flight (nothing
     /// written; the instance lock goes with the empty COMMIT).
     private static func guardKey<Locking: PreparedSQL>(
-        _: Locking.Type, _ binds: PostgresBindings, on connection: PostgresConnection, logger: Logger
+        _: Locking.Type, _ binds: PostgresBindings, on connection: LiveConnection
     ) async throws -> (found: Bool, current: TrackedInstance?) {
-        let rows = try await connection.rows(Locking.self, binds, logger: logger)
+        let rows = try await connection.rows(Locking.self, binds)
         guard let row = rows.first?.makeRandomAccess() else { return (false, nil) }
         let found = try row[EventColumns.tracked.count].decode(Int64.self) > 0
         // No tracked row: the LEFT JOIN's columns are all NULL (the instance column never is in a stored row).

@@ -3,24 +3,20 @@ import PostgresNIO
 
 extension PostgresStore {
     package func createConsoleSession(_ session: ConsoleSessionRecord) async throws(StoreError) {
-        let logger = self.logger
         _ = try await Self.run("console session create") {
-            try await self.client.query(
+            try await self.pool.query(
                 """
                 INSERT INTO console_sessions (key, client_id, csrf_token, created_at, last_seen_at)
                 VALUES (\(session.key), \(session.clientId), \(session.csrfToken),
                         \(StoredTime.micros(session.createdAt)), \(StoredTime.micros(session.lastSeenAt)))
-                """, logger: logger)
+                """)
         }
     }
 
     package func consoleSession(key: String) async throws(StoreError) -> ConsoleSessionRecord? {
-        let logger = self.logger
         return try await Self.run("console session") {
-            let rows = try await self.client.query(
-                "SELECT client_id, csrf_token, created_at, last_seen_at FROM console_sessions WHERE key = \(key)",
-                logger: logger
-            ).collect()
+            let rows = try await self.pool.query(
+                "SELECT client_id, csrf_token, created_at, last_seen_at FROM console_sessions WHERE key = \(key)")
             guard let row = rows.first?.makeRandomAccess() else { return nil }
             return ConsoleSessionRecord(
                 key: key, clientId: try row[0].decode(String.self), csrfToken: try row[1].decode(String.self),
@@ -30,31 +26,26 @@ extension PostgresStore {
     }
 
     package func touchConsoleSession(key: String, lastSeenAt: Date) async throws(StoreError) {
-        let logger = self.logger
         _ = try await Self.run("console session touch") {
-            try await self.client.query(
-                "UPDATE console_sessions SET last_seen_at = \(StoredTime.micros(lastSeenAt)) WHERE key = \(key)",
-                logger: logger)
+            try await self.pool.query(
+                "UPDATE console_sessions SET last_seen_at = \(StoredTime.micros(lastSeenAt)) WHERE key = \(key)")
         }
     }
 
     package func deleteConsoleSession(key: String) async throws(StoreError) {
-        let logger = self.logger
         _ = try await Self.run("console session delete") {
-            try await self.client.query("DELETE FROM console_sessions WHERE key = \(key)", logger: logger)
+            try await self.pool.query("DELETE FROM console_sessions WHERE key = \(key)")
         }
     }
 
     package func pruneConsoleSessions(idleBefore: Date, createdBefore: Date) async throws(StoreError) -> Int {
-        let logger = self.logger
         return try await Self.run("console session prune") {
-            let rows = try await self.client.query(
+            let rows = try await self.pool.query(
                 """
                 DELETE FROM console_sessions
                 WHERE last_seen_at < \(StoredTime.micros(idleBefore)) OR created_at < \(StoredTime.micros(createdBefore))
                 RETURNING key
-                """, logger: logger
-            ).collect()
+                """)
             return rows.count
         }
     }

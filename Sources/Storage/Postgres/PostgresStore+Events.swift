@@ -23,12 +23,11 @@ extension PostgresStore {
     // MARK: Tracking and the outbox
 
     package func commit(_ write: OutboxWrite) async throws(StoreError) -> OutboxCommit {
-        let logger = self.logger
         return try await Self.run("outbox commit") {
-            try await Self.transaction(self.client, logger: logger) { connection in
-                let current = try await Self.lockInstance(write.instance, on: connection, logger: logger)
+            try await self.pool.tailTransaction { connection in
+                let current = try await Self.lockInstance(write.instance, on: connection)
                 let committed = try await Self.applyOutboxAndCommit(
-                    write, current: current, audits: [], on: connection, logger: logger)
+                    write, current: current, audits: [], on: connection)
                 return (committed, committed: true)
             }
         }
@@ -36,44 +35,42 @@ extension PostgresStore {
 
     /// The instance's advisory lock and its row `FOR UPDATE`, in one round trip.
     static func lockInstance(
-        _ instance: String, on connection: PostgresConnection, logger: Logger
+        _ instance: String, on connection: LiveConnection
     ) async throws -> TrackedInstance? {
         let rows = try await connection.query(
             """
             SELECT \(unescaped: EventColumns.list(EventColumns.tracked))
             FROM signing_gateway_lock_instance(\(instance))
-            """, logger: logger
-        ).collect()
+            """)
         return try rows.first.map { try TrackedInstance(row: $0.makeRandomAccess()) }
     }
 
     /// Runs `write.apply` on `current` (the instance's row, read under its lock: `lockInstance`), stores the row it
     /// returns and appends its new events with their deliveries, then `audits` (after the audit records of the
-    /// upgrades the write made), and commits the caller's transaction (`transaction`, from `commit` or
+    /// upgrades the write made), and commits the caller's transaction (`tailTransaction`, from `commit` or
     /// `completeIdempotent`): the events and audit records are appended by the last statement
     /// (`appendTailAndCommit`), so the global locks are held for it and the COMMIT only.
     static func applyOutboxAndCommit(
-        _ write: OutboxWrite, current: TrackedInstance?, audits: [AuditEntry], on connection: PostgresConnection,
-        logger: Logger
+        _ write: OutboxWrite, current: TrackedInstance?, audits: [AuditEntry], on connection: LiveConnection
     ) async throws -> OutboxCommit {
         let update = write.apply(current)
         var tracked = current
         let started = current == nil && update.tracked != nil
-        if let row = update.tracked { tracked = try await upsert(row, on: connection, logger: logger) }
-        let upgradeAudits = try await Self.applyUpgrades(update.upgrades, on: connection, logger: logger)
+        if let row = update.tracked { tracked = try await upsert(row, on: connection) }
+        let upgradeAudits = try await Self.applyUpgrades(update.upgrades, on: connection)
         let tail = try await Self.appendTailAndCommit(
-            events: update.events, audits: upgradeAudits + audits, on: connection, logger: logger)
+            events: update.events, audits: upgradeAudits + audits, on: connection)
         return OutboxCommit(
             tracked: tracked, appended: tail.appended, deliveriesCreated: tail.deliveriesCreated,
             trackingStarted: started)
     }
 
     private static func upsert(
-        _ row: TrackedInstance, on connection: PostgresConnection, logger: Logger
+        _ row: TrackedInstance, on connection: LiveConnection
     ) async throws -> TrackedInstance {
         var binds = PostgresBindings(capacity: EventColumns.tracked.count)
         appendTracked(row, to: &binds)
-        guard let first = try await connection.rows(UpsertTracked.self, binds, logger: logger).first else {
+        guard let first = try await connection.rows(UpsertTracked.self, binds).first else {
             throw StoreError.failed("postgres: outbox commit: the stored row was not returned")
         }
         return try TrackedInstance(row: first.makeRandomAccess())
@@ -109,14 +106,12 @@ extension PostgresStore {
     }
 
     package func trackedInstance(_ instance: String) async throws(StoreError) -> TrackedInstance? {
-        let logger = self.logger
         return try await Self.run("tracked instance") {
-            let rows = try await self.client.query(
+            let rows = try await self.pool.query(
                 """
                 SELECT \(unescaped: EventColumns.list(EventColumns.tracked)) FROM tracked_instances
                 WHERE instance = \(instance)
-                """, logger: logger
-            ).collect()
+                """)
             return try rows.first.map { try TrackedInstance(row: $0.makeRandomAccess()) }
         }
     }
@@ -133,11 +128,9 @@ extension PostgresStore {
     }
 
     package func untrack(_ instance: String) async throws(StoreError) -> Bool {
-        let logger = self.logger
         return try await Self.run("untrack") {
-            let rows = try await self.client.query(
-                "DELETE FROM tracked_instances WHERE instance = \(instance) RETURNING 1", logger: logger
-            ).collect()
+            let rows = try await self.pool.query(
+                "DELETE FROM tracked_instances WHERE instance = \(instance) RETURNING 1")
             return !rows.isEmpty
         }
     }
@@ -146,10 +139,9 @@ extension PostgresStore {
         async throws(StoreError) -> [TrackedInstance]
     {
         guard limit > 0 else { return [] }
-        let logger = self.logger
         let nowMicros = StoredTime.micros(now)
         return try await Self.run("claim tracked instances") {
-            let rows = try await self.client.query(
+            let rows = try await self.pool.query(
                 """
                 WITH due AS (
                     SELECT instance FROM tracked_instances
@@ -162,19 +154,16 @@ extension PostgresStore {
                 UPDATE tracked_instances t SET lease_owner = \(owner), lease_until = \(StoredTime.micros(leaseUntil))
                 FROM due WHERE t.instance = due.instance
                 RETURNING \(unescaped: EventColumns.list(EventColumns.tracked, alias: "t"))
-                """, logger: logger
-            ).collect()
+                """)
             return try rows.map { try TrackedInstance(row: $0.makeRandomAccess()) }
                 .sorted { ($0.nextPollAt, $0.instance) < ($1.nextPollAt, $1.instance) }
         }
     }
 
     package func trackingCounts() async throws(StoreError) -> [TrackingCount] {
-        let logger = self.logger
         return try await Self.run("tracking counts") {
-            let rows = try await self.client.query(
-                "SELECT status, count(*) FROM tracked_instances GROUP BY status ORDER BY status", logger: logger
-            ).collect()
+            let rows = try await self.pool.query(
+                "SELECT status, count(*) FROM tracked_instances GROUP BY status ORDER BY status")
             return try rows.map { row in
                 let row = row.makeRandomAccess()
                 return TrackingCount(
@@ -188,7 +177,6 @@ extension PostgresStore {
         -> [EventRecord]
     {
         guard limit > 0 else { return [] }
-        let logger = self.logger
         return try await Self.run("events") {
             // The key form as one statement text and the suffix form as another, so each keeps its own plan.
             let condition = instance?.condition
@@ -201,8 +189,7 @@ extension PostgresStore {
             binds.append(after)
             binds.append(Int64(limit))
             if let condition { binds.append(condition.value) }
-            let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-                .collect()
+            let rows = try await self.pool.query(PostgresQuery(unsafeSQL: sql, binds: binds))
             return try rows.map { row in
                 let row = row.makeRandomAccess()
                 return EventRecord(
@@ -219,10 +206,9 @@ extension PostgresStore {
     // MARK: Subscriptions
 
     package func createSubscription(_ subscription: Subscription) async throws(StoreError) {
-        let logger = self.logger
         let inserted: Bool = try await Self.run("create subscription") {
             // The primary key decides a race between replicas: exactly one INSERT returns a row.
-            let rows = try await self.client.query(
+            let rows = try await self.pool.query(
                 """
                 INSERT INTO subscriptions (\(unescaped: EventColumns.list(EventColumns.subscription))) VALUES (
                     \(subscription.id), \(subscription.url), \(EventColumns.joined(subscription.types)),
@@ -233,34 +219,29 @@ extension PostgresStore {
                     \(subscription.owner))
                 ON CONFLICT (id) DO NOTHING
                 RETURNING 1
-                """, logger: logger
-            ).collect()
+                """)
             return !rows.isEmpty
         }
         guard inserted else { throw .conflict }
     }
 
     package func subscription(id: String) async throws(StoreError) -> Subscription? {
-        let logger = self.logger
         return try await Self.run("subscription") {
-            let rows = try await self.client.query(
+            let rows = try await self.pool.query(
                 """
                 SELECT \(unescaped: EventColumns.list(EventColumns.subscription)) FROM subscriptions WHERE id = \(id)
-                """, logger: logger
-            ).collect()
+                """)
             return try rows.first.map { try Subscription(row: $0.makeRandomAccess()) }
         }
     }
 
     package func subscriptions() async throws(StoreError) -> [Subscription] {
-        let logger = self.logger
         return try await Self.run("subscriptions") {
-            let rows = try await self.client.query(
+            let rows = try await self.pool.query(
                 """
                 SELECT \(unescaped: EventColumns.list(EventColumns.subscription)) FROM subscriptions
                 ORDER BY created_at, id
-                """, logger: logger
-            ).collect()
+                """)
             return try rows.map { try Subscription(row: $0.makeRandomAccess()) }
         }
     }
@@ -268,15 +249,13 @@ extension PostgresStore {
     package func updateSubscription(id: String, _ change: @escaping @Sendable (Subscription) -> Subscription)
         async throws(StoreError) -> Subscription?
     {
-        let logger = self.logger
         return try await Self.run("update subscription") {
-            try await self.client.withTransaction(logger: logger) { connection -> Subscription? in
+            try await self.pool.transaction { connection -> Subscription? in
                 let rows = try await connection.query(
                     """
                     SELECT \(unescaped: EventColumns.list(EventColumns.subscription)) FROM subscriptions
                     WHERE id = \(id) FOR UPDATE
-                    """, logger: logger
-                ).collect()
+                    """)
                 guard let row = rows.first else { return nil }
                 let changed = change(try Subscription(row: row.makeRandomAccess()))
                 // The id is the key and the owner never changes: neither is written.
@@ -292,26 +271,23 @@ extension PostgresStore {
                         updated_at = \(StoredTime.micros(changed.updatedAt))
                     WHERE id = \(id)
                     RETURNING \(unescaped: EventColumns.list(EventColumns.subscription))
-                    """, logger: logger
-                ).collect()
+                    """)
                 return try updated.first.map { try Subscription(row: $0.makeRandomAccess()) }
             }
         }
     }
 
     package func deleteSubscription(id: String) async throws(StoreError) -> Bool {
-        let logger = self.logger
         return try await Self.run("delete subscription") {
-            try await self.client.withTransaction(logger: logger) { connection in
+            try await self.pool.transaction { connection in
                 try await connection.query(
                     """
                     DELETE FROM delivery_attempts
                     WHERE delivery_id IN (SELECT id FROM deliveries WHERE subscription_id = \(id))
-                    """, logger: logger)
-                try await connection.query("DELETE FROM deliveries WHERE subscription_id = \(id)", logger: logger)
+                    """)
+                try await connection.query("DELETE FROM deliveries WHERE subscription_id = \(id)")
                 let rows = try await connection.query(
-                    "DELETE FROM subscriptions WHERE id = \(id) RETURNING 1", logger: logger
-                ).collect()
+                    "DELETE FROM subscriptions WHERE id = \(id) RETURNING 1")
                 return !rows.isEmpty
             }
         }
@@ -323,7 +299,6 @@ extension PostgresStore {
         owner: String, now: Date, leaseUntil: Date, limit: Int, subscriptionId: String?
     ) async throws(StoreError) -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
-        let logger = self.logger
         let nowMicros = StoredTime.micros(now)
         // Bound by hand so the one-subscription claim has a plain `subscription_id = $n` the planner can walk
         // its index with (a `$n IS NULL OR …` condition would not).
@@ -352,7 +327,7 @@ extension PostgresStore {
             """
         let query = PostgresQuery(unsafeSQL: sql, binds: binds)
         return try await Self.run("claim deliveries") {
-            let rows = try await self.client.query(query, logger: logger).collect()
+            let rows = try await self.pool.query(query)
             let first = EventColumns.delivery.count
             return try rows.map { row in
                 let row = row.makeRandomAccess()
@@ -395,11 +370,10 @@ extension PostgresStore {
             excerpts.append(attempt.responseExcerpt ?? "")
             disableReasons.append(outcome.disableSubscription ?? "")
         }
-        let logger = self.logger
         try await Self.run("finish deliveries") {
             // An outcome for a delivery deleted meanwhile updates nothing and records nothing; a repeated attempt
             // number (a stale outcome) is ignored rather than failing the batch.
-            _ = try await self.client.query(
+            _ = try await self.pool.query(
                 """
                 WITH input AS (
                     SELECT * FROM unnest(
@@ -424,7 +398,7 @@ extension PostgresStore {
                 UPDATE subscriptions s SET enabled = FALSE, disabled_reason = i.reason, updated_at = i.time
                 FROM input i JOIN updated u ON u.id = i.id
                 WHERE s.id = u.subscription_id AND i.reason <> ''
-                """, logger: logger)
+                """)
         }
     }
 
@@ -443,25 +417,20 @@ extension PostgresStore {
     }
 
     package func delivery(id: Int64) async throws(StoreError) -> DeliveryRecord? {
-        let logger = self.logger
         return try await Self.run("delivery") {
-            let rows = try await self.client.query(
-                "SELECT \(unescaped: EventColumns.list(EventColumns.delivery)) FROM deliveries WHERE id = \(id)",
-                logger: logger
-            ).collect()
+            let rows = try await self.pool.query(
+                "SELECT \(unescaped: EventColumns.list(EventColumns.delivery)) FROM deliveries WHERE id = \(id)")
             return try rows.first.map { try DeliveryRecord(row: $0.makeRandomAccess()) }
         }
     }
 
     package func deliveryAttempts(deliveryId: Int64) async throws(StoreError) -> [DeliveryAttempt] {
-        let logger = self.logger
         return try await Self.run("delivery attempts") {
-            let rows = try await self.client.query(
+            let rows = try await self.pool.query(
                 """
                 SELECT \(unescaped: EventColumns.list(EventColumns.attempt)) FROM delivery_attempts
                 WHERE delivery_id = \(deliveryId) ORDER BY number
-                """, logger: logger
-            ).collect()
+                """)
             return try rows.map { row in
                 let row = row.makeRandomAccess()
                 return DeliveryAttempt(
@@ -477,31 +446,27 @@ extension PostgresStore {
     }
 
     package func retryDelivery(id: Int64, now: Date) async throws(StoreError) -> DeliveryRecord? {
-        let logger = self.logger
         let nowMicros = StoredTime.micros(now)
         return try await Self.run("retry delivery") {
-            let rows = try await self.client.query(
+            let rows = try await self.pool.query(
                 """
                 UPDATE deliveries
                 SET state = 'pending', next_attempt_at = \(nowMicros), failures_since_armed = 0, lease_owner = NULL,
                     lease_until = NULL, updated_at = \(nowMicros)
                 WHERE id = \(id)
                 RETURNING \(unescaped: EventColumns.list(EventColumns.delivery))
-                """, logger: logger
-            ).collect()
+                """)
             return try rows.first.map { try DeliveryRecord(row: $0.makeRandomAccess()) }
         }
     }
 
     package func replay(subscriptionId: String, since: Date, now: Date) async throws(StoreError) -> Int? {
-        let logger = self.logger
         let nowMicros = StoredTime.micros(now)
         let matches = EventColumns.matches(subscription: "s", type: "ev.type", app: "ev.app", position: "strpos")
         let count: Int? = try await Self.run("replay") {
-            try await self.client.withTransaction(logger: logger) { connection -> Int? in
+            try await self.pool.transaction { connection -> Int? in
                 let found = try await connection.query(
-                    "SELECT 1 FROM subscriptions WHERE id = \(subscriptionId) FOR SHARE", logger: logger
-                ).collect()
+                    "SELECT 1 FROM subscriptions WHERE id = \(subscriptionId) FOR SHARE")
                 guard !found.isEmpty else { return nil }
                 let rows = try await connection.query(
                     """
@@ -518,15 +483,14 @@ extension PostgresStore {
                         RETURNING 1
                     )
                     SELECT count(*) FROM replayed
-                    """, logger: logger
-                ).collect()
+                    """)
                 return Int(try rows.first?.makeRandomAccess()[0].decode(Int64.self) ?? 0)
             }
         }
         // A large replay is a burst autovacuum notices only within a minute; the claims' plans need its
         // statistics now. Best effort: the replay itself is committed either way.
         if let count, count >= Self.replayAnalyzeThreshold {
-            _ = try? await self.client.query("ANALYZE deliveries", logger: logger)
+            _ = try? await self.pool.query("ANALYZE deliveries")
         }
         return count
     }
@@ -534,12 +498,11 @@ extension PostgresStore {
     static let replayAnalyzeThreshold = 1000
 
     package func attemptSummary(since: Date) async throws(StoreError) -> [AttemptSummary] {
-        let logger = self.logger
         return try await Self.run("attempt summary") {
             var binds = PostgresBindings()
             binds.append(StoredTime.micros(since))
             let query = PostgresQuery(unsafeSQL: EventColumns.attemptSummary(since: "$1"), binds: binds)
-            let rows = try await self.client.query(query, logger: logger).collect()
+            let rows = try await self.pool.query(query)
             return try rows.map { row in
                 let row = row.makeRandomAccess()
                 return AttemptSummary(
@@ -551,14 +514,12 @@ extension PostgresStore {
     }
 
     package func deliveryCounts() async throws(StoreError) -> [DeliveryCount] {
-        let logger = self.logger
         return try await Self.run("delivery counts") {
-            let rows = try await self.client.query(
+            let rows = try await self.pool.query(
                 """
                 SELECT subscription_id, state, count(*), min(created_at) FROM deliveries
                 GROUP BY subscription_id, state ORDER BY subscription_id, state
-                """, logger: logger
-            ).collect()
+                """)
             return try rows.map { row in
                 let row = row.makeRandomAccess()
                 return DeliveryCount(
@@ -571,16 +532,14 @@ extension PostgresStore {
     }
 
     package func pruneDeliveries(before cutoff: Date) async throws(StoreError) -> PrunedDeliveries {
-        let logger = self.logger
         return try await Self.run("prune deliveries") {
-            try await self.client.withTransaction(logger: logger) { connection -> PrunedDeliveries in
+            try await self.pool.transaction { connection -> PrunedDeliveries in
                 var counts: [Int] = []
                 for sql in EventColumns.prune(cutoff: "$1") {
                     var binds = PostgresBindings()
                     binds.append(StoredTime.micros(cutoff))
                     let rows = try await connection.query(
-                        PostgresQuery(unsafeSQL: sql + " RETURNING 1", binds: binds), logger: logger
-                    ).collect()
+                        PostgresQuery(unsafeSQL: sql + " RETURNING 1", binds: binds))
                     counts.append(rows.count)
                 }
                 return PrunedDeliveries(attempts: counts[0], deliveries: counts[1], events: counts[2])
@@ -612,7 +571,7 @@ extension PostgresStore {
             SELECT \(EventColumns.list(columns)) FROM \(table)
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(columns[0]) LIMIT $\(binds.count)
             """
-        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        let rows = try await pool.query(PostgresQuery(unsafeSQL: sql, binds: binds))
         return try rows.map { try decode($0.makeRandomAccess()) }
     }
 

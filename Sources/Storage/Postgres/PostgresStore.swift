@@ -16,14 +16,13 @@ package final class PostgresStore: Store {
     /// Key of the transaction advisory lock that serializes audit appends across replicas.
     static let auditLockKey: Int64 = 0x5349_474E_4155_4454  // "SIGNAUDT"
 
-    let client: PostgresClient
+    let pool: PostgresPool
     private let runTask: Task<Void, Never>
-    let logger: Logger
+    var logger: Logger { pool.logger }
 
-    private init(client: PostgresClient, runTask: Task<Void, Never>, logger: Logger) {
-        self.client = client
+    private init(pool: PostgresPool, runTask: Task<Void, Never>) {
+        self.pool = pool
         self.runTask = runTask
-        self.logger = logger
     }
 
     /// Starts a pool for `url` (`postgres://user@host:port/db`, optional `?sslmode=`) and checks the server
@@ -46,7 +45,7 @@ package final class PostgresStore: Store {
         configuration.options.connectTimeout = .seconds(10)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runTask = Task { await client.run() }
-        let store = PostgresStore(client: client, runTask: runTask, logger: logger)
+        let store = PostgresStore(pool: PostgresPool(client: client, logger: logger), runTask: runTask)
         do throws(StoreError) {
             try await store.ping()
         } catch {
@@ -88,12 +87,11 @@ package final class PostgresStore: Store {
     /// One round trip, bounded: the pool retries connecting forever, so an unreachable server must not hang
     /// start-up.
     private func ping() async throws(StoreError) {
-        let client = self.client
-        let logger = self.logger
+        let pool = self.pool
         let answered: Bool = try await Self.run("connect") {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
-                    try await client.query("SELECT 1", logger: logger)
+                    try await pool.query("SELECT 1")
                     return true
                 }
                 group.addTask {
@@ -109,40 +107,38 @@ package final class PostgresStore: Store {
     }
 
     package func migrate() async throws(StoreError) {
-        let logger = self.logger
         try await Self.run("migrate") {
-            try await self.client.withConnection { connection in
+            try await self.pool.withConnection { connection in
                 // A session lock on this one connection: replicas starting together migrate one after another,
                 // and the later ones find every step recorded.
                 try await connection.query(
-                    "SELECT pg_advisory_lock(\(PostgresMigrations.migrationLockKey))", logger: logger)
+                    "SELECT pg_advisory_lock(\(PostgresMigrations.migrationLockKey))")
                 do {
-                    try await Self.applyMigrations(on: connection, logger: logger)
+                    try await Self.applyMigrations(on: connection)
                 } catch {
                     _ = try? await connection.query(
-                        "SELECT pg_advisory_unlock(\(PostgresMigrations.migrationLockKey))", logger: logger)
+                        "SELECT pg_advisory_unlock(\(PostgresMigrations.migrationLockKey))")
                     throw error
                 }
                 try await connection.query(
-                    "SELECT pg_advisory_unlock(\(PostgresMigrations.migrationLockKey))", logger: logger)
+                    "SELECT pg_advisory_unlock(\(PostgresMigrations.migrationLockKey))")
             }
         }
     }
 
-    private static func applyMigrations(on connection: PostgresConnection, logger: Logger) async throws {
+    private static func applyMigrations(on connection: LiveConnection) async throws {
         try await connection.query(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)", logger: logger)
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)")
         for (index, statements) in PostgresMigrations.steps.enumerated() {
             let version = index + 1
-            try await connection.withTransaction(logger: logger) { connection in
+            try await connection.transaction { connection in
                 let rows = try await connection.query(
-                    "SELECT 1 FROM schema_version WHERE version = \(version)", logger: logger
-                ).collect()
+                    "SELECT 1 FROM schema_version WHERE version = \(version)")
                 guard rows.isEmpty else { return }
                 for sql in statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                    try await connection.query(PostgresQuery(unsafeSQL: sql))
                 }
-                try await connection.query("INSERT INTO schema_version (version) VALUES (\(version))", logger: logger)
+                try await connection.query("INSERT INTO schema_version (version) VALUES (\(version))")
             }
         }
     }
@@ -150,7 +146,6 @@ package final class PostgresStore: Store {
     // MARK: Idempotency
 
     package func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin {
-        let logger = self.logger
         return try await Self.run("idempotency begin") {
             // A key may vanish between the conflicting INSERT and the SELECT (released or pruned); then the
             // INSERT is simply tried again.
@@ -161,14 +156,13 @@ package final class PostgresStore: Store {
                 binds.append(claim.fingerprint)
                 binds.append(StoredTime.micros(claim.leaseUntil))
                 binds.append(StoredTime.micros(claim.now))
-                let inserted = try await self.client.rows(ClaimKey.self, binds, logger: logger)
+                let inserted = try await self.pool.rows(ClaimKey.self, binds)
                 if !inserted.isEmpty { return .acquired }
-                let rows = try await self.client.query(
+                let rows = try await self.pool.query(
                     """
                     SELECT fingerprint, state, lease_until, response_status, response_content_type, response_body
                     FROM idempotency_keys WHERE client_id = \(claim.scope.clientId) AND key = \(claim.scope.key)
-                    """, logger: logger
-                ).collect()
+                    """)
                 guard let row = rows.first?.makeRandomAccess() else { continue }
                 let body = try row[5].decode(ByteBuffer?.self)
                 return IdempotencyDecision.existing(
@@ -187,36 +181,10 @@ package final class PostgresStore: Store {
         }
     }
 
-    /// BEGIN, `body`, COMMIT on one pooled connection, as `PostgresClient.withTransaction`, except that `body`
-    /// may end the transaction itself (`appendTailAndCommit`, which sends the COMMIT right behind its last
-    /// statement) and then says so (`committed: true`). On an error the transaction is rolled back.
-    static func transaction<T>(
-        _ client: PostgresClient, logger: Logger,
-        _ body: (PostgresConnection) async throws -> (value: T, committed: Bool)
-    ) async throws -> T {
-        try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            let result: (value: T, committed: Bool)
-            do {
-                result = try await body(connection)
-            } catch {
-                // When `appendTailAndCommit` failed, its COMMIT already ended the transaction (as a rollback);
-                // this ROLLBACK then only draws a warning.
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
-            }
-            if !result.committed { try await connection.query("COMMIT", logger: logger) }
-            return result.value
-        }
-    }
-
     package func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
-        let logger = self.logger
         return try await Self.run("idempotency prune") {
-            let rows = try await self.client.query(
-                "DELETE FROM idempotency_keys WHERE created_at < \(StoredTime.micros(cutoff)) RETURNING 1",
-                logger: logger
-            ).collect()
+            let rows = try await self.pool.query(
+                "DELETE FROM idempotency_keys WHERE created_at < \(StoredTime.micros(cutoff)) RETURNING 1")
             return rows.count
         }
     }
@@ -226,11 +194,10 @@ package final class PostgresStore: Store {
     package func rememberWebhookId(
         clientId: String, id: String, now: Date, expiresAt: Date
     ) async throws(StoreError) -> Bool {
-        let logger = self.logger
         return try await Self.run("webhook id remember") {
-            try await self.client.withTransaction(logger: logger) { connection in
+            try await self.pool.transaction { connection in
                 try await connection.query(
-                    "DELETE FROM webhook_ids WHERE expires_at <= \(StoredTime.micros(now))", logger: logger)
+                    "DELETE FROM webhook_ids WHERE expires_at <= \(StoredTime.micros(now))")
                 // The primary key decides races between replicas: exactly one INSERT returns a row.
                 let rows = try await connection.query(
                     """
@@ -238,8 +205,7 @@ package final class PostgresStore: Store {
                     VALUES (\(clientId), \(id), \(StoredTime.micros(expiresAt)))
                     ON CONFLICT (client_id, webhook_id) DO NOTHING
                     RETURNING 1
-                    """, logger: logger
-                ).collect()
+                    """)
                 return !rows.isEmpty
             }
         }
@@ -248,20 +214,18 @@ package final class PostgresStore: Store {
     // MARK: Audit
 
     package func appendAudit(_ entry: AuditEntry, _ durability: Durability) async throws(StoreError) {
-        let logger = self.logger
         try await Self.run("audit append") {
             guard durability == .written else {
                 // One statement in its own implicit transaction: no BEGIN or COMMIT round trip, so the audit lock is
                 // held for the statement and its commit only.
-                _ = try await self.client.query(try Self.tailQuery(events: [], audits: [entry]), logger: logger)
-                    .collect()
+                _ = try await self.pool.query(try Self.tailQuery(events: [], audits: [entry]))
                 return
             }
-            try await Self.transaction(self.client, logger: logger) { connection in
+            try await self.pool.tailTransaction { connection in
                 // Committed without waiting for the WAL flush; a later synced commit flushes it with its own (the
                 // WAL is one sequence), so the chain never depends on a record that could be lost alone.
-                try await connection.query("SET LOCAL synchronous_commit TO OFF", logger: logger)
-                _ = try await Self.appendTailAndCommit(events: [], audits: [entry], on: connection, logger: logger)
+                try await connection.query("SET LOCAL synchronous_commit TO OFF")
+                _ = try await Self.appendTailAndCommit(events: [], audits: [entry], on: connection)
                 return ((), committed: true)
             }
         }
@@ -273,7 +237,6 @@ package final class PostgresStore: Store {
         filter: AuditFilter
     ) async throws(StoreError) -> [AuditRecord] {
         guard limit > 0 else { return [] }
-        let logger = self.logger
         return try await Self.run("audit records") {
             var binds = PostgresBindings()
             var conditions: [String] = []
@@ -293,8 +256,7 @@ package final class PostgresStore: Store {
                 SELECT \(AuditColumns.list) FROM audit_log
                 WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence LIMIT $\(binds.count)
                 """
-            let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-                .collect()
+            let rows = try await self.pool.query(PostgresQuery(unsafeSQL: sql, binds: binds))
             return try rows.map { try AuditRecord(row: $0.makeRandomAccess()) }
         }
     }
@@ -309,7 +271,7 @@ package final class PostgresStore: Store {
     /// Stores the upgrades (a completed key's 5xx answer replaced by a later, better one) and returns the audit
     /// records of those that applied, for the caller's `appendTailAndCommit`.
     static func applyUpgrades(
-        _ upgrades: [IdempotencyUpgrade], on connection: PostgresConnection, logger: Logger
+        _ upgrades: [IdempotencyUpgrade], on connection: LiveConnection
     ) async throws -> [AuditEntry] {
         var audits: [AuditEntry] = []
         for upgrade in upgrades {
@@ -322,31 +284,28 @@ package final class PostgresStore: Store {
                 WHERE client_id = \(upgrade.scope.clientId) AND key = \(upgrade.scope.key) AND state = 'completed'
                   AND response_status >= 500
                 RETURNING 1
-                """, logger: logger
-            ).collect()
+                """)
             if !rows.isEmpty { audits.append(upgrade.audit) }
         }
         return audits
     }
 
     /// Appends `events` (ids that exist are skipped; each new one fanned out to the matching subscriptions) and
-    /// then the `audits` records to the chain, inside the caller's transaction (`transaction`), and commits it.
+    /// then the `audits` records to the chain, inside the caller's transaction (`tailTransaction`), and commits it.
     /// The appends are one statement: the server-side `signing_gateway_append_tail` (migration 10) takes the events
     /// lock, numbers the events, takes the audit lock, reads the chain's head and inserts each record with its hash.
     /// The COMMIT is queued on the connection right behind it, so the server gets it as soon as the statement ends
     /// (no wake-up of this task in between): both global locks are held for that statement and the commit only.
     static func appendTailAndCommit(
-        events: [NewEvent], audits: [AuditEntry], on connection: PostgresConnection, logger: Logger
+        events: [NewEvent], audits: [AuditEntry], on connection: LiveConnection
     ) async throws -> (appended: [EventRecord], deliveriesCreated: Int) {
         guard !events.isEmpty || !audits.isEmpty else {
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.query("COMMIT")
             return ([], 0)
         }
-        // The future-based `query` enqueues on the call (both from this task, in this order); the async one would
-        // wait for the first answer before the COMMIT could be written.
-        let tail: EventLoopFuture<PostgresQueryResult> = connection.query(
-            try tailQuery(events: events, audits: audits), logger: logger)
-        let commit: EventLoopFuture<PostgresQueryResult> = connection.query("COMMIT", logger: logger)
+        // Both written now, in this order; awaiting the first answer would hold the COMMIT back by a round trip.
+        let tail = try connection.send(try tailQuery(events: events, audits: audits))
+        let commit = try connection.send("COMMIT")
         let result: PostgresQueryResult
         do {
             result = try await tail.get()
@@ -415,15 +374,15 @@ package final class PostgresStore: Store {
         }
 
         func append(to binds: inout PostgresBindings) throws {
-            try binds.append(events.map(\.id))
-            try binds.append(events.map(\.type))
-            try binds.append(events.map(\.instance))
-            try binds.append(events.map(\.app))
-            try binds.append(events.map { StoredTime.micros($0.time) })
-            try binds.append(events.map { ByteBuffer(bytes: $0.body) })
+            binds.append(events.map(\.id))
+            binds.append(events.map(\.type))
+            binds.append(events.map(\.instance))
+            binds.append(events.map(\.app))
+            binds.append(events.map { StoredTime.micros($0.time) })
+            binds.append(events.map { ByteBuffer(bytes: $0.body) })
             binds.append(auditJSON)
-            try binds.append(parts.map { ByteBuffer(bytes: $0.head) })
-            try binds.append(parts.map { ByteBuffer(bytes: $0.tail) })
+            binds.append(parts.map { ByteBuffer(bytes: $0.head) })
+            binds.append(parts.map { ByteBuffer(bytes: $0.tail) })
         }
     }
 

@@ -1,4 +1,3 @@
-import Logging
 import PostgresNIO
 
 /// The statements every sign runs, prepared: the server parses and plans each once per connection instead of once
@@ -24,29 +23,4 @@ struct Prepared<Text: PreparedSQL>: PostgresPreparedStatement {
 
     func makeBindings() -> PostgresBindings { self.bindings }
     func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
-}
-
-extension PostgresConnection {
-    /// Runs `Text` with `bindings` and collects its rows.
-    func rows<Text: PreparedSQL>(
-        _: Text.Type, _ bindings: PostgresBindings, logger: Logger
-    ) async throws -> [PostgresRow] {
-        try await collected(self.execute(Prepared<Text>(bindings: bindings), logger: logger))
-    }
-}
-
-extension PostgresClient {
-    /// Runs `Text` with `bindings` on a pooled connection and collects its rows.
-    func rows<Text: PreparedSQL>(
-        _: Text.Type, _ bindings: PostgresBindings, logger: Logger
-    ) async throws -> [PostgresRow] {
-        try await collected(self.execute(Prepared<Text>(bindings: bindings), logger: logger))
-    }
-}
-
-private func collected<Rows: AsyncSequence>(_ rows: Rows) async throws -> [PostgresRow]
-where Rows.Element == PostgresRow {
-    var all: [PostgresRow] = []
-    for try await row in rows { all.append(row) }
-    return all
 }

@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+import Testing
+
+@testable import Storage
+
+/// Connections the server ends (a restart, a failover, `pg_terminate_backend`): a statement then fails, with a
+/// retryable error, or goes to another connection; it never waits forever. See `PostgresPool` for the cause.
+@Suite("PostgreSQL connections the server ends", .timeLimit(.minutes(1)))
+struct PostgresConnectionLossTests {
+    @Test("postgres-nio: a statement written to a connection whose close completed is never answered")
+    func libraryLosesTheStatement() async throws {
+        let (_, connection) = try await Self.endedConnection()
+        let answered = Flag()
+        // Written from this task: postgres-nio hands the write to the event loop, which finds no handler any more.
+        connection.query("SELECT 1", logger: Harness.logger).whenComplete { _ in answered.set() }
+        // Runs after that write on the same loop; a failed write would have completed the query by then.
+        try await connection.eventLoop.submit {}.get()
+        #expect(!answered.isSet, "postgres-nio now answers it: PostgresPool's check may no longer be needed")
+    }
+
+    @Test("a connection found closed before anything is written to it is not used")
+    func closedBeforeUse() async throws {
+        let (_, connection) = try await Self.endedConnection()
+        let outcome = try await PostgresPool.onLoop(of: connection, logger: Harness.logger) { _ in
+            Issue.record("the body ran on a closed connection")
+            return 0
+        }
+        guard case .closed = outcome else {
+            Issue.record("expected .closed, got \(outcome)")
+            return
+        }
+    }
+
+    @Test("a statement on a connection that closed while it was held fails at once, as unavailable")
+    func closedWhileHeld() async throws {
+        let url = try await Harness.freshPostgresDatabase()
+        let connection = try await Self.connect(url)
+        let outcome = try await PostgresPool.onLoop(of: connection, logger: Harness.logger) { live in
+            let pid = try #require(try await live.query("SELECT pg_backend_pid()").first?.decode(Int32.self))
+            try await Harness.postgresRaw(url: url, "SELECT pg_terminate_backend(\(pid))")
+            try? await connection.closeFuture.get()
+            do {
+                try await live.query("SELECT 1")
+                Issue.record("a statement on a closed connection answered")
+            } catch let error as StoreError {
+                guard case .unavailable = error else {
+                    Issue.record("expected unavailable, got \(error)")
+                    return 0
+                }
+            }
+            return 1
+        }
+        guard case .done(1) = outcome else {
+            Issue.record("expected the body to run, got \(outcome)")
+            return
+        }
+    }
+
+    @Test("connections the server ends are replaced, and the new ones prepare their statements again")
+    func serverEndsPooledConnections() async throws {
+        try await withHarness(.postgres) { harness in
+            let leases = try #require(harness.store as? any InstanceWriteLeases)
+            let now = Date()
+            // Prepared on the pool's connections, then every one of them ended by the server.
+            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "A", now: now, until: now + 60))
+            #expect(try await harness.store.beginIdempotent(claim("before")) == .acquired)
+            try await Self.terminateOthers(harness)
+            // A call may still meet a connection whose end has not reached the gateway yet: it fails as unavailable
+            // (a 503 the caller may retry), and the next call takes another connection.
+            var acquired: IdempotencyBegin?
+            for _ in 0..<20 where acquired == nil {
+                do {
+                    acquired = try await harness.store.beginIdempotent(claim("after"))
+                } catch {
+                    Self.expectUnavailable(error)
+                }
+            }
+            #expect(acquired == .acquired)
+            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) == false)
+            try await leases.releaseWriteLease(instance: "i1", owner: "A")
+            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60))
+        }
+    }
+
+    @Test("under load, with the server ending every connection again and again, every call returns")
+    func endedUnderLoad() async throws {
+        try await withHarness(.postgres) { harness in
+            let store = harness.store
+            let workers = 8
+            let callsEach = 40
+            let (acquired, unavailable) = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                for worker in 0..<workers {
+                    group.addTask {
+                        var counts = (acquired: 0, unavailable: 0)
+                        for call in 0..<callsEach {
+                            do {
+                                let begun = try await store.beginIdempotent(claim("w\(worker)-\(call)"))
+                                #expect(begun == .acquired)
+                                counts.acquired += 1
+                            } catch {
+                                Self.expectUnavailable(error)
+                                counts.unavailable += 1
+                            }
+                        }
+                        return counts
+                    }
+                }
+                group.addTask {
+                    for _ in 0..<10 { try await Self.terminateOthers(harness) }
+                    return (0, 0)
+                }
+                return try await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+            }
+            #expect(acquired + unavailable == workers * callsEach)
+            #expect(acquired > 0)
+            // Afterwards the pool serves again without failures.
+            #expect(try await store.beginIdempotent(claim("after")) == .acquired)
+        }
+    }
+
+    // MARK: Helpers
+
+    private static func connect(_ url: String) async throws -> PostgresConnection {
+        let dsn = try PostgresDSN(url: url, passwordFile: nil)
+        return try await PostgresConnection.connect(
+            configuration: .init(
+                host: dsn.host, port: dsn.port, username: dsn.username, password: dsn.password,
+                database: dsn.database, tls: .disable),
+            id: 1, logger: Harness.logger)
+    }
+
+    /// A connection the server ended, once its close has completed on the gateway's side (handlers removed).
+    private static func endedConnection() async throws -> (url: String, connection: PostgresConnection) {
+        let url = try await Harness.freshPostgresDatabase()
+        let connection = try await connect(url)
+        let pid = try #require(
+            try await connection.query("SELECT pg_backend_pid()", logger: Harness.logger).collect().first?
+                .decode(Int32.self))
+        try await Harness.postgresRaw(url: url, "SELECT pg_terminate_backend(\(pid))")
+        try? await connection.closeFuture.get()
+        return (url, connection)
+    }
+
+    /// Ends every connection to the harness's database but the one asking.
+    private static func terminateOthers(_ harness: Harness) async throws {
+        try await harness.raw(
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()
+            """)
+    }
+
+    private static func expectUnavailable(_ error: any Error) {
+        guard case .unavailable = error as? StoreError else {
+            Issue.record("expected a StoreError.unavailable, got \(error)")
+            return
+        }
+    }
+}
+
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
+}
