@@ -4,6 +4,8 @@
 #                                    127.0.0.1 with TLS (a throw-away CA) and writes
 #                                    SIGNING_GATEWAY_TEST_POSTGRES_URL=… and …_CA=… to .build-pg/env
 #   scripts/test-postgres.sh stop    stops it and removes its directory
+#   scripts/test-postgres.sh pause   stops the server (fast shutdown: every connection ended), keeps the cluster
+#   scripts/test-postgres.sh resume  starts it again, on the same port with the same settings
 # Environment: TEST_POSTGRES_PORT (first port tried, default 55432), TEST_POSTGRES_FSYNC (on|off, default off:
 # the tests check logic, not the disk; the benchmarks set on, PostgreSQL's default), TEST_POSTGRES_STATE (where the
 # env file goes, default .build-pg; the benchmarks use their own, so they never stop the test suite's server).
@@ -49,6 +51,27 @@ stop() {
     echo "test-postgres: stopped" >&2
 }
 
+# pg_ctl start with the cluster's options, then wait until it accepts connections.
+server_start() {
+    local bin="$1" dir="$2" port
+    port="$(cat "$dir/port")"
+    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" \
+        start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    for _ in $(seq 1 60); do
+        "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+        sleep 0.5
+    done
+    "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" || { cat "$dir/server.log" >&2; exit 1; }
+}
+
+pause() {
+    runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$(cat "$STATE/dir")/data" -m fast -w stop >/dev/null
+}
+
+resume() {
+    server_start "$(pg_bin)" "$(cat "$STATE/dir")"
+}
+
 start() {
     install_postgres
     stop  # a cluster left over from an interrupted run
@@ -79,14 +102,9 @@ start() {
     while ! port_free "$port"; do port=$((port + 1)); done
     # fsync off by default: the cluster is thrown away after the run, and the tests check logic, not the disk.
     # The benchmarks ask for on (TEST_POSTGRES_FSYNC=on), the server's default, so their figures are durable ones.
-    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=$FSYNC -c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" start >/dev/null \
-        || { cat "$dir/server.log" >&2; exit 1; }
-    for _ in $(seq 1 60); do
-        "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
-        sleep 0.5
-    done
-    "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" || { cat "$dir/server.log" >&2; exit 1; }
+    echo "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=$FSYNC -c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" >"$dir/options"
+    echo "$port" >"$dir/port"
+    server_start "$bin" "$dir"
     runuser -u postgres -- "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$DB"
 
     {
@@ -98,5 +116,7 @@ start() {
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
-    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+    pause) pause ;;
+    resume) resume ;;
+    *) echo "usage: $0 start|stop|pause|resume" >&2; exit 2 ;;
 esac

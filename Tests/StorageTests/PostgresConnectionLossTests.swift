@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import PostgresNIO
 import Synchronization
 import Testing
@@ -122,7 +123,33 @@ struct PostgresConnectionLossTests {
         }
     }
 
+    @Test("with no server to connect to, a call is answered unavailable when the lease time is up")
+    func noServer() async throws {
+        // A port nothing listens on: every connection attempt is refused, and postgres-nio's pool would keep the
+        // caller waiting for 60 s (its circuit breaker) and then say ConnectionPoolError.
+        let port = try await Self.closedPort()
+        let client = PostgresClient(
+            configuration: .init(
+                host: "127.0.0.1", port: port, username: "nobody", password: nil, database: nil, tls: .disable),
+            backgroundLogger: Harness.logger)
+        let run = Task { await client.run() }
+        defer { run.cancel() }
+        let pool = PostgresPool(client: client, logger: Harness.logger, leaseTimeout: .milliseconds(300))
+        await #expect(throws: StoreError.unavailable("postgres: no connection to the server in time")) {
+            try await pool.query("SELECT 1")
+        }
+    }
+
     // MARK: Helpers
+
+    /// A loopback port that was free a moment ago, with nothing listening on it.
+    private static func closedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(channel.localAddress?.port)
+        try await channel.close()
+        return port
+    }
 
     private static func connect(_ url: String) async throws -> PostgresConnection {
         let dsn = try PostgresDSN(url: url, passwordFile: nil)

@@ -1,6 +1,8 @@
 import Logging
 import NIOCore
+import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// The store's only door to PostgreSQL: every statement is written through a `LiveConnection`.
 ///
@@ -20,34 +22,71 @@ struct PostgresPool: Sendable {
 
     private let client: PostgresClient
     let logger: Logger
+    /// How long a call waits for a connection before it is answered "unavailable". postgres-nio's pool keeps a
+    /// caller waiting while it cannot connect until its circuit breaker trips, after 60 s of failed attempts (not
+    /// configurable through `PostgresClient`); a caller of the gateway should hear 503 long before its own timeout.
+    let leaseTimeout: Duration
 
-    init(client: PostgresClient, logger: Logger) {
+    init(client: PostgresClient, logger: Logger, leaseTimeout: Duration = .seconds(5)) {
         self.client = client
         self.logger = logger
+        self.leaseTimeout = leaseTimeout
     }
 
-    /// Leases a connection and runs `body` on its event loop.
-    func withConnection<T: Sendable>(_ body: (LiveConnection) async throws -> T) async throws -> T {
+    /// Leases a connection, within `leaseTimeout`, and runs `body` on its event loop.
+    ///
+    /// The pool's wait can only be ended by cancelling the task that waits, so the lease and `body` run in a task
+    /// of their own, which a timer on the event loop cancels when no connection came in time. `LeaseDeadline` lets
+    /// exactly one of them win: a body that started is never cancelled by the timer, so its outcome is never
+    /// reported as a failure.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (LiveConnection) async throws -> T) async throws -> T {
+        let client = self.client
         let logger = self.logger
-        for _ in 0..<Self.leaseAttempts {
-            let outcome = try await client.withConnection { connection in
-                try await Self.onLoop(of: connection, logger: logger, body)
+        let deadline = LeaseDeadline()
+        let work = Task {
+            for _ in 0..<Self.leaseAttempts {
+                let outcome = try await client.withConnection { connection in
+                    try await Self.onLoop(of: connection, logger: logger, starting: deadline.start, body)
+                }
+                switch outcome {
+                case .done(let value): return value
+                case .closed: continue
+                case .late: throw Self.noConnection
+                }
             }
-            if case .done(let value) = outcome { return value }
+            throw StoreError.unavailable("postgres: every connection leased was closed")
         }
-        throw StoreError.unavailable("postgres: every connection leased was closed")
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .init(self.leaseTimeout)) {
+            if deadline.expire() { work.cancel() }
+        }
+        defer { timer.cancel() }
+        do {
+            return try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
+            }
+        } catch {
+            // Cancelled while waiting for the pool because the time was up: say so, not "cancelled".
+            throw deadline.expired ? Self.noConnection : error
+        }
     }
+
+    private static let noConnection = StoreError.unavailable("postgres: no connection to the server in time")
 
     enum Outcome<T: Sendable>: Sendable {
         case done(T)
         /// The connection was closed before anything was written to it.
         case closed
+        /// The connection came after the caller's time was up; nothing was written to it.
+        case late
     }
 
-    /// Runs `body` on `connection`'s event loop, unless the connection is closed already.
+    /// Runs `body` on `connection`'s event loop, unless the connection is closed already or `starting` says the
+    /// caller's time is up.
     static func onLoop<T: Sendable>(
-        of connection: PostgresConnection, logger: Logger, isolation: isolated (any Actor)? = #isolation,
-        _ body: (LiveConnection) async throws -> T
+        of connection: PostgresConnection, logger: Logger, starting: @Sendable () -> Bool = { true },
+        isolation: isolated (any Actor)? = #isolation, _ body: (LiveConnection) async throws -> T
     ) async throws -> Outcome<T> {
         try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
             guard !connection.isClosed else {
@@ -56,6 +95,7 @@ struct PostgresPool: Sendable {
                 try? await connection.closeFuture.get()
                 return .closed
             }
+            guard starting() else { return .late }
             return .done(try await body(LiveConnection(connection: connection, logger: logger)))
         }
     }
@@ -74,13 +114,13 @@ struct PostgresPool: Sendable {
 
     /// `body` in a transaction on a pooled connection (`LiveConnection.tailTransaction`).
     func tailTransaction<T: Sendable>(
-        _ body: (LiveConnection) async throws -> (value: T, committed: Bool)
+        _ body: @escaping @Sendable (LiveConnection) async throws -> (value: T, committed: Bool)
     ) async throws -> T {
         try await withConnection { try await $0.tailTransaction(body) }
     }
 
     /// `body` in a transaction on a pooled connection, committed after it.
-    func transaction<T: Sendable>(_ body: (LiveConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (LiveConnection) async throws -> T) async throws -> T {
         try await withConnection { try await $0.transaction(body) }
     }
 }
@@ -165,4 +205,24 @@ private final class EventLoopTaskExecutor: TaskExecutor {
         let job = UnownedJob(job)
         self.loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
+}
+
+/// Who wins between a call's lease and its timer (`PostgresPool.withConnection`): the first to move it from waiting.
+private final class LeaseDeadline: Sendable {
+    private static let waiting: UInt8 = 0
+    private static let started: UInt8 = 1
+    private static let late: UInt8 = 2
+    private let state = Atomic<UInt8>(LeaseDeadline.waiting)
+
+    /// The body may start: the time was not up.
+    func start() -> Bool {
+        state.compareExchange(expected: Self.waiting, desired: Self.started, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// The time is up, and no body started.
+    func expire() -> Bool {
+        state.compareExchange(expected: Self.waiting, desired: Self.late, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    var expired: Bool { state.load(ordering: .acquiring) == Self.late }
 }
