@@ -74,7 +74,8 @@ extension GatewayAssembly {
                     ?? (configuration.dataDirectory as NSString).appendingPathComponent("signing-gateway.sqlite"))
         }
         return StoreConfiguration(
-            engine: engine, postgresCAFile: storage.postgresCAFile, postgresPoolSize: storage.postgresPoolSize)
+            engine: engine, postgresCAFile: storage.postgresCAFile, postgresPoolSize: storage.postgresPoolSize,
+            postgresStatementTimeout: .seconds(storage.postgresStatementTimeoutSeconds))
     }
 
     /// Long enough to outlive any call the gateway makes for one request (every attempt hitting its deadline).

@@ -21,16 +21,19 @@ package struct StoreConfiguration: Sendable, Equatable {
     package var postgresCAFile: String?
     /// PostgreSQL: connections per process; replicas × this must stay under the server's `max_connections`.
     package var postgresPoolSize: Int
+    /// PostgreSQL: how long one statement may take (`PostgresPool.statementTimeout`).
+    package var postgresStatementTimeout: Duration
 
     package init(
         engine: Engine, serving: Bool = false, mustExist: Bool = false, postgresCAFile: String? = nil,
-        postgresPoolSize: Int = 10
+        postgresPoolSize: Int = 10, postgresStatementTimeout: Duration = .seconds(30)
     ) {
         self.engine = engine
         self.serving = serving
         self.mustExist = mustExist
         self.postgresCAFile = postgresCAFile
         self.postgresPoolSize = postgresPoolSize
+        self.postgresStatementTimeout = postgresStatementTimeout
     }
 }
 

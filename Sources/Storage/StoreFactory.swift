@@ -21,7 +21,8 @@ package enum StoreFactory {
         case .postgres(let url, let passwordFile):
             store = try await PostgresStore.open(
                 url: url, passwordFile: passwordFile, caFile: configuration.postgresCAFile,
-                maximumConnections: configuration.postgresPoolSize, logger: logger)
+                maximumConnections: configuration.postgresPoolSize,
+                statementTimeout: configuration.postgresStatementTimeout, logger: logger)
         }
         do throws(StoreError) {
             try await store.migrate()

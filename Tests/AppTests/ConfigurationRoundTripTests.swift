@@ -50,7 +50,7 @@ import Testing
          "defaultTokenProfile": "erp",
          "storage": {"engine": "postgres", "postgresURL": "postgres://gw@db:5432/gw?sslmode=verify-full",
                      "postgresPasswordFile": "/run/secrets/pg", "postgresCAFile": "/run/secrets/pg-ca.pem",
-                     "postgresPoolSize": 20, "idempotencyRetentionHours": 48},
+                     "postgresPoolSize": 20, "postgresStatementTimeoutSeconds": 45, "idempotencyRetentionHours": 48},
          "clients": {
            "erp": {"description": "ERP \"main\"",
                    "credentials": [

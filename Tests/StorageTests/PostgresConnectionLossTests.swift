@@ -26,7 +26,9 @@ struct PostgresConnectionLossTests {
     @Test("a connection found closed before anything is written to it is not used")
     func closedBeforeUse() async throws {
         let (_, connection) = try await Self.endedConnection()
-        let outcome = try await PostgresPool.onLoop(of: connection, logger: Harness.logger) { _ in
+        let outcome = try await PostgresPool.onLoop(
+            of: connection, logger: Harness.logger, watch: ConnectionWatch(answerTimeout: nil)
+        ) { _ in
             Issue.record("the body ran on a closed connection")
             return 0
         }
@@ -40,7 +42,9 @@ struct PostgresConnectionLossTests {
     func closedWhileHeld() async throws {
         let url = try await Harness.freshPostgresDatabase()
         let connection = try await Self.connect(url)
-        let outcome = try await PostgresPool.onLoop(of: connection, logger: Harness.logger) { live in
+        let outcome = try await PostgresPool.onLoop(
+            of: connection, logger: Harness.logger, watch: ConnectionWatch(answerTimeout: nil)
+        ) { live in
             let pid = try #require(try await live.query("SELECT pg_backend_pid()").first?.decode(Int32.self))
             try await Harness.postgresRaw(url: url, "SELECT pg_terminate_backend(\(pid))")
             try? await connection.closeFuture.get()
@@ -140,6 +144,58 @@ struct PostgresConnectionLossTests {
         }
     }
 
+    @Test("a server that stops answering (a partition) fails the call once its time is up, and the pool recovers")
+    func silentServer() async throws {
+        let url = try await Harness.freshPostgresDatabase()
+        var dsn = try PostgresDSN(url: url, passwordFile: nil)
+        let proxy = try await SilentableProxy.start(to: try SocketAddress(ipAddress: dsn.host, port: dsn.port))
+        dsn.port = proxy.port
+        var components = try #require(URLComponents(string: url))
+        components.port = proxy.port
+        let store = try await PostgresStore.open(
+            url: try #require(components.string), passwordFile: nil, statementTimeout: .seconds(1),
+            logger: Harness.logger)
+        try await store.migrate()
+        #expect(try await store.beginIdempotent(claim("before")) == .acquired)
+
+        proxy.silent = true
+        // Nothing reaches the server and nothing comes back: the watchdog closes the connection.
+        do {
+            let begun = try await store.beginIdempotent(claim("during"))
+            Issue.record("a call through a silent network answered: \(begun)")
+        } catch {
+            Self.expectUnavailable(error)
+        }
+
+        proxy.silent = false
+        // The closed connection is not handed out again while its TLS close is under way: the next call takes a new
+        // one, and succeeds.
+        #expect(try await store.beginIdempotent(claim("after")) == .acquired)
+        await store.close()
+        try await proxy.close()
+    }
+
+    @Test("a statement longer than the limit is cancelled by the server, as unavailable, and the connection serves on")
+    func statementTimeout() async throws {
+        let url = try await Harness.freshPostgresDatabase()
+        let store = try await PostgresStore.open(
+            url: url, passwordFile: nil, maximumConnections: 1, statementTimeout: .seconds(1), logger: Harness.logger)
+        do {
+            try await store.pool.query("SELECT pg_sleep(5)")
+            Issue.record("a statement longer than the limit completed")
+        } catch {
+            let mapped = PostgresErrorMapping.storeError(error, what: "sleep")
+            #expect("\(mapped)".contains("57014"), "the server's own cancel, not the watchdog: \(mapped)")
+            Self.expectUnavailable(mapped)
+        }
+        let settings = try await store.pool.query(
+            "SELECT current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout')")
+        let row = try #require(settings.first).makeRandomAccess()
+        #expect(try row[0].decode(String.self) == "1s")
+        #expect(try row[1].decode(String.self) == "1s")
+        await store.close()
+    }
+
     // MARK: Helpers
 
     /// A loopback port that was free a moment ago, with nothing listening on it.
@@ -193,4 +249,71 @@ private final class Flag: Sendable {
     private let value = Mutex(false)
     var isSet: Bool { value.withLock { $0 } }
     func set() { value.withLock { $0 = true } }
+}
+
+/// A TCP proxy to one address that can go silent: while `silent`, bytes are dropped both ways and connections stay
+/// open, as across a partition or to a host that vanished without a reset.
+private final class SilentableProxy: Sendable {
+    private let flag = Atomic(false)
+    private let server: any Channel
+    var port: Int { server.localAddress?.port ?? 0 }
+    var silent: Bool {
+        get { flag.load(ordering: .acquiring) }
+        set { flag.store(newValue, ordering: .releasing) }
+    }
+
+    private init(server: any Channel) {
+        self.server = server
+    }
+
+    static func start(to target: SocketAddress) async throws -> SilentableProxy {
+        let box = Mutex<SilentableProxy?>(nil)
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelInitializer { inbound in
+                ClientBootstrap(group: inbound.eventLoop).connect(to: target).flatMapThrowing { outbound in
+                    guard let proxy = box.withLock({ $0 }) else { throw ChannelError.ioOnClosedChannel }
+                    try inbound.pipeline.syncOperations.addHandler(Forward(to: outbound, proxy))
+                    try outbound.pipeline.syncOperations.addHandler(Forward(to: inbound, proxy))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let proxy = SilentableProxy(server: server)
+        box.withLock { $0 = proxy }
+        return proxy
+    }
+
+    func close() async throws {
+        try await server.close()
+    }
+
+    private final class Forward: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        private let peer: any Channel
+        private let proxy: SilentableProxy
+
+        init(to peer: any Channel, _ proxy: SilentableProxy) {
+            self.peer = peer
+            self.proxy = proxy
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !proxy.silent else { return }
+            peer.writeAndFlush(Self.unwrapInboundIn(data), promise: nil)
+        }
+
+        // The accepted side reads only once the server side is connected (its autoRead is off until then).
+        func channelActive(context: ChannelHandlerContext) {
+            context.read()
+            context.fireChannelActive()
+        }
+
+        func channelReadComplete(context: ChannelHandlerContext) {
+            context.read()
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            peer.close(promise: nil)
+        }
+    }
 }

@@ -155,6 +155,7 @@ package enum ConfigurationCheck {
                     ("postgresPasswordFile", text(c.storage.postgresPasswordFile)),
                     ("postgresCAFile", text(c.storage.postgresCAFile)),
                     ("postgresPoolSize", .int(c.storage.postgresPoolSize)),
+                    ("postgresStatementTimeoutSeconds", .int(c.storage.postgresStatementTimeoutSeconds)),
                     ("idempotencyRetentionHours", .int(c.storage.idempotencyRetentionHours)),
                 ])
             ),

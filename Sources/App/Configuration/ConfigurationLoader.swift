@@ -155,7 +155,7 @@ extension GatewayConfiguration.Events: Decodable {
 extension GatewayConfiguration.StorageSettings: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case engine, sqlitePath, postgresURL, postgresPasswordFile, postgresCAFile, postgresPoolSize
-        case idempotencyRetentionHours
+        case postgresStatementTimeoutSeconds, idempotencyRetentionHours
     }
 
     package init(from decoder: any Decoder) throws {
@@ -175,6 +175,9 @@ extension GatewayConfiguration.StorageSettings: Decodable {
         self.postgresCAFile = try container.decodeIfPresent(String.self, forKey: .postgresCAFile)
         self.postgresPoolSize =
             try container.decodeIfPresent(Int.self, forKey: .postgresPoolSize) ?? self.postgresPoolSize
+        self.postgresStatementTimeoutSeconds =
+            try container.decodeIfPresent(Int.self, forKey: .postgresStatementTimeoutSeconds)
+            ?? self.postgresStatementTimeoutSeconds
         self.idempotencyRetentionHours =
             try container.decodeIfPresent(Int.self, forKey: .idempotencyRetentionHours)
             ?? self.idempotencyRetentionHours

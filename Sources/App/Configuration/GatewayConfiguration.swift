@@ -124,6 +124,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var postgresCAFile: String?
         /// Connections per replica; replicas × this must stay under the server's `max_connections`.
         package var postgresPoolSize = 10
+        /// How long one statement may take before the server cancels it (and the gateway gives up on a server that
+        /// does not answer at all); the call is then answered 503.
+        package var postgresStatementTimeoutSeconds = 30
         /// How long idempotency keys are kept.
         package var idempotencyRetentionHours = 24
 
@@ -401,6 +404,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
         }
         guard (1...200).contains(self.storage.postgresPoolSize) else {
             throw .invalid("storage.postgresPoolSize", "must be 1-200")
+        }
+        guard (1...3600).contains(self.storage.postgresStatementTimeoutSeconds) else {
+            throw .invalid("storage.postgresStatementTimeoutSeconds", "must be 1-3600")
         }
         guard self.storage.idempotencyRetentionHours >= 1 else {
             throw .invalid("storage.idempotencyRetentionHours", "must be at least 1")

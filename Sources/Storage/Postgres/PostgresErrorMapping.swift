@@ -10,8 +10,9 @@ enum PostgresErrorMapping {
             if error.code == .server {
                 let state = error.serverInfo?[.sqlState] ?? "?"
                 let message = error.serverInfo?[.message] ?? "server error"
-                // Class 08 is a connection exception, 57P0x an administrative shutdown: both mean "unavailable".
-                if state.hasPrefix("08") || state.hasPrefix("57P") {
+                // Class 08 is a connection exception, 57P0x an administrative shutdown, 57014 a statement cancelled
+                // (`statement_timeout`) and 25P03 a transaction ended for idling: all mean "unavailable" (retry).
+                if state.hasPrefix("08") || state.hasPrefix("57P") || state == "57014" || state == "25P03" {
                     return .unavailable("postgres: \(what): \(state) \(message)")
                 }
                 return .failed("postgres: \(what): \(state) \(message)")

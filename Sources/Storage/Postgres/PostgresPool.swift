@@ -27,11 +27,33 @@ struct PostgresPool: Sendable {
     /// configurable through `PostgresClient`); a caller of the gateway should hear 503 long before its own timeout.
     let leaseTimeout: Duration
 
-    init(client: PostgresClient, logger: Logger, leaseTimeout: Duration = .seconds(5)) {
+    /// How long one statement may take. The server cancels it then (`statement_timeout`), and ends a transaction
+    /// left idle that long (`idle_in_transaction_session_timeout`: a replica cut off mid-transaction frees its
+    /// locks). A server that does not answer at all (a partition, a host gone without a reset) is met by the
+    /// connection's own watchdog a little later (`answerTimeout`): it closes the connection, which fails the
+    /// statement; TCP alone would wait for many minutes.
+    let statementTimeout: Duration
+    static let defaultStatementTimeout: Duration = .seconds(30)
+
+    init(
+        client: PostgresClient, logger: Logger, leaseTimeout: Duration = .seconds(5),
+        statementTimeout: Duration = Self.defaultStatementTimeout
+    ) {
         self.client = client
         self.logger = logger
         self.leaseTimeout = leaseTimeout
+        self.statementTimeout = statementTimeout
+        self.watch = ConnectionWatch(answerTimeout: statementTimeout + .seconds(2))
     }
+
+    /// The session settings every connection starts with (startup parameters: no statement of their own).
+    static func sessionSettings(_ statementTimeout: Duration) -> [(String, String)] {
+        let milliseconds = String(statementTimeout.components.seconds * 1000)
+        return [("statement_timeout", milliseconds), ("idle_in_transaction_session_timeout", milliseconds)]
+    }
+
+    /// The server's own limit answers first; this watch is for a server that answers nothing.
+    private let watch: ConnectionWatch
 
     /// Leases a connection, within `leaseTimeout`, and runs `body` on its event loop.
     ///
@@ -42,11 +64,12 @@ struct PostgresPool: Sendable {
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (LiveConnection) async throws -> T) async throws -> T {
         let client = self.client
         let logger = self.logger
+        let watch = self.watch
         let deadline = LeaseDeadline()
         let work = Task {
             for _ in 0..<Self.leaseAttempts {
                 let outcome = try await client.withConnection { connection in
-                    try await Self.onLoop(of: connection, logger: logger, starting: deadline.start, body)
+                    try await Self.onLoop(of: connection, logger: logger, watch: watch, starting: deadline.start, body)
                 }
                 switch outcome {
                 case .done(let value): return value
@@ -85,18 +108,20 @@ struct PostgresPool: Sendable {
     /// Runs `body` on `connection`'s event loop, unless the connection is closed already or `starting` says the
     /// caller's time is up.
     static func onLoop<T: Sendable>(
-        of connection: PostgresConnection, logger: Logger, starting: @Sendable () -> Bool = { true },
+        of connection: PostgresConnection, logger: Logger, watch: ConnectionWatch,
+        starting: @Sendable () -> Bool = { true },
         isolation: isolated (any Actor)? = #isolation, _ body: (LiveConnection) async throws -> T
     ) async throws -> Outcome<T> {
         try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
-            guard !connection.isClosed else {
+            guard watch.isOpen(connection) else {
                 // Given back once the pool has heard of the close (it listens on the same future, from before), so
                 // that the next lease is another connection.
                 try? await connection.closeFuture.get()
                 return .closed
             }
             guard starting() else { return .late }
-            return .done(try await body(LiveConnection(connection: connection, logger: logger)))
+            return .done(
+                try await body(LiveConnection(connection: connection, logger: logger, watch: watch)))
         }
     }
 
@@ -130,16 +155,36 @@ struct PostgresPool: Sendable {
 struct LiveConnection {
     private let connection: PostgresConnection
     let logger: Logger
+    private let watch: ConnectionWatch
 
-    fileprivate init(connection: PostgresConnection, logger: Logger) {
+    fileprivate init(connection: PostgresConnection, logger: Logger, watch: ConnectionWatch) {
         self.connection = connection
         self.logger = logger
+        self.watch = watch
+    }
+
+    /// `body` on this connection with neither the server's statement limit nor the watchdog, for the migrations
+    /// (a step may rewrite a large table); the limit is back afterwards.
+    func withoutTimeLimit<T>(_ body: (LiveConnection) async throws -> T) async throws -> T {
+        try await self.query("SET statement_timeout = 0")
+        let unlimited = LiveConnection(connection: self.connection, logger: self.logger, watch: self.watch.unlimited)
+        let value: T
+        do {
+            value = try await body(unlimited)
+        } catch {
+            _ = try? await self.query("RESET statement_timeout")
+            throw error
+        }
+        try await self.query("RESET statement_timeout")
+        return value
     }
 
     /// Runs `query`; its rows.
     @discardableResult
     func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try self.checkOpen()
+        let watchdog = self.watchdog()
+        defer { watchdog?.cancel() }
         return try await self.connection.query(query, logger: self.logger).collect()
     }
 
@@ -148,6 +193,8 @@ struct LiveConnection {
     @discardableResult
     func rows<Text: PreparedSQL>(_: Text.Type, _ bindings: PostgresBindings) async throws -> [PostgresRow] {
         try self.checkOpen()
+        let watchdog = self.watchdog()
+        defer { watchdog?.cancel() }
         var rows: [PostgresRow] = []
         for try await row in try await self.connection.execute(Prepared<Text>(bindings: bindings), logger: self.logger)
         {
@@ -160,7 +207,14 @@ struct LiveConnection {
     /// to back, without a wait for the first answer in between.
     func send(_ query: PostgresQuery) throws -> EventLoopFuture<PostgresQueryResult> {
         try self.checkOpen()
-        return self.connection.query(query, logger: self.logger)
+        let watchdog = self.watchdog()
+        let answer = self.connection.query(query, logger: self.logger)
+        answer.whenComplete { _ in watchdog?.cancel() }
+        return answer
+    }
+
+    private func watchdog() -> Scheduled<Void>? {
+        self.watch.watchdog(self.connection)
     }
 
     /// BEGIN, `body`, COMMIT, except that `body` may end the transaction itself (`appendTailAndCommit`, which
@@ -189,7 +243,9 @@ struct LiveConnection {
     private func checkOpen() throws {
         // Off its loop the check would race the close it is there to catch.
         self.connection.eventLoop.preconditionInEventLoop()
-        guard !self.connection.isClosed else { throw StoreError.unavailable("postgres: the connection closed") }
+        guard self.watch.isOpen(self.connection) else {
+            throw StoreError.unavailable("postgres: the connection closed")
+        }
     }
 }
 
@@ -225,4 +281,57 @@ private final class LeaseDeadline: Sendable {
     }
 
     var expired: Bool { state.load(ordering: .acquiring) == Self.late }
+}
+
+/// What the pool watches on its connections: an answer that does not come in time closes the connection, and a
+/// connection so closed is not used again, even while its close is still under way (a TLS close waits for the
+/// peer's close_notify, up to `PostgresStore.tlsShutdownTimeout`; postgres-nio meanwhile refuses every statement
+/// with `clientClosedConnection`, yet the pool still hands the connection out).
+struct ConnectionWatch: Sendable {
+    /// After this long without an answer the connection is closed; nil: no limit.
+    let answerTimeout: Duration?
+    private let condemned: Condemned
+
+    init(answerTimeout: Duration?) {
+        self.answerTimeout = answerTimeout
+        self.condemned = Condemned()
+    }
+
+    private init(answerTimeout: Duration?, condemned: Condemned) {
+        self.answerTimeout = answerTimeout
+        self.condemned = condemned
+    }
+
+    /// The same watch without the time limit.
+    var unlimited: ConnectionWatch { ConnectionWatch(answerTimeout: nil, condemned: self.condemned) }
+
+    /// Open and not condemned. On the connection's loop, so no close can start between this and a write.
+    func isOpen(_ connection: PostgresConnection) -> Bool {
+        !connection.isClosed && !self.condemned.contains(connection)
+    }
+
+    /// Closes `connection` if no answer comes within `answerTimeout`; the close fails the statements on it.
+    func watchdog(_ connection: PostgresConnection) -> Scheduled<Void>? {
+        guard let answerTimeout else { return nil }
+        let condemned = self.condemned
+        return connection.eventLoop.scheduleTask(in: .init(answerTimeout)) {
+            condemned.insert(connection)
+            _ = connection.close() as EventLoopFuture<Void>
+        }
+    }
+
+    /// The connections a watchdog closed, until their close completes.
+    private final class Condemned: Sendable {
+        private let ids = Mutex<Set<ObjectIdentifier>>([])
+
+        func insert(_ connection: PostgresConnection) {
+            let id = ObjectIdentifier(connection)
+            guard ids.withLock({ $0.insert(id).inserted }) else { return }
+            connection.closeFuture.whenComplete { _ in _ = self.ids.withLock { $0.remove(id) } }
+        }
+
+        func contains(_ connection: PostgresConnection) -> Bool {
+            ids.withLock { $0.contains(ObjectIdentifier(connection)) }
+        }
+    }
 }

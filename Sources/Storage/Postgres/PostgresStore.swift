@@ -33,6 +33,7 @@ package final class PostgresStore: Store {
         passwordFile: String?,
         caFile: String? = nil,
         maximumConnections: Int = 10,
+        statementTimeout: Duration = PostgresPool.defaultStatementTimeout,
         logger: Logger
     ) async throws(StoreError) -> PostgresStore {
         var dsn = try PostgresDSN(url: url, passwordFile: passwordFile)
@@ -43,9 +44,11 @@ package final class PostgresStore: Store {
             tls: tls)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = PostgresPool.sessionSettings(statementTimeout)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runTask = Task { await client.run() }
-        let store = PostgresStore(pool: PostgresPool(client: client, logger: logger), runTask: runTask)
+        let pool = PostgresPool(client: client, logger: logger, statementTimeout: statementTimeout)
+        let store = PostgresStore(pool: pool, runTask: runTask)
         do throws(StoreError) {
             try await store.ping()
         } catch {
@@ -57,9 +60,14 @@ package final class PostgresStore: Store {
         return store
     }
 
+    /// How long a TLS close waits for the server's close_notify (NIOSSL's default is 5 s). A connection closed
+    /// because the server stopped answering would otherwise linger that long (`ConnectionWatch`).
+    static let tlsShutdownTimeout: TimeAmount = .seconds(1)
+
     /// The TLS settings for the DSN's `sslmode`, as libpq reads them.
     static func tls(_ dsn: PostgresDSN) throws(StoreError) -> PostgresClient.Configuration.TLS {
         var settings = TLSConfiguration.makeClientConfiguration()
+        settings.shutdownTimeout = Self.tlsShutdownTimeout
         if let file = dsn.rootCertificateFile {
             guard FileManager.default.isReadableFile(atPath: file) else {
                 throw .unavailable("postgres: cannot read the CA file \(file)")
@@ -108,20 +116,23 @@ package final class PostgresStore: Store {
 
     package func migrate() async throws(StoreError) {
         try await Self.run("migrate") {
-            try await self.pool.withConnection { connection in
-                // A session lock on this one connection: replicas starting together migrate one after another,
-                // and the later ones find every step recorded.
-                try await connection.query(
-                    "SELECT pg_advisory_lock(\(PostgresMigrations.migrationLockKey))")
-                do {
-                    try await Self.applyMigrations(on: connection)
-                } catch {
-                    _ = try? await connection.query(
+            // A step may rewrite a large table: no time limit while migrating.
+            try await self.pool.withConnection {
+                try await $0.withoutTimeLimit { connection in
+                    // A session lock on this one connection: replicas starting together migrate one after another,
+                    // and the later ones find every step recorded.
+                    try await connection.query(
+                        "SELECT pg_advisory_lock(\(PostgresMigrations.migrationLockKey))")
+                    do {
+                        try await Self.applyMigrations(on: connection)
+                    } catch {
+                        _ = try? await connection.query(
+                            "SELECT pg_advisory_unlock(\(PostgresMigrations.migrationLockKey))")
+                        throw error
+                    }
+                    try await connection.query(
                         "SELECT pg_advisory_unlock(\(PostgresMigrations.migrationLockKey))")
-                    throw error
                 }
-                try await connection.query(
-                    "SELECT pg_advisory_unlock(\(PostgresMigrations.migrationLockKey))")
             }
         }
     }
