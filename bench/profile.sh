@@ -13,6 +13,8 @@
 #   callgrind  valgrind --tool=callgrind: instructions per request (N=200 read, N=200 sign, each dump taken on its
 #              own after zeroing, plus an idle dump of the same length) by stage, by function (bench/stages.py)
 # `bench/profile.sh [section…]` (default: all). Output in OUT (default /tmp/sg-profile): raw files and summary.txt.
+# STORAGE=postgres: the gateway on a private PostgreSQL cluster (fsync=on, port BENCH_POSTGRES_PORT) instead of
+# SQLite, one fresh database per gateway (the SQLite-thread sections then have nothing to show).
 # Needs perf (linux-perf) and valgrind: installed when missing. BIN: an existing release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,12 @@ BIN=$(readlink -f "$BIN")
 rm -rf "$OUT"; mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/sg-profile.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+PG_STATE="$PWD/.build-pg-profile"
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  [ "${STORAGE:-sqlite}" = postgres ] && TEST_POSTGRES_STATE="$PG_STATE" bash scripts/test-postgres.sh stop 2>/dev/null
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 SUMMARY="$OUT/summary.txt"
 say() { echo "$@" | tee -a "$SUMMARY"; }
@@ -39,6 +46,23 @@ SIM=$(free_port)
 start_simulator "$SIM" "$WORK"
 TOKEN=$(cat "$WORK/simulator.token")
 INSTANCES=$(create_instances "$SIM" 64 B)
+if [ "${STORAGE:-sqlite}" = postgres ]; then
+  bench_need postgresql
+  TEST_POSTGRES_STATE="$PG_STATE" TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-55440} TEST_POSTGRES_FSYNC=on \
+    bash scripts/test-postgres.sh start >/dev/null 2>"$WORK/pg-start.log"
+  PG_URL=$(sed -n 's/^SIGNING_GATEWAY_TEST_POSTGRES_URL=//p' "$PG_STATE/env")
+  PSQL="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql"
+fi
+# The storage of a new gateway: SQLite in its data directory, or a fresh PostgreSQL database.
+storage_json() {
+  if [ "${STORAGE:-sqlite}" = postgres ]; then
+    local db="sg_profile_$RANDOM$RANDOM"
+    "$PSQL" "${PG_URL%/*}/postgres" -q -c "CREATE DATABASE $db" >/dev/null
+    echo "{\"engine\": \"postgres\", \"postgresURL\": \"${PG_URL%/*}/$db\"}"
+  else
+    echo '{"engine": "sqlite"}'
+  fi
+}
 
 # start_gateway [wrapper…]: the SQLite gateway on a fresh data directory (GW, GW_PID, GW_DIR).
 start_gateway() {
@@ -46,7 +70,7 @@ start_gateway() {
   cp "$WORK/simulator.token" "$GW_DIR/"
   # Tracking's first poll an hour away: a sign tracks its instance (as in the bench), but no poll of the
   # tracker runs during the measurement and counts as the requests' work.
-  write_gateway_config "$GW_DIR/gw.json" "$GW" "$GW_DIR" "$SIM" '{"engine": "sqlite"}' \
+  write_gateway_config "$GW_DIR/gw.json" "$GW" "$GW_DIR" "$SIM" "$(storage_json)" \
     '"events": {"trackingInitialIntervalSeconds": 3600, "trackingMaxIntervalSeconds": 3600}'
   "$@" "$BIN" serve --config "$GW_DIR/gw.json" >"$GW_DIR/gw.log" 2>&1 & pids+=($!)
   GW_PID=$!
@@ -58,7 +82,7 @@ stop_gateway() { kill -INT "$GW_PID" 2>/dev/null || true; wait "$GW_PID" 2>/dev/
 drive() { python3 bench/drive.py "$1" "$2" "$GW" "$KEY" $INSTANCES; }
 warm() { drive read 20 >/dev/null; drive sign 20 >/dev/null; }
 
-say "== profile: $(date -u +%FT%TZ), $(git rev-parse --short HEAD 2>/dev/null), $(nproc) cores, $BIN"
+say "== profile: $(date -u +%FT%TZ), $(git rev-parse --short HEAD 2>/dev/null), $(nproc) cores, $BIN, storage ${STORAGE:-sqlite}"
 
 # Thread name and voluntary/involuntary switches of every thread of PID.
 thread_switches() {
