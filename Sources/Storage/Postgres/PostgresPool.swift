@@ -34,6 +34,8 @@ struct PostgresPool: Sendable {
     /// statement; TCP alone would wait for many minutes.
     let statementTimeout: Duration
     static let defaultStatementTimeout: Duration = .seconds(30)
+    /// The server's own limit answers first; this watch is for a server that answers nothing.
+    private let watch: ConnectionWatch
 
     init(
         client: PostgresClient, logger: Logger, leaseTimeout: Duration = .seconds(5),
@@ -51,9 +53,6 @@ struct PostgresPool: Sendable {
         let milliseconds = String(statementTimeout.components.seconds * 1000)
         return [("statement_timeout", milliseconds), ("idle_in_transaction_session_timeout", milliseconds)]
     }
-
-    /// The server's own limit answers first; this watch is for a server that answers nothing.
-    private let watch: ConnectionWatch
 
     /// Leases a connection, within `leaseTimeout`, and runs `body` on its event loop.
     ///
