@@ -146,19 +146,10 @@ struct PostgresConnectionLossTests {
 
     @Test("a server that stops answering (a partition) fails the call once its time is up, and the pool recovers")
     func silentServer() async throws {
-        let url = try await Harness.freshPostgresDatabase()
-        var dsn = try PostgresDSN(url: url, passwordFile: nil)
-        let proxy = try await SilentableProxy.start(to: try SocketAddress(ipAddress: dsn.host, port: dsn.port))
-        dsn.port = proxy.port
-        var components = try #require(URLComponents(string: url))
-        components.port = proxy.port
-        let store = try await PostgresStore.open(
-            url: try #require(components.string), passwordFile: nil, statementTimeout: .seconds(1),
-            logger: Harness.logger)
-        try await store.migrate()
+        let (store, proxy) = try await Self.storeBehindProxy()
         #expect(try await store.beginIdempotent(claim("before")) == .acquired)
 
-        proxy.silent = true
+        proxy.mode = .silent
         // Nothing reaches the server and nothing comes back: the watchdog closes the connection.
         do {
             let begun = try await store.beginIdempotent(claim("during"))
@@ -167,10 +158,41 @@ struct PostgresConnectionLossTests {
             Self.expectUnavailable(error)
         }
 
-        proxy.silent = false
+        proxy.mode = .open
         // The closed connection is not handed out again while its TLS close is under way: the next call takes a new
         // one, and succeeds.
         #expect(try await store.beginIdempotent(claim("after")) == .acquired)
+        await store.close()
+        try await proxy.close()
+    }
+
+    @Test(
+        "an answer lost after the server committed: the call fails as unavailable, and its retry replays what was kept")
+    func answerLostAfterCommit() async throws {
+        let (store, proxy) = try await Self.storeBehindProxy()
+        let response = StoredResponse(status: 200, contentType: "application/json", body: Array(#"{"ok":true}"#.utf8))
+        // One whole call first: the completion's statement is then prepared on the connection, and is sent whole
+        // (unprepared, its Parse would wait for an answer that never comes, and nothing would be done at all).
+        #expect(try await store.beginIdempotent(claim("warm")) == .acquired)
+        _ = try await store.completeIdempotent(
+            IdempotencyScope(clientId: "erp", key: "warm"), response: response, audit: entry(0), outbox: nil)
+        #expect(try await store.beginIdempotent(claim("k")) == .acquired)
+
+        // The completion reaches the server and commits; its answer never comes back.
+        proxy.mode = .answersLost
+        do {
+            _ = try await store.completeIdempotent(
+                IdempotencyScope(clientId: "erp", key: "k"), response: response, audit: entry(1), outbox: nil)
+            Issue.record("a completion whose answer was lost reported success")
+        } catch {
+            Self.expectUnavailable(error)
+        }
+
+        proxy.mode = .open
+        // The caller's retry with the same key gets the kept answer: nothing is done twice, nothing is lost.
+        let retried = try await store.beginIdempotent(claim("k"))
+        #expect(retried == .replay(response), "the retry found \(retried)")
+        #expect(try await allRecords(store).map(\.entry) == [entry(0), entry(1)])
         await store.close()
         try await proxy.close()
     }
@@ -205,6 +227,21 @@ struct PostgresConnectionLossTests {
         let port = try #require(channel.localAddress?.port)
         try await channel.close()
         return port
+    }
+
+    /// A store on a fresh database, through a proxy the test can make drop bytes; statements limited to 1 s, and one
+    /// connection, so that every call uses the one the previous call prepared its statements on.
+    private static func storeBehindProxy() async throws -> (PostgresStore, SilentableProxy) {
+        let url = try await Harness.freshPostgresDatabase()
+        let dsn = try PostgresDSN(url: url, passwordFile: nil)
+        let proxy = try await SilentableProxy.start(to: try SocketAddress(ipAddress: dsn.host, port: dsn.port))
+        var components = try #require(URLComponents(string: url))
+        components.port = proxy.port
+        let store = try await PostgresStore.open(
+            url: try #require(components.string), passwordFile: nil, maximumConnections: 1,
+            statementTimeout: .seconds(1), logger: Harness.logger)
+        try await store.migrate()
+        return (store, proxy)
     }
 
     private static func connect(_ url: String) async throws -> PostgresConnection {
@@ -251,15 +288,20 @@ private final class Flag: Sendable {
     func set() { value.withLock { $0 = true } }
 }
 
-/// A TCP proxy to one address that can go silent: while `silent`, bytes are dropped both ways and connections stay
-/// open, as across a partition or to a host that vanished without a reset.
+/// A TCP proxy to one address that can drop bytes while connections stay open: both ways (`silent`, as across a
+/// partition or to a host that vanished without a reset) or only the server's (`answersLost`: what the client sends
+/// is done, and it never hears so).
 private final class SilentableProxy: Sendable {
-    private let flag = Atomic(false)
+    enum Mode: UInt8 {
+        case open, silent, answersLost
+    }
+
+    private let state = Atomic<UInt8>(Mode.open.rawValue)
     private let server: any Channel
     var port: Int { server.localAddress?.port ?? 0 }
-    var silent: Bool {
-        get { flag.load(ordering: .acquiring) }
-        set { flag.store(newValue, ordering: .releasing) }
+    var mode: Mode {
+        get { Mode(rawValue: state.load(ordering: .acquiring)) ?? .open }
+        set { state.store(newValue.rawValue, ordering: .releasing) }
     }
 
     private init(server: any Channel) {
@@ -273,8 +315,8 @@ private final class SilentableProxy: Sendable {
             .childChannelInitializer { inbound in
                 ClientBootstrap(group: inbound.eventLoop).connect(to: target).flatMapThrowing { outbound in
                     guard let proxy = box.withLock({ $0 }) else { throw ChannelError.ioOnClosedChannel }
-                    try inbound.pipeline.syncOperations.addHandler(Forward(to: outbound, proxy))
-                    try outbound.pipeline.syncOperations.addHandler(Forward(to: inbound, proxy))
+                    try inbound.pipeline.syncOperations.addHandler(Forward(to: outbound, proxy, fromServer: false))
+                    try outbound.pipeline.syncOperations.addHandler(Forward(to: inbound, proxy, fromServer: true))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -291,14 +333,20 @@ private final class SilentableProxy: Sendable {
         typealias InboundIn = ByteBuffer
         private let peer: any Channel
         private let proxy: SilentableProxy
+        private let fromServer: Bool
 
-        init(to peer: any Channel, _ proxy: SilentableProxy) {
+        init(to peer: any Channel, _ proxy: SilentableProxy, fromServer: Bool) {
             self.peer = peer
             self.proxy = proxy
+            self.fromServer = fromServer
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard !proxy.silent else { return }
+            switch proxy.mode {
+            case .open: break
+            case .silent: return
+            case .answersLost: if fromServer { return }
+            }
             peer.writeAndFlush(Self.unwrapInboundIn(data), promise: nil)
         }
 
