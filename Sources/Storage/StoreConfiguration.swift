@@ -21,7 +21,7 @@ package struct StoreConfiguration: Sendable, Equatable {
     package var postgresCAFile: String?
     /// PostgreSQL: connections per process; replicas × this must stay under the server's `max_connections`.
     package var postgresPoolSize: Int
-    /// PostgreSQL: how long one statement may take (`PostgresPool.statementTimeout`).
+    /// PostgreSQL: how long one statement may take (`PostgresPool.sessionSettings`).
     package var postgresStatementTimeout: Duration
 
     package init(

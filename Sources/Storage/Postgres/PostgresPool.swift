@@ -27,16 +27,12 @@ struct PostgresPool: Sendable {
     /// configurable through `PostgresClient`); a caller of the gateway should hear 503 long before its own timeout.
     let leaseTimeout: Duration
 
-    /// How long one statement may take. The server cancels it then (`statement_timeout`), and ends a transaction
-    /// left idle that long (`idle_in_transaction_session_timeout`: a replica cut off mid-transaction frees its
-    /// locks). A server that does not answer at all (a partition, a host gone without a reset) is met by the
-    /// connection's own watchdog a little later (`answerTimeout`): it closes the connection, which fails the
-    /// statement; TCP alone would wait for many minutes.
-    let statementTimeout: Duration
+    /// How long one statement may take, unless configured (`storage.postgresStatementTimeoutSeconds`).
     static let defaultStatementTimeout: Duration = .seconds(30)
-    /// The server's own limit answers first; this watch is for a server that answers nothing.
+    /// The server's own limit answers first (`sessionSettings`); this watch is for a server that answers nothing.
     private let watch: ConnectionWatch
 
+    /// `statementTimeout` must be the one `sessionSettings` was given for the client's connections.
     init(
         client: PostgresClient, logger: Logger, leaseTimeout: Duration = .seconds(5),
         statementTimeout: Duration = Self.defaultStatementTimeout
@@ -44,11 +40,14 @@ struct PostgresPool: Sendable {
         self.client = client
         self.logger = logger
         self.leaseTimeout = leaseTimeout
-        self.statementTimeout = statementTimeout
         self.watch = ConnectionWatch(answerTimeout: statementTimeout + .seconds(2))
     }
 
-    /// The session settings every connection starts with (startup parameters: no statement of their own).
+    /// The session settings every connection starts with (startup parameters: no statement of their own). The
+    /// server cancels a statement that runs longer than `statementTimeout` and ends a transaction left idle as long
+    /// (a replica cut off mid-transaction frees its locks). A server that does not answer at all (a partition, a host
+    /// gone without a reset) is met by the connection's watchdog 2 s later (`ConnectionWatch`): it closes the
+    /// connection, which fails the statement; TCP alone would wait for many minutes.
     static func sessionSettings(_ statementTimeout: Duration) -> [(String, String)] {
         let milliseconds = String(statementTimeout.components.seconds * 1000)
         return [("statement_timeout", milliseconds), ("idle_in_transaction_session_timeout", milliseconds)]

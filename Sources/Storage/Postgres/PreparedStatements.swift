@@ -6,7 +6,7 @@ import PostgresNIO
 /// short statements.
 ///
 /// Behind a pooler, named statements need session pooling or PgBouncer 1.21+ with `max_prepared_statements`.
-protocol PreparedSQL {
+protocol PreparedSQL: SendableMetatype {
     /// At most 63 bytes (PostgreSQL truncates longer names, so two could collide), unique among the statements.
     static var name: String { get }
     static var sql: String { get }
