@@ -220,7 +220,20 @@ open_loop open-sim-signing     "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN
 open_loop open-gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"   "$READ_RATE"
 echo "sign path at $SIGN_RATE signs/s (half of gateway-sign above); then its $SIGN_CALLS upstream operations directly, each at $SIGN_RATE req/s, all at once:"
 open_loop open-gateway-sign "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY" "$SIGN_RATE"
-# The direct operations in the order a sign makes them (actions, signing, instance, then data reads for the rest).
+# The direct operations in the order a sign makes them, as the simulator logged them (SIGN_SEQUENCE).
+# sign_parts: one "name target paths-variable" line per upstream call of a sign.
+sign_parts() {
+  local i=0 call
+  while IFS= read -r call; do
+    i=$((i + 1))
+    case "$call" in
+      *'/actions') echo "actions-$i altinn-actions -" ;;
+      *'/signing') echo "signing-$i paths PATHS_SIGNING" ;;
+      *'/data/'*) echo "data-$i paths PATHS_DATA" ;;
+      *) echo "instance-$i paths PATHS_INSTANCE" ;;
+    esac
+  done < <(echo "$SIGN_SEQUENCE" | tr ',' '\n' | sed 's/^ *//')
+}
 direct_parts=(); direct_pids=()
 launch_direct() { # name target paths
   local name=$1 target=$2 paths=$3
@@ -228,10 +241,9 @@ launch_direct() { # name target paths
     wrk -t1 -c32 -d"$OPEN_DURATION" --latency -s bench/load.lua "http://127.0.0.1:$SIM/" >"$WORK/$name.wrk" 2>&1 &
   direct_pids+=($!); direct_parts+=("$name")
 }
-launch_direct open-sim-actions altinn-actions ""
-[ "$SIGN_CALLS" -ge 2 ] && launch_direct open-sim-signing-after paths "$PATHS_SIGNING"
-[ "$SIGN_CALLS" -ge 3 ] && launch_direct open-sim-instance paths "$PATHS_INSTANCE"
-for i in $(seq 4 "$SIGN_CALLS"); do launch_direct "open-sim-data-$i" paths "$PATHS_DATA"; done
+while read -r part target paths <&3; do
+  launch_direct "open-sim-$part" "$target" "$([ "$paths" = - ] || echo "${!paths}")"
+done 3< <(sign_parts)
 wait "${direct_pids[@]}"
 for part in "${direct_parts[@]}"; do report wrk "$part" "$WORK/$part.wrk"; done
 report chain open-sim-chain "${direct_parts[@]}"
@@ -243,10 +255,9 @@ seq_run seq-gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"
 seq_run seq-gateway-sign    "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY"
 seq_parts=()
 seq_direct() { PATHS="$3" seq_run "$1" "http://127.0.0.1:$SIM/" "$2" "Bearer $TOKEN"; seq_parts+=("$1"); }
-seq_direct seq-sim-actions altinn-actions ""
-[ "$SIGN_CALLS" -ge 2 ] && seq_direct seq-sim-signing-after paths "$PATHS_SIGNING"
-[ "$SIGN_CALLS" -ge 3 ] && seq_direct seq-sim-instance paths "$PATHS_INSTANCE"
-for i in $(seq 4 "$SIGN_CALLS"); do seq_direct "seq-sim-data-$i" paths "$PATHS_DATA"; done
+while read -r part target paths <&3; do
+  seq_direct "seq-sim-$part" "$target" "$([ "$paths" = - ] || echo "${!paths}")"
+done 3< <(sign_parts)
 report chain seq-sim-chain "${seq_parts[@]}"
 
 echo

@@ -19,6 +19,10 @@ package struct SimulatorFaults: Sendable, Equatable {
     /// user's `GET …/signing?taskId=` of that task answers an empty 500 (the uncaught Storage 403). Off by default:
     /// apps before v8.12.4 (most deployed ones) still answer it, and the walkthrough reads a past task.
     package var revokeRightsAtTaskEnd = false
+    /// The `sign` action answers with the instance's data elements as they were before the sign. app-lib's
+    /// `SigningUserAction` reloads them after Storage adds the signature document; an app without that reload
+    /// (an older library, or its own handler) answers the old list.
+    package var actionsAnswerOldData = false
 
     package init(
         latency: Duration = .zero,
@@ -48,6 +52,7 @@ package struct SimulatorFaults: Sendable, Equatable {
             "failSigningAfterSign": .bool(failSigningAfterSign),
             "signatureReadForbidden": .bool(signatureReadForbidden),
             "revokeRightsAtTaskEnd": .bool(revokeRightsAtTaskEnd),
+            "actionsAnswerOldData": .bool(actionsAnswerOldData),
             "lockHoldMs": .int(
                 Int(lockHold.components.seconds) * 1000 + Int(lockHold.components.attoseconds / 1_000_000_000_000_000)),
         ])
@@ -79,6 +84,7 @@ package struct SimulatorFaults: Sendable, Equatable {
             ("failSigningAfterSign", \.failSigningAfterSign),
             ("signatureReadForbidden", \.signatureReadForbidden),
             ("revokeRightsAtTaskEnd", \.revokeRightsAtTaskEnd),
+            ("actionsAnswerOldData", \.actionsAnswerOldData),
         ] {
             if let value = body[key] {
                 guard case .bool(let flag) = value else { return nil }

@@ -271,13 +271,16 @@ package actor SimulatorState {
         }
         // Only `sign` has a handler (SigningUserAction); read/write pass the PDP but have none.
         guard action == "sign" else { return .actionNotFound(record) }
+        let before = record
         do {
             try record.sign(by: identity, onBehalfOf: onBehalfOf, now: now())
         } catch {
             return .unauthorizedOnBehalfOf(record)
         }
         instances[key] = record
-        return .done(record)
+        var answered = record
+        if faults.actionsAnswerOldData { answered.signDocuments = before.signDocuments }
+        return .done(answered)
     }
 
     /// `GET …/signing` (§1.3).

@@ -60,6 +60,52 @@ import Testing
         }
     }
 
+    /// The calls to the app API since `before`, as "METHOD path" with the instance's own path as `{instance}`.
+    static func callsSince(_ before: Int, _ h: Harness, instance: String) async -> [String] {
+        await h.simulator.state.recordedRequests().dropFirst(before).map { request in
+            "\(request.method) \(request.path.replacingOccurrences(of: "/ttd/signing-app/instances/\(instance)", with: "{instance}"))"
+        }
+    }
+
+    @Test("a parallel sign finds its proof in the actions answer: no instance read, three calls in all")
+    func proofFromTheActionsAnswer() async throws {
+        try await Harness.run { h in
+            let before = await h.simulator.state.recordedRequests().count
+            let signed = try await h.sign(Harness.demoA)
+            #expect(signed.status == 200, "\(signed.text.prefix(300))")
+            #expect((signed.json["proof"] as? [String: Any])?["available"] as? Bool == true)
+            let calls = await Self.callsSince(before, h, instance: Harness.demoA)
+            #expect(calls.prefix(2) == ["POST {instance}/actions", "GET {instance}/signing"], "\(calls)")
+            #expect(calls.filter { $0.hasPrefix("GET {instance}/data/") }.count == 1, "\(calls)")
+            #expect(!calls.contains("GET {instance}"), "\(calls)")
+        }
+    }
+
+    @Test("an app whose actions answer lists the data as before the sign: the proof is found by reading the instance")
+    func proofAfterAnAnswerWithOldData() async throws {
+        try await Harness.run { h in
+            let (party, guid) = Self.instance(Harness.demoA)
+            let document = try #require(await h.simulator.state.documents(partyId: party, guid: guid).first)
+            var faults = SimulatorFaults()
+            faults.actionsAnswerOldData = true
+            await h.simulator.state.setFaults(faults)
+            let before = await h.simulator.state.recordedRequests().count
+            let signed = try await h.sign(Harness.demoA)
+            #expect(signed.status == 200, "\(signed.text.prefix(300))")
+            let proof = try #require(signed.json["proof"] as? [String: Any])
+            #expect(proof["available"] as? Bool == true, "\(proof)")
+            let elements = proof["dataElements"] as? [[String: Any]] ?? []
+            #expect(elements.first?["sha256"] as? String == Digest.sha256Hex(document.bytes))
+            #expect((proof["signee"] as? [String: Any])?["systemUserId"] is String)
+            let calls = await Self.callsSince(before, h, instance: Harness.demoA)
+            #expect(calls.filter { $0 == "GET {instance}" }.count == 1, "\(calls)")
+            // The three seeded documents in the answer are not the gateway's; each is read once, not again after
+            // the instance read.
+            let reads = calls.filter { $0.hasPrefix("GET {instance}/data/") }
+            #expect(reads.count == Set(reads).count, "\(calls)")
+        }
+    }
+
     @Test("where Altinn will not show signature documents, the sign still succeeds and the record says why")
     func proofUnavailable() async throws {
         try await Harness.run { h in

@@ -37,10 +37,14 @@ package struct ActionError: Decodable, Sendable, Equatable {
     package var message: String?
 }
 
-/// The parts of Storage's `Instance` the gateway reads.
+/// The parts of Storage's `Instance` the gateway reads. After a successful `sign` action, `data` already holds
+/// the signature document Storage just added: app-lib's `SigningUserAction.HandleAction` reloads the instance's
+/// data elements into the instance `ActionsController.Perform` answers with (app-lib-dotnet
+/// `src/Altinn.App.Core/Features/Action/SigningUserAction.cs`; the unit of work holds that same instance).
 package struct InstanceSummary: Decodable, Sendable, Equatable {
     package var id: String?
     package var process: InstanceProcess?
+    package var data: [DataElement]?
 }
 
 /// Storage's `ProcessState` inside an `Instance`.

@@ -39,18 +39,32 @@ package struct SigningService: Sendable {
     /// The pre-check, the sign and the reads that settle it run with the instance's write gate held; the proof's
     /// reads (only reads, of a document that no longer changes) after it, so the next write need not wait for them.
     package func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
-        var outcome = try await self.writes.serialized(command.instance.description) {
+        let signed = try await self.writes.serialized(command.instance.description) {
             () async throws(GatewayError) in
             try await self.signGated(command)
         }
+        var outcome = signed.outcome
         if outcome.confirmedBy == .answer {
             outcome.proof = await self.proofAfterSign(
-                command, taskId: outcome.signing.taskId, command.tokenProfile ?? self.defaultTokenProfile)
+                command, taskId: outcome.signing.taskId, command.tokenProfile ?? self.defaultTokenProfile,
+                answered: signed.dataElements)
         }
         return outcome
     }
 
-    private func signGated(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
+    /// A sign's outcome and, when the sign call's answer listed them, the instance's data elements after it.
+    private struct Signed: Sendable {
+        var outcome: SignOutcome
+        var dataElements: [DataElement]?
+    }
+
+    /// What the one signing call answered: where the process stands, and (actions only) the data elements.
+    private struct SignAnswer: Sendable {
+        var process: ProcessPosition?
+        var dataElements: [DataElement]?
+    }
+
+    private func signGated(_ command: SignCommand) async throws(GatewayError) -> Signed {
         let profile = command.tokenProfile ?? self.defaultTokenProfile
         let instance = command.instance
         // Single signing moves the process on, so the signing task's id must be known first:
@@ -62,12 +76,14 @@ package struct SigningService: Sendable {
             guard let task = before.currentTask, task.type == "signing" else { throw .notInSigningTask(before) }
             signingTaskId = task.id
         }
-        let process: ProcessPosition?
+        let answer: SignAnswer
         do {
-            process = try await self.signCall(command, profile: profile)
+            answer = try await self.signCall(command, profile: profile)
         } catch let failure {
-            return try await self.settle(failure, command, profile: profile, signingTaskId: signingTaskId)
+            let settled = try await self.settle(failure, command, profile: profile, signingTaskId: signingTaskId)
+            return Signed(outcome: settled)
         }
+        let process = answer.process
         let taskId = signingTaskId ?? process?.currentTask?.id
         let signing = await self.observeAfterSign(instance, taskId: taskId, language: command.language, profile)
         self.logger.info(
@@ -76,11 +92,13 @@ package struct SigningService: Sendable {
                 "instance": "\(instance)", "mode": "\(command.mode.rawValue)", "tokenProfile": "\(profile)",
                 "signingState": "\(signing.isKnown ? "known" : "unknown")",
             ])
-        return SignOutcome(instance: instance, mode: command.mode, process: process, signing: signing)
+        return Signed(
+            outcome: SignOutcome(instance: instance, mode: command.mode, process: process, signing: signing),
+            dataElements: answer.dataElements)
     }
 
     /// The one call that signs: `POST …/actions` (parallel) or `PUT …/process/next {"action":"sign"}` (single).
-    private func signCall(_ command: SignCommand, profile: String) async throws(GatewayError) -> ProcessPosition? {
+    private func signCall(_ command: SignCommand, profile: String) async throws(GatewayError) -> SignAnswer {
         switch command.mode {
         case .parallel:
             let response = try await self.signCall(profile: profile) { token throws(AltinnError) in
@@ -88,14 +106,15 @@ package struct SigningService: Sendable {
                     command.instance, body: UserActionRequest(action: "sign", onBehalfOf: command.onBehalfOf),
                     language: command.language, token: token)
             }
-            return ProcessPosition(response.instance?.process)
+            return SignAnswer(
+                process: ProcessPosition(response.instance?.process), dataElements: response.instance?.data)
         case .single:
             let after = try await self.signCall(profile: profile) { token throws(AltinnError) in
                 try await self.altinn.processNext(
                     command.instance, body: ProcessNext(action: "sign", actionOnBehalfOf: command.onBehalfOf),
                     language: command.language, token: token)
             }
-            return ProcessPosition(after)
+            return SignAnswer(process: ProcessPosition(after))
         }
     }
 
@@ -142,25 +161,54 @@ package struct SigningService: Sendable {
     /// After a sign: the newest signature document of the task by a system user (the gateway signs as one, and
     /// Storage replaces a signee's earlier document), read newest first so a task with many signatures costs one
     /// read, not one per signee. Never fails the sign: a proof that cannot be read says why.
-    private func proofAfterSign(_ command: SignCommand, taskId: String?, _ profile: String) async -> ProofObservation {
+    ///
+    /// The actions answer already lists the instance's data elements after the sign, so the instance is read again
+    /// only when those hold no document of the gateway's (an app that answers with the instance as it was before
+    /// the sign) and none of them was refused.
+    private func proofAfterSign(
+        _ command: SignCommand, taskId: String?, _ profile: String, answered: [DataElement]?
+    ) async -> ProofObservation {
+        var search = ProofSearch()
+        if let answered {
+            if let proof = await self.ownProof(
+                among: Self.signatureElements(answered, taskId), command, profile, &search)
+            {
+                return .recorded(proof)
+            }
+            if let refused = search.firstUnreadable { return .unavailable(reason: refused) }
+        }
         let candidates: [DataElement]
         do {
             candidates = try await self.signatureCandidates(command.instance, taskId: taskId, profile)
         } catch {
             return .unavailable(reason: "the instance could not be read: \(Self.unreadable(error))")
         }
+        if let proof = await self.ownProof(among: candidates, command, profile, &search) { return .recorded(proof) }
+        return .unavailable(
+            reason: search.firstUnreadable ?? "no signature document of the task names the gateway's signee")
+    }
+
+    /// What a proof search has read so far: each document once, and the first reason one could not be.
+    private struct ProofSearch {
+        var read: Set<String> = []
         var firstUnreadable: String?
+    }
+
+    /// The newest of `candidates` (at most `proofReadLimit` read) that the gateway's signee signed.
+    private func ownProof(
+        among candidates: [DataElement], _ command: SignCommand, _ profile: String, _ search: inout ProofSearch
+    ) async -> SignatureProof? {
         let newestFirst = candidates.sorted { ($0.created?.description ?? "") > ($1.created?.description ?? "") }
-        for element in newestFirst.prefix(Self.proofReadLimit) {
+        for element in newestFirst.prefix(Self.proofReadLimit) where search.read.insert(element.id ?? "").inserted {
             switch await self.signDocument(command.instance, element, profile) {
             case .document(let proof):
                 let own = command.onBehalfOf.map { proof.organisationNumber == $0 } ?? (proof.systemUserId != nil)
-                if own { return .recorded(proof) }
-            case .unreadable(let reason): firstUnreadable = firstUnreadable ?? reason
+                if own { return proof }
+            case .unreadable(let reason): search.firstUnreadable = search.firstUnreadable ?? reason
             case .notASignature: continue
             }
         }
-        return .unavailable(reason: firstUnreadable ?? "no signature document of the task names the gateway's signee")
+        return nil
     }
 
     /// Documents read at most after a sign before giving up on finding the gateway's own.
@@ -173,7 +221,11 @@ package struct SigningService: Sendable {
         let document = try await self.read(profile: profile) { token throws(AltinnError) in
             try await self.altinn.instance(instance, token: token)
         }
-        return (document.data ?? []).filter { element in
+        return Self.signatureElements(document.data ?? [], taskId)
+    }
+
+    private static func signatureElements(_ data: [DataElement], _ taskId: String?) -> [DataElement] {
+        data.filter { element in
             guard element.id != nil, let task = element.generatedFromTask,
                 element.contentType?.hasPrefix("application/json") == true
             else { return false }
