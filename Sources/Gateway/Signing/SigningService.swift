@@ -36,8 +36,10 @@ package struct SigningService: Sendable {
 
     // MARK: - Sign
 
-    /// The pre-check, the sign and the reads that settle it run with the instance's write gate held; the proof's
-    /// reads (only reads, of a document that no longer changes) after it, so the next write need not wait for them.
+    /// The pre-check, the sign and the reads that settle it run with the instance's write gate held. The proof is
+    /// read beside the signing state, from the data elements the actions answer lists; when those do not settle
+    /// it, the instance is read after the gate is given back (only reads, of a document that no longer changes),
+    /// so the next write need not wait for them.
     package func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
         let signed = try await self.writes.serialized(command.instance.description) {
             () async throws(GatewayError) in
@@ -47,15 +49,15 @@ package struct SigningService: Sendable {
         if outcome.confirmedBy == .answer {
             outcome.proof = await self.proofAfterSign(
                 command, taskId: outcome.signing.taskId, command.tokenProfile ?? self.defaultTokenProfile,
-                answered: signed.dataElements)
+                signed.proofSearch)
         }
         return outcome
     }
 
-    /// A sign's outcome and, when the sign call's answer listed them, the instance's data elements after it.
+    /// A sign's outcome and how far its proof was found from the sign call's answer.
     private struct Signed: Sendable {
         var outcome: SignOutcome
-        var dataElements: [DataElement]?
+        var proofSearch = ProofSearch()
     }
 
     /// What the one signing call answered: where the process stands, and (actions only) the data elements.
@@ -85,6 +87,8 @@ package struct SigningService: Sendable {
         }
         let process = answer.process
         let taskId = signingTaskId ?? process?.currentTask?.id
+        // Two reads at once, on two upstream connections: neither depends on the other.
+        async let proofSearch = self.proofInAnswer(command, taskId: taskId, profile, answer.dataElements)
         let signing = await self.observeAfterSign(instance, taskId: taskId, language: command.language, profile)
         self.logger.info(
             "signed",
@@ -94,7 +98,7 @@ package struct SigningService: Sendable {
             ])
         return Signed(
             outcome: SignOutcome(instance: instance, mode: command.mode, process: process, signing: signing),
-            dataElements: answer.dataElements)
+            proofSearch: await proofSearch)
     }
 
     /// The one call that signs: `POST …/actions` (parallel) or `PUT …/process/next {"action":"sign"}` (single).
@@ -162,21 +166,15 @@ package struct SigningService: Sendable {
     /// Storage replaces a signee's earlier document), read newest first so a task with many signatures costs one
     /// read, not one per signee. Never fails the sign: a proof that cannot be read says why.
     ///
-    /// The actions answer already lists the instance's data elements after the sign, so the instance is read again
-    /// only when those hold no document of the gateway's (an app that answers with the instance as it was before
-    /// the sign) and none of them was refused.
+    /// The actions answer already lists the instance's data elements after the sign (`proofInAnswer`), so the
+    /// instance is read again only when those hold no document of the gateway's (an app that answers with the
+    /// instance as it was before the sign) and none of them was refused.
     private func proofAfterSign(
-        _ command: SignCommand, taskId: String?, _ profile: String, answered: [DataElement]?
+        _ command: SignCommand, taskId: String?, _ profile: String, _ search: ProofSearch
     ) async -> ProofObservation {
-        var search = ProofSearch()
-        if let answered {
-            if let proof = await self.ownProof(
-                among: Self.signatureElements(answered, taskId), command, profile, &search)
-            {
-                return .recorded(proof)
-            }
-            if let refused = search.firstUnreadable { return .unavailable(reason: refused) }
-        }
+        if let proof = search.found { return .recorded(proof) }
+        if let refused = search.firstUnreadable { return .unavailable(reason: refused) }
+        var search = search
         let candidates: [DataElement]
         do {
             candidates = try await self.signatureCandidates(command.instance, taskId: taskId, profile)
@@ -188,8 +186,19 @@ package struct SigningService: Sendable {
             reason: search.firstUnreadable ?? "no signature document of the task names the gateway's signee")
     }
 
-    /// What a proof search has read so far: each document once, and the first reason one could not be.
-    private struct ProofSearch {
+    /// The proof among the data elements a sign call answered with (none: nothing is read).
+    private func proofInAnswer(
+        _ command: SignCommand, taskId: String?, _ profile: String, _ answered: [DataElement]?
+    ) async -> ProofSearch {
+        var search = ProofSearch()
+        guard let answered else { return search }
+        search.found = await self.ownProof(among: Self.signatureElements(answered, taskId), command, profile, &search)
+        return search
+    }
+
+    /// What a proof search has found and read so far: each document once, and the first reason one could not be.
+    private struct ProofSearch: Sendable {
+        var found: SignatureProof?
         var read: Set<String> = []
         var firstUnreadable: String?
     }
