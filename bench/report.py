@@ -2,9 +2,10 @@
 """Figures of `make bench`, kept in one JSON file per run (RESULTS), and the closing report.
 
   report.py wrk NAME FILE            parse a wrk output (bench/load.lua), store it under NAME, print one line
-  report.py chain NAME PART...       the distribution of the sum of one call of each PART (independent draws from
-                                     their measured distributions): what a client calling the same upstream
-                                     operations one after another would see; stored under NAME
+  report.py chain NAME STAGE...      the distribution of the sum of one draw per STAGE (independent draws from the
+                                     measured distributions): what a client calling the same upstream operations
+                                     the way the gateway does would see; a STAGE "a|b" is calls made at once (the
+                                     slower one counts), stored under NAME
   report.py set NAME KEY=VALUE...    store plain figures (RSS, call counts)
   report.py get NAME KEY             print one stored figure
   report.py summary                  every budget of issue 18 with its figure, PASS/FAIL; always exits 0
@@ -85,11 +86,12 @@ def sampler(quantiles):
     return draw
 
 
-def chain(name, parts):
+def chain(name, stages):
     data = load()
-    draws = [sampler(data[p]["quantiles"]) for p in parts]
+    parts = [p for stage in stages for p in stage.split("|")]
+    draws = [[sampler(data[p]["quantiles"]) for p in stage.split("|")] for stage in stages]
     rng = random.Random(18)
-    sums = sorted(sum(d(rng) for d in draws) for _ in range(100000))
+    sums = sorted(sum(max(d(rng) for d in stage) for stage in draws) for _ in range(100000))
 
     def pct(q):
         return sums[min(len(sums) - 1, int(len(sums) * q / 100))]
@@ -98,7 +100,7 @@ def chain(name, parts):
               "parts": parts, "non2xx": sum(data[p]["non2xx"] for p in parts),
               "socket_errors": sum(data[p]["socket_errors"] for p in parts)}
     store(name, record)
-    print(line(name + " (sum of " + " + ".join(parts) + ")", record))
+    print(line(name + " (" + " then ".join(s.replace("|", " with ") for s in stages) + ")", record))
 
 
 def summary():

@@ -11,8 +11,9 @@
 #      is half the gateway's throughput for the path measured in step 1. Read path: gateway p99 - simulator p99
 #      at that rate. Sign path: a sign makes CALLS upstream calls (counted from the simulator's request counter,
 #      not assumed); each of those upstream operations is measured directly at the sign rate, all at once (the
-#      simulator sees the same load as under the gateway), and the distribution of their sum (independent draws)
-#      is what calling the upstream directly costs; (gateway p99 - that p99) / CALLS is the figure.
+#      simulator sees the same load as under the gateway), and the distribution of their sum (independent draws;
+#      the calls a sign makes at once count as the slower of them, see sign_stages) is what calling the upstream
+#      directly the same way costs; (gateway p99 - that p99) / CALLS is the figure.
 #   3. sequential added latency (wrk -t1 -c1: one keep-alive connection, one request after another): p50
 #      differences, the sign path's per upstream call as in 2.
 #   4. memory: VmRSS when idle (after start-up and 20 requests), and with MEMORY_CONNECTIONS (1000) connections
@@ -234,6 +235,22 @@ sign_parts() {
     esac
   done < <(echo "$SIGN_SEQUENCE" | tr ',' '\n' | sed 's/^ *//')
 }
+# How a sign makes them (SigningService.signGated): the sign call alone; then the signing-state read and the first
+# proof read (a data element the actions answer listed) at once; then any further reads one after another (an
+# instance read, when the answer did not settle the proof, and what follows it).
+sign_stages() { # prefix
+  local prefix=$1 part first="" signing="" data="" instance="" rest=()
+  while read -r part _ <&3; do
+    if [ -z "$first" ]; then first=$part
+    elif [ -z "$signing" ] && [[ $part == signing-* ]]; then signing=$part
+    elif [ -z "$data" ] && [ -z "$instance" ] && [[ $part == data-* ]]; then data=$part
+    else [[ $part == instance-* ]] && instance=$part; rest+=("$prefix$part"); fi
+  done 3< <(sign_parts)
+  local together=""
+  [ -n "$signing" ] && together="$prefix$signing"
+  [ -n "$data" ] && together="${together:+$together|}$prefix$data"
+  echo "$prefix$first" $together "${rest[@]}"
+}
 direct_parts=(); direct_pids=()
 launch_direct() { # name target paths
   local name=$1 target=$2 paths=$3
@@ -246,19 +263,20 @@ while read -r part target paths <&3; do
 done 3< <(sign_parts)
 wait "${direct_pids[@]}"
 for part in "${direct_parts[@]}"; do report wrk "$part" "$WORK/$part.wrk"; done
-report chain open-sim-chain "${direct_parts[@]}"
+# shellcheck disable=SC2046  # stage names have no spaces
+report chain open-sim-chain $(sign_stages open-sim-)
 
 echo
 echo "-- 3. sequential: one keep-alive connection, one request after another ($SEQ_DURATION each)"
 seq_run seq-sim-signing     "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN"
 seq_run seq-gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"
 seq_run seq-gateway-sign    "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY"
-seq_parts=()
-seq_direct() { PATHS="$3" seq_run "$1" "http://127.0.0.1:$SIM/" "$2" "Bearer $TOKEN"; seq_parts+=("$1"); }
+seq_direct() { PATHS="$3" seq_run "$1" "http://127.0.0.1:$SIM/" "$2" "Bearer $TOKEN"; }
 while read -r part target paths <&3; do
   seq_direct "seq-sim-$part" "$target" "$([ "$paths" = - ] || echo "${!paths}")"
 done 3< <(sign_parts)
-report chain seq-sim-chain "${seq_parts[@]}"
+# shellcheck disable=SC2046
+report chain seq-sim-chain $(sign_stages seq-sim-)
 
 echo
 echo "-- 4. memory (VmRSS of the SQLite gateway)"
