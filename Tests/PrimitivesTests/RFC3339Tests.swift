@@ -6,7 +6,10 @@ import Testing
 /// The integer arithmetic against the C library's calendar (`gmtime_r`), which the events used before.
 struct RFC3339Tests {
     private static func reference(_ micros: Int64) -> String {
-        var seconds = time_t((Double(micros) / 1_000_000).rounded(.down))
+        // Floor division in integers: through Double, instants past 2^53 µs (about 2255) round up to the next
+        // second when their fraction is .999999, and the reference itself was wrong (seen at 2366-06-21T00:00:37).
+        let (quotient, remainder) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        var seconds = time_t(remainder < 0 ? quotient - 1 : quotient)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         let fraction = micros - Int64(seconds) * 1_000_000
@@ -21,7 +24,10 @@ struct RFC3339Tests {
         let low: Int64 = -11_676_096_000 * 1_000_000
         let high: Int64 = 13_569_465_600 * 1_000_000
         var samples = (0..<20_000).map { _ in Int64.random(in: low..<high, using: &generator) }
-        samples += [0, -1, 1, 951_782_400_000_000, 951_868_799_999_999, 4_107_542_400_000_000, 1_709_251_199_999_999]
+        samples += [
+            0, -1, 1, 951_782_400_000_000, 951_868_799_999_999, 4_107_542_400_000_000, 1_709_251_199_999_999,
+            12_511_324_837_999_999, -11_676_095_999_999_999,
+        ]
         for micros in samples {
             #expect(RFC3339.format(unixMicros: micros) == Self.reference(micros), "\(micros)")
         }
