@@ -19,7 +19,8 @@ package struct EventsWiring: Sendable {
     package let altinnEventsSecretDigest: [UInt8]?
     /// Rung when a commit created deliveries, so the dispatcher starts at once.
     package let deliveryDoorbell = Doorbell()
-    /// Rung when a request started tracking, so the first poll is not left to the idle wait.
+    /// Rung when a request's commit left a tracked instance due now (a sign that may have happened, one that
+    /// completed the signing for `completeWhenAllSigned`), so that poll is not left to the idle wait.
     package let trackerDoorbell = Doorbell()
     /// This process's name on leases (tracker rows, deliveries).
     package let owner = "gw_\(UUID().uuidString)"
@@ -38,7 +39,9 @@ package struct EventsWiring: Sendable {
             store: store, lease: idempotencyLease,
             outboxCommitted: { [deliveryDoorbell, trackerDoorbell] committed in
                 if committed.deliveriesCreated > 0 { deliveryDoorbell.ring() }
-                if committed.tracked?.status == .active { trackerDoorbell.ring() }
+                // A poll due later is found by the tracker's idle check like any other; ringing for it would wake
+                // the tracker, and a claim on the store's writer, once per sign.
+                if committed.leavesAPollDue(at: Date()) { trackerDoorbell.ring() }
             })
         return UseCases(
             sign: SignUseCase(service: service, observer: self.observer, gate: gate, defaultTokenProfile: profile),

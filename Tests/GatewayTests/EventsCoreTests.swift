@@ -169,6 +169,45 @@ import Webhooks
         #expect(done.status == .complete)
     }
 
+    @Test("a sign's commit wakes the tracker only for a poll due now")
+    func aSignsCommitLeavesAPollDueOnlyWhenOneIsDueNow() throws {
+        func commit(_ row: TrackedInstance?) -> OutboxCommit {
+            OutboxCommit(tracked: row, appended: [], deliveriesCreated: 0)
+        }
+        func sign(_ row: TrackedInstance, _ observation: Observation) throws -> TrackedInstance {
+            try #require(
+                InstanceObserver.observe(
+                    row, observation, Self.instance, events: Self.factory, policy: TrackingPolicy(), claimToken: nil,
+                    traceparent: nil, now: Self.now, byTracker: false
+                ).tracked)
+        }
+        // One of two signed: the next poll is an interval away, for the idle check to find.
+        let partly = Observation(signing: snapshot([signee(1, signed: true), signee(2)]), process: Self.inTask)
+        let waiting = try sign(row(), partly)
+        #expect(waiting.nextPollAt > Self.now)
+        #expect(!commit(waiting).leavesAPollDue(at: Self.now))
+        // The last signature with completeWhenAllSigned: the process/next is due at once.
+        let complete = Observation(signing: snapshot([signee(1, signed: true)]), process: Self.inTask)
+        let due = try sign(row(), complete)
+        #expect(commit(due).leavesAPollDue(at: Self.now))
+        // A sign that may have happened: looked at again at once.
+        let failure = SignFailure(
+            request: "erp/k1",
+            problem: SignProblem(
+                type: "/problems/sign-outcome-unknown", status: 502, detail: "reset", upstreamStatus: nil),
+            signMayHaveHappened: true, pending: nil)
+        let unknown = try #require(
+            InstanceObserver(events: Self.factory, policy: TrackingPolicy()).afterSign(
+                Self.instance, outcome: .failure(failure), track: nil, traceparent: nil, now: Self.now
+            ).apply(waiting).tracked)
+        #expect(commit(unknown).leavesAPollDue(at: Self.now))
+        // Nothing tracked, or tracking over: nothing to poll.
+        var over = due
+        over.status = .complete
+        #expect(!commit(over).leavesAPollDue(at: Self.now))
+        #expect(!commit(nil).leavesAPollDue(at: Self.now))
+    }
+
     @Test("without completeWhenAllSigned, a complete signing is tracked until the process leaves the task")
     func withoutCompleteWhenAllSignedTrackingEndsWhenTheProcessMoves() throws {
         let complete = Observation(signing: snapshot([signee(1, signed: true)]), process: Self.inTask)

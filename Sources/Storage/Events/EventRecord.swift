@@ -101,4 +101,12 @@ package struct OutboxCommit: Sendable, Equatable {
         self.deliveriesCreated = deliveriesCreated
         self.trackingStarted = trackingStarted
     }
+
+    /// Whether the commit left its instance tracked with a poll due at `now` or before (a sign that may have
+    /// happened, one that completed the signing for `completeWhenAllSigned`): a poll the tracker should make at
+    /// once rather than at its next idle check.
+    package func leavesAPollDue(at now: Date) -> Bool {
+        guard let tracked, tracked.status == .active else { return false }
+        return tracked.nextPollAt <= now
+    }
 }
