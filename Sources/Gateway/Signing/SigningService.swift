@@ -203,12 +203,15 @@ package struct SigningService: Sendable {
         var firstUnreadable: String?
     }
 
-    /// The newest of `candidates` (at most `proofReadLimit` read) that the gateway's signee signed.
+    /// The newest of `candidates` not read yet that the gateway's signee signed; at most `proofReadLimit` reads
+    /// over the whole search (the answer's elements and, after them, the instance's).
     private func ownProof(
         among candidates: [DataElement], _ command: SignCommand, _ profile: String, _ search: inout ProofSearch
     ) async -> SignatureProof? {
-        let newestFirst = candidates.sorted { ($0.created?.description ?? "") > ($1.created?.description ?? "") }
-        for element in newestFirst.prefix(Self.proofReadLimit) where search.read.insert(element.id ?? "").inserted {
+        let unread = candidates.filter { !search.read.contains($0.id ?? "") }
+        let newestFirst = unread.sorted { ($0.created?.description ?? "") > ($1.created?.description ?? "") }
+        for element in newestFirst.prefix(max(0, Self.proofReadLimit - search.read.count)) {
+            search.read.insert(element.id ?? "")
             switch await self.signDocument(command.instance, element, profile) {
             case .document(let proof):
                 let own = command.onBehalfOf.map { proof.organisationNumber == $0 } ?? (proof.systemUserId != nil)
