@@ -127,6 +127,64 @@ struct PostgresReplicaTests {
         }
     }
 
+    @Test("a write lease reads the instance's row for the call's completion; changed since, it is read again")
+    func leaseReadsTheRowForTheCompletion() async throws {
+        try await withHarness(.postgres) { harness in
+            let store = try #require(harness.store as? PostgresStore)
+            let setRow = { (row: TrackedInstance) in
+                OutboxWrite(instance: instanceA) { _ in InstanceUpdate(tracked: row, events: []) }
+            }
+            _ = try await store.commit(setRow(tracked(instanceA)))
+            let now = Date()
+            #expect(try await store.acquireWriteLease(instance: instanceA, owner: "A", now: now, until: now + 60))
+            #expect(try await store.acquireWriteLease(instance: instanceB, owner: "A", now: now, until: now + 60))
+            // A tracker's poll commits while the call holds the lease: the kept row is stale by the completion.
+            var polled = tracked(instanceA)
+            polled.polls = 4
+            _ = try await store.commit(setRow(polled))
+
+            let seen = Mutex<[TrackedInstance?]>([])
+            let write = { (instance: String) in
+                OutboxWrite(instance: instance) { row in
+                    seen.withLock { $0.append(row) }
+                    var next = row ?? tracked(instance)
+                    next.taskId = "Task_2"
+                    return InstanceUpdate(tracked: next, events: [])
+                }
+            }
+            let response = StoredResponse(status: 200, contentType: "application/json", body: [1])
+            #expect(try await store.beginIdempotent(claim("k")) == .acquired)
+            let committed = try await store.completeIdempotent(
+                IdempotencyScope(clientId: "erp", key: "k"), response: response, audit: entry(1),
+                outbox: write(instanceA))
+            // First the row the lease read (nothing written: it changed), then the current one.
+            #expect(seen.withLock { $0 } == [tracked(instanceA), polled])
+            var expected = polled
+            expected.taskId = "Task_2"
+            #expect(committed?.tracked == expected)
+            #expect(try await store.trackedInstance(instanceA) == expected)
+
+            // An instance not tracked when the lease was taken: the completion starts from no row.
+            seen.withLock { $0 = [] }
+            #expect(try await store.beginIdempotent(claim("k2")) == .acquired)
+            let started = try await store.completeIdempotent(
+                IdempotencyScope(clientId: "erp", key: "k2"), response: response, audit: entry(2),
+                outbox: write(instanceB))
+            #expect(seen.withLock { $0 } == [nil])
+            #expect(started?.trackingStarted == true)
+            // Each kept row serves one completion.
+            #expect(store.leaseReads.take(instanceA) == nil && store.leaseReads.take(instanceB) == nil)
+        }
+    }
+
+    @Test("kept lease reads are bounded")
+    func leaseReadsAreBounded() {
+        let reads = LeaseReads()
+        for index in 0...LeaseReads.capacity { reads.keep(PostgresStore.TrackedRead(), for: "i\(index)") }
+        #expect(reads.take("i0") == nil)
+        #expect(reads.take("i\(LeaseReads.capacity)") != nil)
+    }
+
     @Test("two replicas racing on one key: exactly one acquires")
     func replicasRaceOnKey() async throws {
         try await withHarness(.postgres) { harness in

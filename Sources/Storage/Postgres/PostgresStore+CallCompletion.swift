@@ -66,7 +66,13 @@ extension PostgresStore {
                     case .stale: throw StoreError.failed("postgres: call completion: stale without an instance")
                     }
                 }
-                let read = try await Self.readTracked(outbox.instance, on: connection)
+                // The row the call's write lease read, when it took one; else read now.
+                let read: TrackedRead
+                if let kept = self.leaseReads.take(outbox.instance) {
+                    read = kept
+                } else {
+                    read = try await Self.readTracked(outbox.instance, on: connection)
+                }
                 return try await Self.finishOptimistically(
                     scope, key, audit: audit, outbox: outbox, from: read, on: connection)
             }
