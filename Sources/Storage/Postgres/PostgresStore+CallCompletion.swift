@@ -5,10 +5,11 @@ import PostgresNIO
 // A call's completion: its key kept with the answer (or released), its audit record, and its outbox write's row and
 // events, committed together.
 //
-// Usually two round trips (`finishOptimistically`): the instance's row is read without a lock, the update is computed
-// from it, and everything is sent as one statement (`signing_gateway_finish_call`, migration 12) that takes the
-// instance's lock, checks that the row is still the one read (its md5) and writes only then. A row rarely changes
-// under a call (a tracker's commit, another replica's), so this replaces BEGIN, guard, upsert, tail and COMMIT.
+// Usually one round trip (`finishOptimistically`): the instance's row is the one the call's write lease read
+// without a lock (`LeaseReads`; else it is read now, a second round trip), the update is computed from it, and
+// everything is sent as one statement (`signing_gateway_finish_call`, migration 12) that takes the instance's lock,
+// checks that the row is still the one read (its md5) and writes only then. A row rarely changes under a call (a
+// tracker's commit, another replica's), so this replaces BEGIN, guard, upsert, tail and COMMIT.
 // A changed row is read again. After `optimisticAttempts` changes, or when the update replaces stored answers
 // (`IdempotencyUpgrade`, rare), the call takes the locked transaction instead (`finishLocked`), which reads the row
 // under the lock and cannot go stale.
