@@ -7,6 +7,11 @@ import Testing
 /// What only the shared engine must prove: separate stores, as separate replicas would hold, on one database.
 @Suite("PostgreSQL replicas")
 struct PostgresReplicaTests {
+    /// A write that sets instance A's row to `row`, as another writer's commit would.
+    static func setRow(_ row: TrackedInstance) -> OutboxWrite {
+        OutboxWrite(instance: instanceA) { _ in InstanceUpdate(tracked: row, events: []) }
+    }
+
     @Test("replicas starting at once all migrate the same fresh database")
     func concurrentMigrations() async throws {
         let configuration = StoreConfiguration(
@@ -84,15 +89,12 @@ struct PostgresReplicaTests {
     func completionAfterRowChanged() async throws {
         try await withHarness(.postgres) { harness in
             let store = try #require(harness.store as? PostgresStore)
-            let setRow = { (row: TrackedInstance) in
-                OutboxWrite(instance: instanceA) { _ in InstanceUpdate(tracked: row, events: []) }
-            }
-            _ = try await store.commit(setRow(tracked(instanceA)))
+            _ = try await store.commit(Self.setRow(tracked(instanceA)))
             let read = try await store.pool.withConnection { try await PostgresStore.readTracked(instanceA, on: $0) }
             // Another writer (a tracker's poll, another replica) commits between this call's read and its write.
             var polled = tracked(instanceA)
             polled.polls = 4
-            _ = try await store.commit(setRow(polled))
+            _ = try await store.commit(Self.setRow(polled))
 
             let seen = Mutex<[TrackedInstance?]>([])
             let write = OutboxWrite(instance: instanceA) { row in
@@ -131,17 +133,14 @@ struct PostgresReplicaTests {
     func leaseReadsTheRowForTheCompletion() async throws {
         try await withHarness(.postgres) { harness in
             let store = try #require(harness.store as? PostgresStore)
-            let setRow = { (row: TrackedInstance) in
-                OutboxWrite(instance: instanceA) { _ in InstanceUpdate(tracked: row, events: []) }
-            }
-            _ = try await store.commit(setRow(tracked(instanceA)))
+            _ = try await store.commit(Self.setRow(tracked(instanceA)))
             let now = Date()
             #expect(try await store.acquireWriteLease(instance: instanceA, owner: "A", now: now, until: now + 60))
             #expect(try await store.acquireWriteLease(instance: instanceB, owner: "A", now: now, until: now + 60))
             // A tracker's poll commits while the call holds the lease: the kept row is stale by the completion.
             var polled = tracked(instanceA)
             polled.polls = 4
-            _ = try await store.commit(setRow(polled))
+            _ = try await store.commit(Self.setRow(polled))
 
             let seen = Mutex<[TrackedInstance?]>([])
             let write = { (instance: String) in
