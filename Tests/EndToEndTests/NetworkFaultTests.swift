@@ -114,6 +114,29 @@ import Transport
         }
     }
 
+    /// The proof is read beside the signing state, on a second connection: whatever the network does to that
+    /// read, the sign (already done) answers 200 from its own answer, never fails and is never sent again.
+    @Test(arguments: NetworkFault.allCases)
+    func aProofReadCutByTheNetworkNeitherFailsNorRepeatsTheSign(fault: NetworkFault) async throws {
+        try await Harness.run { h in
+            try await warmUp(h, Harness.demoA)
+            // The read runs on a second connection, warm or not (the first is busy with the signing state).
+            h.simulator.state.network.arm(.init(route: .data, fault: fault, warmOnly: false, dripMilliseconds: 5))
+            let reply = try await h.sign(Harness.demoA)
+            #expect(h.simulator.state.network.fired.map(\.fault) == [fault])
+            #expect(await h.signCalls(Harness.demoA) == 1)
+            #expect(reply.status == 200, "\(reply.text)")
+            #expect(reply.json["confirmedBy"] as? String == "answer")
+            #expect((reply.json["signing"] as? [String: Any])?["complete"] as? Bool == true)
+            let proof = try #require(reply.json["proof"] as? [String: Any])
+            if proof["available"] as? Bool == false {
+                #expect((proof["reason"] as? String)?.isEmpty == false, "\(proof)")
+            } else {
+                #expect(proof["available"] as? Bool == true, "\(proof)")
+            }
+        }
+    }
+
     @Test(arguments: [NetworkRoute.token, .exchange], NetworkFault.allCases)
     func tokenFaultsNeverSignAndNeverReuseAGrant(route: NetworkRoute, fault: NetworkFault) async throws {
         try await Harness.run(Harness.Options(upstreamTimeoutMilliseconds: 2_000, maskinporten: true)) { h in

@@ -34,6 +34,8 @@ package enum NetworkRoute: String, Sendable, CaseIterable {
     case process
     /// `GET …/signing`
     case signing
+    /// `GET …/data/{id}` (a signature document: the proof a sign reads beside the signing state)
+    case data
     /// `POST /maskinporten/token`
     case token
     /// `GET /authentication/api/v1/exchange/{provider}`
@@ -50,6 +52,7 @@ package enum NetworkRoute: String, Sendable, CaseIterable {
         case "PUT" where path.hasSuffix("/process/next"): return .processNext
         case "GET" where path.hasSuffix("/process"): return .process
         case "GET" where path.hasSuffix("/signing"): return .signing
+        case "GET" where path.contains("/data/"): return .data
         case "POST" where path.hasSuffix("/maskinporten/token"): return .token
         case "GET" where path.contains("/authentication/api/v1/exchange/"): return .exchange
         default: return .any
