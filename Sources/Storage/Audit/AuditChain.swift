@@ -84,7 +84,7 @@ package enum AuditChain {
         var head: [UInt8] = []
         for (index, (name, value)) in members.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(name, to: &out)
+            appendJSONString(name, to: &out)
             out.append(UInt8(ascii: ":"))
             // The sequence's value is the split point, written by the caller.
             if name == "sequence" {
@@ -94,7 +94,7 @@ package enum AuditChain {
             }
             switch value {
             case .string(nil), .integer(nil): out.append(contentsOf: Array("null".utf8))
-            case .string(let text?): appendString(text, to: &out)
+            case .string(let text?): appendJSONString(text, to: &out)
             case .integer(let number?): out.append(contentsOf: Array(String(number).utf8))
             }
         }
@@ -107,7 +107,9 @@ package enum AuditChain {
         case integer(Int64?)
     }
 
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
+    /// `text` as a JSON string in the canonical form; the PostgreSQL engine writes its audit rows with it too
+    /// (`PostgresStore.auditRowsJSON`).
+    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // The canonical form the chain's hashes cover: only `"`, `\` and control bytes escaped, as `\u00XX`.
         EscapedRuns.append(

@@ -366,7 +366,7 @@ package final class PostgresStore: Store {
 
         init(events: [NewEvent], audits: [AuditEntry]) throws {
             self.events = events
-            self.auditJSON = String(decoding: try JSONEncoder().encode(audits.map(AuditRow.init)), as: UTF8.self)
+            self.auditJSON = PostgresStore.auditRowsJSON(audits)
             self.parts = audits.map(AuditChain.canonicalParts(entry:))
         }
 
@@ -383,65 +383,70 @@ package final class PostgresStore: Store {
         }
     }
 
-    /// One audit record's stored columns as `signing_gateway_append_tail` reads them (`jsonb_to_record`); nil
-    /// members are left out and read as NULL.
-    private struct AuditRow: Encodable {
-        var timeMicros: Int64
-        var clientId: String?
-        var sourceAddress: String?
-        var requestId: String
-        var traceparent: String?
-        var idempotencyKey: String?
-        var operation: String
-        var instance: String?
-        var tokenProfile: String?
-        var upstreamMethod: String?
-        var upstreamURL: String?
-        var upstreamStatus: Int32?
-        var latencyMicros: Int64
-        var outcome: String
-        var requestDigest: String?
-        var responseDigest: String?
-        var signedData: String?
+    /// The audit records' stored columns as `signing_gateway_append_tail` reads them (`jsonb_to_record`), a JSON
+    /// array of objects; nil members are left out and read as NULL. Written directly: Foundation's encoder was a
+    /// tenth of the completion's cost in the gateway.
+    static func auditRowsJSON(_ audits: [AuditEntry]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(512 * audits.count)
+        for (index, entry) in audits.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            var object = JSONObjectWriter(into: out)
+            object.integer("time_micros", StoredTime.micros(entry.time))
+            object.string("client_id", entry.clientId)
+            object.string("source_address", entry.sourceAddress)
+            object.string("request_id", entry.requestId)
+            object.string("traceparent", entry.traceparent)
+            object.string("idempotency_key", entry.idempotencyKey)
+            object.string("operation", entry.operation)
+            object.string("instance", entry.instance)
+            object.string("token_profile", entry.tokenProfile)
+            object.string("upstream_method", entry.upstreamMethod)
+            object.string("upstream_url", entry.upstreamURL)
+            object.integer("upstream_status", entry.upstreamStatus.map { Int64(Int32(clamping: $0)) })
+            object.integer("latency_micros", entry.latencyMicros)
+            object.string("outcome", entry.outcome)
+            object.string("request_digest", entry.requestDigest)
+            object.string("response_digest", entry.responseDigest)
+            object.string("signed_data", entry.signedData)
+            out = object.finish()
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
 
-        enum CodingKeys: String, CodingKey {
-            case timeMicros = "time_micros"
-            case clientId = "client_id"
-            case sourceAddress = "source_address"
-            case requestId = "request_id"
-            case traceparent
-            case idempotencyKey = "idempotency_key"
-            case operation
-            case instance
-            case tokenProfile = "token_profile"
-            case upstreamMethod = "upstream_method"
-            case upstreamURL = "upstream_url"
-            case upstreamStatus = "upstream_status"
-            case latencyMicros = "latency_micros"
-            case outcome
-            case requestDigest = "request_digest"
-            case responseDigest = "response_digest"
-            case signedData = "signed_data"
+    /// One JSON object, member by member; a nil value leaves its member out.
+    private struct JSONObjectWriter {
+        private var out: [UInt8]
+        private var first = true
+
+        init(into out: [UInt8]) {
+            self.out = out
+            self.out.append(UInt8(ascii: "{"))
         }
 
-        init(_ entry: AuditEntry) {
-            timeMicros = StoredTime.micros(entry.time)
-            clientId = entry.clientId
-            sourceAddress = entry.sourceAddress
-            requestId = entry.requestId
-            traceparent = entry.traceparent
-            idempotencyKey = entry.idempotencyKey
-            operation = entry.operation
-            instance = entry.instance
-            tokenProfile = entry.tokenProfile
-            upstreamMethod = entry.upstreamMethod
-            upstreamURL = entry.upstreamURL
-            upstreamStatus = entry.upstreamStatus.map { Int32(clamping: $0) }
-            latencyMicros = entry.latencyMicros
-            outcome = entry.outcome
-            requestDigest = entry.requestDigest
-            responseDigest = entry.responseDigest
-            signedData = entry.signedData
+        mutating func string(_ name: String, _ value: String?) {
+            guard let value else { return }
+            self.name(name)
+            AuditChain.appendJSONString(value, to: &self.out)
+        }
+
+        mutating func integer(_ name: String, _ value: Int64?) {
+            guard let value else { return }
+            self.name(name)
+            self.out.append(contentsOf: String(value).utf8)
+        }
+
+        private mutating func name(_ name: String) {
+            if !self.first { self.out.append(UInt8(ascii: ",")) }
+            self.first = false
+            AuditChain.appendJSONString(name, to: &self.out)
+            self.out.append(UInt8(ascii: ":"))
+        }
+
+        consuming func finish() -> [UInt8] {
+            self.out.append(UInt8(ascii: "}"))
+            return self.out
         }
     }
 
