@@ -47,16 +47,16 @@ struct Harness: Sendable {
         try await StoreFactory.open(configuration, logger: Self.logger)
     }
 
-    /// Runs SQL directly on the database, outside the store.
-    func raw(_ sql: String) async throws {
+    /// Runs SQL directly on the database, outside the store: the statements in order, on one connection.
+    func raw(_ statements: String...) async throws {
         switch configuration.engine {
         case .sqlite(let path):
             let connection = try SQLiteConnection(path: path)
             defer { connection.close() }
             try connection.execute("PRAGMA busy_timeout = 10000", "raw: busy_timeout")
-            try connection.execute(sql, "raw")
+            for sql in statements { try connection.execute(sql, "raw") }
         case .postgres(let url, _):
-            try await Self.postgresRaw(url: url, sql)
+            try await Self.postgresRaw(url: url, statements)
         }
     }
 
@@ -76,7 +76,7 @@ struct Harness: Sendable {
     static func freshPostgresDatabase() async throws -> String {
         let base = try baseURL()
         let name = "sg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await postgresRaw(url: base, "CREATE DATABASE \(name)")
+        try await postgresRaw(url: base, ["CREATE DATABASE \(name)"])
         var components = try #require(URLComponents(string: base))
         components.path = "/" + name
         return try #require(components.string)
@@ -84,7 +84,7 @@ struct Harness: Sendable {
 
     /// One connection, opened and closed here. (A `PostgresClient` whose `run()` was cancelled right after its
     /// first query sometimes never returned: the test process then waited for it forever, before any test ran.)
-    static func postgresRaw(url: String, _ sql: String) async throws {
+    static func postgresRaw(url: String, _ statements: [String]) async throws {
         let dsn = try PostgresDSN(url: url, passwordFile: nil)
         let connection = try await PostgresConnection.connect(
             configuration: .init(
@@ -92,7 +92,7 @@ struct Harness: Sendable {
                 database: dsn.database, tls: .disable),
             id: 1, logger: logger)
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            for sql in statements { try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
         } catch {
             try? await connection.close()
             throw error

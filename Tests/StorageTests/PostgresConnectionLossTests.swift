@@ -46,7 +46,7 @@ struct PostgresConnectionLossTests {
             of: connection, logger: Harness.logger, watch: ConnectionWatch(answerTimeout: nil)
         ) { live in
             let pid = try #require(try await live.query("SELECT pg_backend_pid()").first?.decode(Int32.self))
-            try await Harness.postgresRaw(url: url, "SELECT pg_terminate_backend(\(pid))")
+            try await Harness.postgresRaw(url: url, ["SELECT pg_terminate_backend(\(pid))"])
             try? await connection.closeFuture.get()
             do {
                 try await live.query("SELECT 1")
@@ -265,7 +265,7 @@ struct PostgresConnectionLossTests {
         let pid = try #require(
             try await connection.query("SELECT pg_backend_pid()", logger: Harness.logger).collect().first?
                 .decode(Int32.self))
-        try await Harness.postgresRaw(url: url, "SELECT pg_terminate_backend(\(pid))")
+        try await Harness.postgresRaw(url: url, ["SELECT pg_terminate_backend(\(pid))"])
         try? await connection.closeFuture.get()
         return (url, connection)
     }

@@ -202,6 +202,31 @@ struct PostgresReplicaTests {
         }
     }
 
+    @Test("a record that need only be written is one statement whose commit alone skips the WAL flush")
+    func writtenRecordsSkipTheFlushForTheirOwnCommit() async throws {
+        try await withHarness(.postgres) { harness in
+            try await harness.store.appendAudit(entry(1), .written)
+            // Each statement in its own transaction, on one connection, as the store runs it: the setting holds
+            // for the function's transaction until its commit, and the connection's next one commits synced again.
+            try await harness.raw(
+                """
+                DO $$ BEGIN
+                    IF current_setting('synchronous_commit') <> 'on' THEN RAISE EXCEPTION 'not on before'; END IF;
+                    PERFORM * FROM signing_gateway_append_audits_written('[]'::jsonb, ARRAY[]::bytea[], ARRAY[]::bytea[]);
+                    IF current_setting('synchronous_commit') <> 'off' THEN RAISE EXCEPTION 'not off inside'; END IF;
+                END $$
+                """,
+                """
+                DO $$ BEGIN
+                    IF current_setting('synchronous_commit') <> 'on' THEN RAISE EXCEPTION 'still off after'; END IF;
+                END $$
+                """)
+            let records = try await allRecords(harness.store)
+            #expect(records.map(\.entry) == [entry(1)])
+            #expect(try await AuditVerifier.verify(store: harness.store) == .intact(count: 1, head: records[0].hash))
+        }
+    }
+
     @Test("appends from two replicas keep one intact chain")
     func replicasShareOneChain() async throws {
         try await withHarness(.postgres) { harness in
@@ -219,7 +244,8 @@ struct PostgresReplicaTests {
                                 scope, response: StoredResponse(status: 200, contentType: "a/b", body: []),
                                 audit: entry(number))
                         } else {
-                            try await store.appendAudit(entry(number))
+                            // Reads' records (written, not synced) and others, in one chain.
+                            try await store.appendAudit(entry(number), number.isMultiple(of: 2) ? .written : .synced)
                         }
                     }
                 }

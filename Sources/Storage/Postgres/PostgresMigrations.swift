@@ -455,5 +455,24 @@ enum PostgresMigrations {
             $$
             """
         ],
+        // 13: an audit record that need only be written (`Durability.written`: reads, refusals) as one statement in its
+        // own transaction: it sets `synchronous_commit` off for that transaction alone (`set_config`'s third
+        // argument), so its commit does not wait for the WAL flush; a later synced commit flushes it with its own (the
+        // WAL is one sequence). Before: BEGIN, SET LOCAL, the tail and COMMIT, three round trips.
+        [
+            """
+            CREATE OR REPLACE FUNCTION signing_gateway_append_audits_written(
+                audits JSONB, audit_heads BYTEA[], audit_tails BYTEA[]
+            ) RETURNS TABLE (o_index INTEGER, o_sequence BIGINT, o_deliveries BIGINT)
+            LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                PERFORM set_config('synchronous_commit', 'off', true);
+                RETURN QUERY SELECT * FROM signing_gateway_append_tail(
+                    ARRAY[]::TEXT[], ARRAY[]::TEXT[], ARRAY[]::TEXT[], ARRAY[]::TEXT[], ARRAY[]::BIGINT[],
+                    ARRAY[]::BYTEA[], audits, audit_heads, audit_tails);
+            END
+            $$
+            """
+        ],
     ]
 }

@@ -166,7 +166,7 @@ extension PostgresStore {
         binds.append(target?.digest)
         binds.append(update.tracked != nil)
         appendTracked(update.tracked, to: &binds)
-        try TailArguments(events: update.events, audits: [audit]).append(to: &binds)
+        TailArguments(events: update.events, audits: [audit]).append(to: &binds)
         return binds
     }
 

@@ -212,19 +212,17 @@ package final class PostgresStore: Store {
 
     package func appendAudit(_ entry: AuditEntry, _ durability: Durability) async throws(StoreError) {
         try await Self.run("audit append") {
+            // One statement in its own implicit transaction: no BEGIN or COMMIT round trip, so the audit lock is
+            // held for the statement and its commit only.
             guard durability == .written else {
-                // One statement in its own implicit transaction: no BEGIN or COMMIT round trip, so the audit lock is
-                // held for the statement and its commit only.
                 _ = try await self.pool.query(try Self.tailQuery(events: [], audits: [entry]))
                 return
             }
-            try await self.pool.tailTransaction { connection in
-                // Committed without waiting for the WAL flush; a later synced commit flushes it with its own (the
-                // WAL is one sequence), so the chain never depends on a record that could be lost alone.
-                try await connection.query("SET LOCAL synchronous_commit TO OFF")
-                _ = try await Self.appendTailAndCommit(events: [], audits: [entry], on: connection)
-                return ((), committed: true)
-            }
+            // Committed without waiting for the WAL flush (migration 13); a later synced commit flushes it with its
+            // own, so the chain never depends on a record that could be lost alone.
+            var binds = PostgresBindings(capacity: 3)
+            TailArguments(events: [], audits: [entry]).appendAudits(to: &binds)
+            _ = try await self.pool.rows(AppendAuditsWritten.self, binds)
         }
     }
 
@@ -337,7 +335,7 @@ package final class PostgresStore: Store {
     /// The `signing_gateway_append_tail` call for `events` and `audits`.
     static func tailQuery(events: [NewEvent], audits: [AuditEntry]) throws -> PostgresQuery {
         var binds = PostgresBindings(capacity: TailArguments.count)
-        try TailArguments(events: events, audits: audits).append(to: &binds)
+        TailArguments(events: events, audits: audits).append(to: &binds)
         return PostgresQuery(
             unsafeSQL: """
                 SELECT o_index, o_sequence, o_deliveries FROM signing_gateway_append_tail(
@@ -364,19 +362,24 @@ package final class PostgresStore: Store {
         private let auditJSON: String
         private let parts: [(head: [UInt8], tail: [UInt8])]
 
-        init(events: [NewEvent], audits: [AuditEntry]) throws {
+        init(events: [NewEvent], audits: [AuditEntry]) {
             self.events = events
             self.auditJSON = PostgresStore.auditRowsJSON(audits)
             self.parts = audits.map(AuditChain.canonicalParts(entry:))
         }
 
-        func append(to binds: inout PostgresBindings) throws {
+        func append(to binds: inout PostgresBindings) {
             binds.append(events.map(\.id))
             binds.append(events.map(\.type))
             binds.append(events.map(\.instance))
             binds.append(events.map(\.app))
             binds.append(events.map { StoredTime.micros($0.time) })
             binds.append(events.map { ByteBuffer(bytes: $0.body) })
+            self.appendAudits(to: &binds)
+        }
+
+        /// The last three: the audit records alone (`signing_gateway_append_audits_written`).
+        func appendAudits(to binds: inout PostgresBindings) {
             binds.append(auditJSON)
             binds.append(parts.map { ByteBuffer(bytes: $0.head) })
             binds.append(parts.map { ByteBuffer(bytes: $0.tail) })
@@ -465,6 +468,15 @@ package final class PostgresStore: Store {
 }
 
 // MARK: - A call's prepared statements (see `PreparedSQL`)
+
+/// The audit records as `TailArguments.appendAudits` binds them.
+private enum AppendAuditsWritten: PreparedSQL {
+    static let name = "sg_audits_written"
+    static let sql = """
+        SELECT o_index, o_sequence, o_deliveries FROM signing_gateway_append_audits_written($1::text::jsonb, $2::bytea[],
+            $3::bytea[])
+        """
+}
 
 /// $1 client, $2 key, $3 fingerprint, $4 lease until, $5 now.
 private enum ClaimKey: PreparedSQL {
