@@ -7,12 +7,27 @@ import Synchronization
 /// writes can move a process twice). Only the shared engine (PostgreSQL) has it: with SQLite there is one
 /// process, and the gateway's in-process queue already serializes.
 package protocol InstanceWriteLeases: Sendable {
-    /// Takes the lease for `owner` until `until` when no other owner holds an unexpired one at `now`.
-    /// False when another owner holds it.
-    func acquireWriteLease(instance: String, owner: String, now: Date, until: Date) async throws(StoreError) -> Bool
+    /// Takes the lease for `owner` (a process) until `until` when no other owner holds an unexpired one at `now`;
+    /// the owner's own lease is taken over (its writers queue in-process). Nil when another owner holds it.
+    func acquireWriteLease(
+        instance: String, owner: String, now: Date, until: Date
+    ) async throws(StoreError) -> WriteLease?
 
-    /// Gives the lease back, if `owner` still holds it.
-    func releaseWriteLease(instance: String, owner: String) async throws(StoreError)
+    /// Gives the lease back, if this taking of it still holds it.
+    func releaseWriteLease(_ lease: WriteLease) async throws(StoreError)
+}
+
+/// One taking of an instance's write lease. Its holder is new with every taking, so giving it back late (with
+/// the call's completion, `IdempotencyStore.completeIdempotent`) never frees the lease of the process's next
+/// writer, which took it over meanwhile.
+package struct WriteLease: Sendable, Equatable {
+    package let instance: String
+    package let holder: String
+
+    package init(instance: String, holder: String) {
+        self.instance = instance
+        self.holder = holder
+    }
 }
 
 extension PostgresStore: InstanceWriteLeases {
@@ -20,13 +35,15 @@ extension PostgresStore: InstanceWriteLeases {
     /// which then needs no read of its own: one round trip fewer per write.
     package func acquireWriteLease(
         instance: String, owner: String, now: Date, until: Date
-    ) async throws(StoreError) -> Bool {
+    ) async throws(StoreError) -> WriteLease? {
+        let lease = WriteLease(instance: instance, holder: UUID().uuidString)
         let read = try await Self.run("write lease acquire") { () async throws -> TrackedRead? in
             var binds = PostgresBindings()
             binds.append(instance)
             binds.append(owner)
             binds.append(StoredTime.micros(until))
             binds.append(StoredTime.micros(now))
+            binds.append(lease.holder)
             guard let row = try await self.pool.rows(AcquireLease.self, binds).first?.makeRandomAccess() else {
                 return nil
             }
@@ -35,30 +52,35 @@ extension PostgresStore: InstanceWriteLeases {
             return TrackedRead(
                 row: try TrackedInstance(row: row), digest: try row[EventColumns.tracked.count].decode(String.self))
         }
-        guard let read else { return false }
+        guard let read else { return nil }
         self.leaseReads.keep(read, for: instance)
-        return true
+        return lease
     }
 
-    package func releaseWriteLease(instance: String, owner: String) async throws(StoreError) {
+    package func releaseWriteLease(_ lease: WriteLease) async throws(StoreError) {
         try await Self.run("write lease release") {
-            var binds = PostgresBindings()
-            binds.append(instance)
-            binds.append(owner)
-            _ = try await self.pool.rows(ReleaseLease.self, binds)
+            try await self.pool.withConnection { try await Self.giveBack(lease, on: $0) }
         }
+    }
+
+    static func giveBack(_ lease: WriteLease, on connection: LiveConnection) async throws {
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(lease.instance)
+        binds.append(lease.holder)
+        _ = try await connection.rows(ReleaseLease.self, binds)
     }
 }
 
-/// $1 instance, $2 owner, $3 until, $4 now. The primary key decides races; an expired lease is taken over in the
-/// same statement. A row when taken: the instance's tracked row and its md5, as `ReadTracked` reads them (NULLs
-/// when the instance is not tracked); none when another owner holds the lease.
+/// $1 instance, $2 owner, $3 until, $4 now, $5 holder. The primary key decides races; an expired lease, or the
+/// owner's own, is taken over in the same statement. A row when taken: the instance's tracked row and its md5, as
+/// `ReadTracked` reads them (NULLs when the instance is not tracked); none when another owner holds the lease.
 private enum AcquireLease: PreparedSQL {
-    static let name = "sg_lease_acquire_read"
+    static let name = "sg_lease_acquire_holder"
     static let sql = """
         WITH taken AS (
-            INSERT INTO instance_write_leases (instance, owner, expires_at) VALUES ($1, $2, $3)
-            ON CONFLICT (instance) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+            INSERT INTO instance_write_leases (instance, owner, expires_at, holder) VALUES ($1, $2, $3, $5)
+            ON CONFLICT (instance) DO UPDATE
+            SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at, holder = EXCLUDED.holder
             WHERE instance_write_leases.expires_at <= $4 OR instance_write_leases.owner = EXCLUDED.owner
             RETURNING 1
         )
@@ -87,8 +109,8 @@ final class LeaseReads: Sendable {
     }
 }
 
-/// $1 instance, $2 owner.
+/// $1 instance, $2 holder.
 private enum ReleaseLease: PreparedSQL {
-    static let name = "sg_lease_release"
-    static let sql = "DELETE FROM instance_write_leases WHERE instance = $1 AND owner = $2"
+    static let name = "sg_lease_release_holder"
+    static let sql = "DELETE FROM instance_write_leases WHERE instance = $1 AND holder = $2"
 }

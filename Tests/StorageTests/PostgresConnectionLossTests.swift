@@ -71,7 +71,8 @@ struct PostgresConnectionLossTests {
             let leases = try #require(harness.store as? any InstanceWriteLeases)
             let now = Date()
             // Prepared on the pool's connections, then every one of them ended by the server.
-            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "A", now: now, until: now + 60))
+            let held = try #require(
+                try await leases.acquireWriteLease(instance: "i1", owner: "A", now: now, until: now + 60))
             #expect(try await harness.store.beginIdempotent(claim("before")) == .acquired)
             try await Self.terminateOthers(harness)
             // A call may still meet a connection whose end has not reached the gateway yet: it fails as unavailable
@@ -85,9 +86,9 @@ struct PostgresConnectionLossTests {
                 }
             }
             #expect(acquired == .acquired)
-            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) == false)
-            try await leases.releaseWriteLease(instance: "i1", owner: "A")
-            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60))
+            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) == nil)
+            try await leases.releaseWriteLease(held)
+            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) != nil)
         }
     }
 

@@ -26,7 +26,7 @@ struct PostgresReplicaTests {
         for store in stores { await store.close() }
     }
 
-    @Test("an instance's write lease: one replica at a time, taken over when expired, released by its owner")
+    @Test("an instance's write lease: one replica at a time, taken over when expired, released by its taking")
     func instanceWriteLeases() async throws {
         try await withHarness(.postgres) { harness in
             let replica = try await harness.openReplica()
@@ -40,23 +40,84 @@ struct PostgresReplicaTests {
                     let leases = index.isMultiple(of: 2) ? a : b
                     group.addTask {
                         try await leases.acquireWriteLease(instance: "i1", owner: "r\(index)", now: now, until: soon)
+                            != nil
                     }
                 }
                 return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
             }
             #expect(winners == 1)
-            #expect(try await a.acquireWriteLease(instance: "i2", owner: "A", now: now, until: soon))
-            #expect(try await b.acquireWriteLease(instance: "i2", owner: "B", now: now, until: soon) == false)
-            // Another owner's release changes nothing; the owner's frees it.
-            try await b.releaseWriteLease(instance: "i2", owner: "B")
-            #expect(try await b.acquireWriteLease(instance: "i2", owner: "B", now: now, until: soon) == false)
-            try await a.releaseWriteLease(instance: "i2", owner: "A")
-            #expect(try await b.acquireWriteLease(instance: "i2", owner: "B", now: now, until: soon))
+            let held = try #require(try await a.acquireWriteLease(instance: "i2", owner: "A", now: now, until: soon))
+            #expect(try await b.acquireWriteLease(instance: "i2", owner: "B", now: now, until: soon) == nil)
+            // Another taking's give-back changes nothing; its own frees it.
+            try await b.releaseWriteLease(WriteLease(instance: "i2", holder: "someone else"))
+            #expect(try await b.acquireWriteLease(instance: "i2", owner: "B", now: now, until: soon) == nil)
+            try await a.releaseWriteLease(held)
+            #expect(try await b.acquireWriteLease(instance: "i2", owner: "B", now: now, until: soon) != nil)
             // A dead holder's lease expires and is taken over.
             let later = soon.addingTimeInterval(1)
             #expect(
                 try await a.acquireWriteLease(
-                    instance: "i2", owner: "A", now: later, until: later.addingTimeInterval(60)))
+                    instance: "i2", owner: "A", now: later, until: later.addingTimeInterval(60)) != nil)
+            await replica.close()
+        }
+    }
+
+    @Test("a lease handed to the completion is given back in its statement, never the lease of the owner's next taking")
+    func completionGivesTheLeaseBack() async throws {
+        try await withHarness(.postgres) { harness in
+            let replica = try await harness.openReplica()
+            let store = try #require(harness.store as? PostgresStore)
+            let other = try #require(replica as? any InstanceWriteLeases)
+            let now = Date()
+            let soon = now.addingTimeInterval(60)
+            let response = StoredResponse(status: 200, contentType: "a/b", body: [])
+
+            // Completed and released keys, with and without an outbox: each completion gives its lease back.
+            for (number, instance) in ["i1", "i2", "i3"].enumerated() {
+                let lease = try #require(
+                    try await store.acquireWriteLease(instance: instance, owner: "A", now: now, until: soon))
+                #expect(try await other.acquireWriteLease(instance: instance, owner: "B", now: now, until: soon) == nil)
+                let scope = IdempotencyScope(clientId: "erp", key: "k\(number)")
+                #expect(try await store.beginIdempotent(claim(scope.key)) == .acquired)
+                switch number {
+                case 0:
+                    try await store.completeIdempotent(
+                        scope, response: response, audit: entry(number), outbox: nil, givingBack: lease)
+                case 1:
+                    try await store.completeIdempotent(
+                        scope, response: response, audit: entry(number), outbox: Self.setRow(tracked(instance)),
+                        givingBack: lease)
+                default:
+                    try await store.releaseIdempotent(
+                        scope, audit: entry(number), outbox: Self.setRow(tracked(instance)), givingBack: lease)
+                }
+                #expect(try await other.acquireWriteLease(instance: instance, owner: "B", now: now, until: soon) != nil)
+            }
+
+            // The owner's next writer took the lease over before the first call completed: that completion gives
+            // back nothing, and the lease still keeps other replicas out.
+            let first = try #require(
+                try await store.acquireWriteLease(instance: "i4", owner: "A", now: now, until: soon))
+            let next = try #require(
+                try await store.acquireWriteLease(instance: "i4", owner: "A", now: now, until: soon))
+            #expect(first != next)
+            #expect(try await store.beginIdempotent(claim("k4")) == .acquired)
+            try await store.completeIdempotent(
+                IdempotencyScope(clientId: "erp", key: "k4"), response: response, audit: entry(4),
+                outbox: Self.setRow(tracked("i4")), givingBack: first)
+            #expect(try await other.acquireWriteLease(instance: "i4", owner: "B", now: now, until: soon) == nil)
+            try await store.releaseWriteLease(next)
+            #expect(try await other.acquireWriteLease(instance: "i4", owner: "B", now: now, until: soon) != nil)
+
+            // A completion that fails (its key was never claimed: nothing written) still gives the lease back.
+            let failing = try #require(
+                try await store.acquireWriteLease(instance: "i5", owner: "A", now: now, until: soon))
+            await #expect(throws: StoreError.self) {
+                try await store.completeIdempotent(
+                    IdempotencyScope(clientId: "erp", key: "never claimed"), response: response, audit: entry(5),
+                    outbox: Self.setRow(tracked("i5")), givingBack: failing)
+            }
+            #expect(try await other.acquireWriteLease(instance: "i5", owner: "B", now: now, until: soon) != nil)
             await replica.close()
         }
     }
@@ -66,7 +127,8 @@ struct PostgresReplicaTests {
         try await withHarness(.postgres) { harness in
             let leases = try #require(harness.store as? any InstanceWriteLeases)
             let now = Date()
-            #expect(try await leases.acquireWriteLease(instance: "i1", owner: "A", now: now, until: now + 60))
+            let held = try #require(
+                try await leases.acquireWriteLease(instance: "i1", owner: "A", now: now, until: now + 60))
             try await harness.raw(
                 """
                 DO $$ BEGIN
@@ -78,9 +140,9 @@ struct PostgresReplicaTests {
             // Prepared on this connection already: a second replica prepares its own, and sees the lease.
             let replica = try await harness.openReplica()
             let other = try #require(replica as? any InstanceWriteLeases)
-            #expect(try await other.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) == false)
-            try await leases.releaseWriteLease(instance: "i1", owner: "A")
-            #expect(try await other.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60))
+            #expect(try await other.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) == nil)
+            try await leases.releaseWriteLease(held)
+            #expect(try await other.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) != nil)
             await replica.close()
         }
     }
@@ -135,8 +197,10 @@ struct PostgresReplicaTests {
             let store = try #require(harness.store as? PostgresStore)
             _ = try await store.commit(Self.setRow(tracked(instanceA)))
             let now = Date()
-            #expect(try await store.acquireWriteLease(instance: instanceA, owner: "A", now: now, until: now + 60))
-            #expect(try await store.acquireWriteLease(instance: instanceB, owner: "A", now: now, until: now + 60))
+            #expect(
+                try await store.acquireWriteLease(instance: instanceA, owner: "A", now: now, until: now + 60) != nil)
+            #expect(
+                try await store.acquireWriteLease(instance: instanceB, owner: "A", now: now, until: now + 60) != nil)
             // A tracker's poll commits while the call holds the lease: the kept row is stale by the completion.
             var polled = tracked(instanceA)
             polled.polls = 4

@@ -59,11 +59,51 @@ def test_two_replicas_on_one_postgres(subscriber, simulator, gateway, postgres_u
         counts = {row["id"]: row["signCalls"] for row in json.loads(http("GET", sim + "/_simulator/instances")[2])["instances"]}
         check(f"round {round_}: Altinn saw one sign", counts.get(instance) == 1, str(counts.get(instance)))
 
+    writes_one_at_a_time(sim, [gw for gw, _ in gateways], headers)
     faults_on_both(sim, [gw for gw, _ in gateways], headers)
     events_on_both(sim, [gw for gw, _ in gateways], headers, subscriber)
 
     verify = run_binary("audit", "verify", "--config", gateways[0][1], timeout=120)
     check("shared audit chain verifies", verify.returncode == 0, verify.stdout + verify.stderr)
+
+
+WRITE_ROUNDS = 3
+
+
+def writes_one_at_a_time(sim, gateways, headers):
+    """Process/next fired at one instance through both replicas at once, while Altinn holds its instance lock for
+    each move: the replicas' write lease lets one writer through at a time, so none meets Altinn's lock (a bare
+    409), exactly one moves the process and the rest are told it ended. The lease is given back by each call's
+    completion, in its statement: the later writers get through once it commits."""
+    http("PUT", sim + "/_simulator/faults", json.dumps({"latencyMs": 0, "lockHoldMs": 150}), JSON)
+    for round_ in range(WRITE_ROUNDS):
+        instance = json.loads(http("POST", sim + "/_simulator/instances", '{"template":"A"}', JSON)[2])["id"]
+        status, _, text = http("POST", gateways[round_ % 2] + "/v1/signatures",
+                               json.dumps({"app": "ttd/signing-app", "instanceId": instance, "mode": "parallel"}),
+                               {**headers, "Idempotency-Key": f"replica-write-sign-{uuid.uuid4()}"})
+        check(f"writes round {round_}: signed", status == 200, text)
+        body = json.dumps({"app": "ttd/signing-app", "instanceId": instance})
+        barrier = threading.Barrier(4)
+        answers = [None] * 4
+
+        def fire(index):
+            barrier.wait()
+            status, _, text = http("POST", gateways[index % 2] + "/v1/process/next", body,
+                                   {**headers, "Idempotency-Key": f"replica-write-{uuid.uuid4()}"})
+            answers[index] = (status, json.loads(text).get("type"))
+
+        threads = [threading.Thread(target=fire, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        check(f"writes round {round_}: no writer met Altinn's instance lock",
+              all(a and a[1] != "/problems/altinn-instance-locked" for a in answers), str(answers))
+        check(f"writes round {round_}: exactly one moved the process",
+              [a[0] for a in answers if a].count(200) == 1, str(answers))
+        check(f"writes round {round_}: the others were told it ended",
+              sorted(a[1] for a in answers if a and a[0] != 200) == ["/problems/process-ended"] * 3, str(answers))
+    http("PUT", sim + "/_simulator/faults", json.dumps({"lockHoldMs": 0}), JSON)
 
 
 FAULT_ROUNDS = 16

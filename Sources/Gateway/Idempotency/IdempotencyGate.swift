@@ -52,11 +52,13 @@ package struct IdempotencyGate: Sendable {
         case outcomeUnknown
     }
 
+    /// `work` may hand its instance's write lease on (`LeaseHandOff`): it is given back with the completion, in the
+    /// same statement.
     package func execute(
         key: String,
         fingerprint: String,
         inbound: InboundFacts,
-        _ work: () async -> Executed
+        _ work: (LeaseHandOff) async -> Executed
     ) async throws(StoreError) -> Answer {
         let scope = IdempotencyScope(clientId: inbound.clientId ?? "", key: key)
         let now = Date()
@@ -74,17 +76,20 @@ package struct IdempotencyGate: Sendable {
         case .outcomeUnknown:
             answer = .refused(.outcomeUnknown)
         case .acquired:
-            let executed = await work()
+            let handOff = LeaseHandOff()
+            let executed = await work(handOff)
             let entry = AuditTrail.entry(inbound, executed.call, responseBody: executed.response.body)
             // The answer, its audit record and its events in one transaction; a released key (Altinn was
             // provably not reached) is deleted instead of kept, its failure event still told.
             let committed: OutboxCommit?
+            let lease = handOff.take()
             do {
                 committed =
                     executed.releaseKey
-                    ? try await self.store.releaseIdempotent(scope, audit: entry, outbox: executed.outbox)
+                    ? try await self.store.releaseIdempotent(
+                        scope, audit: entry, outbox: executed.outbox, givingBack: lease)
                     : try await self.store.completeIdempotent(
-                        scope, response: executed.response, audit: entry, outbox: executed.outbox)
+                        scope, response: executed.response, audit: entry, outbox: executed.outbox, givingBack: lease)
             } catch {
                 UseCaseMetrics.auditAppendFailed(operation: entry.operation)
                 throw error

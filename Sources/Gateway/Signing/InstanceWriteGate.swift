@@ -1,5 +1,6 @@
 import Foundation
 package import Storage
+import Synchronization
 
 /// One Altinn write at a time per instance, from every caller of this gateway: two clients, the tracker's
 /// completeWhenAllSigned and, through `InstanceWriteLeases`, other replicas. Altinn's process/next takes an
@@ -26,20 +27,31 @@ package struct InstanceWriteGate: Sendable {
         self.maxWait = maxWait
     }
 
+    /// Runs `body` as the instance's only writer. The replicas' lease is given back at the end, or handed on to
+    /// `handOff` when given: the call's completion then gives it back in its own statement (`IdempotencyGate`).
+    /// Meanwhile this process's next writer takes it over; other replicas wait the little longer.
     func serialized<T: Sendable>(
         _ instance: String,
+        handOff: LeaseHandOff? = nil,
         _ body: () async throws(GatewayError) -> T
     ) async throws(GatewayError) -> T {
         await self.queue.enter(instance)
         let result: Result<T, GatewayError>
         do {
-            try await self.takeLease(instance)
+            let lease = try await self.takeLease(instance)
             do {
                 result = .success(try await body())
             } catch {
                 result = .failure(error)
             }
-            try? await self.leases?.releaseWriteLease(instance: instance, owner: self.owner)
+            if let lease, let leases = self.leases {
+                if let handOff {
+                    // A second write in one call hands on its own taking; the first is given back now.
+                    if let earlier = handOff.keep(lease) { try? await leases.releaseWriteLease(earlier) }
+                } else {
+                    try? await leases.releaseWriteLease(lease)
+                }
+            }
         } catch {
             result = .failure(error)
         }
@@ -47,15 +59,15 @@ package struct InstanceWriteGate: Sendable {
         return try result.get()
     }
 
-    /// Polls with doubling waits: a lease is held for one write (a few upstream round trips).
-    private func takeLease(_ instance: String) async throws(GatewayError) {
-        guard let leases else { return }
+    /// Polls with doubling waits: a lease is held for one write (a few upstream round trips). Nil without leases.
+    private func takeLease(_ instance: String) async throws(GatewayError) -> WriteLease? {
+        guard let leases else { return nil }
         let clock = ContinuousClock()
         let deadline = clock.now + self.maxWait
         var wait = Duration.milliseconds(10)
         while true {
             let now = Date()
-            let acquired: Bool
+            let acquired: WriteLease?
             do {
                 acquired = try await leases.acquireWriteLease(
                     instance: instance, owner: self.owner, now: now,
@@ -63,7 +75,7 @@ package struct InstanceWriteGate: Sendable {
             } catch {
                 throw .instanceBusy(storeFailed: true)
             }
-            if acquired { return }
+            if let acquired { return acquired }
             guard clock.now + wait < deadline, (try? await Task.sleep(for: wait)) != nil else {
                 throw .instanceBusy(storeFailed: false)
             }
@@ -73,6 +85,30 @@ package struct InstanceWriteGate: Sendable {
 
     private static func seconds(_ duration: Duration) -> TimeInterval {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// Where a write gate leaves its replicas' lease for the call's completion to give back (`IdempotencyGate`), one
+/// per call.
+package final class LeaseHandOff: Sendable {
+    private let lease = Mutex<WriteLease?>(nil)
+
+    package init() {}
+
+    /// Keeps `lease`; the one kept before, if any.
+    func keep(_ lease: WriteLease) -> WriteLease? {
+        self.lease.withLock { kept in
+            defer { kept = lease }
+            return kept
+        }
+    }
+
+    /// The kept lease, now the taker's to give back.
+    package func take() -> WriteLease? {
+        self.lease.withLock { kept in
+            defer { kept = nil }
+            return kept
+        }
     }
 }
 

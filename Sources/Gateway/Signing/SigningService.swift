@@ -40,8 +40,8 @@ package struct SigningService: Sendable {
     /// read beside the signing state, from the data elements the actions answer lists; when those do not settle
     /// it, the instance is read after the gate is given back (only reads, of a document that no longer changes),
     /// so the next write need not wait for them.
-    package func sign(_ command: SignCommand) async throws(GatewayError) -> SignOutcome {
-        let signed = try await self.writes.serialized(command.instance.description) {
+    package func sign(_ command: SignCommand, handOff: LeaseHandOff? = nil) async throws(GatewayError) -> SignOutcome {
+        let signed = try await self.writes.serialized(command.instance.description, handOff: handOff) {
             () async throws(GatewayError) in
             try await self.signGated(command)
         }
@@ -286,10 +286,12 @@ package struct SigningService: Sendable {
 
     /// `PUT process/next` without an action: completes the current task (e.g. a parallel signing
     /// once everyone has signed). Not retried unless the request provably never left.
-    package func processNext(_ command: ProcessNextCommand) async throws(GatewayError) -> ProcessNextOutcome {
+    package func processNext(
+        _ command: ProcessNextCommand, handOff: LeaseHandOff? = nil
+    ) async throws(GatewayError) -> ProcessNextOutcome {
         let profile = command.tokenProfile ?? self.defaultTokenProfile
         do {
-            let state = try await self.writes.serialized(command.instance.description) {
+            let state = try await self.writes.serialized(command.instance.description, handOff: handOff) {
                 () async throws(GatewayError) in
                 try await self.withToken(profile: profile, kind: .write) { token throws(AltinnError) in
                     try await self.altinn.processNext(
@@ -306,9 +308,12 @@ package struct SigningService: Sendable {
 
     /// `PUT process/next {"action":"reject"}` where the current task offers it, with the instance's write gate
     /// held. The signatures about to be removed are counted first, so the answer can say what was lost.
-    package func reject(_ command: RejectCommand) async throws(GatewayError) -> RejectOutcome {
+    package func reject(_ command: RejectCommand, handOff: LeaseHandOff? = nil) async throws(GatewayError)
+        -> RejectOutcome
+    {
         let profile = command.tokenProfile ?? self.defaultTokenProfile
-        return try await self.writes.serialized(command.instance.description) { () async throws(GatewayError) in
+        return try await self.writes.serialized(command.instance.description, handOff: handOff) {
+            () async throws(GatewayError) in
             let before = try await self.processPosition(command.instance, tokenProfile: profile)
             guard before.isStarted else { throw .rejectNotOffered(before) }
             guard !before.isEnded else { throw .processEnded }

@@ -60,7 +60,10 @@ package struct SignUseCase: Sendable {
         let inbound = request.inbound
         let key = inbound.idempotencyKey ?? ""
         return try await self.gate.execute(key: key, fingerprint: RequestFingerprint.sign(command), inbound: inbound) {
-            let result = await capture { () async throws(GatewayError) in try await self.service.sign(command) }
+            handOff in
+            let result = await capture { () async throws(GatewayError) in
+                try await self.service.sign(command, handOff: handOff)
+            }
             let environment = self.service.environment
             let call = CallRecord.sign(
                 command, environment: environment, defaultProfile: self.defaultTokenProfile,
@@ -120,11 +123,12 @@ struct ProcessWrite: Sendable {
         inbound: InboundFacts,
         rendering: AnswerRendering<Outcome>,
         record: @escaping @Sendable (Result<Void, GatewayError>, AltinnEnvironment, String) -> CallRecord,
-        work: @escaping @Sendable () async throws(GatewayError) -> Outcome,
+        work: @escaping @Sendable (LeaseHandOff) async throws(GatewayError) -> Outcome,
         observation: @escaping @Sendable (Result<Outcome, GatewayError>) -> WriteObservation
     ) async throws(StoreError) -> IdempotencyGate.Answer {
         try await self.gate.execute(key: inbound.idempotencyKey ?? "", fingerprint: fingerprint, inbound: inbound) {
-            let result = await capture(work)
+            handOff in
+            let result = await capture { () async throws(GatewayError) in try await work(handOff) }
             let environment = self.service.environment
             let call = record(result.map { _ in () }, environment, self.defaultTokenProfile)
             var executed = IdempotencyGate.Executed(result, call: call, environment: environment, rendering: rendering)
@@ -155,7 +159,7 @@ package struct ProcessNextUseCase: Sendable {
             record: { result, environment, profile in
                 CallRecord.processNext(command, environment: environment, defaultProfile: profile, result: result)
             },
-            work: { () async throws(GatewayError) in try await service.processNext(command) },
+            work: { handOff async throws(GatewayError) in try await service.processNext(command, handOff: handOff) },
             observation: { result in
                 WriteObservation(
                     process: try? result.get().process, invalidated: result.invalidation(inbound, taskId: nil))
@@ -185,7 +189,7 @@ package struct RejectUseCase: Sendable {
             record: { result, environment, profile in
                 CallRecord.reject(command, environment: environment, defaultProfile: profile, result: result)
             },
-            work: { () async throws(GatewayError) in try await service.reject(command) },
+            work: { handOff async throws(GatewayError) in try await service.reject(command, handOff: handOff) },
             observation: { result in
                 let rejected = try? result.get()
                 return WriteObservation(

@@ -474,5 +474,9 @@ enum PostgresMigrations {
             $$
             """
         ],
+        // 14: a lease's holder, new with every taking (`WriteLease`): a call's completion gives its lease back in its
+        // own statement (one round trip fewer per write), later than the process's next writer may have taken the
+        // lease over, so the give-back must name the taking, not the process.
+        ["ALTER TABLE instance_write_leases ADD COLUMN IF NOT EXISTS holder TEXT"],
     ]
 }

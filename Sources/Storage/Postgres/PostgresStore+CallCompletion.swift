@@ -3,7 +3,8 @@ import Logging
 import PostgresNIO
 
 // A call's completion: its key kept with the answer (or released), its audit record, and its outbox write's row and
-// events, committed together.
+// events, committed together; and the call's instance write lease given back in the same statement, when the call
+// handed it on (`WriteLease`), instead of a round trip of its own before the answer.
 //
 // Usually one round trip (`finishOptimistically`): the instance's row is the one the call's write lease read
 // without a lock (`LeaseReads`; else it is read now, a second round trip), the update is computed from it, and
@@ -35,23 +36,41 @@ extension PostgresStore {
         var digest: String?
     }
 
+    @discardableResult
     package func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,
         audit: AuditEntry,
-        outbox: OutboxWrite?
+        outbox: OutboxWrite?,
+        givingBack lease: WriteLease?
     ) async throws(StoreError) -> OutboxCommit? {
-        try await self.finish(scope, .keep(response), audit: audit, outbox: outbox, "idempotency complete")
+        try await self.finish(scope, .keep(response), audit: audit, outbox: outbox, lease, "idempotency complete")
     }
 
+    @discardableResult
     package func releaseIdempotent(
-        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
+        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?, givingBack lease: WriteLease?
     ) async throws(StoreError) -> OutboxCommit? {
-        try await self.finish(scope, .release, audit: audit, outbox: outbox, "idempotency release")
+        try await self.finish(scope, .release, audit: audit, outbox: outbox, lease, "idempotency release")
     }
 
     private func finish(
-        _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite?, _ what: String
+        _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite?, _ lease: WriteLease?,
+        _ what: String
+    ) async throws(StoreError) -> OutboxCommit? {
+        do {
+            return try await self.finishGivingBack(scope, key, audit: audit, outbox: outbox, lease, what)
+        } catch {
+            // The statement that carried the lease rolled back, or never ran: give it back alone, so that other
+            // replicas need not wait for it to expire. A taking given back already, or taken over, is not there.
+            if let lease { try? await self.releaseWriteLease(lease) }
+            throw error
+        }
+    }
+
+    private func finishGivingBack(
+        _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite?, _ lease: WriteLease?,
+        _ what: String
     ) async throws(StoreError) -> OutboxCommit? {
         let pool = self.pool
         let finished = try await Self.run(what) {
@@ -60,7 +79,8 @@ extension PostgresStore {
                 guard let outbox else {
                     // No row to read or check: one statement.
                     let rows = try await connection.rows(
-                        FinishCall.self, try Self.finishBindings(scope, key, audit: audit, target: nil, update: .none))
+                        FinishCall.self,
+                        try Self.finishBindings(scope, key, audit: audit, target: nil, update: .none, lease: lease))
                     switch try Self.status(rows) {
                     case .done: return Finished.done(nil)
                     case .notInFlight: return Finished.notInFlight
@@ -75,7 +95,7 @@ extension PostgresStore {
                     read = try await Self.readTracked(outbox.instance, on: connection)
                 }
                 return try await Self.finishOptimistically(
-                    scope, key, audit: audit, outbox: outbox, from: read, on: connection)
+                    scope, key, audit: audit, outbox: outbox, from: read, givingBack: lease, on: connection)
             }
         }
         switch finished {
@@ -85,18 +105,21 @@ extension PostgresStore {
     }
 
     /// The call's completion computed from `first`, sent as one statement, again from a fresh read while the row
-    /// keeps changing between read and write; then, or for upgrades, `finishLocked`.
+    /// keeps changing between read and write; then, or for upgrades, `finishLocked`. `lease` goes with the first
+    /// statement, which commits even when it finds the row changed.
     static func finishOptimistically(
         _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite, from first: TrackedRead,
-        on connection: LiveConnection
+        givingBack lease: WriteLease? = nil, on connection: LiveConnection
     ) async throws -> Finished {
         var read = first
+        var lease = lease
         for attempt in 1...optimisticAttempts {
             let update = outbox.apply(read.row)
             guard update.upgrades.isEmpty else { break }
             let binds = try finishBindings(
-                scope, key, audit: audit, target: (outbox.instance, read.digest), update: update)
+                scope, key, audit: audit, target: (outbox.instance, read.digest), update: update, lease: lease)
             let rows = try await connection.rows(FinishCall.self, binds)
+            lease = nil
             switch try status(rows) {
             case .notInFlight: return .notInFlight
             case .done: return .done(try commit(rows.dropFirst(), read: read, update: update))
@@ -104,7 +127,9 @@ extension PostgresStore {
             }
             if attempt < optimisticAttempts { read = try await readTracked(outbox.instance, on: connection) }
         }
-        return try await finishLocked(scope, key, audit: audit, outbox: outbox, on: connection)
+        let finished = try await finishLocked(scope, key, audit: audit, outbox: outbox, on: connection)
+        if let lease { try await giveBack(lease, on: connection) }
+        return finished
     }
 
     static func readTracked(_ instance: String, on connection: LiveConnection) async throws -> TrackedRead {
@@ -147,9 +172,9 @@ extension PostgresStore {
     /// `signing_gateway_finish_call`'s parameters, in order (see `FinishCall`).
     private static func finishBindings(
         _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, target: (instance: String, digest: String?)?,
-        update: InstanceUpdate
+        update: InstanceUpdate, lease: WriteLease?
     ) throws -> PostgresBindings {
-        var binds = PostgresBindings(capacity: 37)
+        var binds = PostgresBindings(capacity: 39)
         binds.append(scope.clientId)
         binds.append(scope.key)
         switch key {
@@ -167,6 +192,8 @@ extension PostgresStore {
         binds.append(update.tracked != nil)
         appendTracked(update.tracked, to: &binds)
         TailArguments(events: update.events, audits: [audit]).append(to: &binds)
+        binds.append(lease?.instance)
+        binds.append(lease?.holder)
         return binds
     }
 
@@ -249,10 +276,15 @@ private enum ReadTracked: PreparedSQL {
 
 /// The key ($1 client, $2 key, $3 kept, $4–$6 its answer), the instance to check ($7, NULL: none) against the
 /// row read ($8 its md5, NULL: no row), the row to store ($9 given, $10–$28 in `EventColumns.tracked`'s order),
-/// then the tail (`TailArguments`, $29–$37). Typed here, so a NULL needs no type of its own.
+/// then the tail (`TailArguments`, $29–$37), and the write lease to give back ($38 instance, $39 holder; NULL:
+/// none). Typed here, so a NULL needs no type of its own. The lease's DELETE runs whatever the function answers
+/// (a data-modifying WITH always runs to its end) and commits with it.
 private enum FinishCall: PreparedSQL {
-    static let name = "sg_call_finish"
+    static let name = "sg_call_finish_lease"
     static let sql = """
+        WITH given_back AS (
+            DELETE FROM instance_write_leases WHERE instance = $38::text AND holder = $39::text
+        )
         SELECT o_index, o_sequence, o_deliveries FROM signing_gateway_finish_call(
             $1::text, $2::text, $3::boolean, $4::integer, $5::text, $6::bytea, $7::text, $8::text, $9::boolean,
             $10::text, $11::text, $12::text, $13::text, $14::boolean, $15::text, $16::bytea, $17::integer,

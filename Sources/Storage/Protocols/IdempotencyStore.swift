@@ -8,13 +8,15 @@ package protocol IdempotencyStore: Sendable {
     func beginIdempotent(_ claim: IdempotencyClaim) async throws(StoreError) -> IdempotencyBegin
 
     /// Stores the final answer of a claimed key and appends its audit record, in one transaction, together with
-    /// `outbox` (the sign's snapshot and events) when given. Returns what `outbox` committed.
+    /// `outbox` (the sign's snapshot and events) when given. Returns what `outbox` committed. `lease`, the call's
+    /// instance write lease (`InstanceWriteLeases`) when the call handed it on, is given back with it.
     @discardableResult
     func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,
         audit: AuditEntry,
-        outbox: OutboxWrite?
+        outbox: OutboxWrite?,
+        givingBack lease: WriteLease?
     ) async throws(StoreError) -> OutboxCommit?
 
     /// Deletes a claimed key whose call provably never reached Altinn (bad input, no token, connect
@@ -22,7 +24,7 @@ package protocol IdempotencyStore: Sendable {
     /// together with `outbox` (the failure's event) when given. Returns what `outbox` committed.
     @discardableResult
     func releaseIdempotent(
-        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
+        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?, givingBack lease: WriteLease?
     ) async throws(StoreError) -> OutboxCommit?
 
     /// Deletes keys created before `cutoff`, in-flight ones included. Returns how many.
@@ -40,10 +42,26 @@ extension IdempotencyStore {
         response: StoredResponse,
         audit: AuditEntry
     ) async throws(StoreError) {
-        try await self.completeIdempotent(scope, response: response, audit: audit, outbox: nil)
+        try await self.completeIdempotent(scope, response: response, audit: audit, outbox: nil, givingBack: nil)
     }
 
     package func releaseIdempotent(_ scope: IdempotencyScope, audit: AuditEntry) async throws(StoreError) {
-        try await self.releaseIdempotent(scope, audit: audit, outbox: nil)
+        try await self.releaseIdempotent(scope, audit: audit, outbox: nil, givingBack: nil)
+    }
+
+    /// A completion with no write lease to give back.
+    @discardableResult
+    package func completeIdempotent(
+        _ scope: IdempotencyScope, response: StoredResponse, audit: AuditEntry, outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit? {
+        try await self.completeIdempotent(scope, response: response, audit: audit, outbox: outbox, givingBack: nil)
+    }
+
+    /// A release with no write lease to give back.
+    @discardableResult
+    package func releaseIdempotent(
+        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
+    ) async throws(StoreError) -> OutboxCommit? {
+        try await self.releaseIdempotent(scope, audit: audit, outbox: outbox, givingBack: nil)
     }
 }

@@ -101,11 +101,14 @@ package final class SQLiteStore: Store {
         }
     }
 
+    /// `lease` is always nil: one process needs no write leases (`InstanceWriteLeases`).
+    @discardableResult
     package func completeIdempotent(
         _ scope: IdempotencyScope,
         response: StoredResponse,
         audit: AuditEntry,
-        outbox: OutboxWrite?
+        outbox: OutboxWrite?,
+        givingBack lease: WriteLease?
     ) async throws(StoreError) -> OutboxCommit? {
         try await thread.run { db throws(StoreError) in
             try db.transaction("idempotency complete") { () throws(StoreError) -> OutboxCommit? in
@@ -135,8 +138,9 @@ package final class SQLiteStore: Store {
         return committed
     }
 
+    @discardableResult
     package func releaseIdempotent(
-        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?
+        _ scope: IdempotencyScope, audit: AuditEntry, outbox: OutboxWrite?, givingBack lease: WriteLease?
     ) async throws(StoreError) -> OutboxCommit? {
         try await thread.run { db throws(StoreError) in
             try db.transaction("idempotency release") { () throws(StoreError) -> OutboxCommit? in
