@@ -143,7 +143,7 @@ struct PostgresConnectionLossTests {
         await #expect(throws: StoreError.unavailable("postgres: no connection to the server in time")) {
             try await pool.query("SELECT 1")
         }
-        // A store opened on it fails the same way, so start-up does not hang.
+        // A store opened on it fails the same way (after `PostgresStore.startupWait`), so start-up does not hang.
         await #expect(throws: StoreError.unavailable("postgres: no connection to the server in time")) {
             _ = try await PostgresStore.open(
                 url: "postgres://nobody@127.0.0.1:\(port)/none", passwordFile: nil, logger: Harness.logger)

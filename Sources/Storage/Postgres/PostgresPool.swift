@@ -53,13 +53,15 @@ struct PostgresPool: Sendable {
         return [("statement_timeout", milliseconds), ("idle_in_transaction_session_timeout", milliseconds)]
     }
 
-    /// Leases a connection, within `leaseTimeout`, and runs `body` on its event loop.
+    /// Leases a connection, within `wait` (by default `leaseTimeout`), and runs `body` on its event loop.
     ///
     /// The pool's wait can only be ended by cancelling the task that waits, so the lease and `body` run in a task
     /// of their own, which a timer on the event loop cancels when no connection came in time. `LeaseDeadline` lets
     /// exactly one of them win: a body that started is never cancelled by the timer, so its outcome is never
     /// reported as a failure.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (LiveConnection) async throws -> T) async throws -> T {
+    func withConnection<T: Sendable>(
+        within wait: Duration? = nil, _ body: @escaping @Sendable (LiveConnection) async throws -> T
+    ) async throws -> T {
         let client = self.client
         let logger = self.logger
         let watch = self.watch
@@ -77,7 +79,7 @@ struct PostgresPool: Sendable {
             }
             throw StoreError.unavailable("postgres: every connection leased was closed")
         }
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .init(self.leaseTimeout)) {
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .init(wait ?? self.leaseTimeout)) {
             if deadline.expire() { work.cancel() }
         }
         defer { timer.cancel() }

@@ -94,10 +94,18 @@ package final class PostgresStore: Store {
         }
     }
 
-    /// One round trip. Bounded by the pool (`PostgresPool.leaseTimeout` while no connection can be made, then the
-    /// statement limit), so an unreachable server fails start-up within seconds instead of hanging it.
+    /// How long start-up waits for its first connection: one whole connect attempt (`connectTimeout`, 10 s) and
+    /// then some. Longer than a call waits (`PostgresPool.leaseTimeout`, whose caller should hear 503 soon): a
+    /// server just started, or a host busy starting many things at once, may take seconds to answer, and giving
+    /// up then fails the whole start.
+    static let startupWait: Duration = .seconds(15)
+
+    /// One round trip. Bounded (`startupWait` while no connection can be made, then the statement limit), so an
+    /// unreachable server fails start-up within seconds instead of hanging it.
     private func ping() async throws(StoreError) {
-        _ = try await Self.run("connect") { try await self.pool.query("SELECT 1") }
+        _ = try await Self.run("connect") {
+            try await self.pool.withConnection(within: Self.startupWait) { try await $0.query("SELECT 1") }
+        }
     }
 
     package func migrate() async throws(StoreError) {
