@@ -183,22 +183,31 @@ struct PostgresConnectionLossTests {
         _ = try await store.completeIdempotent(
             IdempotencyScope(clientId: "erp", key: "warm"), response: response, audit: entry(0), outbox: nil)
         #expect(try await store.beginIdempotent(claim("k")) == .acquired)
+        let now = Date()
+        let lease = try #require(
+            try await store.acquireWriteLease(instance: "i1", owner: "A", now: now, until: now + 60))
 
-        // The completion reaches the server and commits; its answer never comes back.
+        // The completion reaches the server and commits, its write lease given back with it; its answer never comes
+        // back. The caller hears unavailable after one wait for the answer, not two.
         proxy.mode = .answersLost
+        let started = ContinuousClock.now
         do {
             _ = try await store.completeIdempotent(
-                IdempotencyScope(clientId: "erp", key: "k"), response: response, audit: entry(1), outbox: nil)
+                IdempotencyScope(clientId: "erp", key: "k"), response: response, audit: entry(1), outbox: nil,
+                givingBack: lease)
             Issue.record("a completion whose answer was lost reported success")
         } catch {
             Self.expectUnavailable(error)
         }
+        #expect(ContinuousClock.now - started < .seconds(5), "answered after \(ContinuousClock.now - started)")
 
         proxy.mode = .open
         // The caller's retry with the same key gets the kept answer: nothing is done twice, nothing is lost.
         let retried = try await store.beginIdempotent(claim("k"))
         #expect(retried == .replay(response), "the retry found \(retried)")
         #expect(try await allRecords(store).map(\.entry) == [entry(0), entry(1)])
+        // The lease went with the commit: another replica takes it at once.
+        #expect(try await store.acquireWriteLease(instance: "i1", owner: "B", now: now, until: now + 60) != nil)
         await store.close()
         try await proxy.close()
     }

@@ -109,15 +109,32 @@ struct PostgresReplicaTests {
             try await store.releaseWriteLease(next)
             #expect(try await other.acquireWriteLease(instance: "i4", owner: "B", now: now, until: soon) != nil)
 
-            // A completion that fails (its key was never claimed: nothing written) still gives the lease back.
-            let failing = try #require(
+            // A completion whose key was never claimed writes nothing, and its statement still gives the lease back.
+            let unclaimed = try #require(
                 try await store.acquireWriteLease(instance: "i5", owner: "A", now: now, until: soon))
-            await #expect(throws: StoreError.self) {
+            await #expect(throws: StoreError.notInFlight) {
                 try await store.completeIdempotent(
                     IdempotencyScope(clientId: "erp", key: "never claimed"), response: response, audit: entry(5),
-                    outbox: Self.setRow(tracked("i5")), givingBack: failing)
+                    outbox: Self.setRow(tracked("i5")), givingBack: unclaimed)
             }
             #expect(try await other.acquireWriteLease(instance: "i5", owner: "B", now: now, until: soon) != nil)
+
+            // A completion the server refuses rolls back, the lease's give-back with it: it is given back alone.
+            try await harness.raw(
+                "ALTER TABLE idempotency_keys ADD CONSTRAINT refuse_599 CHECK (response_status IS DISTINCT FROM 599)")
+            let refused = try #require(
+                try await store.acquireWriteLease(instance: "i6", owner: "A", now: now, until: soon))
+            #expect(try await store.beginIdempotent(claim("k6")) == .acquired)
+            await #expect {
+                try await store.completeIdempotent(
+                    IdempotencyScope(clientId: "erp", key: "k6"),
+                    response: StoredResponse(status: 599, contentType: "a/b", body: []), audit: entry(6),
+                    outbox: Self.setRow(tracked("i6")), givingBack: refused)
+            } throws: { error in
+                if case .failed = error as? StoreError { return true }
+                return false
+            }
+            #expect(try await other.acquireWriteLease(instance: "i6", owner: "B", now: now, until: soon) != nil)
             await replica.close()
         }
     }

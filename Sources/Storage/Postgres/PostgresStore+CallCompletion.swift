@@ -60,11 +60,13 @@ extension PostgresStore {
     ) async throws(StoreError) -> OutboxCommit? {
         do {
             return try await self.finishGivingBack(scope, key, audit: audit, outbox: outbox, lease, what)
-        } catch {
-            // The statement that carried the lease rolled back, or never ran: give it back alone, so that other
-            // replicas need not wait for it to expire. A taking given back already, or taken over, is not there.
+        } catch .failed(let why) {
+            // The server refused a statement, so the one that carried the lease rolled back: give it back alone,
+            // so that other replicas need not wait for it to expire. (A taking given back already, or taken over,
+            // is not there.) Not when the server is unreachable: the statement may have committed, and a second
+            // wait for an answer would double the caller's; the lease then expires.
             if let lease { try? await self.releaseWriteLease(lease) }
-            throw error
+            throw .failed(why)
         }
     }
 
