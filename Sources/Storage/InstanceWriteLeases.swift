@@ -1,6 +1,5 @@
 package import Foundation
 import PostgresNIO
-import Synchronization
 
 /// A lease per Altinn instance, so that replicas sharing one store write to an instance one at a time
 /// (Altinn's process/next takes an instance lock; a second write meanwhile gets a bare 409, and two racing
@@ -23,27 +22,34 @@ package protocol InstanceWriteLeases: Sendable {
 package struct WriteLease: Sendable, Equatable {
     package let instance: String
     package let holder: String
+    /// The instance's tracked row as the taking read it, for the completion the lease goes to (nil: not read).
+    let read: PostgresStore.TrackedRead?
 
     package init(instance: String, holder: String) {
+        self.init(instance: instance, holder: holder, read: nil)
+    }
+
+    init(instance: String, holder: String, read: PostgresStore.TrackedRead?) {
         self.instance = instance
         self.holder = holder
+        self.read = read
     }
 }
 
 extension PostgresStore: InstanceWriteLeases {
-    /// The same statement reads the instance's tracked row and keeps it for the call's completion (`LeaseReads`),
-    /// which then needs no read of its own: one round trip fewer per write.
+    /// The same statement reads the instance's tracked row; the lease carries it to the call's completion, which
+    /// then needs no read of its own: one round trip fewer per write.
     package func acquireWriteLease(
         instance: String, owner: String, now: Date, until: Date
     ) async throws(StoreError) -> WriteLease? {
-        let lease = WriteLease(instance: instance, holder: UUID().uuidString)
+        let holder = UUID().uuidString
         let read = try await Self.run("write lease acquire") { () async throws -> TrackedRead? in
             var binds = PostgresBindings()
             binds.append(instance)
             binds.append(owner)
             binds.append(StoredTime.micros(until))
             binds.append(StoredTime.micros(now))
-            binds.append(lease.holder)
+            binds.append(holder)
             guard let row = try await self.pool.rows(AcquireLease.self, binds).first?.makeRandomAccess() else {
                 return nil
             }
@@ -53,8 +59,7 @@ extension PostgresStore: InstanceWriteLeases {
                 row: try TrackedInstance(row: row), digest: try row[EventColumns.tracked.count].decode(String.self))
         }
         guard let read else { return nil }
-        self.leaseReads.keep(read, for: instance)
-        return lease
+        return WriteLease(instance: instance, holder: holder, read: read)
     }
 
     package func releaseWriteLease(_ lease: WriteLease) async throws(StoreError) {
@@ -87,26 +92,6 @@ private enum AcquireLease: PreparedSQL {
         SELECT \(EventColumns.list(EventColumns.tracked, alias: "t")), md5(t::text)
         FROM taken LEFT JOIN tracked_instances t ON t.instance = $1
         """
-}
-
-/// The tracked rows that write leases read, each kept until the completion of the call that took the lease.
-/// A kept row may be stale by then (a tracker's poll committed meanwhile): the completion's write checks the row's
-/// md5 and reads it again on a change, so a stale row costs one read and never loses an update. Bounded: a call
-/// that never completes (its store failed) leaves its row until the map is full, and then all are dropped.
-final class LeaseReads: Sendable {
-    static let capacity = 1024
-    private let reads = Mutex<[String: PostgresStore.TrackedRead]>([:])
-
-    func keep(_ read: PostgresStore.TrackedRead, for instance: String) {
-        self.reads.withLock { reads in
-            if reads.count >= Self.capacity { reads.removeAll() }
-            reads[instance] = read
-        }
-    }
-
-    func take(_ instance: String) -> PostgresStore.TrackedRead? {
-        self.reads.withLock { $0.removeValue(forKey: instance) }
-    }
 }
 
 /// $1 instance, $2 holder.

@@ -214,10 +214,13 @@ struct PostgresReplicaTests {
             let store = try #require(harness.store as? PostgresStore)
             _ = try await store.commit(Self.setRow(tracked(instanceA)))
             let now = Date()
-            #expect(
-                try await store.acquireWriteLease(instance: instanceA, owner: "A", now: now, until: now + 60) != nil)
-            #expect(
-                try await store.acquireWriteLease(instance: instanceB, owner: "A", now: now, until: now + 60) != nil)
+            let leaseA = try #require(
+                try await store.acquireWriteLease(instance: instanceA, owner: "A", now: now, until: now + 60))
+            let leaseB = try #require(
+                try await store.acquireWriteLease(instance: instanceB, owner: "A", now: now, until: now + 60))
+            // Each taking carries the row it read to its completion.
+            #expect(leaseA.read?.row == tracked(instanceA) && leaseA.read?.digest != nil)
+            #expect(leaseB.read == PostgresStore.TrackedRead())
             // A tracker's poll commits while the call holds the lease: the kept row is stale by the completion.
             var polled = tracked(instanceA)
             polled.polls = 4
@@ -236,7 +239,7 @@ struct PostgresReplicaTests {
             #expect(try await store.beginIdempotent(claim("k")) == .acquired)
             let committed = try await store.completeIdempotent(
                 IdempotencyScope(clientId: "erp", key: "k"), response: response, audit: entry(1),
-                outbox: write(instanceA))
+                outbox: write(instanceA), givingBack: leaseA)
             // First the row the lease read (nothing written: it changed), then the current one.
             #expect(seen.withLock { $0 } == [tracked(instanceA), polled])
             var expected = polled
@@ -249,20 +252,15 @@ struct PostgresReplicaTests {
             #expect(try await store.beginIdempotent(claim("k2")) == .acquired)
             let started = try await store.completeIdempotent(
                 IdempotencyScope(clientId: "erp", key: "k2"), response: response, audit: entry(2),
-                outbox: write(instanceB))
+                outbox: write(instanceB), givingBack: leaseB)
             #expect(seen.withLock { $0 } == [nil])
             #expect(started?.trackingStarted == true)
-            // Each kept row serves one completion.
-            #expect(store.leaseReads.take(instanceA) == nil && store.leaseReads.take(instanceB) == nil)
+            // Both leases went with their completions.
+            #expect(
+                try await store.acquireWriteLease(instance: instanceA, owner: "B", now: now, until: now + 60) != nil)
+            #expect(
+                try await store.acquireWriteLease(instance: instanceB, owner: "B", now: now, until: now + 60) != nil)
         }
-    }
-
-    @Test("kept lease reads are bounded")
-    func leaseReadsAreBounded() {
-        let reads = LeaseReads()
-        for index in 0...LeaseReads.capacity { reads.keep(PostgresStore.TrackedRead(), for: "i\(index)") }
-        #expect(reads.take("i0") == nil)
-        #expect(reads.take("i\(LeaseReads.capacity)") != nil)
     }
 
     @Test("two replicas racing on one key: exactly one acquires")

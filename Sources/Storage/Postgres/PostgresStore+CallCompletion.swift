@@ -7,7 +7,7 @@ import PostgresNIO
 // handed it on (`WriteLease`), instead of a round trip of its own before the answer.
 //
 // Usually one round trip (`finishOptimistically`): the instance's row is the one the call's write lease read
-// without a lock (`LeaseReads`; else it is read now, a second round trip), the update is computed from it, and
+// without a lock (`WriteLease.read`; else it is read now, a second round trip), the update is computed from it, and
 // everything is sent as one statement (`signing_gateway_finish_call`, migration 12) that takes the instance's lock,
 // checks that the row is still the one read (its md5) and writes only then. A row rarely changes under a call (a
 // tracker's commit, another replica's), so this replaces BEGIN, guard, upsert, tail and COMMIT.
@@ -31,7 +31,7 @@ extension PostgresStore {
     }
 
     /// An instance's row as a call read it, without a lock, and the row's md5 as the server computes it (nil: no row).
-    struct TrackedRead: Sendable {
+    struct TrackedRead: Sendable, Equatable {
         var row: TrackedInstance?
         var digest: String?
     }
@@ -91,7 +91,7 @@ extension PostgresStore {
                 }
                 // The row the call's write lease read, when it took one; else read now.
                 let read: TrackedRead
-                if let kept = self.leaseReads.take(outbox.instance) {
+                if let kept = lease?.read, lease?.instance == outbox.instance {
                     read = kept
                 } else {
                     read = try await Self.readTracked(outbox.instance, on: connection)

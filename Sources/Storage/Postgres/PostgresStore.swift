@@ -17,8 +17,6 @@ package final class PostgresStore: Store {
     static let auditLockKey: Int64 = 0x5349_474E_4155_4454  // "SIGNAUDT"
 
     let pool: PostgresPool
-    /// Tracked rows read by write leases, for the completions of the calls that took them.
-    let leaseReads = LeaseReads()
     private let runTask: Task<Void, Never>
     var logger: Logger { pool.logger }
 
