@@ -43,14 +43,8 @@ PG_MASTER=$(head -1 "$(cat "$PG_STATE/dir")/data/postmaster.pid")
 cpu() {
   local list="$*"
   [ "$1" = pg ] && list="$PG_MASTER $(ps -o pid= --ppid "$PG_MASTER" | tr '\n' ' ')"
-  python3 -c '
-import os, sys
-tick = os.sysconf("SC_CLK_TCK"); total = 0
-for pid in sys.argv[1:]:
-    try: f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError: continue
-    total += int(f[11]) + int(f[12])
-print(total / tick)' $list
+  # shellcheck disable=SC2086  # a list of pids
+  proc_usage $list | cut -d' ' -f1
 }
 INSTANCES=$(create_instances "$SIM" "$SIGN_INSTANCES" B)
 export INSTANCES

@@ -70,6 +70,7 @@ if [ "$POSTGRES" = 1 ]; then
   prepare_postgres_gateway "$PG_STATE" "$GWP"
   PG_FSYNC=$(psql "$PG_URL" -Atc 'show fsync'); PG_SYNC=$(psql "$PG_URL" -Atc 'show synchronous_commit')
   "$BIN" serve --config "$WORK/gwp.json" >"$WORK/gwp.log" 2>&1 & pids+=($!)
+  GWP_PID=$!
   ready "http://127.0.0.1:$GWP/healthz"
 fi
 
@@ -151,6 +152,23 @@ open_loop() {
   local name=$1 url=$2 target=$3 auth=$4 rate=$5
   RATE=$(python3 -c "print($rate / 2)") run "$name" "$url" "$target" "$auth" -t2 -c64 -d"$OPEN_DURATION"
 }
+# with_usage NAME COMMAND…: runs the command (a wrk run stored under NAME), then prints the gateway's and the
+# simulator's CPU and context switches per request of that run: at a fixed rate each request's hand-offs between
+# threads find them asleep, so a request costs more than in the closed loop, where they find work waiting.
+with_usage() {
+  local name=$1; shift
+  local g0 s0 g1 s1
+  g0=$(proc_usage "$GW_PID"); s0=$(proc_usage "$SIM_PID")
+  "$@"
+  g1=$(proc_usage "$GW_PID"); s1=$(proc_usage "$SIM_PID")
+  python3 - "$g0" "$g1" "$s0" "$s1" "$(report get "$name" requests)" <<'PY'
+import sys
+(g0c, g0s), (g1c, g1s), (s0c, s0s), (s1c, s1s) = (map(float, a.split()) for a in sys.argv[1:5])
+n = float(sys.argv[5])
+print(f"   (per request: gateway {(g1c - g0c) * 1000 / n:.3f} ms CPU, {(g1s - g0s) / n:.1f} context switches;"
+      f" simulator {(s1c - s0c) * 1000 / n:.3f} ms, {(s1s - s0s) / n:.1f})")
+PY
+}
 seq_run() { local name=$1 url=$2 target=$3 auth=$4; run "$name" "$url" "$target" "$auth" -t1 -c1 -d"$SEQ_DURATION"; }
 rps() { report get "$1" rps; }
 
@@ -163,7 +181,7 @@ echo "-- 1. throughput, closed loop: wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
 closed sim-actions     "http://127.0.0.1:$SIM/" altinn-actions "Bearer $TOKEN"
 closed nginx-actions   "http://127.0.0.1:$NGX/" altinn-actions ""
 before=$(simulator_total "$SIM")
-closed gateway-sign    "http://127.0.0.1:$GW/"  gateway-sign   "Bearer $KEY"
+with_usage gateway-sign closed gateway-sign "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY"
 after=$(simulator_total "$SIM")
 echo "   (upstream requests during that run per sign, background tracking polls included: $(python3 -c "print(f'{($after - $before) / $(report get gateway-sign requests):.2f}')"))"
 if [ "$POSTGRES" = 1 ]; then
@@ -180,6 +198,13 @@ if [ "$POSTGRES" = 1 ]; then
   closed pg-gateway-sign "http://127.0.0.1:$GWP/" gateway-sign "Bearer $KEY"
   wait "$pg_sampler" || true
   echo "   (PostgreSQL backends busy during that run, by wait event, summed over 24 samples: $(sort "$WORK/pg-waits.txt" | uniq -c | sort -rn | head -9 | awk '{printf "%s %s; ", $2, $1}'))"
+  # Its only figure is taken: stop that gateway and its cluster. Idle, they were not: the gateway's tracker kept
+  # polling the instances just signed (upstream calls and synced commits) and the server wrote its checkpoints,
+  # all on the two cores and the disk of the figures below (the read p99 added at half load: 13.6 ms beside them,
+  # 4.8 ms without them, in two runs of the same build; docs/performance.md, eighth session).
+  kill "$GWP_PID" 2>/dev/null || true; wait "$GWP_PID" 2>/dev/null || true
+  TEST_POSTGRES_STATE="$PG_STATE" bash scripts/test-postgres.sh stop 2>/dev/null || true
+  pg_started=""
 fi
 # The same sign load while a second wrk floods the gateway with unauthenticated requests (an unknown API key,
 # from the same address): those are limited per source (preAuth.*) and audited as counts, so signs should
@@ -196,7 +221,7 @@ report wrk flood "$WORK/flood.wrk" >/dev/null
 if [ -n "${BASELINE_BIN:-}" ]; then closed baseline-sign "http://127.0.0.1:$GW0/" gateway-sign "Bearer $KEY"; fi
 closed sim-signing     "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN"
 closed nginx-signing   "http://127.0.0.1:$NGX$SIGNING" "" ""
-closed gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"
+with_usage gateway-signees closed gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"
 python3 - "$(rps sim-actions)" "$(rps nginx-actions)" "$(rps gateway-sign)" "$(rps sim-signing)" "$(rps nginx-signing)" \
   "$(rps gateway-signees)" "$(rps flood)" "$(rps gateway-sign-flooded)" "$(rps pg-gateway-sign)" "$(rps baseline-sign)" \
   "$SIGN_CALLS" <<'PY'
@@ -218,9 +243,9 @@ echo
 echo "-- 2. added latency at half load, open loop (fixed rate, 2 threads x 32 connections, $OPEN_DURATION each)"
 echo "read path at $READ_RATE req/s (half of gateway-signees above):"
 open_loop open-sim-signing     "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN" "$READ_RATE"
-open_loop open-gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"   "$READ_RATE"
+with_usage open-gateway-signees open_loop open-gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY" "$READ_RATE"
 echo "sign path at $SIGN_RATE signs/s (half of gateway-sign above); then its $SIGN_CALLS upstream operations directly, each at $SIGN_RATE req/s, all at once:"
-open_loop open-gateway-sign "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY" "$SIGN_RATE"
+with_usage open-gateway-sign open_loop open-gateway-sign "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY" "$SIGN_RATE"
 # The direct operations in the order a sign makes them, as the simulator logged them (SIGN_SEQUENCE).
 # sign_parts: one "name target paths-variable" line per upstream call of a sign.
 sign_parts() {
