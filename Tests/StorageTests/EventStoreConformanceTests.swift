@@ -61,6 +61,24 @@ struct EventStoreConformanceTests {
             #expect(done.tracked?.processNext == .done)
             #expect(try await store.trackedInstance(instanceA)?.processNext == .done)
 
+            // The row a commit gives back is the row a read gives back, also for times finer than the stored
+            // microsecond (the stores compute it, `TrackedInstance.asStored`, instead of reading it back).
+            let fine = Date(timeIntervalSince1970: 1_764_000_000.123_456_789)
+            let third = try await store.commit(
+                OutboxWrite(instance: instanceA) { row in
+                    var row = row ?? tracked(instanceA)
+                    row.nextPollAt = fine
+                    row.deadline = fine.addingTimeInterval(3600.000_000_7)
+                    row.leaseUntil = fine
+                    row.createdAt = fine
+                    row.updatedAt = fine
+                    row.processNext = .claimed(token: "tok-2", at: fine)
+                    return InstanceUpdate(tracked: row, events: [])
+                })
+            #expect(third.tracked != nil)
+            #expect(third.tracked == (try await store.trackedInstance(instanceA)))
+            #expect(third.tracked?.nextPollAt != fine)
+
             let feed = try await store.events(after: 0, limit: 10)
             #expect(feed.map(\.event.id) == ["a1", "a2", "a3"])
             #expect(

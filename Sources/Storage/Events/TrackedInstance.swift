@@ -97,3 +97,23 @@ package struct TrackingCount: Sendable, Equatable {
         self.count = count
     }
 }
+
+extension TrackedInstance {
+    /// The row as either store gives it back once written (times at whole microseconds, the process-next guard
+    /// as its columns hold it), computed instead of read back: both stores write exactly these columns.
+    var asStored: TrackedInstance {
+        get throws(StoreError) {
+            var row = self
+            let stored = { (date: Date) in StoredTime.date(micros: StoredTime.micros(date)) }
+            row.nextPollAt = stored(row.nextPollAt)
+            row.deadline = stored(row.deadline)
+            row.leaseUntil = row.leaseUntil.map(stored)
+            row.createdAt = stored(row.createdAt)
+            row.updatedAt = stored(row.updatedAt)
+            let columns = EventColumns.columns(row.processNext)
+            row.processNext = try EventColumns.processNext(
+                state: columns.state, token: columns.token, claimedAtMicros: columns.claimedAtMicros)
+            return row
+        }
+    }
+}

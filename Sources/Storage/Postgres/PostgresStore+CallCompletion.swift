@@ -246,25 +246,6 @@ extension PostgresStore {
     }
 }
 
-extension TrackedInstance {
-    /// The row as the store gives it back: its times at whole microseconds.
-    var asStored: TrackedInstance {
-        get throws(StoreError) {
-            var row = self
-            let stored = { (date: Date) in StoredTime.date(micros: StoredTime.micros(date)) }
-            row.nextPollAt = stored(row.nextPollAt)
-            row.deadline = stored(row.deadline)
-            row.leaseUntil = row.leaseUntil.map(stored)
-            row.createdAt = stored(row.createdAt)
-            row.updatedAt = stored(row.updatedAt)
-            let columns = EventColumns.columns(row.processNext)
-            row.processNext = try EventColumns.processNext(
-                state: columns.state, token: columns.token, claimedAtMicros: columns.claimedAtMicros)
-            return row
-        }
-    }
-}
-
 // MARK: - Prepared statements (see `PreparedSQL`)
 
 /// $1 the instance: its row and the row's md5, as `signing_gateway_finish_call` checks it.
