@@ -86,6 +86,11 @@ final class SQLiteConnection {
         handle.map { Int(sqlite3_changes($0)) } ?? 0
     }
 
+    /// The rowid (an `INTEGER PRIMARY KEY`) of the last row inserted; read it only when `changes` says one was.
+    var lastInsertRowID: Int64 {
+        handle.map { sqlite3_last_insert_rowid($0) } ?? 0
+    }
+
     /// True while a group commit (`SQLiteThread`) holds one transaction around several jobs.
     private(set) var inGroup = false
 
