@@ -23,10 +23,14 @@ package struct StoreConfiguration: Sendable, Equatable {
     package var postgresPoolSize: Int
     /// PostgreSQL: how long one statement may take (`PostgresPool.sessionSettings`).
     package var postgresStatementTimeout: Duration
+    /// PostgreSQL: how long a call waits for a connection before it is answered unavailable (`PostgresPool`).
+    package var postgresConnectionWait: Duration
+    package static let defaultPostgresConnectionWait: Duration = .seconds(5)
 
     package init(
         engine: Engine, serving: Bool = false, mustExist: Bool = false, postgresCAFile: String? = nil,
-        postgresPoolSize: Int = 10, postgresStatementTimeout: Duration = .seconds(30)
+        postgresPoolSize: Int = 10, postgresStatementTimeout: Duration = .seconds(30),
+        postgresConnectionWait: Duration = Self.defaultPostgresConnectionWait
     ) {
         self.engine = engine
         self.serving = serving
@@ -34,6 +38,7 @@ package struct StoreConfiguration: Sendable, Equatable {
         self.postgresCAFile = postgresCAFile
         self.postgresPoolSize = postgresPoolSize
         self.postgresStatementTimeout = postgresStatementTimeout
+        self.postgresConnectionWait = postgresConnectionWait
     }
 }
 

@@ -22,7 +22,8 @@ package enum StoreFactory {
             store = try await PostgresStore.open(
                 url: url, passwordFile: passwordFile, caFile: configuration.postgresCAFile,
                 maximumConnections: configuration.postgresPoolSize,
-                statementTimeout: configuration.postgresStatementTimeout, logger: logger)
+                statementTimeout: configuration.postgresStatementTimeout,
+                connectionWait: configuration.postgresConnectionWait, logger: logger)
         }
         do throws(StoreError) {
             try await store.migrate()

@@ -15,7 +15,8 @@ struct PostgresReplicaTests {
     @Test("replicas starting at once all migrate the same fresh database")
     func concurrentMigrations() async throws {
         let configuration = StoreConfiguration(
-            engine: .postgres(url: try await Harness.freshPostgresDatabase(), passwordFile: nil))
+            engine: .postgres(url: try await Harness.freshPostgresDatabase(), passwordFile: nil),
+            postgresConnectionWait: Harness.connectionWait)
         let stores = try await withThrowingTaskGroup(of: (any Store).self) { group in
             for _ in 0..<4 { group.addTask { try await StoreFactory.open(configuration, logger: Harness.logger) } }
             return try await group.reduce(into: [any Store]()) { $0.append($1) }

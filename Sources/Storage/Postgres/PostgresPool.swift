@@ -34,7 +34,8 @@ struct PostgresPool: Sendable {
 
     /// `statementTimeout` must be the one `sessionSettings` was given for the client's connections.
     init(
-        client: PostgresClient, logger: Logger, leaseTimeout: Duration = .seconds(5),
+        client: PostgresClient, logger: Logger,
+        leaseTimeout: Duration = StoreConfiguration.defaultPostgresConnectionWait,
         statementTimeout: Duration = Self.defaultStatementTimeout
     ) {
         self.client = client

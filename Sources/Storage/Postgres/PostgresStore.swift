@@ -34,6 +34,7 @@ package final class PostgresStore: Store {
         caFile: String? = nil,
         maximumConnections: Int = 10,
         statementTimeout: Duration = PostgresPool.defaultStatementTimeout,
+        connectionWait: Duration = StoreConfiguration.defaultPostgresConnectionWait,
         logger: Logger
     ) async throws(StoreError) -> PostgresStore {
         var dsn = try PostgresDSN(url: url, passwordFile: passwordFile)
@@ -47,7 +48,8 @@ package final class PostgresStore: Store {
         configuration.options.additionalStartupParameters = PostgresPool.sessionSettings(statementTimeout)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runTask = Task { await client.run() }
-        let pool = PostgresPool(client: client, logger: logger, statementTimeout: statementTimeout)
+        let pool = PostgresPool(
+            client: client, logger: logger, leaseTimeout: connectionWait, statementTimeout: statementTimeout)
         let store = PostgresStore(pool: pool, runTask: runTask)
         do throws(StoreError) {
             try await store.ping()
