@@ -23,7 +23,9 @@ package struct StoreConfiguration: Sendable, Equatable {
     package var postgresPoolSize: Int
     /// PostgreSQL: how long one statement may take (`PostgresPool.sessionSettings`).
     package var postgresStatementTimeout: Duration
-    /// PostgreSQL: how long a call waits for a connection before it is answered unavailable (`PostgresPool`).
+    /// PostgreSQL: how long a call waits for a connection before it is answered unavailable (`PostgresPool`). Not a
+    /// configuration-file setting: the gateway waits the default; the storage tests wait longer, so that their
+    /// results do not depend on how fast a busy test server opens connections.
     package var postgresConnectionWait: Duration
     package static let defaultPostgresConnectionWait: Duration = .seconds(5)
 
