@@ -115,13 +115,13 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # The benchmarks' PostgreSQL: a private cluster (state directory $1, port BENCH_POSTGRES_PORT, fsync=on, the
 # default a production server runs with) and the configuration of a gateway on it at port $2 ($WORK/gwp.json,
-# data directory $WORK/pg, sharing the SQLite gateway's keys). Sets PG_URL and pg_started; the caller starts the
-# gateway.
+# data directory $WORK/pg, sharing the SQLite gateway's keys; `sslmode=$BENCH_PG_SSLMODE` when set, else TLS, which
+# the cluster offers). Sets PG_URL and pg_started; the caller starts the gateway.
 prepare_postgres_gateway() {
   pg_started=1
   TEST_POSTGRES_STATE="$1" TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-55440} TEST_POSTGRES_FSYNC=on \
     bash scripts/test-postgres.sh start >/dev/null 2>"$WORK/pg-start.log"
   PG_URL=$(sed -n 's/^SIGNING_GATEWAY_TEST_POSTGRES_URL=//p' "$1/env")
   mkdir -p "$WORK/pg"; cp "$WORK/dev-client.key" "$WORK/simulator.token" "$WORK/pg/"
-  write_gateway_config "$WORK/gwp.json" "$2" "$WORK/pg" "$SIM" "{\"engine\": \"postgres\", \"postgresURL\": \"$PG_URL\"}"
+  write_gateway_config "$WORK/gwp.json" "$2" "$WORK/pg" "$SIM" "{\"engine\": \"postgres\", \"postgresURL\": \"$PG_URL${BENCH_PG_SSLMODE:+?sslmode=$BENCH_PG_SSLMODE}\"}"
 }

@@ -5,7 +5,8 @@
 # PostgreSQL's default), back to back, ROUNDS times (alternating, so a burst of load beside the benchmark hits both
 # sides alike). Prints each round's ratio and the median, and what the PostgreSQL backends wait on (sampled as in
 # bench/run.sh). Knobs: DURATION, CONNECTIONS, THREADS, SIGN_INSTANCES, ROUNDS (3), BENCH_POSTGRES_PORT (55440),
-# BIN (an existing build), KEEP=1.
+# BIN (an existing build), KEEP=1, BENCH_PG_SSLMODE (the gateway's sslmode, e.g. disable; by default TLS, which
+# the cluster offers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
@@ -39,13 +40,16 @@ prepare_postgres_gateway "$PG_STATE" "$GWP"
 GWP_PID=$!
 ready "http://127.0.0.1:$GWP/healthz"
 PG_MASTER=$(head -1 "$(cat "$PG_STATE/dir")/data/postmaster.pid")
-# CPU seconds (user + system) of processes: the given pids, or "pg" for the cluster's postmaster and its children.
+# "CPU-seconds context-switches" (proc_usage) of processes: the given pids, or "pg" for the cluster's postmaster
+# and its children.
 cpu() {
   local list="$*"
   [ "$1" = pg ] && list="$PG_MASTER $(ps -o pid= --ppid "$PG_MASTER" | tr '\n' ' ')"
   # shellcheck disable=SC2086  # a list of pids
-  proc_usage $list | cut -d' ' -f1
+  proc_usage $list
 }
+# per START END COUNT: "CPU ms / switches" per request between two `cpu` readings.
+per() { python3 -c "a, b = '$1'.split(), '$2'.split(); print(f'{(float(b[0]) - float(a[0])) * 1000 / $3:.2f} ms / {(int(b[1]) - int(a[1])) / $3:.1f} cs')"; }
 INSTANCES=$(create_instances "$SIM" "$SIGN_INSTANCES" B)
 export INSTANCES
 
@@ -79,8 +83,8 @@ for round in $(seq 1 "$ROUNDS"); do
   ratios+=("$ratio")
   n_s=$(report get "sqlite-$round" requests); n_p=$(report get "pg-$round" requests)
   echo "round $round: SQLite $(printf '%.0f' "$s") signs/s, PostgreSQL $(printf '%.0f' "$p") signs/s: $ratio x" \
-    "  (CPU ms per sign: SQLite gateway $(python3 -c "print(f'{($c1 - $c0) * 1000 / $n_s:.2f}')"), PostgreSQL gateway" \
-    "$(python3 -c "print(f'{($p1 - $p0) * 1000 / $n_p:.2f}')") + server $(python3 -c "print(f'{($q1 - $q0) * 1000 / $n_p:.2f}')"))" \
+    "  (CPU and context switches per sign: SQLite gateway $(per "$c0" "$c1" "$n_s"), PostgreSQL gateway" \
+    "$(per "$p0" "$p1" "$n_p") + server $(per "$q0" "$q1" "$n_p"))" \
     "  (waits: $(sort "$WORK/pg-waits-$round.txt" | uniq -c | sort -rn | head -6 | awk '{printf "%s %s; ", $2, $1}'))"
 done
 echo "PostgreSQL / SQLite sign path, median of $ROUNDS: $(printf '%s\n' "${ratios[@]}" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")x (budget >= 0.70x)"

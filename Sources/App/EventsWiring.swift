@@ -36,7 +36,7 @@ package struct EventsWiring: Sendable {
         let profile = service.defaultTokenProfile
         let audit = AuditTrail(store: store)
         let gate = IdempotencyGate(
-            store: store, lease: idempotencyLease,
+            store: store, lease: idempotencyLease, writes: service.writes,
             outboxCommitted: { [deliveryDoorbell, trackerDoorbell] committed in
                 if committed.deliveriesCreated > 0 { deliveryDoorbell.ring() }
                 // A poll due later is found by the tracker's idle check like any other; ringing for it would wake

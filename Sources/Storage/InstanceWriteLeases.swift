@@ -14,6 +14,26 @@ package protocol InstanceWriteLeases: Sendable {
 
     /// Gives the lease back, if this taking of it still holds it.
     func releaseWriteLease(_ lease: WriteLease) async throws(StoreError)
+
+    /// `IdempotencyStore.beginIdempotent` and, only when the key is new, `acquireWriteLease` for `request` at
+    /// `claim.now`, in one round trip: a write's claim with its instance's lease. The lease is nil when the key was
+    /// not new or another owner holds it.
+    func beginIdempotent(
+        _ claim: IdempotencyClaim, takingWriteLease request: WriteLeaseRequest
+    ) async throws(StoreError) -> (IdempotencyBegin, WriteLease?)
+}
+
+/// A taking of an instance's write lease asked for with a claim (`InstanceWriteLeases.beginIdempotent`).
+package struct WriteLeaseRequest: Sendable, Equatable {
+    package var instance: String
+    package var owner: String
+    package var until: Date
+
+    package init(instance: String, owner: String, until: Date) {
+        self.instance = instance
+        self.owner = owner
+        self.until = until
+    }
 }
 
 /// One taking of an instance's write lease. Its holder is new with every taking, so giving it back late (with
@@ -53,13 +73,43 @@ extension PostgresStore: InstanceWriteLeases {
             guard let row = try await self.pool.rows(AcquireLease.self, binds).first?.makeRandomAccess() else {
                 return nil
             }
-            // No tracked row: the LEFT JOIN's columns are all NULL (the instance column never is in a stored row).
-            guard try row[0].decode(String?.self) != nil else { return TrackedRead() }
-            return TrackedRead(
-                row: try TrackedInstance(row: row), digest: try row[EventColumns.tracked.count].decode(String.self))
+            return try Self.trackedRead(row)
         }
         guard let read else { return nil }
         return WriteLease(instance: instance, holder: holder, read: read)
+    }
+
+    /// The claim first, as `ClaimKeyTakingLease` says; a key that was not new is read as `beginIdempotent` reads it.
+    package func beginIdempotent(
+        _ claim: IdempotencyClaim, takingWriteLease request: WriteLeaseRequest
+    ) async throws(StoreError) -> (IdempotencyBegin, WriteLease?) {
+        let holder = UUID().uuidString
+        return try await Self.run("idempotency begin with write lease") {
+            // A key may vanish between the conflicting INSERT and the SELECT (released or pruned); then the
+            // statement is simply tried again.
+            for _ in 0..<5 {
+                var binds = Self.claimBindings(claim)
+                binds.append(request.instance)
+                binds.append(request.owner)
+                binds.append(StoredTime.micros(request.until))
+                binds.append(holder)
+                if let row = try await self.pool.rows(ClaimKeyTakingLease.self, binds).first?.makeRandomAccess() {
+                    guard try row[EventColumns.tracked.count + 1].decode(Bool.self) else { return (.acquired, nil) }
+                    let read = try Self.trackedRead(row)
+                    return (.acquired, WriteLease(instance: request.instance, holder: holder, read: read))
+                }
+                if let existing = try await self.existingKey(claim) { return (existing, nil) }
+            }
+            throw StoreError.failed("postgres: idempotency begin: the key kept changing under contention")
+        }
+    }
+
+    /// The tracked row and its md5 that `AcquireLease` and `ClaimKeyTakingLease` read beside a taking.
+    private static func trackedRead(_ row: PostgresRandomAccessRow) throws -> TrackedRead {
+        // No tracked row: the LEFT JOIN's columns are all NULL (the instance column never is in a stored row).
+        guard try row[0].decode(String?.self) != nil else { return TrackedRead() }
+        return TrackedRead(
+            row: try TrackedInstance(row: row), digest: try row[EventColumns.tracked.count].decode(String.self))
     }
 
     package func releaseWriteLease(_ lease: WriteLease) async throws(StoreError) {
@@ -91,6 +141,31 @@ private enum AcquireLease: PreparedSQL {
         )
         SELECT \(EventColumns.list(EventColumns.tracked, alias: "t")), md5(t::text)
         FROM taken LEFT JOIN tracked_instances t ON t.instance = $1
+        """
+}
+
+/// The claim (`ClaimKey`'s $1–$5) and, only when it inserted the key, the taking of `AcquireLease` ($6 instance,
+/// $7 owner, $8 until, $9 holder; $5, the claim's time, is its now): both commit together. A row when the key was
+/// new: `AcquireLease`'s columns (NULLs when the lease was not taken or the instance is not tracked), then whether
+/// the lease was taken; none when the key already existed.
+private enum ClaimKeyTakingLease: PreparedSQL {
+    static let name = "sg_key_claim_lease"
+    static let sql = """
+        WITH claimed AS (
+            INSERT INTO idempotency_keys (client_id, key, fingerprint, state, lease_until, created_at)
+            VALUES ($1, $2, $3, 'in_flight', $4, $5)
+            ON CONFLICT (client_id, key) DO NOTHING
+            RETURNING 1
+        ), taken AS (
+            INSERT INTO instance_write_leases (instance, owner, expires_at, holder)
+            SELECT $6, $7, $8, $9 FROM claimed
+            ON CONFLICT (instance) DO UPDATE
+            SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at, holder = EXCLUDED.holder
+            WHERE instance_write_leases.expires_at <= $5 OR instance_write_leases.owner = EXCLUDED.owner
+            RETURNING 1
+        )
+        SELECT \(EventColumns.list(EventColumns.tracked, alias: "t")), md5(t::text), EXISTS (SELECT 1 FROM taken)
+        FROM claimed LEFT JOIN tracked_instances t ON t.instance = $6 AND EXISTS (SELECT 1 FROM taken)
         """
 }
 

@@ -63,6 +63,56 @@ struct PostgresReplicaTests {
         }
     }
 
+    @Test("a claim takes the instance's write lease with it only when the key is new and no other replica holds it")
+    func claimTakingTheWriteLease() async throws {
+        try await withHarness(.postgres) { harness in
+            let replica = try await harness.openReplica()
+            let store = try #require(harness.store as? PostgresStore)
+            let other = try #require(replica as? any InstanceWriteLeases)
+            let now = fixedTime()
+            let soon = fixedTime(60)
+            func request(_ instance: String) -> WriteLeaseRequest {
+                WriteLeaseRequest(instance: instance, owner: "A", until: soon)
+            }
+            _ = try await store.commit(Self.setRow(tracked(instanceA)))
+            let expectedRead = try await store.pool.withConnection {
+                try await PostgresStore.readTracked(instanceA, on: $0)
+            }
+
+            // A new key: claimed, and the lease taken in the same statement, with the row a lease's taking reads.
+            let (begun, lease) = try await store.beginIdempotent(claim("k1"), takingWriteLease: request(instanceA))
+            #expect(begun == .acquired)
+            let taken = try #require(lease)
+            #expect(taken.instance == instanceA && taken.read == expectedRead)
+            #expect(try await other.acquireWriteLease(instance: instanceA, owner: "B", now: now, until: soon) == nil)
+
+            // The same key again: what the key holds, and no taking (the first one still holds the lease).
+            let again = try await store.beginIdempotent(claim("k1"), takingWriteLease: request(instanceA))
+            #expect(again.0 == .inFlight && again.1 == nil)
+            try await store.releaseWriteLease(taken)
+            #expect(
+                try await other.acquireWriteLease(instance: instanceA, owner: "B", now: now, until: soon) != nil,
+                "the replayed claim took nothing over")
+
+            // Another replica holds the lease: the key is still claimed, without it; an untracked instance's
+            // taking reads no row.
+            let elsewhere = try await store.beginIdempotent(claim("k2"), takingWriteLease: request(instanceA))
+            #expect(elsewhere.0 == .acquired && elsewhere.1 == nil)
+            #expect(try await store.beginIdempotent(claim("k2")) == .inFlight)
+            let untracked = try await store.beginIdempotent(claim("k3"), takingWriteLease: request("i-untracked"))
+            #expect(untracked.0 == .acquired)
+            #expect(untracked.1?.read == PostgresStore.TrackedRead())
+            // Expired elsewhere: taken over.
+            let later = fixedTime(61)
+            let expired = try await store.beginIdempotent(
+                claim("k4", now: later),
+                takingWriteLease: WriteLeaseRequest(instance: instanceA, owner: "A", until: fixedTime(120)))
+            #expect(expired.0 == .acquired && expired.1 != nil)
+            #expect(try await other.acquireWriteLease(instance: instanceA, owner: "B", now: later, until: soon) == nil)
+            await replica.close()
+        }
+    }
+
     @Test("a lease handed to the completion is given back in its statement, never the lease of the owner's next taking")
     func completionGivesTheLeaseBack() async throws {
         try await withHarness(.postgres) { harness in

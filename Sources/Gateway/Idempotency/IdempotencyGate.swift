@@ -11,13 +11,16 @@ package struct IdempotencyGate: Sendable {
 
     /// Told about events a call committed, to wake the dispatcher.
     private let outboxCommitted: @Sendable (OutboxCommit) -> Void
+    /// The calls' write gate: a call that writes to an instance claims its key with the instance's lease.
+    private let writes: InstanceWriteGate?
 
     package init(
-        store: any IdempotencyStore, lease: Duration,
+        store: any IdempotencyStore, lease: Duration, writes: InstanceWriteGate? = nil,
         outboxCommitted: @escaping @Sendable (OutboxCommit) -> Void = { _ in }
     ) {
         self.store = store
         self.lease = lease
+        self.writes = writes
         self.outboxCommitted = outboxCommitted
     }
 
@@ -53,11 +56,12 @@ package struct IdempotencyGate: Sendable {
     }
 
     /// `work` may hand its instance's write lease on (`LeaseHandOff`): it is given back with the completion, in the
-    /// same statement.
+    /// same statement. A call that writes to `instance` takes that lease with its claim (`InstanceWriteGate.begin`).
     package func execute(
         key: String,
         fingerprint: String,
         inbound: InboundFacts,
+        writing instance: String? = nil,
         _ work: (LeaseHandOff) async -> Executed
     ) async throws(StoreError) -> Answer {
         let scope = IdempotencyScope(clientId: inbound.clientId ?? "", key: key)
@@ -65,8 +69,15 @@ package struct IdempotencyGate: Sendable {
         let claim = IdempotencyClaim(
             scope: scope, fingerprint: fingerprint, now: now,
             leaseUntil: now.addingTimeInterval(Double(self.lease.components.seconds)))
+        let handOff = LeaseHandOff()
+        let begun =
+            if let instance, let writes = self.writes {
+                try await writes.begin(claim, on: self.store, writing: instance, handOff: handOff)
+            } else {
+                try await self.store.beginIdempotent(claim)
+            }
         let answer: Answer
-        switch try await self.store.beginIdempotent(claim) {
+        switch begun {
         case .replay(let stored):
             answer = .replayed(stored)
         case .inFlight:
@@ -76,8 +87,8 @@ package struct IdempotencyGate: Sendable {
         case .outcomeUnknown:
             answer = .refused(.outcomeUnknown)
         case .acquired:
-            let handOff = LeaseHandOff()
             let executed = await work(handOff)
+            await self.writes?.settle(handOff)
             let entry = AuditTrail.entry(inbound, executed.call, responseBody: executed.response.body)
             // The answer, its audit record and its events in one transaction; a released key (Altinn was
             // provably not reached) is deleted instead of kept, its failure event still told.

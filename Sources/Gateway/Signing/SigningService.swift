@@ -10,7 +10,8 @@ package struct SigningService: Sendable {
     private let tokens: any TokenProvider
     package let defaultTokenProfile: String
     private let retry: RetryPolicy
-    private let writes: InstanceWriteGate
+    /// One Altinn write at a time per instance; the use cases' idempotency gate claims keys through it.
+    package let writes: InstanceWriteGate
     let logger: Logger
 
     package init(

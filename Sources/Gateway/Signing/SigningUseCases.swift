@@ -59,8 +59,10 @@ package struct SignUseCase: Sendable {
         let command = request.command
         let inbound = request.inbound
         let key = inbound.idempotencyKey ?? ""
-        return try await self.gate.execute(key: key, fingerprint: RequestFingerprint.sign(command), inbound: inbound) {
-            handOff in
+        return try await self.gate.execute(
+            key: key, fingerprint: RequestFingerprint.sign(command), inbound: inbound,
+            writing: command.instance.description
+        ) { handOff in
             let result = await capture { () async throws(GatewayError) in
                 try await self.service.sign(command, handOff: handOff)
             }
@@ -126,8 +128,10 @@ struct ProcessWrite: Sendable {
         work: @escaping @Sendable (LeaseHandOff) async throws(GatewayError) -> Outcome,
         observation: @escaping @Sendable (Result<Outcome, GatewayError>) -> WriteObservation
     ) async throws(StoreError) -> IdempotencyGate.Answer {
-        try await self.gate.execute(key: inbound.idempotencyKey ?? "", fingerprint: fingerprint, inbound: inbound) {
-            handOff in
+        try await self.gate.execute(
+            key: inbound.idempotencyKey ?? "", fingerprint: fingerprint, inbound: inbound,
+            writing: command.instance.description
+        ) { handOff in
             let result = await capture { () async throws(GatewayError) in try await work(handOff) }
             let environment = self.service.environment
             let call = record(result.map { _ in () }, environment, self.defaultTokenProfile)

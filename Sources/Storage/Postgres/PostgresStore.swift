@@ -155,35 +155,45 @@ package final class PostgresStore: Store {
             // A key may vanish between the conflicting INSERT and the SELECT (released or pruned); then the
             // INSERT is simply tried again.
             for _ in 0..<5 {
-                var binds = PostgresBindings()
-                binds.append(claim.scope.clientId)
-                binds.append(claim.scope.key)
-                binds.append(claim.fingerprint)
-                binds.append(StoredTime.micros(claim.leaseUntil))
-                binds.append(StoredTime.micros(claim.now))
-                let inserted = try await self.pool.rows(ClaimKey.self, binds)
+                let inserted = try await self.pool.rows(ClaimKey.self, Self.claimBindings(claim))
                 if !inserted.isEmpty { return .acquired }
-                let rows = try await self.pool.query(
-                    """
-                    SELECT fingerprint, state, lease_until, response_status, response_content_type, response_body
-                    FROM idempotency_keys WHERE client_id = \(claim.scope.clientId) AND key = \(claim.scope.key)
-                    """)
-                guard let row = rows.first?.makeRandomAccess() else { continue }
-                let body = try row[5].decode(ByteBuffer?.self)
-                return IdempotencyDecision.existing(
-                    claim: claim,
-                    fingerprint: try row[0].decode(String.self),
-                    state: try row[1].decode(String.self),
-                    leaseUntilMicros: try row[2].decode(Int64.self),
-                    response: StoredResponse(
-                        status: Int(try row[3].decode(Int32?.self) ?? 0),
-                        contentType: try row[4].decode(String?.self) ?? "",
-                        body: body.map { Array($0.readableBytesView) } ?? []
-                    )
-                )
+                if let existing = try await self.existingKey(claim) { return existing }
             }
             throw StoreError.failed("postgres: idempotency begin: the key kept changing under contention")
         }
+    }
+
+    /// `ClaimKey`'s parameters, $1–$5.
+    static func claimBindings(_ claim: IdempotencyClaim) -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(claim.scope.clientId)
+        binds.append(claim.scope.key)
+        binds.append(claim.fingerprint)
+        binds.append(StoredTime.micros(claim.leaseUntil))
+        binds.append(StoredTime.micros(claim.now))
+        return binds
+    }
+
+    /// What the key a claim found already there means for it; nil when the key is gone meanwhile.
+    func existingKey(_ claim: IdempotencyClaim) async throws -> IdempotencyBegin? {
+        let rows = try await self.pool.query(
+            """
+            SELECT fingerprint, state, lease_until, response_status, response_content_type, response_body
+            FROM idempotency_keys WHERE client_id = \(claim.scope.clientId) AND key = \(claim.scope.key)
+            """)
+        guard let row = rows.first?.makeRandomAccess() else { return nil }
+        let body = try row[5].decode(ByteBuffer?.self)
+        return IdempotencyDecision.existing(
+            claim: claim,
+            fingerprint: try row[0].decode(String.self),
+            state: try row[1].decode(String.self),
+            leaseUntilMicros: try row[2].decode(Int64.self),
+            response: StoredResponse(
+                status: Int(try row[3].decode(Int32?.self) ?? 0),
+                contentType: try row[4].decode(String?.self) ?? "",
+                body: body.map { Array($0.readableBytesView) } ?? []
+            )
+        )
     }
 
     package func pruneIdempotency(createdBefore cutoff: Date) async throws(StoreError) -> Int {
