@@ -31,6 +31,7 @@ struct PostgresPool: Sendable {
     static let defaultStatementTimeout: Duration = .seconds(30)
     /// The server's own limit answers first (`sessionSettings`); this watch is for a server that answers nothing.
     private let watch: ConnectionWatch
+    private let sweeper = LeaseSweeper()
 
     /// `statementTimeout` must be the one `sessionSettings` was given for the client's connections.
     init(
@@ -57,9 +58,9 @@ struct PostgresPool: Sendable {
     /// Leases a connection, within `wait` (by default `leaseTimeout`), and runs `body` on its event loop.
     ///
     /// The pool's wait can only be ended by cancelling the task that waits, so the lease and `body` run in a task
-    /// of their own, which a timer on the event loop cancels when no connection came in time. `LeaseDeadline` lets
-    /// exactly one of them win: a body that started is never cancelled by the timer, so its outcome is never
-    /// reported as a failure.
+    /// of their own, which `LeaseSweeper` cancels when no connection came in time. `LeaseDeadline` lets exactly one
+    /// of them win: a body that started is never cancelled by the sweeper, so its outcome is never reported as a
+    /// failure.
     func withConnection<T: Sendable>(
         within wait: Duration? = nil, _ body: @escaping @Sendable (LiveConnection) async throws -> T
     ) async throws -> T {
@@ -80,10 +81,11 @@ struct PostgresPool: Sendable {
             }
             throw StoreError.unavailable("postgres: every connection leased was closed")
         }
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .init(wait ?? self.leaseTimeout)) {
+        let sweeper = self.sweeper
+        let waiting = sweeper.add(deadline: .now() + .init(wait ?? self.leaseTimeout)) {
             if deadline.expire() { work.cancel() }
         }
-        defer { timer.cancel() }
+        defer { sweeper.end(waiting) }
         do {
             return try await withTaskCancellationHandler {
                 try await work.value
@@ -261,6 +263,65 @@ private final class EventLoopTaskExecutor: TaskExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         self.loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+/// The deadlines of the calls waiting for a connection (`PostgresPool.withConnection`), swept by one timer rather
+/// than a timer each. A timer scheduled from off its event loop wakes the loop, and so does its cancellation (which
+/// fails the timer's promise on the loop): two wake-ups of an event loop for every statement, where each costs tens
+/// of microseconds of CPU on a small VM. The sweep runs every `interval` while anyone waits (rescheduled from the
+/// loop itself, which wakes nothing), so a wait is ended at most `interval` after its deadline.
+final class LeaseSweeper: Sendable {
+    static let interval: TimeAmount = .milliseconds(100)
+
+    private struct Waiting {
+        let deadline: NIODeadline
+        let expire: @Sendable () -> Void
+    }
+
+    private struct State {
+        var last: UInt64 = 0
+        var waiting: [UInt64: Waiting] = [:]
+        var armed = false
+    }
+
+    private let state = Mutex(State())
+    private let loop: any EventLoop
+
+    init(loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
+        self.loop = loop
+    }
+
+    /// Calls `expire` once `deadline` has passed, unless `end` comes first. Returns the wait's ticket for `end`.
+    func add(deadline: NIODeadline, _ expire: @escaping @Sendable () -> Void) -> UInt64 {
+        let (ticket, arm) = self.state.withLock { state in
+            state.last += 1
+            state.waiting[state.last] = Waiting(deadline: deadline, expire: expire)
+            defer { state.armed = true }
+            return (state.last, !state.armed)
+        }
+        if arm { self.schedule() }
+        return ticket
+    }
+
+    func end(_ ticket: UInt64) {
+        _ = self.state.withLock { $0.waiting.removeValue(forKey: ticket) }
+    }
+
+    private func schedule() {
+        self.loop.scheduleTask(in: Self.interval) { self.sweep() }
+    }
+
+    private func sweep() {
+        let now = NIODeadline.now()
+        let (expired, again) = self.state.withLock { state in
+            let expired = state.waiting.filter { $0.value.deadline <= now }
+            for ticket in expired.keys { state.waiting[ticket] = nil }
+            state.armed = !state.waiting.isEmpty
+            return (expired.values.map(\.expire), state.armed)
+        }
+        for expire in expired { expire() }
+        if again { self.schedule() }
     }
 }
 
