@@ -32,18 +32,29 @@ import Testing
         }
     }
 
-    static func replicas() async throws -> Replicas {
+    /// A store on a fresh database as one replica ("replica-a", its gate's takings counted), closed after `body`.
+    static func withReplicas(_ body: (Replicas) async throws -> Void) async throws {
         var logger = Logger(label: "claim-lease-tests")
         logger.logLevel = .warning
+        // As in the storage tests: a suite starting many databases at once may keep a new connection waiting.
         let store = try await StoreFactory.open(
-            StoreConfiguration(engine: .postgres(url: try await FreshPostgres.database(), passwordFile: nil)),
+            StoreConfiguration(
+                engine: .postgres(url: try await FreshPostgres.database(), passwordFile: nil),
+                postgresConnectionWait: .seconds(60)),
             logger: logger)
-        let leases = try #require(store as? any InstanceWriteLeases)
-        let takings = CountingLeases(leases)
-        let writes = InstanceWriteGate(leases: takings, owner: "replica-a")
-        return Replicas(
-            store: store, leases: leases, takings: takings, writes: writes,
-            gate: IdempotencyGate(store: store, lease: .seconds(60), writes: writes))
+        do {
+            let leases = try #require(store as? any InstanceWriteLeases)
+            let takings = CountingLeases(leases)
+            let writes = InstanceWriteGate(leases: takings, owner: "replica-a")
+            try await body(
+                Replicas(
+                    store: store, leases: leases, takings: takings, writes: writes,
+                    gate: IdempotencyGate(store: store, lease: .seconds(60), writes: writes)))
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
     }
 
     static func inbound() -> InboundFacts {
@@ -81,90 +92,111 @@ import Testing
     }
 
     @Test func theClaimsTakingIsTheWritesLeaseAndTheCompletionGivesItBack() async throws {
-        let r = try await Self.replicas()
-        defer { Task { await r.store.close() } }
-        let held = Mutex(false)
-        try await Self.call(r, "i1") {
-            held.withLock { $0 = true }
-            let free = try await r.otherCanTake("i1")
-            #expect(!free, "the write runs while this replica holds the lease")
+        try await Self.withReplicas { r in
+            let held = Mutex(false)
+            try await Self.call(r, "i1") {
+                held.withLock { $0 = true }
+                let free = try await r.otherCanTake("i1")
+                #expect(!free, "the write runs while this replica holds the lease")
+            }
+            #expect(held.withLock { $0 })
+            #expect(r.takings.count == 0, "the write took no lease of its own")
+            #expect(try await r.otherCanTake("i1"), "the completion gave the lease back")
+            #expect(await r.writes.instancesInUse() == 0)
         }
-        #expect(held.withLock { $0 })
-        #expect(r.takings.count == 0, "the write took no lease of its own")
-        #expect(try await r.otherCanTake("i1"), "the completion gave the lease back")
-        #expect(await r.writes.instancesInUse() == 0)
     }
 
     @Test func aWriterOfThisProcessInBetweenMakesTheWriteTakeTheLeaseAgain() async throws {
-        let r = try await Self.replicas()
-        defer { Task { await r.store.close() } }
-        // Between the claim and the write, another write of this process to the instance (the tracker's, say):
-        // it takes the lease over from the claim's taking and gives it back when done.
-        try await Self.call(
-            r, "i2",
-            before: {
-                try await r.writes.serialized("i2") { () async throws(GatewayError) in }
-                #expect(r.takings.count == 1)
-            },
-            write: {
-                let free = try await r.otherCanTake("i2")
-                #expect(!free, "the write runs while this replica holds the lease")
-            })
-        #expect(r.takings.count == 2, "the write took the lease again")
-        #expect(try await r.otherCanTake("i2"))
-        #expect(await r.writes.instancesInUse() == 0)
+        try await Self.withReplicas { r in
+            // Between the claim and the write, another write of this process to the instance (the tracker's, say):
+            // it takes the lease over from the claim's taking and gives it back when done.
+            try await Self.call(
+                r, "i2",
+                before: {
+                    try await r.writes.serialized("i2") { () async throws(GatewayError) in }
+                    #expect(r.takings.count == 1)
+                },
+                write: {
+                    let free = try await r.otherCanTake("i2")
+                    #expect(!free, "the write runs while this replica holds the lease")
+                })
+            #expect(r.takings.count == 2, "the write took the lease again")
+            #expect(try await r.otherCanTake("i2"))
+            #expect(await r.writes.instancesInUse() == 0)
+        }
     }
 
     @Test func aClaimFindingTheLeaseElsewhereLeavesTheWriteToWaitForIt() async throws {
-        let r = try await Self.replicas()
-        defer { Task { await r.store.close() } }
-        let now = Date()
-        let theirs = try #require(
-            try await r.leases.acquireWriteLease(instance: "i3", owner: Self.other, now: now, until: now + 60))
-        let written = Task {
-            try await Self.call(r, "i3") {
-                let free = try await r.otherCanTake("i3")
-                #expect(!free)
+        try await Self.withReplicas { r in
+            let now = Date()
+            let theirs = try #require(
+                try await r.leases.acquireWriteLease(instance: "i3", owner: Self.other, now: now, until: now + 60))
+            let written = Task {
+                try await Self.call(r, "i3") {
+                    let free = try await r.otherCanTake("i3")
+                    #expect(!free)
+                }
             }
+            // The write polls for the lease; it gets it once the other replica gives it back.
+            await r.takings.firstTaking()
+            try await r.leases.releaseWriteLease(theirs)
+            try await written.value
+            #expect(r.takings.count >= 2, "refused while held elsewhere, then taken")
+            #expect(try await r.otherCanTake("i3"))
         }
-        // The write polls for the lease; it gets it once the other replica gives it back.
-        while r.takings.count == 0 { await Task.yield() }
-        try await r.leases.releaseWriteLease(theirs)
-        try await written.value
-        #expect(r.takings.count >= 2, "refused while held elsewhere, then taken")
-        #expect(try await r.otherCanTake("i3"))
     }
 
     @Test func aCallThatNeverWritesGivesTheClaimsTakingBack() async throws {
-        let r = try await Self.replicas()
-        defer { Task { await r.store.close() } }
-        let inbound = Self.inbound()
-        _ = try await r.gate.execute(key: inbound.idempotencyKey!, fingerprint: "f", inbound: inbound, writing: "i4") {
-            _ in Self.done
+        try await Self.withReplicas { r in
+            let inbound = Self.inbound()
+            _ = try await r.gate.execute(
+                key: inbound.idempotencyKey!, fingerprint: "f", inbound: inbound, writing: "i4"
+            ) {
+                _ in Self.done
+            }
+            #expect(try await r.otherCanTake("i4"))
+            #expect(await r.writes.instancesInUse() == 0, "the claim's watch ended")
+            // A replayed key takes nothing.
+            _ = try await r.gate.execute(
+                key: inbound.idempotencyKey!, fingerprint: "f", inbound: inbound, writing: "i4"
+            ) {
+                _ in Self.done
+            }
+            #expect(try await r.otherCanTake("i4"))
         }
-        #expect(try await r.otherCanTake("i4"))
-        #expect(await r.writes.instancesInUse() == 0, "the claim's watch ended")
-        // A replayed key takes nothing.
-        _ = try await r.gate.execute(key: inbound.idempotencyKey!, fingerprint: "f", inbound: inbound, writing: "i4") {
-            _ in Self.done
-        }
-        #expect(try await r.otherCanTake("i4"))
     }
 }
 
 /// The write gate's own takings of a lease, counted (the claim's go to the store directly).
 final class CountingLeases: InstanceWriteLeases {
     private let base: any InstanceWriteLeases
-    private let takings = Atomic(0)
+    private let takings = Mutex<(count: Int, waiting: [CheckedContinuation<Void, Never>])>((0, []))
 
     init(_ base: any InstanceWriteLeases) { self.base = base }
 
-    var count: Int { self.takings.load(ordering: .relaxed) }
+    var count: Int { self.takings.withLock { $0.count } }
+
+    /// Returns once the gate has asked for a lease at least once.
+    func firstTaking() async {
+        await withCheckedContinuation { continuation in
+            let now = self.takings.withLock { takings in
+                guard takings.count == 0 else { return true }
+                takings.waiting.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
 
     func acquireWriteLease(
         instance: String, owner: String, now: Date, until: Date
     ) async throws(StoreError) -> WriteLease? {
-        self.takings.add(1, ordering: .relaxed)
+        let waiting = self.takings.withLock { takings in
+            takings.count += 1
+            defer { takings.waiting = [] }
+            return takings.waiting
+        }
+        for continuation in waiting { continuation.resume() }
         return try await self.base.acquireWriteLease(instance: instance, owner: owner, now: now, until: until)
     }
 

@@ -212,6 +212,40 @@ struct PostgresConnectionLossTests {
         try await proxy.close()
     }
 
+    @Test(
+        "a claim that took its instance's write lease, its answer lost: the retry is told the key is in flight, and the lease keeps other replicas out until it expires"
+    )
+    func claimWithLeaseAnswerLost() async throws {
+        let (store, proxy) = try await Self.storeBehindProxy()
+        let now = fixedTime()
+        let request = WriteLeaseRequest(instance: "i1", owner: "A", until: fixedTime(60))
+        // One whole claim first, so that the statement is prepared on the connection and is later sent whole.
+        let warm = try await store.beginIdempotent(claim("warm"), takingWriteLease: request)
+        #expect(warm.0 == .acquired && warm.1 != nil)
+        try await store.releaseWriteLease(try #require(warm.1))
+
+        // The claim and its lease commit; the answer never comes back.
+        proxy.mode = .answersLost
+        do {
+            let begun = try await store.beginIdempotent(claim("k"), takingWriteLease: request)
+            Issue.record("a claim whose answer was lost reported \(begun)")
+        } catch {
+            Self.expectUnavailable(error)
+        }
+
+        proxy.mode = .open
+        // Never sent blindly again: the retry finds the key in flight.
+        #expect(try await store.beginIdempotent(claim("k")) == .inFlight)
+        // The lease is this owner's until it expires: other replicas wait, this process's next writer takes it over.
+        #expect(try await store.acquireWriteLease(instance: "i1", owner: "B", now: now, until: fixedTime(60)) == nil)
+        #expect(try await store.acquireWriteLease(instance: "i1", owner: "A", now: now, until: fixedTime(60)) != nil)
+        #expect(
+            try await store.acquireWriteLease(instance: "i1", owner: "B", now: fixedTime(61), until: fixedTime(120))
+                != nil)
+        await store.close()
+        try await proxy.close()
+    }
+
     @Test("a statement longer than the limit is cancelled by the server, as unavailable, and the connection serves on")
     func statementTimeout() async throws {
         let url = try await Harness.freshPostgresDatabase()

@@ -36,7 +36,7 @@ package struct InstanceWriteGate: Sendable {
         handOff: LeaseHandOff? = nil,
         _ body: () async throws(GatewayError) -> T
     ) async throws(GatewayError) -> T {
-        let prepaid = handOff?.takePrepaid(instance)
+        let prepaid = handOff?.takePrepaid(for: instance)
         let latest = await self.queue.enter(instance, watched: prepaid?.watch)
         let result: Result<T, GatewayError>
         do {
@@ -103,7 +103,7 @@ package struct InstanceWriteGate: Sendable {
     /// Ends the watch of a lease taken with the claim that no write used (the call failed before writing); the
     /// taking itself stays on `handOff`, for the completion to give back.
     func settle(_ handOff: LeaseHandOff) async {
-        if let prepaid = handOff.takePrepaid(nil) { await self.queue.unwatch(prepaid.watch) }
+        if let prepaid = handOff.takePrepaid() { await self.queue.unwatch(prepaid.watch) }
     }
 
     /// How many instances the in-process queue keeps state for: writers in or waiting, or watches (0 when idle).
@@ -161,8 +161,8 @@ package final class LeaseHandOff: Sendable {
         self.state.withLock { $0 = State(kept: lease, prepaid: Prepaid(lease: lease, watch: watch)) }
     }
 
-    /// The claim's taking, once, for a write to `instance` (nil: for whatever instance).
-    func takePrepaid(_ instance: String?) -> Prepaid? {
+    /// The claim's taking, once: for a write to `instance`, or (nil) whatever its instance.
+    func takePrepaid(for instance: String? = nil) -> Prepaid? {
         self.state.withLock { state in
             guard let prepaid = state.prepaid, instance == nil || prepaid.lease.instance == instance else {
                 return nil
