@@ -478,5 +478,85 @@ enum PostgresMigrations {
         // own statement (one round trip fewer per write), later than the process's next writer may have taken the
         // lease over, so the give-back must name the taking, not the process.
         ["ALTER TABLE instance_write_leases ADD COLUMN IF NOT EXISTS holder TEXT"],
+        // 15: the completions of calls that came at once, as one statement in one transaction
+        // (`PostgresStore.finishBatch`): each call as `signing_gateway_finish_call` does it, without its tail, then
+        // one tail for the calls that were done, so the events and audit locks are taken once and one WAL flush
+        // commits them all. The instances' locks are taken in `hashtext` order, so two batches never wait on each
+        // other in a cycle, and all of them before the events and audit locks, as every transaction takes them.
+        // Rows: a status row per call (`o_index` 0, `o_sequence` as `signing_gateway_finish_call`'s), then the tail's,
+        // with `o_index` the event's place in `event_items` (which call it belongs to).
+        [
+            """
+            CREATE OR REPLACE FUNCTION signing_gateway_finish_calls(
+                k_clients TEXT[], k_keys TEXT[], k_keeps BOOLEAN[], k_statuses INTEGER[], k_content_types TEXT[],
+                k_bodies BYTEA[], targets TEXT[], expecteds TEXT[], r_givens BOOLEAN[],
+                r_instances TEXT[], r_client_ids TEXT[], r_token_profiles TEXT[], r_task_ids TEXT[],
+                r_complete_when_all_signeds BOOLEAN[], r_statuses TEXT[], r_snapshots BYTEA[], r_polls INTEGER[],
+                r_next_poll_ats BIGINT[], r_deadlines BIGINT[], r_process_next_states TEXT[],
+                r_process_next_tokens TEXT[], r_process_next_claimed_ats BIGINT[], r_traceparents TEXT[],
+                r_last_errors TEXT[], r_lease_owners TEXT[], r_lease_untils BIGINT[], r_created_ats BIGINT[],
+                r_updated_ats BIGINT[],
+                event_items INTEGER[], event_ids TEXT[], event_types TEXT[], event_instances TEXT[], event_apps TEXT[],
+                event_times BIGINT[], event_bodies BYTEA[], audits JSONB, audit_heads BYTEA[], audit_tails BYTEA[]
+            ) RETURNS TABLE (o_item INTEGER, o_index INTEGER, o_sequence BIGINT, o_deliveries BIGINT)
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                i INTEGER;
+                call_status BIGINT;
+                done BOOLEAN[] := array_fill(false, ARRAY[cardinality(k_keys)]);
+                all_done BOOLEAN := true;
+                kept INTEGER[];
+                kept_calls INTEGER[];
+            BEGIN
+                FOR i IN SELECT u.n FROM unnest(targets) WITH ORDINALITY AS u(target, n)
+                         ORDER BY hashtext(u.target), u.n LOOP
+                    SELECT f.o_sequence INTO call_status FROM signing_gateway_finish_call(
+                        k_clients[i], k_keys[i], k_keeps[i], k_statuses[i], k_content_types[i], k_bodies[i],
+                        targets[i], expecteds[i], r_givens[i],
+                        r_instances[i], r_client_ids[i], r_token_profiles[i], r_task_ids[i],
+                        r_complete_when_all_signeds[i], r_statuses[i], r_snapshots[i], r_polls[i],
+                        r_next_poll_ats[i], r_deadlines[i], r_process_next_states[i], r_process_next_tokens[i],
+                        r_process_next_claimed_ats[i], r_traceparents[i], r_last_errors[i], r_lease_owners[i],
+                        r_lease_untils[i], r_created_ats[i], r_updated_ats[i],
+                        ARRAY[]::TEXT[], ARRAY[]::TEXT[], ARRAY[]::TEXT[], ARRAY[]::TEXT[], ARRAY[]::BIGINT[],
+                        ARRAY[]::BYTEA[], '[]'::jsonb, ARRAY[]::BYTEA[], ARRAY[]::BYTEA[]) AS f
+                    WHERE f.o_index = 0;
+                    o_item := i;
+                    o_index := 0;
+                    o_sequence := call_status;
+                    o_deliveries := 0;
+                    RETURN NEXT;
+                    IF call_status = 1 THEN
+                        done[i] := true;
+                    ELSE
+                        all_done := false;
+                    END IF;
+                END LOOP;
+                IF all_done THEN
+                    RETURN QUERY SELECT event_items[a.o_index], a.o_index, a.o_sequence, a.o_deliveries
+                    FROM signing_gateway_append_tail(event_ids, event_types, event_instances, event_apps, event_times,
+                                                     event_bodies, audits, audit_heads, audit_tails) AS a;
+                    RETURN;
+                END IF;
+                kept := ARRAY(SELECT n FROM generate_subscripts(event_items, 1) AS n WHERE done[event_items[n]]
+                              ORDER BY n);
+                kept_calls := ARRAY(SELECT n FROM generate_subscripts(k_keys, 1) AS n WHERE done[n] ORDER BY n);
+                RETURN QUERY SELECT event_items[kept[a.o_index]], kept[a.o_index], a.o_sequence, a.o_deliveries
+                FROM signing_gateway_append_tail(
+                    ARRAY(SELECT event_ids[k] FROM unnest(kept) WITH ORDINALITY AS x(k, n) ORDER BY n),
+                    ARRAY(SELECT event_types[k] FROM unnest(kept) WITH ORDINALITY AS x(k, n) ORDER BY n),
+                    ARRAY(SELECT event_instances[k] FROM unnest(kept) WITH ORDINALITY AS x(k, n) ORDER BY n),
+                    ARRAY(SELECT event_apps[k] FROM unnest(kept) WITH ORDINALITY AS x(k, n) ORDER BY n),
+                    ARRAY(SELECT event_times[k] FROM unnest(kept) WITH ORDINALITY AS x(k, n) ORDER BY n),
+                    ARRAY(SELECT event_bodies[k] FROM unnest(kept) WITH ORDINALITY AS x(k, n) ORDER BY n),
+                    COALESCE((SELECT jsonb_agg(audits -> (k - 1) ORDER BY n)
+                              FROM unnest(kept_calls) WITH ORDINALITY AS x(k, n)), '[]'::jsonb),
+                    ARRAY(SELECT audit_heads[k] FROM unnest(kept_calls) WITH ORDINALITY AS x(k, n) ORDER BY n),
+                    ARRAY(SELECT audit_tails[k] FROM unnest(kept_calls) WITH ORDINALITY AS x(k, n) ORDER BY n)
+                ) AS a;
+            END
+            $$
+            """
+        ],
     ]
 }

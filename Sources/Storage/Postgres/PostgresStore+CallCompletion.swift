@@ -74,6 +74,25 @@ extension PostgresStore {
         _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite?, _ lease: WriteLease?,
         _ what: String
     ) async throws(StoreError) -> OutboxCommit? {
+        // Usually with the completions that come at the same time (`finishBatch`); else, or when the batch could
+        // not write it, alone.
+        guard let pending = PendingFinish(scope, key, audit: audit, outbox: outbox, lease: lease) else {
+            return try await self.finishAlone(scope, key, audit: audit, outbox: outbox, lease, what)
+        }
+        switch await self.completions.submit(pending) {
+        case .finished(.done(let committed)): return committed
+        case .finished(.notInFlight): throw .notInFlight
+        case .failed(let error): throw error
+        // The lease went back with the batch; the row is read again.
+        case .stale: return try await self.finishAlone(scope, key, audit: audit, outbox: outbox, nil, what)
+        case .alone: return try await self.finishAlone(scope, key, audit: audit, outbox: outbox, lease, what)
+        }
+    }
+
+    private func finishAlone(
+        _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, outbox: OutboxWrite?, _ lease: WriteLease?,
+        _ what: String
+    ) async throws(StoreError) -> OutboxCommit? {
         let pool = self.pool
         let finished = try await Self.run(what) {
             // Read, check and write on one connection: one lease for the whole completion.
@@ -124,7 +143,9 @@ extension PostgresStore {
             lease = nil
             switch try status(rows) {
             case .notInFlight: return .notInFlight
-            case .done: return .done(try commit(rows.dropFirst(), read: read, update: update))
+            case .done:
+                let tail = try appendedEvents(rows.dropFirst(), events: update.events)
+                return .done(try commit(tail, read: read, update: update))
             case .stale: break
             }
             if attempt < optimisticAttempts { read = try await readTracked(outbox.instance, on: connection) }
@@ -146,13 +167,17 @@ extension PostgresStore {
 
     /// `signing_gateway_finish_call`'s first row: whether it wrote (`stale`: the row changed since it was read, and
     /// nothing was written).
-    private enum Status { case done, notInFlight, stale }
+    enum Status { case done, notInFlight, stale }
 
-    private static func status(_ rows: [PostgresRow]) throws -> Status {
+    static func status(_ rows: [PostgresRow]) throws -> Status {
         guard let status = rows.first?.makeRandomAccess(), try status[0].decode(Int32.self) == 0 else {
             throw StoreError.failed("postgres: call completion: no status row")
         }
-        switch try status[1].decode(Int64.self) {
+        return try Self.status(code: try status[1].decode(Int64.self))
+    }
+
+    static func status(code: Int64) throws -> Status {
+        switch code {
         case 0: return .notInFlight
         case 1: return .done
         case 2: return .stale
@@ -160,19 +185,18 @@ extension PostgresStore {
         }
     }
 
-    /// What a done call committed: `update` applied to `read`, and the tail's rows (those after the status row).
-    private static func commit(
-        _ tailRows: ArraySlice<PostgresRow>, read: TrackedRead, update: InstanceUpdate
+    /// What a done call committed: `update` applied to `read`, and the events its tail appended.
+    static func commit(
+        _ tail: (appended: [EventRecord], deliveriesCreated: Int), read: TrackedRead, update: InstanceUpdate
     ) throws -> OutboxCommit {
-        let tail = try appendedEvents(tailRows, events: update.events)
-        return OutboxCommit(
+        OutboxCommit(
             tracked: try update.tracked.map { row throws(StoreError) in try row.asStored } ?? read.row,
             appended: tail.appended, deliveriesCreated: tail.deliveriesCreated,
             trackingStarted: read.row == nil && update.tracked != nil)
     }
 
     /// `signing_gateway_finish_call`'s parameters, in order (see `FinishCall`).
-    private static func finishBindings(
+    static func finishBindings(
         _ scope: IdempotencyScope, _ key: KeyFinish, audit: AuditEntry, target: (instance: String, digest: String?)?,
         update: InstanceUpdate, lease: WriteLease?
     ) throws -> PostgresBindings {
@@ -262,7 +286,7 @@ private enum ReadTracked: PreparedSQL {
 /// then the tail (`TailArguments`, $29–$37), and the write lease to give back ($38 instance, $39 holder; NULL:
 /// none). Typed here, so a NULL needs no type of its own. The lease's DELETE runs whatever the function answers
 /// (a data-modifying WITH always runs to its end) and commits with it.
-private enum FinishCall: PreparedSQL {
+enum FinishCall: PreparedSQL {
     static let name = "sg_call_finish_lease"
     static let sql = """
         WITH given_back AS (

@@ -18,11 +18,16 @@ package final class PostgresStore: Store {
 
     let pool: PostgresPool
     private let runTask: Task<Void, Never>
+    /// Calls' completions that come at once, sent together (`finishBatch`).
+    let completions: StatementBatcher<PendingFinish, BatchedFinish>
     var logger: Logger { pool.logger }
 
     private init(pool: PostgresPool, runTask: Task<Void, Never>) {
         self.pool = pool
         self.runTask = runTask
+        self.completions = StatementBatcher(limit: Self.completionBatchLimit) { items in
+            await Self.finishBatch(items, on: pool)
+        }
     }
 
     /// Starts a pool for `url` (`postgres://user@host:port/db`, optional `?sslmode=`) and checks the server
