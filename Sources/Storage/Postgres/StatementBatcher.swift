@@ -26,6 +26,23 @@ final class StatementBatcher<Item: Sendable, Answer: Sendable>: Sendable {
     private struct State: Sendable {
         var sending = false
         var waiting: [Waiter] = []
+        var sent = Sent()
+        /// Tests waiting for a statement to be out with this many calls waiting behind it (`untilQueued`).
+        var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+        /// The watchers whose count is reached, taken out, to be resumed outside the lock.
+        mutating func reached() -> [CheckedContinuation<Void, Never>] {
+            guard sending, !watchers.isEmpty else { return [] }
+            let reached = watchers.filter { $0.count <= waiting.count }.map(\.continuation)
+            watchers.removeAll { $0.count <= waiting.count }
+            return reached
+        }
+    }
+
+    /// How many statements were sent and how many calls they carried.
+    struct Sent: Sendable, Equatable {
+        var statements = 0
+        var items = 0
     }
 
     let limit: Int
@@ -42,14 +59,16 @@ final class StatementBatcher<Item: Sendable, Answer: Sendable>: Sendable {
     /// is answered, and a waiting call is sent by the one before it.
     func submit(_ item: Item) async -> Answer {
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
-            let leads = self.state.withLock { state in
-                guard state.sending else {
+            let (leads, reached) = self.state.withLock { state in
+                let leads = !state.sending
+                if leads {
                     state.sending = true
-                    return true
+                } else {
+                    state.waiting.append(Waiter(item: item, continuation: continuation))
                 }
-                state.waiting.append(Waiter(item: item, continuation: continuation))
-                return false
+                return (leads, state.reached())
             }
+            for watcher in reached { watcher.resume() }
             // Resumed before the closure returns: the task goes on without suspending.
             if leads { continuation.resume(returning: .lead(others: [])) }
         }
@@ -57,6 +76,10 @@ final class StatementBatcher<Item: Sendable, Answer: Sendable>: Sendable {
         case .answered(let answer):
             return answer
         case .lead(let others):
+            self.state.withLock {
+                $0.sent.statements += 1
+                $0.sent.items += others.count + 1
+            }
             let answers = await self.send([item] + others.map(\.item))
             precondition(answers.count == others.count + 1, "a batch's sender answers every item")
             // The next statement's sender goes before this one's answers are handed out.
@@ -74,6 +97,20 @@ final class StatementBatcher<Item: Sendable, Answer: Sendable>: Sendable {
                 waiter.continuation.resume(returning: .answered(answer))
             }
             return answers[0]
+        }
+    }
+
+    /// What was sent so far.
+    var sent: Sent { self.state.withLock(\.sent) }
+
+    /// Returns once a statement is out and at least `count` calls wait behind it (for tests).
+    func untilQueued(_ count: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let reached = self.state.withLock { state in
+                state.watchers.append((count, continuation))
+                return state.reached()
+            }
+            for watcher in reached { watcher.resume() }
         }
     }
 }
