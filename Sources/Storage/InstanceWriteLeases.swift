@@ -79,33 +79,37 @@ extension PostgresStore: InstanceWriteLeases {
         return WriteLease(instance: instance, holder: holder, read: read)
     }
 
-    /// The claim first, as `ClaimKeyTakingLease` says; a key that was not new is read as `beginIdempotent` reads it.
+    /// The claim first, as `ClaimKeyTakingLease` says, usually with the claims that come at the same time
+    /// (`claimBatch`); a key that was not new is read as `beginIdempotent` reads it.
     package func beginIdempotent(
         _ claim: IdempotencyClaim, takingWriteLease request: WriteLeaseRequest
     ) async throws(StoreError) -> (IdempotencyBegin, WriteLease?) {
-        let holder = UUID().uuidString
+        let pending = PendingClaim(claim: claim, request: request, holder: UUID().uuidString)
+        switch await self.claims.submit(pending) {
+        case .acquired(let lease): return (.acquired, lease)
+        case .failed(let error): throw error
+        case .existing:
+            let existing = try await Self.run("idempotency begin with write lease") {
+                try await self.existingKey(claim)
+            }
+            if let existing { return (existing, nil) }
+        case .alone: break
+        }
         return try await Self.run("idempotency begin with write lease") {
             // A key may vanish between the conflicting INSERT and the SELECT (released or pruned); then the
             // statement is simply tried again.
             for _ in 0..<5 {
-                var binds = Self.claimBindings(claim)
-                binds.append(request.instance)
-                binds.append(request.owner)
-                binds.append(StoredTime.micros(request.until))
-                binds.append(holder)
-                if let row = try await self.pool.rows(ClaimKeyTakingLease.self, binds).first?.makeRandomAccess() {
-                    guard try row[EventColumns.tracked.count + 1].decode(Bool.self) else { return (.acquired, nil) }
-                    let read = try Self.trackedRead(row)
-                    return (.acquired, WriteLease(instance: request.instance, holder: holder, read: read))
+                switch try await Self.claimAlone(pending, on: self.pool) {
+                case .acquired(let lease): return (.acquired, lease)
+                default: if let existing = try await self.existingKey(claim) { return (existing, nil) }
                 }
-                if let existing = try await self.existingKey(claim) { return (existing, nil) }
             }
             throw StoreError.failed("postgres: idempotency begin: the key kept changing under contention")
         }
     }
 
     /// The tracked row and its md5 that `AcquireLease` and `ClaimKeyTakingLease` read beside a taking.
-    private static func trackedRead(_ row: PostgresRandomAccessRow) throws -> TrackedRead {
+    static func trackedRead(_ row: PostgresRandomAccessRow) throws -> TrackedRead {
         // No tracked row: the LEFT JOIN's columns are all NULL (the instance column never is in a stored row).
         guard try row[0].decode(String?.self) != nil else { return TrackedRead() }
         return TrackedRead(
@@ -148,7 +152,7 @@ private enum AcquireLease: PreparedSQL {
 /// $7 owner, $8 until, $9 holder; $5, the claim's time, is its now): both commit together. A row when the key was
 /// new: `AcquireLease`'s columns (NULLs when the lease was not taken or the instance is not tracked), then whether
 /// the lease was taken; none when the key already existed.
-private enum ClaimKeyTakingLease: PreparedSQL {
+enum ClaimKeyTakingLease: PreparedSQL {
     static let name = "sg_key_claim_lease"
     static let sql = """
         WITH claimed AS (

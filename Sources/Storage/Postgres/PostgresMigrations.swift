@@ -478,7 +478,12 @@ enum PostgresMigrations {
         // own statement (one round trip fewer per write), later than the process's next writer may have taken the
         // lease over, so the give-back must name the taking, not the process.
         ["ALTER TABLE instance_write_leases ADD COLUMN IF NOT EXISTS holder TEXT"],
-        // 15: the completions of calls that came at once, as one statement in one transaction
+        // 15: the statements of calls that came at once, each kind as one statement in one transaction
+        // (`StatementBatcher`). First the claims (`PostgresStore.claimBatch`): each key as `ClaimKeyTakingLease`
+        // claims it, and the instance's write lease for each key that was new. Every key first, in key order, then
+        // every lease, in instance order: a batch waits for another's uncommitted key or lease only in that order,
+        // so two batches never wait on each other in a cycle. A row per call: whether its key was new and its lease
+        // taken. Then the completions of calls that came at once, as one statement in one transaction
         // (`PostgresStore.finishBatch`): each call as `signing_gateway_finish_call` does it, without its tail, then
         // one tail for the calls that were done, so the events and audit locks are taken once and one WAL flush
         // commits them all. The instances' locks are taken in `hashtext` order, so two batches never wait on each
@@ -486,6 +491,41 @@ enum PostgresMigrations {
         // Rows: a status row per call (`o_index` 0, `o_sequence` as `signing_gateway_finish_call`'s), then the tail's,
         // with `o_index` the event's place in `event_items` (which call it belongs to).
         [
+            """
+            CREATE OR REPLACE FUNCTION signing_gateway_claim_keys(
+                k_clients TEXT[], k_keys TEXT[], k_fingerprints TEXT[], k_lease_untils BIGINT[], k_nows BIGINT[],
+                l_instances TEXT[], l_owners TEXT[], l_untils BIGINT[], l_holders TEXT[]
+            ) RETURNS TABLE (o_item INTEGER, o_inserted BOOLEAN, o_taken BOOLEAN)
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                i INTEGER;
+                inserted BOOLEAN[] := array_fill(false, ARRAY[cardinality(k_keys)]);
+            BEGIN
+                FOR i IN SELECT u.n FROM unnest(k_clients, k_keys) WITH ORDINALITY AS u(c, k, n)
+                         ORDER BY u.c, u.k, u.n LOOP
+                    INSERT INTO idempotency_keys (client_id, key, fingerprint, state, lease_until, created_at)
+                    VALUES (k_clients[i], k_keys[i], k_fingerprints[i], 'in_flight', k_lease_untils[i], k_nows[i])
+                    ON CONFLICT (client_id, key) DO NOTHING;
+                    inserted[i] := FOUND;
+                END LOOP;
+                FOR i IN SELECT u.n FROM unnest(l_instances) WITH ORDINALITY AS u(instance, n)
+                         ORDER BY u.instance, u.n LOOP
+                    o_item := i;
+                    o_inserted := inserted[i];
+                    o_taken := false;
+                    IF inserted[i] THEN
+                        INSERT INTO instance_write_leases AS l (instance, owner, expires_at, holder)
+                        VALUES (l_instances[i], l_owners[i], l_untils[i], l_holders[i])
+                        ON CONFLICT (instance) DO UPDATE
+                        SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at, holder = EXCLUDED.holder
+                        WHERE l.expires_at <= k_nows[i] OR l.owner = EXCLUDED.owner;
+                        o_taken := FOUND;
+                    END IF;
+                    RETURN NEXT;
+                END LOOP;
+            END
+            $$
+            """,
             """
             CREATE OR REPLACE FUNCTION signing_gateway_finish_calls(
                 k_clients TEXT[], k_keys TEXT[], k_keeps BOOLEAN[], k_statuses INTEGER[], k_content_types TEXT[],

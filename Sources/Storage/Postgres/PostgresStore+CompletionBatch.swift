@@ -61,16 +61,9 @@ extension PostgresStore {
             let binds = batchBindings(items)
             let rows = try await pool.withConnection { try await $0.rows(FinishCalls.self, binds) }
             return try batchAnswers(rows, items)
-        } catch let error as PSQLError where items.count > 1 && error.code == .server {
-            // Refused (a constraint, a deadlock the server broke): rolled back as a whole. Each call alone meets
-            // only its own trouble.
-            if case .failed = PostgresErrorMapping.storeError(error, what: "call completions") {
-                return items.map { _ in .alone }
-            }
-            return items.map { _ in .failed(PostgresErrorMapping.storeError(error, what: "call completions")) }
         } catch {
             let what = items.count == 1 ? "call completion" : "call completions"
-            return items.map { _ in .failed(PostgresErrorMapping.storeError(error, what: what)) }
+            return batchFailed(error, count: items.count, what: what, alone: .alone) { .failed($0) }
         }
     }
 

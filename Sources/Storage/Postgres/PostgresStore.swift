@@ -20,6 +20,8 @@ package final class PostgresStore: Store {
     private let runTask: Task<Void, Never>
     /// Calls' completions that come at once, sent together (`finishBatch`).
     let completions: StatementBatcher<PendingFinish, BatchedFinish>
+    /// Writes' claims that come at once, sent together (`claimBatch`).
+    let claims: StatementBatcher<PendingClaim, BatchedClaim>
     var logger: Logger { pool.logger }
 
     private init(pool: PostgresPool, runTask: Task<Void, Never>) {
@@ -28,6 +30,7 @@ package final class PostgresStore: Store {
         self.completions = StatementBatcher(limit: Self.completionBatchLimit) { items in
             await Self.finishBatch(items, on: pool)
         }
+        self.claims = StatementBatcher(limit: Self.claimBatchLimit) { items in await Self.claimBatch(items, on: pool) }
     }
 
     /// Starts a pool for `url` (`postgres://user@host:port/db`, optional `?sslmode=`) and checks the server
