@@ -28,6 +28,11 @@ struct CompletionBatchTests {
 
     static func scope(_ key: String) -> IdempotencyScope { IdempotencyScope(clientId: "erp", key: key) }
 
+    /// `pg_advisory_lock` or `pg_advisory_unlock` of the lock a completion takes on `instance`.
+    static func instanceLock(_ verb: String, _ instance: String) -> [PostgresQuery] {
+        [PostgresQuery(unsafeSQL: "SELECT pg_advisory_\(verb)(\(PostgresStore.instanceLockClass), hashtext('\(instance)'))")]
+    }
+
     @Test("each call in a batch ends as it would alone: kept, released, not in flight, stale; one chain")
     func outcomes() async throws {
         try await withHarness(.postgres) { harness in
@@ -122,33 +127,6 @@ struct CompletionBatchTests {
         }
     }
 
-    /// Holds `instance`'s lock (the one a completion takes) on a connection of `holder` until `release` is called.
-    final class InstanceLockHolder: Sendable {
-        private let (released, opener) = AsyncStream.makeStream(of: Void.self)
-        private let (taken, taking) = AsyncStream.makeStream(of: Void.self)
-        let task: Task<Void, any Error>
-
-        init(_ holder: PostgresStore, _ instance: String) {
-            let (released, taking) = (self.released, self.taking)
-            task = Task {
-                try await holder.pool.withConnection { connection in
-                    try await connection.query(
-                        "SELECT pg_advisory_lock(\(PostgresStore.instanceLockClass), hashtext(\(instance)))")
-                    taking.yield()
-                    for await _ in released { break }
-                    try await connection.query(
-                        "SELECT pg_advisory_unlock(\(PostgresStore.instanceLockClass), hashtext(\(instance)))")
-                }
-            }
-        }
-
-        func untilTaken() async { for await _ in taken { break } }
-        func release() async throws {
-            opener.yield()
-            try await task.value
-        }
-    }
-
     @Test("completions that come while one is out go as one statement; in a refused one, each call completes alone")
     func throughTheStore() async throws {
         try await withHarness(.postgres) { harness in
@@ -166,8 +144,8 @@ struct CompletionBatchTests {
                     #expect(try await store.beginIdempotent(claim("\(name)-\(number)")) == .acquired)
                     leases.append(try await Self.lease(store, instance))
                 }
-                let lock = InstanceLockHolder(holder, instances[0])
-                await lock.untilTaken()
+                let lock = HeldConnection(holder, Self.instanceLock("lock", instances[0]), Self.instanceLock("unlock", instances[0]))
+                await lock.untilHeld()
                 return try await withThrowingTaskGroup(of: (Int, Result<OutboxCommit?, StoreError>).self) { group in
                     for number in 0..<4 {
                         let response = number == refusing ? refusedAnswer : Self.kept
@@ -269,5 +247,32 @@ struct CompletionBatchTests {
             #expect(stores.contains { $0.completions.sent.items > $0.completions.sent.statements }, "some went together")
             await stores[1].close()
         }
+    }
+}
+
+/// A connection of `store` that runs `hold`, keeps what it took (a lock, an uncommitted row) until `release()`,
+/// then runs `undo`: what another replica's transaction in progress holds.
+final class HeldConnection: Sendable {
+    private let (released, opener) = AsyncStream.makeStream(of: Void.self)
+    private let (held, holding) = AsyncStream.makeStream(of: Void.self)
+    private let task: Task<Void, any Error>
+
+    init(_ store: PostgresStore, _ hold: [PostgresQuery], _ undo: [PostgresQuery]) {
+        let (released, holding) = (self.released, self.holding)
+        task = Task {
+            try await store.pool.withConnection { connection in
+                for query in hold { try await connection.query(query) }
+                holding.yield()
+                for await _ in released { break }
+                for query in undo { try await connection.query(query) }
+            }
+        }
+    }
+
+    func untilHeld() async { for await _ in held { break } }
+
+    func release() async throws {
+        opener.yield()
+        try await task.value
     }
 }
