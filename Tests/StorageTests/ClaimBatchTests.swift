@@ -31,7 +31,8 @@ struct ClaimBatchTests {
             let rowA = try await store.pool.withConnection { try await PostgresStore.readTracked(instanceA, on: $0) }
             #expect(try await store.beginIdempotent(claim("there")) == .acquired)
             #expect(
-                try await other.acquireWriteLease(instance: instanceC, owner: "B", now: fixedTime(), until: fixedTime(60))
+                try await other.acquireWriteLease(
+                    instance: instanceC, owner: "B", now: fixedTime(), until: fixedTime(60))
                     != nil)
             let items = [
                 Self.pending("k1", instanceA),
@@ -55,15 +56,20 @@ struct ClaimBatchTests {
             // What was written: the new keys in flight; leases only for new keys; B's lease untouched.
             for key in ["k1", "k2", "k3", "k4"] { #expect(try await store.beginIdempotent(claim(key)) == .inFlight) }
             let now = fixedTime()
-            #expect(try await other.acquireWriteLease(instance: instanceA, owner: "B", now: now, until: now + 60) == nil)
+            #expect(
+                try await other.acquireWriteLease(instance: instanceA, owner: "B", now: now, until: now + 60) == nil)
             #expect(
                 try await other.acquireWriteLease(instance: instanceB, owner: "B", now: now, until: now + 60) != nil,
                 "a claim whose key was there takes no lease")
             // The untracked instance's lease is held by the later taking: the earlier one's give-back frees nothing.
             try await store.releaseWriteLease(try #require(Self.lease(answers[3]) ?? nil))
-            #expect(try await other.acquireWriteLease(instance: "i-untracked", owner: "B", now: now, until: now + 60) == nil)
+            #expect(
+                try await other.acquireWriteLease(instance: "i-untracked", owner: "B", now: now, until: now + 60) == nil
+            )
             try await store.releaseWriteLease(try #require(Self.lease(answers[5]) ?? nil))
-            #expect(try await other.acquireWriteLease(instance: "i-untracked", owner: "B", now: now, until: now + 60) != nil)
+            #expect(
+                try await other.acquireWriteLease(instance: "i-untracked", owner: "B", now: now, until: now + 60) != nil
+            )
             await replica.close()
         }
     }
@@ -72,13 +78,15 @@ struct ClaimBatchTests {
     func refused() async throws {
         try await withHarness(.postgres) { harness in
             let store = try #require(harness.store as? PostgresStore)
-            try await harness.raw("ALTER TABLE idempotency_keys ADD CONSTRAINT refuse_fp CHECK (fingerprint <> 'refuse')")
+            try await harness.raw(
+                "ALTER TABLE idempotency_keys ADD CONSTRAINT refuse_fp CHECK (fingerprint <> 'refuse')")
             let items = [Self.pending("k1", instanceA), Self.pending("k2", instanceB, fingerprint: "refuse")]
             let answers = await PostgresStore.claimBatch(items, on: store.pool)
             #expect(answers.allSatisfy { if case .alone = $0 { true } else { false } })
             #expect(try await store.beginIdempotent(claim("k1")) == .acquired, "k1 was not claimed")
             let now = fixedTime()
-            #expect(try await store.acquireWriteLease(instance: instanceA, owner: "B", now: now, until: now + 60) != nil)
+            #expect(
+                try await store.acquireWriteLease(instance: instanceA, owner: "B", now: now, until: now + 60) != nil)
         }
     }
 
@@ -87,7 +95,8 @@ struct ClaimBatchTests {
         try await withHarness(.postgres) { harness in
             let store = try #require(harness.store as? PostgresStore)
             let holder = try #require(try await harness.openReplica() as? PostgresStore)
-            try await harness.raw("ALTER TABLE idempotency_keys ADD CONSTRAINT refuse_fp CHECK (fingerprint <> 'refuse')")
+            try await harness.raw(
+                "ALTER TABLE idempotency_keys ADD CONSTRAINT refuse_fp CHECK (fingerprint <> 'refuse')")
 
             /// Four claims: the first waits for another transaction's uncommitted insert of its key, the others queue.
             func round(_ name: String, refusing: Int?) async throws -> [Result<IdempotencyBegin, StoreError>] {
@@ -102,10 +111,15 @@ struct ClaimBatchTests {
                 return try await withThrowingTaskGroup(of: (Int, Result<IdempotencyBegin, StoreError>).self) { group in
                     for number in 0..<4 {
                         let item = Self.pending(
-                            "\(name)-\(number)", "i-\(name)-\(number)", fingerprint: number == refusing ? "refuse" : "fp-1")
+                            "\(name)-\(number)", "i-\(name)-\(number)",
+                            fingerprint: number == refusing ? "refuse" : "fp-1")
                         group.addTask {
                             do {
-                                return (number, .success(try await store.beginIdempotent(item.claim, takingWriteLease: item.request).0))
+                                return (
+                                    number,
+                                    .success(
+                                        try await store.beginIdempotent(item.claim, takingWriteLease: item.request).0)
+                                )
                             } catch { return (number, .failure(error as! StoreError)) }
                         }
                         await store.claims.untilQueued(number)

@@ -30,7 +30,10 @@ struct CompletionBatchTests {
 
     /// `pg_advisory_lock` or `pg_advisory_unlock` of the lock a completion takes on `instance`.
     static func instanceLock(_ verb: String, _ instance: String) -> [PostgresQuery] {
-        [PostgresQuery(unsafeSQL: "SELECT pg_advisory_\(verb)(\(PostgresStore.instanceLockClass), hashtext('\(instance)'))")]
+        [
+            PostgresQuery(
+                unsafeSQL: "SELECT pg_advisory_\(verb)(\(PostgresStore.instanceLockClass), hashtext('\(instance)'))")
+        ]
     }
 
     @Test("each call in a batch ends as it would alone: kept, released, not in flight, stale; one chain")
@@ -93,7 +96,8 @@ struct CompletionBatchTests {
             // Every lease went back with the statement, the stale call's too.
             for instance in [instanceA, instanceB, instanceC] {
                 let now = fixedTime()
-                #expect(try await other.acquireWriteLease(instance: instance, owner: "B", now: now, until: now + 60) != nil)
+                #expect(
+                    try await other.acquireWriteLease(instance: instance, owner: "B", now: now, until: now + 60) != nil)
             }
             await replica.close()
         }
@@ -122,7 +126,8 @@ struct CompletionBatchTests {
             #expect(try await store.trackedInstance(instanceA) == nil)
             #expect(try await allRecords(store).isEmpty)
             let now = fixedTime()
-            #expect(try await other.acquireWriteLease(instance: instanceA, owner: "B", now: now, until: now + 60) == nil)
+            #expect(
+                try await other.acquireWriteLease(instance: instanceA, owner: "B", now: now, until: now + 60) == nil)
             await replica.close()
         }
     }
@@ -144,13 +149,15 @@ struct CompletionBatchTests {
                     #expect(try await store.beginIdempotent(claim("\(name)-\(number)")) == .acquired)
                     leases.append(try await Self.lease(store, instance))
                 }
-                let lock = HeldConnection(holder, Self.instanceLock("lock", instances[0]), Self.instanceLock("unlock", instances[0]))
+                let lock = HeldConnection(
+                    holder, Self.instanceLock("lock", instances[0]), Self.instanceLock("unlock", instances[0]))
                 await lock.untilHeld()
                 return try await withThrowingTaskGroup(of: (Int, Result<OutboxCommit?, StoreError>).self) { group in
                     for number in 0..<4 {
                         let response = number == refusing ? refusedAnswer : Self.kept
                         let (scope, lease) = (Self.scope("\(name)-\(number)"), leases[number])
-                        let write = Self.write(instances[number], events: [event("\(name)-e\(number)", instance: instances[number])])
+                        let write = Self.write(
+                            instances[number], events: [event("\(name)-e\(number)", instance: instances[number])])
                         group.addTask {
                             do {
                                 return (
@@ -158,7 +165,8 @@ struct CompletionBatchTests {
                                     .success(
                                         try await store.completeIdempotent(
                                             scope, response: response, audit: entry(number, key: scope.key),
-                                            outbox: write, givingBack: lease)))
+                                            outbox: write, givingBack: lease))
+                                )
                             } catch { return (number, .failure(error as! StoreError)) }
                         }
                         await store.completions.untilQueued(number)
@@ -234,17 +242,22 @@ struct CompletionBatchTests {
                 try await group.waitForAll()
             }
             let polls = try await withThrowingTaskGroup(of: Int.self) { group in
-                for instance in instances { group.addTask { try await stores[0].trackedInstance(instance)?.polls ?? 0 } }
+                for instance in instances {
+                    group.addTask { try await stores[0].trackedInstance(instance)?.polls ?? 0 }
+                }
                 return try await group.reduce(0, +)
             }
             #expect(polls == 2 * perStore, "every completion's update landed once")
             #expect(try await stores[0].events(after: 0, limit: 1000).count == 2 * perStore)
             let records = try await allRecords(stores[0])
             #expect(records.count == 2 * perStore)
-            #expect(try await AuditVerifier.verify(store: stores[0]) == .intact(count: 2 * perStore, head: records.last!.hash))
+            #expect(
+                try await AuditVerifier.verify(store: stores[0])
+                    == .intact(count: 2 * perStore, head: records.last!.hash))
             let after = try await stores[0].pool.query(PostgresQuery(unsafeSQL: deadlocks))[0].decode(Int64.self)
             #expect(after == before, "no batch waited on another in a cycle")
-            #expect(stores.contains { $0.completions.sent.items > $0.completions.sent.statements }, "some went together")
+            #expect(
+                stores.contains { $0.completions.sent.items > $0.completions.sent.statements }, "some went together")
             await stores[1].close()
         }
     }

@@ -596,7 +596,7 @@ enum PostgresMigrations {
                 ) AS a;
             END
             $$
-            """
+            """,
         ],
     ]
 }

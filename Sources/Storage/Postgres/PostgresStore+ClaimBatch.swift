@@ -28,7 +28,9 @@ extension PostgresStore {
     static func claimBatch(_ items: [PendingClaim], on pool: PostgresPool) async -> [BatchedClaim] {
         do {
             if items.count == 1 { return [try await claimAlone(items[0], on: pool)] }
-            let rows = try await pool.withConnection { try await $0.rows(ClaimKeysTakingLeases.self, claimBindings(items)) }
+            let rows = try await pool.withConnection {
+                try await $0.rows(ClaimKeysTakingLeases.self, claimBindings(items))
+            }
             var answers = [BatchedClaim?](repeating: nil, count: items.count)
             for row in rows {
                 let row = row.makeRandomAccess()

@@ -137,7 +137,9 @@ extension PostgresStore {
         binds.append(items.map(\.scope.clientId))
         binds.append(items.map(\.scope.key))
         binds.append(items.map { if case .keep = $0.key { true } else { false } })
-        let kept = items.map { item -> StoredResponse? in if case .keep(let response) = item.key { response } else { nil } }
+        let kept = items.map { item -> StoredResponse? in
+            if case .keep(let response) = item.key { response } else { nil }
+        }
         binds.append(NullableArray(kept.map { $0.map { Int32($0.status) } }))
         binds.append(NullableArray(kept.map { $0?.contentType }))
         binds.append(NullableArray(kept.map { $0.map { ByteBuffer(bytes: $0.body) } }))
