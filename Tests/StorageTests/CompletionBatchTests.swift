@@ -208,6 +208,40 @@ struct CompletionBatchTests {
         }
     }
 
+    @Test("a batch goes on when the call that sends it is cancelled: it carries the other calls' completions")
+    func senderCancelled() async throws {
+        try await withHarness(.postgres) { harness in
+            let store = try #require(harness.store as? PostgresStore)
+            let holder = try #require(try await harness.openReplica() as? PostgresStore)
+            let instances = (0..<4).map { "ttd/signing/50001/cancelled-\($0)" }
+            var leases: [WriteLease] = []
+            for (number, instance) in instances.enumerated() {
+                #expect(try await store.beginIdempotent(claim("c-\(number)")) == .acquired)
+                leases.append(try await Self.lease(store, instance))
+            }
+            let lock = HeldConnection(
+                holder, Self.instanceLock("lock", instances[0]), Self.instanceLock("unlock", instances[0]))
+            await lock.untilHeld()
+            var calls: [Task<OutboxCommit?, any Error>] = []
+            for number in 0..<4 {
+                let (scope, lease, write) = (Self.scope("c-\(number)"), leases[number], Self.write(instances[number]))
+                calls.append(
+                    Task {
+                        try await store.completeIdempotent(
+                            scope, response: Self.kept, audit: entry(number, key: scope.key), outbox: write,
+                            givingBack: lease)
+                    })
+                await store.completions.untilQueued(number)
+            }
+            // Call 1 sends the batch of 1, 2 and 3 once call 0 is answered.
+            calls[1].cancel()
+            try await lock.release()
+            for call in calls { #expect(try await call.value?.tracked?.polls == 1) }
+            #expect(store.completions.sent == .init(statements: 2, items: 4))
+            await holder.close()
+        }
+    }
+
     @Test("two replicas completing at once on shared instances: no update lost, no deadlock, one chain")
     func replicasAtOnce() async throws {
         try await withHarness(.postgres) { harness in

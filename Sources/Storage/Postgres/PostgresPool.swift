@@ -60,9 +60,11 @@ struct PostgresPool: Sendable {
     /// The pool's wait can only be ended by cancelling the task that waits, so the lease and `body` run in a task
     /// of their own, which `LeaseSweeper` cancels when no connection came in time. `LeaseDeadline` lets exactly one
     /// of them win: a body that started is never cancelled by the sweeper, so its outcome is never reported as a
-    /// failure.
+    /// failure. `followingCancellation` false: the caller's cancellation does not reach them (a statement that
+    /// carries other calls' work, `StatementBatcher`).
     func withConnection<T: Sendable>(
-        within wait: Duration? = nil, _ body: @escaping @Sendable (LiveConnection) async throws -> T
+        within wait: Duration? = nil, followingCancellation: Bool = true,
+        _ body: @escaping @Sendable (LiveConnection) async throws -> T
     ) async throws -> T {
         let client = self.client
         let logger = self.logger
@@ -87,6 +89,7 @@ struct PostgresPool: Sendable {
         }
         defer { sweeper.end(waiting) }
         do {
+            guard followingCancellation else { return try await work.value }
             return try await withTaskCancellationHandler {
                 try await work.value
             } onCancel: {

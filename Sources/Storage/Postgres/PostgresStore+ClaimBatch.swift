@@ -28,7 +28,7 @@ extension PostgresStore {
     static func claimBatch(_ items: [PendingClaim], on pool: PostgresPool) async -> [BatchedClaim] {
         do {
             if items.count == 1 { return [try await claimAlone(items[0], on: pool)] }
-            let rows = try await pool.withConnection {
+            let rows = try await pool.withConnection(followingCancellation: false) {
                 try await $0.rows(ClaimKeysTakingLeases.self, claimBindings(items))
             }
             var answers = [BatchedClaim?](repeating: nil, count: items.count)

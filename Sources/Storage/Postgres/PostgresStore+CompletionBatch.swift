@@ -59,7 +59,9 @@ extension PostgresStore {
         do {
             if items.count == 1 { return [try await finishOne(items[0], on: pool)] }
             let binds = batchBindings(items)
-            let rows = try await pool.withConnection { try await $0.rows(FinishCalls.self, binds) }
+            let rows = try await pool.withConnection(followingCancellation: false) {
+                try await $0.rows(FinishCalls.self, binds)
+            }
             return try batchAnswers(rows, items)
         } catch {
             let what = items.count == 1 ? "call completion" : "call completions"
@@ -71,7 +73,9 @@ extension PostgresStore {
         let binds = try finishBindings(
             item.scope, item.key, audit: item.audit, target: item.target.map { ($0, item.read.digest) },
             update: item.update, lease: item.lease)
-        let rows = try await pool.withConnection { try await $0.rows(FinishCall.self, binds) }
+        let rows = try await pool.withConnection(followingCancellation: false) {
+            try await $0.rows(FinishCall.self, binds)
+        }
         switch try status(rows) {
         case .notInFlight: return .finished(.notInFlight)
         case .stale:

@@ -55,8 +55,9 @@ final class StatementBatcher<Item: Sendable, Answer: Sendable>: Sendable {
         self.send = send
     }
 
-    /// `item`'s answer, sent alone or with the calls that came meanwhile. Not cancellable: a statement once sent
-    /// is answered, and a waiting call is sent by the one before it.
+    /// `item`'s answer, sent alone or with the calls that came meanwhile. Not cancellable: a waiting call is sent
+    /// by the one before it, and `send` must not let its caller's cancellation end a statement that carries other
+    /// calls' work (`PostgresPool.withConnection(followingCancellation: false)`).
     func submit(_ item: Item) async -> Answer {
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let (leads, reached) = self.state.withLock { state in
