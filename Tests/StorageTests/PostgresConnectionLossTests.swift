@@ -213,6 +213,59 @@ struct PostgresConnectionLossTests {
     }
 
     @Test(
+        "a batch's answer lost after the server committed: each of its calls fails as unavailable, each retry replays")
+    func batchAnswerLostAfterCommit() async throws {
+        let (store, proxy) = try await Self.storeBehindProxy()
+        let response = StoredResponse(status: 200, contentType: "application/json", body: Array(#"{"ok":true}"#.utf8))
+        let now = Date()
+        /// Claims the keys and takes the leases; the completions to send as one batch.
+        func calls(_ keys: [String]) async throws -> [PostgresStore.PendingFinish] {
+            var items: [PostgresStore.PendingFinish] = []
+            for (number, key) in keys.enumerated() {
+                #expect(try await store.beginIdempotent(claim(key)) == .acquired)
+                let lease = try #require(
+                    try await store.acquireWriteLease(instance: "i-\(key)", owner: "A", now: now, until: now + 60))
+                let write = OutboxWrite(instance: "i-\(key)") { _ in
+                    InstanceUpdate(tracked: tracked("i-\(key)"), events: [event("e-\(key)", instance: "i-\(key)")])
+                }
+                items.append(
+                    try #require(
+                        PostgresStore.PendingFinish(
+                            IdempotencyScope(clientId: "erp", key: key), .keep(response),
+                            audit: entry(number, key: key),
+                            outbox: write, lease: lease)))
+            }
+            return items
+        }
+        // One whole batch first, so that its statement is prepared on the connection and is later sent whole.
+        let warm = await PostgresStore.finishBatch(try await calls(["w1", "w2"]), on: store.pool)
+        #expect(warm.allSatisfy { if case .finished(.done) = $0 { true } else { false } })
+
+        // The batch reaches the server and commits, the leases given back with it; its answer never comes back.
+        let items = try await calls(["k1", "k2"])
+        proxy.mode = .answersLost
+        let lost = await PostgresStore.finishBatch(items, on: store.pool)
+        for answer in lost {
+            guard case .failed(.unavailable) = answer else {
+                Issue.record("a call of a batch whose answer was lost: \(answer)")
+                continue
+            }
+        }
+
+        proxy.mode = .open
+        for key in ["k1", "k2"] {
+            #expect(try await store.beginIdempotent(claim(key)) == .replay(response), "\(key) was kept")
+            #expect(
+                try await store.acquireWriteLease(instance: "i-\(key)", owner: "B", now: now, until: now + 60) != nil,
+                "\(key)'s lease went with the commit")
+        }
+        #expect(try await store.events(after: 0, limit: 10).map(\.event.id) == ["e-w1", "e-w2", "e-k1", "e-k2"])
+        #expect(try await allRecords(store).count == 4)
+        await store.close()
+        try await proxy.close()
+    }
+
+    @Test(
         "a claim that took its instance's write lease, its answer lost: the retry is told the key is in flight, and the lease keeps other replicas out until it expires"
     )
     func claimWithLeaseAnswerLost() async throws {
