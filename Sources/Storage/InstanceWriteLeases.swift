@@ -101,7 +101,8 @@ extension PostgresStore: InstanceWriteLeases {
             for _ in 0..<5 {
                 switch try await Self.claimAlone(pending, on: self.pool) {
                 case .acquired(let lease): return (.acquired, lease)
-                default: if let existing = try await self.existingKey(claim) { return (existing, nil) }
+                case .existing, .alone, .failed:  // `claimAlone` answers only acquired or existing
+                    if let existing = try await self.existingKey(claim) { return (existing, nil) }
                 }
             }
             throw StoreError.failed("postgres: idempotency begin: the key kept changing under contention")

@@ -64,6 +64,8 @@ final class StatementBatcher<Item: Sendable, Answer: Sendable>: Sendable {
                 let leads = !state.sending
                 if leads {
                     state.sending = true
+                    state.sent.statements += 1
+                    state.sent.items += 1
                 } else {
                     state.waiting.append(Waiter(item: item, continuation: continuation))
                 }
@@ -77,10 +79,6 @@ final class StatementBatcher<Item: Sendable, Answer: Sendable>: Sendable {
         case .answered(let answer):
             return answer
         case .lead(let others):
-            self.state.withLock {
-                $0.sent.statements += 1
-                $0.sent.items += others.count + 1
-            }
             let answers = await self.send([item] + others.map(\.item))
             precondition(answers.count == others.count + 1, "a batch's sender answers every item")
             // The next statement's sender goes before this one's answers are handed out.
@@ -90,6 +88,8 @@ final class StatementBatcher<Item: Sendable, Answer: Sendable>: Sendable {
                     return []
                 }
                 let count = min(self.limit, state.waiting.count)
+                state.sent.statements += 1
+                state.sent.items += count
                 defer { state.waiting.removeFirst(count) }
                 return Array(state.waiting.prefix(count))
             }
