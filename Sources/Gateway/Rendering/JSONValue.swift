@@ -50,18 +50,18 @@ extension JSONValue {
         case .null: out.append(contentsOf: "null".utf8)
         case .array(let values):
             out.append(UInt8(ascii: "["))
-            for (index, value) in values.enumerated() {
+            for index in values.indices {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                value.write(to: &out)
+                values[index].write(to: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            for (index, (key, value)) in members.enumerated() {
+            for index in members.indices {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(key, to: &out)
+                Self.writeString(members[index].0, to: &out)
                 out.append(UInt8(ascii: ":"))
-                value.write(to: &out)
+                members[index].1.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -69,21 +69,18 @@ extension JSONValue {
 
     private static func writeString(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        EscapedRuns.append(
-            value, to: &out,
-            escaping: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F },
-            with: { byte, out in
-                out.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
-                case 0x0A: out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "t"))
-                default:
-                    let (high, low) = Hex.digits(of: byte)
-                    out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, high, low])
-                }
-            })
+        EscapedRuns.append(value, to: &out, escapingDelete: true) { byte, out in
+            out.append(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            default:
+                let (high, low) = Hex.digits(of: byte)
+                out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, high, low])
+            }
+        }
         out.append(UInt8(ascii: "\""))
     }
 }

@@ -112,13 +112,11 @@ package enum AuditChain {
     static func appendJSONString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // The canonical form the chain's hashes cover: only `"`, `\` and control bytes escaped, as `\u00XX`.
-        EscapedRuns.append(
-            text, to: &out, escaping: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") },
-            with: { byte, out in
-                guard byte < 0x20 else { return out.append(contentsOf: [UInt8(ascii: "\\"), byte]) }
-                let (high, low) = Hex.digits(of: byte)
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, high, low])
-            })
+        EscapedRuns.append(text, to: &out, escapingDelete: false) { byte, out in
+            guard byte < 0x20 else { return out.append(contentsOf: [UInt8(ascii: "\\"), byte]) }
+            let (high, low) = Hex.digits(of: byte)
+            out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, high, low])
+        }
         out.append(UInt8(ascii: "\""))
     }
 }
