@@ -9,7 +9,8 @@ struct EscapedRunsTests {
     static func reference(_ text: String, escapingDelete: Bool) -> [UInt8] {
         var out: [UInt8] = []
         for byte in text.utf8 {
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (escapingDelete && byte == 0x7F) {
+            let special = byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (escapingDelete && byte == 0x7F)
+            if byte < 0x20 || special {
                 out += [UInt8(ascii: "<"), byte, UInt8(ascii: ">")]
             } else {
                 out.append(byte)
