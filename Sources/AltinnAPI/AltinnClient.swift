@@ -163,4 +163,17 @@ package struct AltinnClient: Sendable {
             throw .undecodable(status: Int(response.status.code), operation)
         }
     }
+
+    /// The answers read on every request read themselves from the tape (`TapeReadable`).
+    static func decode<T: TapeReadable>(
+        _ type: T.Type,
+        _ response: InboundResponse,
+        _ operation: AltinnOperation
+    ) throws(AltinnError) -> T {
+        do throws(TapeValue.Mismatch) {
+            return try TapeValue.read(type, from: response.body)
+        } catch {
+            throw .undecodable(status: Int(response.status.code), operation)
+        }
+    }
 }

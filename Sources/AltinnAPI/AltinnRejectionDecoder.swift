@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Primitives
 import Transport
 
 /// Turns a non-2xx app-API answer into an `AltinnRejection`, covering the shapes Altinn really
@@ -23,7 +24,8 @@ enum AltinnRejectionDecoder {
             {
                 rejection.reason = .instanceLocked
             }
-        } else if let action = try? JSONDecoder().decode(UserActionResponse.self, from: body), let error = action.error
+        } else if let action = try? TapeValue.read(UserActionResponse.self, from: response.body),
+            let error = action.error
         {
             rejection.actionErrorCode = error.code
         } else if let text = try? JSONDecoder().decode(String.self, from: body) {

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Primitives
 import Testing
 import Transport
 
@@ -8,6 +9,10 @@ import Transport
 /// Every Altinn quirk from the reference, decoded from the shapes Altinn really sends.
 @Suite struct WireQuirkTests {
     func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
+        try upstreamDecode(type, from: Data(json.utf8))
+    }
+
+    func decode<T: TapeReadable>(_ type: T.Type, _ json: String) throws -> T {
         try upstreamDecode(type, from: Data(json.utf8))
     }
 

@@ -1,3 +1,5 @@
+package import Primitives
+
 /// `UserActionRequest`: body of POST actions.
 package struct UserActionRequest: Encodable, Sendable, Equatable {
     package var action: String
@@ -25,14 +27,14 @@ package struct UserActionRequest: Encodable, Sendable, Equatable {
 }
 
 /// `UserActionResponse`: answer of POST actions, on success and on handler failure alike.
-package struct UserActionResponse: Decodable, Sendable, Equatable {
+package struct UserActionResponse: Sendable, Equatable {
     package var instance: InstanceSummary?
     package var error: ActionError?
     package var redirectUrl: String?
 }
 
 /// `ActionError`: why an action handler failed, e.g. `UnauthorizedOnBehalfOf`.
-package struct ActionError: Decodable, Sendable, Equatable {
+package struct ActionError: Sendable, Equatable {
     package var code: String?
     package var message: String?
 }
@@ -41,22 +43,69 @@ package struct ActionError: Decodable, Sendable, Equatable {
 /// the signature document Storage just added: app-lib's `SigningUserAction.HandleAction` reloads the instance's
 /// data elements into the instance `ActionsController.Perform` answers with (app-lib-dotnet
 /// `src/Altinn.App.Core/Features/Action/SigningUserAction.cs`; the unit of work holds that same instance).
-package struct InstanceSummary: Decodable, Sendable, Equatable {
+package struct InstanceSummary: Sendable, Equatable {
     package var id: String?
     package var process: InstanceProcess?
     package var data: [DataElement]?
 }
 
 /// Storage's `ProcessState` inside an `Instance`.
-package struct InstanceProcess: Decodable, Sendable, Equatable {
+package struct InstanceProcess: Sendable, Equatable {
     package var started: AltinnTimestamp?
     package var currentTask: InstanceProcessTask?
     package var ended: AltinnTimestamp?
     package var endEvent: String?
 }
 
-package struct InstanceProcessTask: Decodable, Sendable, Equatable {
+package struct InstanceProcessTask: Sendable, Equatable {
     package var elementId: String?
     package var name: String?
     package var altinnTaskType: String?
+}
+
+// Read from the tape directly (see `TapeReadable`), in extensions so that the memberwise initializers stay.
+
+extension UserActionResponse: TapeReadable {
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        let object = try value.object()
+        self.instance = try object["instance"].map(InstanceSummary.init(tape:))
+        self.error = try object["error"].map(ActionError.init(tape:))
+        self.redirectUrl = try object["redirectUrl"]?.string()
+    }
+}
+
+extension ActionError: TapeReadable {
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        let object = try value.object()
+        self.code = try object["code"]?.string()
+        self.message = try object["message"]?.string()
+    }
+}
+
+extension InstanceSummary: TapeReadable {
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        let object = try value.object()
+        self.id = try object["id"]?.string()
+        self.process = try object["process"].map(InstanceProcess.init(tape:))
+        self.data = try object["data"]?.array(of: DataElement.self)
+    }
+}
+
+extension InstanceProcess: TapeReadable {
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        let object = try value.object()
+        self.started = try object["started"].map(AltinnTimestamp.init(tape:))
+        self.currentTask = try object["currentTask"].map(InstanceProcessTask.init(tape:))
+        self.ended = try object["ended"].map(AltinnTimestamp.init(tape:))
+        self.endEvent = try object["endEvent"]?.string()
+    }
+}
+
+extension InstanceProcessTask: TapeReadable {
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        let object = try value.object()
+        self.elementId = try object["elementId"]?.string()
+        self.name = try object["name"]?.string()
+        self.altinnTaskType = try object["altinnTaskType"]?.string()
+    }
 }

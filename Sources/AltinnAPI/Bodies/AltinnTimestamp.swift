@@ -1,9 +1,9 @@
 package import Foundation
-import Primitives
+package import Primitives
 
 /// An ISO-8601 timestamp as Altinn writes it: .NET `DateTime` with 0-7 fractional digits
 /// (e.g. `2025-03-03T11:16:02.9390324Z`), with `Z`, an offset, or (for unspecified kinds) none.
-package struct AltinnTimestamp: Sendable, Hashable, Decodable, CustomStringConvertible {
+package struct AltinnTimestamp: Sendable, Hashable, Decodable, TapeReadable, CustomStringConvertible {
     /// Seconds since 1970 in UTC, with the fraction kept to 100 ns like .NET ticks.
     package let date: Date
 
@@ -22,6 +22,11 @@ package struct AltinnTimestamp: Sendable, Hashable, Decodable, CustomStringConve
         guard let date = Self.parse(text) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO-8601 timestamp")
         }
+        self.date = date
+    }
+
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        guard let date = Self.parse(try value.string()) else { throw .init(reason: "not an ISO-8601 timestamp") }
         self.date = date
     }
 

@@ -1,14 +1,20 @@
+package import Primitives
+
 /// `SigningStateResponse`: answer of GET signing.
-package struct SigningStateResponse: Decodable, Sendable, Equatable {
+package struct SigningStateResponse: TapeReadable, Sendable, Equatable {
     package var signeeStates: [SigneeState]
 
     package init(signeeStates: [SigneeState]) {
         self.signeeStates = signeeStates
     }
+
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        self.signeeStates = try value.object().required("signeeStates").array(of: SigneeState.self)
+    }
 }
 
 /// `SigneeState`. There is no "hasSigned" on the wire: a signee has signed when `signedTime` is set.
-package struct SigneeState: Decodable, Sendable, Equatable {
+package struct SigneeState: TapeReadable, Sendable, Equatable {
     /// Person's full name; "System" for a system user; null for an organisation not yet signed.
     package var name: String?
     /// Organisation name. The code writes `organization`; one Altinn doc example says `organisation`.
@@ -34,33 +40,27 @@ package struct SigneeState: Decodable, Sendable, Equatable {
         self.signedTime = signedTime
     }
 
-    enum CodingKeys: String, CodingKey {
-        case name, organization, organisation, delegationSuccessful, notificationStatus, partyId, signedTime
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.name = try container.decodeIfPresent(String.self, forKey: .name)
-        self.organization =
-            try container.decodeIfPresent(String.self, forKey: .organization)
-            ?? container.decodeIfPresent(String.self, forKey: .organisation)
-        self.delegationSuccessful = try container.decodeIfPresent(Bool.self, forKey: .delegationSuccessful) ?? false
-        self.notificationStatus =
-            try container.decodeIfPresent(NotificationStatus.self, forKey: .notificationStatus) ?? .notSent
-        self.partyId = try container.decode(Int.self, forKey: .partyId)
-        self.signedTime = try container.decodeIfPresent(AltinnTimestamp.self, forKey: .signedTime)
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        let object = try value.object()
+        self.name = try object["name"]?.string()
+        self.organization = try object["organization"]?.string()
+        if self.organization == nil { self.organization = try object["organisation"]?.string() }
+        self.delegationSuccessful = try object["delegationSuccessful"]?.bool() ?? false
+        self.notificationStatus = try object["notificationStatus"].map(NotificationStatus.init(tape:)) ?? .notSent
+        self.partyId = try object.required("partyId").int()
+        self.signedTime = try object["signedTime"].map(AltinnTimestamp.init(tape:))
     }
 }
 
 /// `NotificationStatus` (a string enum on the wire). Unknown values are kept, not fatal.
-package enum NotificationStatus: Sendable, Equatable, Decodable {
+package enum NotificationStatus: Sendable, Equatable, TapeReadable {
     case notSent
     case sent
     case failed
     case other(String)
 
-    package init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        let raw = try value.string()
         switch raw.lowercased() {
         case "notsent": self = .notSent
         case "sent": self = .sent

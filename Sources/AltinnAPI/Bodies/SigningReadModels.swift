@@ -1,24 +1,23 @@
+package import Primitives
+
 /// `SigningDataElementsResponse`: answer of `GET …/signing/data-elements` (altinn-signing-more.md §5). Altinn's
 /// OpenAPI marks the array nullable; a null reads as empty.
-package struct SigningDataElementsResponse: Decodable, Sendable, Equatable {
+package struct SigningDataElementsResponse: TapeReadable, Sendable, Equatable {
     package var dataElements: [DataElement]
 
     package init(dataElements: [DataElement]) {
         self.dataElements = dataElements
     }
 
-    enum CodingKeys: String, CodingKey { case dataElements }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.dataElements = try container.decodeIfPresent([DataElement].self, forKey: .dataElements) ?? []
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        self.dataElements = try value.object()["dataElements"]?.array(of: DataElement.self) ?? []
     }
 }
 
 /// The parts of Storage's `DataElement` the gateway passes on. `contentHash` is left out on purpose: Storage
 /// never sets it (§5), so it is no digest of anything. Every other member is ignored. Altinn's OpenAPI marks every
 /// string nullable, `id` included (Storage always sets it).
-package struct DataElement: Decodable, Sendable, Equatable {
+package struct DataElement: TapeReadable, Sendable, Equatable {
     package var id: String?
     package var dataType: String?
     package var contentType: String?
@@ -48,19 +47,17 @@ package struct DataElement: Decodable, Sendable, Equatable {
         self.references = references
     }
 
-    enum CodingKeys: String, CodingKey { case id, dataType, contentType, filename, size, created, locked, references }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try container.decodeIfPresent(String.self, forKey: .id)
-        self.dataType = try container.decodeIfPresent(String.self, forKey: .dataType)
-        self.contentType = try container.decodeIfPresent(String.self, forKey: .contentType)
-        self.filename = try container.decodeIfPresent(String.self, forKey: .filename)
+    package init(tape value: TapeValue) throws(TapeValue.Mismatch) {
+        let object = try value.object()
+        self.id = try object["id"]?.string()
+        self.dataType = try object["dataType"]?.string()
+        self.contentType = try object["contentType"]?.string()
+        self.filename = try object["filename"]?.string()
         // `long` in Storage; a JSON number either way.
-        self.size = try container.decodeIfPresent(Int.self, forKey: .size)
-        self.created = try container.decodeIfPresent(AltinnTimestamp.self, forKey: .created)
-        self.locked = try container.decodeIfPresent(Bool.self, forKey: .locked) ?? false
-        self.references = try container.decodeIfPresent([DataReference].self, forKey: .references)
+        self.size = try object["size"]?.int()
+        self.created = try object["created"].map(AltinnTimestamp.init(tape:))
+        self.locked = try object["locked"]?.bool() ?? false
+        self.references = try object["references"]?.array(of: DataReference.self)
     }
 }
 
