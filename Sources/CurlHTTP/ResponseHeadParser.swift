@@ -1,9 +1,9 @@
-import HTTPTypes
-
-/// Collects response header fields from the lines libcurl hands to `CURLOPT_HEADERFUNCTION`
-/// (one complete line per call, status lines included, for HTTP/1.x and HTTP/2 alike).
+/// Collects the header block of the final response from the lines libcurl hands to `CURLOPT_HEADERFUNCTION`
+/// (one complete line per call, status lines included, for HTTP/1.x and HTTP/2 alike). The block is kept as
+/// received; `HTTPFields(headerBlock:)` parses it when someone reads the fields.
 struct ResponseHeadParser {
-    private(set) var fields = HTTPFields()
+    /// The header lines after the last status line.
+    private(set) var block: [UInt8] = []
     /// Between a status line and the blank line that ends its header block. Lines outside a block
     /// are trailers, which are not response headers.
     private var inHeaderBlock = false
@@ -12,36 +12,22 @@ struct ResponseHeadParser {
     private(set) var headComplete = false
 
     mutating func consume(line: UnsafeRawBufferPointer) {
-        let trimmed = Self.trim(line[...])
-        if trimmed.starts(with: Self.statusPrefix) {
+        if line.starts(with: Self.statusPrefix) {
             // A new status line: whatever came before (e.g. `100 Continue`) was interim.
-            fields = HTTPFields()
+            block.removeAll(keepingCapacity: true)
             inHeaderBlock = true
             headComplete = false
             return
         }
         guard inHeaderBlock else { return }
-        guard !trimmed.isEmpty else {
+        guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }) else {
             inHeaderBlock = false
             headComplete = true
             return
         }
-        // Obsolete line folding (leading whitespace) and lines without a colon are malformed; skip them.
-        guard let first = line.first, first != UInt8(ascii: " "), first != UInt8(ascii: "\t"),
-            let colon = trimmed.firstIndex(of: UInt8(ascii: ":")),
-            let name = HTTPField.Name(String(decoding: trimmed[..<colon], as: UTF8.self))
-        else { return }
-        let value = Self.trim(trimmed[trimmed.index(after: colon)...])
-        fields.append(HTTPField(name: name, lenientValue: value))
+        block.append(contentsOf: line)
+        if line.last != UInt8(ascii: "\n") { block.append(UInt8(ascii: "\n")) }
     }
 
     private static let statusPrefix = Array("HTTP/".utf8)
-
-    private static func trim(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
-        let isSpace = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
-        var result = bytes
-        while let b = result.first, isSpace(b) { result = result.dropFirst() }
-        while let b = result.last, isSpace(b) { result = result.dropLast() }
-        return result
-    }
 }

@@ -48,7 +48,19 @@ package struct PinnedAddresses: Sendable, Equatable {
 /// What came back. Any HTTP status is a response, not an error.
 package struct InboundResponse: Sendable {
     package var status: HTTPResponse.Status
-    package var headerFields: HTTPFields
+    /// From a transport, the header block as received, parsed when read: the gateway reads one header of one kind
+    /// of answer (a webhook's `Retry-After`), and parsing every upstream answer's fields was a thirtieth of a
+    /// sign's instructions (`bench/profile.sh callgrind`).
+    package var headerFields: HTTPFields {
+        get {
+            switch head {
+            case .fields(let fields): fields
+            case .block(let block): HTTPFields(headerBlock: block)
+            }
+        }
+        set { head = .fields(newValue) }
+    }
+    private var head: Head
     package var body: [UInt8]
     /// Connections libcurl had to open for this exchange (`CURLINFO_NUM_CONNECTS`): 0 means a pooled one was reused.
     package var newConnections: Int
@@ -63,10 +75,43 @@ package struct InboundResponse: Sendable {
         duration: Duration = .zero
     ) {
         self.status = status
-        self.headerFields = headerFields
+        self.head = .fields(headerFields)
         self.body = body
         self.newConnections = newConnections
         self.duration = duration
+    }
+
+    /// `headerBlock`: the header lines of the final response as received (`Name: value`, each ending in CRLF or
+    /// LF), without the status line and the blank line.
+    package init(
+        status: HTTPResponse.Status, headerBlock: [UInt8], body: [UInt8], newConnections: Int, duration: Duration
+    ) {
+        self.init(status: status, body: body, newConnections: newConnections, duration: duration)
+        self.head = .block(headerBlock)
+    }
+
+    private enum Head: Sendable {
+        case fields(HTTPFields)
+        case block([UInt8])
+    }
+}
+
+extension HTTPFields {
+    /// The fields of a header block. Folded lines (obsolete, leading whitespace), lines without a colon and invalid
+    /// names are malformed and skipped.
+    package init(headerBlock: [UInt8]) {
+        self.init()
+        for line in headerBlock.split(separator: UInt8(ascii: "\n")) {
+            guard let first = line.first, first != UInt8(ascii: " "), first != UInt8(ascii: "\t"),
+                let colon = line.firstIndex(of: UInt8(ascii: ":")),
+                let name = HTTPField.Name(String(decoding: line[..<colon], as: UTF8.self))
+            else { continue }
+            var value = line[line.index(after: colon)...]
+            let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D }
+            while let byte = value.first, isSpace(byte) { value = value.dropFirst() }
+            while let byte = value.last, isSpace(byte) { value = value.dropLast() }
+            self.append(HTTPField(name: name, lenientValue: value))
+        }
     }
 }
 

@@ -11,7 +11,7 @@ struct ResponseHeadParserTests {
         for line in lines {
             Array(line.utf8).withUnsafeBytes { parser.consume(line: $0) }
         }
-        return parser.fields
+        return HTTPFields(headerBlock: parser.block)
     }
 
     @Test func parsesFieldsAndTrimsWhitespace() {
