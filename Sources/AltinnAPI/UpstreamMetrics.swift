@@ -1,4 +1,5 @@
 import Metrics
+import Primitives
 
 /// Counts and times Altinn app-API calls by operation and status class. Labels are a closed set
 /// (the route table's operations × `2xx`…`5xx`/`error`), never an instance id or a caller's string.
@@ -7,11 +8,27 @@ enum UpstreamMetrics {
     static let duration = "signing_gateway_upstream_request_duration_seconds"
 
     static func record(_ operation: AltinnOperation, statusClass: String, elapsed: Duration) {
-        let dimensions = [("operation", operation.metricLabel), ("status", statusClass)]
-        Metrics.Counter(label: Self.requests, dimensions: dimensions).increment()
-        Metrics.Timer(label: Self.duration, dimensions: dimensions).recordNanoseconds(
+        let series = Self.series.value(Series.Key(operation: operation, statusClass: statusClass)) {
+            let dimensions = [("operation", operation.metricLabel), ("status", statusClass)]
+            return Series(
+                requests: Metrics.Counter(label: Self.requests, dimensions: dimensions),
+                duration: Metrics.Timer(label: Self.duration, dimensions: dimensions))
+        }
+        series.requests.increment()
+        series.duration.recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
+
+    private struct Series: Sendable {
+        struct Key: Hashable, Sendable {
+            var operation: AltinnOperation
+            var statusClass: String
+        }
+        var requests: Metrics.Counter
+        var duration: Metrics.Timer
+    }
+
+    private static let series = HandleCache<Series.Key, Series>()
 
     static func statusClass(_ code: Int) -> String {
         (100...599).contains(code) ? "\(code / 100)xx" : "other"

@@ -1,4 +1,5 @@
 import Metrics
+import Primitives
 
 /// The use cases' counters: idempotency outcomes and audit appends. Recorded through the swift-metrics
 /// API, so they are free until the executable bootstraps a backend. Labels are closed sets.
@@ -11,13 +12,25 @@ package enum UseCaseMetrics {
 
     /// `result`: `fresh`, `replayed`, `inFlight`, `fingerprintMismatch` or `outcomeUnknown`.
     static func idempotency(_ result: String) {
-        Metrics.Counter(label: Self.idempotency, dimensions: [("result", result)]).increment()
+        Self.counters.value(Key(label: Self.idempotency, value: result)) {
+            Metrics.Counter(label: Self.idempotency, dimensions: [("result", result)])
+        }.increment()
     }
 
     /// `operation` is the audit record's operation (`sign`, `processNext`, `signingState`, `refused`).
     static func auditAppended(operation: String) {
-        Metrics.Counter(label: Self.auditAppends, dimensions: [("operation", operation)]).increment()
+        Self.counters.value(Key(label: Self.auditAppends, value: operation)) {
+            Metrics.Counter(label: Self.auditAppends, dimensions: [("operation", operation)])
+        }.increment()
     }
+
+    /// A counter of one dimension: its label and the dimension's value.
+    private struct Key: Hashable, Sendable {
+        var label: String
+        var value: String
+    }
+
+    private static let counters = HandleCache<Key, Metrics.Counter>()
 
     /// The failure series exist from the start at 0, so a scrape sees them and `increase()` catches the first one.
     package static func registerFailureSeries() {

@@ -1,4 +1,5 @@
 import Metrics
+import Primitives
 package import Prometheus
 
 /// The process's one Prometheus registry. swift-metrics has a single global backend, so it is bootstrapped
@@ -20,6 +21,8 @@ package enum GatewayMetrics {
             .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
         ]
         MetricsSystem.bootstrap(factory)
+        // Handles made before this are bound to the no-op backend.
+        HandleCaches.invalidateAll()
         return true
     }()
 

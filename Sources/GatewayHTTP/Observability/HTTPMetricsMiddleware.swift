@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Metrics
+import Primitives
 
 /// Counts and times every inbound request by route template, method and status class. The route is the
 /// matched template (`/v1/instances/{org}/…`), never the concrete path, and an unknown method is `other`:
@@ -32,13 +33,31 @@ struct HTTPMetricsMiddleware: RouterMiddleware {
         _ request: Request, _ context: Context, status: Int, since started: ContinuousClock.Instant
     ) {
         let elapsed = ContinuousClock.now - started
-        let dimensions = [
-            ("route", context.endpointPath ?? "unmatched"),
-            ("method", Self.knownMethods.contains(request.method) ? request.method.rawValue : "other"),
-            ("status", "\(status / 100)xx"),
-        ]
-        Metrics.Counter(label: GatewayMetrics.inboundRequests, dimensions: dimensions).increment()
-        Metrics.Timer(label: GatewayMetrics.inboundDuration, dimensions: dimensions).recordNanoseconds(
+        let key = Series.Key(
+            route: context.endpointPath ?? "unmatched",
+            method: Self.knownMethods.contains(request.method) ? request.method.rawValue : "other",
+            statusClass: status / 100)
+        let series = Self.series.value(key) {
+            let dimensions = [("route", key.route), ("method", key.method), ("status", "\(key.statusClass)xx")]
+            return Series(
+                requests: Metrics.Counter(label: GatewayMetrics.inboundRequests, dimensions: dimensions),
+                duration: Metrics.Timer(label: GatewayMetrics.inboundDuration, dimensions: dimensions))
+        }
+        series.requests.increment()
+        series.duration.recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
+
+    private struct Series: Sendable {
+        /// Closed sets: route templates, known methods, status classes.
+        struct Key: Hashable, Sendable {
+            var route: String
+            var method: String
+            var statusClass: Int
+        }
+        var requests: Metrics.Counter
+        var duration: Metrics.Timer
+    }
+
+    private static let series = HandleCache<Series.Key, Series>()
 }

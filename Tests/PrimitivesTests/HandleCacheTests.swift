@@ -1,0 +1,28 @@
+import Synchronization
+import Testing
+
+@testable import Primitives
+
+struct HandleCacheTests {
+    final class Made: Sendable {
+        let count = Atomic<Int>(0)
+        func make(_ value: String) -> String {
+            count.add(1, ordering: .relaxed)
+            return value
+        }
+    }
+
+    @Test func madeOncePerKeyAndAgainAfterInvalidation() {
+        let cache = HandleCache<String, String>()
+        let made = Made()
+        #expect(cache.value("a") { made.make("A") } == "A")
+        #expect(cache.value("a") { made.make("other") } == "A")
+        #expect(cache.value("b") { made.make("B") } == "B")
+        #expect(made.count.load(ordering: .relaxed) == 2)
+        // As after the metrics backend is installed: what was made before is made again.
+        HandleCaches.invalidateAll()
+        #expect(cache.value("a") { made.make("A2") } == "A2")
+        #expect(cache.value("a") { made.make("other") } == "A2")
+        #expect(made.count.load(ordering: .relaxed) == 3)
+    }
+}
