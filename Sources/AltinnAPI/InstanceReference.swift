@@ -16,9 +16,9 @@ package struct AppReference: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `org/app`.
     package init(_ text: String) throws(InstanceReferenceError) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw .invalidAppReference }
-        try self.init(org: String(parts[0]), app: String(parts[1]))
+        try self.init(org: String(Substring(parts[0])), app: String(Substring(parts[1])))
     }
 
     package var description: String { "\(self.org)/\(self.app)" }
@@ -56,9 +56,10 @@ package struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
 
     /// `{partyId}/{guid}` checked, with the GUID in canonical lower case.
     package static func parseInstanceId(_ text: String) throws(InstanceReferenceError) -> (partyId: Int, guid: String) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        // On the UTF-8 bytes: splitting the `String` by `Character` cost a sign 20,000 instructions.
+        let parts = text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw .invalidInstanceId }
-        return (try Self.partyId(String(parts[0])), try Self.canonicalGuid(String(parts[1])))
+        return (try Self.partyId(String(Substring(parts[0]))), try Self.canonicalGuid(String(Substring(parts[1]))))
     }
 
     /// Parses a full instance URL and checks that it belongs to `environment`:

@@ -50,9 +50,14 @@ enum JSONBody {
 
     static func isJSON(_ contentType: String) -> Bool { Self.mediaType(contentType) == "application/json" }
 
-    /// The media type of a `Content-Type` value, without parameters, lower-cased.
+    /// The media type of a `Content-Type` value, without parameters and the optional whitespace (SP, HTAB) around
+    /// it, lower-cased. On the UTF-8 bytes: splitting the `String` by `Character` cost a sign 20,000 instructions.
     static func mediaType(_ contentType: String) -> String {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased()
+        var bytes = contentType.utf8[...]
+        if let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) { bytes = bytes[..<semicolon] }
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        while let byte = bytes.first, isSpace(byte) { bytes = bytes.dropFirst() }
+        while let byte = bytes.last, isSpace(byte) { bytes = bytes.dropLast() }
+        return String(Substring(bytes)).lowercased()
     }
 }
