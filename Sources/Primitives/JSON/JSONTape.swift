@@ -168,7 +168,16 @@ struct JSONTape {
             let start = index
             var escaped = false
             while true {
-                // Plain ASCII, by far the most of any answer, in a tight loop.
+                // Plain ASCII, by far the most of any answer: eight bytes at a time while a word has no control
+                // byte, quote, backslash or byte of a multi-byte sequence (the word tests of `EscapedRuns`), then
+                // byte by byte.
+                if let base = bytes.baseAddress {
+                    while index + 8 <= bytes.count {
+                        let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                        guard word & 0x8080_8080_8080_8080 == 0, !EscapedRuns.wordNeedsEscape(word, false) else { break }
+                        index += 8
+                    }
+                }
                 while index < bytes.count, bytes[index] &- 0x20 < 0x60, bytes[index] != 0x22, bytes[index] != 0x5C {
                     index += 1
                 }
