@@ -174,7 +174,9 @@ struct JSONTape {
                 if let base = bytes.baseAddress {
                     while index + 8 <= bytes.count {
                         let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                        guard word & 0x8080_8080_8080_8080 == 0, !EscapedRuns.wordNeedsEscape(word, false) else { break }
+                        guard word & 0x8080_8080_8080_8080 == 0, !EscapedRuns.wordNeedsEscape(word, false) else {
+                            break
+                        }
                         index += 8
                     }
                 }
