@@ -86,20 +86,20 @@ print(" ".join(ids))
 PY
 }
 
-# proc_usage PID...: "CPU-seconds context-switches" of the processes, summed over their threads (user + system CPU
-# from /proc/PID/stat; voluntary + involuntary switches from each /proc/PID/task/*/status; a thread that ended
-# takes its switches with it). Gone pids and threads count 0.
+# proc_usage PID...: "CPU-seconds context-switches kernel-CPU-seconds" of the processes, summed over their threads
+# (user + system CPU from /proc/PID/stat, and the system part alone; voluntary + involuntary switches from each
+# /proc/PID/task/*/status; a thread that ended takes its switches with it). Gone pids and threads count 0.
 proc_usage() {
   python3 -c '
 import os, sys
-tick = os.sysconf("SC_CLK_TCK"); cpu = 0; switches = 0
+tick = os.sysconf("SC_CLK_TCK"); cpu = 0; system = 0; switches = 0
 for pid in sys.argv[1:]:
     try:
         f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
         continue
-    cpu += int(f[11]) + int(f[12])
+    cpu += int(f[11]) + int(f[12]); system += int(f[12])
     for tid in tids:
         try:
             for line in open(f"/proc/{pid}/task/{tid}/status"):
@@ -107,7 +107,7 @@ for pid in sys.argv[1:]:
                     switches += int(line.split()[1])
         except OSError:
             continue
-print(cpu / tick, switches)' "$@"
+print(cpu / tick, switches, system / tick)' "$@"
 }
 simulator_total() { curl -fs "http://127.0.0.1:$1/_simulator/requests" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
 

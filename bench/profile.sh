@@ -22,7 +22,7 @@ SECTIONS=${*:-trace ctx record syncs callgrind}
 N=${N:-200}
 OUT=${OUT:-/tmp/sg-profile}
 . bench/lib.sh
-bench_need linux-perf valgrind curl
+bench_need linux-perf valgrind curl wrk
 command -v swift >/dev/null || { echo "swift (for swift demangle) not on PATH" >&2; exit 1; }
 if [ -z "${BIN:-}" ]; then
   swift build -c release --product signing-gateway >/dev/null
@@ -255,8 +255,19 @@ if [[ " $SECTIONS " == *" callgrind "* ]]; then
     [ "$kind" = read ] && idle_seconds=$(python3 -c "print(($(date +%s%N) - $start_ns) / 1e9)")
     callgrind_control --dump="$kind" "$GW_PID" >/dev/null
   done
+  # The same read from 16 connections at once (wrk, closed loop, 10 s): whether work shared between requests
+  # (group commits, one poll for several transfers) makes a read cheaper under load. A fourth dump, after the three
+  # bench/stages.py reads.
+  read_url="http://127.0.0.1:$GW/v1/instances/ttd/signing-app/51281269/5d9e906b-8b8a-4f0b-9a52-3c6f2b7f0a02/signees"
+  loaded=$(wrk -t1 -c16 -d10s -H "Authorization: Bearer $KEY" "$read_url" | awk '/requests in/ {print $1}')
+  callgrind_control --dump=read-16 "$GW_PID" >/dev/null
   stop_gateway
   ls "$OUT"/callgrind.out.* >"$OUT/callgrind-files.txt"
   python3 bench/stages.py "$OUT" "$N" | tee -a "$SUMMARY"
+  loaded_dump=$(ls "$OUT"/callgrind.out.*.4 2>/dev/null | head -n 1)
+  if [ -n "$loaded_dump" ] && [ "${loaded:-0}" -gt 0 ]; then
+    total=$(callgrind_annotate "$loaded_dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+    say "  read from 16 connections at once: $loaded reads, $((total / loaded)) instructions per read (idle not subtracted)"
+  fi
 fi
 say; say "raw files: $OUT"
