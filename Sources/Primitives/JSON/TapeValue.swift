@@ -2,7 +2,7 @@
 ///
 /// For the upstream answers the gateway reads on every request (the signing state, the action's instance, the
 /// signature document): through `Decodable`, each member went through type-erased containers and generic calls
-/// that looked up type metadata at run time, about two thirds of decoding a sign's answers
+/// that looked up type metadata at run time, about three quarters of decoding a sign's answers
 /// (`bench/profile.sh callgrind`). Reading them here gives the same values and refuses the same documents:
 /// a member absent or null is nil for an optional, a member of the wrong kind is an error.
 package protocol TapeReadable {
