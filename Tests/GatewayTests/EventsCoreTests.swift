@@ -1,6 +1,7 @@
 import AltinnAPI
 import Foundation
 import Storage
+import Crypto
 import Testing
 import Webhooks
 
@@ -103,6 +104,12 @@ import Webhooks
         #expect(a.id == b.id)
         #expect(a.id != c.id)
         #expect(a.id.hasPrefix("evt_") && a.id.count == 36 && !a.id.contains("."))
+        // The id's formula is a contract across replicas and versions: the first 16 bytes of SHA-256 over the
+        // instance, the subject and the change, in lowercase hex.
+        let identity = one.identity
+        let text = "\(Self.instance.description)\n\(identity.subject)\n\(identity.change)"
+        let digest = SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        #expect(a.id == "evt_" + digest)
     }
 
     @Test func cloudEventCarriesAltinnStyleAttributes() throws {
