@@ -1,7 +1,7 @@
 import AltinnAPI
+import Crypto
 import Foundation
 import Storage
-import Crypto
 import Testing
 import Webhooks
 
