@@ -52,8 +52,8 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // Byte-level helpers every layer shares: lowercase hex, constant-time comparison, JSON escaping and a
-        // decoder for upstream answers. No dependencies.
+        // Byte-level helpers every layer shares: lowercase hex, constant-time comparison, JSON escaping, the
+        // index upstream answers are read from, a cache of handles made once. No dependencies.
         .target(
             name: "Primitives",
             swiftSettings: swiftSettings

@@ -1,4 +1,5 @@
 package import HTTPTypes
+import Primitives
 
 /// One outbound HTTP exchange. The body is sent as-is; the transport adds nothing
 /// but `Content-Length` (and whatever libcurl needs for the protocol).
@@ -101,16 +102,14 @@ extension HTTPFields {
     /// names are malformed and skipped.
     package init(headerBlock: [UInt8]) {
         self.init()
-        for line in headerBlock.split(separator: UInt8(ascii: "\n")) {
+        for var line in headerBlock.split(separator: UInt8(ascii: "\n")) {
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             guard let first = line.first, first != UInt8(ascii: " "), first != UInt8(ascii: "\t"),
                 let colon = line.firstIndex(of: UInt8(ascii: ":")),
                 let name = HTTPField.Name(String(decoding: line[..<colon], as: UTF8.self))
             else { continue }
-            var value = line[line.index(after: colon)...]
-            let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D }
-            while let byte = value.first, isSpace(byte) { value = value.dropFirst() }
-            while let byte = value.last, isSpace(byte) { value = value.dropLast() }
-            self.append(HTTPField(name: name, lenientValue: value))
+            self.append(
+                HTTPField(name: name, lenientValue: line[line.index(after: colon)...].trimmingOptionalWhitespace()))
         }
     }
 }

@@ -55,9 +55,6 @@ enum JSONBody {
     static func mediaType(_ contentType: String) -> String {
         var bytes = contentType.utf8[...]
         if let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) { bytes = bytes[..<semicolon] }
-        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
-        while let byte = bytes.first, isSpace(byte) { bytes = bytes.dropFirst() }
-        while let byte = bytes.last, isSpace(byte) { bytes = bytes.dropLast() }
-        return String(Substring(bytes)).lowercased()
+        return String(Substring(bytes.trimmingOptionalWhitespace())).lowercased()
     }
 }
