@@ -86,6 +86,9 @@ print(" ".join(ids))
 PY
 }
 
+# machine_idle: "idle-ticks all-ticks" of every CPU so far (/proc/stat: idle + iowait, and the sum of all fields).
+machine_idle() { awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+
 # proc_usage PID...: "CPU-seconds context-switches kernel-CPU-seconds" of the processes, summed over their threads
 # (user + system CPU from /proc/PID/stat, and the system part alone; voluntary + involuntary switches from each
 # /proc/PID/task/*/status; a thread that ended takes its switches with it). Gone pids and threads count 0.

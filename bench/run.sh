@@ -156,21 +156,24 @@ open_loop() {
   RATE=$(python3 -c "print($rate / 2)") run "$name" "$url" "$target" "$auth" -t2 -c64 -d"$OPEN_DURATION"
 }
 # with_usage NAME COMMAND…: runs the command (a wrk run stored under NAME), then prints the gateway's and the
-# simulator's CPU (the gateway's kernel part too) and context switches per request of that run. At a fixed rate a
-# request costs about twice its closed-loop CPU for the same instructions (callgrind counts them alike): each thread
-# it reaches has gone idle, and runs it with cold caches; mostly user time, not the hand-offs' system calls.
+# simulator's CPU (the gateway's kernel part too) and context switches per request of that run, and how much of the
+# machine stayed idle (/proc/stat). At a fixed rate a request costs about twice its closed-loop CPU for the same
+# instructions (callgrind counts them alike): each thread it reaches has gone idle, and runs it with cold caches;
+# mostly user time, not the hand-offs' system calls. So half the closed loop's rate leaves the machine little idle.
 with_usage() {
   local name=$1; shift
-  local g0 s0 g1 s1
-  g0=$(proc_usage "$GW_PID"); s0=$(proc_usage "$SIM_PID")
+  local g0 s0 i0 g1 s1 i1
+  g0=$(proc_usage "$GW_PID"); s0=$(proc_usage "$SIM_PID"); i0=$(machine_idle)
   "$@"
-  g1=$(proc_usage "$GW_PID"); s1=$(proc_usage "$SIM_PID")
-  python3 - "$g0" "$g1" "$s0" "$s1" "$(report get "$name" requests)" <<'PY'
+  g1=$(proc_usage "$GW_PID"); s1=$(proc_usage "$SIM_PID"); i1=$(machine_idle)
+  python3 - "$g0" "$g1" "$s0" "$s1" "$i0" "$i1" "$(report get "$name" requests)" <<'PY'
 import sys
 (g0c, g0s, g0k), (g1c, g1s, g1k), (s0c, s0s, s0k), (s1c, s1s, s1k) = (map(float, a.split()) for a in sys.argv[1:5])
-n = float(sys.argv[5])
+(idle0, all0), (idle1, all1) = (map(float, a.split()) for a in sys.argv[5:7])
+n = float(sys.argv[7])
 print(f"   (per request: gateway {(g1c - g0c) * 1000 / n:.3f} ms CPU ({(g1k - g0k) * 1000 / n:.3f} in the kernel),"
-      f" {(g1s - g0s) / n:.1f} context switches; simulator {(s1c - s0c) * 1000 / n:.3f} ms, {(s1s - s0s) / n:.1f})")
+      f" {(g1s - g0s) / n:.1f} context switches; simulator {(s1c - s0c) * 1000 / n:.3f} ms, {(s1s - s0s) / n:.1f};"
+      f" machine idle {100 * (idle1 - idle0) / (all1 - all0):.0f} %)")
 PY
 }
 seq_run() { local name=$1 url=$2 target=$3 auth=$4; run "$name" "$url" "$target" "$auth" -t1 -c1 -d"$SEQ_DURATION"; }
@@ -178,6 +181,9 @@ rps() { report get "$1" rps; }
 
 echo "== signing-gateway bench: $(nproc) cores, $(date -u +%FT%TZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $BIN"
 echo "SQLite: journal_mode=WAL, synchronous=FULL (Sources/Storage/SQLite/SQLiteStore.swift: open)"
+# An idle vCPU that halts at once (no guest halt polling) makes every wake-up of an idle thread slower: the
+# sequential figures depend on it (docs/performance.md, twelfth session).
+echo "machine: $(grep -c ^processor /proc/cpuinfo) vCPUs, cpuidle $(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo '?'), guest_halt_poll_ns $(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns 2>/dev/null || echo '-')"
 [ "$POSTGRES" = 1 ] && echo "PostgreSQL: private cluster on 127.0.0.1, fsync=$PG_FSYNC, synchronous_commit=$PG_SYNC"
 echo "upstream calls per request (simulator's counter, 10 requests each): sign $SIGN_CALLS ($SIGN_SEQUENCE), read $READ_CALLS"
 echo
