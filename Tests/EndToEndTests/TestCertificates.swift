@@ -5,17 +5,21 @@ import Foundation
     import Glibc
 #endif
 
-/// A throw-away CA and a server certificate for 127.0.0.1, made once per test run with the openssl CLI.
+/// A throw-away CA and a server certificate for 127.0.0.1, made once per test run with the openssl CLI, and removed
+/// when the test process exits (a CA key must not outlive the run that trusted it).
 enum TestCertificates {
     struct Files: Sendable {
         var caPath: String
         var simulatorTLS: SimulatorTLS
     }
 
+    private static let directory = NSTemporaryDirectory() + "sg-test-ca-\(UUID().uuidString)"
+
     static let made: Files = {
-        let directory = NSTemporaryDirectory() + "sg-test-ca-\(UUID().uuidString)"
+        let directory = Self.directory
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            atexit { try? FileManager.default.removeItem(atPath: TestCertificates.directory) }
             let ext = directory + "/server.ext"
             try """
             subjectAltName=IP:127.0.0.1,DNS:localhost
