@@ -39,71 +39,55 @@ enum JSONValue: Sendable, Equatable {
 
     /// Serialized text. Only `"`, `\` and control characters are escaped, like
     /// `JavaScriptEncoder.UnsafeRelaxedJsonEscaping`.
-    var serialized: String { String(decoding: serializedBytes, as: UTF8.self) }
-
-    /// Serialized UTF-8, as `serialized`. Written as bytes: the simulator answers every request with it, and on the
-    /// bench's machine its CPU competes with the gateway's.
-    var serializedBytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(1024)
+    var serialized: String {
+        var out = ""
         write(into: &out)
         return out
     }
 
-    private func write(into out: inout [UInt8]) {
+    private func write(into out: inout String) {
         switch self {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
-        case .int(let value): out.append(contentsOf: String(value).utf8)
-        case .double(let value): out.append(contentsOf: (value.isFinite ? String(value) : "null").utf8)
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .int(let value): out += String(value)
+        case .double(let value): out += value.isFinite ? String(value) : "null"
         case .string(let value): Self.writeString(value, into: &out)
         case .array(let items):
-            out.append(UInt8(ascii: "["))
+            out += "["
             for (index, item) in items.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
+                if index > 0 { out += "," }
                 item.write(into: &out)
             }
-            out.append(UInt8(ascii: "]"))
+            out += "]"
         case .object(let members):
-            out.append(UInt8(ascii: "{"))
+            out += "{"
             for (index, member) in members.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
+                if index > 0 { out += "," }
                 Self.writeString(member.key, into: &out)
-                out.append(UInt8(ascii: ":"))
+                out += ":"
                 member.value.write(into: &out)
             }
-            out.append(UInt8(ascii: "}"))
+            out += "}"
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Bytes that need no escape are copied in runs; non-ASCII UTF-8 passes through unescaped (it is never `"`, `\`
-    /// or a control character).
-    private static func writeString(_ value: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { bytes in
-            var runStart = 0
-            for (index, byte) in bytes.enumerated()
-            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                runStart = index + 1
-                out.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
-                case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
-                case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
-                case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
-                default:
-                    out.append(contentsOf: "u00".utf8)
-                    out.append(hexDigits[Int(byte >> 4)])
-                    out.append(hexDigits[Int(byte & 0x0f)])
-                }
+    private static func writeString(_ value: String, into out: inout String) {
+        out += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
-        out.append(UInt8(ascii: "\""))
+        out += "\""
     }
 }
 

@@ -8,11 +8,11 @@ enum Replies {
     static let textType = "text/plain; charset=utf-8"
 
     static func json(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
-        bytes(status, body.serializedBytes, contentType: jsonType)
+        text(status, body.serialized, contentType: jsonType)
     }
 
     static func problem(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
-        bytes(status, body.serializedBytes, contentType: problemType)
+        text(status, body.serialized, contentType: problemType)
     }
 
     static func text(_ status: HTTPResponse.Status, _ body: String, contentType: String) -> Response {

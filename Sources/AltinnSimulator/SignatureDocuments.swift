@@ -16,16 +16,7 @@ struct DataElementRecord: Sendable {
     /// The task a signature document was generated from (`references: GeneratedFrom`).
     var generatedFromTask: String?
 
-    var sha256: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: self.bytes) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: hex, as: UTF8.self)
-    }
+    var sha256: String { SHA256.hash(data: self.bytes).map { String(format: "%02x", $0) }.joined() }
 }
 
 /// Storage's `SignDocument` (§6): who signed, when, and the SHA-256 of each signed element's bytes.
