@@ -35,7 +35,7 @@ def client(key, operations, apps=("*",)):
 
 
 @pytest.fixture
-def browser():
+def browser(tmp_path):
     # `make test-deps` installs selenium, chromium and chromium-driver: a missing one fails here, never skips.
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -47,7 +47,11 @@ def browser():
         if os.path.exists(binary):
             options.binary_location = binary
     driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    # Chromium's profile and its singleton socket's directory (under TMPDIR) in the test's own directory: left in
+    # /tmp, one of each stayed behind after every run.
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    environment = dict(os.environ, TMPDIR=str(tmp_path))
+    driver = webdriver.Chrome(service=Service(driver_path, env=environment), options=options)
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
