@@ -84,12 +84,15 @@ warm() { drive read 20 >/dev/null; drive sign 20 >/dev/null; }
 
 say "== profile: $(date -u +%FT%TZ), $(git rev-parse --short HEAD 2>/dev/null), $(nproc) cores, $BIN, storage ${STORAGE:-sqlite}"
 
-# Thread name and voluntary/involuntary switches of every thread of PID.
+# Thread name and voluntary/involuntary switches of every thread of PID. A pool thread may end between the listing
+# and the reading (Dispatch ends idle ones): it is left out, with the switches it took with it.
 thread_switches() {
+  local t comm status
   for t in /proc/$1/task/*; do
-    printf '%s\t%s\t%s\t%s\n' "${t##*/}" "$(tr ' ' '_' <"$t/comm")" \
-      "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status")" \
-      "$(awk '/^nonvoluntary_ctxt_switches/ {print $2}' "$t/status")"
+    comm=$(tr ' ' '_' <"$t/comm" 2>/dev/null) && status=$(cat "$t/status" 2>/dev/null) || continue
+    printf '%s\t%s\t%s\t%s\n' "${t##*/}" "$comm" \
+      "$(awk '/^voluntary_ctxt_switches/ {print $2}' <<<"$status")" \
+      "$(awk '/^nonvoluntary_ctxt_switches/ {print $2}' <<<"$status")"
   done
 }
 
