@@ -94,6 +94,18 @@ struct Harness: Sendable {
         try await self.preAuth.flush(into: self.store)
     }
 
+    /// Polls `condition` every 25 ms until it holds or `seconds` pass; returns whether it held.
+    static func eventually(
+        within seconds: Double = 15, _ condition: @Sendable () async throws -> Bool
+    ) async throws -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return try await condition()
+    }
+
     static func run(_ options: Options = Options(), _ body: @Sendable (Harness) async throws -> Void) async throws {
         let logs = LogCapture()
         let logger = logs.logger(label: "e2e")

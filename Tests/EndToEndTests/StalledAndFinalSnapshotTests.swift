@@ -16,18 +16,6 @@ import Transport
         }
     }
 
-    /// Polls `condition` every 25 ms until it holds or `seconds` pass; returns whether it held.
-    static func eventually(
-        within seconds: Double = 15, _ condition: @Sendable () async throws -> Bool
-    ) async throws -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        return try await condition()
-    }
-
     static func track(_ h: Harness, _ instanceId: String) async throws {
         let tracked = try await h.send(
             .post, "/v1/tracked-instances", body: #"{"app":"ttd/signing-app","instanceId":"\#(instanceId)"}"#)
@@ -75,12 +63,12 @@ import Transport
                         return "\(party)/\(data?["reason"] as? String ?? "")"
                     })
             }
-            let settled = try await Self.eventually { try await told() == expected }
+            let settled = try await Harness.eventually { try await told() == expected }
             let seen = try await told()
             #expect(settled, "\(seen)")
             // Several more polls later: still one event each.
             let polls = try await Self.row(h, Harness.demoB)?.polls ?? 0
-            #expect(try await Self.eventually { (try await Self.row(h, Harness.demoB)?.polls ?? 0) >= polls + 3 })
+            #expect(try await Harness.eventually { (try await Self.row(h, Harness.demoB)?.polls ?? 0) >= polls + 3 })
             let all = try await Self.events(h, type: "no.signinggateway.signee.stalled")
             #expect(all.count == expected.count)
             let first = try #require(all.first)
@@ -95,9 +83,9 @@ import Transport
     func theFinalReadTellsTheLastSignature() async throws {
         try await Harness.run(Self.fastTracking) { h in
             try await Self.track(h, Harness.demoA)
-            #expect(try await Self.eventually { (try await Self.row(h, Harness.demoA)?.polls ?? 0) >= 1 })
+            #expect(try await Harness.eventually { (try await Self.row(h, Harness.demoA)?.polls ?? 0) >= 1 })
             try await Self.signAndMoveInAltinn(h, Harness.demoA)
-            #expect(try await Self.eventually { try await Self.row(h, Harness.demoA)?.status == .complete })
+            #expect(try await Harness.eventually { try await Self.row(h, Harness.demoA)?.status == .complete })
             let row = try #require(try await Self.row(h, Harness.demoA))
             #expect(row.finalSigning == .readAtTaskEnd)
             #expect(row.lastError == nil)
@@ -117,12 +105,12 @@ import Transport
         options.simulatorFaults.revokeRightsAtTaskEnd = true
         try await Harness.run(options) { h in
             try await Self.track(h, Harness.demoA)
-            #expect(try await Self.eventually { (try await Self.row(h, Harness.demoA)?.polls ?? 0) >= 1 })
+            #expect(try await Harness.eventually { (try await Self.row(h, Harness.demoA)?.polls ?? 0) >= 1 })
             try await Self.signAndMoveInAltinn(h, Harness.demoA)
             // Altinn now refuses the gateway's read of the ended task, as app-lib v8.12.4 does.
             let refused = try await h.signees(Harness.demoA, query: "?taskId=Task_2")
             #expect(refused.status >= 500, "\(refused.text.prefix(300))")
-            #expect(try await Self.eventually { try await Self.row(h, Harness.demoA)?.status == .ended })
+            #expect(try await Harness.eventually { try await Self.row(h, Harness.demoA)?.status == .ended })
             let row = try #require(try await Self.row(h, Harness.demoA))
             #expect(row.finalSigning == .lastObserved)
             #expect(row.lastError?.contains("last one observed") == true)
