@@ -183,7 +183,7 @@ echo "== signing-gateway bench: $(nproc) cores, $(date -u +%FT%TZ), $(git rev-pa
 echo "SQLite: journal_mode=WAL, synchronous=FULL (Sources/Storage/SQLite/SQLiteStore.swift: open)"
 # An idle vCPU that halts at once (no guest halt polling) makes every wake-up of an idle thread slower: the
 # sequential figures depend on it (docs/performance.md, twelfth session).
-echo "machine: $(grep -c ^processor /proc/cpuinfo) vCPUs, cpuidle $(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo '?'), guest_halt_poll_ns $(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns 2>/dev/null || echo '-')"
+echo "idle CPUs: cpuidle $(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo '?'), guest_halt_poll_ns $(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns 2>/dev/null || echo '-')"
 [ "$POSTGRES" = 1 ] && echo "PostgreSQL: private cluster on 127.0.0.1, fsync=$PG_FSYNC, synchronous_commit=$PG_SYNC"
 echo "upstream calls per request (simulator's counter, 10 requests each): sign $SIGN_CALLS ($SIGN_SEQUENCE), read $READ_CALLS"
 echo
