@@ -6,7 +6,8 @@
 # PostgreSQL (a private cluster with fsync=on, PostgreSQL's default).
 #   1. throughput, closed loop (wrk -t$THREADS -c$CONNECTIONS -d$DURATION): simulator directly, nginx, gateway, for
 #      the sign path (POST /v1/signatures parallel vs POST …/actions) and the read path (GET …/signees vs GET
-#      …/signing); the sign path under an unauthenticated flood; the PostgreSQL gateway's sign path against the
+#      …/signing), the budgets' ratios to nginx as the median of RATIO_ROUNDS (3) pairs of RATIO_DURATION (5s) runs
+#      back to back; the sign path under an unauthenticated flood; the PostgreSQL gateway's sign path against the
 #      SQLite gateway's, as the median of PG_ROUNDS (3) pairs of PG_DURATION (5s) runs back to back.
 #   2. added latency at half load, open loop (bench/load.lua with RATE: a fixed request rate, wrk2-style): the rate
 #      is half the gateway's throughput for the path measured in step 1. Read path: gateway p99 - simulator p99
@@ -21,8 +22,9 @@
 #      each with a request in flight against a slowed simulator (bench/memory.py).
 # Ends with a table: figure, measured, budget, PASS/FAIL. Exits 0 whatever the verdicts (it is a report). Not part of
 # `make test`. Knobs: DURATION, OPEN_DURATION, SEQ_DURATION, CONNECTIONS, THREADS, SIGN_INSTANCES, POSTGRES=0 (skip
-# PostgreSQL), PG_ROUNDS, PG_DURATION, BENCH_POSTGRES_PORT (55440), MEMORY_CONNECTIONS, BIN (an existing build),
-# BASELINE_BIN (an older build's sign path side by side), KEEP=1 (keep the work directory, printed at the end).
+# PostgreSQL), RATIO_ROUNDS, RATIO_DURATION, PG_ROUNDS, PG_DURATION, BENCH_POSTGRES_PORT (55440), MEMORY_CONNECTIONS,
+# BIN (an existing build), BASELINE_BIN (an older build's sign path side by side), KEEP=1 (keep the work directory,
+# printed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
@@ -34,6 +36,8 @@ SIGN_INSTANCES=${SIGN_INSTANCES:-512}
 POSTGRES=${POSTGRES:-1}
 PG_ROUNDS=${PG_ROUNDS:-3}
 PG_DURATION=${PG_DURATION:-5s}
+RATIO_ROUNDS=${RATIO_ROUNDS:-3}
+RATIO_DURATION=${RATIO_DURATION:-5s}
 MEMORY_CONNECTIONS=${MEMORY_CONNECTIONS:-1000}
 . bench/lib.sh
 
@@ -150,6 +154,25 @@ run() {
   report wrk "$name" "$WORK/$name.wrk"
 }
 closed() { local name=$1 url=$2 target=$3 auth=$4; run "$name" "$url" "$target" "$auth" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION"; }
+# pairs KEY LABEL ROUNDS DURATION  A-NAME A-URL A-TARGET A-AUTH  B-NAME B-URL B-TARGET B-AUTH: ROUNDS pairs of
+# closed-loop runs of A and B back to back, and the median of the pairs' B / A ratios stored as KEY's ratio. This
+# machine's throughput moves by 10-20 % over minutes (nginx's own GET …/signing: 9,360-15,959/s across one session's
+# runs), and a pair back to back sees the same machine; the order alternates (A first in odd rounds), so a drift
+# along the pairs weighs on both sides alike.
+pairs() {
+  local key=$1 label=$2 rounds=$3 duration=$4 round ratios=()
+  local a=("${@:5:4}") b=("${@:9:4}")
+  for round in $(seq 1 "$rounds"); do
+    if (( round % 2 )); then
+      DURATION=$duration closed "${a[0]}-$round" "${a[@]:1}"; DURATION=$duration closed "${b[0]}-$round" "${b[@]:1}"
+    else
+      DURATION=$duration closed "${b[0]}-$round" "${b[@]:1}"; DURATION=$duration closed "${a[0]}-$round" "${a[@]:1}"
+    fi
+    ratios+=("$(python3 -c "print($(rps "${b[0]}-$round") / $(rps "${a[0]}-$round"))")")
+  done
+  report set "$key" ratio="$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))" "${ratios[@]}")"
+  echo "   ($label per pair: $(printf '%.2fx ' "${ratios[@]}")median $(python3 -c "print(f'{$(report get "$key" ratio):.2f}')")x)"
+}
 # open NAME URL TARGET AUTH RATE: fixed total rate over 2 threads x 32 connections.
 open_loop() {
   local name=$1 url=$2 target=$3 auth=$4 rate=$5
@@ -194,6 +217,9 @@ before=$(simulator_total "$SIM")
 with_usage gateway-sign closed gateway-sign "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY"
 after=$(simulator_total "$SIM")
 echo "   (upstream requests during that run per sign, background tracking polls included: $(python3 -c "print(f'{($after - $before) / $(report get gateway-sign requests):.2f}')"))"
+pairs sign-vs-nginx "sign path, gateway / nginx" "$RATIO_ROUNDS" "$RATIO_DURATION" \
+  pair-nginx-actions "http://127.0.0.1:$NGX/" altinn-actions "" \
+  pair-gateway-sign "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY"
 if [ "$POSTGRES" = 1 ]; then
   # What the PostgreSQL gateway's connections wait on during its run (pg_stat_activity, sampled every 0.25 s).
   ( sleep 2; for _ in $(seq 1 24); do
@@ -209,14 +235,9 @@ if [ "$POSTGRES" = 1 ]; then
   # a warm-up of the PostgreSQL gateway, whose pool and statements start cold), and the median of the pairs'
   # ratios: this machine's throughput moves by 10-20 % over minutes, and one pair back to back sees the same.
   DURATION=2s closed pg-warm-up "http://127.0.0.1:$GWP/" gateway-sign "Bearer $KEY" >/dev/null
-  pg_ratios=()
-  for round in $(seq 1 "$PG_ROUNDS"); do
-    DURATION=$PG_DURATION closed "pg-pair-sqlite-$round" "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY"
-    DURATION=$PG_DURATION closed "pg-gateway-sign-$round" "http://127.0.0.1:$GWP/" gateway-sign "Bearer $KEY"
-    pg_ratios+=("$(python3 -c "print($(rps "pg-gateway-sign-$round") / $(rps "pg-pair-sqlite-$round"))")")
-  done
-  report set pg ratio="$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))" "${pg_ratios[@]}")"
-  echo "   (PostgreSQL / SQLite per pair: $(printf '%.2fx ' "${pg_ratios[@]}")median $(python3 -c "print(f'{$(report get pg ratio):.2f}')")x)"
+  pairs pg "PostgreSQL / SQLite" "$PG_ROUNDS" "$PG_DURATION" \
+    pg-pair-sqlite "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY" \
+    pg-gateway-sign "http://127.0.0.1:$GWP/" gateway-sign "Bearer $KEY"
   wait "$pg_sampler" || true
   echo "   (PostgreSQL backends busy during that run, by wait event, summed over 24 samples: $(sort "$WORK/pg-waits.txt" | uniq -c | sort -rn | head -9 | awk '{printf "%s %s; ", $2, $1}'))"
   # Its only figure is taken: stop that gateway and its cluster. Idle, they were not: the gateway's tracker kept
@@ -243,6 +264,9 @@ if [ -n "${BASELINE_BIN:-}" ]; then closed baseline-sign "http://127.0.0.1:$GW0/
 closed sim-signing     "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN"
 closed nginx-signing   "http://127.0.0.1:$NGX$SIGNING" "" ""
 with_usage gateway-signees closed gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY"
+pairs read-vs-nginx "read path, gateway / nginx" "$RATIO_ROUNDS" "$RATIO_DURATION" \
+  pair-nginx-signing "http://127.0.0.1:$NGX$SIGNING" "" "" \
+  pair-gateway-signees "http://127.0.0.1:$GW$SIGNEES" "" "Bearer $KEY"
 python3 - "$(rps sim-actions)" "$(rps nginx-actions)" "$(rps gateway-sign)" "$(rps sim-signing)" "$(rps nginx-signing)" \
   "$(rps gateway-signees)" "$(rps flood)" "$(rps gateway-sign-flooded)" "$(report get pg ratio)" "$(rps baseline-sign)" \
   "$SIGN_CALLS" <<'PY'
