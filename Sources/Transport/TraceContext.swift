@@ -10,6 +10,9 @@ package struct TraceContext: Sendable, Equatable {
     package let spanId: String
     /// 2 lowercase hex digits (`01` = sampled).
     package let flags: String
+    /// The `traceparent` header value, always version `00`. Written once: a request reads it up to four times
+    /// (its answer's header, its log metadata, each upstream call, its audit record).
+    package let traceparent: String
 
     /// The trace the current task works for, bound by the inbound HTTP layer for the duration of one request,
     /// so every outbound call made on its behalf (including token fetches it triggers) carries the trace.
@@ -24,15 +27,14 @@ package struct TraceContext: Sendable, Equatable {
             parts[0...3].allSatisfy({ $0.utf8.allSatisfy(Self.isLowerHex) }),
             parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" })
         else { return nil }
-        self.traceId = String(parts[1])
-        self.spanId = String(parts[2])
-        self.flags = String(parts[3])
+        self.init(traceId: String(parts[1]), spanId: String(parts[2]), flags: String(parts[3]))
     }
 
     private init(traceId: String, spanId: String, flags: String) {
         self.traceId = traceId
         self.spanId = spanId
         self.flags = flags
+        self.traceparent = "00-\(traceId)-\(spanId)-\(flags)"
     }
 
     /// A new trace: fresh trace id and span id. Flagged sampled, so a collector downstream may keep it.
@@ -44,9 +46,6 @@ package struct TraceContext: Sendable, Equatable {
     package func child() -> TraceContext {
         TraceContext(traceId: self.traceId, spanId: Self.randomHex(bytes: 8), flags: self.flags)
     }
-
-    /// The `traceparent` header value, always version `00`.
-    package var traceparent: String { "00-\(self.traceId)-\(self.spanId)-\(self.flags)" }
 
     private static func isLowerHex(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)

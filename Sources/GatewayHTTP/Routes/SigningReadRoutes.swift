@@ -4,7 +4,8 @@ import Hummingbird
 import Storage
 
 /// `GET …/signatures`, `GET …/signing/data-elements` and `GET …/signing/organizations`: the other reads, with the
-/// signees read's query (`?taskId=&language=&tokenProfile=`), operation (`read` on the app) and audit.
+/// signees read's query (`?taskId=&language=&tokenProfile=`), operation (`read` on the app) and audit
+/// (`signingRead`, which the signees read goes through too).
 extension SigningRoutes {
     @Sendable func signingDocuments(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try await self.signingRead(request, context) { query, inbound async throws(StoreError) -> StoredResponse in
@@ -42,7 +43,9 @@ extension SigningRoutes {
         }
     }
 
-    private func signingRead(
+    /// A read of the instance's signing (the signees, documents, organizations, signatures): access, query,
+    /// inbound facts, and the answer or the audit log's failure.
+    func signingRead(
         _ request: Request, _ context: GatewayRequestContext,
         _ execute: (SigningStateQuery, InboundFacts) async throws(StoreError) -> StoredResponse
     ) async throws -> Response {

@@ -83,24 +83,13 @@ struct SigningRoutes: Sendable {
     }
 
     @Sendable func signees(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        try context.authorize(.read)
-        let instance = try context.instanceFromPath()
-        try context.authorize(app: instance.app)
-        let query = try SigneesQuery(request.uri.queryParameters)
-        let stateQuery = SigningStateQuery(
-            instance: instance, taskId: query.taskId, language: query.language,
-            tokenProfile: try context.tokenProfile(
-                requested: query.tokenProfile, gatewayDefault: self.useCases.defaultTokenProfile))
-        let inbound = InboundFacts(context, request: request, clientId: context.clientId)
-        let rendering = Self.rendering(
-            { snapshot, environment in ResponseBodies.signees(snapshot, instance: instance, environment: environment) },
-            requestId: context.id)
-        do {
-            return Response(
-                stored: try await self.useCases.signingState.execute(stateQuery, inbound: inbound, rendering: rendering)
-            )
-        } catch {
-            throw Problem(.storeUnavailable, "The call could not be recorded in the audit log.")
+        try await self.signingRead(request, context) { query, inbound async throws(StoreError) -> StoredResponse in
+            try await self.useCases.signingState.execute(
+                query, inbound: inbound,
+                rendering: Self.rendering(
+                    { snapshot, environment in
+                        ResponseBodies.signees(snapshot, instance: query.instance, environment: environment)
+                    }, requestId: context.id))
         }
     }
 
