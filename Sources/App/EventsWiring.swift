@@ -19,6 +19,9 @@ package struct EventsWiring: Sendable {
     package let altinnEventsSecretDigest: [UInt8]?
     /// Rung when a commit created deliveries, so the dispatcher starts at once.
     package let deliveryDoorbell = Doorbell()
+    /// Rung when a request of this process created, changed or deleted a subscription, so the dispatcher starts or
+    /// stops its loop at once; other replicas' changes are seen at its next refresh.
+    package let subscriptionsDoorbell = Doorbell()
     /// Rung when a request's commit left a tracked instance due now (a sign that may have happened, one that
     /// completed the signing for `completeWhenAllSigned`), so that poll is not left to the idle wait.
     package let trackerDoorbell = Doorbell()
@@ -52,7 +55,7 @@ package struct EventsWiring: Sendable {
             tracking: Tracking(store: store, audit: audit, observer: self.observer, doorbell: self.trackerDoorbell),
             subscriptions: Subscriptions(
                 store: store, audit: audit, destinations: self.destinations, sealer: self.sealer,
-                doorbell: self.deliveryDoorbell,
+                deliveries: self.deliveryDoorbell, changed: self.subscriptionsDoorbell,
                 appsOf: { clients.apps(of: $0) }, maxPerClient: self.maxSubscriptionsPerClient),
             feeds: Feeds(store: store), audit: audit,
             preflight: AppPreflightUseCase(preflight: preflight, audit: audit),
@@ -73,7 +76,8 @@ package struct EventsWiring: Sendable {
                 dispatcher: Dispatcher(
                     store: store, transport: self.transport, settings: self.delivery,
                     destinations: self.destinations, sealer: self.sealer, owner: self.owner, logger: logger),
-                store: store, doorbell: self.deliveryDoorbell, logger: logger),
+                store: store, deliveries: self.deliveryDoorbell, subscriptionsChanged: self.subscriptionsDoorbell,
+                logger: logger),
             EventGauges(store: store, stallAfter: self.observer.policy.stallAfter, logger: logger),
         ]
     }

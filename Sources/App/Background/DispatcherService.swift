@@ -7,25 +7,29 @@ import Synchronization
 
 /// Runs one dispatcher loop per enabled subscription, so a slow or failing subscriber only ever delays its own
 /// deliveries. Each loop goes round after round while its deliveries are due, otherwise waits (cut short by the
-/// doorbell). The set of loops follows the subscriptions: refreshed every `refresh` and whenever rung.
+/// deliveries' doorbell). The set of loops follows the subscriptions: refreshed every `refresh`, and at once when
+/// this process changed them (their own doorbell, not the deliveries': a sign that creates deliveries must not
+/// cost a read of every subscription on the store's writer).
 ///
 /// At graceful shutdown each loop finishes its current round (its attempts are recorded), then stops; what is
 /// left stays in the outbox for the next start or another replica.
 package struct DispatcherService: Service {
     let dispatcher: Dispatcher
     let store: any Store
-    let doorbell: Doorbell
+    let deliveries: Doorbell
+    let subscriptionsChanged: Doorbell
     let idle: Duration
     let refresh: Duration
     let logger: Logger
 
     package init(
-        dispatcher: Dispatcher, store: any Store, doorbell: Doorbell, idle: Duration = .milliseconds(250),
-        refresh: Duration = .seconds(1), logger: Logger
+        dispatcher: Dispatcher, store: any Store, deliveries: Doorbell, subscriptionsChanged: Doorbell,
+        idle: Duration = .milliseconds(250), refresh: Duration = .seconds(1), logger: Logger
     ) {
         self.dispatcher = dispatcher
         self.store = store
-        self.doorbell = doorbell
+        self.deliveries = deliveries
+        self.subscriptionsChanged = subscriptionsChanged
         self.idle = idle
         self.refresh = refresh
         self.logger = logger
@@ -35,6 +39,7 @@ package struct DispatcherService: Service {
         let loops = Loops()
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                let seen = self.subscriptionsChanged.rings
                 do {
                     let enabled = try await self.store.subscriptions().filter(\.enabled).map(\.id)
                     for id in loops.startable(among: enabled) {
@@ -44,7 +49,9 @@ package struct DispatcherService: Service {
                     // Keep the loops there are; the next refresh tries again.
                     self.logger.warning("reading subscriptions failed", metadata: ["error": "\(error)"])
                 }
-                await cancelWhenGracefulShutdown { await self.doorbell.wait(timeout: self.refresh) }
+                await cancelWhenGracefulShutdown {
+                    await self.subscriptionsChanged.wait(since: seen, timeout: self.refresh)
+                }
             }
         }
     }
@@ -52,8 +59,9 @@ package struct DispatcherService: Service {
     private func loop(_ subscriptionId: String, _ loops: Loops) async {
         // Not cancelled at shutdown: a round is never cut mid-attempt; the loop ends between rounds.
         while !Task.isShuttingDownGracefully, !Task.isCancelled, loops.isWanted(subscriptionId) {
+            let seen = self.deliveries.rings
             if await self.dispatcher.deliverDue(subscriptionId: subscriptionId) == 0 {
-                await cancelWhenGracefulShutdown { await self.doorbell.wait(timeout: self.idle) }
+                await cancelWhenGracefulShutdown { await self.deliveries.wait(since: seen, timeout: self.idle) }
             }
         }
         loops.ended(subscriptionId)

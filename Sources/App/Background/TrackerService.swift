@@ -19,7 +19,8 @@ package struct TrackerService: Service {
         // At graceful shutdown the wait is cancelled; a round in progress finishes its commits first.
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                if await self.tracker.pollDue() == 0 { await self.doorbell.wait(timeout: self.idle) }
+                let seen = self.doorbell.rings
+                if await self.tracker.pollDue() == 0 { await self.doorbell.wait(since: seen, timeout: self.idle) }
             }
         }
     }

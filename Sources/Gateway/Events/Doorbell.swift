@@ -1,11 +1,12 @@
 import Synchronization
 
 /// Wakes background loops early: rung when new work was committed in this process, so the loops need not wait
-/// for their next idle check. A ring wakes every loop waiting; a ring with nobody waiting is kept for the next
-/// wait.
+/// for their next idle check. An event count: a loop reads `rings` before it looks for work and then waits
+/// `since` that reading, so a ring that comes while it looks (after its query, before its wait) returns its wait
+/// at once, whichever other loops wait on the same bell. A ring wakes every loop waiting.
 package final class Doorbell: Sendable {
     private struct State {
-        var rung = false
+        var rings: UInt64 = 0
         var nextId: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     }
@@ -14,32 +15,32 @@ package final class Doorbell: Sendable {
 
     package init() {}
 
+    /// How many times it was rung so far: what a loop reads before it looks for work.
+    package var rings: UInt64 { self.state.withLock { $0.rings } }
+
     /// Loops waiting now; a timed-out or cancelled wait leaves none behind.
     var waiterCount: Int { self.state.withLock { $0.waiters.count } }
 
     package func ring() {
         let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard !state.waiters.isEmpty else {
-                state.rung = true
-                return []
-            }
+            state.rings &+= 1
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Returns when rung (or already rung since the last wait), after `timeout`, or when cancelled.
-    package func wait(timeout: Duration) async {
+    /// Returns when rung since `seen` was read (at once if it already was), after `timeout`, or when cancelled.
+    package func wait(since seen: UInt64, timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForRing() }
+            group.addTask { await self.waitForRing(since: seen) }
             group.addTask { try? await Task.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
         }
     }
 
-    private func waitForRing() async {
+    private func waitForRing(since seen: UInt64) async {
         let id = self.state.withLock { state -> UInt64 in
             defer { state.nextId += 1 }
             return state.nextId
@@ -47,10 +48,7 @@ package final class Doorbell: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = self.state.withLock { state -> Bool in
-                    if state.rung || Task.isCancelled {
-                        state.rung = false
-                        return true
-                    }
+                    if state.rings != seen || Task.isCancelled { return true }
                     state.waiters[id] = continuation
                     return false
                 }

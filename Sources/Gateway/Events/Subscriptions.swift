@@ -15,21 +15,25 @@ package struct Subscriptions: Sendable {
     private let destinations: DestinationPolicy
     /// Secrets are stored sealed; callers see the plaintext once, in the answer that creates or rotates one.
     private let sealer: SecretSealer
-    private let doorbell: Doorbell
+    /// Rung when a change leaves deliveries due (a replay, a retry, a subscription enabled again).
+    private let deliveries: Doorbell
+    /// Rung when the set of subscriptions changed, so the dispatcher starts or stops their loops at once.
+    private let changed: Doorbell
     /// The app patterns of a client's policy (empty for a client no longer configured).
     private let appsOf: @Sendable (String) -> [AppPattern]
     private let maxPerClient: Int
 
     package init(
         store: any SubscriptionStore & DeliveryStore, audit: AuditTrail, destinations: DestinationPolicy,
-        sealer: SecretSealer, doorbell: Doorbell, appsOf: @escaping @Sendable (String) -> [AppPattern],
-        maxPerClient: Int
+        sealer: SecretSealer, deliveries: Doorbell, changed: Doorbell,
+        appsOf: @escaping @Sendable (String) -> [AppPattern], maxPerClient: Int
     ) {
         self.sealer = sealer
         self.store = store
         self.audit = audit
         self.destinations = destinations
-        self.doorbell = doorbell
+        self.deliveries = deliveries
+        self.changed = changed
         self.appsOf = appsOf
         self.maxPerClient = maxPerClient
     }
@@ -81,6 +85,7 @@ package struct Subscriptions: Sendable {
             try await self.store.createSubscription(subscription)
         }
         try await self.record("subscription.create", subscription.id, inbound)
+        self.changed.ring()
         subscription.secret = secret
         return subscription
     }
@@ -123,7 +128,8 @@ package struct Subscriptions: Sendable {
         }
         guard let updated else { throw .notFound }
         try await self.record("subscription.update", id, inbound)
-        if updated.enabled { self.doorbell.ring() }
+        self.changed.ring()
+        if updated.enabled { self.deliveries.ring() }
         return updated
     }
 
@@ -135,6 +141,7 @@ package struct Subscriptions: Sendable {
         guard deleted else { throw .notFound }
         EventMetrics.forget(subscription: id)
         try await self.record("subscription.delete", id, inbound)
+        self.changed.ring()
     }
 
     /// A new secret (in the answer, in plaintext, this once); the old one keeps signing (a second signature) for
@@ -173,7 +180,7 @@ package struct Subscriptions: Sendable {
         }
         guard let count else { throw .notFound }
         try await self.record("subscription.replay", id, inbound)
-        if count > 0 { self.doorbell.ring() }
+        if count > 0 { self.deliveries.ring() }
         return count
     }
 
@@ -210,7 +217,7 @@ package struct Subscriptions: Sendable {
         }
         guard let record else { throw .notFound }
         try await self.record("delivery.retry", record.subscriptionId, inbound)
-        self.doorbell.ring()
+        self.deliveries.ring()
         return record
     }
 
