@@ -4,8 +4,11 @@
 #      the outbox by the real sign path (no subscription yet, so nothing is delivered);
 #   2. SUBSCRIPTIONS disabled subscriptions to a local nginx answering 204 are created and each is replayed from
 #      the beginning: INSTANCES*5*SUBSCRIPTIONS pending deliveries;
-#   3. the subscriptions are enabled and the clock runs until `GET /v1/deliveries?status=pending&limit=1` is empty.
-# Prints deliveries/s and events/s (an event counts once every subscription has it). Not part of `make test`.
+#   3. the subscriptions are enabled and the clock runs until `GET /v1/deliveries?status=pending&limit=1` is empty;
+#   4. INSTANCES more are made and signed with the subscribers live (each commit creates deliveries), and the clock
+#      runs until the last of them is delivered.
+# Prints deliveries/s and events/s (an event counts once every subscription has it), then step 4's signs/s and how
+# long after the last sign its last delivery was made. Not part of `make test`.
 # PostgreSQL runs with fsync=on (its default; the test suite's server has it off): a private cluster on its own
 # port (BENCH_POSTGRES_PORT, default 55441) and state directory (.build-pg-events), so a running `make test` keeps its own.
 #   BIN=.build/debug/signing-gateway bash bench/events.sh     use an existing build instead of the release build
@@ -123,6 +126,20 @@ status, _, text = call(gw, "GET", "/v1/deliveries?status=dead&limit=1", None, au
 dead = len(json.loads(text)["items"])
 print(f"[{name}] drained {total} deliveries in {elapsed:.2f}s: {total / elapsed:,.0f} deliveries/s, "
       f"{events / elapsed:,.0f} events/s (x{subscriptions} subscribers){'  DEAD DELIVERIES!' if dead else ''}")
+
+# Signing while the subscribers are live: each commit creates deliveries and wakes the dispatcher's loops.
+def drained():
+    status, _, text = call(gw, "GET", "/v1/deliveries?status=pending&limit=1", None, auth)
+    return status == 200 and not json.loads(text)["items"]
+start = time.monotonic()
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(make_and_sign, range(instances)))
+signed = time.monotonic() - start
+while not drained():
+    time.sleep(0.02)
+late = time.monotonic() - start - signed
+print(f"[{name}] with the {subscriptions} subscribers live: {instances} more instances made and signed in {signed:.2f}s "
+      f"({instances / signed:,.0f}/s), the last delivery made {late:.2f}s after the last sign")
 PY
 }
 
