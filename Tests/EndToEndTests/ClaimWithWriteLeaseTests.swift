@@ -138,7 +138,7 @@ import Testing
                 }
             }
             // The write polls for the lease; it gets it once the other replica gives it back.
-            await r.takings.firstTaking()
+            await r.takings.firstRefusal()
             try await r.leases.releaseWriteLease(theirs)
             try await written.value
             #expect(r.takings.count >= 2, "refused while held elsewhere, then taken")
@@ -169,19 +169,27 @@ import Testing
 
 /// The write gate's own takings of a lease, counted (the claim's go to the store directly).
 final class CountingLeases: InstanceWriteLeases {
+    private struct Takings {
+        var count = 0
+        var refused = 0
+        var waitingForRefusal: [CheckedContinuation<Void, Never>] = []
+    }
+
     private let base: any InstanceWriteLeases
-    private let takings = Mutex<(count: Int, waiting: [CheckedContinuation<Void, Never>])>((0, []))
+    private let takings = Mutex(Takings())
 
     init(_ base: any InstanceWriteLeases) { self.base = base }
 
+    /// Takings asked for, whatever their answer.
     var count: Int { self.takings.withLock { $0.count } }
 
-    /// Returns once the gate has asked for a lease at least once.
-    func firstTaking() async {
+    /// Returns once a taking was refused (the lease held elsewhere): counted when the store has answered, so a
+    /// lease given back after this cannot have been free for that taking.
+    func firstRefusal() async {
         await withCheckedContinuation { continuation in
             let now = self.takings.withLock { takings in
-                guard takings.count == 0 else { return true }
-                takings.waiting.append(continuation)
+                guard takings.refused == 0 else { return true }
+                takings.waitingForRefusal.append(continuation)
                 return false
             }
             if now { continuation.resume() }
@@ -191,13 +199,16 @@ final class CountingLeases: InstanceWriteLeases {
     func acquireWriteLease(
         instance: String, owner: String, now: Date, until: Date
     ) async throws(StoreError) -> WriteLease? {
+        self.takings.withLock { $0.count += 1 }
+        let lease = try await self.base.acquireWriteLease(instance: instance, owner: owner, now: now, until: until)
+        guard lease == nil else { return lease }
         let waiting = self.takings.withLock { takings in
-            takings.count += 1
-            defer { takings.waiting = [] }
-            return takings.waiting
+            takings.refused += 1
+            defer { takings.waitingForRefusal = [] }
+            return takings.waitingForRefusal
         }
         for continuation in waiting { continuation.resume() }
-        return try await self.base.acquireWriteLease(instance: instance, owner: owner, now: now, until: until)
+        return nil
     }
 
     func releaseWriteLease(_ lease: WriteLease) async throws(StoreError) {

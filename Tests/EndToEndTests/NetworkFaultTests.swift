@@ -87,7 +87,9 @@ import Transport
 
     @Test(arguments: NetworkFault.allCases)
     func processNextReachesAltinnOnce(fault: NetworkFault) async throws {
-        try await Harness.run(Harness.Options(upstreamTimeoutMilliseconds: 2_000)) { h in
+        // No fault here waits for the deadline; the dripped head (8 bytes per 5 ms tick) must arrive within it
+        // even on a machine running every suite at once (2 s was outlasted under load: a 504).
+        try await Harness.run(Harness.Options(upstreamTimeoutMilliseconds: 30_000)) { h in
             #expect(try await h.sign(Harness.demoA).status == 200)
             h.simulator.state.network.arm(.init(route: .processNext, fault: fault, dripMilliseconds: 5))
             let reply = try await h.processNext(Harness.demoA)
