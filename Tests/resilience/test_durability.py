@@ -66,15 +66,21 @@ def test_read_audit_records_are_written_not_fsynced_and_survive_a_kill(simulator
         tracer.wait(timeout=10)
     # The commit path is the store's writer thread: in the sign phase, the thread that synced most (two per sign).
     # The checkpointer, a thread of its own, syncs now and then whatever the requests are, and is not counted.
-    calls = [tid for tid, _ in syncs(trace)]
+    traced_syncs = syncs(trace)
+    calls = [tid for tid, _ in traced_syncs]
     signing = calls[after_reads:]
     writer = max(set(signing), key=signing.count) if signing else None
-    read_syncs = sum(1 for tid in calls[before_reads:after_reads] if tid == writer)
+    during_reads = traced_syncs[before_reads:after_reads]
+    read_syncs = sum(1 for tid, _ in during_reads if tid == writer)
     sign_syncs = signing.count(writer)
-    # At most a few backstop checkpoints of the writer's own (SQLite's automatic one: WAL and database file), or a
-    # misread thread on a loaded machine, where an fsync per record would be 100.
-    check(f"{READS} reads made at most {READS // 10} fsyncs on the commit path, not one each", read_syncs <= READS // 10,
-          read_syncs)
+    # What the writer may sync during the reads without a record costing one: after each checkpoint that emptied
+    # the WAL, the next commit starts it over and syncs its header (SQLite does at any synchronous level). The
+    # checkpointer (every 100 ms, a thread of its own) syncs the database file once per such checkpoint, so its
+    # count bounds those; the longer the reads take (a loaded machine), the more there are. One fsync per record
+    # would be 100 more.
+    checkpoints = sum(1 for tid, file in during_reads if tid != writer and not file.endswith("-wal"))
+    check(f"{READS} reads made no fsync of their own on the commit path (at most one per checkpoint, {checkpoints})",
+          read_syncs <= checkpoints + 2, f"{read_syncs}: {during_reads}")
     check(f"{SIGNS - 1} signs made at least one fsync each", sign_syncs >= SIGNS - 1, sign_syncs)
 
     # Killed without a chance to flush anything of its own: the reads' records were written before the answers.
