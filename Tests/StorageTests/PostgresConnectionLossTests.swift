@@ -331,10 +331,19 @@ struct PostgresConnectionLossTests {
         return port
     }
 
-    /// A store on a fresh database, through a proxy the test can make drop bytes; statements limited to 1 s, and one
-    /// connection, so that every call uses the one the previous call prepared its statements on.
+    /// A store on a fresh, migrated database, through a proxy the test can make drop bytes; statements limited to
+    /// 1 s, and one connection, so that every call uses the one the previous call prepared its statements on.
     private static func storeBehindProxy() async throws -> (PostgresStore, SilentableProxy) {
         let url = try await Harness.freshPostgresDatabase()
+        // Migrated first under the default limits: the 1 s limit ends a transaction idle for 1 s, which the
+        // migration's can be between its statements on a loaded machine (seen beside four busy loops: 25P03).
+        let setup = try await PostgresStore.open(
+            url: url, passwordFile: nil, maximumConnections: 1, logger: Harness.logger)
+        do { try await setup.migrate() } catch {
+            await setup.close()
+            throw error
+        }
+        await setup.close()
         let dsn = try PostgresDSN(url: url, passwordFile: nil)
         let proxy = try await SilentableProxy.start(to: try SocketAddress(ipAddress: dsn.host, port: dsn.port))
         var components = try #require(URLComponents(string: url))
@@ -342,7 +351,6 @@ struct PostgresConnectionLossTests {
         let store = try await PostgresStore.open(
             url: try #require(components.string), passwordFile: nil, maximumConnections: 1,
             statementTimeout: .seconds(1), logger: Harness.logger)
-        try await store.migrate()
         return (store, proxy)
     }
 
