@@ -154,6 +154,18 @@ def summary():
     verdicts = [r[3] for r in rows]
     print(f"summary: {verdicts.count('PASS')} PASS, {verdicts.count('FAIL')} FAIL, {verdicts.count('SKIP')} not measured "
           f"(of {len(rows)} budgets)")
+    reference = [(f"at the gateway's half-load rate ({get('open-nginx-signing', 'rps') or 0:.0f} req/s)",
+                  added("open-nginx-signing", "open-sim-signing", "p99"), get("open-nginx-signing", "idle")),
+                 (f"at half of nginx's own closed loop ({get('open-nginx-signing-half', 'rps') or 0:.0f} req/s)",
+                  added("open-nginx-signing-half", "open-sim-signing-nginx-half", "p99"),
+                  get("open-nginx-signing-half", "idle"))]
+    if all(v is not None for _, v, _ in reference):
+        print("reference, not a budget: the read p99 budget held to nginx (p99 added over the simulator directly, "
+              "machine idle during the run)")
+        for label, value, idle in reference:
+            print(f"  nginx {label}: {value:.2f} ms, idle {idle or 0:.0f} %")
+        print(f"  the gateway at its half load: {added('open-gateway-signees', 'open-sim-signing', 'p99'):.2f} ms, "
+              f"idle {get('open-gateway-signees', 'idle') or 0:.0f} %")
     errors = {n: r.get("non2xx", 0) + r.get("socket_errors", 0) for n, r in d.items() if isinstance(r, dict)
               and (r.get("non2xx") or r.get("socket_errors")) and n != "flood"}
     if errors:

@@ -15,7 +15,8 @@
 #      not assumed); each of those upstream operations is measured directly at the sign rate, all at once (the
 #      simulator sees the same load as under the gateway), and the distribution of their sum (independent draws;
 #      the calls a sign makes at once count as the slower of them, see sign_stages) is what calling the upstream
-#      directly the same way costs; (gateway p99 - that p99) / CALLS is the figure.
+#      directly the same way costs; (gateway p99 - that p99) / CALLS is the figure. A reference, not a budget: the
+#      read budget held to nginx, at the gateway's half-load rate and at half of nginx's own closed-loop rate.
 #   3. sequential added latency (wrk -t1 -c1: one keep-alive connection, one request after another): p50
 #      differences, the sign path's per upstream call as in 2.
 #   4. memory: VmRSS when idle (after start-up and 20 requests), and with MEMORY_CONNECTIONS (1000) connections
@@ -189,7 +190,8 @@ with_usage() {
   g0=$(proc_usage "$GW_PID"); s0=$(proc_usage "$SIM_PID"); i0=$(machine_idle)
   "$@"
   g1=$(proc_usage "$GW_PID"); s1=$(proc_usage "$SIM_PID"); i1=$(machine_idle)
-  python3 - "$g0" "$g1" "$s0" "$s1" "$i0" "$i1" "$(report get "$name" requests)" <<'PY'
+  local usage
+  usage=$(python3 - "$g0" "$g1" "$s0" "$s1" "$i0" "$i1" "$(report get "$name" requests)" <<'PY'
 import sys
 (g0c, g0s, g0k), (g1c, g1s, g1k), (s0c, s0s, s0k), (s1c, s1s, s1k) = (map(float, a.split()) for a in sys.argv[1:5])
 (idle0, all0), (idle1, all1) = (map(float, a.split()) for a in sys.argv[5:7])
@@ -197,7 +199,11 @@ n = float(sys.argv[7])
 print(f"   (per request: gateway {(g1c - g0c) * 1000 / n:.3f} ms CPU ({(g1k - g0k) * 1000 / n:.3f} in the kernel),"
       f" {(g1s - g0s) / n:.1f} context switches; simulator {(s1c - s0c) * 1000 / n:.3f} ms, {(s1s - s0s) / n:.1f};"
       f" machine idle {100 * (idle1 - idle0) / (all1 - all0):.0f} %)")
+print(f"{100 * (idle1 - idle0) / (all1 - all0):.1f}")
 PY
+)
+  echo "$usage" | head -1
+  report set "$name" idle="$(echo "$usage" | tail -1)"
 }
 seq_run() { local name=$1 url=$2 target=$3 auth=$4; run "$name" "$url" "$target" "$auth" -t1 -c1 -d"$SEQ_DURATION"; }
 rps() { report get "$1" rps; }
@@ -287,8 +293,16 @@ SIGN_RATE=$(python3 -c "print(round($(rps gateway-sign) / 2))")
 echo
 echo "-- 2. added latency at half load, open loop (fixed rate, 2 threads x 32 connections, $OPEN_DURATION each)"
 echo "read path at $READ_RATE req/s (half of gateway-signees above):"
-open_loop open-sim-signing     "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN" "$READ_RATE"
+with_usage open-sim-signing open_loop open-sim-signing "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN" "$READ_RATE"
 with_usage open-gateway-signees open_loop open-gateway-signees "http://127.0.0.1:$GW$SIGNEES"  "" "Bearer $KEY" "$READ_RATE"
+# The same yardstick held to nginx (a reference, not a budget): its p99 added over the simulator at the gateway's
+# half-load rate (what a proxy that costs little CPU adds at that rate on this machine), and at half of nginx's own
+# closed-loop rate (what "half load" means for nginx: the machine about as busy as the gateway's half load leaves it).
+with_usage open-nginx-signing open_loop open-nginx-signing "http://127.0.0.1:$NGX$SIGNING" "" "" "$READ_RATE"
+NGINX_HALF=$(python3 -c "print(round($(rps nginx-signing) / 2))")
+echo "nginx at half of its own closed loop, $NGINX_HALF req/s (half of nginx-signing above), and the simulator directly at that rate:"
+open_loop open-sim-signing-nginx-half "http://127.0.0.1:$SIM$SIGNING" "" "Bearer $TOKEN" "$NGINX_HALF"
+with_usage open-nginx-signing-half open_loop open-nginx-signing-half "http://127.0.0.1:$NGX$SIGNING" "" "" "$NGINX_HALF"
 echo "sign path at $SIGN_RATE signs/s (half of gateway-sign above); then its $SIGN_CALLS upstream operations directly, each at $SIGN_RATE req/s, all at once:"
 with_usage open-gateway-sign open_loop open-gateway-sign "http://127.0.0.1:$GW/" gateway-sign "Bearer $KEY" "$SIGN_RATE"
 # The direct operations in the order a sign makes them, as the simulator logged them (SIGN_SEQUENCE).
