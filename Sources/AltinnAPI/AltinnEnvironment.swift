@@ -11,16 +11,39 @@ package enum AltinnEnvironment: Sendable, Equatable {
 
     /// The app API root of one app, without a trailing slash.
     package func appRoot(_ app: AppReference) -> String {
-        switch self {
-        case .tt02: return "https://\(app.org).apps.tt02.altinn.no/\(app.org)/\(app.app)"
-        case .production: return "https://\(app.org).apps.altinn.no/\(app.org)/\(app.app)"
-        case .baseURL(let base): return "\(base.value)/\(app.org)/\(app.app)"
-        }
+        var root = ""
+        self.appendAppRoot(app, to: &root, reserving: 0)
+        return root
     }
 
     /// The canonical URL of an instance, as Altinn writes it in `selfLinks.apps`.
     package func instanceURL(_ instance: InstanceReference) -> String {
-        "\(self.appRoot(instance.app))/instances/\(instance.partyId)/\(instance.instanceGuid)"
+        // Appended into one buffer sized up front: built by interpolation, each upstream call's URL cost 6,000
+        // instructions (`bench/profile.sh callgrind`).
+        var url = ""
+        self.appendAppRoot(instance.app, to: &url, reserving: 11 + instance.instanceId.utf8.count)
+        url += "/instances/"
+        url += instance.instanceId
+        return url
+    }
+
+    private func appendAppRoot(_ app: AppReference, to text: inout String, reserving extra: Int) {
+        let org = app.org, name = app.app
+        switch self {
+        case .tt02, .production:
+            let host = self == .tt02 ? ".apps.tt02.altinn.no/" : ".apps.altinn.no/"
+            text.reserveCapacity(8 + 2 * org.utf8.count + host.utf8.count + 1 + name.utf8.count + extra)
+            text += "https://"
+            text += org
+            text += host
+        case .baseURL(let base):
+            text.reserveCapacity(base.value.utf8.count + 2 + org.utf8.count + name.utf8.count + extra)
+            text += base.value
+            text += "/"
+        }
+        text += org
+        text += "/"
+        text += name
     }
 
     package var name: String {

@@ -21,7 +21,7 @@ package struct AppReference: Sendable, Hashable, CustomStringConvertible {
         try self.init(org: String(Substring(parts[0])), app: String(Substring(parts[1])))
     }
 
-    package var description: String { "\(self.org)/\(self.app)" }
+    package var description: String { self.org + "/" + self.app }
 
     static func isValidSegment(_ value: String, maxLength: Int) -> Bool {
         let bytes = Array(value.utf8)
@@ -41,11 +41,36 @@ package struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
     package let partyId: Int
     /// Lower-case canonical GUID text.
     package let instanceGuid: String
+    /// `{partyId}/{guid}`. Written once: a sign reads it and `description` a dozen times (URLs, store keys,
+    /// audit records, events), and each interpolation cost thousands of instructions.
+    package let instanceId: String
+    /// `{org}/{app}/instances/{partyId}/{guid}`
+    package let description: String
 
     package init(app: AppReference, partyId: Int, instanceGuid: String) throws(InstanceReferenceError) {
         self.app = app
         self.partyId = partyId
         self.instanceGuid = try Self.canonicalGuid(instanceGuid)
+        self.instanceId = String(partyId) + "/" + self.instanceGuid
+        var description = ""
+        description.reserveCapacity(app.org.utf8.count + app.app.utf8.count + 12 + self.instanceId.utf8.count)
+        description += app.org
+        description += "/"
+        description += app.app
+        description += "/instances/"
+        description += self.instanceId
+        self.description = description
+    }
+
+    // Identity is the three parts; the two strings above follow from them, so hashing them too would only cost.
+    package static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.partyId == rhs.partyId && lhs.instanceGuid == rhs.instanceGuid && lhs.app == rhs.app
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(self.app)
+        hasher.combine(self.partyId)
+        hasher.combine(self.instanceGuid)
     }
 
     /// Parses Altinn's instance id form `{partyId}/{guid}`.
@@ -85,9 +110,6 @@ package struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
         try self.init(app: app, instanceId: String(instancePart))
     }
 
-    /// `{partyId}/{guid}`
-    package var instanceId: String { "\(self.partyId)/\(self.instanceGuid)" }
-    package var description: String { "\(self.app)/instances/\(self.instanceId)" }
 
     static func partyId(_ text: String) throws(InstanceReferenceError) -> Int {
         // ASP.NET's `int` route constraint: a positive 32-bit integer, digits only.

@@ -13,6 +13,20 @@ import Testing
         #expect(instance.instanceGuid == guid)
     }
 
+    @Test("the derived strings, and identity by app, party and GUID only")
+    func derivedStringsAndIdentity() throws {
+        let instance = try InstanceReference(app: AppReference("ttd/signing-app"), instanceId: "51281269/\(guid)")
+        #expect(instance.instanceId == "51281269/\(guid)")
+        #expect(instance.description == "ttd/signing-app/instances/51281269/\(guid)")
+        let same = try InstanceReference(
+            app: AppReference(org: "ttd", app: "signing-app"), partyId: 51_281_269, instanceGuid: guid.uppercased())
+        #expect(same == instance)
+        #expect(Set([instance, same]).count == 1)
+        let other = try InstanceReference(app: AppReference("ttd/signing-app"), instanceId: "51281268/\(guid)")
+        #expect(other != instance)
+        #expect(Set([instance, other]).count == 2)
+    }
+
     @Test func guidIsCanonicalizedToLowerCase() throws {
         let instance = try InstanceReference(
             app: AppReference("ttd/signing-app"), instanceId: "1/\(guid.uppercased())")
@@ -80,6 +94,12 @@ import Testing
         #expect(
             AltinnEnvironment.production.instanceURL(instance)
                 == "https://ttd.apps.altinn.no/ttd/signing-app/instances/1/\(guid)")
+        let base = try #require(BaseURL("http://127.0.0.1:9000/prefix"))
+        #expect(
+            AltinnEnvironment.baseURL(base).instanceURL(instance)
+                == "http://127.0.0.1:9000/prefix/ttd/signing-app/instances/1/\(guid)")
+        #expect(AltinnEnvironment.tt02.appRoot(instance.app) == "https://ttd.apps.tt02.altinn.no/ttd/signing-app")
+        #expect(AltinnEnvironment.baseURL(base).appRoot(instance.app) == "http://127.0.0.1:9000/prefix/ttd/signing-app")
         #expect(BaseURL("ftp://x") == nil)
         #expect(BaseURL("http://user@host") == nil)
         #expect(BaseURL("HTTP://Host:80/base/")?.value == "http://host:80/base")

@@ -57,12 +57,23 @@ struct ObservedState: Equatable, Sendable {
     /// `pending=mode,client,key,profile` per unconfirmed sign (those three hex-encoded: they are caller-chosen).
     /// Task ids are BPMN ids (no `=` or newline); an absent one is an empty value.
     var bytes: [UInt8] {
-        var lines = [
-            "v1", "task=\(self.taskId ?? "")", "process=\(self.processTask ?? "")",
-            "complete=\(self.complete ? 1 : 0)", "ended=\(self.processEnded ? 1 : 0)",
-        ]
-        if self.round > 0 { lines.append("round=\(self.round)") }
-        if let final = self.final { lines.append("final=\(final.rawValue)") }
+        // Appended as bytes into one buffer: as lines of interpolated strings joined, it cost a sign 27,000
+        // instructions.
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + 48 * self.signees.count + 96 * self.pending.count)
+        func line(_ key: String, _ value: String) {
+            out.append(UInt8(ascii: "\n"))
+            out.append(contentsOf: key.utf8)
+            out.append(UInt8(ascii: "="))
+            out.append(contentsOf: value.utf8)
+        }
+        out.append(contentsOf: "v1".utf8)
+        line("task", self.taskId ?? "")
+        line("process", self.processTask ?? "")
+        line("complete", self.complete ? "1" : "0")
+        line("ended", self.processEnded ? "1" : "0")
+        if self.round > 0 { line("round", String(self.round)) }
+        if let final = self.final { line("final", final.rawValue) }
         for signee in self.signees {
             var fields = [
                 String(signee.partyId), signee.status.rawValue, signee.notification.rawValue,
@@ -71,14 +82,20 @@ struct ObservedState: Equatable, Sendable {
                 signee.told.isEmpty ? "" : String(StallReason.bits(signee.told)),
             ]
             while fields.count > 4, fields.last?.isEmpty == true { fields.removeLast() }
-            lines.append("signee=" + fields.joined(separator: ","))
+            line("signee", fields[0])
+            for field in fields.dropFirst() {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: field.utf8)
+            }
         }
         for sign in self.pending {
-            lines.append(
-                "pending=\(sign.mode.rawValue),\(Self.hex(sign.clientId)),\(Self.hex(sign.key)),\(Self.hex(sign.tokenProfile))"
-            )
+            line("pending", sign.mode.rawValue)
+            for field in [sign.clientId, sign.key, sign.tokenProfile] {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: Self.hex(field).utf8)
+            }
         }
-        return Array(lines.joined(separator: "\n").utf8)
+        return out
     }
 
     /// A stored snapshot; nil when empty (never observed) or unreadable (then everything counts as new, and
