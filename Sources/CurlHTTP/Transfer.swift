@@ -142,7 +142,7 @@ final class Transfer {
             hasContentType = hasContentType || field.name == .contentType
             hasAccept = hasAccept || field.name == .accept
             // libcurl sends a header with an empty value only in the `Name;` form.
-            lines.append(field.value.isEmpty ? field.name.rawName + ";" : field.name.rawName + ": " + field.value)
+            lines.append(field.value.isEmpty ? "\(field.name.rawName);" : "\(field.name.rawName): \(field.value)")
         }
         if !hasContentType { lines.append("Content-Type:") }
         if !hasAccept { lines.append("Accept:") }
