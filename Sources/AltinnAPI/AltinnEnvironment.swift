@@ -28,7 +28,8 @@ package enum AltinnEnvironment: Sendable, Equatable {
     }
 
     private func appendAppRoot(_ app: AppReference, to text: inout String, reserving extra: Int) {
-        let org = app.org, name = app.app
+        let org = app.org
+        let name = app.app
         switch self {
         case .tt02, .production:
             let host = self == .tt02 ? ".apps.tt02.altinn.no/" : ".apps.altinn.no/"

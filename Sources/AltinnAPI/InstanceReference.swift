@@ -110,7 +110,6 @@ package struct InstanceReference: Sendable, Hashable, CustomStringConvertible {
         try self.init(app: app, instanceId: String(instancePart))
     }
 
-
     static func partyId(_ text: String) throws(InstanceReferenceError) -> Int {
         // ASP.NET's `int` route constraint: a positive 32-bit integer, digits only.
         guard !text.isEmpty, text.utf8.count <= 10, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),

@@ -9,7 +9,9 @@ import Testing
 @Suite struct ObservedStateFormatTests {
     /// The format as documented on `ObservedState.bytes`, built the plain way.
     static func lines(_ state: ObservedState) -> [UInt8] {
-        func seconds(_ date: Date?) -> String { date.map { String(Int64($0.timeIntervalSince1970.rounded(.down))) } ?? "" }
+        func seconds(_ date: Date?) -> String {
+            date.map { String(Int64($0.timeIntervalSince1970.rounded(.down))) } ?? ""
+        }
         func hex(_ text: String) -> String { text.utf8.map { String(format: "%02x", $0) }.joined() }
         var lines = [
             "v1", "task=\(state.taskId ?? "")", "process=\(state.processTask ?? "")",
@@ -28,14 +30,16 @@ import Testing
             lines.append("signee=" + fields.joined(separator: ","))
         }
         for sign in state.pending {
-            lines.append("pending=\(sign.mode.rawValue),\(hex(sign.clientId)),\(hex(sign.key)),\(hex(sign.tokenProfile))")
+            lines.append(
+                "pending=\(sign.mode.rawValue),\(hex(sign.clientId)),\(hex(sign.key)),\(hex(sign.tokenProfile))")
         }
         return Array(lines.joined(separator: "\n").utf8)
     }
 
     static func randomState(_ rng: inout some RandomNumberGenerator) -> ObservedState {
         func maybeDate() -> Date? {
-            Bool.random(using: &rng) ? Date(timeIntervalSince1970: Double(Int.random(in: 0...2_000_000_000, using: &rng))) : nil
+            Bool.random(using: &rng)
+                ? Date(timeIntervalSince1970: Double(Int.random(in: 0...2_000_000_000, using: &rng))) : nil
         }
         func text() -> String {
             String((0..<Int.random(in: 0...12, using: &rng)).map { _ in "aZ0-_.,=\n/é🙂 ".randomElement(using: &rng)! })
@@ -45,7 +49,8 @@ import Testing
             signees: (0..<Int.random(in: 0...4, using: &rng)).map { _ in
                 var signee = ObservedState.Signee(
                     partyId: Int.random(in: 1...Int(Int32.max), using: &rng),
-                    status: [.signed, .awaitingSignature, .notificationFailed, .delegationFailed].randomElement(using: &rng)!,
+                    status: [.signed, .awaitingSignature, .notificationFailed, .delegationFailed].randomElement(
+                        using: &rng)!,
                     notification: [.notSent, .sent, .failed].randomElement(using: &rng)!,
                     delegated: Bool.random(using: &rng))
                 signee.awaitingSince = maybeDate()
@@ -60,7 +65,9 @@ import Testing
         state.round = Bool.random(using: &rng) ? 0 : Int.random(in: 1...40, using: &rng)
         state.final = [nil, .readAtTaskEnd, .lastObserved].randomElement(using: &rng)!
         state.pending = (0..<Int.random(in: 0...3, using: &rng)).map { _ in
-            PendingSign(mode: SigningMode.allCases.randomElement(using: &rng)!, clientId: text(), key: text(), tokenProfile: text())
+            PendingSign(
+                mode: SigningMode.allCases.randomElement(using: &rng)!, clientId: text(), key: text(),
+                tokenProfile: text())
         }
         return state
     }
