@@ -4,12 +4,11 @@
 /// cost a sign 30,000 instructions.
 package enum PercentEncoding {
     package static func unreserved(_ value: String) -> String {
-        let utf8 = Array(value.utf8)
-        let escapes = utf8.reduce(0) { $0 + (isUnreserved($1) ? 0 : 1) }
+        let escapes = value.utf8.reduce(0) { $0 + (isUnreserved($1) ? 0 : 1) }
         if escapes == 0 { return value }
-        return String(unsafeUninitializedCapacity: utf8.count + 2 * escapes) { out in
+        return String(unsafeUninitializedCapacity: value.utf8.count + 2 * escapes) { out in
             var index = 0
-            for byte in utf8 {
+            for byte in value.utf8 {
                 if isUnreserved(byte) {
                     out[index] = byte
                     index += 1
