@@ -112,14 +112,15 @@ for i in range(subscriptions):
     total += json.loads(text)["deliveries"]
 print(f"[{name}] {instances} instances signed in {fill:.1f}s -> {events} events; {subscriptions} subscriptions -> {total} pending deliveries")
 
+def drained():
+    status, _, text = call(gw, "GET", "/v1/deliveries?status=pending&limit=1", None, auth)
+    return status == 200 and not json.loads(text)["items"]
+
 start = time.monotonic()
 for sub in ids:
     status, _, text = call(gw, "PATCH", f"/v1/subscriptions/{sub}", {"enabled": True}, auth)
     assert status == 200, (status, text)
-while True:
-    status, _, text = call(gw, "GET", "/v1/deliveries?status=pending&limit=1", None, auth)
-    if status == 200 and not json.loads(text)["items"]:
-        break
+while not drained():
     time.sleep(0.02)
 elapsed = time.monotonic() - start
 status, _, text = call(gw, "GET", "/v1/deliveries?status=dead&limit=1", None, auth)
@@ -128,9 +129,6 @@ print(f"[{name}] drained {total} deliveries in {elapsed:.2f}s: {total / elapsed:
       f"{events / elapsed:,.0f} events/s (x{subscriptions} subscribers){'  DEAD DELIVERIES!' if dead else ''}")
 
 # Signing while the subscribers are live: each commit creates deliveries and wakes the dispatcher's loops.
-def drained():
-    status, _, text = call(gw, "GET", "/v1/deliveries?status=pending&limit=1", None, auth)
-    return status == 200 and not json.loads(text)["items"]
 start = time.monotonic()
 with ThreadPoolExecutor(8) as pool:
     list(pool.map(make_and_sign, range(instances)))

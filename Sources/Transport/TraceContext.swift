@@ -34,14 +34,7 @@ package struct TraceContext: Sendable, Equatable {
         self.traceId = traceId
         self.spanId = spanId
         self.flags = flags
-        var traceparent = "00-"
-        traceparent.reserveCapacity(55)
-        traceparent += traceId
-        traceparent += "-"
-        traceparent += spanId
-        traceparent += "-"
-        traceparent += flags
-        self.traceparent = traceparent
+        self.traceparent = "00-\(traceId)-\(spanId)-\(flags)"
     }
 
     /// A new trace: fresh trace id and span id. Flagged sampled, so a collector downstream may keep it.
