@@ -15,7 +15,9 @@ if [ -z "${SKELETON_BIN:-}" ]; then
   SRC=/tmp/sg-skeleton-src
   rm -rf "$SRC" && mkdir -p "$SRC"
   git archive HEAD | tar -x -C "$SRC"
-  (cd "$SRC" && git apply "$OLDPWD/bench/skeleton.patch" && swift build -c release --product signing-gateway >/dev/null)
+  echo "building the skeleton in $SRC (log: $SRC/build.log)"
+  (cd "$SRC" && git apply "$OLDPWD/bench/skeleton.patch" &&
+    swift build -c release --product signing-gateway >build.log 2>&1) || { tail -30 "$SRC/build.log"; exit 1; }
   SKELETON_BIN="$SRC/.build/release/signing-gateway"
 fi
 BIN=$(readlink -f "$SKELETON_BIN")
